@@ -1,0 +1,38 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { usageError } from "../cli_error.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export interface ParsedArgs<T extends Options> {
+  values: {
+    [K in keyof T]?: T[K] extends { type: "boolean" } ? boolean
+      : T[K] extends { multiple: true } ? string[]
+      : string;
+  };
+  positionals: string[];
+  help: boolean;
+}
+
+/**
+ * Parses a command's arguments strictly. An unknown flag or a missing value is
+ * a usage error (exit 64) that names the command's `--help`.
+ */
+export function parseCommandArgs<T extends Options>(
+  command: string,
+  args: string[],
+  options: T,
+): ParsedArgs<T> {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const { help, ...rest } = values as Record<string, unknown>;
+    return { values: rest as ParsedArgs<T>["values"], positionals, help: help === true };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw usageError(`${message.split("\n")[0]}\nRun 'hookgate ${command} --help' for usage.`);
+  }
+}

@@ -1,0 +1,34 @@
+import type { Command } from "./command.ts";
+
+export interface CommandEntry {
+  summary: string;
+  /** Loaded on use, so a command pulls in (and needs permissions for) only its own code. */
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: Record<string, CommandEntry> = {
+  serve: {
+    summary: "receive webhooks: fresh, signed, unseen, then handed to the agent",
+    load: async () => (await import("./serve.ts")).serveCommand,
+  },
+  send: {
+    summary: "sign a JSON payload and deliver it, with retries",
+    load: async () => (await import("./send.ts")).sendCommand,
+  },
+  fetch: {
+    summary: "the agent's fetch_url tool: egress only to allowlisted hosts",
+    load: async () => (await import("./fetch.ts")).fetchCommand,
+  },
+  redact: {
+    summary: "copy stdin to stdout with credentials removed",
+    load: async () => (await import("./redact.ts")).redactCommand,
+  },
+  init: {
+    summary: "create .env with a strong random secret and gitignore it",
+    load: async () => (await import("./init.ts")).initCommand,
+  },
+  doctor: {
+    summary: "check the set-up and say what to fix",
+    load: async () => (await import("./doctor.ts")).doctorCommand,
+  },
+};

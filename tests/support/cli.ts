@@ -1,0 +1,61 @@
+/** Runs hookgate as a real subprocess, the way users do. */
+
+export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+export const ROOT = new URL("../../", import.meta.url).pathname;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunCliOptions {
+  /** Variables for the child; the child gets ONLY these plus PATH and HOME (no leaks from the test runner). */
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: string | Uint8Array;
+  /** Deno permission flags; all by default. */
+  permissions?: string[];
+}
+
+const ALL_PERMISSIONS = ["--allow-all"];
+
+export function cliCommand(args: string[], options: RunCliOptions = {}): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      `--config=${ROOT}deno.json`,
+      ...(options.permissions ?? ALL_PERMISSIONS),
+      MAIN,
+      ...args,
+    ],
+    cwd: options.cwd ?? Deno.makeTempDirSync({ prefix: "hookgate-cli-" }),
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR") as string } : {}),
+      ...options.env,
+    },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+export async function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const child = cliCommand(args, options).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
