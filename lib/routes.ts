@@ -6,6 +6,10 @@ import { hookgateScheme } from "./scheme_hookgate.ts";
 
 export interface RouteOptions {
   toleranceSeconds: number;
+  /** `PATH=SCHEME:SECRET_VAR` specs from `--route` (and HOOKGATE_ROUTES); empty = the default route. */
+  routeSpecs: string[];
+  /** Now, for expiring previous secrets. */
+  nowMs: number;
 }
 
 /**

@@ -1,0 +1,15 @@
+/**
+ * Where structured trace records go. The JSONL file writer (lib/trace.ts) is the
+ * only real implementation; it redacts every record before it is written.
+ */
+export interface TraceSink {
+  /** Buffered append; never blocks a response path for longer than that. */
+  write(record: Record<string, unknown>): void;
+  close(): Promise<void>;
+}
+
+/** A sink that drops everything (tests, and commands run without a trace). */
+export const NULL_TRACE: TraceSink = {
+  write() {},
+  close: () => Promise.resolve(),
+};
