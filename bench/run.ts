@@ -1,0 +1,421 @@
+/**
+ * `deno task bench`: hookgate's full receive path side by side with a bare
+ * Deno.serve, under the same pre-signed load from a separate process (wrk with
+ * bench/deliveries.lua when installed, else bench/load_generator.ts).
+ *
+ * Absolute numbers drift on shared machines; the ratio to the bare reference in
+ * the same run is the figure. Every `200 accepted` seen must be in the store.
+ */
+import { createHmac } from "node:crypto";
+import { parseArgs } from "node:util";
+import { countStoredEvents } from "./stored_events.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const SECRET = "bench-secret-" + crypto.randomUUID();
+const FORGED_SECRET = "forged-secret-" + crypto.randomUUID();
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    duration: { type: "string", default: "10" },
+    runs: { type: "string", default: "3" },
+    connections: { type: "string", default: "32" },
+    scenarios: { type: "string", default: "accepted,forged,duplicates,exec" },
+    soak: { type: "string", default: "60" },
+    "growth-seconds": { type: "string", default: "40" },
+    generator: { type: "string", default: "auto" },
+    out: { type: "string", default: `${ROOT}bench/results/latest.json` },
+  },
+});
+
+const durationSeconds = Number(values.duration);
+const runs = Number(values.runs);
+const connections = Number(values.connections);
+const scenarioNames = values.scenarios.split(",").filter(Boolean);
+const useWrk = values.generator === "wrk" ||
+  (values.generator === "auto" && await commandExists("wrk"));
+
+interface LoadSummary {
+  requests: number;
+  durationUs: number;
+  p50Us: number;
+  p99Us: number;
+  statuses: Record<string, number>;
+  accepted: number;
+  duplicates: number;
+  wrapped: number;
+  socketErrors: number;
+}
+
+interface Measurement {
+  scenario: string;
+  run: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMb: number;
+  errors: number;
+  ratio: number | null;
+  accepted: number;
+  storedEvents: number | null;
+}
+
+interface Server {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function commandExists(name: string): Promise<boolean> {
+  try {
+    const { code } = await new Deno.Command("sh", { args: ["-c", `command -v ${name}`] }).output();
+    return code === 0;
+  } catch {
+    return false;
+  }
+}
+
+async function startServer(args: string[], env: Record<string, string> = {}): Promise<Server> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+    const match = /listening on (http:\/\/[^\s]+)/.exec(seen);
+    if (match) {
+      // Keep draining stderr so the server never blocks on a full pipe.
+      (async () => {
+        while (!(await reader.read()).done);
+      })().catch(() => {});
+      const url = (match[1] as string).replace(/\/$/, "");
+      return {
+        url,
+        pid: child.pid,
+        async stop() {
+          try {
+            child.kill("SIGTERM");
+          } catch { /* already gone */ }
+          await child.status;
+        },
+      };
+    }
+  }
+  child.kill("SIGKILL");
+  throw new Error(`server did not start: ${args.join(" ")}\n${seen}`);
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? Math.round(Number(match[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Writes `count` deliveries as TSV lines: timestamp, signature, body (unique ids). */
+async function writeDeliveries(path: string, count: number, secret: string): Promise<void> {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const tag = crypto.randomUUID().slice(0, 8);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const body = `{"id":"evt_${tag}_${i}","event":"push","repo":"demo","ref":"refs/heads/main"}`;
+    const sig = createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
+    lines.push(`${ts}\t${sig}\t${body}`);
+  }
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+}
+
+async function drive(url: string, deliveries: string, seconds: number): Promise<LoadSummary> {
+  const command = useWrk
+    ? new Deno.Command("wrk", {
+      args: ["-t1", `-c${connections}`, `-d${seconds}s`, "-s", `${ROOT}bench/deliveries.lua`, url],
+      env: { HOOKGATE_BENCH_DELIVERIES: deliveries, HOOKGATE_BENCH_THREADS: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    })
+    : new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT}bench/load_generator.ts`,
+        url,
+        deliveries,
+        String(connections),
+        String(seconds),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    });
+  const { stdout, stderr } = await command.output();
+  const text = new TextDecoder().decode(stdout);
+  const line = text.split("\n").find((l) => l.startsWith("BENCH_JSON "));
+  if (!line) {
+    throw new Error(
+      `load generator printed no summary:\n${text}\n${new TextDecoder().decode(stderr)}`,
+    );
+  }
+  return JSON.parse(line.slice("BENCH_JSON ".length)) as LoadSummary;
+}
+
+function hookgateArgs(dataDir: string, extra: string[] = []): string[] {
+  return [
+    "run",
+    "-A",
+    `--config=${ROOT}deno.json`,
+    `${ROOT}main.ts`,
+    "serve",
+    "--port",
+    "0",
+    "--data-dir",
+    dataDir,
+    ...extra,
+  ];
+}
+
+async function preAccept(url: string, deliveries: string): Promise<void> {
+  const lines = (await Deno.readTextFile(deliveries)).split("\n").filter(Boolean);
+  for (let i = 0; i < lines.length; i += 32) {
+    await Promise.all(
+      lines.slice(i, i + 32).map(async (line) => {
+        const [ts, sig, ...rest] = line.split("\t");
+        const response = await fetch(url, {
+          method: "POST",
+          body: rest.join("\t"),
+          headers: { "x-timestamp": ts as string, "x-signature": sig as string },
+        });
+        await response.body?.cancel();
+      }),
+    );
+  }
+}
+
+async function measure(scenario: string, run: number, tmp: string): Promise<Measurement> {
+  const dataDir = `${tmp}/${scenario}-${run}`;
+  const file = `${tmp}/${scenario}-${run}.tsv`;
+  // Enough unique deliveries that even the bare reference does not wrap around.
+  const unique = Math.max(50_000, 40_000 * durationSeconds);
+  const env = { WEBHOOK_SECRET: SECRET };
+  let server: Server;
+  if (scenario === "bare") {
+    await writeDeliveries(file, unique, SECRET);
+    server = await startServer(["run", "-A", `${ROOT}bench/bare_server.ts`, "0"]);
+  } else if (scenario === "forged") {
+    await writeDeliveries(file, unique, FORGED_SECRET);
+    server = await startServer(hookgateArgs(dataDir), env);
+  } else if (scenario === "duplicates") {
+    await writeDeliveries(file, 2_000, SECRET);
+    server = await startServer(hookgateArgs(dataDir), env);
+    await preAccept(`${server.url}/webhook`, file);
+  } else if (scenario === "exec") {
+    await writeDeliveries(file, unique, SECRET);
+    server = await startServer(hookgateArgs(dataDir, ["--exec", "true"]), env);
+  } else {
+    await writeDeliveries(file, unique, SECRET);
+    server = await startServer(hookgateArgs(dataDir), env);
+  }
+  let summary: LoadSummary;
+  let rss: number;
+  try {
+    summary = await drive(`${server.url}/webhook`, file, durationSeconds);
+    rss = peakRssMb(server.pid);
+  } finally {
+    await server.stop();
+  }
+  await Deno.remove(file);
+  const expected = scenario === "forged" ? "401" : "200";
+  const errors = summary.socketErrors + Object.entries(summary.statuses)
+    .filter(([status]) => status !== expected).reduce((sum, [, n]) => sum + n, 0) +
+    (scenario === "duplicates" ? summary.accepted : 0);
+  const storedEvents = scenario === "accepted" || scenario === "exec"
+    ? await countStoredEvents(dataDir)
+    : null;
+  if (storedEvents !== null && storedEvents < summary.accepted) {
+    throw new Error(
+      `${scenario}: ${summary.accepted} deliveries were answered 'accepted' but only ` +
+        `${storedEvents} are in the store: events were lost`,
+    );
+  }
+  if (scenario === "forged" && summary.accepted > 0) {
+    throw new Error(`forged: ${summary.accepted} forged deliveries were accepted`);
+  }
+  return {
+    scenario,
+    run,
+    rps: Math.round(summary.requests / (summary.durationUs / 1e6)),
+    p50Ms: summary.p50Us / 1000,
+    p99Ms: summary.p99Us / 1000,
+    peakRssMb: rss,
+    errors,
+    ratio: null,
+    accepted: summary.accepted,
+    storedEvents,
+  };
+}
+
+function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function dirBytes(path: string): Promise<number> {
+  let total = 0;
+  for await (const entry of Deno.readDir(path)) {
+    const info = await Deno.stat(`${path}/${entry.name}`);
+    total += entry.isDirectory ? await dirBytes(`${path}/${entry.name}`) : info.size;
+  }
+  return total;
+}
+
+/** A run longer than the retention window (tolerance 5 s → 10 s): the store must stop growing. */
+async function storeGrowth(tmp: string, seconds: number): Promise<{ t: number; mb: number }[]> {
+  const dataDir = `${tmp}/growth`;
+  const server = await startServer(hookgateArgs(dataDir, ["--tolerance", "5"]), {
+    WEBHOOK_SECRET: SECRET,
+  });
+  const samples: { t: number; mb: number }[] = [];
+  try {
+    const load = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT}bench/load_generator.ts`,
+        `${server.url}/webhook`,
+        "-",
+        "8",
+        String(seconds),
+      ],
+      env: { HOOKGATE_BENCH_SECRET: SECRET },
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    const started = Date.now();
+    while (Date.now() - started < seconds * 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      samples.push({
+        t: Math.round((Date.now() - started) / 1000),
+        mb: Math.round((await dirBytes(dataDir)) / 1e5) / 10,
+      });
+    }
+    await load;
+  } finally {
+    await server.stop();
+  }
+  return samples;
+}
+
+function table(rows: Measurement[]): string {
+  const header = "| scenario | req/s | ratio to bare | p50 ms | p99 ms | peak RSS MB | errors |";
+  const lines = rows.map((r) =>
+    `| ${r.scenario} | ${r.rps} | ${r.ratio === null ? "1.00" : r.ratio.toFixed(2)} | ` +
+    `${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.peakRssMb} | ${r.errors} |`
+  );
+  return [header, "| --- | --- | --- | --- | --- | --- | --- |", ...lines].join("\n");
+}
+
+async function main(): Promise<void> {
+  const tmp = await Deno.makeTempDir({ prefix: "hookgate-bench-" });
+  const all: Measurement[] = [];
+  console.error(
+    `bench: ${runs} run(s) of ${durationSeconds} s, ${connections} connections, ` +
+      `load from ${useWrk ? "wrk" : "the built-in generator"}`,
+  );
+  try {
+    for (let run = 1; run <= runs; run++) {
+      const bare = await measure("bare", run, tmp);
+      all.push(bare);
+      console.error(`run ${run}: bare ${bare.rps} req/s`);
+      for (const scenario of scenarioNames) {
+        const m = await measure(scenario, run, tmp);
+        m.ratio = m.rps / bare.rps;
+        all.push(m);
+        console.error(`run ${run}: ${scenario} ${m.rps} req/s (${m.ratio.toFixed(2)} x bare)`);
+      }
+    }
+    const medians = ["bare", ...scenarioNames].map((scenario) => {
+      const rows = all.filter((m) => m.scenario === scenario);
+      return {
+        scenario,
+        run: 0,
+        rps: median(rows.map((r) => r.rps)),
+        p50Ms: median(rows.map((r) => r.p50Ms)),
+        p99Ms: median(rows.map((r) => r.p99Ms)),
+        peakRssMb: Math.max(...rows.map((r) => r.peakRssMb)),
+        errors: rows.reduce((sum, r) => sum + r.errors, 0),
+        ratio: scenario === "bare" ? null : median(rows.map((r) => r.ratio ?? 0)),
+        accepted: rows.reduce((sum, r) => sum + r.accepted, 0),
+        storedEvents: null,
+      } satisfies Measurement;
+    });
+    let soak: Measurement | null = null;
+    if (Number(values.soak) > 0) {
+      soak = await measureFor("accepted", Number(values.soak), tmp);
+      console.error(`soak ${values.soak} s: peak RSS ${soak.peakRssMb} MB`);
+    }
+    const growth = Number(values["growth-seconds"]) > 0
+      ? await storeGrowth(tmp, Number(values["growth-seconds"]))
+      : [];
+    const report = {
+      date: new Date().toISOString(),
+      generator: useWrk ? "wrk" : "builtin",
+      durationSeconds,
+      runs,
+      connections,
+      medians,
+      runsDetail: all,
+      soak,
+      storeGrowthMb: growth,
+    };
+    await Deno.mkdir(new URL("results/", import.meta.url), { recursive: true });
+    await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2) + "\n");
+    console.log(table(medians));
+    if (soak) console.log(`\nsoak: ${values.soak} s accepted, peak RSS ${soak.peakRssMb} MB`);
+    if (growth.length) {
+      console.log(
+        `store size (MB) every 5 s with --tolerance 5: ${growth.map((g) => g.mb).join(", ")}`,
+      );
+    }
+    console.log(`\nwritten to ${values.out}`);
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+/** One accepted-scenario measurement over a longer duration (the RSS soak). */
+async function measureFor(scenario: string, seconds: number, tmp: string): Promise<Measurement> {
+  const dataDir = `${tmp}/soak`;
+  const file = `${tmp}/soak.tsv`;
+  await writeDeliveries(file, Math.max(50_000, 25_000 * seconds), SECRET);
+  const server = await startServer(hookgateArgs(dataDir), { WEBHOOK_SECRET: SECRET });
+  try {
+    const summary = await drive(`${server.url}/webhook`, file, seconds);
+    return {
+      scenario: `${scenario}-soak`,
+      run: 0,
+      rps: Math.round(summary.requests / (summary.durationUs / 1e6)),
+      p50Ms: summary.p50Us / 1000,
+      p99Ms: summary.p99Us / 1000,
+      peakRssMb: peakRssMb(server.pid),
+      errors: summary.socketErrors,
+      ratio: null,
+      accepted: summary.accepted,
+      storedEvents: null,
+    };
+  } finally {
+    await server.stop();
+    await Deno.remove(file);
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,16 @@
+/** Counts the events a benchmark run left in its store (pending, done and dead). */
+import { openStore } from "../lib/open_store.ts";
+import type { EventStatus } from "../lib/event_store.ts";
+
+export async function countStoredEvents(dataDir: string): Promise<number> {
+  const store = await openStore(`kv:${dataDir}/hookgate.kv`, { dataDir });
+  try {
+    let count = 0;
+    for (const status of ["pending", "done", "dead"] satisfies EventStatus[]) {
+      count += (await store.list({ status, limit: 100_000_000 })).length;
+    }
+    return count;
+  } finally {
+    await store.close();
+  }
+}
