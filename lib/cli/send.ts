@@ -1,0 +1,262 @@
+import denoConfig from "../../deno.json" with { type: "json" };
+import { parseDurationMs, readSecret, SECRET_VAR } from "../config.ts";
+import { CliError, configError, usageError } from "../cli_error.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { importHmacKey } from "../hmac.ts";
+import type { Output } from "../output.ts";
+import { ensurePayloadId } from "../payload_id.ts";
+import { schemeByName, SCHEMES } from "../schemes.ts";
+import {
+  type AttemptReport,
+  DEFAULT_MAX_ELAPSED_MS,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  type SendFailure,
+  sendWebhook,
+} from "../sender.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+
+const HELP = `Usage: hookgate send URL [options]
+
+Signs a JSON object and POSTs it to URL, retrying transient failures. The bytes
+you give are the bytes sent and signed, never re-serialized. A payload without a
+top-level "id" gets one ("evt_" + 24 random characters) as its first member, so
+a retry is recognised as the same event.
+
+Payload (one of):
+  --data JSON          the payload on the command line
+  --file PATH          the payload from a file, byte for byte
+  (stdin)              the payload piped in, when neither flag is given
+
+Options:
+  --id ID              the event id to insert (must match the payload's own id, if any)
+  --scheme NAME        wire format: ${Object.keys(SCHEMES).join(", ")} (default hookgate)
+  --secret-var NAME    variable holding the secret (default ${SECRET_VAR})
+  --retries N          retries after the first attempt (default ${DEFAULT_RETRIES})
+  --max-elapsed DUR    no attempt starts later than this (default ${DEFAULT_MAX_ELAPSED_MS / 1000}s)
+  --timeout DUR        per attempt (default ${DEFAULT_TIMEOUT_MS / 1000}s); DUR: 500ms, 10s, 2m
+  -h, --help           show this help
+
+Retries: connection errors, timeouts, 408, 429 and 5xx, with exponential
+backoff and full jitter, honouring Retry-After. Never: other 4xx, 410, 3xx
+(a redirect is reported, not followed).
+
+Output: "<status> <body>" on stdout; each attempt on stderr.
+Exit codes: 0 2xx · 1 final non-2xx · 64 usage · 65 payload not a JSON object
+· 69 receiver unreachable or timed out · 78 secret missing or weak.
+
+Example:
+  hookgate send http://127.0.0.1:8000/webhook --data '{"event":"push","repo":"demo"}'`;
+
+const MAX_RETRIES = 100;
+
+export const sendCommand: Command = {
+  help: HELP,
+  async run(context) {
+    const { values, positionals, help } = parseCommandArgs("send", context.args, {
+      data: { type: "string" },
+      file: { type: "string" },
+      id: { type: "string" },
+      scheme: { type: "string" },
+      "secret-var": { type: "string" },
+      retries: { type: "string" },
+      "max-elapsed": { type: "string" },
+      timeout: { type: "string" },
+    });
+    if (help) {
+      context.output.out(HELP);
+      return ExitCode.ok;
+    }
+    if (positionals.length !== 1) {
+      throw usageError(
+        `send takes exactly one URL, got ${positionals.length}\nRun 'hookgate send --help' for usage.`,
+      );
+    }
+    const url = checkUrl(positionals[0] as string);
+    const schemeName = values.scheme ?? "hookgate";
+    const scheme = schemeByName(schemeName);
+    if (!scheme) {
+      throw usageError(
+        `unknown --scheme '${schemeName}': use one of ${Object.keys(SCHEMES).join(", ")}`,
+      );
+    }
+    const retries = parseRetries(values.retries);
+    const maxElapsedMs = duration("--max-elapsed", values["max-elapsed"], DEFAULT_MAX_ELAPSED_MS);
+    const timeoutMs = duration("--timeout", values.timeout, DEFAULT_TIMEOUT_MS);
+    if (values.data !== undefined && values.file !== undefined) {
+      throw usageError("give the payload once: --data or --file, not both");
+    }
+
+    const secretVar = values["secret-var"] ?? SECRET_VAR;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secretVar)) {
+      throw usageError(`--secret-var must be a variable name such as ${SECRET_VAR}`);
+    }
+    const secret = readSecret(context.env, secretVar);
+    if (!secret.ok) throw configError(secret.reason);
+    context.output.protect([secret.value]);
+    const secretBytes = scheme.secretBytes(secret.value);
+    if (!secretBytes.ok) throw configError(`${secretVar}: ${secretBytes.reason}`);
+    // Rotation: previous secrets join this list, and schemes that carry several signatures sign with each.
+    const keys = [await importHmacKey(secretBytes.value)];
+
+    const raw = await readPayload(values, context.cwd);
+    const prepared = ensurePayloadId(raw, values.id !== undefined ? { id: values.id } : {});
+    if (!prepared.ok) throw new CliError(ExitCode.dataError, prepared.reason);
+    const { bytes, id, added } = prepared.value;
+    if (added) context.output.err(`added "id":"${id}" as the payload's first member`);
+    if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+      context.output.err(
+        `warning: plain http:// to ${url.hostname}: the signature protects integrity, not ` +
+          `confidentiality; anyone on the path can read the payload (use https://)`,
+      );
+    }
+
+    const result = await sendWebhook(url.href, bytes, {
+      scheme,
+      keys,
+      id,
+      retries,
+      maxElapsedMs,
+      timeoutMs,
+      userAgent: `hookgate/${denoConfig.version}`,
+      onAttempt: (report) => context.output.err(describeAttempt(report)),
+    });
+    if (result.ok) {
+      context.output.out(`${result.value.status} ${oneLine(result.value.body)}`);
+      return ExitCode.ok;
+    }
+    return reportFailure(result.reason, context.output, url.href);
+  },
+};
+
+function checkUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw usageError(
+      `'${raw}' is not a URL: give an absolute URL such as http://127.0.0.1:8000/webhook`,
+    );
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw usageError(`send needs an https:// (or http://) URL, got '${url.protocol}'`);
+  }
+  return url;
+}
+
+function parseRetries(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_RETRIES;
+  if (!/^[0-9]{1,3}$/.test(raw) || Number(raw) > MAX_RETRIES) {
+    throw usageError(`--retries must be a whole number from 0 to ${MAX_RETRIES}, got '${raw}'`);
+  }
+  return Number(raw);
+}
+
+function duration(flag: string, raw: string | undefined, fallbackMs: number): number {
+  if (raw === undefined) return fallbackMs;
+  const parsed = parseDurationMs(flag, raw);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  return parsed.value;
+}
+
+async function readPayload(
+  values: { data?: string; file?: string },
+  cwd: string,
+): Promise<Uint8Array> {
+  if (values.data !== undefined) return new TextEncoder().encode(values.data);
+  if (values.file !== undefined) {
+    const path = values.file.startsWith("/") ? values.file : `${cwd}/${values.file}`;
+    try {
+      return await Deno.readFile(path);
+    } catch (error) {
+      if (
+        error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
+      ) {
+        throw error;
+      }
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new CliError(ExitCode.dataError, `cannot read --file ${values.file}: ${detail}`);
+    }
+  }
+  if (Deno.stdin.isTerminal()) {
+    throw usageError(
+      "no payload: pass --data JSON, --file PATH, or pipe a JSON object on stdin\n" +
+        "Run 'hookgate send --help' for usage.",
+    );
+  }
+  return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+}
+
+/** RFC 6761 reserves `localhost` names for loopback; 127/8 and ::1 are loopback addresses. */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname.endsWith(".localhost") ||
+    /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(hostname) || hostname === "[::1]";
+}
+
+function describeAttempt(report: AttemptReport): string {
+  const { outcome } = report;
+  const what = outcome.kind === "response"
+    ? String(outcome.status)
+    : outcome.kind === "timeout"
+    ? `no answer within ${formatSeconds(outcome.timeoutMs)}`
+    : `unreachable (${outcome.message})`;
+  const next = report.retryInMs === null ? "" : `, retrying in ${formatSeconds(report.retryInMs)}`;
+  return `attempt ${report.attempt}/${report.maxAttempts}: ${what}${next}`;
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The answer on one line, as the brief prints it. */
+function oneLine(body: string): string {
+  return body.replace(/\r?\n$/, "");
+}
+
+function reportFailure(failure: SendFailure, output: Output, url: string): ExitCode {
+  switch (failure.kind) {
+    case "invalid-payload":
+      throw new CliError(ExitCode.dataError, failure.message);
+    case "invalid-url":
+      throw usageError(failure.message);
+    case "unreachable":
+      throw new CliError(
+        ExitCode.unavailable,
+        `could not deliver to ${url} after ${attemptsText(failure.attempts)}${
+          stopText(failure.why)
+        }: ${failure.message}`,
+      );
+    case "status":
+      output.out(`${failure.status} ${oneLine(failure.body)}`);
+      output.err(`hookgate: delivery failed: ${statusText(failure)}`);
+      return ExitCode.failed;
+  }
+}
+
+function statusText(failure: Extract<SendFailure, { kind: "status" }>): string {
+  switch (failure.why) {
+    case "redirect":
+      return `the receiver answered ${failure.status} (redirect${
+        failure.location ? ` to ${failure.location}` : ""
+      }); a signed delivery is not redirected: send to the final URL`;
+    case "gone":
+      return "the receiver answered 410 Gone: the endpoint is retired; not retried";
+    case "rejected":
+      return `the receiver rejected the delivery with ${failure.status}; not retried ` +
+        `(check the secret, the scheme and the payload)`;
+    case "attempts-exhausted":
+    case "time-exhausted":
+      return `still ${failure.status} after ${attemptsText(failure.attempts)}${
+        stopText(failure.why)
+      }`;
+  }
+}
+
+function attemptsText(attempts: number): string {
+  return attempts === 1 ? "1 attempt" : `${attempts} attempts`;
+}
+
+function stopText(why: string): string {
+  return why === "time-exhausted" ? " (--max-elapsed reached)" : "";
+}
