@@ -1,0 +1,209 @@
+import { CliError, configError, usageError } from "../cli_error.ts";
+import { parsePositiveInt } from "../config.ts";
+import type { EventStore, HandlerOutcome, StoredEvent } from "../event_store.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { defaultStoreSpec, openStore } from "../open_store.ts";
+import type { Output } from "../output.ts";
+import { buildRoutes } from "../routes.ts";
+import { NULL_TRACE, type TraceSink } from "../trace_sink.ts";
+import { createWebhookHandler } from "../webhook_handler.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command, CommandContext } from "./command.ts";
+
+const HELP = `hookgate serve: receive webhooks through three gates, then hand them to the agent
+
+Usage: hookgate serve [options]
+
+Every POST to a route passes: a fresh timestamp (401), a valid HMAC-SHA256
+(401, constant-time), a JSON object body (400), and an unseen event id (the
+claim and the inbox record are one durable commit; a replay is answered
+{"status":"duplicate-ignored"}). Accepted events are printed to stdout as one
+JSON line each: {"event":"verified","id":...,"payload":...}.
+
+Options:
+  --port N             port to listen on (default 8000; 0 = any free port, printed)
+  --hostname HOST      address to bind (default 127.0.0.1; 0.0.0.0 to expose)
+  --tolerance SECONDS  allowed clock skew of x-timestamp, both ways (default 300)
+  --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
+  --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
+  --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or redis://HOST:PORT
+                       (also HOOKGATE_STORE)
+  --route SPEC         PATH=SCHEME:SECRET_VAR, repeatable (also HOOKGATE_ROUTES);
+                       default /webhook=hookgate:WEBHOOK_SECRET
+  -h, --help           show this help
+
+Routes: POST /webhook (and each --route), GET /healthz.
+Environment: WEBHOOK_SECRET (required, at least 16 bytes).
+SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.`;
+
+const FLAGS = {
+  port: { type: "string" },
+  hostname: { type: "string" },
+  tolerance: { type: "string" },
+  "max-body-bytes": { type: "string" },
+  "data-dir": { type: "string" },
+  store: { type: "string" },
+  route: { type: "string", multiple: true },
+} as const;
+
+export interface ServeSettings {
+  port: number;
+  hostname: string;
+  toleranceSeconds: number;
+  maxBodyBytes: number;
+  dataDir: string;
+  storeSpec: string;
+  /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
+  storeFromFlag: boolean;
+  routeSpecs: string[];
+}
+
+/** Reads and checks every flag before anything listens: a bad value is exit 64. */
+export function parseServeSettings(context: CommandContext): ServeSettings {
+  const { values, positionals } = parseCommandArgs("serve", context.args, FLAGS);
+  if (positionals.length > 0) {
+    throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate serve --help'.`);
+  }
+  const positive = (flag: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    const parsed = parsePositiveInt(`--${flag}`, raw);
+    if (!parsed.ok) throw usageError(parsed.reason);
+    return parsed.value;
+  };
+  const rawPort = values.port ?? "8000";
+  if (!/^[0-9]{1,5}$/.test(rawPort) || Number(rawPort) > 65535) {
+    throw usageError(`--port must be a port number from 0 to 65535, got '${rawPort}'`);
+  }
+  const hostname = values.hostname ?? "127.0.0.1";
+  if (hostname.trim() === "") throw usageError("--hostname must not be empty");
+  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  return {
+    port: Number(rawPort),
+    hostname,
+    toleranceSeconds: positive("tolerance", values.tolerance, 300),
+    maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
+    dataDir,
+    storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
+    storeFromFlag: values.store !== undefined,
+    routeSpecs: values.route ?? [],
+  };
+}
+
+/** The act step until the agent hand-off lands: the brief's `VERIFIED:` print, as one JSON line. */
+export function printVerified(output: Output): (event: StoredEvent) => Promise<HandlerOutcome> {
+  const decoder = new TextDecoder();
+  return (event) => {
+    output.out(JSON.stringify({
+      event: "verified",
+      id: event.id,
+      payload: JSON.parse(decoder.decode(event.payload)),
+    }));
+    return Promise.resolve({ ok: true });
+  };
+}
+
+/** Exponential retry delay for a failing hand-off: 1 s, 2 s, 4 s … capped at 5 min. */
+function retryDelayMs(attempt: number): number {
+  return Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1));
+}
+
+async function openConfiguredStore(settings: ServeSettings): Promise<EventStore> {
+  if (settings.storeSpec.startsWith("kv:") || settings.storeSpec === "kv") {
+    await Deno.mkdir(settings.dataDir, { recursive: true });
+  }
+  try {
+    return await openStore(settings.storeSpec, { dataDir: settings.dataDir });
+  } catch (error) {
+    if (error instanceof TypeError) {
+      const message = `${settings.storeFromFlag ? "--store" : "HOOKGATE_STORE"}: ${error.message}`;
+      throw settings.storeFromFlag ? usageError(message) : configError(message);
+    }
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      throw error;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(ExitCode.unavailable, `cannot open the event store: ${reason}`);
+  }
+}
+
+function listenUrl(addr: Deno.NetAddr): string {
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}/`;
+}
+
+async function run(context: CommandContext): Promise<ExitCode> {
+  const settings = parseServeSettings(context);
+  const routes = await buildRoutes(context.env, {
+    toleranceSeconds: settings.toleranceSeconds,
+    routeSpecs: settings.routeSpecs,
+    nowMs: Date.now(),
+  });
+  if (!routes.ok) throw configError(routes.reason);
+  const store = await openConfiguredStore(settings);
+  const trace: TraceSink = NULL_TRACE;
+  const stop = new AbortController();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    const handler = createWebhookHandler({
+      routes: routes.value,
+      store,
+      maxBodyBytes: settings.maxBodyBytes,
+      now: Date.now,
+      onRecord: (record) => trace.write({ ...record }),
+    });
+    server = Deno.serve({
+      port: settings.port,
+      hostname: settings.hostname,
+      onListen: (addr) => context.output.err(`hookgate: listening on ${listenUrl(addr)}`),
+      onError: () =>
+        new Response(JSON.stringify({ error: "internal error" }), {
+          status: 500,
+          headers: { "content-type": "application/json" },
+        }),
+    }, handler);
+  } catch (error) {
+    await store.close();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new CliError(
+        ExitCode.unavailable,
+        `${settings.hostname}:${settings.port} is already in use: stop the other server ` +
+          `or pick another --port`,
+      );
+    }
+    if (error instanceof Deno.errors.AddrNotAvailable) {
+      throw new CliError(
+        ExitCode.unavailable,
+        `cannot bind ${settings.hostname}: not an address of this machine (see --hostname)`,
+      );
+    }
+    throw error;
+  }
+  const consuming = store.consume(printVerified(context.output), {
+    signal: stop.signal,
+    maxAttempts: 5,
+    retryDelayMs,
+    concurrency: 1,
+  });
+  const onSignal = () => stop.abort();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  try {
+    await Promise.race([
+      new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true })),
+      consuming,
+    ]);
+    stop.abort();
+    // Stops accepting connections and waits for in-flight requests to be answered.
+    await server.shutdown();
+    await consuming;
+  } finally {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(signal, onSignal);
+    }
+    await trace.close();
+    await store.close();
+  }
+  context.output.err("hookgate: stopped");
+  return ExitCode.ok;
+}
+
+export const serveCommand: Command = { help: HELP, run };

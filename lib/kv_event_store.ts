@@ -1,0 +1,547 @@
+import type {
+  AcceptOutcome,
+  ConsumeOptions,
+  EventStatus,
+  EventStore,
+  HandlerOutcome,
+  IncomingEvent,
+  StoredEvent,
+} from "./event_store.ts";
+
+/*
+ * Layout of the Deno KV file (every key starts with "hookgate"):
+ *
+ *   ["hookgate","claim",route,key]   {expiresAtMs}          expireIn retention
+ *   ["hookgate","event",route,key]   EventRecord            done: expireIn retention
+ *   ["hookgate","blob",blobId,i]     Uint8Array chunk       payloads > INLINE_PAYLOAD_BYTES
+ *   ["hookgate","orphan",blobId]     {expiresAtMs,route?,key?}  "these chunks may be swept"
+ *   queue message                    {hookgate:"event",route,key,gen}
+ *
+ * Limits of one atomic commit, measured on Deno 2.9.6 (tests/kv_event_store_test.ts
+ * pins them): at most 100 checks, 1000 mutations + enqueues, 819,200 bytes of
+ * keys + values + enqueued messages, 65,536 bytes per value.
+ *
+ * accept(): claim (check versionstamp null) + inbox record + queue pointer in
+ * ONE commit, so "accepted" is durable the moment the commit resolves.
+ * Payloads up to INLINE_PAYLOAD_BYTES live in the record. A larger one (up to
+ * the 1 MiB body cap) cannot fit one commit: its chunks are written first under
+ * a fresh blob id, together with an orphan marker; the claim commit then checks
+ * that marker (so a sweep cannot have removed the chunks) and deletes it. If the
+ * claim loses (duplicate) or the process dies in between, the marker expires and
+ * the sweep deletes the chunks. When an event is done, the same marker is set
+ * again (with its route/key) so its chunks go with the expiring record.
+ *
+ * Group commit: accept() calls that arrive while a commit is in flight are
+ * batched into the next one (up to BATCH_MAX_EVENTS, BATCH_MAX_BYTES), the same
+ * key twice in a batch is one claim (the second is a duplicate). If any check of
+ * a batch fails, the batch falls back to one commit per event, so every caller
+ * gets its own right answer. "database is locked" (another process on the same
+ * file) is retried with jitter and surfaces, if it persists, as an error (503),
+ * never as accepted.
+ */
+
+const ROOT = "hookgate";
+/** Payloads up to this size are stored in the record itself (value limit 64 KiB, minus metadata). */
+export const INLINE_PAYLOAD_BYTES = 48 * 1024;
+const CHUNK_BYTES = 60 * 1024;
+/** Chunks written per commit: 10 × 60 KiB stays under the 800 KiB commit limit. */
+const CHUNKS_PER_COMMIT = 10;
+/** One check per event: the check limit (100) bounds a batch. */
+export const BATCH_MAX_EVENTS = 100;
+/** Keys + values of a batch, with headroom under the 819,200-byte commit limit. */
+export const BATCH_MAX_BYTES = 700 * 1024;
+const PER_EVENT_OVERHEAD_BYTES = 512;
+/** How long unclaimed chunks live before a sweep may remove them. */
+const ORPHAN_TTL_MS = 10 * 60_000;
+const LOCK_RETRIES = 60;
+const SWEEP_INTERVAL_MS = 60_000;
+/** Deno's own redelivery (at most 5 intervals, 1 h each) of a message whose handler threw. */
+const QUEUE_BACKOFF_MS = [1000, 10_000, 60_000, 600_000, 3_600_000];
+
+interface BlobRef {
+  id: string;
+  chunks: number;
+  bytes: number;
+}
+
+interface EventRecord {
+  route: string;
+  key: string;
+  id: string | null;
+  receivedAtMs: number;
+  retentionMs: number;
+  attempt: number;
+  status: EventStatus;
+  lastError: string | null;
+  /** Changes on redeliver, so a stale queue message is recognised and dropped. */
+  gen: string;
+  payload: Uint8Array | null;
+  blob: BlobRef | null;
+}
+
+interface ClaimValue {
+  expiresAtMs: number;
+}
+
+interface OrphanValue {
+  expiresAtMs: number;
+  route: string | null;
+  key: string | null;
+}
+
+interface QueueMessage {
+  hookgate: "event";
+  route: string;
+  key: string;
+  gen: string;
+}
+
+interface PendingAccept {
+  event: IncomingEvent;
+  resolve(outcome: AcceptOutcome): void;
+  reject(error: unknown): void;
+}
+
+export interface KvEventStoreOptions {
+  /** The clock, in milliseconds. */
+  now?: () => number;
+  /** Upper bound on events per group commit (1 = one commit per request). */
+  batchMaxEvents?: number;
+}
+
+const claimKey = (route: string, key: string): Deno.KvKey => [ROOT, "claim", route, key];
+const recordKey = (route: string, key: string): Deno.KvKey => [ROOT, "event", route, key];
+const chunkKey = (blobId: string, index: number): Deno.KvKey => [ROOT, "blob", blobId, index];
+const orphanKey = (blobId: string): Deno.KvKey => [ROOT, "orphan", blobId];
+
+function isQueueMessage(value: unknown): value is QueueMessage {
+  return value !== null && typeof value === "object" &&
+    (value as { hookgate?: unknown }).hookgate === "event";
+}
+
+function isLocked(error: unknown): boolean {
+  return error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs a KV operation, retrying with jitter while another process holds the file's lock. */
+async function withLockRetry<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isLocked(error) || attempt >= LOCK_RETRIES) throw error;
+      await sleep(2 + Math.random() * Math.min(50, 4 * attempt));
+    }
+  }
+}
+
+/** The Deno KV backend: the embedded default (`--store kv:PATH`). */
+export class KvEventStore implements EventStore {
+  readonly #kv: Deno.Kv;
+  readonly #now: () => number;
+  readonly #batchMaxEvents: number;
+  #queue: PendingAccept[] = [];
+  #committing = false;
+  #closed = false;
+
+  constructor(kv: Deno.Kv, options: KvEventStoreOptions = {}) {
+    this.#kv = kv;
+    this.#now = options.now ?? Date.now;
+    this.#batchMaxEvents = Math.max(1, Math.min(options.batchMaxEvents ?? 64, BATCH_MAX_EVENTS));
+  }
+
+  accept(event: IncomingEvent): Promise<AcceptOutcome> {
+    if (this.#closed) return Promise.reject(new Error("event store is closed"));
+    if (event.payload.length > INLINE_PAYLOAD_BYTES) return this.#acceptLarge(event);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject });
+      if (!this.#committing) void this.#drain();
+    });
+  }
+
+  /** Group commit: whatever queued up while the previous commit ran goes into the next one. */
+  async #drain(): Promise<void> {
+    this.#committing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#takeBatch();
+        await this.#commitBatch(batch);
+      }
+    } finally {
+      this.#committing = false;
+    }
+  }
+
+  #takeBatch(): PendingAccept[] {
+    let bytes = 0;
+    let count = 0;
+    while (count < this.#queue.length && count < this.#batchMaxEvents) {
+      const next = this.#queue[count] as PendingAccept;
+      const size = next.event.payload.length + next.event.key.length * 3 + PER_EVENT_OVERHEAD_BYTES;
+      if (count > 0 && bytes + size > BATCH_MAX_BYTES) break;
+      bytes += size;
+      count++;
+    }
+    return this.#queue.splice(0, count);
+  }
+
+  async #commitBatch(batch: PendingAccept[]): Promise<void> {
+    const leaders = new Map<string, PendingAccept>();
+    const followers: [PendingAccept, PendingAccept][] = [];
+    for (const entry of batch) {
+      const id = JSON.stringify([entry.event.route, entry.event.key]);
+      const leader = leaders.get(id);
+      if (leader) followers.push([entry, leader]);
+      else leaders.set(id, entry);
+    }
+    const outcomes = new Map<PendingAccept, Promise<AcceptOutcome>>();
+    const unique = [...leaders.values()];
+    let committed = false;
+    if (unique.length > 1) {
+      try {
+        committed = await withLockRetry(async () => {
+          const op = this.#kv.atomic();
+          for (const entry of unique) this.#addAccept(op, entry.event, null, null);
+          return (await op.commit()).ok;
+        });
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+        return;
+      }
+    }
+    for (const entry of unique) {
+      // A failed check in a batch says only that SOME key was taken: decide each alone.
+      outcomes.set(entry, committed ? Promise.resolve("accepted") : this.#acceptOne(entry.event));
+    }
+    await Promise.all(unique.map(async (entry) => {
+      try {
+        entry.resolve(await (outcomes.get(entry) as Promise<AcceptOutcome>));
+      } catch (error) {
+        entry.reject(error);
+      }
+    }));
+    for (const [entry, leader] of followers) {
+      (outcomes.get(leader) as Promise<AcceptOutcome>).then(
+        () => entry.resolve("duplicate"),
+        (error) => entry.reject(error),
+      );
+    }
+  }
+
+  /** Adds claim + record + queue pointer for one event to an atomic operation. */
+  #addAccept(
+    op: Deno.AtomicOperation,
+    event: IncomingEvent,
+    claimVersionstamp: string | null,
+    blob: { ref: BlobRef; markerVersionstamp: string } | null,
+  ): void {
+    const gen = crypto.randomUUID();
+    const record: EventRecord = {
+      route: event.route,
+      key: event.key,
+      id: event.id,
+      receivedAtMs: event.receivedAtMs,
+      retentionMs: event.retentionMs,
+      attempt: 0,
+      status: "pending",
+      lastError: null,
+      gen,
+      payload: blob ? null : event.payload,
+      blob: blob ? blob.ref : null,
+    };
+    const claim: ClaimValue = { expiresAtMs: event.receivedAtMs + event.retentionMs };
+    op.check({ key: claimKey(event.route, event.key), versionstamp: claimVersionstamp })
+      .set(claimKey(event.route, event.key), claim, { expireIn: event.retentionMs })
+      .set(recordKey(event.route, event.key), record)
+      .enqueue(
+        { hookgate: "event", route: event.route, key: event.key, gen } satisfies QueueMessage,
+        { backoffSchedule: QUEUE_BACKOFF_MS },
+      );
+    if (blob) {
+      op.check({ key: orphanKey(blob.ref.id), versionstamp: blob.markerVersionstamp })
+        .delete(orphanKey(blob.ref.id));
+    }
+  }
+
+  /**
+   * One event in its own commit. A failed check is then about this key only:
+   * a live claim is a duplicate; an expired one (Deno deletes late) is absent,
+   * unless its event is still pending or dead in the inbox.
+   */
+  async #acceptOne(
+    event: IncomingEvent,
+    blob: { ref: BlobRef; markerVersionstamp: string } | null = null,
+  ): Promise<AcceptOutcome> {
+    let claimVersionstamp: string | null = null;
+    for (let round = 0; round < 10; round++) {
+      const committed = await withLockRetry(async () => {
+        const op = this.#kv.atomic();
+        this.#addAccept(op, event, claimVersionstamp, blob);
+        return (await op.commit()).ok;
+      });
+      if (committed) return "accepted";
+      const [claim, record] = await withLockRetry(() =>
+        this.#kv.getMany<[ClaimValue, EventRecord]>([
+          claimKey(event.route, event.key),
+          recordKey(event.route, event.key),
+        ])
+      );
+      if (claim.versionstamp !== null) {
+        if (claim.value.expiresAtMs > this.#now()) return "duplicate";
+        if (record.versionstamp !== null && record.value.status !== "done") return "duplicate";
+      }
+      if (blob) {
+        const marker = await withLockRetry(() => this.#kv.get(orphanKey(blob.ref.id)));
+        if (marker.versionstamp !== blob.markerVersionstamp) {
+          throw new Error("payload chunks were swept before the claim committed");
+        }
+      }
+      claimVersionstamp = claim.versionstamp;
+    }
+    throw new Error("claim kept changing under contention");
+  }
+
+  async #acceptLarge(event: IncomingEvent): Promise<AcceptOutcome> {
+    const ref: BlobRef = {
+      id: crypto.randomUUID(),
+      chunks: Math.ceil(event.payload.length / CHUNK_BYTES),
+      bytes: event.payload.length,
+    };
+    const marker: OrphanValue = {
+      expiresAtMs: this.#now() + ORPHAN_TTL_MS,
+      route: null,
+      key: null,
+    };
+    let markerVersionstamp = "";
+    for (let first = 0; first < ref.chunks; first += CHUNKS_PER_COMMIT) {
+      const result = await withLockRetry(() => {
+        const op = this.#kv.atomic();
+        if (first === 0) op.set(orphanKey(ref.id), marker);
+        const last = Math.min(ref.chunks, first + CHUNKS_PER_COMMIT);
+        for (let i = first; i < last; i++) {
+          op.set(
+            chunkKey(ref.id, i),
+            event.payload.subarray(i * CHUNK_BYTES, Math.min((i + 1) * CHUNK_BYTES, ref.bytes)),
+          );
+        }
+        return op.commit();
+      });
+      if (!result.ok) throw new Error("writing payload chunks failed");
+      if (first === 0) markerVersionstamp = result.versionstamp;
+    }
+    return await this.#acceptOne(event, { ref, markerVersionstamp });
+  }
+
+  async #payload(record: EventRecord): Promise<Uint8Array | null> {
+    if (record.payload) return record.payload;
+    if (!record.blob) return new Uint8Array(0);
+    const out = new Uint8Array(record.blob.bytes);
+    let offset = 0;
+    for (let i = 0; i < record.blob.chunks; i++) {
+      const chunk = await withLockRetry(() =>
+        this.#kv.get<Uint8Array>(chunkKey(record.blob!.id, i))
+      );
+      if (chunk.value === null) return null;
+      out.set(chunk.value, offset);
+      offset += chunk.value.length;
+    }
+    return out;
+  }
+
+  async #stored(record: EventRecord): Promise<StoredEvent | null> {
+    const payload = await this.#payload(record);
+    if (payload === null) return null;
+    return {
+      route: record.route,
+      key: record.key,
+      id: record.id,
+      payload,
+      receivedAtMs: record.receivedAtMs,
+      attempt: record.attempt,
+      status: record.status,
+      lastError: record.lastError,
+    };
+  }
+
+  async consume(
+    handler: (event: StoredEvent) => Promise<HandlerOutcome>,
+    options: ConsumeOptions,
+  ): Promise<void> {
+    const { signal } = options;
+    if (signal.aborted) return;
+    let running = 0;
+    const waiting: (() => void)[] = [];
+    const stopped = new Promise<void>((resolve) =>
+      signal.addEventListener("abort", () => resolve(), { once: true })
+    );
+    const sweeper = setInterval(() => void this.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
+    Deno.unrefTimer(sweeper);
+    void this.sweep().catch(() => {});
+    const listening = this.#kv.listenQueue(async (message: unknown) => {
+      if (!isQueueMessage(message)) return;
+      while (running >= options.concurrency) {
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+      if (signal.aborted) {
+        // Not acknowledged: Deno redelivers it (after this process, at the latest on restart).
+        throw new Error("consumer stopped");
+      }
+      running++;
+      try {
+        await this.#deliver(message, handler, options);
+      } finally {
+        running--;
+        waiting.shift()?.();
+      }
+    });
+    try {
+      await Promise.race([listening, stopped]);
+    } finally {
+      clearInterval(sweeper);
+    }
+  }
+
+  async #deliver(
+    message: QueueMessage,
+    handler: (event: StoredEvent) => Promise<HandlerOutcome>,
+    options: ConsumeOptions,
+  ): Promise<void> {
+    const key = recordKey(message.route, message.key);
+    const entry = await withLockRetry(() => this.#kv.get<EventRecord>(key));
+    if (entry.value === null || entry.value.gen !== message.gen) return;
+    if (entry.value.status !== "pending") return;
+    const record: EventRecord = { ...entry.value, attempt: entry.value.attempt + 1 };
+    const started = await withLockRetry(() =>
+      this.#kv.atomic().check(entry).set(key, record).commit()
+    );
+    if (!started.ok) return;
+    const stored = await this.#stored(record);
+    let outcome: HandlerOutcome;
+    if (stored === null) {
+      outcome = { ok: false, error: "payload chunks are missing" };
+    } else {
+      try {
+        outcome = await handler(stored);
+      } catch (error) {
+        outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    const op = this.#kv.atomic().check({ key, versionstamp: started.versionstamp });
+    if (outcome.ok) {
+      op.set(key, { ...record, status: "done", lastError: null }, {
+        expireIn: record.retentionMs,
+      });
+      if (record.blob) {
+        const marker: OrphanValue = {
+          expiresAtMs: this.#now() + record.retentionMs,
+          route: record.route,
+          key: record.key,
+        };
+        op.set(orphanKey(record.blob.id), marker);
+      }
+    } else if (record.attempt >= options.maxAttempts || stored === null) {
+      op.set(key, { ...record, status: "dead", lastError: outcome.error });
+    } else {
+      op.set(key, { ...record, lastError: outcome.error }).enqueue(message, {
+        delay: Math.max(0, Math.round(options.retryDelayMs(record.attempt))),
+        backoffSchedule: QUEUE_BACKOFF_MS,
+      });
+    }
+    // A failed check means redeliver() replaced the record meanwhile: its new message wins.
+    await withLockRetry(() => op.commit());
+  }
+
+  async list(options: { status: EventStatus; limit: number }): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    if (options.limit <= 0) return out;
+    for await (const entry of this.#kv.list<EventRecord>({ prefix: [ROOT, "event"] })) {
+      if (entry.value.status !== options.status) continue;
+      const stored = await this.#stored(entry.value);
+      if (stored === null) continue;
+      out.push(stored);
+      if (out.length >= options.limit) break;
+    }
+    return out;
+  }
+
+  async get(route: string, key: string): Promise<StoredEvent | null> {
+    const entry = await withLockRetry(() => this.#kv.get<EventRecord>(recordKey(route, key)));
+    return entry.value === null ? null : await this.#stored(entry.value);
+  }
+
+  async redeliver(route: string, key: string): Promise<boolean> {
+    for (let round = 0; round < 10; round++) {
+      const entry = await withLockRetry(() => this.#kv.get<EventRecord>(recordKey(route, key)));
+      if (entry.value === null) return false;
+      if (entry.value.blob) {
+        const marker = await this.#kv.get(chunkKey(entry.value.blob.id, 0));
+        if (marker.value === null) return false;
+      }
+      const gen = crypto.randomUUID();
+      const record: EventRecord = {
+        ...entry.value,
+        status: "pending",
+        attempt: 0,
+        lastError: null,
+        gen,
+      };
+      const op = this.#kv.atomic().check(entry).set(recordKey(route, key), record).enqueue(
+        { hookgate: "event", route, key, gen } satisfies QueueMessage,
+        { backoffSchedule: QUEUE_BACKOFF_MS },
+      );
+      if (record.blob) op.delete(orphanKey(record.blob.id));
+      if ((await withLockRetry(() => op.commit())).ok) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Deletes payload chunks nobody needs any more: unclaimed ones (a lost race,
+   * a crash before the claim) and those of done events past retention. A chunk
+   * set whose event is pending or dead again (redeliver) is kept.
+   */
+  async sweep(nowMs: number = this.#now()): Promise<number> {
+    let removed = 0;
+    for await (const entry of this.#kv.list<OrphanValue>({ prefix: [ROOT, "orphan"] })) {
+      if (entry.value.expiresAtMs > nowMs) continue;
+      const blobId = entry.key[2] as string;
+      const op = this.#kv.atomic().check(entry).delete(entry.key);
+      if (entry.value.route !== null && entry.value.key !== null) {
+        const rKey = recordKey(entry.value.route, entry.value.key);
+        const record = await this.#kv.get<EventRecord>(rKey);
+        if (record.value !== null && record.value.blob?.id === blobId) {
+          if (record.value.status !== "done") {
+            await op.commit();
+            continue;
+          }
+          op.check(record).delete(rKey);
+        }
+      }
+      for await (const chunk of this.#kv.list({ prefix: [ROOT, "blob", blobId] })) {
+        op.delete(chunk.key);
+      }
+      if ((await withLockRetry(() => op.commit())).ok) removed++;
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#committing) await sleep(5);
+    this.#kv.close();
+  }
+}
+
+/** Opens (creating if needed) the KV file at `path`. */
+export async function openKvEventStore(
+  path: string,
+  options: KvEventStoreOptions = {},
+): Promise<KvEventStore> {
+  const kv = await withLockRetry(() => Deno.openKv(path));
+  return new KvEventStore(kv, options);
+}

@@ -1,0 +1,15 @@
+/** What the receive path reports about one request, for the trace (never the payload or headers). */
+export interface RequestRecord {
+  kind: "request";
+  method: string;
+  path: string;
+  /** The route's name, when the path matched one. */
+  route: string | null;
+  status: number;
+  /** "accepted", "duplicate", or the short reason given to the client. */
+  outcome: string;
+  key: string | null;
+  id: string | null;
+  bodyBytes: number;
+  durationMs: number;
+}

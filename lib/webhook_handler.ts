@@ -1,0 +1,155 @@
+import type { EventStore } from "./event_store.ts";
+import { eventKey } from "./event_key.ts";
+import { readBody } from "./read_body.ts";
+import type { RequestRecord } from "./request_record.ts";
+import { activeKeys, type Route } from "./route.ts";
+import { verifyDelivery } from "./verify_delivery.ts";
+
+export interface WebhookHandlerOptions {
+  routes: Route[];
+  store: EventStore;
+  maxBodyBytes: number;
+  /** The clock, in milliseconds (injected so tests can pin gate 1). */
+  now(): number;
+  /** One record per request, for the trace. */
+  onRecord(record: RequestRecord): void;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+interface Outcome {
+  response: Response;
+  outcome: string;
+  key: string | null;
+  id: string | null;
+  bodyBytes: number;
+}
+
+function reject(status: number, reason: string, bodyBytes: number): Outcome {
+  return {
+    response: json(status, { error: reason }),
+    outcome: reason,
+    key: null,
+    id: null,
+    bodyBytes,
+  };
+}
+
+/**
+ * The receive path (design §1) as a plain `Request → Response` function:
+ * body cap, gate 1 (fresh), gate 2 (authentic), JSON only after that, then
+ * gate 3 (the store's atomic claim + inbox commit). Nothing touches the store
+ * before the signature verified, and "accepted" is answered only once
+ * `store.accept` resolved, i.e. once the commit is durable.
+ */
+export function createWebhookHandler(
+  options: WebhookHandlerOptions,
+): (request: Request) => Promise<Response> {
+  const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
+  return async (request) => {
+    const startedMs = options.now();
+    const path = new URL(request.url).pathname;
+    const route = routesByPath.get(path) ?? null;
+    let result: Outcome;
+    if (route === null) {
+      result = path === "/healthz" && (request.method === "GET" || request.method === "HEAD")
+        ? {
+          response: json(200, { status: "ok" }),
+          outcome: "ok",
+          key: null,
+          id: null,
+          bodyBytes: 0,
+        }
+        : reject(404, "not found", 0);
+    } else if (request.method !== "POST") {
+      result = {
+        response: json(405, { error: "method not allowed" }, { allow: "POST" }),
+        outcome: "method not allowed",
+        key: null,
+        id: null,
+        bodyBytes: 0,
+      };
+    } else {
+      result = await receive(route, request, options);
+    }
+    await request.body?.cancel().catch(() => {});
+    options.onRecord({
+      kind: "request",
+      method: request.method,
+      path,
+      route: route?.name ?? null,
+      status: result.response.status,
+      outcome: result.outcome,
+      key: result.key,
+      id: result.id,
+      bodyBytes: result.bodyBytes,
+      durationMs: options.now() - startedMs,
+    });
+    return result.response;
+  };
+}
+
+async function receive(
+  route: Route,
+  request: Request,
+  options: WebhookHandlerOptions,
+): Promise<Outcome> {
+  const body = await readBody(request, { maxBodyBytes: options.maxBodyBytes });
+  if (!body.ok) {
+    return body.reason === "too-large"
+      ? reject(413, "payload too large", 0)
+      : reject(400, "unreadable body", 0);
+  }
+  const bytes = body.value;
+  const nowMs = options.now();
+  const verified = await verifyDelivery(
+    { scheme: route.scheme, keys: activeKeys(route, nowMs), headers: request.headers, body: bytes },
+    { nowSeconds: Math.floor(nowMs / 1000), toleranceSeconds: route.toleranceSeconds },
+  );
+  if (!verified.ok) return reject(401, verified.reason, bytes.length);
+  const payload = parseObject(bytes);
+  if (payload === null) return reject(400, "payload must be a JSON object", bytes.length);
+  const key = await eventKey(payload, {
+    headerId: verified.value.headerId,
+    signedContent: verified.value.signedContent,
+  });
+  if (!key.ok) return reject(400, key.reason, bytes.length);
+  let accepted: "accepted" | "duplicate";
+  try {
+    accepted = await options.store.accept({
+      route: route.name,
+      key: key.value.key,
+      id: key.value.id,
+      payload: bytes,
+      receivedAtMs: nowMs,
+      retentionMs: route.retentionMs,
+    });
+  } catch {
+    // The sender will retry a 503; a 200 here could lose the event.
+    return { ...reject(503, "store unavailable, retry later", bytes.length), ...key.value };
+  }
+  return {
+    response: json(200, { status: accepted === "accepted" ? "accepted" : "duplicate-ignored" }),
+    outcome: accepted,
+    key: key.value.key,
+    id: key.value.id,
+    bodyBytes: bytes.length,
+  };
+}
+
+function parseObject(bytes: Uint8Array): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(decoder.decode(bytes));
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? value as Record<string, unknown>
+      : null;
+  } catch {
+    // Invalid UTF-8, invalid JSON, or nesting deep enough to exhaust the parser: all bad input.
+    return null;
+  }
+}

@@ -1,0 +1,89 @@
+/** Starts the real `hookgate serve` as a subprocess on a free port, and always stops it. */
+import { cliCommand } from "./cli.ts";
+
+export interface ServeProcess {
+  /** e.g. http://127.0.0.1:41234 (no trailing slash) */
+  url: string;
+  pid: number;
+  /** Everything the server printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Sends `signal` (SIGTERM by default) and waits for the exit; returns the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+  /** Resolves with the exit code whenever the process ends. */
+  exited: Promise<number>;
+}
+
+export interface StartServeOptions {
+  env: Record<string, string>;
+  /** Extra flags after `serve --port 0`. */
+  args?: string[];
+  cwd?: string;
+  /** How long to wait for the listening line. */
+  timeoutMs?: number;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, into: string[], onText?: () => void) {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    into.push(decoder.decode(chunk, { stream: true }));
+    onText?.();
+  }
+}
+
+export async function startServe(options: StartServeOptions): Promise<ServeProcess> {
+  const child = cliCommand(["serve", "--port", "0", ...(options.args ?? [])], {
+    env: options.env,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  }).spawn();
+  const out: string[] = [];
+  const err: string[] = [];
+  let onErr: () => void = () => {};
+  const draining = Promise.all([
+    collect(child.stdout, out),
+    collect(child.stderr, err, () => onErr()),
+  ]);
+  const exited = child.status.then(async (status) => {
+    await draining.catch(() => {});
+    return status.code;
+  });
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already exited
+    }
+    return await exited;
+  };
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`serve did not listen in time:\n${err.join("")}`)),
+      options.timeoutMs ?? 20_000,
+    );
+    onErr = () => {
+      const match = /listening on (http:\/\/\S+?)\/?\s/.exec(err.join(""));
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    };
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before listening:\n${err.join("")}`));
+    });
+  });
+  try {
+    const url = await listening;
+    return {
+      url,
+      pid: child.pid,
+      stdout: () => out.join(""),
+      stderr: () => err.join(""),
+      stop,
+      exited,
+    };
+  } catch (error) {
+    await stop("SIGKILL");
+    throw error;
+  }
+}
