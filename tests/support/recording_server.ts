@@ -1,0 +1,47 @@
+/** A loopback HTTP server for tests that records every request's headers and raw body bytes. */
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+export interface RecordingServer {
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts on a free port. `answer` gets each request (already recorded) and
+ * its 0-based index. Always `close()` it in a `finally`.
+ */
+export function startRecordingServer(
+  answer: (request: RecordedRequest, index: number) => Response | Promise<Response>,
+): RecordingServer {
+  const requests: RecordedRequest[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const recorded: RecordedRequest = {
+      method: req.method,
+      path: new URL(req.url).pathname,
+      headers: req.headers,
+      body: new Uint8Array(await req.arrayBuffer()),
+    };
+    requests.push(recorded);
+    return await answer(recorded, requests.length - 1);
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/webhook`,
+    requests,
+    close: () => server.shutdown(),
+  };
+}
+
+/** A loopback port with nothing listening on it (bound, read back, released). */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
