@@ -7,6 +7,7 @@ import {
   type RecordedRequest,
   startRecordingServer,
 } from "./support/recording_server.ts";
+import { startServe } from "./support/serve_process.ts";
 
 const SECRET = "send-cli-test-secret-0123456789";
 const ENV = { WEBHOOK_SECRET: SECRET };
@@ -244,5 +245,23 @@ Deno.test("send rejects bad usage with 64", async () => {
   ) {
     const result = await runCli(["send", ...args], { env: ENV });
     assert.equal(result.code, 64, `${args.join(" ")}: ${result.stderr}`);
+  }
+});
+
+Deno.test("send → serve: accepted, then the same id is duplicate-ignored", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookgate-send-serve-" });
+  const serve = await startServe({ env: ENV, cwd: dir });
+  try {
+    const url = `${serve.url}/webhook`;
+    const args = ["send", url, "--data", '{"event":"push","repo":"demo"}', "--id", "e42"];
+    const first = await runCli(args, { env: ENV });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, '200 {"status":"accepted"}\n');
+    const second = await runCli(args, { env: ENV });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, '200 {"status":"duplicate-ignored"}\n');
+  } finally {
+    await serve.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });
