@@ -146,6 +146,7 @@ export class KvEventStore implements EventStore {
   readonly #batchMaxEvents: number;
   #queue: PendingAccept[] = [];
   #committing = false;
+  #delivering = 0;
   #closed = false;
 
   constructor(kv: Deno.Kv, options: KvEventStoreOptions = {}) {
@@ -391,10 +392,12 @@ export class KvEventStore implements EventStore {
         throw new Error("consumer stopped");
       }
       running++;
+      this.#delivering++;
       try {
         await this.#deliver(message, handler, options);
       } finally {
         running--;
+        this.#delivering--;
         waiting.shift()?.();
       }
     });
@@ -532,7 +535,8 @@ export class KvEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    while (this.#committing) await sleep(5);
+    // A hand-off in progress finishes and records its outcome before the file closes.
+    while (this.#committing || this.#delivering > 0) await sleep(5);
     this.#kv.close();
   }
 }
