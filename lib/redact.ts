@@ -1,7 +1,14 @@
 /**
- * The one redactor every sink uses (stdout, stderr, the trace, errors).
- * PROVISIONAL: removes exact secret values only; the full redactor (issue 6)
- * keeps this interface.
+ * The one redactor every sink uses (stdout, stderr, the trace, errors, `hookgate redact`).
+ *
+ * It removes (a) the exact values of the secrets the process knows, in the forms they
+ * travel in (raw, URL-encoded, JSON-escaped); (b) values under secret-looking keys in
+ * structured data; (c) credential shapes in free text. Matches end at a delimiter,
+ * never with a greedy `\S+`, and nothing is guessed from entropy: a git SHA, a UUID or
+ * a content digest survives.
+ *
+ * Pure: no I/O, no clock. Every regular expression is compiled once, at module load
+ * (a literal) or when a redactor is created (the exact secret values).
  */
 export const REDACTED = "***redacted***";
 
@@ -19,32 +26,620 @@ export interface RedactorOptions {
   secrets?: Iterable<string>;
 }
 
-export function createRedactor(options: RedactorOptions = {}): Redactor {
-  const secrets = [...new Set(options.secrets ?? [])].filter((s) => s.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  const text = (input: string): string => {
-    let out = input;
-    for (const secret of secrets) out = out.split(secret).join(REDACTED);
-    return out;
-  };
-  const value = (input: unknown): unknown => {
-    if (typeof input === "string") return text(input);
-    if (Array.isArray(input)) return input.map(value);
-    if (input !== null && typeof input === "object") {
-      return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, value(v)]));
-    }
-    return input;
-  };
-  return {
-    text,
-    value,
-    withSecrets: (more) => createRedactor({ secrets: [...secrets, ...more] }),
-  };
+/** Shorter values are not redacted as exact secrets: "on" or "1" would shred every line. */
+export const MIN_SECRET_CHARS = 6;
+const TRIVIAL_VALUES = new Set(["true", "false", "null", "undefined", "none", "changeme"]);
+
+// ---------------------------------------------------------------------------------------
+// Secret-looking key names
+// ---------------------------------------------------------------------------------------
+
+/** Whole names (separators and case removed) that always hold a credential. */
+const SECRET_NAMES = new Set([
+  "authorization",
+  "proxyauthorization",
+  "auth",
+  "authtoken",
+  "authtokens",
+  "denoauthtokens",
+  "cookie",
+  "cookies",
+  "setcookie",
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secrets",
+  "token",
+  "apikey",
+  "xapikey",
+  "apitoken",
+  "accesstoken",
+  "refreshtoken",
+  "idtoken",
+  "clientsecret",
+  "privatekey",
+  "secretkey",
+  "accesskey",
+  "signingkey",
+  "sessionid",
+  "credential",
+  "credentials",
+  "jwt",
+]);
+/** A name whose last word is one of these holds a credential (`github_token`, `db_password`). */
+const SECRET_LAST_WORDS = new Set([
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secrets",
+  "token",
+  "credential",
+  "credentials",
+  "cookie",
+  "cookies",
+  "apikey",
+  "authorization",
+]);
+/** `<qualifier>_key` names that are identifiers, not credentials. */
+const PUBLIC_KEY_QUALIFIERS = new Set([
+  "public",
+  "publishable",
+  "primary",
+  "foreign",
+  "sort",
+  "partition",
+  "range",
+  "hash",
+  "row",
+  "cache",
+  "idempotency",
+  "event",
+  "dedup",
+  "dedupe",
+  "routing",
+  "object",
+  "lookup",
+  "site",
+  "hot",
+  "shortcut",
+  "message",
+  "group",
+  "unique",
+  "composite",
+  "index",
+  "map",
+  "translation",
+  "i18n",
+  "locale",
+  "sequence",
+  "cursor",
+  "lock",
+  "join",
+  "search",
+  "query",
+  "bucket",
+  "redis",
+  "kv",
+  "replay",
+  "inbox",
+]);
+/** Trailing words that describe a secret without holding it (`secret_name`, `password_length`). */
+const METADATA_WORDS = new Set([
+  "name",
+  "names",
+  "id",
+  "ids",
+  "arn",
+  "ref",
+  "path",
+  "file",
+  "length",
+  "len",
+  "count",
+  "type",
+  "version",
+  "hint",
+  "policy",
+  "manager",
+  "store",
+  "var",
+  "env",
+  "set",
+  "expires",
+  "expiry",
+  "at",
+  "ttl",
+  "required",
+  "enabled",
+  "present",
+  "configured",
+  "ok",
+  "bytes",
+  "source",
+]);
+/** Trailing words that name a generation of the same secret (`WEBHOOK_SECRET_PREVIOUS`). */
+const GENERATION_WORD =
+  /^(?:previous|prev|old|new|next|current|curr|backup|primary|secondary|v?\d+)$/;
+/** Extra names that are credentials when they are a URL query or form parameter. */
+const QUERY_SECRET_NAMES = new Set(["sig", "signature", "key", "code"]);
+
+const keyCache = new Map<string, boolean>();
+
+/** The words of a name: `clientSecret`, `CLIENT-SECRET` and `client.secret` all give client, secret. */
+function nameWords(name: string): string[] {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase().split(/[^a-z0-9]+/).filter((word) => word !== "");
 }
 
-const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_KEY|_PREVIOUS)$/i;
+function classifyName(name: string): boolean {
+  const words = nameWords(name);
+  if (words.length === 0) return false;
+  if (SECRET_NAMES.has(words.join(""))) return true;
+  while (words.length > 1 && GENERATION_WORD.test(words.at(-1) as string)) words.pop();
+  const last = words.at(-1) as string;
+  if (SECRET_NAMES.has(words.join("")) || SECRET_LAST_WORDS.has(last)) return true;
+  if (last === "key" && words.length > 1) return !PUBLIC_KEY_QUALIFIERS.has(words.at(-2) as string);
+  const mentionsSecret = words.some((w) => w === "password" || w === "passwd" || w === "secret");
+  return mentionsSecret && !METADATA_WORDS.has(last);
+}
 
-/** The values of environment variables whose names say they hold a secret. */
+/**
+ * Whether a key, header or variable name holds a credential, ignoring case and separators
+ * (`Authorization`, `x-api-key`, `clientSecret`, `DB_PASSWORD`, `WEBHOOK_SECRET_PREVIOUS`),
+ * without taking `max_tokens`, `token_count`, `token_type`, `client_id` or `public_key`.
+ */
+export function isSecretKey(name: string): boolean {
+  let known = keyCache.get(name);
+  if (known === undefined) {
+    known = name.length <= 200 && classifyName(name);
+    if (keyCache.size > 10_000) keyCache.clear();
+    keyCache.set(name, known);
+  }
+  return known;
+}
+
+function isQuerySecretKey(name: string): boolean {
+  return isSecretKey(name) || QUERY_SECRET_NAMES.has(nameWords(name).at(-1) ?? "");
+}
+
+function isAuthorizationKey(name: string): boolean {
+  const joined = nameWords(name).join("");
+  return joined === "authorization" || joined === "proxyauthorization";
+}
+
+function isCookieKey(name: string): boolean {
+  const last = nameWords(name).at(-1);
+  return last === "cookie" || last === "cookies";
+}
+
+// ---------------------------------------------------------------------------------------
+// Credential shapes in text
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Characters a bare value may contain: a match ends at whitespace, a quote, `\`, `,`, `;`,
+ * `&` or a bracket.
+ */
+const VALUE_CHARS = "[^\\s\"'`\\\\,;&()\\[\\]{}<>]";
+const AUTH_SCHEME = "(?:Bearer|Basic|Token|Digest|Bot|ApiKey|Key|Negotiate|NTLM|HOBA|MAC)";
+const AUTH_SCHEME_PREFIX = new RegExp(`^(?:${AUTH_SCHEME}|(?i:bearer|basic|token))[ \\t]+`);
+
+const PEM_BEGIN = "-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----";
+const PEM_END = "-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----";
+/**
+ * A private-key block runs to its END line, or to the end of the input when it was cut
+ * off. It also stops at a double quote: a key cut off inside a JSON string must not
+ * swallow the rest of the JSON line.
+ */
+const PEM_BLOCK = new RegExp(`${PEM_BEGIN}[^"]*?(?:${PEM_END}|(?=")|$)`, "g");
+const PEM_BEGIN_RE = new RegExp(PEM_BEGIN, "g");
+/** Where an open private-key block stops: its END line or a double quote. */
+export const PEM_STOP: RegExp = new RegExp(`${PEM_END}|"`);
+/** The longest text `PEM_STOP` can match, to keep across chunk boundaries. */
+export const PEM_STOP_MAX_CHARS = 80;
+
+/** Every name `isSecretKey` accepts (and every query-only name) contains one of these. */
+const KEY_WORDS = "(?i:pass|secret|token|key|auth|cookie|credential|sig|jwt|session|code)";
+
+const VENDOR_TOKENS = [
+  "gh[pousr]_[A-Za-z0-9]{20,255}",
+  "github_pat_[A-Za-z0-9_]{20,255}",
+  "xox[a-z]-[A-Za-z0-9-]{10,255}",
+  "xapp-[A-Za-z0-9-]{10,255}",
+  "(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,255}",
+  "whsec_[A-Za-z0-9+/=_-]{10,255}",
+  "sk-ant-[A-Za-z0-9_-]{16,255}",
+  "sk-(?=[A-Za-z0-9_-]{0,255}[0-9])[A-Za-z0-9_-]{8,255}",
+  "AIza[A-Za-z0-9_-]{30,64}",
+  "npm_[A-Za-z0-9]{30,64}",
+  "glpat-[A-Za-z0-9_-]{16,64}",
+  "hf_[A-Za-z0-9]{30,64}",
+  "SG\\.[A-Za-z0-9_-]{16,64}\\.[A-Za-z0-9_-]{16,64}",
+  "pypi-[A-Za-z0-9_-]{50,255}",
+  "shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",
+  "dop_v1_[a-f0-9]{64}",
+].join("|");
+
+/**
+ * Credential shapes that stand on their own. Alternatives that begin at the same position
+ * are tried in order. Groups:
+ *  1,2 userinfo user/password · 3 vendor token · 4,5,6 AWS key id / separator / secret key
+ *  7 webhook URL host, 8 its secret path · 9 JWT · 10,11 bearer scheme / token
+ */
+const TOKEN_SHAPES = new RegExp(
+  [
+    "//([^\\s/@:\"'`\\\\<>]{0,256}):([^\\s/@\"'`\\\\<>]{1,256})@",
+    `(?<![\\w-])(${VENDOR_TOKENS})`,
+    "(?<![A-Za-z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Za-z0-9])" +
+    "(?:([^A-Za-z0-9/+\\r\\n]{1,10})([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=]))?",
+    "(hooks\\.slack\\.com/services/|discord(?:app)?\\.com/api/webhooks/)([A-Za-z0-9/_-]{10,255})",
+    "(?<![\\w-])(eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*)",
+    "(?<![\\w-])([Bb]earer|BEARER)[ \\t]{1,16}" +
+    "(?=[A-Za-z0-9._~+/-]{0,4096}[0-9])([A-Za-z0-9._~+/-]{8,}=*)",
+  ].join("|"),
+  "g",
+);
+
+/**
+ * `key: value` and `key=value` with a secret-looking key. Anchored at the separator (a
+ * lookbehind reads the key) and only for keys that contain a word every secret name
+ * contains, so the engine skips ordinary `"name":` pairs without calling back. Kept apart
+ * from `TOKEN_SHAPES`: one combined expression scans JSON about three times slower.
+ * Groups: 1 opening quote, 2 key, 3 closing quote, 4 spaces before the separator.
+ */
+const KEYED = new RegExp(
+  `(?<=(?<![\\w.-])(\\\\?["'])?([A-Za-z_][\\w.-]{0,100})(?<=${KEY_WORDS}[\\w.-]{0,100})` +
+    `(\\\\?["'])?([ \\t]{0,16}))[:=][ \\t]{0,16}`,
+  "g",
+);
+
+const QUOTED_VALUE = /"((?:[^"\\\r\n]|\\.)*)"|'([^'\r\n]*)'/y;
+const ESCAPED_QUOTED_VALUE = new RegExp(`\\\\"(${VALUE_CHARS}*)`, "y");
+const BARE_VALUE = new RegExp(`${VALUE_CHARS}+`, "y");
+const COOKIE_VALUE = new RegExp(`${VALUE_CHARS}+(?:;[ \\t]*${VALUE_CHARS}+)*`, "y");
+const AUTH_VALUE = new RegExp(
+  `(?:(?:${AUTH_SCHEME}|(?i:bearer|basic|token))[ \\t]{1,16})?${VALUE_CHARS}+`,
+  "y",
+);
+const JSON_LITERAL = /^(?:null|true|false)$/;
+const JSON_NUMBER = /^-?[0-9][0-9.eE+-]*$/;
+
+/** A replaced stretch of the input, for callers that must cut text at a safe place. */
+export interface RedactionSpan {
+  start: number;
+  end: number;
+  replacement: string;
+  /** The value was a quoted string: a cut-off remainder runs to the closing quote. */
+  quoted: boolean;
+}
+
+interface PassResult {
+  output: string;
+  spans: RedactionSpan[];
+}
+
+function keepScheme(value: string): string {
+  const scheme = AUTH_SCHEME_PREFIX.exec(value);
+  return scheme ? scheme[0] + REDACTED : REDACTED;
+}
+
+/** Redacts the value that follows a secret key's separator; returns where it ended. */
+function redactKeyedValue(
+  s: string,
+  at: number,
+  key: string,
+  keyQuoted: boolean,
+): { end: number; replacement: string; quoted: boolean } | null {
+  const auth = isAuthorizationKey(key);
+  QUOTED_VALUE.lastIndex = at;
+  const quoted = QUOTED_VALUE.exec(s);
+  if (quoted) {
+    const inner = quoted[1] ?? quoted[2] ?? "";
+    if (inner === "" || inner === REDACTED) return null;
+    const q = quoted[0][0] as string;
+    return {
+      end: QUOTED_VALUE.lastIndex,
+      replacement: q + (auth ? keepScheme(inner) : REDACTED) + q,
+      quoted: true,
+    };
+  }
+  ESCAPED_QUOTED_VALUE.lastIndex = at;
+  const escaped = ESCAPED_QUOTED_VALUE.exec(s);
+  if (escaped) {
+    const inner = escaped[1] ?? "";
+    if (inner === "" || inner === REDACTED) return null;
+    return {
+      end: ESCAPED_QUOTED_VALUE.lastIndex,
+      replacement: '\\"' + (auth ? keepScheme(inner) : REDACTED),
+      quoted: false,
+    };
+  }
+  const bare = auth ? AUTH_VALUE : isCookieKey(key) ? COOKIE_VALUE : BARE_VALUE;
+  bare.lastIndex = at;
+  const match = bare.exec(s);
+  if (!match || match[0] === REDACTED || JSON_LITERAL.test(match[0])) return null;
+  // A number under a quoted key is JSON: keep the line valid JSON by quoting the marker.
+  const replacement = keyQuoted && JSON_NUMBER.test(match[0])
+    ? `"${REDACTED}"`
+    : auth
+    ? keepScheme(match[0])
+    : REDACTED;
+  return { end: bare.lastIndex, replacement, quoted: false };
+}
+
+function execFrom(re: RegExp, s: string, position: number): RegExpExecArray | null {
+  re.lastIndex = position;
+  return re.exec(s);
+}
+
+/**
+ * The shape pass: `TOKEN_SHAPES` and `KEYED` scanned side by side, the leftmost match
+ * first (a token wins a tie), so the result is that of one combined scan.
+ */
+function shapePass(s: string): PassResult {
+  const spans: RedactionSpan[] = [];
+  let output = "";
+  let copied = 0;
+  const replace = (start: number, end: number, replacement: string, quoted = false) => {
+    output += s.slice(copied, start) + replacement;
+    copied = end;
+    spans.push({ start, end, replacement, quoted });
+  };
+  let token = execFrom(TOKEN_SHAPES, s, 0);
+  let keyed = execFrom(KEYED, s, 0);
+  while (token !== null || keyed !== null) {
+    let next: number;
+    if (token !== null && (keyed === null || token.index <= keyed.index)) {
+      next = redactToken(token, replace);
+      token = execFrom(TOKEN_SHAPES, s, next);
+    } else {
+      next = redactKeyed(s, keyed as RegExpExecArray, replace);
+      keyed = execFrom(KEYED, s, next);
+    }
+    if (token !== null && token.index < next) token = execFrom(TOKEN_SHAPES, s, next);
+    if (keyed !== null && keyed.index < next) keyed = execFrom(KEYED, s, next);
+  }
+  if (copied === 0) return { output: s, spans };
+  return { output: output + s.slice(copied), spans };
+}
+
+type Replace = (start: number, end: number, replacement: string, quoted?: boolean) => void;
+
+/** Replaces one `TOKEN_SHAPES` match; returns where scanning goes on. */
+function redactToken(m: RegExpExecArray, replace: Replace): number {
+  const start = m.index;
+  const end = start + m[0].length;
+  if (m[2] !== undefined) {
+    const passwordStart = start + 2 + (m[1] as string).length + 1;
+    if (m[2] !== REDACTED) replace(passwordStart, passwordStart + m[2].length, REDACTED);
+  } else if (m[4] !== undefined) {
+    replace(start, end, REDACTED + (m[6] === undefined ? "" : (m[5] as string) + REDACTED));
+  } else if (m[7] !== undefined) {
+    replace(start + m[7].length, end, REDACTED);
+  } else if (m[10] !== undefined) {
+    replace(end - (m[11] as string).length, end, REDACTED);
+  } else {
+    replace(start, end, REDACTED);
+  }
+  return end;
+}
+
+/** Handles one `KEYED` match: redacts the value if the key is secret; returns where scanning goes on. */
+function redactKeyed(s: string, m: RegExpExecArray, replace: Replace): number {
+  const key = m[2] as string;
+  const afterSeparator = m.index + m[0].length;
+  const keyStart = m.index - (m[4] as string).length - (m[3]?.length ?? 0) - key.length;
+  const before = s[keyStart - (m[1]?.length ?? 0) - 1];
+  const secret = before === "?" || before === "&" ? isQuerySecretKey(key) : isSecretKey(key);
+  if (!secret) return afterSeparator;
+  const value = redactKeyedValue(s, afterSeparator, key, m[1] === '"');
+  if (value === null) return afterSeparator;
+  replace(afterSeparator, value.end, value.replacement, value.quoted);
+  return value.end;
+}
+
+// ---------------------------------------------------------------------------------------
+// Exact secret values
+// ---------------------------------------------------------------------------------------
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+}
+
+/** The forms a secret travels in: raw, URL-encoded (upper and lower hex), form-encoded, JSON-escaped. */
+function secretForms(secret: string): string[] {
+  const forms = [secret];
+  const encoded = encodeURIComponent(secret);
+  forms.push(encoded, encoded.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+  forms.push(encoded.replace(/%20/g, "+"), encodeURI(secret));
+  forms.push(JSON.stringify(secret).slice(1, -1));
+  // A Standard Webhooks secret is used without its prefix as the base64 key.
+  if (secret.startsWith("whsec_")) forms.push(secret.slice("whsec_".length));
+  // A multi-line secret (a PEM key in .env) is also caught line by line.
+  if (secret.includes("\n")) forms.push(...secret.split(/\r?\n/).map((line) => line.trim()));
+  return forms;
+}
+
+function usableSecret(value: string): boolean {
+  return value.length >= MIN_SECRET_CHARS && !TRIVIAL_VALUES.has(value.toLowerCase()) &&
+    !/^[0-9]+$/.test(value);
+}
+
+function compileSecrets(secrets: string[]): RegExp | null {
+  const forms = [...new Set(secrets.flatMap(secretForms))].filter(usableSecret)
+    .sort((a, b) => b.length - a.length);
+  return forms.length === 0 ? null : new RegExp(forms.map(escapeRegExp).join("|"), "g");
+}
+
+// ---------------------------------------------------------------------------------------
+// The redactor
+// ---------------------------------------------------------------------------------------
+
+interface Internals {
+  secrets: string[];
+  exact: RegExp | null;
+  longestSecretChars: number;
+}
+
+const internals = new WeakMap<Redactor, Internals>();
+
+function exactPass(exact: RegExp | null, s: string): string {
+  if (exact === null) return s;
+  exact.lastIndex = 0;
+  return exact.test(s) ? s.replace(exact, REDACTED) : s;
+}
+
+function pemPass(s: string): string {
+  return s.includes("-----BEGIN") ? s.replace(PEM_BLOCK, REDACTED) : s;
+}
+
+/** The value under a secret key: strings and numbers go; null and booleans say nothing. */
+function redactSecretValue(key: string, input: unknown): unknown {
+  if (input === null || input === undefined || typeof input === "boolean") return input;
+  if (typeof input === "string") {
+    if (input === "") return input;
+    return isAuthorizationKey(key) ? keepScheme(input) : REDACTED;
+  }
+  return REDACTED;
+}
+
+function pairName(input: unknown[]): string | null {
+  return input.length === 2 && typeof input[0] === "string" ? input[0] : null;
+}
+
+function walk(text: (s: string) => string, input: unknown, seen: WeakSet<object>): unknown {
+  if (typeof input === "string") return text(input);
+  if (typeof input === "bigint") return String(input);
+  if (input === null || typeof input !== "object") {
+    return typeof input === "function" || typeof input === "symbol" ? undefined : input;
+  }
+  if (seen.has(input)) return "[circular]";
+  seen.add(input);
+  try {
+    if (input instanceof Error) {
+      return { name: input.name, message: text(input.message) };
+    }
+    if (typeof Headers !== "undefined" && input instanceof Headers) {
+      return walk(text, [...input.entries()], seen);
+    }
+    const json = (input as { toJSON?: unknown }).toJSON;
+    if (typeof json === "function") return walk(text, json.call(input), seen);
+    if (Array.isArray(input)) {
+      const name = pairName(input);
+      if (name !== null && isSecretKey(name)) {
+        return [text(name), redactSecretValue(name, input[1])];
+      }
+      return input.map((item) => walk(text, item, seen));
+    }
+    const record = input as Record<string, unknown>;
+    // `{name: "Authorization", value: "…"}` (HAR) and `{key: …, value: …}` header entries.
+    const entryName = typeof record.name === "string"
+      ? record.name
+      : typeof record.key === "string"
+      ? record.key
+      : null;
+    const entryIsSecret = entryName !== null && "value" in record && isSecretKey(entryName);
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(record)) {
+      const safeKey = text(key);
+      if (isSecretKey(key)) out[safeKey] = redactSecretValue(key, value);
+      else if (entryIsSecret && key === "value") {
+        out[safeKey] = redactSecretValue(entryName as string, value);
+      } else out[safeKey] = walk(text, value, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(input);
+  }
+}
+
+export function createRedactor(options: RedactorOptions = {}): Redactor {
+  const secrets = [...new Set(options.secrets ?? [])];
+  const exact = compileSecrets(secrets);
+  const text = (input: string): string => shapePass(pemPass(exactPass(exact, input))).output;
+  const redactor: Redactor = {
+    text,
+    value: (input) => walk(text, input, new WeakSet()),
+    withSecrets: (more) => createRedactor({ secrets: [...secrets, ...more] }),
+  };
+  const longestSecretChars = secrets.reduce(
+    (max, secret) => Math.max(max, ...secretForms(secret).map((form) => form.length)),
+    0,
+  );
+  internals.set(redactor, { secrets, exact, longestSecretChars });
+  return redactor;
+}
+
+/**
+ * The trace's serializer: redact the value tree, serialize, then redact the text once
+ * more. If that second pass changed the text (a secret that appears only in serialized
+ * form, such as a numeric value), the result is re-checked so a line is always valid
+ * JSON; a broken one is carried as a redacted string instead.
+ */
+export function stringifyRedacted(redactor: Redactor, input: unknown): string {
+  const serialized = JSON.stringify(redactor.value(input)) ?? "null";
+  const redacted = redactor.text(serialized);
+  if (redacted === serialized) return redacted;
+  try {
+    JSON.parse(redacted);
+    return redacted;
+  } catch {
+    return JSON.stringify({ unparsable_after_redaction: redacted });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Streaming support (used by lib/redact_stream.ts)
+// ---------------------------------------------------------------------------------------
+
+/** The exact-value and private-key passes only (what may span or be cut by a chunk). */
+export function redactSecretsAndKeys(redactor: Redactor, input: string): string {
+  return pemPass(exactPass(internals.get(redactor)?.exact ?? null, input));
+}
+
+/** The shape pass with the stretches it replaced, so a stream can cut between them. */
+export function redactShapes(input: string): PassResult {
+  return shapePass(input);
+}
+
+/** The longest exact secret form a redactor removes (a stream keeps that much unflushed). */
+export function longestSecretChars(redactor: Redactor): number {
+  return internals.get(redactor)?.longestSecretChars ?? 0;
+}
+
+/** Index of a private-key block that is still open at the end of `input`, or -1. */
+export function openPrivateKeyStart(input: string): number {
+  if (!input.includes("-----BEGIN")) return -1;
+  let last = -1;
+  let lastEnd = 0;
+  PEM_BEGIN_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = PEM_BEGIN_RE.exec(input)) !== null) {
+    last = m.index;
+    lastEnd = PEM_BEGIN_RE.lastIndex;
+  }
+  if (last < 0) return -1;
+  return PEM_STOP.test(input.slice(lastEnd)) ? -1 : last;
+}
+
+// ---------------------------------------------------------------------------------------
+// Secrets from the environment
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The values of environment variables whose names say they hold a secret. A `_PREVIOUS`
+ * list (rotated secrets with their expiries) also contributes each of its entries.
+ */
 export function secretValuesFromEnv(env: Record<string, string>): string[] {
-  return Object.entries(env).filter(([name]) => SECRET_NAME.test(name)).map(([, v]) => v);
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!isSecretKey(name) || !usableSecret(value)) continue;
+    values.push(value);
+    if (/[\s,;|@]/.test(value.trim()) && !value.includes("\n")) {
+      for (const part of value.split(/[\s,;|@]+/)) if (usableSecret(part)) values.push(part);
+    }
+  }
+  return values;
 }
