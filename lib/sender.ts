@@ -1,6 +1,11 @@
 import { ensurePayloadId } from "./payload_id.ts";
 import { fail, ok, type Result } from "./result.ts";
-import { judgeStatus, parseRetryAfterMs, planRetry } from "./retry_policy.ts";
+import {
+  judgeStatus,
+  parseRetryAfterMs,
+  planRetry,
+  type RetryPlanOptions,
+} from "./retry_policy.ts";
 import type { Scheme } from "./scheme.ts";
 import { hookgateScheme } from "./scheme_hookgate.ts";
 
@@ -127,75 +132,57 @@ export async function sendWebhook(
   for (let attempt = 1;; attempt++) {
     const timestampSeconds = Math.floor(nowMs() / 1000);
     const signed = await scheme.sign(bytes, { keys: options.keys, timestampSeconds, id });
-    const headers: Record<string, string> = {
-      ...signed,
-      "content-type": "application/json",
-      ...(options.userAgent ? { "user-agent": options.userAgent } : {}),
-    };
-    const outcome = await attemptOnce(doFetch, target.value, {
-      headers,
+    const raw = await attemptOnce(doFetch, target.value, {
+      headers: {
+        ...signed,
+        "content-type": "application/json",
+        ...(options.userAgent ? { "user-agent": options.userAgent } : {}),
+      },
       body: bytes,
       timeoutMs,
       maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     });
-
-    let stop: StopReason | null = null;
-    let retryAfterMs: number | null = null;
-    if (outcome.kind === "response") {
-      const verdict = judgeStatus(outcome.status);
-      if (verdict === "delivered") {
-        const delivered = publicOutcome(outcome);
-        report(options, {
-          attempt,
-          maxAttempts,
-          timestampSeconds,
-          outcome: delivered,
-          retryInMs: null,
-        });
-        return ok({
-          status: outcome.status,
-          body: outcome.body,
-          attempts: attempt,
-          id,
-          idAdded: added,
-          payload: bytes,
-        });
-      }
-      if (verdict !== "retry") stop = verdict;
-      retryAfterMs = parseRetryAfterMs(outcome.retryAfter, nowMs());
-    }
-    if (stop === null) {
-      const plan = planRetry({
-        attempt,
-        maxAttempts,
-        elapsedMs: nowMs() - startedMs,
-        maxElapsedMs,
-        retryAfterMs,
-        random,
-      });
-      if (plan.retry) {
-        report(options, {
-          attempt,
-          maxAttempts,
-          timestampSeconds,
-          outcome: publicOutcome(outcome),
-          retryInMs: plan.delayMs,
-        });
-        await sleep(plan.delayMs);
-        continue;
-      }
-      stop = plan.why;
-    }
-    const finalOutcome = publicOutcome(outcome);
-    report(options, {
+    const step = nextStep(raw, {
       attempt,
       maxAttempts,
-      timestampSeconds,
-      outcome: finalOutcome,
-      retryInMs: null,
+      elapsedMs: nowMs() - startedMs,
+      maxElapsedMs,
+      nowMs: nowMs(),
+      random,
     });
-    return fail(failureFrom(finalOutcome, { why: stop, attempts: attempt, id }));
+    const outcome = publicOutcome(raw);
+    const retryInMs = step.kind === "retry" ? step.delayMs : null;
+    options.onAttempt?.({ attempt, maxAttempts, timestampSeconds, outcome, retryInMs });
+    if (step.kind === "retry") {
+      await sleep(step.delayMs);
+      continue;
+    }
+    if (step.kind === "stop") {
+      return fail(failureFrom(outcome, { why: step.why, attempts: attempt, id }));
+    }
+    const { status, body } = outcome as Extract<AttemptOutcome, { kind: "response" }>;
+    return ok({ status, body, attempts: attempt, id, idAdded: added, payload: bytes });
   }
+}
+
+type Step =
+  | { kind: "delivered" }
+  | { kind: "retry"; delayMs: number }
+  | { kind: "stop"; why: StopReason };
+
+function nextStep(
+  outcome: RawOutcome,
+  context: Omit<RetryPlanOptions, "retryAfterMs"> & { nowMs: number },
+): Step {
+  let retryAfterMs: number | null = null;
+  if (outcome.kind === "response") {
+    const verdict = judgeStatus(outcome.status);
+    if (verdict === "delivered") return { kind: "delivered" };
+    if (verdict !== "retry") return { kind: "stop", why: verdict };
+    retryAfterMs = parseRetryAfterMs(outcome.retryAfter, context.nowMs);
+  }
+  const plan = planRetry({ ...context, retryAfterMs });
+  return plan.retry ? { kind: "retry", delayMs: plan.delayMs } : { kind: "stop", why: plan.why };
 }
 
 type RawOutcome =
@@ -230,10 +217,6 @@ function failureFrom(
     };
   }
   return { kind: "unreachable", message: outcome.message, timedOut: false, ...context };
-}
-
-function report(options: SendOptions, attemptReport: AttemptReport): void {
-  options.onAttempt?.(attemptReport);
 }
 
 function checkUrl(url: string): Result<string> {
