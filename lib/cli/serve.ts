@@ -126,6 +126,47 @@ async function openConfiguredStore(settings: ServeSettings): Promise<EventStore>
   }
 }
 
+const SHUTDOWN_GRACE_MS = 30_000;
+
+interface Drainable {
+  handle(request: Request): Promise<Response>;
+  /** Refuses new requests and resolves once those in flight are answered (or after `graceMs`). */
+  drain(graceMs: number): Promise<void>;
+}
+
+function drainable(handler: (request: Request) => Promise<Response>): Drainable {
+  let inFlight = 0;
+  let stopping = false;
+  let idle: () => void = () => {};
+  return {
+    async handle(request) {
+      if (stopping) {
+        return new Response(JSON.stringify({ error: "shutting down, retry later" }), {
+          status: 503,
+          headers: { "content-type": "application/json", connection: "close" },
+        });
+      }
+      inFlight++;
+      try {
+        return await handler(request);
+      } finally {
+        if (--inFlight === 0) idle();
+      }
+    },
+    drain(graceMs) {
+      stopping = true;
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    },
+  };
+}
+
 function listenUrl(addr: Deno.NetAddr): string {
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return `http://${host}:${addr.port}/`;
@@ -141,20 +182,58 @@ async function run(context: CommandContext): Promise<ExitCode> {
   if (!routes.ok) throw configError(routes.reason);
   const store = await openConfiguredStore(settings);
   const trace: TraceSink = NULL_TRACE;
-  const stop = new AbortController();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  const signalled = new AbortController();
+  const onSignal = () => signalled.abort();
+  // Registered before listening: a SIGTERM right after the listening line is still graceful.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
   try {
-    const handler = createWebhookHandler({
+    const requests = drainable(createWebhookHandler({
       routes: routes.value,
       store,
       maxBodyBytes: settings.maxBodyBytes,
       now: Date.now,
       onRecord: (record) => trace.write({ ...record }),
+    }));
+    const server = listen(settings, requests.handle, context.output);
+    const consumer = new AbortController();
+    const consuming = store.consume(printVerified(context.output), {
+      signal: consumer.signal,
+      maxAttempts: 5,
+      retryDelayMs,
+      concurrency: 1,
     });
-    server = Deno.serve({
+    await Promise.race([
+      new Promise((resolve) => signalled.signal.addEventListener("abort", resolve, { once: true })),
+      consuming,
+    ]);
+    // Deno's shutdown() cuts off a request body still being read, so requests
+    // in flight are first allowed to finish (new ones get 503: senders retry).
+    await requests.drain(SHUTDOWN_GRACE_MS);
+    await server.shutdown();
+    consumer.abort();
+    await consuming;
+  } finally {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(signal, onSignal);
+    }
+    await trace.close();
+    await store.close();
+  }
+  context.output.err("hookgate: stopped");
+  return ExitCode.ok;
+}
+
+/** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
+function listen(
+  settings: ServeSettings,
+  handler: (request: Request) => Promise<Response>,
+  output: Output,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve({
       port: settings.port,
       hostname: settings.hostname,
-      onListen: (addr) => context.output.err(`hookgate: listening on ${listenUrl(addr)}`),
+      onListen: (addr) => output.err(`hookgate: listening on ${listenUrl(addr)}`),
       onError: () =>
         new Response(JSON.stringify({ error: "internal error" }), {
           status: 500,
@@ -162,7 +241,6 @@ async function run(context: CommandContext): Promise<ExitCode> {
         }),
     }, handler);
   } catch (error) {
-    await store.close();
     if (error instanceof Deno.errors.AddrInUse) {
       throw new CliError(
         ExitCode.unavailable,
@@ -178,32 +256,6 @@ async function run(context: CommandContext): Promise<ExitCode> {
     }
     throw error;
   }
-  const consuming = store.consume(printVerified(context.output), {
-    signal: stop.signal,
-    maxAttempts: 5,
-    retryDelayMs,
-    concurrency: 1,
-  });
-  const onSignal = () => stop.abort();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
-  try {
-    await Promise.race([
-      new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true })),
-      consuming,
-    ]);
-    stop.abort();
-    // Stops accepting connections and waits for in-flight requests to be answered.
-    await server.shutdown();
-    await consuming;
-  } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.removeSignalListener(signal, onSignal);
-    }
-    await trace.close();
-    await store.close();
-  }
-  context.output.err("hookgate: stopped");
-  return ExitCode.ok;
 }
 
 export const serveCommand: Command = { help: HELP, run };
