@@ -1,0 +1,54 @@
+import { usageError } from "../cli_error.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { createRedactor, secretValuesFromEnv } from "../redact.ts";
+import { createRedactStream, DEFAULT_MAX_LINE_CHARS } from "../redact_stream.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+
+const HELP = `Usage: hookgate redact [--secrets-from-env]
+
+Copies stdin to stdout with credentials replaced by ***redacted***, through the
+same redactor as hookgate's trace and diagnostics. Streams: constant memory on
+any input size; a private-key block spanning lines is removed up to its END line.
+
+Removed:
+  - values under secret-looking keys: Authorization, Cookie, password, token,
+    api_key, client_secret, *_TOKEN, *_SECRET, *_KEY ... (not max_tokens,
+    token_count, token_type, client_id, public_key)
+  - Bearer/Basic credentials, passwords in URLs, secret query parameters
+    (access_token=, api_key=, sig= ...), KEY=value lines with a secret key
+  - PEM private keys, JWTs, and vendor tokens: GitHub, AWS, Slack, Stripe,
+    OpenAI, Anthropic, Google, npm, GitLab, Hugging Face, SendGrid
+  Nothing is guessed from entropy: git SHAs, UUIDs and digests pass through.
+
+Options:
+  --secrets-from-env   also remove the exact values (raw, URL- and JSON-encoded)
+                       of the secret variables in the environment and .env
+                       (names ending in SECRET, TOKEN, PASSWORD, _KEY ...)
+  -h, --help           show this help
+
+Example:
+  cat app.log | hookgate redact --secrets-from-env > app.redacted.log`;
+
+export const redactCommand: Command = {
+  help: HELP,
+  async run(context) {
+    const { values, positionals } = parseCommandArgs("redact", context.args, {
+      "secrets-from-env": { type: "boolean" },
+    });
+    if (positionals.length > 0) {
+      throw usageError(
+        `redact reads stdin only (got '${positionals[0]}'): pipe the file in, ` +
+          `e.g. 'hookgate redact < FILE'`,
+      );
+    }
+    const secrets = values["secrets-from-env"] === true ? secretValuesFromEnv(context.env) : [];
+    const redactor = createRedactor({ secrets });
+    const text = Deno.stdin.readable
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(createRedactStream(redactor, { maxLineChars: DEFAULT_MAX_LINE_CHARS }));
+    // Output.outText writes synchronously: a slow reader of stdout slows the read of stdin.
+    for await (const chunk of text) context.output.outText(chunk);
+    return ExitCode.ok;
+  },
+};
