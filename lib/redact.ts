@@ -308,6 +308,8 @@ const JSON_NUMBER = /^-?[0-9][0-9.eE+-]*$/;
 
 /** A replaced stretch of the input, for callers that must cut text at a safe place. */
 export interface RedactionSpan {
+  /** Where the text the match depends on begins (a key before its value): never cut after it. */
+  from: number;
   start: number;
   end: number;
   replacement: string;
@@ -382,10 +384,10 @@ function shapePass(s: string): PassResult {
   const spans: RedactionSpan[] = [];
   let output = "";
   let copied = 0;
-  const replace = (start: number, end: number, replacement: string, quoted = false) => {
+  const replace: Replace = (from, start, end, replacement, quoted = false) => {
     output += s.slice(copied, start) + replacement;
     copied = end;
-    spans.push({ start, end, replacement, quoted });
+    spans.push({ from, start, end, replacement, quoted });
   };
   let token = execFrom(TOKEN_SHAPES, s, 0);
   let keyed = execFrom(KEYED, s, 0);
@@ -405,7 +407,13 @@ function shapePass(s: string): PassResult {
   return { output: output + s.slice(copied), spans };
 }
 
-type Replace = (start: number, end: number, replacement: string, quoted?: boolean) => void;
+type Replace = (
+  from: number,
+  start: number,
+  end: number,
+  replacement: string,
+  quoted?: boolean,
+) => void;
 
 /** Replaces one `TOKEN_SHAPES` match; returns where scanning goes on. */
 function redactToken(m: RegExpExecArray, replace: Replace): number {
@@ -413,15 +421,15 @@ function redactToken(m: RegExpExecArray, replace: Replace): number {
   const end = start + m[0].length;
   if (m[2] !== undefined) {
     const passwordStart = start + 2 + (m[1] as string).length + 1;
-    if (m[2] !== REDACTED) replace(passwordStart, passwordStart + m[2].length, REDACTED);
+    if (m[2] !== REDACTED) replace(start, passwordStart, passwordStart + m[2].length, REDACTED);
   } else if (m[4] !== undefined) {
-    replace(start, end, REDACTED + (m[6] === undefined ? "" : (m[5] as string) + REDACTED));
+    replace(start, start, end, REDACTED + (m[6] === undefined ? "" : (m[5] as string) + REDACTED));
   } else if (m[7] !== undefined) {
-    replace(start + m[7].length, end, REDACTED);
+    replace(start, start + m[7].length, end, REDACTED);
   } else if (m[10] !== undefined) {
-    replace(end - (m[11] as string).length, end, REDACTED);
+    replace(start, end - (m[11] as string).length, end, REDACTED);
   } else {
-    replace(start, end, REDACTED);
+    replace(start, start, end, REDACTED);
   }
   return end;
 }
@@ -431,12 +439,13 @@ function redactKeyed(s: string, m: RegExpExecArray, replace: Replace): number {
   const key = m[2] as string;
   const afterSeparator = m.index + m[0].length;
   const keyStart = m.index - (m[4] as string).length - (m[3]?.length ?? 0) - key.length;
-  const before = s[keyStart - (m[1]?.length ?? 0) - 1];
+  const from = keyStart - (m[1]?.length ?? 0);
+  const before = s[from - 1];
   const secret = before === "?" || before === "&" ? isQuerySecretKey(key) : isSecretKey(key);
   if (!secret) return afterSeparator;
   const value = redactKeyedValue(s, afterSeparator, key, m[1] === '"');
   if (value === null) return afterSeparator;
-  replace(afterSeparator, value.end, value.replacement, value.quoted);
+  replace(from, afterSeparator, value.end, value.replacement, value.quoted);
   return value.end;
 }
 

@@ -47,7 +47,7 @@ function spanAt(spans: RedactionSpan[], position: number): RedactionSpan | undef
     const mid = (low + high) >> 1;
     const span = spans[mid] as RedactionSpan;
     if (span.end <= position) low = mid + 1;
-    else if (span.start >= position) high = mid - 1;
+    else if (span.from >= position) high = mid - 1;
     else return span;
   }
   return undefined;
@@ -85,7 +85,8 @@ export function createLineRedactor(
     const s = redactSecretsAndKeys(redactor, buffer);
     const { spans } = redactShapes(s);
     let cut = s.length > 2 * tailChars ? s.length - tailChars : s.length >> 1;
-    cut = spanAt(spans, cut)?.start ?? cut;
+    const covering = spanAt(spans, cut);
+    if (covering !== undefined) cut = covering.from;
     for (let i = cut; i > 0 && i > cut - BOUNDARY_SEARCH_CHARS; i--) {
       if (/\s/.test(s[i] as string) && spanAt(spans, i) === undefined) {
         cut = i;
@@ -94,7 +95,7 @@ export function createLineRedactor(
     }
     if (cut === 0) {
       // One match covers the whole kept window: emit it, and drop the rest of its value.
-      const first = spans[0] as RedactionSpan;
+      const first = covering as RedactionSpan;
       cut = first.end;
       if (first.end === s.length) swallow = first.quoted ? "quoted" : "value";
     }
