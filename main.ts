@@ -3,7 +3,8 @@
  * maps errors to exit codes. The only place that sets the process exit code.
  */
 import denoConfig from "./deno.json" with { type: "json" };
-import { CliError } from "./lib/cli_error.ts";
+import { CliError, configError } from "./lib/cli_error.ts";
+import type { Command } from "./lib/cli/command.ts";
 import { COMMANDS } from "./lib/cli/commands.ts";
 import { loadEnv } from "./lib/env_loader.ts";
 import { ExitCode } from "./lib/exit_codes.ts";
@@ -36,13 +37,17 @@ function usage(): string {
 export async function main(args: string[]): Promise<ExitCode> {
   const [name, ...rest] = args;
   const early = createOutput();
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    if (name === undefined) {
-      early.err(usage());
-      return ExitCode.usage;
+  if (name === undefined) {
+    early.err(usage());
+    return ExitCode.usage;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    const topic = name === "help" ? rest[0] : undefined;
+    if (topic === undefined) {
+      early.out(usage());
+      return ExitCode.ok;
     }
-    early.out(usage());
-    return ExitCode.ok;
+    return await printCommandHelp(topic, early);
   }
   if (name === "--version" || name === "-V") {
     early.out(`hookgate ${VERSION}`);
@@ -50,27 +55,70 @@ export async function main(args: string[]): Promise<ExitCode> {
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
-    early.err(`unknown command '${name}'\n\n${usage()}`);
+    const what = name.startsWith("-") ? "option" : "command";
+    early.err(`hookgate: unknown ${what} '${name}'\n\n${usage()}`);
     return ExitCode.usage;
   }
   let output: Output = early;
+  let command: Command | undefined;
   try {
-    const env = loadEnv();
-    output = createOutput({ redactor: createRedactor({ secrets: secretValuesFromEnv(env) }) });
-    const command = await entry.load();
-    if (rest.includes("--help") || rest.includes("-h")) {
-      output.out(command.help);
+    command = await entry.load();
+    // Help needs neither .env nor its permissions, so it comes before loading them.
+    if (wantsHelp(rest)) {
+      early.out(command.help);
       return ExitCode.ok;
     }
-    return await command.run({ args: rest, env, cwd: Deno.cwd(), output });
+    const cwd = Deno.cwd();
+    const env = loadEnvOrExplain(cwd);
+    output = createOutput({ redactor: createRedactor({ secrets: secretValuesFromEnv(env) }) });
+    return await command.run({ args: rest, env, cwd, output });
   } catch (error) {
-    return reportError(error, output);
+    return reportError(error, output, command);
   }
 }
 
-function reportError(error: unknown, output: Output): ExitCode {
+/** `-h`/`--help` anywhere before a `--` (after it, they are operands). */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h");
+}
+
+async function printCommandHelp(name: string, output: Output): Promise<ExitCode> {
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
+    output.err(`hookgate: unknown command '${name}'\n\n${usage()}`);
+    return ExitCode.usage;
+  }
+  output.out((await entry.load()).help);
+  return ExitCode.ok;
+}
+
+function loadEnvOrExplain(cwd: string): Record<string, string> {
+  try {
+    return loadEnv({ cwd });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw configError(
+      `cannot read .env in ${cwd} (${reason}): make it a regular file you own, mode 0600 ` +
+        "(chmod 600 .env)",
+    );
+  }
+}
+
+/** The "Usage:" paragraph of a command's help, for a usage error on stderr. */
+function usageOf(command: Command): string | null {
+  const start = command.help.indexOf("Usage:");
+  if (start === -1) return null;
+  const end = command.help.indexOf("\n\n", start);
+  return command.help.slice(start, end === -1 ? undefined : end);
+}
+
+function reportError(error: unknown, output: Output, command?: Command): ExitCode {
   if (error instanceof CliError) {
     output.err(`hookgate: ${error.message}`);
+    const commandUsage = command ? usageOf(command) : null;
+    if (error.exitCode === ExitCode.usage && commandUsage) output.err(`\n${commandUsage}`);
     return error.exitCode;
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {

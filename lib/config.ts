@@ -41,3 +41,6 @@ export function parseDurationMs(name: string, raw: string): Result<number> {
   const value = Number(match[1]) * (unitMs[match[2] ?? "s"] as number);
   return value > 0 ? ok(value) : fail(`${name} must be greater than zero`);
 }
+
+/** The key that signs inspection-API bearer tokens (issue 7); `init` creates it. */
+export const TOKEN_SECRET_VAR = "HOOKGATE_TOKEN_SECRET";

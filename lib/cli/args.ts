@@ -33,6 +33,11 @@ export function parseCommandArgs<T extends Options>(
     return { values: rest as ParsedArgs<T>["values"], positionals, help: help === true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw usageError(`${message.split("\n")[0]}\nRun 'hookgate ${command} --help' for usage.`);
+    // node's advice about '--' quotes the flag back half-escaped; the first sentence is the point.
+    const first = (message.split("\n")[0] ?? "").replace(
+      /\. To specify a positional argument.*$/,
+      "",
+    );
+    throw usageError(`${first}\nRun 'hookgate ${command} --help' for usage.`);
   }
 }

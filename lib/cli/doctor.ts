@@ -1,0 +1,84 @@
+import { usageError } from "../cli_error.ts";
+import {
+  type CheckResult,
+  type DoctorFacts,
+  type EnvFileFact,
+  formatCheck,
+  runDoctorChecks,
+} from "../doctor_checks.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { readGitFacts } from "../git.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+
+const HELP = `hookgate doctor: check the set-up and say what to fix
+
+Usage: hookgate doctor          (deno task doctor)
+
+One line per check, each ok, warn, FAIL or skip, with the fix for anything
+not ok:
+  .env exists and defines WEBHOOK_SECRET
+  .gitignore contains the exact line .env
+  .env is not tracked by git and never appears in git history
+  .env is not readable by other users (mode 0600)
+  WEBHOOK_SECRET is at least 32 bytes and not the brief's placeholder (a warning)
+  EGRESS_ALLOW_HOSTS is set
+Outside a git repository the git checks are skipped with a note. No secret
+is ever printed.
+
+Exit status: 0 when nothing failed (warnings allowed), 78 otherwise.
+
+Options:
+  -h, --help  show this help`;
+
+async function readEnvFileFact(path: string): Promise<EnvFileFact> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) return { kind: "unreadable", reason: "it is not a regular file" };
+    return { kind: "present", text: await Deno.readTextFile(path), mode: info.mode };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    return { kind: "unreadable", reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function readTextOrNull(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+function summary(checks: CheckResult[]): string {
+  const failed = checks.filter((check) => check.status === "FAIL").length;
+  const warned = checks.filter((check) => check.status === "warn").length;
+  if (failed === 0 && warned === 0) return "doctor: all checks passed";
+  const parts = [
+    ...(failed > 0 ? [`${failed} failed`] : []),
+    ...(warned > 0 ? [`${warned} ${warned === 1 ? "warning" : "warnings"}`] : []),
+  ];
+  return `doctor: ${parts.join(", ")}${failed > 0 ? ": fix the FAIL lines and run it again" : ""}`;
+}
+
+export const doctorCommand: Command = {
+  help: HELP,
+  async run({ args, env, cwd, output }) {
+    const { positionals } = parseCommandArgs("doctor", args, {});
+    if (positionals.length > 0) {
+      throw usageError(`doctor takes no arguments, got '${positionals[0]}'`);
+    }
+    const [envFile, gitignore, git] = await Promise.all([
+      readEnvFileFact(`${cwd}/.env`),
+      readTextOrNull(`${cwd}/.gitignore`),
+      readGitFacts(cwd, ".env"),
+    ]);
+    const facts: DoctorFacts = { envFile, gitignore, git, env };
+    const checks = runDoctorChecks(facts);
+    for (const check of checks) output.out(formatCheck(check));
+    output.out(summary(checks));
+    return checks.some((check) => check.status === "FAIL") ? ExitCode.config : ExitCode.ok;
+  },
+};
