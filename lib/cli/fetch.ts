@@ -1,0 +1,164 @@
+import denoConfig from "../../deno.json" with { type: "json" };
+import { configError, usageError } from "../cli_error.ts";
+import { parseDurationMs, parsePositiveInt } from "../config.ts";
+import {
+  ALLOW_HOSTS_VAR,
+  ALLOW_PRIVATE_VAR,
+  checkUrl,
+  parseEgressPolicy,
+} from "../egress_policy.ts";
+import { ExitCode } from "../exit_codes.ts";
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_CHARS,
+  DEFAULT_TIMEOUT_MS,
+  fetchUrl,
+  type FetchUrlResult,
+  MAX_REDIRECTS,
+} from "../fetch_url.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+
+const HELP = `Usage: hookgate fetch URL [options]
+
+The agent's fetch_url tool: GET a URL only if its host is on the egress
+allowlist, and print the body (cut to --max-chars) on stdout. Status, bytes
+read and whether the body was cut go to stderr.
+
+Options:
+  --dry-run            decide only: no network, no DNS; prints the verdict and the
+                       normalized host (exit 0 allowed, 77 denied)
+  --timeout DUR        total time for all hops and the body (default ${DEFAULT_TIMEOUT_MS / 1000}s)
+  --max-chars N        characters of body printed (default ${DEFAULT_MAX_CHARS})
+  --max-bytes N        body bytes read at most; reading stops there (default ${DEFAULT_MAX_BYTES})
+  --json               print the tool result as one JSON object instead of the body
+  -h, --help           show this help
+
+Allowlist (${ALLOW_HOSTS_VAR}, comma-separated; unset or empty denies everything):
+  api.github.com       https on port 443 to exactly this host
+  api.example.com:8443 https on that port only
+  http://localhost:8080  plain http, only where an entry says so
+  *.example.com        subdomains at any depth, never example.com itself
+${ALLOW_PRIVATE_VAR} (comma-separated host names) lets those hosts resolve to
+loopback/private addresses, for local development only.
+
+Denied: hosts not listed, other schemes, user:pass@, IP literals in any
+notation, whitespace/control characters/backslashes, unlisted ports, names that
+resolve to non-public addresses, https→http redirects, more than ${MAX_REDIRECTS} redirects.
+Every hop runs in a Worker whose Deno net permission is exactly the allowlist.
+
+Exit codes: 0 2xx · 1 non-2xx or too many redirects · 64 usage · 69 network
+error or timeout · 77 denied · 78 invalid allowlist.
+
+Example:
+  ${ALLOW_HOSTS_VAR}=api.github.com hookgate fetch https://api.github.com/zen`;
+
+export const fetchCommand: Command = {
+  help: HELP,
+  async run(context) {
+    const { values, positionals, help } = parseCommandArgs("fetch", context.args, {
+      "dry-run": { type: "boolean" },
+      timeout: { type: "string" },
+      "max-chars": { type: "string" },
+      "max-bytes": { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (help) {
+      context.output.out(HELP);
+      return ExitCode.ok;
+    }
+    if (positionals.length !== 1) {
+      throw usageError(
+        `fetch takes exactly one URL, got ${positionals.length}\n` +
+          `Run 'hookgate fetch --help' for usage.`,
+      );
+    }
+    const url = positionals[0] as string;
+    const timeoutMs = optionalNumber(
+      values.timeout,
+      DEFAULT_TIMEOUT_MS,
+      (raw) => parseDurationMs("--timeout", raw),
+    );
+    const maxChars = optionalNumber(
+      values["max-chars"],
+      DEFAULT_MAX_CHARS,
+      (raw) => parsePositiveInt("--max-chars", raw),
+    );
+    const maxBytes = optionalNumber(
+      values["max-bytes"],
+      DEFAULT_MAX_BYTES,
+      (raw) => parsePositiveInt("--max-bytes", raw),
+    );
+    const policy = parseEgressPolicy(context.env);
+    if (!policy.ok) throw configError(policy.reason);
+
+    if (values["dry-run"] === true) {
+      const verdict = checkUrl(url, policy.value);
+      if (verdict.allowed) {
+        context.output.out(
+          `allowed host=${verdict.host} port=${verdict.port} entry=${verdict.entry} ` +
+            `url=${verdict.url}`,
+        );
+        context.output.err("(dry run: no DNS lookup, so the private-address check did not run)");
+        return ExitCode.ok;
+      }
+      context.output.out(`denied host=${verdict.host}: ${verdict.reason}`);
+      context.output.err(`hookgate: ${verdict.message}`);
+      return ExitCode.denied;
+    }
+
+    const result = await fetchUrl(url, {
+      policy: policy.value,
+      timeoutMs,
+      maxChars,
+      maxBytes,
+      userAgent: `hookgate/${denoConfig.version}`,
+    });
+    if (values.json === true) {
+      context.output.out(JSON.stringify(result));
+    } else if (result.status !== null) {
+      context.output.outText(result.body.endsWith("\n") ? result.body : `${result.body}\n`);
+    }
+    if (result.status !== null) context.output.err(describe(result, maxChars, maxBytes));
+    return exitCodeForFetch(result, context.output.err);
+  },
+};
+
+/** The exit code for a fetch result (design §6); reports the failure on stderr. */
+export function exitCodeForFetch(
+  result: FetchUrlResult,
+  report: (line: string) => void = () => {},
+): ExitCode {
+  if (result.failure === null) return ExitCode.ok;
+  report(`hookgate: ${result.error}`);
+  if (result.reason !== null) report(`hookgate: why: ${result.reason}`);
+  switch (result.failure) {
+    case "denied":
+      return ExitCode.denied;
+    case "network":
+    case "timeout":
+      return ExitCode.unavailable;
+    case "status":
+    case "redirects":
+      return ExitCode.failed;
+    case "setup":
+      return ExitCode.config;
+  }
+}
+
+function describe(result: FetchUrlResult, maxChars: number, maxBytes: number): string {
+  const cut = result.truncated ? `cut (at ${maxBytes} bytes or ${maxChars} chars)` : "not cut";
+  const hops = result.redirects > 0 ? `, ${result.redirects} redirect(s)` : "";
+  return `status ${result.status}, ${result.bytes} bytes read, body ${cut}${hops}`;
+}
+
+function optionalNumber(
+  raw: string | undefined,
+  fallback: number,
+  parse: (raw: string) => { ok: true; value: number } | { ok: false; reason: string },
+): number {
+  if (raw === undefined) return fallback;
+  const parsed = parse(raw);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  return parsed.value;
+}
