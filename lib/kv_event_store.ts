@@ -55,6 +55,8 @@ const PER_EVENT_OVERHEAD_BYTES = 512;
 const ORPHAN_TTL_MS = 10 * 60_000;
 const LOCK_RETRIES = 60;
 const SWEEP_INTERVAL_MS = 60_000;
+/** Claims remembered in memory for the duplicate fast path (about 100 bytes each). */
+const KNOWN_CLAIMS_MAX = 100_000;
 /** Deno's own redelivery (at most 5 intervals, 1 h each) of a message whose handler threw. */
 const QUEUE_BACKOFF_MS = [1000, 10_000, 60_000, 600_000, 3_600_000];
 
@@ -107,12 +109,20 @@ export interface KvEventStoreOptions {
   now?: () => number;
   /** Upper bound on events per group commit (1 = one commit per request). */
   batchMaxEvents?: number;
+  /**
+   * Batches committed concurrently. SQLite still applies them one at a time,
+   * but the next batch is built and handed over while the previous one writes.
+   */
+  commitsInFlight?: number;
 }
 
 const claimKey = (route: string, key: string): Deno.KvKey => [ROOT, "claim", route, key];
 const recordKey = (route: string, key: string): Deno.KvKey => [ROOT, "event", route, key];
 const chunkKey = (blobId: string, index: number): Deno.KvKey => [ROOT, "blob", blobId, index];
 const orphanKey = (blobId: string): Deno.KvKey => [ROOT, "orphan", blobId];
+
+const claimId = (event: { route: string; key: string }) => `${event.route}\u0000${event.key}`;
+const claimExpiry = (event: IncomingEvent) => event.receivedAtMs + event.retentionMs;
 
 function isQueueMessage(value: unknown): value is QueueMessage {
   return value !== null && typeof value === "object" &&
@@ -145,35 +155,46 @@ export class KvEventStore implements EventStore {
   readonly #now: () => number;
   readonly #batchMaxEvents: number;
   #queue: PendingAccept[] = [];
-  #committing = false;
+  /** Batches being committed right now (at most #maxCommitsInFlight). */
+  #committing = 0;
+  readonly #maxCommitsInFlight: number;
   #delivering = 0;
+  /**
+   * Claims this process has seen committed (key → expiresAtMs). A claim is never
+   * removed before it expires, so a hit is a safe "duplicate" without any I/O:
+   * a replay flood costs no store round trip.
+   */
+  readonly #knownClaims = new Map<string, number>();
   #closed = false;
 
   constructor(kv: Deno.Kv, options: KvEventStoreOptions = {}) {
     this.#kv = kv;
     this.#now = options.now ?? Date.now;
     this.#batchMaxEvents = Math.max(1, Math.min(options.batchMaxEvents ?? 64, BATCH_MAX_EVENTS));
+    this.#maxCommitsInFlight = Math.max(1, options.commitsInFlight ?? 2);
   }
 
   accept(event: IncomingEvent): Promise<AcceptOutcome> {
     if (this.#closed) return Promise.reject(new Error("event store is closed"));
+    const known = this.#knownClaims.get(claimId(event));
+    if (known !== undefined && known > this.#now()) return Promise.resolve("duplicate");
     if (event.payload.length > INLINE_PAYLOAD_BYTES) return this.#acceptLarge(event);
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
-      if (!this.#committing) void this.#drain();
+      if (this.#committing < this.#maxCommitsInFlight) void this.#drain();
     });
   }
 
   /** Group commit: whatever queued up while the previous commit ran goes into the next one. */
   async #drain(): Promise<void> {
-    this.#committing = true;
+    this.#committing++;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#takeBatch();
         await this.#commitBatch(batch);
       }
     } finally {
-      this.#committing = false;
+      this.#committing--;
     }
   }
 
@@ -216,6 +237,7 @@ export class KvEventStore implements EventStore {
     }
     for (const entry of unique) {
       // A failed check in a batch says only that SOME key was taken: decide each alone.
+      if (committed) this.#remember(entry.event.route, entry.event.key, claimExpiry(entry.event));
       outcomes.set(entry, committed ? Promise.resolve("accepted") : this.#acceptOne(entry.event));
     }
     await Promise.all(unique.map(async (entry) => {
@@ -230,6 +252,17 @@ export class KvEventStore implements EventStore {
         () => entry.resolve("duplicate"),
         (error) => entry.reject(error),
       );
+    }
+  }
+
+  #remember(route: string, key: string, expiresAtMs: number): void {
+    const id = claimId({ route, key });
+    this.#knownClaims.delete(id);
+    this.#knownClaims.set(id, expiresAtMs);
+    if (this.#knownClaims.size > KNOWN_CLAIMS_MAX) {
+      // Map iteration order is insertion order: drop the oldest.
+      const oldest = this.#knownClaims.keys().next().value;
+      if (oldest !== undefined) this.#knownClaims.delete(oldest);
     }
   }
 
@@ -254,7 +287,7 @@ export class KvEventStore implements EventStore {
       payload: blob ? null : event.payload,
       blob: blob ? blob.ref : null,
     };
-    const claim: ClaimValue = { expiresAtMs: event.receivedAtMs + event.retentionMs };
+    const claim: ClaimValue = { expiresAtMs: claimExpiry(event) };
     op.check({ key: claimKey(event.route, event.key), versionstamp: claimVersionstamp })
       .set(claimKey(event.route, event.key), claim, { expireIn: event.retentionMs })
       .set(recordKey(event.route, event.key), record)
@@ -284,7 +317,10 @@ export class KvEventStore implements EventStore {
         this.#addAccept(op, event, claimVersionstamp, blob);
         return (await op.commit()).ok;
       });
-      if (committed) return "accepted";
+      if (committed) {
+        this.#remember(event.route, event.key, claimExpiry(event));
+        return "accepted";
+      }
       const [claim, record] = await withLockRetry(() =>
         this.#kv.getMany<[ClaimValue, EventRecord]>([
           claimKey(event.route, event.key),
@@ -292,7 +328,10 @@ export class KvEventStore implements EventStore {
         ])
       );
       if (claim.versionstamp !== null) {
-        if (claim.value.expiresAtMs > this.#now()) return "duplicate";
+        if (claim.value.expiresAtMs > this.#now()) {
+          this.#remember(event.route, event.key, claim.value.expiresAtMs);
+          return "duplicate";
+        }
         if (record.versionstamp !== null && record.value.status !== "done") return "duplicate";
       }
       if (blob) {
@@ -536,7 +575,7 @@ export class KvEventStore implements EventStore {
     if (this.#closed) return;
     this.#closed = true;
     // A hand-off in progress finishes and records its outcome before the file closes.
-    while (this.#committing || this.#delivering > 0) await sleep(5);
+    while (this.#committing > 0 || this.#delivering > 0) await sleep(5);
     this.#kv.close();
   }
 }

@@ -147,7 +147,7 @@ Deno.test("KvEventStore.accept() does not resolve before its commit resolved", a
   const { kv, control } = await instrumentedKv(await tempKvPath());
   let release = () => {};
   control.hold = new Promise((resolve) => release = resolve);
-  const store = new KvEventStore(kv);
+  const store = new KvEventStore(kv, { commitsInFlight: 1 });
   try {
     let settled = 0;
     const first = store.accept(event("h1")).finally(() => settled++);
@@ -256,18 +256,37 @@ Deno.test("KvEventStore sweeps the chunks of a large duplicate, keeps the accept
   const path = await tempKvPath();
   let now = T0;
   const store = new KvEventStore(await Deno.openKv(path), { now: () => now });
+  // Another process on the same file: it has not seen the claim, so it writes chunks first.
+  const other = new KvEventStore(await Deno.openKv(path), { now: () => now });
   try {
     const payload = randomBytes(INLINE_PAYLOAD_BYTES * 3);
     assert.equal(await store.accept(event("big", payload)), "accepted");
-    assert.equal(await store.accept(event("big", payload)), "duplicate");
+    assert.equal(await other.accept(event("big", payload)), "duplicate");
+    assert.equal(await countKeys(path, ["hookgate", "blob"]), 6);
     now = T0 + 11 * 60_000;
     assert.equal(await store.sweep(), 1);
     assert.deepEqual((await store.get("webhook", "big"))?.payload, payload);
   } finally {
     await store.close();
+    await other.close();
   }
   assert.equal(await countKeys(path, ["hookgate", "orphan"]), 0);
   assert.equal(await countKeys(path, ["hookgate", "blob"]), 3);
+});
+
+Deno.test("KvEventStore answers a known duplicate without touching the store", async () => {
+  const { kv, control } = await instrumentedKv(await tempKvPath());
+  const store = new KvEventStore(kv, { now: () => T0 });
+  try {
+    assert.equal(await store.accept(event("seen")), "accepted");
+    const commits = control.commits;
+    control.lockedFailuresLeft = 1_000;
+    assert.equal(await store.accept(event("seen")), "duplicate");
+    assert.equal(control.commits, commits);
+    control.lockedFailuresLeft = 0;
+  } finally {
+    await store.close();
+  }
 });
 
 Deno.test("KvEventStore.consume() hands each accepted event to the handler once", async () => {
@@ -380,5 +399,31 @@ Deno.test("Deno KV atomic limits the store is built around still hold", async ()
     await assert.rejects(kv.set(["v"], new Uint8Array(65537)), /too large/i);
   } finally {
     kv.close();
+  }
+});
+
+Deno.test("KvEventStore with two commits in flight still answers only after each commit", async () => {
+  const { kv, control } = await instrumentedKv(await tempKvPath());
+  let release = () => {};
+  control.hold = new Promise((resolve) => release = resolve);
+  const store = new KvEventStore(kv, { commitsInFlight: 2 });
+  try {
+    let settled = 0;
+    const all = ["p1", "p2", "p3", "p4", "p1"].map((k) =>
+      store.accept(event(k)).finally(() => settled++)
+    );
+    while (control.committing < 2) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(settled, 0);
+    release();
+    assert.deepEqual(await Promise.all(all), [
+      "accepted",
+      "accepted",
+      "accepted",
+      "accepted",
+      "duplicate",
+    ]);
+  } finally {
+    await store.close();
   }
 });
