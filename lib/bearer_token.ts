@@ -4,12 +4,11 @@
  * key (HOOKGATE_TOKEN_SECRET), never the webhook secret. Pure apart from
  * WebCrypto: the clock, the token id and the revocation check are passed in.
  */
-import { readSecret, SECRET_VAR } from "./config.ts";
+import { readSecret, SECRET_VAR, TOKEN_SECRET_VAR } from "./config.ts";
 import { toBase64Url, utf8 } from "./encoding.ts";
 import { hmacSha256, importHmacKey, verifyHmacSha256 } from "./hmac.ts";
 import { fail, ok, type Result } from "./result.ts";
 
-export const TOKEN_SECRET_VAR = "HOOKGATE_TOKEN_SECRET";
 export const TOKEN_PREFIX = "hgt_";
 /** A token lives at most this long, whatever `--ttl` asks for; verify enforces it too. */
 export const MAX_TOKEN_TTL_MS = 24 * 3_600_000;

@@ -21,8 +21,10 @@ export function revocationsPath(dataDir: string): string {
 const PREFIX = "revoked-token";
 const LOCK_RETRIES = 40;
 
-export async function openTokenRevocations(path: string): Promise<TokenRevocations> {
-  const kv = await Deno.openKv(path);
+/** Opens (and creates, with the data dir if missing) the revocation list of `dataDir`. */
+export async function openTokenRevocations(dataDir: string): Promise<TokenRevocations> {
+  await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const kv = await Deno.openKv(revocationsPath(dataDir));
   return {
     async revoke(tokenId, { nowMs }) {
       // Any token carrying this id was issued before now and lives at most

@@ -31,4 +31,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "check the set-up and say what to fix",
     load: async () => (await import("./doctor.ts")).doctorCommand,
   },
+  token: {
+    summary: "print a short-lived read or write token for serve's /events API, or revoke one",
+    load: async () => (await import("./token.ts")).tokenCommand,
+  },
 };

@@ -1,0 +1,150 @@
+import {
+  DEFAULT_TOKEN_TTL_MS,
+  issueToken,
+  isTokenId,
+  MAX_TOKEN_TTL_MS,
+  newTokenId,
+  TOKEN_SCOPES,
+  tokenKeyFromEnv,
+  type TokenScope,
+} from "../bearer_token.ts";
+import { configError, usageError } from "../cli_error.ts";
+import { parseDurationMs } from "../config.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { openTokenRevocations } from "../token_revocations.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command, CommandContext } from "./command.ts";
+
+const HELP = `Usage: hookgate token --scope read|write [--ttl 15m] [--data-dir DIR]
+       hookgate token --revoke ID [--data-dir DIR]
+
+Prints a bearer token for serve's inspection API (/events) on stdout: a signed,
+expiring credential carrying its scope, its expiry and a token id, under its own
+key HOOKGATE_TOKEN_SECRET (never the webhook secret). The token id and expiry
+go to stderr. This is the one place hookgate prints a credential: keep it out
+of shell history and logs (pipe it into a variable, as below).
+
+  read   GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key}
+  write  everything read allows, plus POST /events/{route}/{key}/redeliver
+
+Options:
+  --scope read|write   what the token may do (write implies read)
+  --ttl DURATION       lifetime, e.g. 90s, 15m, 2h (default 15m, at most 24h)
+  --revoke ID          refuse the token with this id from now on (serve checks
+                       on every request; no restart needed)
+  --data-dir DIR       where the revocation list lives (default .hookgate, the
+                       same directory serve uses)
+  -h, --help           show this help
+
+Environment: HOOKGATE_TOKEN_SECRET (at least 16 bytes; 'deno task init' makes one).
+
+Example:
+  TOKEN=$(hookgate token --scope read --ttl 10m)
+  curl -H "Authorization: Bearer $TOKEN" 'http://127.0.0.1:8000/events?status=dead'`;
+
+const FLAGS = {
+  scope: { type: "string" },
+  ttl: { type: "string" },
+  revoke: { type: "string" },
+  "data-dir": { type: "string" },
+} as const;
+
+export interface TokenCommandOptions {
+  /**
+   * Where the token goes. Deliberately NOT through the redactor: the token is
+   * this command's result, and a redactor that learns hookgate's token shape
+   * (which it should, for every other sink) would print `***redacted***`.
+   */
+  writeToken?(token: string): void;
+  now?(): number;
+}
+
+export function createTokenCommand(options: TokenCommandOptions = {}): Command {
+  const writeToken = options.writeToken ?? writeStdout;
+  const now = options.now ?? Date.now;
+  return {
+    help: HELP,
+    async run(context) {
+      const { values, positionals } = parseCommandArgs("token", context.args, FLAGS);
+      if (positionals.length > 0) {
+        throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate token --help'.`);
+      }
+      const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+      if (values.revoke !== undefined) {
+        if (values.scope !== undefined || values.ttl !== undefined) {
+          throw usageError("--revoke takes no --scope or --ttl: revoke and issue separately");
+        }
+        return await revoke(context, values.revoke, { dataDir, nowMs: now() });
+      }
+      if (values.scope === undefined) {
+        throw usageError(
+          "give --scope read or --scope write to issue a token, or --revoke ID to refuse one\n" +
+            "Run 'hookgate token --help'.",
+        );
+      }
+      const scope = parseScope(values.scope);
+      const ttlMs = parseTtlMs(values.ttl);
+      const key = await tokenKeyFromEnv(context.env);
+      if (!key.ok) throw configError(key.reason);
+      const issued = await issueToken(
+        { scope, ttlMs, nowMs: now(), tokenId: newTokenId() },
+        key.value,
+      );
+      if (!issued.ok) throw usageError(issued.reason);
+      writeToken(issued.value.token);
+      const { tokenId, expiresAtMs } = issued.value;
+      context.output.err(
+        `hookgate: ${scope} token ${tokenId} valid until ${new Date(expiresAtMs).toISOString()}` +
+          `; revoke it with: hookgate token --revoke ${tokenId}`,
+      );
+      return ExitCode.ok;
+    },
+  };
+}
+
+function parseScope(raw: string): TokenScope {
+  if (!(TOKEN_SCOPES as readonly string[]).includes(raw)) {
+    throw usageError(`--scope must be read or write, got '${raw}'`);
+  }
+  return raw as TokenScope;
+}
+
+function parseTtlMs(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_TOKEN_TTL_MS;
+  const parsed = parseDurationMs("--ttl", raw);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  if (parsed.value > MAX_TOKEN_TTL_MS) {
+    throw usageError(`--ttl is capped at 24h (short-lived tokens limit the damage of a leak)`);
+  }
+  return parsed.value;
+}
+
+async function revoke(
+  context: CommandContext,
+  tokenId: string,
+  options: { dataDir: string; nowMs: number },
+): Promise<ExitCode> {
+  if (!isTokenId(tokenId)) {
+    throw usageError(
+      "--revoke needs a token id: the 32 hex digits 'hookgate token' printed on stderr",
+    );
+  }
+  const revocations = await openTokenRevocations(options.dataDir);
+  try {
+    await revocations.revoke(tokenId, { nowMs: options.nowMs });
+  } finally {
+    revocations.close();
+  }
+  context.output.err(
+    `hookgate: token ${tokenId} revoked; serve refuses it from its next request`,
+  );
+  return ExitCode.ok;
+}
+
+function writeStdout(token: string): void {
+  const bytes = new TextEncoder().encode(token + "\n");
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+export const tokenCommand: Command = createTokenCommand();
