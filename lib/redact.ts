@@ -165,7 +165,23 @@ const GENERATION_WORD =
 /** Extra names that are credentials when they are a URL query or form parameter. */
 const QUERY_SECRET_NAMES = new Set(["sig", "signature", "key", "code"]);
 
-const keyCache = new Map<string, boolean>();
+interface KeyKind {
+  secret: boolean;
+  /** Also secret as a URL query or form parameter (`sig`, `key`). */
+  querySecret: boolean;
+  /** An Authorization header: its scheme word is kept. */
+  authorization: boolean;
+  /** A cookie header: `a=b; c=d` is one value. */
+  cookie: boolean;
+}
+
+const NOT_SECRET: KeyKind = {
+  secret: false,
+  querySecret: false,
+  authorization: false,
+  cookie: false,
+};
+const keyCache = new Map<string, KeyKind>();
 
 /** The words of a name: `clientSecret`, `CLIENT-SECRET` and `client.secret` all give client, secret. */
 function nameWords(name: string): string[] {
@@ -173,8 +189,7 @@ function nameWords(name: string): string[] {
     .toLowerCase().split(/[^a-z0-9]+/).filter((word) => word !== "");
 }
 
-function classifyName(name: string): boolean {
-  const words = nameWords(name);
+function classifyName(words: string[]): boolean {
   if (words.length === 0) return false;
   if (SECRET_NAMES.has(words.join(""))) return true;
   while (words.length > 1 && GENERATION_WORD.test(words.at(-1) as string)) words.pop();
@@ -185,33 +200,34 @@ function classifyName(name: string): boolean {
   return mentionsSecret && !METADATA_WORDS.has(last);
 }
 
+/** Classifies a name once; names repeat (every trace line has the same keys). */
+function keyKind(name: string): KeyKind {
+  let kind = keyCache.get(name);
+  if (kind === undefined) {
+    if (name.length > 200) return NOT_SECRET;
+    const words = nameWords(name);
+    const joined = words.join("");
+    const last = words.at(-1) ?? "";
+    const secret = classifyName([...words]);
+    kind = {
+      secret,
+      querySecret: secret || QUERY_SECRET_NAMES.has(last),
+      authorization: joined === "authorization" || joined === "proxyauthorization",
+      cookie: last === "cookie" || last === "cookies",
+    };
+    if (keyCache.size > 10_000) keyCache.clear();
+    keyCache.set(name, kind);
+  }
+  return kind;
+}
+
 /**
  * Whether a key, header or variable name holds a credential, ignoring case and separators
  * (`Authorization`, `x-api-key`, `clientSecret`, `DB_PASSWORD`, `WEBHOOK_SECRET_PREVIOUS`),
  * without taking `max_tokens`, `token_count`, `token_type`, `client_id` or `public_key`.
  */
 export function isSecretKey(name: string): boolean {
-  let known = keyCache.get(name);
-  if (known === undefined) {
-    known = name.length <= 200 && classifyName(name);
-    if (keyCache.size > 10_000) keyCache.clear();
-    keyCache.set(name, known);
-  }
-  return known;
-}
-
-function isQuerySecretKey(name: string): boolean {
-  return isSecretKey(name) || QUERY_SECRET_NAMES.has(nameWords(name).at(-1) ?? "");
-}
-
-function isAuthorizationKey(name: string): boolean {
-  const joined = nameWords(name).join("");
-  return joined === "authorization" || joined === "proxyauthorization";
-}
-
-function isCookieKey(name: string): boolean {
-  const last = nameWords(name).at(-1);
-  return last === "cookie" || last === "cookies";
+  return keyKind(name).secret;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -331,13 +347,15 @@ function keepScheme(value: string): string {
 function redactKeyedValue(
   s: string,
   at: number,
-  key: string,
+  kind: KeyKind,
   keyQuoted: boolean,
 ): { end: number; replacement: string; quoted: boolean } | null {
-  const auth = isAuthorizationKey(key);
-  QUOTED_VALUE.lastIndex = at;
-  const quoted = QUOTED_VALUE.exec(s);
-  if (quoted) {
+  const auth = kind.authorization;
+  const first = s.charCodeAt(at);
+  if (first === 0x22 || first === 0x27) { // " or '
+    QUOTED_VALUE.lastIndex = at;
+    const quoted = QUOTED_VALUE.exec(s);
+    if (!quoted) return null;
     const inner = quoted[1] ?? quoted[2] ?? "";
     if (inner === "" || inner === REDACTED) return null;
     const q = quoted[0][0] as string;
@@ -347,10 +365,10 @@ function redactKeyedValue(
       quoted: true,
     };
   }
-  ESCAPED_QUOTED_VALUE.lastIndex = at;
-  const escaped = ESCAPED_QUOTED_VALUE.exec(s);
-  if (escaped) {
-    const inner = escaped[1] ?? "";
+  if (first === 0x5c) { // backslash: an escaped quote inside a JSON string
+    ESCAPED_QUOTED_VALUE.lastIndex = at;
+    const escaped = ESCAPED_QUOTED_VALUE.exec(s);
+    const inner = escaped?.[1] ?? "";
     if (inner === "" || inner === REDACTED) return null;
     return {
       end: ESCAPED_QUOTED_VALUE.lastIndex,
@@ -358,7 +376,7 @@ function redactKeyedValue(
       quoted: false,
     };
   }
-  const bare = auth ? AUTH_VALUE : isCookieKey(key) ? COOKIE_VALUE : BARE_VALUE;
+  const bare = auth ? AUTH_VALUE : kind.cookie ? COOKIE_VALUE : BARE_VALUE;
   bare.lastIndex = at;
   const match = bare.exec(s);
   if (!match || match[0] === REDACTED || JSON_LITERAL.test(match[0])) return null;
@@ -441,9 +459,9 @@ function redactKeyed(s: string, m: RegExpExecArray, replace: Replace): number {
   const keyStart = m.index - (m[4] as string).length - (m[3]?.length ?? 0) - key.length;
   const from = keyStart - (m[1]?.length ?? 0);
   const before = s[from - 1];
-  const secret = before === "?" || before === "&" ? isQuerySecretKey(key) : isSecretKey(key);
-  if (!secret) return afterSeparator;
-  const value = redactKeyedValue(s, afterSeparator, key, m[1] === '"');
+  const kind = keyKind(key);
+  if (!(before === "?" || before === "&" ? kind.querySecret : kind.secret)) return afterSeparator;
+  const value = redactKeyedValue(s, afterSeparator, kind, m[1] === '"');
   if (value === null) return afterSeparator;
   replace(from, afterSeparator, value.end, value.replacement, value.quoted);
   return value.end;
@@ -509,7 +527,7 @@ function redactSecretValue(key: string, input: unknown): unknown {
   if (input === null || input === undefined || typeof input === "boolean") return input;
   if (typeof input === "string") {
     if (input === "") return input;
-    return isAuthorizationKey(key) ? keepScheme(input) : REDACTED;
+    return keyKind(key).authorization ? keepScheme(input) : REDACTED;
   }
   return REDACTED;
 }
