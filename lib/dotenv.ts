@@ -27,8 +27,9 @@ function parseLine(line: string): [string, string] | null {
     const end = rest.indexOf("'", 1);
     return end === -1 ? null : [key, rest.slice(1, end)];
   }
-  // An unquoted value ends at " #" (a comment); a "#" inside a word is kept.
-  const comment = rest.search(/\s#/);
+  // An unquoted value ends where a comment starts: a "#" first or after a space
+  // (so `KEY= # fill in` is empty, not a secret); a "#" inside a word is kept.
+  const comment = rest.search(/(?:^|\s)#/);
   return [key, (comment === -1 ? rest : rest.slice(0, comment)).trim()];
 }
 

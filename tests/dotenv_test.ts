@@ -32,3 +32,19 @@ Deno.test("parseDotenv() keeps '=' inside a value", () => {
 Deno.test("parseDotenv() ignores lines that are not assignments", () => {
   assert.deepEqual(parseDotenv("not an assignment\n=novalue\nA=1"), { A: "1" });
 });
+
+Deno.test("parseDotenv() reads a value that is only a comment as empty", () => {
+  assert.deepEqual(parseDotenv("WEBHOOK_SECRET= # fill in\nB=#x"), { WEBHOOK_SECRET: "", B: "" });
+});
+
+Deno.test("parseDotenv() ignores a byte-order mark", () => {
+  assert.deepEqual(parseDotenv("\uFEFFA=1\n"), { A: "1" });
+});
+
+Deno.test("parseDotenv() drops a line whose quote never closes", () => {
+  assert.deepEqual(parseDotenv('A="open\nB=2'), { B: "2" });
+});
+
+Deno.test("parseDotenv() lets the last assignment of a name win", () => {
+  assert.deepEqual(parseDotenv("A=1\nA=2"), { A: "2" });
+});
