@@ -91,12 +91,21 @@ interface OrphanValue {
   key: string | null;
 }
 
-interface QueueMessage {
-  hookgate: "event";
+/** Which event a queue message is about; `gen` tells a stale message from a current one. */
+interface EventPointer {
   route: string;
   key: string;
   gen: string;
 }
+
+/**
+ * One message per commit: a group commit enqueues a single message naming all
+ * its events, so the queue (which delivers only about a hundred messages a
+ * second here) is not what limits the hand-off.
+ */
+type QueueMessage =
+  | ({ hookgate: "event" } & EventPointer)
+  | { hookgate: "events"; items: EventPointer[] };
 
 interface PendingAccept {
   event: IncomingEvent;
@@ -125,8 +134,33 @@ const claimId = (event: { route: string; key: string }) => `${event.route}\u0000
 const claimExpiry = (event: IncomingEvent) => event.receivedAtMs + event.retentionMs;
 
 function isQueueMessage(value: unknown): value is QueueMessage {
-  return value !== null && typeof value === "object" &&
-    (value as { hookgate?: unknown }).hookgate === "event";
+  if (value === null || typeof value !== "object") return false;
+  const kind = (value as { hookgate?: unknown }).hookgate;
+  return kind === "event" ||
+    (kind === "events" && Array.isArray((value as { items?: unknown }).items));
+}
+
+/**
+ * If Deno gives up on a message (its handler threw through every backoff
+ * interval, e.g. repeated shutdowns), it is parked under "undelivered" instead
+ * of vanishing, and the next sweep enqueues it again.
+ */
+function queueOptions(delay = 0): {
+  delay: number;
+  backoffSchedule: number[];
+  keysIfUndelivered: Deno.KvKey[];
+} {
+  return {
+    delay,
+    backoffSchedule: QUEUE_BACKOFF_MS,
+    keysIfUndelivered: [[ROOT, "undelivered", crypto.randomUUID()]],
+  };
+}
+
+function pointers(message: QueueMessage): EventPointer[] {
+  return message.hookgate === "events"
+    ? message.items
+    : [{ route: message.route, key: message.key, gen: message.gen }];
 }
 
 function isLocked(error: unknown): boolean {
@@ -227,7 +261,8 @@ export class KvEventStore implements EventStore {
       try {
         committed = await withLockRetry(async () => {
           const op = this.#kv.atomic();
-          for (const entry of unique) this.#addAccept(op, entry.event, null, null);
+          const items = unique.map((entry) => this.#addAccept(op, entry.event, null, null));
+          op.enqueue({ hookgate: "events", items } satisfies QueueMessage, queueOptions());
           return (await op.commit()).ok;
         });
       } catch (error) {
@@ -266,13 +301,13 @@ export class KvEventStore implements EventStore {
     }
   }
 
-  /** Adds claim + record + queue pointer for one event to an atomic operation. */
+  /** Adds claim + inbox record for one event to an atomic operation; the caller enqueues. */
   #addAccept(
     op: Deno.AtomicOperation,
     event: IncomingEvent,
     claimVersionstamp: string | null,
     blob: { ref: BlobRef; markerVersionstamp: string } | null,
-  ): void {
+  ): EventPointer {
     const gen = crypto.randomUUID();
     const record: EventRecord = {
       route: event.route,
@@ -290,15 +325,12 @@ export class KvEventStore implements EventStore {
     const claim: ClaimValue = { expiresAtMs: claimExpiry(event) };
     op.check({ key: claimKey(event.route, event.key), versionstamp: claimVersionstamp })
       .set(claimKey(event.route, event.key), claim, { expireIn: event.retentionMs })
-      .set(recordKey(event.route, event.key), record)
-      .enqueue(
-        { hookgate: "event", route: event.route, key: event.key, gen } satisfies QueueMessage,
-        { backoffSchedule: QUEUE_BACKOFF_MS },
-      );
+      .set(recordKey(event.route, event.key), record);
     if (blob) {
       op.check({ key: orphanKey(blob.ref.id), versionstamp: blob.markerVersionstamp })
         .delete(orphanKey(blob.ref.id));
     }
+    return { route: event.route, key: event.key, gen };
   }
 
   /**
@@ -314,7 +346,8 @@ export class KvEventStore implements EventStore {
     for (let round = 0; round < 10; round++) {
       const committed = await withLockRetry(async () => {
         const op = this.#kv.atomic();
-        this.#addAccept(op, event, claimVersionstamp, blob);
+        const pointer = this.#addAccept(op, event, claimVersionstamp, blob);
+        op.enqueue({ hookgate: "event", ...pointer } satisfies QueueMessage, queueOptions());
         return (await op.commit()).ok;
       });
       if (committed) {
@@ -421,24 +454,30 @@ export class KvEventStore implements EventStore {
     const sweeper = setInterval(() => void this.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
     Deno.unrefTimer(sweeper);
     void this.sweep().catch(() => {});
-    const listening = this.#kv.listenQueue(async (message: unknown) => {
-      if (!isQueueMessage(message)) return;
+    const deliverOne = async (pointer: EventPointer) => {
       while (running >= options.concurrency) {
         await new Promise<void>((resolve) => waiting.push(resolve));
       }
       if (signal.aborted) {
-        // Not acknowledged: Deno redelivers it (after this process, at the latest on restart).
+        // Not acknowledged: Deno redelivers the message (at the latest after a restart);
+        // events of it that were already handed off are skipped then, being done.
         throw new Error("consumer stopped");
       }
       running++;
       this.#delivering++;
       try {
-        await this.#deliver(message, handler, options);
+        await this.#deliver(pointer, handler, options);
       } finally {
         running--;
         this.#delivering--;
         waiting.shift()?.();
       }
+    };
+    const listening = this.#kv.listenQueue(async (message: unknown) => {
+      if (!isQueueMessage(message)) return;
+      const results = await Promise.allSettled(pointers(message).map(deliverOne));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     });
     try {
       await Promise.race([listening, stopped]);
@@ -448,7 +487,7 @@ export class KvEventStore implements EventStore {
   }
 
   async #deliver(
-    message: QueueMessage,
+    message: EventPointer,
     handler: (event: StoredEvent) => Promise<HandlerOutcome>,
     options: ConsumeOptions,
   ): Promise<void> {
@@ -488,10 +527,11 @@ export class KvEventStore implements EventStore {
     } else if (record.attempt >= options.maxAttempts || stored === null) {
       op.set(key, { ...record, status: "dead", lastError: outcome.error });
     } else {
-      op.set(key, { ...record, lastError: outcome.error }).enqueue(message, {
-        delay: Math.max(0, Math.round(options.retryDelayMs(record.attempt))),
-        backoffSchedule: QUEUE_BACKOFF_MS,
-      });
+      const retry: QueueMessage = { hookgate: "event", ...message };
+      op.set(key, { ...record, lastError: outcome.error }).enqueue(
+        retry,
+        queueOptions(Math.max(0, Math.round(options.retryDelayMs(record.attempt)))),
+      );
     }
     // A failed check means redeliver() replaced the record meanwhile: its new message wins.
     await withLockRetry(() => op.commit());
@@ -533,7 +573,7 @@ export class KvEventStore implements EventStore {
       };
       const op = this.#kv.atomic().check(entry).set(recordKey(route, key), record).enqueue(
         { hookgate: "event", route, key, gen } satisfies QueueMessage,
-        { backoffSchedule: QUEUE_BACKOFF_MS },
+        queueOptions(),
       );
       if (record.blob) op.delete(orphanKey(record.blob.id));
       if ((await withLockRetry(() => op.commit())).ok) return true;
@@ -547,6 +587,13 @@ export class KvEventStore implements EventStore {
    * set whose event is pending or dead again (redeliver) is kept.
    */
   async sweep(nowMs: number = this.#now()): Promise<number> {
+    for await (const parked of this.#kv.list({ prefix: [ROOT, "undelivered"] })) {
+      if (!isQueueMessage(parked.value)) continue;
+      await withLockRetry(() =>
+        this.#kv.atomic().check(parked).delete(parked.key).enqueue(parked.value, queueOptions())
+          .commit()
+      );
+    }
     let removed = 0;
     for await (const entry of this.#kv.list<OrphanValue>({ prefix: [ROOT, "orphan"] })) {
       if (entry.value.expiresAtMs > nowMs) continue;
