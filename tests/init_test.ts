@@ -220,3 +220,31 @@ Deno.test("init rejects an unknown flag with exit 64 and writes nothing", async 
     await removeDir(dir);
   }
 });
+
+Deno.test("init warns when .env is in git history even though it is no longer tracked", async () => {
+  const dir = await makeTempRepo();
+  try {
+    await Deno.writeTextFile(`${dir}/.env`, "WEBHOOK_SECRET=\n");
+    await git(dir, "add", ".env");
+    await git(dir, "commit", "--quiet", "-m", "oops");
+    await git(dir, "rm", "--cached", "--quiet", ".env");
+    const result = await init(dir);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /\.env appears in git history/);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+Deno.test("init still sets up .env when it may not run git, and says it could not check", async () => {
+  const dir = await makeTempRepo();
+  try {
+    const permissions = ["--allow-read", "--allow-write", "--allow-env"];
+    const result = await runCli(["init"], { cwd: dir, permissions });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /could not ask git \(running git is not permitted/);
+    assert.match((await readEnv(dir)).WEBHOOK_SECRET ?? "", SECRET_SHAPE);
+  } finally {
+    await removeDir(dir);
+  }
+});
