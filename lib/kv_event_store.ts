@@ -15,13 +15,14 @@ import type {
  *   ["hookgate","event",route,key]   EventRecord            done: expireIn retention
  *   ["hookgate","blob",blobId,i]     Uint8Array chunk       payloads > INLINE_PAYLOAD_BYTES
  *   ["hookgate","orphan",blobId]     {expiresAtMs,route?,key?}  "these chunks may be swept"
- *   queue message                    {hookgate:"event",route,key,gen}
+ *   ["hookgate","undelivered",uuid]  a queue message Deno gave up on (re-enqueued by sweep)
+ *   queue message                    {hookgate:"events",items:[{route,key,gen}…]} per commit
  *
  * Limits of one atomic commit, measured on Deno 2.9.6 (tests/kv_event_store_test.ts
  * pins them): at most 100 checks, 1000 mutations + enqueues, 819,200 bytes of
  * keys + values + enqueued messages, 65,536 bytes per value.
  *
- * accept(): claim (check versionstamp null) + inbox record + queue pointer in
+ * accept(): claim (check versionstamp null) + inbox record + queue message in
  * ONE commit, so "accepted" is durable the moment the commit resolves.
  * Payloads up to INLINE_PAYLOAD_BYTES live in the record. A larger one (up to
  * the 1 MiB body cap) cannot fit one commit: its chunks are written first under
@@ -31,11 +32,13 @@ import type {
  * the sweep deletes the chunks. When an event is done, the same marker is set
  * again (with its route/key) so its chunks go with the expiring record.
  *
- * Group commit: accept() calls that arrive while a commit is in flight are
- * batched into the next one (up to BATCH_MAX_EVENTS, BATCH_MAX_BYTES), the same
- * key twice in a batch is one claim (the second is a duplicate). If any check of
- * a batch fails, the batch falls back to one commit per event, so every caller
- * gets its own right answer. "database is locked" (another process on the same
+ * Group commit: accept() calls that arrive while commits are in flight (two at
+ * most) are batched into the next one (up to 64 events by default, at most
+ * BATCH_MAX_EVENTS and BATCH_MAX_BYTES) with ONE queue message naming them all;
+ * the same key twice in a batch is one claim (the second is a duplicate). If any
+ * check of a batch fails, the batch falls back to one commit per event, so every
+ * caller gets its own right answer. A claim this process saw committed answers
+ * a replay from memory until it expires. "database is locked" (another process on the same
  * file) is retried with jitter and surfaces, if it persists, as an error (503),
  * never as accepted.
  */
