@@ -47,7 +47,8 @@ export async function main(args: string[]): Promise<ExitCode> {
       early.out(usage());
       return ExitCode.ok;
     }
-    return await printCommandHelp(topic, early);
+    // `help X` is `X --help`, including its "unknown command" answer.
+    return await main([topic, "--help"]);
   }
   if (name === "--version" || name === "-V") {
     early.out(`hookgate ${VERSION}`);
@@ -81,16 +82,6 @@ export async function main(args: string[]): Promise<ExitCode> {
 function wantsHelp(args: string[]): boolean {
   const end = args.indexOf("--");
   return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h");
-}
-
-async function printCommandHelp(name: string, output: Output): Promise<ExitCode> {
-  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!entry) {
-    output.err(`hookgate: unknown command '${name}'\n\n${usage()}`);
-    return ExitCode.usage;
-  }
-  output.out((await entry.load()).help);
-  return ExitCode.ok;
 }
 
 function loadEnvOrExplain(cwd: string): Record<string, string> {
