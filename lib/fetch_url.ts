@@ -175,6 +175,14 @@ async function checkAddresses(
       addresses = await resolveAddresses(host, signal);
     } catch (error) {
       if (signal.aborted) return failure("timeout", "DNS resolution timed out", 0, null);
+      if (error instanceof Deno.errors.NotCapable) {
+        return denied(
+          denialMessage(host, policy),
+          `Deno's permissions refused DNS: ${errorText(error)}`,
+          0,
+          null,
+        );
+      }
       return failure("network", `could not resolve ${host}: ${errorText(error)}`, 0, null);
     }
   }

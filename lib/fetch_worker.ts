@@ -174,15 +174,29 @@ async function readCapped(
 }
 
 function failureOutcome(error: unknown): HopOutcome {
-  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    return { kind: "denied", message: errorText(error) };
-  }
+  if (isPermissionError(error)) return { kind: "denied", message: errorText(error) };
   if (
     error instanceof DOMException && (error.name === "AbortError" || error.name === "TimeoutError")
   ) {
     return { kind: "timeout" };
   }
   return { kind: "network", message: errorText(error) };
+}
+
+/**
+ * A permission refusal, thrown as such for a host name, or wrapped in the
+ * TypeError's cause when Deno refuses a resolved address at connect time
+ * (`--deny-net=10.0.0.0/8`, checked after DNS).
+ */
+function isPermissionError(error: unknown): boolean {
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return true;
+  }
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Deno.errors.NotCapable || cause instanceof Deno.errors.PermissionDenied) {
+    return true;
+  }
+  return cause instanceof Error && /\bRequires net access to "/.test(cause.message);
 }
 
 function errorText(error: unknown): string {

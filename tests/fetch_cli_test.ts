@@ -186,3 +186,21 @@ Deno.test("hookgate fetch runs with the fetch task's permissions only (read, env
     await server.close();
   }
 });
+
+Deno.test("hookgate fetch reports Deno's --deny-net refusal of a resolved address as a denial", async () => {
+  const server = startRecordingServer(() => new Response("internal"));
+  try {
+    const port = portOf(server.url);
+    // The code check lets localhost through (EGRESS_ALLOW_PRIVATE); Deno checks the resolved IP.
+    const result = await runCli(["fetch", `http://localhost:${port}/`], {
+      env: localEnv(port),
+      permissions: ["--allow-read", "--allow-env", "--allow-net", "--deny-net=127.0.0.0/8"],
+    });
+    assert.equal(result.code, 77, result.stderr);
+    assert.match(result.stderr, /egress to 'localhost' denied/);
+    assert.match(result.stderr, /Deno's net permission refused it/);
+    assert.equal(server.requests.length, 0);
+  } finally {
+    await server.close();
+  }
+});
