@@ -51,8 +51,28 @@ async function readTextIfExists(path: string): Promise<string | null> {
   }
 }
 
-async function modeOf(path: string): Promise<number | null> {
-  return (await Deno.stat(path)).mode;
+interface SecretPlan {
+  /** Secrets `.env` already holds: never touched. */
+  kept: string[];
+  /** Secrets to write, by name. */
+  fresh: Record<string, string>;
+}
+
+function planSecrets(existing: string | null): SecretPlan {
+  // Values in a template are placeholders (and public): only a real .env has secrets to keep.
+  const current = existing === null ? {} : parseDotenv(existing);
+  const kept = SECRET_VARS.filter((name) => (current[name] ?? "").trim() !== "");
+  const fresh = Object.fromEntries(
+    SECRET_VARS.filter((name) => !kept.includes(name)).map((name) => [name, randomSecret()]),
+  );
+  return { kept, fresh };
+}
+
+async function makePrivate(path: string, output: Output): Promise<void> {
+  const { mode } = await Deno.stat(path);
+  if (mode === null || (mode & 0o077) === 0) return;
+  await Deno.chmod(path, 0o600);
+  output.out(`set .env to mode 0600 (it was ${(mode & 0o777).toString(8).padStart(4, "0")})`);
 }
 
 /** Fills in the secrets .env lacks and makes sure it is private to its owner. */
@@ -60,33 +80,20 @@ async function writeSecrets(cwd: string, output: Output): Promise<void> {
   const envPath = `${cwd}/.env`;
   const existing = await readTextIfExists(envPath);
   const example = existing === null ? await readTextIfExists(`${cwd}/.env.example`) : null;
-  const base = existing ?? example ?? ENV_TEMPLATE;
-  // Values in a template are placeholders (and public): only a real .env has secrets to keep.
-  const current = existing === null ? {} : parseDotenv(existing);
-  const kept = SECRET_VARS.filter((name) => (current[name] ?? "").trim() !== "");
-  const fresh = Object.fromEntries(
-    SECRET_VARS.filter((name) => !kept.includes(name)).map((name) => [name, randomSecret()]),
-  );
+  const { kept, fresh } = planSecrets(existing);
   output.protect(Object.values(fresh));
   for (const name of kept) {
     output.out(`${name} is already set in .env: kept (init never overwrites a secret)`);
   }
   const made = Object.keys(fresh);
-  if (made.length > 0) {
-    await writeEnvFile(envPath, setEnvValues(base, fresh));
-    const from = existing !== null
-      ? "updated .env"
-      : `created .env from ${example !== null ? ".env.example" : "the built-in template"}`;
-    output.out(
-      `${from} (mode 0600): new ${made.join(" and ")}, 32 random bytes each (never printed)`,
-    );
-    return;
-  }
-  const mode = await modeOf(envPath);
-  if (mode !== null && (mode & 0o077) !== 0) {
-    await Deno.chmod(envPath, 0o600);
-    output.out(`set .env to mode 0600 (it was ${(mode & 0o777).toString(8).padStart(4, "0")})`);
-  }
+  if (made.length === 0) return await makePrivate(envPath, output);
+  await writeEnvFile(envPath, setEnvValues(existing ?? example ?? ENV_TEMPLATE, fresh));
+  const what = existing !== null
+    ? "updated .env"
+    : `created .env from ${example !== null ? ".env.example" : "the built-in template"}`;
+  output.out(
+    `${what} (mode 0600): new ${made.join(" and ")}, 32 random bytes each (never printed)`,
+  );
 }
 
 async function updateGitignore(cwd: string, output: Output): Promise<void> {
