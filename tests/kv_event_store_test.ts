@@ -427,3 +427,40 @@ Deno.test("KvEventStore with two commits in flight still answers only after each
     await store.close();
   }
 });
+
+Deno.test("KvEventStore re-enqueues a message Deno parked as undelivered", async () => {
+  const path = await tempKvPath();
+  const first = await openKvEventStore(path);
+  assert.equal(await first.accept(event("parked")), "accepted");
+  await first.close();
+  // Simulate Deno giving up on the event's message: the queued one goes stale
+  // (new gen) and only the parked copy under "undelivered" names the event.
+  const raw = await Deno.openKv(path);
+  const recordKey = ["hookgate", "event", "webhook", "parked"];
+  const record = await raw.get<Record<string, unknown>>(recordKey);
+  assert.ok(record.value);
+  await raw.set(recordKey, { ...record.value, gen: "regenerated" });
+  await raw.set(["hookgate", "undelivered", "x"], {
+    hookgate: "event",
+    route: "webhook",
+    key: "parked",
+    gen: "regenerated",
+  });
+  raw.close();
+  const second = await openKvEventStore(path);
+  const stop = new AbortController();
+  const giveUp = setTimeout(() => stop.abort(), 5000);
+  try {
+    const seen: string[] = [];
+    await second.consume((e) => {
+      seen.push(e.key);
+      stop.abort();
+      return Promise.resolve({ ok: true });
+    }, { signal: stop.signal, maxAttempts: 3, retryDelayMs: () => 10, concurrency: 1 });
+    assert.deepEqual(seen, ["parked"]);
+  } finally {
+    clearTimeout(giveUp);
+    await second.close();
+  }
+  assert.equal(await countKeys(path, ["hookgate", "undelivered"]), 0);
+});
