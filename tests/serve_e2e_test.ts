@@ -258,6 +258,15 @@ for (
   });
 }
 
+Deno.test("serve: a bad HOOKGATE_STORE is a configuration error (78) before listening", async () => {
+  const result = await runCli(["serve", "--port", "0"], {
+    env: { ...ENV, HOOKGATE_STORE: "ftp://store.example" },
+  });
+  assert.equal(result.code, 78, result.stderr);
+  assert.match(result.stderr, /HOOKGATE_STORE/);
+  assert.doesNotMatch(result.stderr, /listening/);
+});
+
 Deno.test("serve: --help prints the flags", async () => {
   const result = await runCli(["serve", "--help"], { env: {} });
   assert.equal(result.code, 0);
