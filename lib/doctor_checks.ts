@@ -11,6 +11,7 @@ import {
   SECRET_VAR,
 } from "./config.ts";
 import { parseDotenv } from "./dotenv.ts";
+import { ALLOW_HOSTS_VAR, parseEgressPolicy } from "./egress_policy.ts";
 import type { GitFacts } from "./git.ts";
 import { hasGitignoreLine } from "./gitignore.ts";
 
@@ -48,7 +49,7 @@ export interface DoctorFacts {
   env: Record<string, string>;
 }
 
-export const EGRESS_VAR = "EGRESS_ALLOW_HOSTS";
+export const EGRESS_VAR = ALLOW_HOSTS_VAR;
 const INIT = "run 'deno task init'";
 
 function result(id: CheckId, status: CheckStatus, message: string, fix?: string): CheckResult {
@@ -199,8 +200,10 @@ function checkSecretStrength(facts: DoctorFacts): CheckResult {
 }
 
 function checkEgress(facts: DoctorFacts): CheckResult {
-  const hosts = (facts.env[EGRESS_VAR] ?? "").split(",").map((host) => host.trim())
-    .filter((host) => host !== "");
+  // The same parser fetch uses, so doctor passes exactly the lists fetch accepts.
+  const policy = parseEgressPolicy(facts.env);
+  if (!policy.ok) return result("egress", "FAIL", policy.reason, `correct ${EGRESS_VAR} in .env`);
+  const hosts = policy.value.entries.map((entry) => entry.text);
   if (hosts.length === 0) {
     return result(
       "egress",

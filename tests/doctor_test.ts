@@ -343,3 +343,12 @@ Deno.test("formatCheck() puts the status first and the fix after the finding", (
   assert.equal(line, "FAIL  m — fix: chmod 600 .env");
   assert.equal(formatCheck({ id: "env-mode", status: "ok", message: "m" }), "ok    m");
 });
+
+Deno.test("runDoctorChecks() fails an allowlist that fetch would refuse, naming the entry", () => {
+  const input = facts({
+    env: { WEBHOOK_SECRET: STRONG, EGRESS_ALLOW_HOSTS: "api.github.com,ftp://x" },
+  });
+  const check = runDoctorChecks(input).find((c) => c.id === "egress");
+  assert.equal(check?.status, "FAIL");
+  assert.match(check?.message ?? "", /EGRESS_ALLOW_HOSTS entry 'ftp:\/\/x' is invalid/);
+});
