@@ -494,6 +494,9 @@ export class RedisEventStore implements EventStore {
     let lastReclaimMs = 0;
     let lastSweepMs = Date.now();
     let failures = 0;
+    // Entries already ours whose XREADGROUP reply may have been lost (a cut connection,
+    // a restarted process with the same name): read our own pending list first.
+    let ownCursor: string | null = "0";
     try {
       await blocking.connect().catch(() => {});
       while (!signal.aborted) {
@@ -528,6 +531,24 @@ export class RedisEventStore implements EventStore {
             lastSweepMs = nowMs;
             await this.#sweepConsumers();
           }
+          if (entries.length === 0 && ownCursor !== null) {
+            const reply = await this.#redis.xreadgroup(
+              "GROUP",
+              GROUP,
+              this.#consumer,
+              "COUNT",
+              100,
+              "STREAMS",
+              this.#keys.inbox,
+              ownCursor,
+            ) as [string, StreamEntry[]][] | null;
+            const own = reply?.[0]?.[1] ?? [];
+            const candidates = own.filter(([sid, fields]) => fields !== null && !held.has(sid));
+            entries = candidates.slice(0, free);
+            if (candidates.length > free) {
+              ownCursor = (entries[entries.length - 1] as StreamEntry)[0];
+            } else ownCursor = own.length < 100 ? null : (own[own.length - 1] as StreamEntry)[0];
+          }
           if (entries.length === 0) {
             if (blocking.status !== "ready") await blocking.connect().catch(() => {});
             const reply = await blocking.xreadgroup(
@@ -555,6 +576,7 @@ export class RedisEventStore implements EventStore {
           if (signal.aborted) break;
           if (/NOGROUP/.test(messageOf(error))) groupReady = false;
           failures++;
+          ownCursor = "0";
           // Redis is away: back off, the clients reconnect on their own.
           await sleep(Math.min(2_000, 50 * 2 ** Math.min(failures, 6)), signal);
         }
