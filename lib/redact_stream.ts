@@ -142,7 +142,9 @@ export function createLineRedactor(
   return {
     push(chunk) {
       buffer += chunk;
-      return drain(false);
+      // Most chunks of a long line only extend it: skip rescanning the whole buffer.
+      const idle = !inPrivateKey && swallow === null && buffer.length <= maxLineChars;
+      return idle && !chunk.includes("\n") ? "" : drain(false);
     },
     end: () => drain(true),
     get bufferedChars() {
