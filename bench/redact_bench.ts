@@ -1,9 +1,10 @@
 /**
  * Redactor throughput on a realistic trace: JSONL records like the ones serve, send and
  * fetch write (requests, verdicts, URLs, headers), about one in twenty carrying a
- * credential. Run: `deno bench bench/redact_bench.ts`; MB/s = input size / time per run.
+ * credential. Run: `deno bench bench/redact_bench.ts`; MB/s = the size in the benchmark's
+ * name / its time per iteration.
  */
-import { createRedactor } from "../lib/redact.ts";
+import { createRedactor, stringifyRedacted } from "../lib/redact.ts";
 import { redactText } from "../lib/redact_stream.ts";
 
 function realisticTrace(targetBytes: number): string {
@@ -81,6 +82,16 @@ Deno.bench(`redactor.text() on a ${megabytes.toFixed(1)} MB JSONL trace`, {
 Deno.bench(`redactor.text() line by line, ${megabytes.toFixed(1)} MB`, { group: "redact" }, () => {
   for (const line of trace.split("\n")) redactor.text(line);
 });
+
+const records = trace.trimEnd().split("\n").map((line) => JSON.parse(line));
+
+Deno.bench(
+  `trace serializer (tree, stringify, text) on the same ${records.length} records`,
+  { group: "redact" },
+  () => {
+    for (const record of records) stringifyRedacted(redactor, record);
+  },
+);
 
 Deno.bench(`streaming redactor (64 KiB chunks), ${megabytes.toFixed(1)} MB`, {
   group: "redact",
