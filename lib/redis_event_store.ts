@@ -757,16 +757,22 @@ export async function openRedisEventStore(
     retryStrategy: (times: number) => Math.min(1_000, 50 * times),
   });
   // Without a listener ioredis prints every reconnect error (with a stack) to the console.
-  redis.on("error", () => {});
+  let lastError = "";
+  redis.on("error", (error: unknown) => lastError = messageOf(error));
   const store = new RedisEventStore(redis, target, options);
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    let reason = messageOf(error);
+    // "Connection is closed." hides the cause (WRONGPASS, NOAUTH …) that came as an error event.
+    let reason = [...new Set([messageOf(error), lastError].filter((text) => text !== ""))]
+      .join("; ");
     if (target.password !== null) reason = reason.replaceAll(target.password, "***");
-    throw new Error(`cannot reach redis ${target.display}: ${reason}`);
+    const hint = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(reason)
+      ? " (check REDIS_PASSWORD and the user in the store URL)"
+      : "";
+    throw new Error(`cannot reach redis ${target.display}: ${reason}${hint}`);
   }
   return store;
 }

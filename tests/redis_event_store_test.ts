@@ -272,6 +272,7 @@ redisTest("openRedisEventStore() refuses a wrong password without printing it", 
     (error: Error) => error,
   );
   assert.match(error.message, /cannot reach redis redis:\/\/127\.0\.0\.1:\d+\/0/);
+  assert.match(error.message, /WRONGPASS.*REDIS_PASSWORD/);
   assert.ok(!error.message.includes(wrong));
   assert.ok(!error.message.includes(PASSWORD));
 }, { password: PASSWORD });
