@@ -24,6 +24,7 @@ const { values } = parseArgs({
     soak: { type: "string", default: "60" },
     "growth-seconds": { type: "string", default: "40" },
     generator: { type: "string", default: "auto" },
+    threads: { type: "string", default: "2" },
     out: { type: "string", default: `${ROOT}bench/results/latest.json` },
   },
 });
@@ -31,6 +32,8 @@ const { values } = parseArgs({
 const durationSeconds = Number(values.duration);
 const runs = Number(values.runs);
 const connections = Number(values.connections);
+/** wrk's default of 2 threads, as in design §8's baselines: load and server share the 2 cores. */
+const wrkThreads = Number(values.threads);
 const scenarioNames = values.scenarios.split(",").filter(Boolean);
 const useWrk = values.generator === "wrk" ||
   (values.generator === "auto" && await commandExists("wrk"));
@@ -140,8 +143,15 @@ async function writeDeliveries(path: string, count: number, secret: string): Pro
 async function drive(url: string, deliveries: string, seconds: number): Promise<LoadSummary> {
   const command = useWrk
     ? new Deno.Command("wrk", {
-      args: ["-t1", `-c${connections}`, `-d${seconds}s`, "-s", `${ROOT}bench/deliveries.lua`, url],
-      env: { HOOKGATE_BENCH_DELIVERIES: deliveries, HOOKGATE_BENCH_THREADS: "1" },
+      args: [
+        `-t${wrkThreads}`,
+        `-c${connections}`,
+        `-d${seconds}s`,
+        "-s",
+        `${ROOT}bench/deliveries.lua`,
+        url,
+      ],
+      env: { HOOKGATE_BENCH_DELIVERIES: deliveries, HOOKGATE_BENCH_THREADS: String(wrkThreads) },
       stdout: "piped",
       stderr: "piped",
     })
