@@ -342,6 +342,11 @@ const MUST_DISAPPEAR: Row[] = [
     input: `SG.${alnum(22)}.${alnum(43, "Qq8Rr7Ss6")}`,
     gone: [alnum(22), alnum(43, "Qq8Rr7Ss6")],
   },
+  {
+    name: "a hookgate inspection-API token",
+    input: `TOKEN=$(hookgate token --scope read) # ${"hgt_eyJzY29wZSI6InJlYWQifQ." + alnum(43)}`,
+    gone: [alnum(43), "eyJzY29wZSI6InJlYWQifQ"],
+  },
 ];
 
 const MUST_SURVIVE: { name: string; input: string }[] = [
