@@ -110,8 +110,9 @@ if attempt >= tonumber(ARGV[4]) then
 end
 attempt = attempt + 1
 redis.call('HSET', KEYS[1], 'attempt', attempt)
-local f = redis.call('HMGET', KEYS[1], 'route', 'key', 'id', 'hasId', 'payload', 'receivedAtMs')
-return {attempt, f[1], f[2], f[3], f[4], f[5], f[6]}`,
+local f = redis.call('HMGET', KEYS[1], 'route', 'key', 'id', 'hasId', 'payload', 'receivedAtMs',
+  'lastError', 'hasError')
+return {attempt, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]}`,
   },
   // KEYS: record, inbox, pending, done
   // ARGV: gen, attempt, sid, group, member, consumer
@@ -619,7 +620,8 @@ export class RedisEventStore implements EventStore {
         member,
       );
       if (!Array.isArray(started)) return;
-      const [attempt, route, key, id, hasId, payload, receivedAtMs] = started as unknown[];
+      const [attempt, route, key, id, hasId, payload, receivedAtMs, lastError, hasError] =
+        started as unknown[];
       const event: StoredEvent = {
         route: text(route),
         key: text(key),
@@ -628,7 +630,7 @@ export class RedisEventStore implements EventStore {
         receivedAtMs: Number(text(receivedAtMs)),
         attempt: Number(attempt),
         status: "pending",
-        lastError: null,
+        lastError: text(hasError) === "1" ? text(lastError) : null,
       };
       let outcome: HandlerOutcome;
       try {

@@ -247,17 +247,21 @@ export function eventStoreContract(
     assert.deepEqual(listed.map((e) => e.key), [incoming.key]);
   });
 
-  test("consume() treats a handler that throws as a failed attempt", async (store) => {
+  test("consume() treats a handler that throws as a failed attempt, and says so on the retry", async (store) => {
     const incoming = event();
     await store.accept(incoming);
     const attempts: number[] = [];
+    const errorsSeen: (string | null)[] = [];
     const held = await consumeUntil(store, (stored) => {
       attempts.push(stored.attempt);
+      errorsSeen.push(stored.lastError);
       if (stored.attempt === 1) return Promise.reject(new Error("handler crashed"));
       return Promise.resolve({ ok: true });
     }, () => attempts.length >= 2);
     assert.ok(held);
     assert.deepEqual(attempts, [1, 2]);
+    // The retry carries the previous attempt's error (for the agent's logs).
+    assert.deepEqual(errorsSeen, [null, "handler crashed"]);
     assert.ok(await waitFor(async () => (await store.get(ROUTE, incoming.key))?.status === "done"));
   });
 
