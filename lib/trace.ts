@@ -6,9 +6,10 @@
  * order on a later tick, so a response path never waits for the disk. The file is
  * rotated at `maxBytes`, keeping exactly one previous file (`<path>.1`).
  */
-import { configError } from "./cli_error.ts";
+import { configError, usageError } from "./cli_error.ts";
+import { parsePositiveInt } from "./config.ts";
 import { createRedactor, type Redactor, stringifyRedacted } from "./redact.ts";
-import type { TraceSink } from "./trace_sink.ts";
+import { NULL_TRACE, type TraceSink } from "./trace_sink.ts";
 
 export const DEFAULT_TRACE_PATH = ".hookgate/trace.jsonl";
 export const DEFAULT_TRACE_MAX_BYTES = 50 * 1024 * 1024;
@@ -68,7 +69,8 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw configError(
-      `cannot open the trace file '${path}' (${reason}): pass a writable --trace path`,
+      `cannot open the trace file '${path}' (${reason}): pass a writable --trace path ` +
+        `(Deno needs --allow-write for it), or --no-trace`,
     );
   }
 
@@ -187,4 +189,51 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
     offset += chunk.length;
   }
   return out;
+}
+
+/** The trace flags every tracing command accepts; spread into its `parseCommandArgs` options. */
+export const TRACE_FLAGS = {
+  trace: { type: "string" },
+  "trace-max-bytes": { type: "string" },
+  "no-trace": { type: "boolean" },
+} as const;
+
+/** Help lines for `TRACE_FLAGS`, to paste into a command's help text. */
+export const TRACE_HELP =
+  `  --trace PATH         JSONL trace of what happened (default ${DEFAULT_TRACE_PATH})
+  --trace-max-bytes N  rotate the trace to PATH.1 past this size (default ${DEFAULT_TRACE_MAX_BYTES})
+  --no-trace           write no trace`;
+
+export interface TraceFlagValues {
+  trace?: string;
+  "trace-max-bytes"?: string;
+  "no-trace"?: boolean;
+}
+
+export interface TraceFromFlagsOptions extends Omit<TraceOptions, "maxBytes"> {
+  /** Relative paths are taken from here (the command's working directory). */
+  cwd: string;
+}
+
+/**
+ * Opens the trace the flags ask for, or `NULL_TRACE` with `--no-trace`. A bad size is a
+ * usage error (64); a path that cannot be opened (including a missing `--allow-write`
+ * permission) is a configuration error (78) at start-up.
+ */
+export async function openTraceFromFlags(
+  values: TraceFlagValues,
+  options: TraceFromFlagsOptions,
+): Promise<TraceSink> {
+  if (values["no-trace"] === true) return NULL_TRACE;
+  let maxBytes = DEFAULT_TRACE_MAX_BYTES;
+  if (values["trace-max-bytes"] !== undefined) {
+    const parsed = parsePositiveInt("--trace-max-bytes", values["trace-max-bytes"]);
+    if (!parsed.ok) throw usageError(parsed.reason);
+    maxBytes = parsed.value;
+  }
+  const raw = values.trace ?? DEFAULT_TRACE_PATH;
+  if (raw.trim() === "") throw usageError("--trace must be a file path (or use --no-trace)");
+  const path = raw.startsWith("/") ? raw : `${options.cwd}/${raw}`;
+  const { cwd: _cwd, ...traceOptions } = options;
+  return await openTrace(path, { ...traceOptions, maxBytes });
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { CliError } from "../lib/cli_error.ts";
 import { ExitCode } from "../lib/exit_codes.ts";
 import { createRedactor } from "../lib/redact.ts";
-import { openTrace } from "../lib/trace.ts";
+import { DEFAULT_TRACE_PATH, openTrace, openTraceFromFlags } from "../lib/trace.ts";
+import { NULL_TRACE } from "../lib/trace_sink.ts";
 
 const CANARY = "trace-canary-" + crypto.randomUUID();
 
@@ -143,5 +144,32 @@ Deno.test("openTrace() on an unwritable path is a configuration error naming --t
     (error: unknown) =>
       error instanceof CliError && error.exitCode === ExitCode.config &&
       error.message.includes("--trace"),
+  );
+});
+
+Deno.test("openTraceFromFlags() opens the default path under the working directory", async () => {
+  const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
+  const trace = await openTraceFromFlags({}, { cwd });
+  trace.write({ n: 1 });
+  await trace.close();
+  assert.deepEqual(readLines(`${cwd}/${DEFAULT_TRACE_PATH}`).map((r) => r.n), [1]);
+});
+
+Deno.test("openTraceFromFlags() honours --trace, --trace-max-bytes and --no-trace", async () => {
+  const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
+  assert.equal(await openTraceFromFlags({ "no-trace": true }, { cwd }), NULL_TRACE);
+  const trace = await openTraceFromFlags({ trace: "t.jsonl", "trace-max-bytes": "100" }, { cwd });
+  trace.write({ pad: "z".repeat(80) });
+  trace.write({ pad: "z".repeat(80) });
+  await trace.close();
+  assert.equal(readLines(`${cwd}/t.jsonl`).length, 1);
+  assert.equal(readLines(`${cwd}/t.jsonl.1`).length, 1);
+});
+
+Deno.test("openTraceFromFlags() rejects a bad --trace-max-bytes as a usage error", async () => {
+  const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
+  await assert.rejects(
+    () => openTraceFromFlags({ "trace-max-bytes": "50MB" }, { cwd }),
+    (error: unknown) => error instanceof CliError && error.exitCode === ExitCode.usage,
   );
 });
