@@ -312,7 +312,8 @@ export function createExecHandler(
     secrets: options.secrets,
   });
   for (const { name, reason } of plan.refused) {
-    options.warn?.(`--exec-env ${name}: not passed to the command: it ${reason}`);
+    // Worded so no "NAME: value" pair appears for the redactor to mistake for a secret.
+    options.warn?.(`not passing --exec-env ${name} to the command: it ${reason}`);
   }
   const decoder = new TextDecoder();
   return async (event) => {
