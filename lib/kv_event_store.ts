@@ -58,6 +58,9 @@ const PER_EVENT_OVERHEAD_BYTES = 512;
 const ORPHAN_TTL_MS = 10 * 60_000;
 const LOCK_RETRIES = 60;
 const SWEEP_INTERVAL_MS = 60_000;
+/** Keys per getMany (Deno KV reads at most 10 ranges at once). */
+const READ_MANY_MAX = 10;
+const MISSING_PAYLOAD = "payload chunks are missing";
 /** Claims remembered in memory for the duplicate fast path (about 100 bytes each). */
 const KNOWN_CLAIMS_MAX = 100_000;
 /** Deno's own redelivery (at most 5 intervals, 1 h each) of a message whose handler threw. */
@@ -110,6 +113,13 @@ type QueueMessage =
   | ({ hookgate: "event" } & EventPointer)
   | { hookgate: "events"; items: EventPointer[] };
 
+/** An event whose attempt was counted, with the versionstamp of that commit. */
+interface Started {
+  key: Deno.KvKey;
+  record: EventRecord;
+  versionstamp: string;
+}
+
 interface PendingAccept {
   event: IncomingEvent;
   resolve(outcome: AcceptOutcome): void;
@@ -141,6 +151,30 @@ function isQueueMessage(value: unknown): value is QueueMessage {
   const kind = (value as { hookgate?: unknown }).hookgate;
   return kind === "event" ||
     (kind === "events" && Array.isArray((value as { items?: unknown }).items));
+}
+
+/**
+ * Splits records into groups that fit one commit each: at most BATCH_MAX_EVENTS
+ * (one check each) and BATCH_MAX_BYTES of values.
+ */
+function commitGroups<T>(items: T[], recordOf: (item: T) => EventRecord): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = (recordOf(item).payload?.length ?? 0) + PER_EVENT_OVERHEAD_BYTES;
+    if (
+      current.length > 0 && (current.length >= BATCH_MAX_EVENTS || bytes + size > BATCH_MAX_BYTES)
+    ) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
 
 /**
@@ -457,30 +491,33 @@ export class KvEventStore implements EventStore {
     const sweeper = setInterval(() => void this.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
     Deno.unrefTimer(sweeper);
     void this.sweep().catch(() => {});
-    const deliverOne = async (pointer: EventPointer) => {
+    const runOne = async (event: Started): Promise<HandlerOutcome | null> => {
       while (running >= options.concurrency) {
         await new Promise<void>((resolve) => waiting.push(resolve));
       }
-      if (signal.aborted) {
-        // Not acknowledged: Deno redelivers the message (at the latest after a restart);
-        // events of it that were already handed off are skipped then, being done.
-        throw new Error("consumer stopped");
-      }
+      // Not run: the event stays pending and its message is delivered again.
+      if (signal.aborted) return null;
       running++;
-      this.#delivering++;
       try {
-        await this.#deliver(pointer, handler, options);
+        return await this.#runHandler(event.record, handler);
       } finally {
         running--;
-        this.#delivering--;
         waiting.shift()?.();
       }
     };
     const listening = this.#kv.listenQueue(async (message: unknown) => {
       if (!isQueueMessage(message)) return;
-      const results = await Promise.allSettled(pointers(message).map(deliverOne));
-      const failed = results.find((r) => r.status === "rejected");
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      // Unacknowledged (thrown) messages come back: at the latest after a restart.
+      if (signal.aborted) throw new Error("consumer stopped");
+      this.#delivering++;
+      try {
+        const started = await this.#start(pointers(message));
+        const outcomes = await Promise.all(started.map(runOne));
+        await this.#finish(started, outcomes, options);
+        if (outcomes.includes(null)) throw new Error("consumer stopped");
+      } finally {
+        this.#delivering--;
+      }
     });
     try {
       await Promise.race([listening, stopped]);
@@ -489,55 +526,118 @@ export class KvEventStore implements EventStore {
     }
   }
 
-  async #deliver(
-    message: EventPointer,
+  /**
+   * Counts an attempt for every event of a message that is still pending and
+   * current (gen), in as few commits as the limits allow, so the hand-off costs
+   * two commits per message rather than two per event.
+   */
+  async #start(items: EventPointer[]): Promise<Started[]> {
+    const entries: Deno.KvEntryMaybe<EventRecord>[] = [];
+    for (let i = 0; i < items.length; i += READ_MANY_MAX) {
+      const keys = items.slice(i, i + READ_MANY_MAX).map((p) => recordKey(p.route, p.key));
+      entries.push(...await withLockRetry(() => this.#kv.getMany<EventRecord[]>(keys)));
+    }
+    const live = entries.filter((entry, i): entry is Deno.KvEntry<EventRecord> =>
+      entry.value !== null && entry.value.gen === items[i]?.gen &&
+      entry.value.status === "pending"
+    );
+    const started: Started[] = [];
+    for (const group of commitGroups(live, (entry) => entry.value)) {
+      const records = group.map((entry) => ({ ...entry.value, attempt: entry.value.attempt + 1 }));
+      const result = await withLockRetry(() => {
+        const op = this.#kv.atomic();
+        group.forEach((entry, i) => op.check(entry).set(entry.key, records[i]));
+        return op.commit();
+      });
+      if (result.ok) {
+        group.forEach((entry, i) =>
+          started.push({
+            key: entry.key,
+            record: records[i] as EventRecord,
+            versionstamp: result.versionstamp,
+          })
+        );
+        continue;
+      }
+      // Some record changed meanwhile (redeliver, another consumer): decide each alone.
+      for (const [i, entry] of group.entries()) {
+        const record = records[i] as EventRecord;
+        const one = await withLockRetry(() =>
+          this.#kv.atomic().check(entry).set(entry.key, record).commit()
+        );
+        if (one.ok) started.push({ key: entry.key, record, versionstamp: one.versionstamp });
+      }
+    }
+    return started;
+  }
+
+  async #runHandler(
+    record: EventRecord,
     handler: (event: StoredEvent) => Promise<HandlerOutcome>,
+  ): Promise<HandlerOutcome> {
+    const stored = await this.#stored(record);
+    if (stored === null) return { ok: false, error: MISSING_PAYLOAD };
+    try {
+      return await handler(stored);
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Records each outcome: done (expires with retention), a delayed retry, or a dead letter. */
+  async #finish(
+    started: Started[],
+    outcomes: (HandlerOutcome | null)[],
     options: ConsumeOptions,
   ): Promise<void> {
-    const key = recordKey(message.route, message.key);
-    const entry = await withLockRetry(() => this.#kv.get<EventRecord>(key));
-    if (entry.value === null || entry.value.gen !== message.gen) return;
-    if (entry.value.status !== "pending") return;
-    const record: EventRecord = { ...entry.value, attempt: entry.value.attempt + 1 };
-    const started = await withLockRetry(() =>
-      this.#kv.atomic().check(entry).set(key, record).commit()
-    );
-    if (!started.ok) return;
-    const stored = await this.#stored(record);
-    let outcome: HandlerOutcome;
-    if (stored === null) {
-      outcome = { ok: false, error: "payload chunks are missing" };
-    } else {
-      try {
-        outcome = await handler(stored);
-      } catch (error) {
-        outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
-      }
-    }
-    const op = this.#kv.atomic().check({ key, versionstamp: started.versionstamp });
-    if (outcome.ok) {
-      op.set(key, { ...record, status: "done", lastError: null }, {
-        expireIn: record.retentionMs,
-      });
-      if (record.blob) {
-        const marker: OrphanValue = {
-          expiresAtMs: this.#now() + record.retentionMs,
+    const finished = started.map((event, i) => ({ event, outcome: outcomes[i] ?? null }))
+      .filter((f): f is { event: Started; outcome: HandlerOutcome } => f.outcome !== null);
+    const add = (op: Deno.AtomicOperation, event: Started, outcome: HandlerOutcome) => {
+      const { key, record } = event;
+      op.check({ key, versionstamp: event.versionstamp });
+      if (outcome.ok) {
+        op.set(key, { ...record, status: "done", lastError: null }, {
+          expireIn: record.retentionMs,
+        });
+        if (record.blob) {
+          const marker: OrphanValue = {
+            expiresAtMs: this.#now() + record.retentionMs,
+            route: record.route,
+            key: record.key,
+          };
+          op.set(orphanKey(record.blob.id), marker);
+        }
+      } else if (record.attempt >= options.maxAttempts || outcome.error === MISSING_PAYLOAD) {
+        op.set(key, { ...record, status: "dead", lastError: outcome.error });
+      } else {
+        const retry: QueueMessage = {
+          hookgate: "event",
           route: record.route,
           key: record.key,
+          gen: record.gen,
         };
-        op.set(orphanKey(record.blob.id), marker);
+        op.set(key, { ...record, lastError: outcome.error }).enqueue(
+          retry,
+          queueOptions(Math.max(0, Math.round(options.retryDelayMs(record.attempt)))),
+        );
       }
-    } else if (record.attempt >= options.maxAttempts || stored === null) {
-      op.set(key, { ...record, status: "dead", lastError: outcome.error });
-    } else {
-      const retry: QueueMessage = { hookgate: "event", ...message };
-      op.set(key, { ...record, lastError: outcome.error }).enqueue(
-        retry,
-        queueOptions(Math.max(0, Math.round(options.retryDelayMs(record.attempt)))),
-      );
+    };
+    for (const group of commitGroups(finished, (f) => f.event.record)) {
+      const result = await withLockRetry(() => {
+        const op = this.#kv.atomic();
+        for (const f of group) add(op, f.event, f.outcome);
+        return op.commit();
+      });
+      if (result.ok) continue;
+      // A failed check means redeliver() replaced that record meanwhile: its new message wins.
+      for (const f of group) {
+        await withLockRetry(() => {
+          const op = this.#kv.atomic();
+          add(op, f.event, f.outcome);
+          return op.commit();
+        });
+      }
     }
-    // A failed check means redeliver() replaced the record meanwhile: its new message wins.
-    await withLockRetry(() => op.commit());
   }
 
   async list(options: { status: EventStatus; limit: number }): Promise<StoredEvent[]> {
