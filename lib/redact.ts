@@ -538,29 +538,42 @@ function pairName(input: unknown[]): string | null {
   return input.length === 2 && typeof input[0] === "string" ? input[0] : null;
 }
 
-function walk(text: (s: string) => string, input: unknown, seen: WeakSet<object>): unknown {
+/** Deeper structures are cut off rather than risk the stack (records are shallow). */
+const MAX_DEPTH = 64;
+
+interface WalkState {
+  text: (s: string) => string;
+  /** The objects on the current path, to cut cycles. */
+  path: WeakSet<object>;
+  depth: number;
+}
+
+function walk(state: WalkState, input: unknown): unknown {
+  const { text, path: seen } = state;
   if (typeof input === "string") return text(input);
   if (typeof input === "bigint") return String(input);
   if (input === null || typeof input !== "object") {
     return typeof input === "function" || typeof input === "symbol" ? undefined : input;
   }
   if (seen.has(input)) return "[circular]";
+  if (state.depth >= MAX_DEPTH) return "[too deep]";
   seen.add(input);
+  state.depth++;
   try {
     if (input instanceof Error) {
       return { name: input.name, message: text(input.message) };
     }
     if (typeof Headers !== "undefined" && input instanceof Headers) {
-      return walk(text, [...input.entries()], seen);
+      return walk(state, [...input.entries()]);
     }
     const json = (input as { toJSON?: unknown }).toJSON;
-    if (typeof json === "function") return walk(text, json.call(input), seen);
+    if (typeof json === "function") return walk(state, json.call(input));
     if (Array.isArray(input)) {
       const name = pairName(input);
       if (name !== null && isSecretKey(name)) {
         return [text(name), redactSecretValue(name, input[1])];
       }
-      return input.map((item) => walk(text, item, seen));
+      return input.map((item) => walk(state, item));
     }
     const record = input as Record<string, unknown>;
     // `{name: "Authorization", value: "…"}` (HAR) and `{key: …, value: …}` header entries.
@@ -576,11 +589,12 @@ function walk(text: (s: string) => string, input: unknown, seen: WeakSet<object>
       if (isSecretKey(key)) out[safeKey] = redactSecretValue(key, value);
       else if (entryIsSecret && key === "value") {
         out[safeKey] = redactSecretValue(entryName as string, value);
-      } else out[safeKey] = walk(text, value, seen);
+      } else out[safeKey] = walk(state, value);
     }
     return out;
   } finally {
     seen.delete(input);
+    state.depth--;
   }
 }
 
@@ -590,7 +604,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   const text = (input: string): string => shapePass(pemPass(exactPass(exact, input))).output;
   const redactor: Redactor = {
     text,
-    value: (input) => walk(text, input, new WeakSet()),
+    value: (input) => walk({ text, path: new WeakSet(), depth: 0 }, input),
     withSecrets: (more) => createRedactor({ secrets: [...secrets, ...more] }),
   };
   const longestSecretChars = secrets.reduce(

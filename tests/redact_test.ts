@@ -592,6 +592,13 @@ Deno.test("redactor.value() redacts Headers, Errors and cycles without throwing"
   assert.ok(text.includes("[circular]"));
 });
 
+Deno.test("redactor.value() cuts off a very deep structure instead of overflowing the stack", () => {
+  let deep: unknown = { token: "deep-secret-value" };
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  const text = JSON.stringify(redactor.value(deep));
+  assert.ok(text.includes("[too deep]") && !text.includes("deep-secret-value"));
+});
+
 Deno.test("redactor.value() also redacts exact secrets in keys and strings", () => {
   const r = createRedactor({ secrets: [CANARY] });
   const text = JSON.stringify(r.value({ [CANARY]: `x${CANARY}y`, list: [CANARY] }));
