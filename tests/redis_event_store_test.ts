@@ -114,7 +114,7 @@ redisTest(
 redisTest(
   "RedisEventStore keeps a slow handler's event while it runs (no second worker)",
   async (server) => {
-    const options = { visibilityTimeoutMs: 300, blockMs: 100 };
+    const options = { visibilityTimeoutMs: 600, blockMs: 100 };
     const a = await openRedisEventStore(server.url, options);
     const b = await openRedisEventStore(server.url, options);
     try {
@@ -123,7 +123,7 @@ redisTest(
       const stop = new AbortController();
       const slow = (name: string) => async (_stored: StoredEvent) => {
         calls.push(name);
-        await new Promise((resolve) => setTimeout(resolve, 1_500)); // 5 × the visibility timeout
+        await new Promise((resolve) => setTimeout(resolve, 2_000)); // > 3 × the visibility timeout
         return { ok: true } as const;
       };
       const consuming = [
@@ -131,7 +131,7 @@ redisTest(
         b.consume(slow("b"), consumeOptions(stop.signal)),
       ];
       assert.ok(await waitFor(() => calls.length >= 1));
-      await new Promise((resolve) => setTimeout(resolve, 1_700));
+      await new Promise((resolve) => setTimeout(resolve, 2_200));
       assert.equal(calls.length, 1, `handled by ${calls.join(", ")}`);
       stop.abort();
       await Promise.all(consuming);
