@@ -9,7 +9,7 @@ export interface Output {
   out(line: string): void;
   /** A diagnostic line on stderr. */
   err(line: string): void;
-  /** Raw result bytes on stdout (already redacted text is expected by callers). */
+  /** Result text on stdout as is, no newline added (still through the redactor). */
   outText(text: string): void;
   readonly redactor: Redactor;
   /** Adds values that must never be printed from now on (e.g. a freshly made secret). */
