@@ -44,6 +44,8 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Dead-letter stream entries kept (approximately); the records themselves stay until redelivered. */
 const DEAD_LETTER_STREAM_MAX = 10_000;
 const CONSUMER_SWEEP_INTERVAL_MS = 60_000;
+/** How often a consumer moves retries whose delay has passed back into the inbox. */
+const PROMOTE_INTERVAL_MS = 100;
 const MAX_ERROR_CHARS = 2_000;
 
 const NOW_MS_LUA = `local t = redis.call('TIME')
@@ -493,6 +495,7 @@ export class RedisEventStore implements EventStore {
     let groupReady = false;
     let reclaimCursor = "0-0";
     let lastReclaimMs = 0;
+    let lastPromoteMs = 0;
     let lastSweepMs = Date.now();
     let failures = 0;
     // Entries already ours whose XREADGROUP reply may have been lost (a cut connection,
@@ -511,9 +514,12 @@ export class RedisEventStore implements EventStore {
             await this.#ensureGroup(this.#redis);
             groupReady = true;
           }
-          await this.#scripts.hgPromote(this.#keys.retry, this.#keys.inbox, 100);
           let entries: StreamEntry[] = [];
           const nowMs = Date.now();
+          if (nowMs - lastPromoteMs >= PROMOTE_INTERVAL_MS) {
+            await this.#scripts.hgPromote(this.#keys.retry, this.#keys.inbox, 100);
+            lastPromoteMs = nowMs;
+          }
           if (nowMs - lastReclaimMs >= Math.min(this.#visibilityTimeoutMs / 2, 5_000)) {
             const reply = await this.#redis.xautoclaim(
               this.#keys.inbox,
@@ -525,7 +531,10 @@ export class RedisEventStore implements EventStore {
               free,
             ) as [string, StreamEntry[] | null, string[]?];
             reclaimCursor = reply[0];
-            entries = (reply[1] ?? []).filter((entry) => entry !== null && entry[1] !== null);
+            // An entry of ours still running (its heartbeats failed during an outage) stays with its handler.
+            entries = (reply[1] ?? []).filter((entry) =>
+              entry !== null && entry[1] !== null && !held.has(entry[0])
+            );
             if (reclaimCursor === "0-0") lastReclaimMs = nowMs;
           }
           if (nowMs - lastSweepMs >= CONSUMER_SWEEP_INTERVAL_MS) {
