@@ -20,15 +20,15 @@ export const EXEC_FLAGS = {
 } as const;
 
 export const EXEC_HELP =
-  `  --exec CMD            hand each accepted event to CMD (run by /bin/sh -c) with
-                        the raw payload on stdin; exit 0 = done (default: print
-                        one JSON line per event on stdout)
-  --exec-env NAME       pass NAME from hookgate's environment to CMD, repeatable
-                        (CMD gets only PATH, HOME, LANG, these and HOOKGATE_*;
-                        a variable holding a secret hookgate knows is refused)
-  --exec-timeout DUR    kill CMD's whole process group after DUR (default 60s)
-  --exec-attempts N     attempts before an event becomes a dead letter (default 5)
-  --exec-concurrency N  events handed off at once (default 1)`;
+  `  --exec CMD           hand each accepted event to CMD (run by /bin/sh -c) with
+                       the raw payload on stdin; exit 0 = done (default: print
+                       one JSON line per event on stdout)
+  --exec-env NAME      pass NAME from hookgate's environment to CMD, repeatable
+                       (CMD gets only PATH, HOME, LANG, these and HOOKGATE_*;
+                       a variable holding a secret hookgate knows is refused)
+  --exec-timeout DUR   kill CMD's whole process group after DUR (default 60s)
+  --exec-attempts N    attempts before an event becomes a dead letter (default 5)
+  --exec-concurrency N events handed off at once (default 1)`;
 
 const MAX_ATTEMPTS = 100;
 const MAX_CONCURRENCY = 64;

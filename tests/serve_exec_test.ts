@@ -133,24 +133,30 @@ Deno.test(
   },
 );
 
-Deno.test("serve --exec hands a payload over 64 KiB to the handler byte for byte", {
-  ignore: !SERVE_EXEC_WIRED,
-}, async () => {
-  const handler = `cat > "$OUT/payload.tmp" && mv "$OUT/payload.tmp" "$OUT/$HOOKGATE_EVENT_ID.bin"`;
-  await withServe(handler, [], {}, async ({ dir, server }) => {
-    const filler = Array.from(
-      { length: 3000 },
-      (_, i) => `"k${i}":"\\u00e9 ${"x".repeat(i % 50)}"`,
-    );
-    const body = new TextEncoder().encode(`{"id":"big-1",\r\n${filler.join(",\n")} }`);
-    assert.ok(body.length > 64 * 1024, `only ${body.length} bytes`);
-    assert.equal(await post(server, body), '200 {"status":"accepted"}');
-    await eventually("the handler wrote the payload", async () => {
-      return await Deno.stat(`${dir}/big-1.bin`).then(() => true, () => false);
+Deno.test(
+  "serve --exec hands a payload near the 1 MiB cap (far over 64 KiB) to the handler byte for byte",
+  {
+    ignore: !SERVE_EXEC_WIRED,
+  },
+  async () => {
+    const handler =
+      `cat > "$OUT/payload.tmp" && mv "$OUT/payload.tmp" "$OUT/$HOOKGATE_EVENT_ID.bin"`;
+    await withServe(handler, [], {}, async ({ dir, server }) => {
+      // Near the 1 MiB body cap: far past one KV value (64 KiB) and one atomic commit (800 KiB).
+      const filler = Array.from(
+        { length: 22_000 },
+        (_, i) => `"k${i}":"\\u00e9 ${"x".repeat(i % 50)}"`,
+      );
+      const body = new TextEncoder().encode(`{"id":"big-1",\r\n${filler.join(",\n")} }`);
+      assert.ok(body.length > 900 * 1024 && body.length < 1024 * 1024, `${body.length} bytes`);
+      assert.equal(await post(server, body), '200 {"status":"accepted"}');
+      await eventually("the handler wrote the payload", async () => {
+        return await Deno.stat(`${dir}/big-1.bin`).then(() => true, () => false);
+      });
+      assert.deepEqual(await Deno.readFile(`${dir}/big-1.bin`), body);
     });
-    assert.deepEqual(await Deno.readFile(`${dir}/big-1.bin`), body);
-  });
-});
+  },
+);
 
 Deno.test(
   "serve --exec gives the handler no secret, even an allowlisted one, and the HOOKGATE_* variables",
