@@ -221,7 +221,7 @@ Deno.test("serve: a port already in use is exit 69 with a clear message", async 
     });
     assert.equal(result.code, 69);
     assert.match(result.stderr, /already in use/);
-    assert.doesNotMatch(result.stderr, /    at /);
+    assert.doesNotMatch(result.stderr, /^ {4}at /m);
   } finally {
     await server.stop();
   }
