@@ -780,6 +780,7 @@ export async function openRedisEventStore(
     let reason = [...new Set([messageOf(error), lastError].filter((text) => text !== ""))]
       .join("; ");
     if (target.password !== null) reason = reason.replaceAll(target.password, "***");
+    if (/NOAUTH/.test(reason)) reason = "NOAUTH: Redis requires a password";
     const hint = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(reason)
       ? " (check REDIS_PASSWORD and the user in the store URL)"
       : "";
