@@ -14,5 +14,10 @@ WEBHOOK_SECRET=
 HOOKGATE_TOKEN_SECRET=
 
 # Hosts the agent's fetch_url tool may reach (comma-separated). Empty denies everything.
+# Entries: host, host:port, http://host[:port] (plain http), *.example.com (subdomains only).
 EGRESS_ALLOW_HOSTS=api.github.com,api.weather.gov
+
+# Listed hosts fetch may reach even when they resolve to loopback/private addresses.
+# Local development and tests only; leave unset in production.
+# EGRESS_ALLOW_PRIVATE=localhost
 `;

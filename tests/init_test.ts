@@ -28,7 +28,11 @@ function countLines(text: string, line: string): number {
 
 Deno.test("the committed .env.example is the template init embeds", async () => {
   const committed = await Deno.readTextFile(new URL("../.env.example", import.meta.url));
-  assert.equal(committed, ENV_TEMPLATE);
+  assert.equal(
+    committed,
+    ENV_TEMPLATE,
+    "change .env.example and lib/env_template.ts together: init writes the template where there is no .env.example",
+  );
 });
 
 Deno.test("init creates a 0600 .env with two distinct 43-character base64url secrets", async () => {
