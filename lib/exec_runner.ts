@@ -189,8 +189,11 @@ export async function runExec(command: string, options: RunExecOptions): Promise
   // Whatever the shell left behind (background jobs) would hold the pipes open
   // and outlive the attempt: the group goes with its leader.
   killGroup(child.pid, "SIGKILL");
-  const [out, err] = await Promise.all([stdout.done(DRAIN_GRACE_MS), stderr.done(DRAIN_GRACE_MS)]);
-  await feeding;
+  const [out, err] = await Promise.all([
+    stdout.done(DRAIN_GRACE_MS),
+    stderr.done(DRAIN_GRACE_MS),
+    feeding.done(DRAIN_GRACE_MS),
+  ]);
   return {
     exitCode: status.signal === null ? status.code : null,
     signal: status.signal,
@@ -212,13 +215,36 @@ function killGroup(pid: number, signal: Deno.Signal): void {
 }
 
 /** Writes the payload; a command that exits without reading it is not an error of ours. */
-async function feed(stdin: WritableStream<Uint8Array>, bytes: Uint8Array): Promise<void> {
+function feed(stdin: WritableStream<Uint8Array>, bytes: Uint8Array) {
   const writer = stdin.getWriter();
+  const writing = (async () => {
+    try {
+      await writer.write(bytes);
+      await writer.close();
+    } catch {
+      // BrokenPipe: the command closed stdin or exited.
+    }
+  })();
+  return {
+    /** Resolves once written, or after `graceMs` (a descendant escaped the group and holds stdin). */
+    async done(graceMs: number): Promise<void> {
+      if (await settlesWithin(writing, graceMs)) return;
+      // Not awaited: abort() waits for the blocked write, which ends only when the
+      // escaped process dies. The write is abandoned; its error is already caught.
+      void writer.abort().catch(() => {});
+    },
+  };
+}
+
+async function settlesWithin(promise: Promise<unknown>, graceMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
   try {
-    await writer.write(bytes);
-    await writer.close();
-  } catch {
-    // BrokenPipe: the command closed stdin or exited.
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -246,15 +272,10 @@ function capture(stream: ReadableStream<Uint8Array>, capBytes: number) {
   return {
     /** Resolves once the pipe closes, or after `graceMs` (a descendant escaped the group). */
     async done(graceMs: number): Promise<CapturedOutput> {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(() => resolve("late"), graceMs);
-      });
-      if (await Promise.race([reading.then(() => "done" as const), late]) === "late") {
+      if (!(await settlesWithin(reading, graceMs))) {
         await reader.cancel().catch(() => {});
         await reading;
       }
-      clearTimeout(timer);
       return { bytes: concatBytes(...chunks), totalBytes: total, truncated: total > capBytes };
     },
   };

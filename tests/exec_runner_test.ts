@@ -198,6 +198,26 @@ Deno.test("createExecHandler() does not wait for a background job a successful c
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("createExecHandler() returns even when a descendant escapes the process group holding the pipes", async () => {
+  const dir = await Deno.makeTempDir();
+  // setsid puts the sleep in a session of its own, out of reach of the group kill, with
+  // stdin (saved as fd 3 first: sh gives a background job /dev/null), stdout and stderr
+  // still open: waiting for EOF, or for the payload write to finish, would hang for 30 s.
+  const command = `exec 3<&0; setsid sh -c 'echo $$ > "${dir}/escaped.pid"; exec sleep 30' <&3 & ` +
+    `while [ ! -s '${dir}/escaped.pid' ]; do sleep 0.01; done; exit 0`;
+  try {
+    const outcome = await withinSeconds(
+      15,
+      handler(command, { timeoutMs: 60_000 })(event({ payload: new Uint8Array(256 * 1024) })),
+    );
+    assert.deepEqual(outcome, { ok: true });
+  } finally {
+    const pid = Number(await Deno.readTextFile(`${dir}/escaped.pid`).catch(() => "0"));
+    if (pid > 1) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("runExec() keeps at most maxOutputBytes of each stream and says it truncated", async () => {
   const result = await runExec("head -c 100000 /dev/zero | tr '\\000' a; echo oops >&2", {
     stdin: new Uint8Array(),
