@@ -47,6 +47,18 @@ export function cliCommand(args: string[], options: RunCliOptions = {}): Deno.Co
 }
 
 export async function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  // Without a cwd the child runs in a fresh empty directory, removed afterwards.
+  const scratch = options.cwd === undefined
+    ? Deno.makeTempDirSync({ prefix: "hookgate-cli-" })
+    : undefined;
+  try {
+    return await runIn(args, { ...options, cwd: options.cwd ?? scratch as string });
+  } finally {
+    if (scratch) Deno.removeSync(scratch, { recursive: true });
+  }
+}
+
+async function runIn(args: string[], options: RunCliOptions): Promise<CliResult> {
   const child = cliCommand(args, options).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
