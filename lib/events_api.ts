@@ -22,6 +22,20 @@ export interface EventsApiOptions {
   /** Payloads and errors leave only through it. */
   redactor: Redactor;
   now(): number;
+  /** One record per request, for the trace: who (token id, never the token) did what. */
+  onRecord?(record: ApiRecord): void;
+}
+
+export interface ApiRecord {
+  kind: "api";
+  method: string;
+  path: string;
+  status: number;
+  /** The verified token's id and scope; null when the token was refused. */
+  tokenId: string | null;
+  scope: TokenScope | null;
+  /** Why the token was refused, or null. */
+  refused: TokenFailure | null;
 }
 
 export const DEFAULT_LIST_LIMIT = 50;
@@ -52,22 +66,42 @@ export function createEventsApi(
       nowMs: options.now(),
       isRevoked: (id) => options.revocations.isRevoked(id),
     });
-    if (!token.ok) return unauthorized(token.reason);
-    const endpoint = matchEndpoint(url.pathname);
-    if (endpoint === null) return json(404, { error: "not found" });
-    if (endpoint === "bad-encoding") {
-      return json(400, { error: "bad percent-encoding in the path" });
-    }
-    const method = endpoint.kind === "redeliver" ? "POST" : "GET";
-    if (request.method !== method) {
-      return json(405, { error: "method not allowed" }, { allow: method });
-    }
-    const required: TokenScope = endpoint.kind === "redeliver" ? "write" : "read";
-    if (!scopeAllows(token.value.scope, required)) {
-      return json(403, { error: `this route needs a ${required} token` }, {
-        "www-authenticate": `${REALM}, error="insufficient_scope", scope="${required}"`,
-      });
-    }
+    const response = token.ok
+      ? await authorized(request, url, token.value.scope, options)
+      : unauthorized(token.reason);
+    options.onRecord?.({
+      kind: "api",
+      method: request.method,
+      path: url.pathname,
+      status: response.status,
+      tokenId: token.ok ? token.value.tokenId : null,
+      scope: token.ok ? token.value.scope : null,
+      refused: token.ok ? null : token.reason,
+    });
+    return response;
+  };
+}
+
+async function authorized(
+  request: Request,
+  url: URL,
+  scope: TokenScope,
+  options: EventsApiOptions,
+): Promise<Response> {
+  const endpoint = matchEndpoint(url.pathname);
+  if (endpoint === null) return json(404, { error: "not found" });
+  if (endpoint === "bad-encoding") return json(400, { error: "bad percent-encoding in the path" });
+  const method = endpoint.kind === "redeliver" ? "POST" : "GET";
+  if (request.method !== method) {
+    return json(405, { error: "method not allowed" }, { allow: method });
+  }
+  const required: TokenScope = endpoint.kind === "redeliver" ? "write" : "read";
+  if (!scopeAllows(scope, required)) {
+    return json(403, { error: `this route needs a ${required} token` }, {
+      "www-authenticate": `${REALM}, error="insufficient_scope", scope="${required}"`,
+    });
+  }
+  try {
     switch (endpoint.kind) {
       case "list":
         return await list(url, options);
@@ -82,7 +116,10 @@ export function createEventsApi(
         return json(202, { status: "pending", route: endpoint.route, key: endpoint.key });
       }
     }
-  };
+  } catch {
+    // The store's error text may name paths or hosts; the caller only needs to retry.
+    return json(503, { error: "store unavailable, retry later" });
+  }
 }
 
 function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | null {

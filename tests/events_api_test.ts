@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { issueToken, type TokenScope } from "../lib/bearer_token.ts";
 import type { StoredEvent } from "../lib/event_store.ts";
-import { createEventsApi } from "../lib/events_api.ts";
+import { type ApiRecord, createEventsApi } from "../lib/events_api.ts";
 import { importHmacKey } from "../lib/hmac.ts";
 import { createRedactor } from "../lib/redact.ts";
 import { MemoryEventStore } from "./support/memory_event_store.ts";
@@ -29,6 +29,7 @@ interface Fixture {
   revoked: Set<string>;
   clock: { nowMs: number };
   api: (request: Request, url: URL) => Promise<Response | null>;
+  records: ApiRecord[];
 }
 
 function fixture(): Fixture {
@@ -48,14 +49,16 @@ function fixture(): Fixture {
   store.put(stored("id:a/b:c", "pending", `not json, token=abcdef123456 ${WEBHOOK_SECRET}`));
   const revoked = new Set<string>();
   const clock = { nowMs: NOW_MS };
+  const records: ApiRecord[] = [];
   const api = createEventsApi({
     store,
     tokenKey,
     revocations: { isRevoked: (id) => Promise.resolve(revoked.has(id)) },
     redactor: createRedactor({ secrets: [WEBHOOK_SECRET] }),
     now: () => clock.nowMs,
+    onRecord: (record) => records.push(record),
   });
-  return { store, revoked, clock, api };
+  return { store, revoked, clock, api, records };
 }
 
 let counter = 0;
@@ -270,4 +273,51 @@ Deno.test("createEventsApi() leaves paths outside /events to the webhook routes"
     const url = new URL(path, "http://127.0.0.1:8000");
     assert.equal(await f.api(new Request(url, { method: "POST" }), url), null);
   }
+});
+
+Deno.test("createEventsApi() records who did what by token id, never the token itself", async () => {
+  const f = fixture();
+  const { token: bearer, id } = await token("write");
+  const ok = await call(f, "POST", "/events/webhook/id%3Aevt-2/redeliver", `Bearer ${bearer}`);
+  await ok.body?.cancel();
+  const refused = await call(f, "GET", "/events", `Bearer ${bearer}x`);
+  await refused.body?.cancel();
+  assert.deepEqual(f.records, [
+    {
+      kind: "api",
+      method: "POST",
+      path: "/events/webhook/id%3Aevt-2/redeliver",
+      status: 202,
+      tokenId: id,
+      scope: "write",
+      refused: null,
+    },
+    {
+      kind: "api",
+      method: "GET",
+      path: "/events",
+      status: 401,
+      tokenId: null,
+      scope: null,
+      refused: "malformed",
+    },
+  ]);
+  assert.equal(JSON.stringify(f.records).includes(bearer.split(".")[1] as string), false);
+});
+
+Deno.test("createEventsApi() answers 503 when the store fails, without its error text", async () => {
+  const store = new MemoryEventStore();
+  store.get = () => Promise.reject(new Error("disk /secret/path on fire"));
+  const api = createEventsApi({
+    store,
+    tokenKey,
+    revocations: { isRevoked: () => Promise.resolve(false) },
+    redactor: createRedactor(),
+    now: () => NOW_MS,
+  });
+  const url = new URL("http://127.0.0.1/events/webhook/id%3Ax");
+  const headers = { authorization: `Bearer ${(await token("read")).token}` };
+  const response = await api(new Request(url, { headers }), url);
+  assert.equal(response?.status, 503);
+  assert.equal((await response?.text())?.includes("/secret/path"), false);
 });
