@@ -1,6 +1,12 @@
 import { fail, ok, type Result } from "./result.ts";
 
-export type ReadBodyFailure = "too-large" | "unreadable";
+export type ReadBodyFailure = "too-large" | "unreadable" | "timeout";
+
+export interface ReadBodyOptions {
+  maxBodyBytes: number;
+  /** A sender that stops sending for this long is cut off ("timeout"), so it cannot hold a request open forever. */
+  idleTimeoutMs?: number;
+}
 
 /**
  * Reads a request body as raw bytes, never more than `maxBodyBytes`: a
@@ -10,7 +16,7 @@ export type ReadBodyFailure = "too-large" | "unreadable";
  */
 export async function readBody(
   request: Request,
-  options: { maxBodyBytes: number },
+  options: ReadBodyOptions,
 ): Promise<Result<Uint8Array, ReadBodyFailure>> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > options.maxBodyBytes) {
@@ -23,7 +29,12 @@ export async function readBody(
   let total = 0;
   try {
     while (true) {
-      const { value, done } = await reader.read();
+      const next = await readWithin(reader, options.idleTimeoutMs);
+      if (next === "timeout") {
+        await reader.cancel().catch(() => {});
+        return fail("timeout");
+      }
+      const { value, done } = next;
       if (done) break;
       total += value.byteLength;
       if (total > options.maxBodyBytes) {
@@ -43,4 +54,20 @@ export async function readBody(
     offset += chunk.byteLength;
   }
   return ok(body);
+}
+
+async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  timeoutMs: number | undefined,
+): Promise<ReadableStreamReadResult<Uint8Array> | "timeout"> {
+  if (timeoutMs === undefined) return await reader.read();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      reader.read(),
+      new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), timeoutMs)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

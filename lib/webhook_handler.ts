@@ -9,12 +9,15 @@ export interface WebhookHandlerOptions {
   routes: Route[];
   store: EventStore;
   maxBodyBytes: number;
+  /** A body that stalls this long gets 408 (default 30 s). */
+  bodyIdleTimeoutMs?: number;
   /** The clock, in milliseconds (injected so tests can pin gate 1). */
   now(): number;
   /** One record per request, for the trace. */
   onRecord(record: RequestRecord): void;
 }
 
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 30_000;
 const JSON_HEADERS = { "content-type": "application/json" };
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -99,11 +102,14 @@ async function receive(
   request: Request,
   options: WebhookHandlerOptions,
 ): Promise<Outcome> {
-  const body = await readBody(request, { maxBodyBytes: options.maxBodyBytes });
+  const body = await readBody(request, {
+    maxBodyBytes: options.maxBodyBytes,
+    idleTimeoutMs: options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS,
+  });
   if (!body.ok) {
-    return body.reason === "too-large"
-      ? reject(413, "payload too large", 0)
-      : reject(400, "unreadable body", 0);
+    if (body.reason === "too-large") return reject(413, "payload too large", 0);
+    if (body.reason === "timeout") return reject(408, "request body timed out", 0);
+    return reject(400, "unreadable body", 0);
   }
   const bytes = body.value;
   const nowMs = options.now();

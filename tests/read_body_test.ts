@@ -88,3 +88,35 @@ Deno.test("readBody() returns no bytes for a request without a body", async () =
     value: new Uint8Array(0),
   });
 });
+
+Deno.test("readBody() cuts off a body that stalls longer than the idle timeout", async () => {
+  let pulls = 0;
+  const request = post(
+    new ReadableStream({
+      pull(controller) {
+        // The first chunk arrives, then the sender goes quiet.
+        if (pulls++ === 0) controller.enqueue(new Uint8Array([0x7b]));
+        else return new Promise(() => {});
+      },
+    }),
+  );
+  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 20 }), {
+    ok: false,
+    reason: "timeout",
+  });
+});
+
+Deno.test("readBody() waits for a slow body that keeps sending", async () => {
+  let pulls = 0;
+  const request = post(
+    new ReadableStream({
+      async pull(controller) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (pulls++ < 4) controller.enqueue(new Uint8Array([0x20]));
+        else controller.close();
+      },
+    }),
+  );
+  const result = await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 200 });
+  assert.equal(result.ok && result.value.length, 4);
+});

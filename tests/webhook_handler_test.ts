@@ -39,7 +39,12 @@ function fakeStore(options: { hold?: Promise<void>; fail?: boolean } = {}) {
 }
 
 async function setup(
-  options: { hold?: Promise<void>; fail?: boolean; maxBodyBytes?: number } = {},
+  options: {
+    hold?: Promise<void>;
+    fail?: boolean;
+    maxBodyBytes?: number;
+    bodyIdleTimeoutMs?: number;
+  } = {},
 ) {
   const route: Route = {
     path: "/webhook",
@@ -56,6 +61,7 @@ async function setup(
     routes: [route],
     store,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
+    ...(options.bodyIdleTimeoutMs ? { bodyIdleTimeoutMs: options.bodyIdleTimeoutMs } : {}),
     now: () => NOW_S * 1000,
     onRecord: (record) => records.push(record),
   });
@@ -234,4 +240,18 @@ Deno.test("webhook handler reports one trace record per request, without the pay
   assert.equal(records[0]?.outcome, "accepted");
   assert.equal(records[0]?.key, "id:e9");
   assert.ok(!JSON.stringify(records).includes("abc"));
+});
+
+Deno.test("webhook handler answers 408 to a body that stalls, and stores nothing", async () => {
+  const { handler, accepted } = await setup({ bodyIdleTimeoutMs: 20 });
+  const request = new Request("http://127.0.0.1/webhook", {
+    method: "POST",
+    body: new ReadableStream({ pull: () => new Promise(() => {}) }),
+    headers: { "x-timestamp": String(NOW_S), "x-signature": "0".repeat(64) },
+  });
+  assert.deepEqual(await answer(await handler(request)), {
+    status: 408,
+    body: { error: "request body timed out" },
+  });
+  assert.equal(accepted.length, 0);
 });
