@@ -671,13 +671,31 @@ export function openPrivateKeyStart(input: string): number {
 // Secrets from the environment
 // ---------------------------------------------------------------------------------------
 
+const URL_PASSWORD = /\/\/[^\s/@:]*:([^\s/@]+)@/;
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /**
- * The values of environment variables whose names say they hold a secret. A `_PREVIOUS`
+ * The values of environment variables whose names say they hold a secret, and passwords in
+ * URL-valued variables. A `_PREVIOUS`
  * list (rotated secrets with their expiries) also contributes each of its entries.
  */
 export function secretValuesFromEnv(env: Record<string, string>): string[] {
   const values: string[] = [];
   for (const [name, value] of Object.entries(env)) {
+    // A password inside a URL (`HOOKGATE_STORE=redis://:pw@host`) is a secret whatever the name.
+    const password = URL_PASSWORD.exec(value)?.[1];
+    if (password !== undefined) {
+      for (const form of [password, safeDecode(password)]) {
+        if (usableSecret(form)) values.push(form);
+      }
+    }
     if (!isSecretKey(name) || !usableSecret(value)) continue;
     values.push(value);
     if (/[\s,;|@]/.test(value.trim()) && !value.includes("\n")) {

@@ -678,6 +678,11 @@ Deno.test("isSecretKey() leaves look-alike names alone", () => {
   ) assert.equal(isSecretKey(name), false, name);
 });
 
+Deno.test("secretValuesFromEnv() takes the password of a URL in any variable", () => {
+  const values = secretValuesFromEnv({ HOOKGATE_STORE: "redis://:p%40ss-w0rd-9@cache:6379/0" });
+  assert.ok(values.includes("p%40ss-w0rd-9") && values.includes("p@ss-w0rd-9"), values.join());
+});
+
 Deno.test("secretValuesFromEnv() takes secret variables, including each rotated entry", () => {
   const values = secretValuesFromEnv({
     WEBHOOK_SECRET: "current-secret-value",
