@@ -9,6 +9,7 @@
  */
 import { concatBytes } from "./encoding.ts";
 import type { HandlerOutcome, StoredEvent } from "./event_store.ts";
+import { fail, ok, type Result } from "./result.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 export const DEFAULT_EXEC_ATTEMPTS = 5;
@@ -168,8 +169,8 @@ export async function runExec(command: string, options: RunExecOptions): Promise
   let aborted = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = () => {
-    killGroup(child.pid, "SIGTERM");
-    killTimer = setTimeout(() => killGroup(child.pid, "SIGKILL"), KILL_GRACE_MS);
+    killGroup(child, "SIGTERM");
+    killTimer = setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS);
   };
   const timeoutTimer = setTimeout(() => {
     timedOut = true;
@@ -188,7 +189,7 @@ export async function runExec(command: string, options: RunExecOptions): Promise
   options.signal?.removeEventListener("abort", onAbort);
   // Whatever the shell left behind (background jobs) would hold the pipes open
   // and outlive the attempt: the group goes with its leader.
-  killGroup(child.pid, "SIGKILL");
+  killGroup(child, "SIGKILL");
   const [out, err] = await Promise.all([
     stdout.done(DRAIN_GRACE_MS),
     stderr.done(DRAIN_GRACE_MS),
@@ -206,12 +207,35 @@ export async function runExec(command: string, options: RunExecOptions): Promise
   };
 }
 
-function killGroup(pid: number, signal: Deno.Signal): void {
+function killGroup(child: Deno.ChildProcess, signal: Deno.Signal): void {
   try {
-    Deno.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
+    Deno.kill(-child.pid, signal);
+  } catch (error) {
+    // NotFound (ESRCH): the group is already gone. Anything else (Deno.kill needs the
+    // unrestricted run permission, see checkExecPermissions) still stops the shell itself.
+    if (error instanceof Deno.errors.NotFound) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // Already exited.
+    }
   }
+}
+
+/**
+ * `Deno.kill` of a process group needs the unrestricted run permission
+ * (`--allow-run`, not `--allow-run=/bin/sh`); without it a timeout could not
+ * reach the command's children. Checked at start-up so `serve --exec` refuses
+ * to run rather than leave hung agents behind.
+ */
+export function checkExecPermissions(): Result<void> {
+  const shell = Deno.permissions.querySync({ name: "run", command: "/bin/sh" }).state;
+  const all = Deno.permissions.querySync({ name: "run" }).state;
+  if (shell === "granted" && all === "granted") return ok(undefined);
+  return fail(
+    "--exec needs Deno's unrestricted run permission (--allow-run, not --allow-run=/bin/sh): " +
+      "it runs /bin/sh and must be able to kill the command's whole process group at the timeout",
+  );
 }
 
 /** Writes the payload; a command that exits without reading it is not an error of ours. */

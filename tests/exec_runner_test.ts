@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { StoredEvent } from "../lib/event_store.ts";
 import {
+  checkExecPermissions,
   createExecHandler,
   type ExecHandlerOptions,
   type ExecReport,
@@ -255,4 +256,22 @@ Deno.test("execRetryDelayMs() grows with each attempt, jitters, and is capped", 
   }
   assert.equal(high(40), 300_000);
   assert.equal(low(40), 150_000);
+});
+
+Deno.test("checkExecPermissions() refuses a run permission scoped to /bin/sh (it cannot kill a process group)", async () => {
+  const script = `import { checkExecPermissions } from "${
+    new URL("../lib/exec_runner.ts", import.meta.url).href
+  }"; console.log(JSON.stringify(checkExecPermissions()));`;
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(file, script);
+  const scoped = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-run=/bin/sh", "--allow-read", "--no-prompt", file],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(file);
+  const result = JSON.parse(new TextDecoder().decode(scoped.stdout));
+  assert.equal(result.ok, false);
+  assert.match(result.reason, /unrestricted run permission \(--allow-run/);
+  assert.deepEqual(checkExecPermissions(), { ok: true, value: undefined });
 });
