@@ -368,6 +368,10 @@ function walk(state: WalkState, input: unknown): unknown {
     if (typeof Headers !== "undefined" && input instanceof Headers) {
       return walk(state, [...input.entries()]);
     }
+    if (input instanceof Map) return walk(state, [...input.entries()]);
+    if (input instanceof Set) return walk(state, [...input]);
+    // Raw bytes are not text to search: say how many, never what.
+    if (ArrayBuffer.isView(input)) return `[${input.byteLength} bytes]`;
     const json = (input as { toJSON?: unknown }).toJSON;
     if (typeof json === "function") return walk(state, json.call(input));
     if (Array.isArray(input)) {

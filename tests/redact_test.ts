@@ -591,6 +591,19 @@ Deno.test("redactor.value() redacts Headers, Errors and cycles without throwing"
   assert.ok(text.includes("[circular]"));
 });
 
+Deno.test("redactor.value() walks Maps and Sets and summarises raw bytes", () => {
+  const out = redactor.value({
+    map: new Map([["api_key", "k-123456"], ["ok", "yes"]]),
+    set: new Set([`token=${"t".repeat(10)}`]),
+    body: new TextEncoder().encode("secret bytes"),
+  });
+  assert.deepEqual(out, {
+    map: [["api_key", REDACTED], ["ok", "yes"]],
+    set: [`token=${REDACTED}`],
+    body: "[12 bytes]",
+  });
+});
+
 Deno.test("redactor.value() cuts off a very deep structure instead of overflowing the stack", () => {
   let deep: unknown = { token: "deep-secret-value" };
   for (let i = 0; i < 100_000; i++) deep = [deep];
