@@ -62,6 +62,29 @@ Deno.test("hookgate redact streams: output arrives before stdin is closed", asyn
   }
 });
 
+Deno.test("hookgate redact stops quietly when its reader goes away", async () => {
+  const child = cliCommand(["redact"], { stdin: "" }).spawn();
+  const errText = new Response(child.stderr).text();
+  const reader = child.stdout.getReader();
+  const writer = child.stdin.getWriter();
+  const line = new TextEncoder().encode(`token=${CANARY}\n`.repeat(1000));
+  await writer.write(line);
+  await reader.read();
+  await reader.cancel();
+  // Keep feeding until the child notices the closed pipe and exits.
+  for (let i = 0; i < 200; i++) {
+    try {
+      await writer.write(line);
+    } catch {
+      break;
+    }
+  }
+  await writer.close().catch(() => {});
+  const status = await child.status;
+  assert.equal(status.code, 0);
+  assert.equal(await errText, "");
+});
+
 Deno.test("hookgate redact rejects a file argument with a usage error", async () => {
   const result = await runCli(["redact", "app.log"], { stdin: "" });
   assert.equal(result.code, 64);

@@ -52,7 +52,13 @@ export const redactCommand: Command = {
     // making --secrets-from-env meaningless, and halve the throughput). Awaiting each write
     // keeps memory constant: a slow reader of stdout slows the read of stdin.
     const encoder = new TextEncoder();
-    for await (const chunk of text) await writeAll(encoder.encode(chunk));
+    try {
+      for await (const chunk of text) await writeAll(encoder.encode(chunk));
+    } catch (error) {
+      // The reader went away (`hookgate redact < big.log | head`): stop, as cat would.
+      if (error instanceof Deno.errors.BrokenPipe) return ExitCode.ok;
+      throw error;
+    }
     return ExitCode.ok;
   },
 };
