@@ -210,9 +210,11 @@ export interface TraceFlagValues {
   "no-trace"?: boolean;
 }
 
-export interface TraceFromFlagsOptions extends Omit<TraceOptions, "maxBytes"> {
+export interface TraceFromFlagsOptions extends Omit<TraceOptions, "maxBytes" | "redactor"> {
   /** Relative paths are taken from here (the command's working directory). */
   cwd: string;
+  /** Required here: pass `context.output.redactor`, which knows the process's secrets. */
+  redactor: Redactor;
 }
 
 /**

@@ -149,7 +149,7 @@ Deno.test("openTrace() on an unwritable path is a configuration error naming --t
 
 Deno.test("openTraceFromFlags() opens the default path under the working directory", async () => {
   const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
-  const trace = await openTraceFromFlags({}, { cwd });
+  const trace = await openTraceFromFlags({}, { cwd, redactor: createRedactor() });
   trace.write({ n: 1 });
   await trace.close();
   assert.deepEqual(readLines(`${cwd}/${DEFAULT_TRACE_PATH}`).map((r) => r.n), [1]);
@@ -157,8 +157,14 @@ Deno.test("openTraceFromFlags() opens the default path under the working directo
 
 Deno.test("openTraceFromFlags() honours --trace, --trace-max-bytes and --no-trace", async () => {
   const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
-  assert.equal(await openTraceFromFlags({ "no-trace": true }, { cwd }), NULL_TRACE);
-  const trace = await openTraceFromFlags({ trace: "t.jsonl", "trace-max-bytes": "100" }, { cwd });
+  assert.equal(
+    await openTraceFromFlags({ "no-trace": true }, { cwd, redactor: createRedactor() }),
+    NULL_TRACE,
+  );
+  const trace = await openTraceFromFlags({ trace: "t.jsonl", "trace-max-bytes": "100" }, {
+    cwd,
+    redactor: createRedactor(),
+  });
   trace.write({ pad: "z".repeat(80) });
   trace.write({ pad: "z".repeat(80) });
   await trace.close();
@@ -169,7 +175,7 @@ Deno.test("openTraceFromFlags() honours --trace, --trace-max-bytes and --no-trac
 Deno.test("openTraceFromFlags() rejects a bad --trace-max-bytes as a usage error", async () => {
   const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
   await assert.rejects(
-    () => openTraceFromFlags({ "trace-max-bytes": "50MB" }, { cwd }),
+    () => openTraceFromFlags({ "trace-max-bytes": "50MB" }, { cwd, redactor: createRedactor() }),
     (error: unknown) => error instanceof CliError && error.exitCode === ExitCode.usage,
   );
 });
