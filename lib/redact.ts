@@ -435,7 +435,12 @@ export function stringifyRedacted(redactor: Redactor, input: unknown): string {
     JSON.parse(redacted);
     return redacted;
   } catch {
-    return JSON.stringify({ unparsable_after_redaction: redacted });
+    // Keep a record's own `time` and `type`, so a trace line still says when and what.
+    const { time, type } = (input ?? {}) as { time?: unknown; type?: unknown };
+    const keep = Object.fromEntries(
+      Object.entries({ time, type }).filter(([, value]) => typeof value === "string"),
+    );
+    return JSON.stringify(redactor.value({ ...keep, unparsable_after_redaction: redacted }));
   }
 }
 
