@@ -88,8 +88,15 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
     failing = true;
   };
 
-  const serialize = ({ timeMs, record }: Queued): string =>
-    stringifyRedacted(redactor, { time: new Date(timeMs).toISOString(), ...record }) + "\n";
+  const serialize = ({ timeMs, record }: Queued): string => {
+    const time = new Date(timeMs).toISOString();
+    try {
+      return stringifyRedacted(redactor, { time, ...record }) + "\n";
+    } catch {
+      // A record that cannot be serialized (a throwing getter) costs its own line only.
+      return JSON.stringify({ time, type: "trace", error: "unserializable record" }) + "\n";
+    }
+  };
 
   async function writeAll(bytes: Uint8Array): Promise<void> {
     let written = 0;
@@ -99,9 +106,13 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
 
   async function rotate(): Promise<void> {
     file.close();
-    await Deno.rename(path, `${path}.1`);
-    file = await openAppend(path);
-    size = 0;
+    try {
+      await Deno.rename(path, `${path}.1`);
+    } finally {
+      // Even when the rename failed, keep a file open so later records are not all lost.
+      file = await openAppend(path);
+      size = (await file.stat()).size;
+    }
   }
 
   async function writeBatch(batch: Queued[]): Promise<void> {

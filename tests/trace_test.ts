@@ -179,3 +179,18 @@ Deno.test("openTraceFromFlags() rejects a bad --trace-max-bytes as a usage error
     (error: unknown) => error instanceof CliError && error.exitCode === ExitCode.usage,
   );
 });
+
+Deno.test("a record that cannot be serialized costs only its own line", async () => {
+  const path = tempTracePath();
+  const trace = await openTrace(path);
+  trace.write({ n: 1 });
+  trace.write({
+    get boom() {
+      throw new Error("getter");
+    },
+  });
+  trace.write({ n: 3 });
+  await trace.close();
+  const records = readLines(path);
+  assert.deepEqual(records.map((r) => r.n ?? r.error), [1, "unserializable record", 3]);
+});
