@@ -1,4 +1,6 @@
 import { MIN_SECRET_BYTES, readSecret } from "./config.ts";
+import { parseDotenv } from "./dotenv.ts";
+import { setEnvValues } from "./env_text.ts";
 import { fail, ok, type Result } from "./result.ts";
 
 /**
@@ -94,4 +96,63 @@ export function activeSecrets(
     secrets.value.current,
     ...secrets.value.previous.filter((p) => options.nowMs < p.expiresAtMs).map((p) => p.secret),
   ]);
+}
+
+export interface RotateOptions {
+  varName: string;
+  /** The value that replaces the current secret. */
+  newSecret: string;
+  /** How long the replaced secret keeps verifying. */
+  graceMs: number;
+  nowMs: number;
+}
+
+export interface Rotation {
+  /** The new `.env` text. */
+  text: string;
+  /** When the replaced secret stops verifying, or null if there was none to keep. */
+  expiresAtMs: number | null;
+  /** Previous secrets dropped because they had expired. */
+  droppedExpired: number;
+  /** Whether `.env` had no value for the variable (nothing moved to `_PREVIOUS`). */
+  created: boolean;
+}
+
+/**
+ * Rotates one secret in `.env` text: the new value becomes current, the old
+ * one joins `<VAR>_PREVIOUS` (first) with an expiry of now + grace, and expired
+ * entries are dropped. Everything else in the file is kept as it was.
+ */
+export function rotateEnvText(text: string, options: RotateOptions): Result<Rotation> {
+  const { varName, nowMs } = options;
+  const fileEnv = parseDotenv(text);
+  const previousName = previousVarName(varName);
+  const previous = parsePreviousSecrets(varName, fileEnv[previousName]);
+  if (!previous.ok) return previous;
+  const kept = previous.value.filter((p) => nowMs < p.expiresAtMs);
+  const current = (fileEnv[varName] ?? "").trim();
+  let expiresAtMs: number | null = null;
+  if (current !== "") {
+    if (/[\s,]/.test(current)) {
+      return fail(
+        `${varName} contains whitespace or a comma, so it cannot be listed in ${previousName}: ` +
+          `replace it by hand (or empty it and run 'hookgate rotate' again)`,
+      );
+    }
+    if (new TextEncoder().encode(current).length >= MIN_SECRET_BYTES) {
+      // Whole seconds, so the value written is exactly the instant enforced.
+      expiresAtMs = Math.floor((nowMs + options.graceMs) / 1000) * 1000;
+      kept.unshift({ secret: current, expiresAtMs });
+    }
+  }
+  const values: Record<string, string> = { [varName]: options.newSecret };
+  if (kept.length > 0 || fileEnv[previousName] !== undefined) {
+    values[previousName] = formatPreviousSecrets(kept);
+  }
+  return ok({
+    text: setEnvValues(text, values),
+    expiresAtMs,
+    droppedExpired: previous.value.length - (kept.length - (expiresAtMs === null ? 0 : 1)),
+    created: current === "",
+  });
 }

@@ -31,6 +31,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "check the set-up and say what to fix",
     load: async () => (await import("./doctor.ts")).doctorCommand,
   },
+  rotate: {
+    summary: "replace a secret in .env; the old one keeps verifying until its grace ends",
+    load: async () => (await import("./rotate.ts")).rotateCommand,
+  },
   token: {
     summary: "print a short-lived read or write token for serve's /events API, or revoke one",
     load: async () => (await import("./token.ts")).tokenCommand,
