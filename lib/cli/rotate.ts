@@ -63,7 +63,7 @@ function chooseFormat(
     : [];
   if (schemes.includes("stripe")) {
     throw configError(
-      `${varName} belongs to a stripe route, and Stripe makes its signing secrets: roll it in ` +
+      `${varName} belongs to a stripe route, so Stripe makes that signing secret. Roll it in ` +
         `Stripe's dashboard, put the new value in .env, and list the old one in ` +
         `${varName}${PREVIOUS_SUFFIX} as SECRET@YYYY-MM-DDTHH:MM:SSZ`,
     );
