@@ -46,7 +46,7 @@ export function parseRouteSpec(spec: string, options: { source: string }): Resul
   const scheme = schemeByName(schemeName);
   if (!scheme) {
     return fail(
-      `${options.source} '${spec}': unknown scheme '${schemeName}', use one of ` +
+      `${options.source}: unknown scheme '${schemeName}' (in '${spec}'); use one of ` +
         Object.keys(SCHEMES).join(", "),
     );
   }
@@ -70,6 +70,9 @@ export function parseRouteSpecs(
     const spec = parseRouteSpec(text, { source });
     if (!spec.ok) return spec;
     const clash = specs.find((s) => s.path === spec.value.path || s.name === spec.value.name);
+    if (clash?.path === spec.value.path) {
+      return fail(`${source}: '${clash.path}' is given twice: give each route its own path`);
+    }
     if (clash) {
       return fail(
         `${source}: '${spec.value.path}' and '${clash.path}' are the same route ` +
