@@ -136,3 +136,19 @@ export async function buildRoutes(
   }
   return ok(routes);
 }
+
+/**
+ * Every secret string the configured routes use (current and previous), for
+ * the redactor: a route may name a variable that does not look secret
+ * (`--route /hook=github:MY_HOOK`), so its value is not found by name.
+ */
+export function routeSecretValues(env: Record<string, string>, routeSpecs: string[]): string[] {
+  const specs = parseRouteSpecs(env, routeSpecs);
+  if (!specs.ok) return [];
+  return specs.value.flatMap((spec) => {
+    const secrets = routeSecrets(env, spec.secretVar);
+    return secrets.ok
+      ? [secrets.value.current, ...secrets.value.previous.map((p) => p.secret)]
+      : [];
+  });
+}

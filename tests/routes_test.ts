@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { buildRoutes, parseRouteSpec, UNTIMESTAMPED_RETENTION_MS } from "../lib/routes.ts";
+import {
+  buildRoutes,
+  parseRouteSpec,
+  routeSecretValues,
+  UNTIMESTAMPED_RETENTION_MS,
+} from "../lib/routes.ts";
 
 const SECRET = "route-secret-0123456789abcdef";
 const STANDARD = "whsec_" + btoa("standard secret, 32 bytes long!!");
@@ -139,4 +144,17 @@ Deno.test("buildRoutes() names HOOKGATE_ROUTES when the bad spec came from it", 
   const routes = await build([], { ...ENV, HOOKGATE_ROUTES: "/a=hookgate:WEBHOOK_SECRET,," });
   assert.ok(!routes.ok);
   assert.match(routes.reason, /^HOOKGATE_ROUTES '' must be PATH=SCHEME:SECRET_VAR/);
+});
+
+Deno.test("routeSecretValues() lists every route's current and previous secrets for the redactor", () => {
+  const env = {
+    ...ENV,
+    MY_HOOK: "not-a-secret-looking-name-0123",
+    MY_HOOK_PREVIOUS: "older-value-of-my-hook-0123@2999-01-01T00:00:00Z",
+  };
+  assert.deepEqual(routeSecretValues(env, ["/a=github:MY_HOOK", "/b=hookgate:WEBHOOK_SECRET"]), [
+    "not-a-secret-looking-name-0123",
+    "older-value-of-my-hook-0123",
+    SECRET,
+  ]);
 });
