@@ -482,6 +482,7 @@ export function openPrivateKeyStart(input: string): number {
 // Secrets from the environment
 // ---------------------------------------------------------------------------------------
 
+const EXPIRY_SUFFIX = /@[0-9][0-9:TZ.+-]*$/;
 const URL_PASSWORD = /\/\/[^\s/@:]*:([^\s/@]+)@/;
 
 function safeDecode(text: string): string {
@@ -509,8 +510,15 @@ export function secretValuesFromEnv(env: Record<string, string>): string[] {
     }
     if (!isSecretKey(name) || !usableSecret(value)) continue;
     values.push(value);
-    if (/[\s,;|@]/.test(value.trim()) && !value.includes("\n")) {
-      for (const part of value.split(/[\s,;|@]+/)) if (usableSecret(part)) values.push(part);
+    if (/[\s,;]/.test(value.trim()) && !value.includes("\n")) {
+      // `<VAR>_PREVIOUS` is `SECRET@2026-12-01T19:00:00Z,…`: each secret, never its expiry.
+      for (const entry of value.split(/[\s,;]+/)) {
+        const secret = entry.replace(EXPIRY_SUFFIX, "");
+        if (usableSecret(secret)) values.push(secret);
+      }
+    } else if (EXPIRY_SUFFIX.test(value)) {
+      const secret = value.replace(EXPIRY_SUFFIX, "");
+      if (usableSecret(secret)) values.push(secret);
     }
   }
   return values;

@@ -237,7 +237,9 @@ Deno.test("secretValuesFromEnv() takes the password of a URL in any variable", (
 Deno.test("secretValuesFromEnv() takes secret variables, including each rotated entry", () => {
   const values = secretValuesFromEnv({
     WEBHOOK_SECRET: "current-secret-value",
-    WEBHOOK_SECRET_PREVIOUS: "old-secret-one@1764525600,old-secret-two@1764612000",
+    WEBHOOK_SECRET_PREVIOUS:
+      "old-secret-one@2026-12-01T19:00:00Z,old-secret-two@2026-12-02T08:30:00Z",
+    GITHUB_WEBHOOK_SECRET_PREVIOUS: "only-old-secret@2026-12-03T00:00:00Z",
     HOOKGATE_TOKEN_SECRET: "token-key-value",
     PATH: "/usr/bin:/bin",
     PWD: "/home/agent/project",
@@ -245,10 +247,21 @@ Deno.test("secretValuesFromEnv() takes secret variables, including each rotated 
     EGRESS_ALLOW_HOSTS: "api.github.com",
     GITHUB_TOKEN: "",
   });
-  for (const v of ["current-secret-value", "old-secret-one", "old-secret-two", "token-key-value"]) {
+  for (
+    const v of [
+      "current-secret-value",
+      "old-secret-one",
+      "old-secret-two",
+      "only-old-secret",
+      "token-key-value",
+    ]
+  ) {
     assert.ok(values.includes(v), v);
   }
-  for (const v of ["/usr/bin:/bin", "/home/agent/project", "webhook:e42", "api.github.com"]) {
+  const notSecrets = ["/usr/bin:/bin", "/home/agent/project", "webhook:e42", "api.github.com"];
+  // An expiry is not a secret: rotate prints it, and it must stay readable.
+  notSecrets.push("2026-12-01T19:00:00Z", "2026-12-03T00:00:00Z");
+  for (const v of notSecrets) {
     assert.ok(!values.includes(v), v);
   }
 });
