@@ -227,6 +227,8 @@ export interface RedisEventStoreOptions {
   shutdownGraceMs?: number;
   /** Unused: every time is taken from Redis (TIME), the clock the whole fleet shares. */
   now?: () => number;
+  /** Told once at start-up when Redis is not set up to keep what it acknowledged (no AOF …). */
+  warn?: (line: string) => void;
 }
 
 interface Keys {
@@ -786,5 +788,29 @@ export async function openRedisEventStore(
       : "";
     throw new Error(`cannot reach redis ${target.display}: ${reason}${hint}`);
   }
+  if (options.warn) {
+    const warning = await durabilityWarning(redis, target.display).catch(() => null);
+    if (warning !== null) options.warn(warning);
+  }
   return store;
+}
+
+/**
+ * Why an "accepted" event could be lost by this Redis, or null when it is set up
+ * as docs/deploy.md recommends. A Redis that denies CONFIG (managed services, ACL
+ * users) is judged by INFO alone.
+ */
+async function durabilityWarning(redis: Redis, display: string): Promise<string | null> {
+  const info = await redis.info("persistence");
+  if (!/^aof_enabled:1\b/m.test(info)) {
+    return `warning: redis ${display} has no AOF (appendonly no): a Redis crash can lose ` +
+      `events already answered "accepted"; see docs/deploy.md`;
+  }
+  const policy = await redis.config("GET", "appendfsync").catch(() => null) as string[] | null;
+  const fsync = policy?.[1];
+  if (fsync !== undefined && fsync !== "always") {
+    return `warning: redis ${display} has appendfsync ${fsync}: a machine crash can lose ` +
+      `events already answered "accepted" (appendfsync always keeps them); see docs/deploy.md`;
+  }
+  return null;
 }

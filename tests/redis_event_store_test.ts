@@ -314,3 +314,34 @@ redisTest("RedisEventStore prefixes isolate two gateways on one Redis", async (s
     await us.close();
   }
 });
+
+redisTest(
+  "openRedisEventStore() stays silent about a Redis with AOF and appendfsync always",
+  async (server) => {
+    const warnings: string[] = [];
+    const store = await openRedisEventStore(server.url, { warn: (line) => warnings.push(line) });
+    await store.close();
+    assert.deepEqual(warnings, []);
+  },
+);
+
+redisTest(
+  "openRedisEventStore() warns when Redis would not keep what it acknowledged",
+  async (server) => {
+    const probe = await openRedisEventStore(server.url, {});
+    await probe.close();
+    const cli = (...args: string[]) =>
+      new Deno.Command("redis-cli", { args: ["-p", String(server.port), ...args], stdout: "null" })
+        .output();
+    await cli("CONFIG", "SET", "appendfsync", "everysec");
+    const warnings: string[] = [];
+    const everysec = await openRedisEventStore(server.url, { warn: (line) => warnings.push(line) });
+    await everysec.close();
+    await cli("CONFIG", "SET", "appendonly", "no");
+    const noAof = await openRedisEventStore(server.url, { warn: (line) => warnings.push(line) });
+    await noAof.close();
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0] ?? "", /appendfsync everysec/);
+    assert.match(warnings[1] ?? "", /no AOF/);
+  },
+);
