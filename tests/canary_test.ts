@@ -94,6 +94,10 @@ async function filesUnder(dir: string): Promise<Map<string, string>> {
   return files;
 }
 
+function tomorrow(): string {
+  return new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 function sign(body: string, ts: number, secret: string): string {
   return createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
 }
@@ -118,6 +122,14 @@ function deliveries(): Exchange[] {
     {
       label: "good, again (duplicate)",
       init: { method: "POST", body: good, headers: headers(good, now) },
+    },
+    {
+      label: "good, signed with the previous (rotated) secret",
+      init: {
+        method: "POST",
+        body: good.replace("canary-good", "canary-previous"),
+        headers: headers(good.replace("canary-good", "canary-previous"), now, PREVIOUS_CANARY),
+      },
     },
     {
       label: "good, a payload holding the canary",
@@ -182,9 +194,14 @@ function deliveries(): Exchange[] {
 Deno.test("canary: serve answers good, forged, stale and malformed requests without leaking", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
   const server = await startServe({
-    env: { ...ENV, WEBHOOK_SECRET_PREVIOUS: PREVIOUS_CANARY },
+    env: { ...ENV, WEBHOOK_SECRET_PREVIOUS: `${PREVIOUS_CANARY}@${tomorrow()}` },
     cwd,
-    args: ["--route", "/github=github:GITHUB_WEBHOOK_SECRET"],
+    args: [
+      "--route",
+      "/webhook=hookgate:WEBHOOK_SECRET",
+      "--route",
+      "/github=github:GITHUB_WEBHOOK_SECRET",
+    ],
   });
   const bodies: string[] = [];
   try {
@@ -205,7 +222,9 @@ Deno.test("canary: serve answers good, forged, stale and malformed requests with
           createHmac("sha256", ROUTE_CANARY).update(githubBody).digest("hex"),
       },
     });
-    assertNoCanary("serve response on the github route", await github.text());
+    const githubText = await github.text();
+    bodies.push(`github: ${github.status} ${githubText}`);
+    assertNoCanary("serve response on the github route", githubText);
   } finally {
     const code = await server.stop();
     assert.equal(code, 0, server.stderr());
@@ -214,7 +233,15 @@ Deno.test("canary: serve answers good, forged, stale and malformed requests with
   assertNoCanary("serve stderr", server.stderr());
   for (const [path, text] of await filesUnder(cwd)) assertNoCanary(`trace file ${path}`, text);
   // The test must have exercised the accepting path, or it proves little.
-  assert.ok(bodies.some((line) => line.startsWith("good: 200")), bodies.join("\n"));
+  for (
+    const accepted of [
+      "good: 200",
+      "good, signed with the previous (rotated) secret: 200",
+      "github: 200",
+    ]
+  ) {
+    assert.ok(bodies.some((line) => line.startsWith(accepted)), bodies.join("\n"));
+  }
 });
 
 Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async () => {
@@ -351,6 +378,24 @@ Deno.test("canary: every configuration error names the variable, never the value
       "--store",
       `redis://user:${CANARY}@/`,
     ], ENV],
+    ["serve, route with a missing variable", [
+      "serve",
+      "--port",
+      "0",
+      "--route",
+      "/x=github:NO_SUCH_SECRET",
+    ], ENV],
+    ["serve, route with a short secret", [
+      "serve",
+      "--port",
+      "0",
+      "--route",
+      "/x=github:SHORT_WEBHOOK_SECRET",
+    ], { ...ENV, SHORT_WEBHOOK_SECRET: SHORT_CANARY }],
+    ["serve, bad HOOKGATE_ROUTES", ["serve", "--port", "0"], {
+      ...ENV,
+      HOOKGATE_ROUTES: `nonsense-${CANARY}`,
+    }],
     ["send, short secret", ["send", "http://127.0.0.1:9/", "--data", "{}"], {
       WEBHOOK_SECRET: SHORT_CANARY,
     }],
@@ -413,4 +458,31 @@ Deno.test("canary: redact --secrets-from-env and token leak nothing", async () =
   const token = await runCli(["token", "--scope", "read"], { env: ENV });
   assert.equal(token.code, 0, token.stderr);
   assertResultClean("token", token);
+});
+
+Deno.test("canary: rotate prints neither the old secret nor the new one", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  Deno.writeTextFileSync(
+    `${cwd}/.env`,
+    `WEBHOOK_SECRET=${CANARY}\nGITHUB_WEBHOOK_SECRET=${ROUTE_CANARY}\n`,
+    { mode: 0o600 },
+  );
+  const outputs: string[] = [];
+  for (const args of [["rotate"], ["rotate"], ["rotate", "--var", "GITHUB_WEBHOOK_SECRET"]]) {
+    const result = await runCli(args, { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assertResultClean(args.join(" "), result);
+    outputs.push(result.stdout, result.stderr);
+  }
+  // The secrets rotate wrote (current and previous) appear in no output either.
+  const env = Deno.readTextFileSync(`${cwd}/.env`);
+  const written = [...env.matchAll(/^[A-Z_]+=(.*)$/gm)].flatMap((m) =>
+    (m[1] as string).split(",").map((entry) => entry.replace(/@[0-9TZ:.-]+$/, ""))
+  ).filter((value) => value.length >= 16);
+  assert.ok(written.length >= 4, "rotate wrote new secrets");
+  for (const secret of written) {
+    for (const text of outputs) assert.ok(!text.includes(secret), "rotate printed a secret");
+  }
+  const bad = await runCli(["rotate", "--var", "NO_SUCH_SECRET"], { cwd });
+  assertResultClean("rotate of a missing variable", bad);
 });
