@@ -110,7 +110,9 @@ const TOKEN_SHAPES = new RegExp(
  * Groups: 1 opening quote, 2 key, 3 closing quote, 4 spaces before the separator.
  */
 const KEYED = new RegExp(
-  `(?<=(?<![\\w.-])(\\\\?["'])?([A-Za-z_][\\w.-]{0,100})(?<=${KEY_WORDS}[\\w.-]{0,100})` +
+  // The opening quote is a backreference to the closing one (a lookbehind matches right to
+  // left), so `'NAME':` is a quoted key but `…:NAME': reason` is not.
+  `(?<=(?<![\\w.-])(\\3)([A-Za-z_][\\w.-]{0,100})(?<=${KEY_WORDS}[\\w.-]{0,100})` +
     `(\\\\?["'])?([ \\t]{0,16}))[:=][ \\t]{0,16}`,
   "g",
 );

@@ -403,6 +403,10 @@ export const MUST_SURVIVE: { name: string; input: string }[] = [
       "-----BEGIN PUBLIC KEY-----\nMFkwEwYH\n-----END PUBLIC KEY-----\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
   },
   {
+    name: "a variable name closed by a quote, then a reason",
+    input: "HOOKGATE_ROUTES '/github=github:GITHUB_WEBHOOK_SECRET': unknown scheme",
+  },
+  {
     name: "keys that only look like secret words",
     input: "monkey: banana, keyboard=us, turkey: 12",
   },
