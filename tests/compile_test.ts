@@ -102,6 +102,7 @@ if (source === null) {
 } else {
   Deno.test(`${NAME} (runtime: ${source})`, async () => {
     const base = await Deno.makeTempDir({ prefix: "hookgate-compile-" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
     const project = `${base}/project`;
     await Deno.mkdir(project);
     const copy = await run(

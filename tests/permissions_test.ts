@@ -167,10 +167,16 @@ Deno.test("deno.json: only serve (for --exec), init and doctor (git) run program
 
 let projectDir: string | undefined;
 
+/** A fresh directory beside the project, i.e. outside the directory the commands run in. */
+async function outsideDir(): Promise<string> {
+  return await Deno.makeTempDir({ dir: `${await project()}/..`, prefix: "outside-" });
+}
+
 /** A copy of the program with a .env, like a checkout after `deno task init`. */
 async function project(): Promise<string> {
   if (projectDir) return projectDir;
   const base = await Deno.makeTempDir({ prefix: "hookgate-perm-" });
+  globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
   const dir = `${base}/project`;
   await Deno.mkdir(dir);
   const copy = await new Deno.Command("cp", {
@@ -252,12 +258,12 @@ function countingListener(hostname: string) {
 }
 
 Deno.test("serve (task flags) refuses a --data-dir outside its directory: exit 77, nothing written", async () => {
-  const outside = `${await Deno.makeTempDir({ prefix: "hookgate-elsewhere-" })}/data`;
+  const outside = `${await outsideDir()}/data`;
   const result = await runTask("serve", ["--port", "0", "--data-dir", outside]);
   assert.equal(result.code, 77, result.stderr);
   assert.match(
     result.stderr,
-    /permission denied: Requires write access to "[^"]*hookgate-elsewhere-/,
+    /permission denied: Requires write access to "[^"]*\/outside-/,
   );
   await assert.rejects(Deno.stat(outside), Deno.errors.NotFound);
 });
@@ -298,10 +304,9 @@ interface ProbeReport {
  */
 async function probeServe(
   args: string[],
-): Promise<{ report: ProbeReport; outside: string; unlistedAccepted: number }> {
+): Promise<{ report: ProbeReport; outsideWrite: string; unlistedAccepted: number }> {
   const dir = await project();
-  const outsideDir = await Deno.makeTempDir({ prefix: "hookgate-outside-" });
-  const outside = `${outsideDir}/secret.txt`;
+  const outside = `${await outsideDir()}/secret.txt`;
   await Deno.writeTextFile(outside, "not for serve");
   const listed = countingListener("127.0.0.1");
   const unlisted = countingListener("127.0.0.2");
@@ -322,7 +327,7 @@ async function probeServe(
     env: childEnv({
       HOOKGATE_PROBE: JSON.stringify({
         outsideFile: outside,
-        outsideWrite: `${outsideDir}/written.txt`,
+        outsideWrite: `${outside}.written`,
         listedPort: listed.port,
         unlistedPort: unlisted.port,
       }),
@@ -350,7 +355,7 @@ async function probeServe(
     const match = await waitFor(/^probe (\{.*\})$/m);
     return {
       report: JSON.parse(match[1] as string) as ProbeReport,
-      outside: outsideDir,
+      outsideWrite: `${outside}.written`,
       unlistedAccepted: unlisted.accepted(),
     };
   } finally {
@@ -367,13 +372,13 @@ async function probeServe(
 }
 
 Deno.test("serve (task flags) running cannot read or write outside its directory, nor connect to an unlisted host", async () => {
-  const { report, outside, unlistedAccepted } = await probeServe([]);
+  const { report, outsideWrite, unlistedAccepted } = await probeServe([]);
   // The probe works where serve is allowed: the denials below are the permissions, not the probe.
   assert.equal(report.readEnv, "ok");
   assert.equal(report.connectListed, "ok");
   assert.equal(report.readOutside, "NotCapable");
   assert.equal(report.writeOutside, "NotCapable");
-  await assert.rejects(Deno.stat(`${outside}/written.txt`), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(outsideWrite), Deno.errors.NotFound);
   assert.equal(report.connectUnlisted, "NotCapable");
   assert.equal(unlistedAccepted, 0);
 });
@@ -413,7 +418,7 @@ Deno.test("fetch (task flags) cannot reach an unlisted host through a redirect",
 
 Deno.test("send (task flags) cannot read a --file outside its directory, and sends nothing", async () => {
   const receiver = countingListener("127.0.0.1");
-  const outside = `${await Deno.makeTempDir({ prefix: "hookgate-outside-" })}/event.json`;
+  const outside = `${await outsideDir()}/event.json`;
   await Deno.writeTextFile(outside, '{"id":"e1"}');
   try {
     const result = await runTask("send", [
