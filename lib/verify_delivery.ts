@@ -1,4 +1,4 @@
-import { verifyHmacSha256 } from "./hmac.ts";
+import { matchingSignature } from "./hmac.ts";
 import { fail, ok, type Result } from "./result.ts";
 import type { GateFailure, ParsedDelivery, Scheme } from "./scheme.ts";
 
@@ -9,7 +9,8 @@ export interface VerifyOptions {
 
 /**
  * Gates 1 and 2, in the brief's order: a fresh timestamp (both directions),
- * then a signature by any active key, compared in constant time by WebCrypto.
+ * then a signature by any active key, compared in constant time (timingSafeEqual
+ * of equal-length MACs, see lib/hmac.ts).
  */
 export async function verifyDelivery(
   request: { scheme: Scheme; keys: CryptoKey[]; headers: Headers; body: Uint8Array },
@@ -24,10 +25,7 @@ export async function verifyDelivery(
   ) {
     return fail("timestamp outside allowed window");
   }
-  for (const signature of delivery.signatures) {
-    for (const key of request.keys) {
-      if (await verifyHmacSha256(key, signature, delivery.signedContent)) return ok(delivery);
-    }
-  }
-  return fail("bad signature");
+  return await matchingSignature(request.keys, delivery.signatures, delivery.signedContent)
+    ? ok(delivery)
+    : fail("bad signature");
 }
