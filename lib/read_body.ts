@@ -9,10 +9,22 @@ export interface ReadBodyOptions {
 }
 
 /**
+ * Bodies declared this small are read in one `request.bytes()` call rather than
+ * chunk by chunk: a stream reader plus a timer per chunk cost about a tenth of a
+ * small request's time under load (profiled on the forged-request flood).
+ */
+const ONE_READ_MAX_BYTES = 64 * 1024;
+
+/**
  * Reads a request body as raw bytes, never more than `maxBodyBytes`: a
  * declared Content-Length past the cap is refused before reading, and the
  * stream is cut off at the cap whatever the header claims (missing, wrong, or
  * chunked), so a liar cannot make the server buffer more.
+ *
+ * A small declared body is read in one call: Deno's HTTP server frames a body
+ * by its Content-Length (what follows is the next request), so that read cannot
+ * outgrow the declared size; the length is checked afterwards all the same, and
+ * the idle timeout then bounds the whole read.
  */
 export async function readBody(
   request: Request,
@@ -24,6 +36,9 @@ export async function readBody(
     return fail("too-large");
   }
   if (request.body === null) return ok(new Uint8Array(0));
+  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) <= ONE_READ_MAX_BYTES) {
+    return await readAtOnce(request, options);
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -54,6 +69,32 @@ export async function readBody(
     offset += chunk.byteLength;
   }
   return ok(body);
+}
+
+async function readAtOnce(
+  request: Request,
+  options: ReadBodyOptions,
+): Promise<Result<Uint8Array, ReadBodyFailure>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const reading = request.bytes();
+    const bytes = options.idleTimeoutMs === undefined ? await reading : await Promise.race([
+      reading,
+      new Promise<"timeout">((resolve) =>
+        timer = setTimeout(() => resolve("timeout"), options.idleTimeoutMs)
+      ),
+    ]);
+    if (bytes === "timeout") {
+      // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
+      reading.catch(() => {});
+      return fail("timeout");
+    }
+    return bytes.length > options.maxBodyBytes ? fail("too-large") : ok(bytes);
+  } catch {
+    return fail("unreadable");
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function readWithin(

@@ -18,11 +18,57 @@ export interface WebhookHandlerOptions {
 }
 
 export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 30_000;
-const JSON_HEADERS = { "content-type": "application/json" };
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const JSON_HEADERS = { "content-type": "application/json" };
+/** The answers every request shares, serialized once (a Response itself cannot be reused). */
+const ACCEPTED_BODY = JSON.stringify({ status: "accepted" });
+const DUPLICATE_BODY = JSON.stringify({ status: "duplicate-ignored" });
+const HEALTHY_BODY = JSON.stringify({ status: "ok" });
+const METHOD_NOT_ALLOWED_HEADERS = { ...JSON_HEADERS, allow: "POST" };
+const errorBodies = new Map<string, string>();
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+function json(
+  status: number,
+  body: string,
+  headers: Record<string, string> = JSON_HEADERS,
+): Response {
+  return new Response(body, { status, headers });
+}
+
+function errorBody(reason: string): string {
+  let body = errorBodies.get(reason);
+  if (body === undefined) {
+    body = JSON.stringify({ error: reason });
+    // Reasons are a small fixed set; the bound only guards against a future dynamic one.
+    if (errorBodies.size < 256) errorBodies.set(reason, body);
+  }
+  return body;
+}
+
+/**
+ * The path of an absolute request URL without parsing it: Deno hands the
+ * handler `scheme://host[:port]/path[?query]`. Anything unusual (dot segments,
+ * percent-escapes) is left to URL, which normalizes it, so a route lookup
+ * never depends on which of the two ran.
+ */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  let end = url.length;
+  for (let i = start; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x3f /* ? */ || c === 0x23 /* # */) {
+      end = i;
+      break;
+    }
+    if (
+      c === 0x25 /* % */ || c === 0x5c /* \\ */ ||
+      (c === 0x2e /* . */ && url.charCodeAt(i - 1) === 0x2f)
+    ) {
+      return new URL(url).pathname;
+    }
+  }
+  return url.slice(start, end);
 }
 
 interface Outcome {
@@ -35,7 +81,7 @@ interface Outcome {
 
 function reject(status: number, reason: string, bodyBytes: number): Outcome {
   return {
-    response: json(status, { error: reason }),
+    response: json(status, errorBody(reason)),
     outcome: reason,
     key: null,
     id: null,
@@ -56,13 +102,13 @@ export function createWebhookHandler(
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
   return async (request) => {
     const startedMs = options.now();
-    const path = new URL(request.url).pathname;
+    const path = pathOf(request.url);
     const route = routesByPath.get(path) ?? null;
     let result: Outcome;
     if (route === null) {
       result = path === "/healthz" && (request.method === "GET" || request.method === "HEAD")
         ? {
-          response: json(200, { status: "ok" }),
+          response: json(200, HEALTHY_BODY),
           outcome: "ok",
           key: null,
           id: null,
@@ -71,7 +117,7 @@ export function createWebhookHandler(
         : reject(404, "not found", 0);
     } else if (request.method !== "POST") {
       result = {
-        response: json(405, { error: "method not allowed" }, { allow: "POST" }),
+        response: json(405, errorBody("method not allowed"), METHOD_NOT_ALLOWED_HEADERS),
         outcome: "method not allowed",
         key: null,
         id: null,
@@ -80,7 +126,8 @@ export function createWebhookHandler(
     } else {
       result = await receive(route, request, options);
     }
-    await request.body?.cancel().catch(() => {});
+    // A body read to its end needs no cancel (and touching request.body costs a stream).
+    if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
     options.onRecord({
       kind: "request",
       method: request.method,
@@ -140,7 +187,7 @@ async function receive(
     return { ...reject(503, "store unavailable, retry later", bytes.length), ...key.value };
   }
   return {
-    response: json(200, { status: accepted === "accepted" ? "accepted" : "duplicate-ignored" }),
+    response: json(200, accepted === "accepted" ? ACCEPTED_BODY : DUPLICATE_BODY),
     outcome: accepted,
     key: key.value.key,
     id: key.value.id,

@@ -120,3 +120,29 @@ Deno.test("readBody() waits for a slow body that keeps sending", async () => {
   const result = await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 200 });
   assert.equal(result.ok && result.value.length, 4);
 });
+
+Deno.test("readBody() cuts off a small declared body that stalls (read in one call)", async () => {
+  const request = post(
+    new ReadableStream({
+      pull(controller) {
+        controller.enqueue(new Uint8Array([0x7b]));
+        return new Promise(() => {});
+      },
+    }),
+    { "content-length": "5" },
+  );
+  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 20 }), {
+    ok: false,
+    reason: "timeout",
+  });
+});
+
+Deno.test("readBody() reads a small declared body in one call and returns its exact bytes", async () => {
+  const request = post(streamOf([new Uint8Array([1, 2]), new Uint8Array([3])]), {
+    "content-length": "3",
+  });
+  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 1000 }), {
+    ok: true,
+    value: new Uint8Array([1, 2, 3]),
+  });
+});

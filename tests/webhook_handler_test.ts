@@ -255,3 +255,22 @@ Deno.test("webhook handler answers 408 to a body that stalls, and stores nothing
   });
   assert.equal(accepted.length, 0);
 });
+
+Deno.test("webhook handler finds the route past a query string and through dot segments", async () => {
+  const { handler, accepted, records } = await setup();
+  const body = '{"id":"e7"}';
+  const at = (url: string, id: string) => {
+    const payload = body.replace("e7", id);
+    return new Request(url, {
+      method: "POST",
+      body: payload,
+      headers: { "x-timestamp": String(NOW_S), "x-signature": sign(String(NOW_S), payload) },
+    });
+  };
+  assert.equal((await handler(at("http://127.0.0.1/webhook?x=1", "q1"))).status, 200);
+  assert.equal((await handler(at("http://127.0.0.1/a/../webhook", "d1"))).status, 200);
+  assert.equal((await handler(at("http://127.0.0.1/%77ebhook", "p1"))).status, 404);
+  assert.equal((await handler(at("http://127.0.0.1/webhooks", "n1"))).status, 404);
+  assert.deepEqual(accepted.map((e) => e.key), ["id:q1", "id:d1"]);
+  assert.deepEqual(records.map((r) => r.path), ["/webhook", "/webhook", "/%77ebhook", "/webhooks"]);
+});
