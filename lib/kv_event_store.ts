@@ -200,6 +200,41 @@ function pointers(message: QueueMessage): EventPointer[] {
     : [{ route: message.route, key: message.key, gen: message.gen }];
 }
 
+/** A queue message whose events wait to be handed over; settled once they are recorded. */
+interface WaitingMessage {
+  items: EventPointer[];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** The next group of waiting messages: whole messages, about BATCH_MAX_EVENTS events at most. */
+function takeGroup(waiting: WaitingMessage[]): WaitingMessage[] {
+  let events = 0;
+  let count = 0;
+  while (count < waiting.length) {
+    const next = (waiting[count] as WaitingMessage).items.length;
+    if (count > 0 && events + next > BATCH_MAX_EVENTS) break;
+    events += next;
+    count++;
+  }
+  return waiting.splice(0, count);
+}
+
+/** The same pointer twice (a retry message beside its original) is started once. */
+function uniquePointers(group: WaitingMessage[]): EventPointer[] {
+  const seen = new Set<string>();
+  const out: EventPointer[] = [];
+  for (const waiting of group) {
+    for (const pointer of waiting.items) {
+      const id = `${pointer.route}\u0000${pointer.key}\u0000${pointer.gen}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(pointer);
+    }
+  }
+  return out;
+}
+
 function isLocked(error: unknown): boolean {
   return error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message);
 }
@@ -505,16 +540,46 @@ export class KvEventStore implements EventStore {
         waiting.shift()?.();
       }
     };
+    // Deno hands over several messages at once (up to 5 were seen in flight);
+    // while one group is being started, run and finished, the messages that
+    // arrive wait and then go as ONE group: one read pass and two commits for
+    // all their events, so a consumer that falls behind catches up in bigger
+    // steps instead of competing with accept() commit by commit.
+    const waitingMessages: WaitingMessage[] = [];
+    let grouping = false;
+    const handOff = async (): Promise<void> => {
+      if (grouping) return;
+      grouping = true;
+      try {
+        while (waitingMessages.length > 0) {
+          const group = takeGroup(waitingMessages);
+          try {
+            const started = await this.#start(uniquePointers(group));
+            const outcomes = await Promise.all(started.map(runOne));
+            await this.#finish(started, outcomes, options);
+            const stopped = outcomes.includes(null);
+            for (const waiting of group) {
+              if (stopped) waiting.reject(new Error("consumer stopped"));
+              else waiting.resolve();
+            }
+          } catch (error) {
+            for (const waiting of group) waiting.reject(error);
+          }
+        }
+      } finally {
+        grouping = false;
+      }
+    };
     const listening = this.#kv.listenQueue(async (message: unknown) => {
       if (!isQueueMessage(message)) return;
       // Unacknowledged (thrown) messages come back: at the latest after a restart.
       if (signal.aborted) throw new Error("consumer stopped");
       this.#delivering++;
       try {
-        const started = await this.#start(pointers(message));
-        const outcomes = await Promise.all(started.map(runOne));
-        await this.#finish(started, outcomes, options);
-        if (outcomes.includes(null)) throw new Error("consumer stopped");
+        await new Promise<void>((resolve, reject) => {
+          waitingMessages.push({ items: pointers(message), resolve, reject });
+          void handOff();
+        });
       } finally {
         this.#delivering--;
       }
