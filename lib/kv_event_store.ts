@@ -328,25 +328,42 @@ export class KvEventStore implements EventStore {
     }
     const outcomes = new Map<PendingAccept, Promise<AcceptOutcome>>();
     const unique = [...leaders.values()];
-    let committed = false;
-    if (unique.length > 1) {
+    let pending = unique;
+    for (let round = 0; round < 2 && pending.length > 1; round++) {
+      let committed: boolean;
       try {
-        committed = await withLockRetry(async () => {
-          const op = this.#kv.atomic();
-          const items = unique.map((entry) => this.#addAccept(op, entry.event, null, null));
-          op.enqueue({ hookgate: "events", items } satisfies QueueMessage, queueOptions());
-          return (await op.commit()).ok;
-        });
+        committed = await this.#commitGroup(pending);
       } catch (error) {
         for (const entry of batch) entry.reject(error);
         return;
       }
+      if (committed) {
+        for (const entry of pending) {
+          this.#remember(entry.event.route, entry.event.key, claimExpiry(entry.event));
+          outcomes.set(entry, Promise.resolve("accepted"));
+        }
+        pending = [];
+        break;
+      }
+      // A failed check says only that SOME key was taken. Reads (not a commit per
+      // event) find the duplicates, e.g. a replay flood after a restart, when the
+      // claims are not in memory; the rest is tried as one commit once more.
+      let duplicate: boolean[];
+      try {
+        duplicate = await this.#claimedAlready(pending.map((entry) => entry.event));
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+        return;
+      }
+      const rest: PendingAccept[] = [];
+      pending.forEach((entry, i) => {
+        if (duplicate[i]) outcomes.set(entry, Promise.resolve("duplicate"));
+        else rest.push(entry);
+      });
+      pending = rest;
     }
-    for (const entry of unique) {
-      // A failed check in a batch says only that SOME key was taken: decide each alone.
-      if (committed) this.#remember(entry.event.route, entry.event.key, claimExpiry(entry.event));
-      outcomes.set(entry, committed ? Promise.resolve("accepted") : this.#acceptOne(entry.event));
-    }
+    // Alone, a failed check is about this key only: decide each by itself.
+    for (const entry of pending) outcomes.set(entry, this.#acceptOne(entry.event));
     await Promise.all(unique.map(async (entry) => {
       try {
         entry.resolve(await (outcomes.get(entry) as Promise<AcceptOutcome>));
@@ -360,6 +377,48 @@ export class KvEventStore implements EventStore {
         (error) => entry.reject(error),
       );
     }
+  }
+
+  /** One commit for the claims and inbox records of `entries`, with ONE queue message. */
+  #commitGroup(entries: PendingAccept[]): Promise<boolean> {
+    return withLockRetry(async () => {
+      const op = this.#kv.atomic();
+      const items = entries.map((entry) => this.#addAccept(op, entry.event, null, null));
+      op.enqueue({ hookgate: "events", items } satisfies QueueMessage, queueOptions());
+      return (await op.commit()).ok;
+    });
+  }
+
+  /**
+   * Whether each event's key is already claimed, by reads only (getMany, in
+   * parallel): a live claim, or an expired one whose event is still pending or
+   * dead in the inbox (Deno deletes late). A claimed key is remembered.
+   */
+  async #claimedAlready(events: IncomingEvent[]): Promise<boolean[]> {
+    const chunks: IncomingEvent[][] = [];
+    // Two keys per event (claim, record) and at most READ_MANY_MAX keys per read.
+    for (let i = 0; i < events.length; i += READ_MANY_MAX / 2) {
+      chunks.push(events.slice(i, i + READ_MANY_MAX / 2));
+    }
+    const nowMs = this.#now();
+    const results = await Promise.all(chunks.map(async (chunk) => {
+      const keys = chunk.flatMap((event) => [
+        claimKey(event.route, event.key),
+        recordKey(event.route, event.key),
+      ]);
+      const entries = await withLockRetry(() => this.#kv.getMany<unknown[]>(keys));
+      return chunk.map((event, i) => {
+        const claim = entries[2 * i] as Deno.KvEntryMaybe<ClaimValue>;
+        const record = entries[2 * i + 1] as Deno.KvEntryMaybe<EventRecord>;
+        if (claim.value === null) return false;
+        if (claim.value.expiresAtMs > nowMs) {
+          this.#remember(event.route, event.key, claim.value.expiresAtMs);
+          return true;
+        }
+        return record.value !== null && record.value.status !== "done";
+      });
+    }));
+    return results.flat();
   }
 
   #remember(route: string, key: string, expiresAtMs: number): void {

@@ -128,6 +128,30 @@ Deno.test("KvEventStore group commit falls back per event when one key is taken"
   }
 });
 
+Deno.test("KvEventStore answers replays unknown to this process by reads, in few commits", async () => {
+  const path = await tempKvPath();
+  const first = await openKvEventStore(path);
+  await Promise.all(Array.from({ length: 60 }, (_, i) => first.accept(event(`old${i}`))));
+  await first.close();
+  // A restarted process: the claims are on disk, not in memory.
+  const { kv, control } = await instrumentedKv(path);
+  const store = new KvEventStore(kv);
+  try {
+    const keys = Array.from({ length: 60 }, (_, i) => `old${i}`);
+    keys.splice(30, 0, "new1", "new2");
+    const outcomes = await Promise.all(keys.map((k) => store.accept(event(k))));
+    assert.deepEqual(
+      outcomes,
+      keys.map((k) => k.startsWith("new") ? "accepted" : "duplicate"),
+    );
+    // Not one commit per replay: failed group commits, then one for the new keys.
+    assert.ok(control.commits <= 8, `${control.commits} commits for 62 events`);
+    assert.equal((await store.list({ status: "pending", limit: 1000 })).length, 62);
+  } finally {
+    await store.close();
+  }
+});
+
 Deno.test("KvEventStore batches stay within one commit's size limit (100 × 40 KiB)", async () => {
   const store = await openKvEventStore(await tempKvPath());
   try {
