@@ -479,3 +479,11 @@ console.log(JSON.stringify({
     runShell: "NotCapable",
   });
 });
+
+Deno.test("serve (task flags) without --exec cannot run a program once started", async () => {
+  // The task grants run (for --exec); serve gives it back at start-up when --exec is absent.
+  assert.equal(parsePermissionFlags(task("serve")).run, "all");
+  const { report } = await probeServe([]);
+  assert.equal(report.readEnv, "ok");
+  assert.equal(report.runShell, "NotCapable");
+});

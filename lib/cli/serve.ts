@@ -1,5 +1,7 @@
+import denoConfig from "../../deno.json" with { type: "json" };
 import { CliError, configError, usageError } from "../cli_error.ts";
 import { parsePositiveInt } from "../config.ts";
+import { narrowPermissions, parsePermissionFlags } from "../permissions.ts";
 import type { EventStore, HandlerOutcome, StoredEvent } from "../event_store.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { defaultStoreSpec, openStore } from "../open_store.ts";
@@ -174,6 +176,12 @@ function listenUrl(addr: Deno.NetAddr): string {
 
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
+  // Serve runs a program only for --exec: without it, the run permission goes before any request.
+  const execConfigured = context.args.some((arg) => arg === "--exec" || arg.startsWith("--exec="));
+  await narrowPermissions(parsePermissionFlags(denoConfig.tasks.serve), {
+    granted: parsePermissionFlags(denoConfig.tasks.compile),
+    ...(execConfigured ? {} : { drop: ["run"] as const }),
+  });
   const routes = await buildRoutes(context.env, {
     toleranceSeconds: settings.toleranceSeconds,
     routeSpecs: settings.routeSpecs,
