@@ -8,12 +8,6 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { type ServeProcess, startServe } from "./support/serve_process.ts";
 
-/**
- * Until lib/cli/serve.ts accepts --exec/--exec-env/--exec-timeout/--exec-attempts/
- * --exec-concurrency and mounts createEventsApi (issue 7 wiring), these tests cannot run.
- */
-const SERVE_EXEC_WIRED = false;
-
 const SECRET = "crash-secret-" + crypto.randomUUID();
 const EVENTS = 200;
 const KILL_AFTER_ACKS = 100;
@@ -60,7 +54,6 @@ async function handledIds(log: string): Promise<string[]> {
 
 Deno.test(
   "serve --exec: after SIGKILL mid-way and a restart, every acknowledged event reaches the handler and none is accepted twice",
-  { ignore: !SERVE_EXEC_WIRED },
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "hookgate-crash-" });
     const log = `${dir}/handled.log`;

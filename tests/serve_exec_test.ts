@@ -8,12 +8,6 @@ import { createHmac } from "node:crypto";
 import { runCli } from "./support/cli.ts";
 import { type ServeProcess, startServe } from "./support/serve_process.ts";
 
-/**
- * Until lib/cli/serve.ts accepts --exec/--exec-env/--exec-timeout/--exec-attempts/
- * --exec-concurrency and mounts createEventsApi (issue 7 wiring), these tests cannot run.
- */
-const SERVE_EXEC_WIRED = false;
-
 const SECRET = "exec-webhook-canary-" + crypto.randomUUID();
 const TOKEN_SECRET = "exec-token-canary-" + crypto.randomUUID();
 const BASE_ENV = { WEBHOOK_SECRET: SECRET, HOOKGATE_TOKEN_SECRET: TOKEN_SECRET };
@@ -100,7 +94,6 @@ async function withServe(
 
 Deno.test(
   "serve --exec runs the handler once per accepted event and never for forged, stale or duplicate ones",
-  { ignore: !SERVE_EXEC_WIRED },
   async () => {
     const handler = `cat > /dev/null; echo "$HOOKGATE_EVENT_ID" >> "$OUT/handled.log"`;
     await withServe(handler, [], {}, async ({ dir, server }) => {
@@ -135,9 +128,6 @@ Deno.test(
 
 Deno.test(
   "serve --exec hands a payload near the 1 MiB cap (far over 64 KiB) to the handler byte for byte",
-  {
-    ignore: !SERVE_EXEC_WIRED,
-  },
   async () => {
     const handler =
       `cat > "$OUT/payload.tmp" && mv "$OUT/payload.tmp" "$OUT/$HOOKGATE_EVENT_ID.bin"`;
@@ -160,7 +150,6 @@ Deno.test(
 
 Deno.test(
   "serve --exec gives the handler no secret, even an allowlisted one, and the HOOKGATE_* variables",
-  { ignore: !SERVE_EXEC_WIRED },
   async () => {
     const handler = `env > "$OUT/env.tmp" && mv "$OUT/env.tmp" "$OUT/env.txt"`;
     await withServe(
@@ -192,7 +181,6 @@ Deno.test(
 
 Deno.test(
   "serve --exec retries a failing handler with growing delays, dead-letters it, and redeliver brings it back",
-  { ignore: !SERVE_EXEC_WIRED },
   async () => {
     // Fails until $OUT/ok exists; logs the time of every attempt.
     const handler = `date +%s%3N >> "$OUT/attempts.log"; ` +
@@ -230,9 +218,7 @@ Deno.test(
   },
 );
 
-Deno.test("serve --exec kills a hanging handler at --exec-timeout and records why", {
-  ignore: !SERVE_EXEC_WIRED,
-}, async () => {
+Deno.test("serve --exec kills a hanging handler at --exec-timeout and records why", async () => {
   const handler = `sleep 300 & echo $! > "$OUT/child.pid"; wait`;
   await withServe(
     handler,
@@ -257,7 +243,6 @@ Deno.test("serve --exec kills a hanging handler at --exec-timeout and records wh
 
 Deno.test(
   "serve without HOOKGATE_TOKEN_SECRET keeps /events closed (404), and with one demands a token (401)",
-  { ignore: !SERVE_EXEC_WIRED },
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "hookgate-exec-" });
     const closed = await startServe({

@@ -1,12 +1,16 @@
-import denoConfig from "../../deno.json" with { type: "json" };
 import { CliError, configError, usageError } from "../cli_error.ts";
-import { parsePositiveInt } from "../config.ts";
-import { narrowPermissions, parsePermissionFlags } from "../permissions.ts";
+import { tokenKeyFromEnv } from "../bearer_token.ts";
+import { parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
 import type { EventStore, HandlerOutcome, StoredEvent } from "../event_store.ts";
 import { ExitCode } from "../exit_codes.ts";
+import { createEventsApi } from "../events_api.ts";
+import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../exec_runner.ts";
+import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "../exec_settings.ts";
 import { defaultStoreSpec, openStore } from "../open_store.ts";
 import type { Output } from "../output.ts";
-import { buildRoutes } from "../routes.ts";
+import { secretValuesFromEnv } from "../redact.ts";
+import { buildRoutes, routeSecretValues } from "../routes.ts";
+import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
 import { NULL_TRACE, type TraceSink } from "../trace_sink.ts";
 import { createWebhookHandler } from "../webhook_handler.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -32,10 +36,14 @@ Options:
                        (also HOOKGATE_STORE)
   --route SPEC         PATH=SCHEME:SECRET_VAR, repeatable (also HOOKGATE_ROUTES);
                        default /webhook=hookgate:WEBHOOK_SECRET
+${EXEC_HELP}
   -h, --help           show this help
 
-Routes: POST /webhook (and each --route), GET /healthz.
-Environment: WEBHOOK_SECRET (required, at least 16 bytes).
+Routes: POST /webhook (and each --route), GET /healthz; with HOOKGATE_TOKEN_SECRET
+set also the inspection API (bearer token from 'hookgate token'):
+GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key} (read),
+POST /events/{route}/{key}/redeliver (write).
+Environment: WEBHOOK_SECRET (required, at least 16 bytes), HOOKGATE_TOKEN_SECRET.
 SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.`;
 
 const FLAGS = {
@@ -46,6 +54,7 @@ const FLAGS = {
   "data-dir": { type: "string" },
   store: { type: "string" },
   route: { type: "string", multiple: true },
+  ...EXEC_FLAGS,
 } as const;
 
 export interface ServeSettings {
@@ -58,6 +67,8 @@ export interface ServeSettings {
   /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
   storeFromFlag: boolean;
   routeSpecs: string[];
+  /** null without --exec: accepted events are printed instead. */
+  exec: ExecSettings | null;
 }
 
 /** Reads and checks every flag before anything listens: a bad value is exit 64. */
@@ -79,6 +90,8 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   const hostname = values.hostname ?? "127.0.0.1";
   if (hostname.trim() === "") throw usageError("--hostname must not be empty");
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  const exec = parseExecSettings(values);
+  if (!exec.ok) throw usageError(exec.reason);
   return {
     port: Number(rawPort),
     hostname,
@@ -88,6 +101,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
     storeFromFlag: values.store !== undefined,
     routeSpecs: values.route ?? [],
+    exec: exec.value,
   };
 }
 
@@ -176,39 +190,68 @@ function listenUrl(addr: Deno.NetAddr): string {
 
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
-  // Serve runs a program only for --exec: without it, the run permission goes before any request.
-  const execConfigured = context.args.some((arg) => arg === "--exec" || arg.startsWith("--exec="));
-  await narrowPermissions(parsePermissionFlags(denoConfig.tasks.serve), {
-    granted: parsePermissionFlags(denoConfig.tasks.compile),
-    ...(execConfigured ? {} : { drop: ["run"] as const }),
-  });
   const routes = await buildRoutes(context.env, {
     toleranceSeconds: settings.toleranceSeconds,
     routeSpecs: settings.routeSpecs,
     nowMs: Date.now(),
   });
   if (!routes.ok) throw configError(routes.reason);
+  if (settings.exec !== null) {
+    const permitted = checkExecPermissions();
+    if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
+  }
+  const tokenKey = context.env[TOKEN_SECRET_VAR] === undefined
+    ? null
+    : await tokenKeyFromEnv(context.env);
+  if (tokenKey !== null && !tokenKey.ok) throw configError(tokenKey.reason);
   const store = await openConfiguredStore(settings);
+  let revocations: TokenRevocations | null = null;
   const trace: TraceSink = NULL_TRACE;
   const signalled = new AbortController();
   const onSignal = () => signalled.abort();
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
   try {
-    const requests = drainable(createWebhookHandler({
+    const webhooks = createWebhookHandler({
       routes: routes.value,
       store,
       maxBodyBytes: settings.maxBodyBytes,
       now: Date.now,
       onRecord: (record) => trace.write({ ...record }),
-    }));
+    });
+    // The inspection API is on only when its token key is configured.
+    if (tokenKey !== null) revocations = await openTokenRevocations(settings.dataDir);
+    const api = tokenKey === null || revocations === null ? null : createEventsApi({
+      store,
+      tokenKey: tokenKey.value,
+      revocations,
+      redactor: context.output.redactor,
+      now: Date.now,
+      onRecord: (record) => trace.write({ ...record }),
+    });
+    const requests = drainable(async (request) =>
+      (await api?.(request, new URL(request.url))) ?? await webhooks(request)
+    );
+    const exec = settings.exec;
+    const act = exec === null ? printVerified(context.output) : createExecHandler({
+      command: exec.command,
+      env: context.env,
+      envAllowlist: exec.envAllowlist,
+      timeoutMs: exec.timeoutMs,
+      secrets: [
+        ...secretValuesFromEnv(context.env),
+        ...routeSecretValues(context.env, settings.routeSpecs),
+      ],
+      onOutput: (report) => trace.write({ kind: "exec", ...report }),
+      warn: (line) => context.output.err(`hookgate: ${line}`),
+    });
     const server = listen(settings, requests.handle, context.output);
     const consumer = new AbortController();
-    const consuming = store.consume(printVerified(context.output), {
+    const consuming = store.consume(act, {
       signal: consumer.signal,
-      maxAttempts: 5,
-      retryDelayMs,
-      concurrency: 1,
+      maxAttempts: exec?.maxAttempts ?? 5,
+      retryDelayMs: exec === null ? retryDelayMs : execRetryDelayMs,
+      concurrency: exec?.concurrency ?? 1,
     });
     await Promise.race([
       new Promise((resolve) => signalled.signal.addEventListener("abort", resolve, { once: true })),
@@ -225,6 +268,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       Deno.removeSignalListener(signal, onSignal);
     }
     await trace.close();
+    revocations?.close();
     await store.close();
   }
   context.output.err("hookgate: stopped");
