@@ -1,3 +1,4 @@
+import denoConfig from "../../deno.json" with { type: "json" };
 import { CliError, configError, usageError } from "../cli_error.ts";
 import { tokenKeyFromEnv } from "../bearer_token.ts";
 import { parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
@@ -8,6 +9,7 @@ import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../ex
 import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "../exec_settings.ts";
 import { defaultStoreSpec, openStore } from "../open_store.ts";
 import type { Output } from "../output.ts";
+import { narrowPermissions, parsePermissionFlags } from "../permissions.ts";
 import { secretValuesFromEnv } from "../redact.ts";
 import { buildRoutes, routeSecretValues } from "../routes.ts";
 import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
@@ -190,6 +192,12 @@ function listenUrl(addr: Deno.NetAddr): string {
 
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
+  // Serve runs a program only for --exec: without it, the run permission goes before any request.
+  const execConfigured = context.args.some((arg) => arg === "--exec" || arg.startsWith("--exec="));
+  await narrowPermissions(parsePermissionFlags(denoConfig.tasks.serve), {
+    granted: parsePermissionFlags(denoConfig.tasks.compile),
+    ...(execConfigured ? {} : { drop: ["run"] as const }),
+  });
   const routes = await buildRoutes(context.env, {
     toleranceSeconds: settings.toleranceSeconds,
     routeSpecs: settings.routeSpecs,
