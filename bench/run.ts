@@ -22,7 +22,10 @@ const { values } = parseArgs({
     connections: { type: "string", default: "32" },
     scenarios: { type: "string", default: "accepted,forged,duplicates,exec" },
     soak: { type: "string", default: "60" },
-    "growth-seconds": { type: "string", default: "40" },
+    // Longer than Deno's expiry sweep (about 60 s after the 10 s retention), so the series shows the plateau.
+    "growth-seconds": { type: "string", default: "90" },
+    // V8 flags for `hookgate serve`; by default those of deno.json's serve task, so the bench runs what users run.
+    "serve-v8-flags": { type: "string" },
     generator: { type: "string", default: "auto" },
     threads: { type: "string", default: "2" },
     out: { type: "string", default: `${ROOT}bench/results/latest.json` },
@@ -35,6 +38,7 @@ const connections = Number(values.connections);
 /** wrk's default of 2 threads, as in design §8's baselines: load and server share the 2 cores. */
 const wrkThreads = Number(values.threads);
 const scenarioNames = values.scenarios.split(",").filter(Boolean);
+const serveV8Flags = values["serve-v8-flags"] ?? await serveTaskV8Flags();
 const useWrk = values.generator === "wrk" ||
   (values.generator === "auto" && await commandExists("wrk"));
 
@@ -67,6 +71,15 @@ interface Server {
   url: string;
   pid: number;
   stop(): Promise<void>;
+}
+
+/** The `--v8-flags=…` of deno.json's serve task, or "" when it has none. */
+async function serveTaskV8Flags(): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
+  const match = /--v8-flags=(\S+)/.exec(config.tasks?.serve ?? "");
+  return match?.[1] ?? "";
 }
 
 async function commandExists(name: string): Promise<boolean> {
@@ -105,9 +118,19 @@ async function startServer(args: string[], env: Record<string, string> = {}): Pr
         url,
         pid: child.pid,
         async stop() {
-          try {
-            child.kill("SIGTERM");
-          } catch { /* already gone */ }
+          // serve drains gracefully on the first SIGTERM; with --exec and a backlog that can
+          // take long, so a second SIGTERM and finally SIGKILL bound the wait (events are
+          // durable either way: what was accepted is in the store).
+          for (const signal of ["SIGTERM", "SIGTERM", "SIGKILL"] as const) {
+            try {
+              child.kill(signal);
+            } catch { /* already gone */ }
+            const exited = await Promise.race([
+              child.status.then(() => true),
+              new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000)),
+            ]);
+            if (exited) return;
+          }
           await child.status;
         },
       };
@@ -183,6 +206,7 @@ function hookgateArgs(dataDir: string, extra: string[] = []): string[] {
   return [
     "run",
     "-A",
+    ...(serveV8Flags ? [`--v8-flags=${serveV8Flags}`] : []),
     `--config=${ROOT}deno.json`,
     `${ROOT}main.ts`,
     "serve",
@@ -335,11 +359,13 @@ function table(rows: Measurement[]): string {
 }
 
 async function main(): Promise<void> {
+  const loadAverageAtStart = Deno.loadavg();
   const tmp = await Deno.makeTempDir({ prefix: "hookgate-bench-" });
   const all: Measurement[] = [];
   console.error(
     `bench: ${runs} run(s) of ${durationSeconds} s, ${connections} connections, ` +
-      `load from ${useWrk ? "wrk" : "the built-in generator"}`,
+      `load from ${useWrk ? "wrk" : "the built-in generator"}, serve V8 flags: ` +
+      `${serveV8Flags || "(none)"}`,
   );
   try {
     for (let run = 1; run <= runs; run++) {
@@ -379,12 +405,18 @@ async function main(): Promise<void> {
     const report = {
       date: new Date().toISOString(),
       generator: useWrk ? "wrk" : "builtin",
+      wrkThreads: useWrk ? wrkThreads : null,
+      serveV8Flags,
+      cpus: navigator.hardwareConcurrency,
+      loadAverageAtStart,
       durationSeconds,
       runs,
       connections,
       medians,
       runsDetail: all,
+      soakSeconds: Number(values.soak),
       soak,
+      growthSeconds: Number(values["growth-seconds"]),
       storeGrowthMb: growth,
     };
     await Deno.mkdir(new URL("results/", import.meta.url), { recursive: true });
