@@ -6,6 +6,10 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** The clock, in milliseconds. */
   now?: () => number;
+  /** REDIS_PASSWORD, for `redis://` specs (keeps the password out of argv). */
+  redisPassword?: string;
+  /** Where a backend's start-up warnings go (e.g. Redis without durable AOF). */
+  warn?: (line: string) => void;
 }
 
 /** The store spec `serve` uses when none is given. */
@@ -27,7 +31,11 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
   if (spec.startsWith("kv:")) return await openKvEventStore(spec.slice("kv:".length), now);
   if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
     const { openRedisEventStore } = await import("./redis_event_store.ts");
-    return await openRedisEventStore(spec, now);
+    return await openRedisEventStore(spec, {
+      ...now,
+      ...(options.redisPassword === undefined ? {} : { password: options.redisPassword }),
+      ...(options.warn ? { warn: options.warn } : {}),
+    });
   }
   throw new TypeError(`unknown store '${spec.split(/[/:]/)[0]}': use kv:PATH or redis://HOST:PORT`);
 }

@@ -9,8 +9,8 @@ export interface VerifyOptions {
 
 /**
  * Gates 1 and 2, in the brief's order: a fresh timestamp (both directions),
- * then a signature by any active key, compared in constant time (timingSafeEqual
- * of equal-length MACs, see lib/hmac.ts).
+ * then a signature by any active key, verified in constant time by WebCrypto
+ * (crypto.subtle.verify, see lib/hmac.ts).
  */
 export async function verifyDelivery(
   request: { scheme: Scheme; keys: CryptoKey[]; headers: Headers; body: Uint8Array },

@@ -172,13 +172,13 @@ Deno.test("hookgate fetch --help describes the allowlist and the exit codes", as
   assert.match(result.stdout, /77 denied/);
 });
 
-Deno.test("hookgate fetch runs with the fetch task's permissions only (read, env, net)", async () => {
+Deno.test("hookgate fetch runs with read, env and net only (its trace written to .hookgate)", async () => {
   const server = startRecordingServer(() => new Response("ok"));
   try {
     const port = portOf(server.url);
     const result = await runCli(["fetch", `http://localhost:${port}/`], {
       env: localEnv(port),
-      permissions: ["--allow-read", "--allow-env", "--allow-net"],
+      permissions: ["--allow-read", "--allow-env", "--allow-net", "--allow-write=.hookgate"],
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "ok\n");
@@ -194,7 +194,13 @@ Deno.test("hookgate fetch reports Deno's --deny-net refusal of a resolved addres
     // The code check lets localhost through (EGRESS_ALLOW_PRIVATE); Deno checks the resolved IP.
     const result = await runCli(["fetch", `http://localhost:${port}/`], {
       env: localEnv(port),
-      permissions: ["--allow-read", "--allow-env", "--allow-net", "--deny-net=127.0.0.0/8"],
+      permissions: [
+        "--allow-read",
+        "--allow-env",
+        "--allow-net",
+        "--allow-write=.hookgate",
+        "--deny-net=127.0.0.0/8",
+      ],
     });
     assert.equal(result.code, 77, result.stderr);
     assert.match(result.stderr, /egress to 'localhost' denied/);

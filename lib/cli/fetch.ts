@@ -16,6 +16,7 @@ import {
   type FetchUrlResult,
   MAX_REDIRECTS,
 } from "../fetch_url.ts";
+import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "../trace.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -32,6 +33,7 @@ Options:
   --max-chars N        characters of body printed (default ${DEFAULT_MAX_CHARS})
   --max-bytes N        body bytes read at most; reading stops there (default ${DEFAULT_MAX_BYTES})
   --json               print the tool result as one JSON object instead of the body
+${TRACE_HELP}
   -h, --help           show this help
 
 Allowlist (${ALLOW_HOSTS_VAR}, comma-separated; unset or empty denies everything):
@@ -62,6 +64,7 @@ export const fetchCommand: Command = {
       "max-chars": { type: "string" },
       "max-bytes": { type: "string" },
       json: { type: "boolean" },
+      ...TRACE_FLAGS,
     });
     if (help) {
       context.output.out(HELP);
@@ -107,6 +110,10 @@ export const fetchCommand: Command = {
       return ExitCode.denied;
     }
 
+    const trace = await openTraceFromFlags(values, {
+      cwd: context.cwd,
+      redactor: context.output.redactor,
+    });
     const result = await fetchUrl(url, {
       policy: policy.value,
       timeoutMs,
@@ -114,6 +121,16 @@ export const fetchCommand: Command = {
       maxBytes,
       userAgent: `hookgate/${denoConfig.version}`,
     });
+    trace.write({
+      type: "fetch",
+      url,
+      verdict: result.failure === "denied" ? "denied" : result.failure === null ? "ok" : "failed",
+      status: result.status,
+      bytes: result.bytes,
+      truncated: result.truncated,
+      error: result.error,
+    });
+    await trace.close();
     if (values.json === true) {
       context.output.out(JSON.stringify(result));
     } else if (result.status !== null) {

@@ -1,5 +1,6 @@
 import denoConfig from "../../deno.json" with { type: "json" };
-import { parseDurationMs, readSecret, SECRET_VAR } from "../config.ts";
+import { parseDurationMs, SECRET_VAR } from "../config.ts";
+import { activeSecrets } from "../secret_rotation.ts";
 import { CliError, configError, usageError } from "../cli_error.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { importHmacKey } from "../hmac.ts";
@@ -14,6 +15,7 @@ import {
   type SendFailure,
   sendWebhook,
 } from "../sender.ts";
+import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "../trace.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -36,6 +38,7 @@ Options:
   --retries N          retries after the first attempt (default ${DEFAULT_RETRIES})
   --max-elapsed DUR    no attempt starts later than this (default ${DEFAULT_MAX_ELAPSED_MS / 1000}s)
   --timeout DUR        per attempt (default ${DEFAULT_TIMEOUT_MS / 1000}s); DUR: 500ms, 10s, 2m
+${TRACE_HELP}
   -h, --help           show this help
 
 Retries: connection errors, timeouts, 408, 429 and 5xx, with exponential
@@ -63,6 +66,7 @@ export const sendCommand: Command = {
       retries: { type: "string" },
       "max-elapsed": { type: "string" },
       timeout: { type: "string" },
+      ...TRACE_FLAGS,
     });
     if (help) {
       context.output.out(HELP);
@@ -92,13 +96,18 @@ export const sendCommand: Command = {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secretVar)) {
       throw usageError(`--secret-var must be a variable name such as ${SECRET_VAR}`);
     }
-    const secret = readSecret(context.env, secretVar);
-    if (!secret.ok) throw configError(secret.reason);
-    context.output.protect([secret.value]);
-    const secretBytes = scheme.secretBytes(secret.value);
-    if (!secretBytes.ok) throw configError(`${secretVar}: ${secretBytes.reason}`);
-    // Rotation: previous secrets join this list, and schemes that carry several signatures sign with each.
-    const keys = [await importHmacKey(secretBytes.value)];
+    // Rotation: the current secret and every unexpired <VAR>_PREVIOUS one; schemes that carry
+    // several signatures (standard, stripe) sign with each, the others with the current one.
+    const secrets = activeSecrets(context.env, secretVar, { nowMs: Date.now() });
+    if (!secrets.ok) throw configError(secrets.reason);
+    context.output.protect(secrets.value);
+    const keys: CryptoKey[] = [];
+    for (const [index, secret] of secrets.value.entries()) {
+      const secretBytes = scheme.secretBytes(secret);
+      const from = index === 0 ? secretVar : `${secretVar}_PREVIOUS`;
+      if (!secretBytes.ok) throw configError(`${from}: ${secretBytes.reason}`);
+      keys.push(await importHmacKey(secretBytes.value));
+    }
 
     const raw = await readPayload(values, context.cwd);
     const prepared = ensurePayloadId(raw, values.id !== undefined ? { id: values.id } : {});
@@ -112,6 +121,11 @@ export const sendCommand: Command = {
       );
     }
 
+    // Opened after protect(): the redactor it takes must already know the secret.
+    const trace = await openTraceFromFlags(values, {
+      cwd: context.cwd,
+      redactor: context.output.redactor,
+    });
     const result = await sendWebhook(url.href, bytes, {
       scheme,
       keys,
@@ -120,8 +134,11 @@ export const sendCommand: Command = {
       maxElapsedMs,
       timeoutMs,
       userAgent: `hookgate/${denoConfig.version}`,
-      onAttempt: (report) => context.output.err(describeAttempt(report)),
-    });
+      onAttempt: (report) => {
+        context.output.err(describeAttempt(report));
+        trace.write({ type: "send", url: url.href, event_id: id, ...report });
+      },
+    }).finally(() => trace.close());
     if (result.ok) {
       context.output.out(`${result.value.status} ${oneLine(result.value.body)}`);
       return ExitCode.ok;

@@ -13,7 +13,8 @@ import { narrowPermissions, parsePermissionFlags } from "../permissions.ts";
 import { secretValuesFromEnv } from "../redact.ts";
 import { buildRoutes, routeSecretValues } from "../routes.ts";
 import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
-import { NULL_TRACE, type TraceSink } from "../trace_sink.ts";
+import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP, type TraceFlagValues } from "../trace.ts";
+import { parseRedisUrl, redisSecretValues } from "../redis_url.ts";
 import { createWebhookHandler } from "../webhook_handler.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
@@ -34,18 +35,22 @@ Options:
   --tolerance SECONDS  allowed clock skew of x-timestamp, both ways (default 300)
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
   --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
-  --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or redis://HOST:PORT
-                       (also HOOKGATE_STORE)
+  --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
+                       redis://[user@]HOST:PORT[/DB][?prefix=…&visibility_timeout=…]
+                       (also HOOKGATE_STORE; the password from REDIS_PASSWORD)
   --route SPEC         PATH=SCHEME:SECRET_VAR, repeatable (also HOOKGATE_ROUTES);
-                       default /webhook=hookgate:WEBHOOK_SECRET
+                       the routes given replace the default /webhook=hookgate:WEBHOOK_SECRET
+                       (list it too to keep it); SCHEME: hookgate, standard, github, stripe
 ${EXEC_HELP}
+${TRACE_HELP}
   -h, --help           show this help
 
-Routes: POST /webhook (and each --route), GET /healthz; with HOOKGATE_TOKEN_SECRET
+Routes: POST /webhook (or each --route instead), GET /healthz; with HOOKGATE_TOKEN_SECRET
 set also the inspection API (bearer token from 'hookgate token'):
 GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key} (read),
 POST /events/{route}/{key}/redeliver (write).
-Environment: WEBHOOK_SECRET (required, at least 16 bytes), HOOKGATE_TOKEN_SECRET.
+Environment: each route's secret variable (WEBHOOK_SECRET for the default route, at
+least 16 bytes; <VAR>_PREVIOUS for rotated-out secrets), HOOKGATE_TOKEN_SECRET.
 SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.`;
 
 const FLAGS = {
@@ -57,6 +62,7 @@ const FLAGS = {
   store: { type: "string" },
   route: { type: "string", multiple: true },
   ...EXEC_FLAGS,
+  ...TRACE_FLAGS,
 } as const;
 
 export interface ServeSettings {
@@ -71,6 +77,7 @@ export interface ServeSettings {
   routeSpecs: string[];
   /** null without --exec: accepted events are printed instead. */
   exec: ExecSettings | null;
+  trace: TraceFlagValues;
 }
 
 /** Reads and checks every flag before anything listens: a bad value is exit 64. */
@@ -104,6 +111,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     storeFromFlag: values.store !== undefined,
     routeSpecs: values.route ?? [],
     exec: exec.value,
+    trace: values,
   };
 }
 
@@ -125,12 +133,21 @@ function retryDelayMs(attempt: number): number {
   return Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1));
 }
 
-async function openConfiguredStore(settings: ServeSettings): Promise<EventStore> {
+async function openConfiguredStore(
+  settings: ServeSettings,
+  context: CommandContext,
+): Promise<EventStore> {
   if (settings.storeSpec.startsWith("kv:") || settings.storeSpec === "kv") {
     await Deno.mkdir(settings.dataDir, { recursive: true });
   }
   try {
-    return await openStore(settings.storeSpec, { dataDir: settings.dataDir });
+    return await openStore(settings.storeSpec, {
+      dataDir: settings.dataDir,
+      ...(context.env.REDIS_PASSWORD === undefined
+        ? {}
+        : { redisPassword: context.env.REDIS_PASSWORD }),
+      warn: (line) => context.output.err(`hookgate: ${line}`),
+    });
   } catch (error) {
     if (error instanceof TypeError) {
       const message = `${settings.storeFromFlag ? "--store" : "HOOKGATE_STORE"}: ${error.message}`;
@@ -193,11 +210,14 @@ function listenUrl(addr: Deno.NetAddr): string {
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
   // Serve runs a program only for --exec: without it, the run permission goes before any request.
-  const execConfigured = context.args.some((arg) => arg === "--exec" || arg.startsWith("--exec="));
   await narrowPermissions(parsePermissionFlags(denoConfig.tasks.serve), {
     granted: parsePermissionFlags(denoConfig.tasks.compile),
-    ...(execConfigured ? {} : { drop: ["run"] as const }),
+    ...(settings.exec !== null ? {} : { drop: ["run"] as const }),
   });
+  // Secrets under names the redactor cannot guess (a route's MY_HOOK, a Redis URL's password).
+  context.output.protect(routeSecretValues(context.env, settings.routeSpecs));
+  const redis = parseRedisUrl(settings.storeSpec, { password: context.env.REDIS_PASSWORD });
+  if (redis.ok) context.output.protect(redisSecretValues(redis.value, settings.storeSpec));
   const routes = await buildRoutes(context.env, {
     toleranceSeconds: settings.toleranceSeconds,
     routeSpecs: settings.routeSpecs,
@@ -212,9 +232,20 @@ async function run(context: CommandContext): Promise<ExitCode> {
     ? null
     : await tokenKeyFromEnv(context.env);
   if (tokenKey !== null && !tokenKey.ok) throw configError(tokenKey.reason);
-  const store = await openConfiguredStore(settings);
+  // Opened before the store: a trace path that cannot be written is exit 78 with nothing opened.
+  const trace = await openTraceFromFlags(settings.trace, {
+    cwd: context.cwd,
+    redactor: context.output.redactor,
+    onError: (error) => context.output.err(`hookgate: trace write failed: ${error}`),
+  });
+  let store: EventStore;
+  try {
+    store = await openConfiguredStore(settings, context);
+  } catch (error) {
+    await trace.close();
+    throw error;
+  }
   let revocations: TokenRevocations | null = null;
-  const trace: TraceSink = NULL_TRACE;
   const signalled = new AbortController();
   const onSignal = () => signalled.abort();
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
@@ -225,7 +256,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       store,
       maxBodyBytes: settings.maxBodyBytes,
       now: Date.now,
-      onRecord: (record) => trace.write({ ...record }),
+      onRecord: (record) => trace.write({ type: "request", ...record }),
     });
     // The inspection API is on only when its token key is configured.
     if (tokenKey !== null) revocations = await openTokenRevocations(settings.dataDir);
@@ -235,7 +266,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       revocations,
       redactor: context.output.redactor,
       now: Date.now,
-      onRecord: (record) => trace.write({ ...record }),
+      onRecord: (record) => trace.write({ type: "api", ...record }),
     });
     const requests = drainable(async (request) =>
       (await api?.(request, new URL(request.url))) ?? await webhooks(request)
@@ -250,7 +281,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
         ...secretValuesFromEnv(context.env),
         ...routeSecretValues(context.env, settings.routeSpecs),
       ],
-      onOutput: (report) => trace.write({ kind: "exec", ...report }),
+      onOutput: (report) => trace.write({ type: "exec", ...report }),
       warn: (line) => context.output.err(`hookgate: ${line}`),
     });
     const server = listen(settings, requests.handle, context.output);
