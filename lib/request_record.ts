@@ -3,6 +3,8 @@ export interface RequestRecord {
   kind: "request";
   method: string;
   path: string;
+  /** The peer's IP address (from Deno.serve), when known. */
+  remoteAddress: string | null;
   /** The route's name, when the path matched one. */
   route: string | null;
   status: number;

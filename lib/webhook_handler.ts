@@ -98,9 +98,9 @@ function reject(status: number, reason: string, bodyBytes: number): Outcome {
  */
 export function createWebhookHandler(
   options: WebhookHandlerOptions,
-): (request: Request) => Promise<Response> {
+): (request: Request, remoteAddress?: string | null) => Promise<Response> {
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
-  return async (request) => {
+  return async (request, remoteAddress = null) => {
     const startedMs = options.now();
     const path = pathOf(request.url);
     const route = routesByPath.get(path) ?? null;
@@ -132,6 +132,7 @@ export function createWebhookHandler(
       kind: "request",
       method: request.method,
       path,
+      remoteAddress,
       route: route?.name ?? null,
       status: result.response.status,
       outcome: result.outcome,

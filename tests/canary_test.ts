@@ -524,6 +524,11 @@ Deno.test({
     }
     const records = traceLines(trace);
     assert.ok(records.length >= exchanges.length, `${records.length} trace lines`);
+    const requests = records.filter((record) => record.type === "request");
+    assert.ok(requests.length > 0, "request records in the trace");
+    for (const record of requests) {
+      assert.equal(record.remoteAddress, "127.0.0.1");
+    }
   },
 });
 

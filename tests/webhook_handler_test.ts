@@ -242,6 +242,13 @@ Deno.test("webhook handler reports one trace record per request, without the pay
   assert.ok(!JSON.stringify(records).includes("abc"));
 });
 
+Deno.test("webhook handler puts the peer's address in the trace record", async () => {
+  const { handler, records } = await setup();
+  const response = await handler(signedPost('{"id":"e10"}'), "203.0.113.7");
+  await response.body?.cancel();
+  assert.equal(records[0]?.remoteAddress, "203.0.113.7");
+});
+
 Deno.test("webhook handler answers 408 to a body that stalls, and stores nothing", async () => {
   const { handler, accepted } = await setup({ bodyIdleTimeoutMs: 20 });
   const request = new Request("http://127.0.0.1/webhook", {

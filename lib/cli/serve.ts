@@ -164,17 +164,22 @@ async function openConfiguredStore(
 const SHUTDOWN_GRACE_MS = 30_000;
 
 interface Drainable {
-  handle(request: Request): Promise<Response>;
+  handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response>;
   /** Refuses new requests and resolves once those in flight are answered (or after `graceMs`). */
   drain(graceMs: number): Promise<void>;
 }
 
-function drainable(handler: (request: Request) => Promise<Response>): Drainable {
+type Handler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+) => Promise<Response>;
+
+function drainable(handler: Handler): Drainable {
   let inFlight = 0;
   let stopping = false;
   let idle: () => void = () => {};
   return {
-    async handle(request) {
+    async handle(request, info) {
       if (stopping) {
         return new Response(JSON.stringify({ error: "shutting down, retry later" }), {
           status: 503,
@@ -183,7 +188,7 @@ function drainable(handler: (request: Request) => Promise<Response>): Drainable 
       }
       inFlight++;
       try {
-        return await handler(request);
+        return await handler(request, info);
       } finally {
         if (--inFlight === 0) idle();
       }
@@ -268,8 +273,9 @@ async function run(context: CommandContext): Promise<ExitCode> {
       now: Date.now,
       onRecord: (record) => trace.write({ type: "api", ...record }),
     });
-    const requests = drainable(async (request) =>
-      (await api?.(request, new URL(request.url))) ?? await webhooks(request)
+    const requests = drainable(async (request, info) =>
+      (await api?.(request, new URL(request.url))) ??
+        await webhooks(request, info.remoteAddr.hostname)
     );
     const exec = settings.exec;
     const act = exec === null ? printVerified(context.output) : createExecHandler({
@@ -317,7 +323,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
 /** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
 function listen(
   settings: ServeSettings,
-  handler: (request: Request) => Promise<Response>,
+  handler: Handler,
   output: Output,
 ): Deno.HttpServer<Deno.NetAddr> {
   try {
