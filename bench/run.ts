@@ -9,6 +9,9 @@
 import { createHmac } from "node:crypto";
 import { parseArgs } from "node:util";
 import { countStoredEvents } from "./stored_events.ts";
+import { openStore } from "../lib/open_store.ts";
+import type { EventStatus } from "../lib/event_store.ts";
+import { type RedisServer, startRedisServer } from "../tests/support/redis_server.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SECRET = "bench-secret-" + crypto.randomUUID();
@@ -20,7 +23,8 @@ const { values } = parseArgs({
     duration: { type: "string", default: "10" },
     runs: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
-    scenarios: { type: "string", default: "accepted,forged,duplicates,exec" },
+    // Default: accepted,forged,duplicates,exec, plus fleet when redis-server is installed.
+    scenarios: { type: "string" },
     soak: { type: "string", default: "60" },
     // Longer than Deno's expiry sweep (about 60 s after the 10 s retention), so the series shows the plateau.
     "growth-seconds": { type: "string", default: "90" },
@@ -37,7 +41,22 @@ const runs = Number(values.runs);
 const connections = Number(values.connections);
 /** wrk's default of 2 threads, as in design §8's baselines: load and server share the 2 cores. */
 const wrkThreads = Number(values.threads);
-const scenarioNames = values.scenarios.split(",").filter(Boolean);
+const redisInstalled = await commandExists("redis-server");
+const scenarioNames = (values.scenarios ??
+  `accepted,forged,duplicates,exec${redisInstalled ? ",fleet" : ""}`)
+  .split(",").filter(Boolean)
+  .filter((name) => {
+    if (name !== "fleet" || redisInstalled) return true;
+    console.error(
+      "bench: skipping fleet: redis-server is not installed (apt-get install redis-server)",
+    );
+    return false;
+  });
+if (values.scenarios === undefined && !redisInstalled) {
+  console.error(
+    "bench: fleet not run: redis-server is not installed (apt-get install redis-server)",
+  );
+}
 const serveV8Flags = values["serve-v8-flags"] ?? await serveTaskV8Flags();
 const useWrk = values.generator === "wrk" ||
   (values.generator === "auto" && await commandExists("wrk"));
@@ -65,6 +84,9 @@ interface Measurement {
   ratio: number | null;
   accepted: number;
   storedEvents: number | null;
+  /** fleet only: each instance's peak RSS, and req/s relative to 1 instance + KV in the same run. */
+  instancesPeakRssMb?: number[];
+  ratioToAccepted?: number | null;
 }
 
 interface Server {
@@ -163,18 +185,25 @@ async function writeDeliveries(path: string, count: number, secret: string): Pro
   await Deno.writeTextFile(path, lines.join("\n") + "\n");
 }
 
-async function drive(url: string, deliveries: string, seconds: number): Promise<LoadSummary> {
+async function drive(
+  url: string,
+  deliveries: string,
+  options: { seconds: number; threads?: number; connections?: number },
+): Promise<LoadSummary> {
+  const seconds = options.seconds;
+  const threads = options.threads ?? wrkThreads;
+  const conns = options.connections ?? connections;
   const command = useWrk
     ? new Deno.Command("wrk", {
       args: [
-        `-t${wrkThreads}`,
-        `-c${connections}`,
+        `-t${threads}`,
+        `-c${conns}`,
         `-d${seconds}s`,
         "-s",
         `${ROOT}bench/deliveries.lua`,
         url,
       ],
-      env: { HOOKGATE_BENCH_DELIVERIES: deliveries, HOOKGATE_BENCH_THREADS: String(wrkThreads) },
+      env: { HOOKGATE_BENCH_DELIVERIES: deliveries, HOOKGATE_BENCH_THREADS: String(threads) },
       stdout: "piped",
       stderr: "piped",
     })
@@ -185,7 +214,7 @@ async function drive(url: string, deliveries: string, seconds: number): Promise<
         `${ROOT}bench/load_generator.ts`,
         url,
         deliveries,
-        String(connections),
+        String(conns),
         String(seconds),
       ],
       stdout: "piped",
@@ -262,7 +291,7 @@ async function measure(scenario: string, run: number, tmp: string): Promise<Meas
   let summary: LoadSummary;
   let rss: number;
   try {
-    summary = await drive(`${server.url}/webhook`, file, durationSeconds);
+    summary = await drive(`${server.url}/webhook`, file, { seconds: durationSeconds });
     rss = peakRssMb(server.pid);
   } finally {
     await server.stop();
@@ -373,8 +402,14 @@ async function main(): Promise<void> {
       all.push(bare);
       console.error(`run ${run}: bare ${bare.rps} req/s`);
       for (const scenario of scenarioNames) {
-        const m = await measure(scenario, run, tmp);
+        const m = scenario === "fleet"
+          ? await measureFleet(run, tmp)
+          : await measure(scenario, run, tmp);
         m.ratio = m.rps / bare.rps;
+        if (scenario === "fleet") {
+          const kv = all.find((r) => r.scenario === "accepted" && r.run === run);
+          m.ratioToAccepted = kv ? m.rps / kv.rps : null;
+        }
         all.push(m);
         console.error(`run ${run}: ${scenario} ${m.rps} req/s (${m.ratio.toFixed(2)} x bare)`);
       }
@@ -392,6 +427,16 @@ async function main(): Promise<void> {
         ratio: scenario === "bare" ? null : median(rows.map((r) => r.ratio ?? 0)),
         accepted: rows.reduce((sum, r) => sum + r.accepted, 0),
         storedEvents: null,
+        ...(scenario === "fleet"
+          ? {
+            instancesPeakRssMb: [0, 1].map((i) =>
+              Math.max(...rows.map((r) => r.instancesPeakRssMb?.[i] ?? 0))
+            ),
+            ratioToAccepted: rows.some((r) => r.ratioToAccepted == null)
+              ? null
+              : median(rows.map((r) => r.ratioToAccepted ?? 0)),
+          }
+          : {}),
       } satisfies Measurement;
     });
     let soak: Measurement | null = null;
@@ -422,6 +467,14 @@ async function main(): Promise<void> {
     await Deno.mkdir(new URL("results/", import.meta.url), { recursive: true });
     await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2) + "\n");
     console.log(table(medians));
+    const fleet = medians.find((m) => m.scenario === "fleet");
+    if (fleet) {
+      console.log(
+        `\nfleet (2 instances + Redis, AOF always): ${fleet.rps} req/s = ` +
+          `${fleet.ratioToAccepted?.toFixed(2) ?? "?"} x 1 instance + KV; peak RSS per instance ` +
+          `${fleet.instancesPeakRssMb?.join(" / ")} MB`,
+      );
+    }
     if (soak) console.log(`\nsoak: ${values.soak} s accepted, peak RSS ${soak.peakRssMb} MB`);
     if (growth.length) {
       console.log(
@@ -434,6 +487,101 @@ async function main(): Promise<void> {
   }
 }
 
+/** Counts the events in a Redis store (pending, done and dead), as countStoredEvents does for KV. */
+async function countRedisEvents(url: string, dataDir: string): Promise<number> {
+  const store = await openStore(url, { dataDir });
+  try {
+    let count = 0;
+    for (const status of ["pending", "done", "dead"] satisfies EventStatus[]) {
+      count += (await store.list({ status, limit: 100_000_000 })).length;
+    }
+    return count;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The fleet: one redis-server (AOF, appendfsync always) and two `serve --store redis://…`
+ * instances, each driven by its own load process (half the connections, half of the same
+ * pre-signed unique deliveries) at the same time. req/s are summed, p99 is the worse of the
+ * two, and every `200 accepted` must be in Redis afterwards.
+ */
+async function measureFleet(run: number, tmp: string): Promise<Measurement> {
+  const unique = Math.max(50_000, 40_000 * durationSeconds);
+  const all = `${tmp}/fleet-${run}.tsv`;
+  await writeDeliveries(all, unique, SECRET);
+  const lines = (await Deno.readTextFile(all)).split("\n").filter(Boolean);
+  await Deno.remove(all);
+  const files = [0, 1].map((i) => `${tmp}/fleet-${run}-${i}.tsv`);
+  for (const [i, file] of files.entries()) {
+    await Deno.writeTextFile(file, lines.filter((_, n) => n % 2 === i).join("\n") + "\n");
+  }
+  const half = Math.max(1, Math.floor(connections / 2));
+  const threads = Math.max(1, Math.floor(wrkThreads / 2));
+  let redis: RedisServer | null = null;
+  const servers: Server[] = [];
+  try {
+    redis = await startRedisServer();
+    const url = redis.url;
+    for (const i of [0, 1]) {
+      servers.push(
+        await startServer(
+          hookgateArgs(`${tmp}/fleet-${run}-${i}`, ["--store", url]),
+          { WEBHOOK_SECRET: SECRET },
+        ),
+      );
+    }
+    const summaries = await Promise.all(
+      servers.map((server, i) =>
+        drive(`${server.url}/webhook`, files[i] as string, {
+          seconds: durationSeconds,
+          threads,
+          connections: half,
+        })
+      ),
+    );
+    const rss = servers.map((server) => peakRssMb(server.pid));
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+    const accepted = summaries.reduce((sum, s) => sum + s.accepted, 0);
+    const storedEvents = await countRedisEvents(url, `${tmp}/fleet-${run}-0`);
+    if (storedEvents < accepted) {
+      throw new Error(
+        `fleet: ${accepted} deliveries were answered 'accepted' but only ${storedEvents} ` +
+          `are in Redis: events were lost`,
+      );
+    }
+    const errors = summaries.reduce(
+      (sum, s) =>
+        sum + s.socketErrors +
+        Object.entries(s.statuses).filter(([status]) => status !== "200")
+          .reduce((n, [, count]) => n + count, 0),
+      0,
+    );
+    return {
+      scenario: "fleet",
+      run,
+      rps: Math.round(
+        summaries.reduce((sum, s) => sum + s.requests / (s.durationUs / 1e6), 0),
+      ),
+      // Not a true fleet median: the worse instance's, as the p99 is.
+      p50Ms: Math.max(...summaries.map((s) => s.p50Us)) / 1000,
+      p99Ms: Math.max(...summaries.map((s) => s.p99Us)) / 1000,
+      peakRssMb: Math.max(...rss),
+      errors,
+      ratio: null,
+      accepted,
+      storedEvents,
+      instancesPeakRssMb: rss,
+      ratioToAccepted: null,
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis?.stop();
+    for (const file of files) await Deno.remove(file).catch(() => {});
+  }
+}
+
 /** One accepted-scenario measurement over a longer duration (the RSS soak). */
 async function measureFor(scenario: string, seconds: number, tmp: string): Promise<Measurement> {
   const dataDir = `${tmp}/soak`;
@@ -441,7 +589,7 @@ async function measureFor(scenario: string, seconds: number, tmp: string): Promi
   await writeDeliveries(file, Math.max(50_000, 25_000 * seconds), SECRET);
   const server = await startServer(hookgateArgs(dataDir), { WEBHOOK_SECRET: SECRET });
   try {
-    const summary = await drive(`${server.url}/webhook`, file, seconds);
+    const summary = await drive(`${server.url}/webhook`, file, { seconds });
     return {
       scenario: `${scenario}-soak`,
       run: 0,
