@@ -9,8 +9,6 @@
 import { createHmac } from "node:crypto";
 import { parseArgs } from "node:util";
 import { countStoredEvents } from "./stored_events.ts";
-import { openStore } from "../lib/open_store.ts";
-import type { EventStatus } from "../lib/event_store.ts";
 import { type RedisServer, startRedisServer } from "../tests/support/redis_server.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -487,20 +485,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** Counts the events in a Redis store (pending, done and dead), as countStoredEvents does for KV. */
-async function countRedisEvents(url: string, dataDir: string): Promise<number> {
-  const store = await openStore(url, { dataDir });
-  try {
-    let count = 0;
-    for (const status of ["pending", "done", "dead"] satisfies EventStatus[]) {
-      count += (await store.list({ status, limit: 100_000_000 })).length;
-    }
-    return count;
-  } finally {
-    await store.close();
-  }
-}
-
 /**
  * The fleet: one redis-server (AOF, appendfsync always) and two `serve --store redis://…`
  * instances, each driven by its own load process (half the connections, half of the same
@@ -544,7 +528,7 @@ async function measureFleet(run: number, tmp: string): Promise<Measurement> {
     const rss = servers.map((server) => peakRssMb(server.pid));
     await Promise.all(servers.splice(0).map((server) => server.stop()));
     const accepted = summaries.reduce((sum, s) => sum + s.accepted, 0);
-    const storedEvents = await countRedisEvents(url, `${tmp}/fleet-${run}-0`);
+    const storedEvents = await countStoredEvents(`${tmp}/fleet-${run}-0`, url);
     if (storedEvents < accepted) {
       throw new Error(
         `fleet: ${accepted} deliveries were answered 'accepted' but only ${storedEvents} ` +

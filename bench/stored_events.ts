@@ -1,9 +1,10 @@
 /** Counts the events a benchmark run left in its store (pending, done and dead). */
-import { openStore } from "../lib/open_store.ts";
+import { defaultStoreSpec, openStore } from "../lib/open_store.ts";
 import type { EventStatus } from "../lib/event_store.ts";
 
-export async function countStoredEvents(dataDir: string): Promise<number> {
-  const store = await openStore(`kv:${dataDir}/hookgate.kv`, { dataDir });
+/** `spec` defaults to the data dir's KV file; a `redis://` spec counts the fleet's shared store. */
+export async function countStoredEvents(dataDir: string, spec?: string): Promise<number> {
+  const store = await openStore(spec ?? defaultStoreSpec(dataDir), { dataDir });
   try {
     let count = 0;
     for (const status of ["pending", "done", "dead"] satisfies EventStatus[]) {
