@@ -41,3 +41,14 @@ export function parseCommandArgs<T extends Options>(
     throw usageError(`${first}\nRun 'hookgate ${command} --help' for usage.`);
   }
 }
+
+/** The single positional argument a command takes (`send URL`, `fetch URL`), else a usage error. */
+export function onlyPositional(command: string, positionals: string[], what: string): string {
+  if (positionals.length !== 1) {
+    throw usageError(
+      `${command} takes exactly one ${what}, got ${positionals.length}\n` +
+        `Run 'hookgate ${command} --help' for usage.`,
+    );
+  }
+  return positionals[0] as string;
+}

@@ -17,7 +17,7 @@ import {
   MAX_REDIRECTS,
 } from "../fetch_url.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "../trace.ts";
-import { parseCommandArgs } from "./args.ts";
+import { onlyPositional, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `Usage: hookgate fetch URL [options]
@@ -70,13 +70,7 @@ export const fetchCommand: Command = {
       context.output.out(HELP);
       return ExitCode.ok;
     }
-    if (positionals.length !== 1) {
-      throw usageError(
-        `fetch takes exactly one URL, got ${positionals.length}\n` +
-          `Run 'hookgate fetch --help' for usage.`,
-      );
-    }
-    const url = positionals[0] as string;
+    const url = onlyPositional("fetch", positionals, "URL");
     const timeoutMs = optionalNumber(
       values.timeout,
       DEFAULT_TIMEOUT_MS,

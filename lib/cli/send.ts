@@ -16,7 +16,7 @@ import {
   sendWebhook,
 } from "../sender.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "../trace.ts";
-import { parseCommandArgs } from "./args.ts";
+import { onlyPositional, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `Usage: hookgate send URL [options]
@@ -72,12 +72,7 @@ export const sendCommand: Command = {
       context.output.out(HELP);
       return ExitCode.ok;
     }
-    if (positionals.length !== 1) {
-      throw usageError(
-        `send takes exactly one URL, got ${positionals.length}\nRun 'hookgate send --help' for usage.`,
-      );
-    }
-    const url = checkUrl(positionals[0] as string);
+    const url = checkUrl(onlyPositional("send", positionals, "URL"));
     const schemeName = values.scheme ?? "hookgate";
     const scheme = schemeByName(schemeName);
     if (!scheme) {
