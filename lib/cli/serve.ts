@@ -115,7 +115,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   };
 }
 
-/** The act step until the agent hand-off lands: the brief's `VERIFIED:` print, as one JSON line. */
+/** The act step without `--exec`: the brief's `VERIFIED:` print, as one JSON line. */
 export function printVerified(output: Output): (event: StoredEvent) => Promise<HandlerOutcome> {
   const decoder = new TextDecoder();
   return (event) => {
@@ -126,11 +126,6 @@ export function printVerified(output: Output): (event: StoredEvent) => Promise<H
     }));
     return Promise.resolve({ ok: true });
   };
-}
-
-/** Exponential retry delay for a failing hand-off: 1 s, 2 s, 4 s … capped at 5 min. */
-function retryDelayMs(attempt: number): number {
-  return Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1));
 }
 
 async function openConfiguredStore(
@@ -295,7 +290,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     const consuming = store.consume(act, {
       signal: consumer.signal,
       maxAttempts: exec?.maxAttempts ?? 5,
-      retryDelayMs: exec === null ? retryDelayMs : execRetryDelayMs,
+      retryDelayMs: execRetryDelayMs,
       concurrency: exec?.concurrency ?? 1,
     });
     await Promise.race([
