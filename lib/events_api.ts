@@ -27,7 +27,7 @@ export interface EventsApiOptions {
 }
 
 export interface ApiRecord {
-  kind: "api";
+  type: "api";
   method: string;
   path: string;
   status: number;
@@ -70,7 +70,7 @@ export function createEventsApi(
       ? await authorized(request, url, token.value.scope, options)
       : unauthorized(token.reason);
     options.onRecord?.({
-      kind: "api",
+      type: "api",
       method: request.method,
       path: url.pathname,
       status: response.status,

@@ -1,6 +1,7 @@
 /** What the receive path reports about one request, for the trace (never the payload or headers). */
 export interface RequestRecord {
-  kind: "request";
+  /** The trace record type: the receive path writes one "request" record per request. */
+  type: "request";
   method: string;
   path: string;
   /** The peer's IP address (from Deno.serve), when known. */

@@ -129,7 +129,7 @@ export function createWebhookHandler(
     // A body read to its end needs no cancel (and touching request.body costs a stream).
     if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
     options.onRecord({
-      kind: "request",
+      type: "request",
       method: request.method,
       path,
       remoteAddress,

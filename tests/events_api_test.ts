@@ -284,7 +284,7 @@ Deno.test("createEventsApi() records who did what by token id, never the token i
   await refused.body?.cancel();
   assert.deepEqual(f.records, [
     {
-      kind: "api",
+      type: "api",
       method: "POST",
       path: "/events/webhook/id%3Aevt-2/redeliver",
       status: 202,
@@ -293,7 +293,7 @@ Deno.test("createEventsApi() records who did what by token id, never the token i
       refused: null,
     },
     {
-      kind: "api",
+      type: "api",
       method: "GET",
       path: "/events",
       status: 401,
