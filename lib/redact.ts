@@ -406,10 +406,28 @@ function walk(state: WalkState, input: unknown): unknown {
   }
 }
 
+/** Strings up to this length are remembered with their redacted form (per redactor). */
+const MEMO_MAX_CHARS = 64;
+/** At most this many remembered strings (about 0.5 MB); the memo starts over when full. */
+const MEMO_MAX_ENTRIES = 4096;
+
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   const secrets = [...new Set(options.secrets ?? [])];
   const exact = compileSecrets(secrets);
-  const text = (input: string): string => shapePass(pemPass(exactPass(exact, input))).output;
+  const pass = (input: string): string => shapePass(pemPass(exactPass(exact, input))).output;
+  // Redaction is a pure function of the text, and trace records repeat the same short
+  // strings (keys, methods, paths, outcomes) on every line: those are answered from memory.
+  const memo = new Map<string, string>();
+  const text = (input: string): string => {
+    if (input.length > MEMO_MAX_CHARS) return pass(input);
+    let output = memo.get(input);
+    if (output === undefined) {
+      output = pass(input);
+      if (memo.size >= MEMO_MAX_ENTRIES) memo.clear();
+      memo.set(input, output);
+    }
+    return output;
+  };
   const redactor: Redactor = {
     text,
     value: (input) => walk({ text, path: new WeakSet(), depth: 0 }, input),
@@ -430,7 +448,24 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
  * JSON; a broken one is carried as a redacted string instead.
  */
 export function stringifyRedacted(redactor: Redactor, input: unknown): string {
-  const serialized = JSON.stringify(redactor.value(input)) ?? "null";
+  return checkedLine(redactor, input, JSON.stringify(redactor.value(input)) ?? "null");
+}
+
+/**
+ * `stringifyRedacted` for many records at once (the trace's batches), one per line. The
+ * text pass runs once over all the lines joined by newlines (JSON text has none of its
+ * own) instead of once per line; only when it changed something is each line redacted
+ * and checked alone, so the result is the same as line by line.
+ */
+export function stringifyRedactedLines(redactor: Redactor, inputs: unknown[]): string[] {
+  const lines = inputs.map((input) => JSON.stringify(redactor.value(input)) ?? "null");
+  const joined = lines.join("\n");
+  if (redactor.text(joined) === joined) return lines;
+  return lines.map((line, i) => checkedLine(redactor, inputs[i], line));
+}
+
+/** The text pass over one serialized record, falling back to a valid line if it broke the JSON. */
+function checkedLine(redactor: Redactor, input: unknown, serialized: string): string {
   const redacted = redactor.text(serialized);
   if (redacted === serialized) return redacted;
   try {

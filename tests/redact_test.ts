@@ -5,6 +5,7 @@ import {
   REDACTED,
   secretValuesFromEnv,
   stringifyRedacted,
+  stringifyRedactedLines,
 } from "../lib/redact.ts";
 import { CANARY, GH, JWT, MUST_DISAPPEAR, MUST_SURVIVE, pem } from "./support/redaction_table.ts";
 
@@ -225,6 +226,43 @@ Deno.test("stringifyRedacted() keeps a line valid JSON with its time when text r
   assert.equal(parsed.time, "2026-11-30T18:00:00.000Z");
   assert.equal(parsed.type, "t");
   assert.ok(!line.includes('"a":1,"b'));
+});
+
+Deno.test("stringifyRedactedLines() gives exactly the lines of stringifyRedacted, record by record", () => {
+  const r = createRedactor({ secrets: [CANARY, '"a":1,"b'] });
+  const privateKey =
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+  const records: unknown[] = [
+    { time: "2026-11-30T18:00:00.000Z", type: "request", path: "/webhook", id: "evt_1" },
+    { type: "request", id: CANARY, note: `x${CANARY}y` },
+    { type: "t", a: 1, b: 2 }, // the text pass breaks this one: it becomes a string record
+    { type: "key", privateKey, begin: "-----BEGIN PRIVATE KEY-----" },
+    { type: "auth", authorization: "Bearer abcdefgh12345678", url: "https://u:pw12345678@h/x" },
+    { type: "request", path: "/webhook", id: "evt_2" },
+  ];
+  const lines = stringifyRedactedLines(r, records);
+  assert.deepEqual(lines, records.map((record) => stringifyRedacted(r, record)));
+  for (const line of lines) {
+    assert.doesNotThrow(() => JSON.parse(line));
+    assert.ok(!line.includes(CANARY) && !line.includes("MIIEvQ") && !line.includes("pw12345678"));
+  }
+  // Nothing to redact: the lines are the plain serializations.
+  const clean = [{ a: "x" }, { b: 2 }];
+  assert.deepEqual(stringifyRedactedLines(r, clean), clean.map((c) => JSON.stringify(c)));
+});
+
+Deno.test("the redactor's memory of short strings never answers for a redactor with more secrets", () => {
+  const r = createRedactor();
+  const secret = "short-secret-1234";
+  assert.equal(r.text(secret), secret); // remembered as clean by r
+  const withIt = r.withSecrets([secret]);
+  assert.ok(!withIt.text(secret).includes(secret));
+  assert.ok(!withIt.text(secret).includes(secret), "the second (remembered) answer redacts too");
+  assert.ok(!JSON.stringify(withIt.value({ a: secret, b: [secret] })).includes(secret));
+  // Many distinct short strings (past the memo's bound) still come out redacted.
+  const many = createRedactor({ secrets: [CANARY] });
+  for (let i = 0; i < 10_000; i++) assert.equal(many.text(`v${i}`), `v${i}`);
+  assert.ok(!many.text(`k ${CANARY}`).includes(CANARY));
 });
 
 // --- the environment ------------------------------------------------------------------
