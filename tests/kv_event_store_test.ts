@@ -249,6 +249,50 @@ Deno.test("KvEventStore treats an expired claim as absent once its event is done
   }
 });
 
+Deno.test("KvEventStore: the inbox record is the claim, also for a process that has not seen it", async () => {
+  let now = T0;
+  const path = await tempKvPath();
+  const store = new KvEventStore(await Deno.openKv(path), { now: () => now });
+  const stop = new AbortController();
+  try {
+    assert.equal(await store.accept({ ...event("e1"), retentionMs: 1000 }), "accepted");
+    // One key per event: the record (the claim is not a second key).
+    assert.equal(await countKeys(path, ["hookgate"]), 1);
+    await store.consume(() => {
+      stop.abort();
+      return Promise.resolve({ ok: true });
+    }, { signal: stop.signal, maxAttempts: 3, retryDelayMs: () => 10, concurrency: 1 });
+    while ((await store.get("webhook", "e1"))?.status !== "done") {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Fresh stores on the same file: nothing in memory, only the record decides.
+    for (const [at, expected] of [[T0 + 999, "duplicate"], [T0 + 1001, "accepted"]] as const) {
+      now = at;
+      const other = new KvEventStore(await Deno.openKv(path), { now: () => now });
+      try {
+        assert.equal(
+          await other.accept({ ...event("e1"), retentionMs: 1000, receivedAtMs: now }),
+          expected,
+          `at +${at - T0} ms`,
+        );
+      } finally {
+        await other.close();
+      }
+    }
+    // The replacement is pending again and holds the key past any retention.
+    now = T0 + 60_000;
+    const later = new KvEventStore(await Deno.openKv(path), { now: () => now });
+    try {
+      assert.equal(await later.accept({ ...event("e1"), receivedAtMs: now }), "duplicate");
+      assert.equal((await later.get("webhook", "e1"))?.status, "pending");
+    } finally {
+      await later.close();
+    }
+  } finally {
+    await store.close();
+  }
+});
+
 Deno.test("KvEventStore keeps an expired claim whose event is still pending", async () => {
   let now = T0;
   const store = new KvEventStore(await Deno.openKv(await tempKvPath()), { now: () => now });
