@@ -13,6 +13,7 @@
 import { scopeAllows, type TokenFailure, type TokenScope, verifyToken } from "./bearer_token.ts";
 import type { EventStatus, EventStore, StoredEvent } from "./event_store.ts";
 import { type Redactor, stringifyRedacted } from "./redact.ts";
+import { pathOf } from "./request_path.ts";
 
 export interface EventsApiOptions {
   store: EventStore;
@@ -58,9 +59,12 @@ type Endpoint =
 /** Returns null for a path outside /events, so `serve` falls through to its webhook routes. */
 export function createEventsApi(
   options: EventsApiOptions,
-): (request: Request, url: URL) => Promise<Response | null> {
-  return async (request, url) => {
-    if (url.pathname !== "/events" && !url.pathname.startsWith("/events/")) return null;
+): (request: Request) => Promise<Response | null> {
+  return async (request) => {
+    // Every webhook request passes here first: decide without building a URL.
+    const path = pathOf(request.url);
+    if (path !== "/events" && !path.startsWith("/events/")) return null;
+    const url = new URL(request.url);
     const token = await verifyToken(request.headers.get("authorization"), {
       key: options.tokenKey,
       nowMs: options.now(),

@@ -45,7 +45,7 @@ export interface TraceFile extends TraceSink {
 
 interface Queued {
   timeMs: number;
-  record: Record<string, unknown>;
+  record: object;
 }
 
 function parentDir(path: string): string | null {

@@ -4,7 +4,8 @@
  */
 export interface TraceSink {
   /** Buffered append; never blocks a response path for longer than that. */
-  write(record: Record<string, unknown>): void;
+  /** A record object; the sink copies what it needs, so the caller may pass its own. */
+  write(record: object): void;
   close(): Promise<void>;
 }
 

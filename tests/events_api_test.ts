@@ -28,7 +28,7 @@ interface Fixture {
   store: MemoryEventStore;
   revoked: Set<string>;
   clock: { nowMs: number };
-  api: (request: Request, url: URL) => Promise<Response | null>;
+  api: (request: Request) => Promise<Response | null>;
   records: ApiRecord[];
 }
 
@@ -80,7 +80,7 @@ async function call(
 ): Promise<Response> {
   const url = new URL(path, "http://127.0.0.1:8000");
   const headers: Record<string, string> = bearer === null ? {} : { authorization: bearer };
-  const response = await f.api(new Request(url, { method, headers }), url);
+  const response = await f.api(new Request(url, { method, headers }));
   assert.ok(response !== null, `${path} was not handled`);
   return response;
 }
@@ -269,9 +269,9 @@ Deno.test("createEventsApi() answers 404 for an unknown event and 405 for a wron
 
 Deno.test("createEventsApi() leaves paths outside /events to the webhook routes", async () => {
   const f = fixture();
-  for (const path of ["/webhook", "/eventsx", "/healthz"]) {
+  for (const path of ["/webhook", "/eventsx", "/healthz", "/events/../webhook"]) {
     const url = new URL(path, "http://127.0.0.1:8000");
-    assert.equal(await f.api(new Request(url, { method: "POST" }), url), null);
+    assert.equal(await f.api(new Request(url, { method: "POST" })), null);
   }
 });
 
@@ -317,7 +317,7 @@ Deno.test("createEventsApi() answers 503 when the store fails, without its error
   });
   const url = new URL("http://127.0.0.1/events/webhook/id%3Ax");
   const headers = { authorization: `Bearer ${(await token("read")).token}` };
-  const response = await api(new Request(url, { headers }), url);
+  const response = await api(new Request(url, { headers }));
   assert.equal(response?.status, 503);
   assert.equal((await response?.text())?.includes("/secret/path"), false);
 });

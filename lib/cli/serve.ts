@@ -256,7 +256,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       store,
       maxBodyBytes: settings.maxBodyBytes,
       now: Date.now,
-      onRecord: (record) => trace.write({ ...record }),
+      onRecord: (record) => trace.write(record),
     });
     // The inspection API is on only when its token key is configured.
     if (tokenKey !== null) revocations = await openTokenRevocations(settings.dataDir);
@@ -266,10 +266,10 @@ async function run(context: CommandContext): Promise<ExitCode> {
       revocations,
       redactor: context.output.redactor,
       now: Date.now,
-      onRecord: (record) => trace.write({ ...record }),
+      onRecord: (record) => trace.write(record),
     });
     const requests = drainable(async (request, info) =>
-      (await api?.(request, new URL(request.url))) ??
+      (await api?.(request)) ??
         await webhooks(request, info.remoteAddr.hostname)
     );
     const exec = settings.exec;
