@@ -9,7 +9,7 @@ import { COMMANDS } from "./lib/cli/commands.ts";
 import { loadEnv } from "./lib/env_loader.ts";
 import { ExitCode } from "./lib/exit_codes.ts";
 import { createOutput, type Output } from "./lib/output.ts";
-import { narrowPermissions, parsePermissionFlags } from "./lib/permissions.ts";
+import { narrowToTask } from "./lib/permissions.ts";
 import { createRedactor, secretValuesFromEnv } from "./lib/redact.ts";
 
 export const VERSION: string = denoConfig.version;
@@ -78,20 +78,6 @@ export async function main(args: string[]): Promise<ExitCode> {
   } catch (error) {
     return reportError(error, output, command);
   }
-}
-
-/**
- * In the compiled binary (which holds the union of every task's permissions),
- * each command gives back what its own `deno task` does not grant, so a bug in
- * one command cannot use another's permissions. deno.json is the one source.
- */
-async function narrowToTask(name: string): Promise<void> {
-  const tasks: Record<string, string> = denoConfig.tasks;
-  const own = tasks[name];
-  if (own === undefined) return;
-  await narrowPermissions(parsePermissionFlags(own), {
-    granted: parsePermissionFlags(tasks.compile ?? ""),
-  });
 }
 
 /** `-h`/`--help` anywhere before a `--` (after it, they are operands). */

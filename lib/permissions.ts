@@ -1,3 +1,5 @@
+import denoConfig from "../deno.json" with { type: "json" };
+
 /**
  * Deno permission sets as deno.json's tasks write them, and narrowing a
  * running process to one of them. deno.json is the one source: each task
@@ -99,6 +101,25 @@ export async function narrowPermissions(
     }
   }
   return revoked;
+}
+
+/**
+ * Narrows this process to deno.json's task `name`, within what the compile task
+ * grants (the binary holds that union). A command without a task is left alone.
+ * main.ts calls it for every command; `serve` again with `drop: ["run"]` once it
+ * knows it runs no --exec program.
+ */
+export async function narrowToTask(
+  name: string,
+  options: { drop?: readonly PermissionKind[] } = {},
+): Promise<void> {
+  const tasks: Record<string, string> = denoConfig.tasks;
+  const own = tasks[name];
+  if (own === undefined) return;
+  await narrowPermissions(parsePermissionFlags(own), {
+    granted: parsePermissionFlags(tasks.compile ?? ""),
+    ...(options.drop ? { drop: options.drop } : {}),
+  });
 }
 
 function isKind(name: string | undefined): name is PermissionKind {

@@ -1,4 +1,3 @@
-import denoConfig from "../../deno.json" with { type: "json" };
 import { CliError, configError, usageError } from "../cli_error.ts";
 import { tokenKeyFromEnv } from "../bearer_token.ts";
 import { parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
@@ -9,7 +8,7 @@ import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../ex
 import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "../exec_settings.ts";
 import { defaultStoreSpec, openStore } from "../open_store.ts";
 import type { Output } from "../output.ts";
-import { narrowPermissions, parsePermissionFlags } from "../permissions.ts";
+import { narrowToTask } from "../permissions.ts";
 import { secretValuesFromEnv } from "../redact.ts";
 import { buildRoutes, routeSecretValues } from "../routes.ts";
 import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
@@ -210,10 +209,7 @@ function listenUrl(addr: Deno.NetAddr): string {
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
   // Serve runs a program only for --exec: without it, the run permission goes before any request.
-  await narrowPermissions(parsePermissionFlags(denoConfig.tasks.serve), {
-    granted: parsePermissionFlags(denoConfig.tasks.compile),
-    ...(settings.exec !== null ? {} : { drop: ["run"] as const }),
-  });
+  await narrowToTask("serve", settings.exec === null ? { drop: ["run"] } : {});
   // Secrets under names the redactor cannot guess (a route's MY_HOOK, a Redis URL's password).
   context.output.protect(routeSecretValues(context.env, settings.routeSpecs));
   const redis = parseRedisUrl(settings.storeSpec, { password: context.env.REDIS_PASSWORD });
