@@ -6,33 +6,7 @@
  * Usage: deno run --allow-read bench/report_markdown.ts [RESULTS_JSON]
  */
 
-interface Row {
-  scenario: string;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  peakRssMb: number;
-  errors: number;
-  ratio: number | null;
-}
-
-interface Report {
-  date: string;
-  generator: string;
-  wrkThreads?: number | null;
-  serveV8Flags?: string;
-  cpus?: number;
-  loadAverageAtStart?: number[];
-  durationSeconds: number;
-  runs: number;
-  connections: number;
-  medians: Row[];
-  runsDetail: (Row & { run: number })[];
-  soakSeconds?: number;
-  soak: Row | null;
-  growthSeconds?: number;
-  storeGrowthMb: { t: number; mb: number }[];
-}
+import type { BenchReport } from "./results_format.ts";
 
 /** Design §8's baselines, measured on this machine with the same method. */
 const DESIGN_BARE_RPS = 31_000;
@@ -43,7 +17,8 @@ const BASELINES = [
 ] as const;
 
 const path = Deno.args[0] ?? new URL("results/latest.json", import.meta.url).pathname;
-const report = JSON.parse(await Deno.readTextFile(path)) as Report;
+// Files of older runs may lack the later fields: those print as "?".
+const report = JSON.parse(await Deno.readTextFile(path)) as BenchReport;
 const row = (name: string) => report.medians.find((r) => r.scenario === name);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const verdict = (met: boolean) => met ? "met" : "**NOT met**";

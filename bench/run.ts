@@ -8,6 +8,7 @@
  */
 import { createHmac } from "node:crypto";
 import { parseArgs } from "node:util";
+import type { BenchReport, Measurement } from "./results_format.ts";
 import { countStoredEvents } from "./stored_events.ts";
 import { type RedisServer, startRedisServer } from "../tests/support/redis_server.ts";
 
@@ -21,7 +22,7 @@ const { values } = parseArgs({
     duration: { type: "string", default: "10" },
     runs: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
-    // Default: accepted,forged,duplicates,exec, plus fleet when redis-server is installed.
+    // Default: accepted,forged,duplicates,exec,fleet (fleet only when redis-server is installed).
     scenarios: { type: "string" },
     soak: { type: "string", default: "60" },
     // Longer than Deno's expiry sweep (about 60 s after the 10 s retention), so the series shows the plateau.
@@ -40,21 +41,14 @@ const connections = Number(values.connections);
 /** wrk's default of 2 threads, as in design §8's baselines: load and server share the 2 cores. */
 const wrkThreads = Number(values.threads);
 const redisInstalled = await commandExists("redis-server");
-const scenarioNames = (values.scenarios ??
-  `accepted,forged,duplicates,exec${redisInstalled ? ",fleet" : ""}`)
-  .split(",").filter(Boolean)
-  .filter((name) => {
-    if (name !== "fleet" || redisInstalled) return true;
-    console.error(
-      "bench: skipping fleet: redis-server is not installed (apt-get install redis-server)",
-    );
-    return false;
-  });
-if (values.scenarios === undefined && !redisInstalled) {
+const requested = values.scenarios?.split(",").filter(Boolean) ??
+  ["accepted", "forged", "duplicates", "exec", "fleet"];
+if (requested.includes("fleet") && !redisInstalled) {
   console.error(
     "bench: fleet not run: redis-server is not installed (apt-get install redis-server)",
   );
 }
+const scenarioNames = requested.filter((name) => name !== "fleet" || redisInstalled);
 const serveV8Flags = values["serve-v8-flags"] ?? await serveTaskV8Flags();
 const useWrk = values.generator === "wrk" ||
   (values.generator === "auto" && await commandExists("wrk"));
@@ -69,22 +63,6 @@ interface LoadSummary {
   duplicates: number;
   wrapped: number;
   socketErrors: number;
-}
-
-interface Measurement {
-  scenario: string;
-  run: number;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  peakRssMb: number;
-  errors: number;
-  ratio: number | null;
-  accepted: number;
-  storedEvents: number | null;
-  /** fleet only: each instance's peak RSS, and req/s relative to 1 instance + KV in the same run. */
-  instancesPeakRssMb?: number[];
-  ratioToAccepted?: number | null;
 }
 
 interface Server {
@@ -445,7 +423,7 @@ async function main(): Promise<void> {
     const growth = Number(values["growth-seconds"]) > 0
       ? await storeGrowth(tmp, Number(values["growth-seconds"]))
       : [];
-    const report = {
+    const report: BenchReport = {
       date: new Date().toISOString(),
       generator: useWrk ? "wrk" : "builtin",
       wrkThreads: useWrk ? wrkThreads : null,
