@@ -404,7 +404,7 @@ export class KvEventStore implements EventStore {
     }
   }
 
-  /** One commit for the claims and inbox records of `entries`, with ONE queue message. */
+  /** One commit for the inbox records (the claims) of `entries`, with ONE queue message. */
   #commitGroup(entries: PendingAccept[]): Promise<boolean> {
     return withLockRetry(async () => {
       const op = this.#kv.atomic();
@@ -450,11 +450,15 @@ export class KvEventStore implements EventStore {
     }
   }
 
-  /** Adds claim + inbox record for one event to an atomic operation; the caller enqueues. */
+  /**
+   * Adds one event's inbox record (its claim) to an atomic operation, checked against
+   * `recordVersionstamp`: null for a new key, or the version of an expired done record it
+   * replaces. The caller enqueues.
+   */
   #addAccept(
     op: Deno.AtomicOperation,
     event: IncomingEvent,
-    claimVersionstamp: string | null,
+    recordVersionstamp: string | null,
     blob: { ref: BlobRef; markerVersionstamp: string } | null,
   ): EventPointer {
     const gen = crypto.randomUUID();
@@ -471,7 +475,7 @@ export class KvEventStore implements EventStore {
       payload: blob ? null : event.payload,
       blob: blob ? blob.ref : null,
     };
-    op.check({ key: recordKey(event.route, event.key), versionstamp: claimVersionstamp })
+    op.check({ key: recordKey(event.route, event.key), versionstamp: recordVersionstamp })
       .set(recordKey(event.route, event.key), record);
     if (blob) {
       op.check({ key: orphanKey(blob.ref.id), versionstamp: blob.markerVersionstamp })
@@ -489,11 +493,11 @@ export class KvEventStore implements EventStore {
     event: IncomingEvent,
     blob: { ref: BlobRef; markerVersionstamp: string } | null = null,
   ): Promise<AcceptOutcome> {
-    let claimVersionstamp: string | null = null;
+    let recordVersionstamp: string | null = null;
     for (let round = 0; round < 10; round++) {
       const committed = await withLockRetry(async () => {
         const op = this.#kv.atomic();
-        const pointer = this.#addAccept(op, event, claimVersionstamp, blob);
+        const pointer = this.#addAccept(op, event, recordVersionstamp, blob);
         op.enqueue({ hookgate: "event", ...pointer } satisfies QueueMessage, queueOptions());
         return (await op.commit()).ok;
       });
@@ -516,7 +520,7 @@ export class KvEventStore implements EventStore {
       }
       // Absent, or done and past its retention but not yet deleted (Deno deletes late):
       // the next round replaces exactly that version.
-      claimVersionstamp = record.versionstamp;
+      recordVersionstamp = record.versionstamp;
     }
     throw new Error("claim kept changing under contention");
   }
