@@ -1,3 +1,4 @@
+import { TIMED_OUT, within } from "./deadline.ts";
 import { fail, ok, type Result } from "./result.ts";
 
 export type ReadBodyFailure = "too-large" | "unreadable" | "timeout";
@@ -45,7 +46,7 @@ export async function readBody(
   try {
     while (true) {
       const next = await readWithin(reader, options.idleTimeoutMs);
-      if (next === "timeout") {
+      if (next === TIMED_OUT) {
         await reader.cancel().catch(() => {});
         return fail("timeout");
       }
@@ -75,40 +76,24 @@ async function readAtOnce(
   request: Request,
   options: ReadBodyOptions,
 ): Promise<Result<Uint8Array, ReadBodyFailure>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const reading = request.bytes();
-    const bytes = options.idleTimeoutMs === undefined ? await reading : await Promise.race([
-      reading,
-      new Promise<"timeout">((resolve) =>
-        timer = setTimeout(() => resolve("timeout"), options.idleTimeoutMs)
-      ),
-    ]);
-    if (bytes === "timeout") {
+    const bytes = options.idleTimeoutMs === undefined
+      ? await reading
+      : await within(reading, options.idleTimeoutMs);
+    if (bytes === TIMED_OUT) {
       // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
-      reading.catch(() => {});
       return fail("timeout");
     }
     return bytes.length > options.maxBodyBytes ? fail("too-large") : ok(bytes);
   } catch {
     return fail("unreadable");
-  } finally {
-    clearTimeout(timer);
   }
 }
 
 async function readWithin(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   timeoutMs: number | undefined,
-): Promise<ReadableStreamReadResult<Uint8Array> | "timeout"> {
-  if (timeoutMs === undefined) return await reader.read();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      reader.read(),
-      new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), timeoutMs)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+): Promise<ReadableStreamReadResult<Uint8Array> | typeof TIMED_OUT> {
+  return timeoutMs === undefined ? await reader.read() : await within(reader.read(), timeoutMs);
 }
