@@ -22,7 +22,8 @@ const { values } = parseArgs({
     duration: { type: "string", default: "10" },
     runs: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
-    // Default: accepted,forged,duplicates,exec,fleet (fleet only when redis-server is installed).
+    // Default: verify-only,accepted,forged,duplicates,exec,fleet (fleet only when redis-server is
+    // installed). verify-only is a second reference: bare + one WebCrypto verify, nothing else.
     scenarios: { type: "string" },
     soak: { type: "string", default: "60" },
     // Longer than Deno's expiry sweep (about 60 s after the 10 s retention), so the series shows the plateau.
@@ -42,7 +43,7 @@ const connections = Number(values.connections);
 const wrkThreads = Number(values.threads);
 const redisInstalled = await commandExists("redis-server");
 const requested = values.scenarios?.split(",").filter(Boolean) ??
-  ["accepted", "forged", "duplicates", "exec", "fleet"];
+  ["verify-only", "accepted", "forged", "duplicates", "exec", "fleet"];
 if (requested.includes("fleet") && !redisInstalled) {
   console.error(
     "bench: fleet not run: redis-server is not installed (apt-get install redis-server)",
@@ -250,6 +251,9 @@ async function measure(scenario: string, run: number, tmp: string): Promise<Meas
   if (scenario === "bare") {
     await writeDeliveries(file, unique, SECRET);
     server = await startServer(["run", "-A", `${ROOT}bench/bare_server.ts`, "0"]);
+  } else if (scenario === "verify-only") {
+    await writeDeliveries(file, unique, FORGED_SECRET);
+    server = await startServer(["run", "-A", `${ROOT}bench/verify_only_server.ts`, "0"], env);
   } else if (scenario === "forged") {
     await writeDeliveries(file, unique, FORGED_SECRET);
     server = await startServer(hookgateArgs(dataDir), env);
@@ -273,7 +277,7 @@ async function measure(scenario: string, run: number, tmp: string): Promise<Meas
     await server.stop();
   }
   await Deno.remove(file);
-  const expected = scenario === "forged" ? "401" : "200";
+  const expected = scenario === "forged" || scenario === "verify-only" ? "401" : "200";
   const errors = summary.socketErrors + Object.entries(summary.statuses)
     .filter(([status]) => status !== expected).reduce((sum, [, n]) => sum + n, 0) +
     (scenario === "duplicates" ? summary.accepted : 0);
@@ -286,8 +290,8 @@ async function measure(scenario: string, run: number, tmp: string): Promise<Meas
         `${storedEvents} are in the store: events were lost`,
     );
   }
-  if (scenario === "forged" && summary.accepted > 0) {
-    throw new Error(`forged: ${summary.accepted} forged deliveries were accepted`);
+  if ((scenario === "forged" || scenario === "verify-only") && summary.accepted > 0) {
+    throw new Error(`${scenario}: ${summary.accepted} forged deliveries were accepted`);
   }
   return {
     scenario,
