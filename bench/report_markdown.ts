@@ -122,6 +122,28 @@ lines.push("", "| target | measured | verdict |", "| --- | --- | --- |");
 for (const [target, measured, met] of targets) {
   lines.push(`| ${target} | ${measured} | ${met === null ? "n/a" : verdict(met)} |`);
 }
+const verifyOnly = row("verify-only");
+if (verifyOnly?.ratio != null) {
+  const share = (name: string) => {
+    const r = row(name);
+    return r ? `${name} ${(r.rps / verifyOnly.rps).toFixed(2)}×` : null;
+  };
+  const ceiling = verifyOnly.ratio;
+  const above = ([["forged", 0.60], ["duplicates", 0.45], ["accepted", 0.45]] as const)
+    .filter(([, min]) => min > ceiling).map(([name, min]) => `${name} ${min.toFixed(2)}`);
+  lines.push(
+    "",
+    `The verify-only reference (bare + one \`crypto.subtle.verify\`, nothing else) reached ` +
+      `${ceiling.toFixed(2)} × bare (${fmt(verifyOnly.rps)} req/s) in this run: no receiver ` +
+      `that verifies with WebCrypto on one JavaScript thread reaches a higher ratio here. ${
+        above.length > 0
+          ? `Targets above that ceiling: ${above.join(", ")}. `
+          : "Every ratio target is below it. "
+      }hookgate as a share of the verify-only rate: ${
+        ["forged", "duplicates", "accepted"].map(share).filter(Boolean).join(", ")
+      }.`,
+  );
+}
 if (accepted) {
   lines.push(
     "",
