@@ -30,7 +30,7 @@ class Deadline {
   within<T>(promise: Promise<T>): Promise<T | typeof TIMED_OUT> {
     return new Promise((resolve, reject) => {
       const waiting: Waiting = {
-        deadlineMs: Date.now() + this.#timeoutMs,
+        deadlineMs: performance.now() + this.#timeoutMs,
         expire: () => resolve(TIMED_OUT),
       };
       this.#add(waiting);
@@ -63,7 +63,7 @@ class Deadline {
   }
 
   #sweep(): void {
-    const nowMs = Date.now();
+    const nowMs = performance.now(); // monotonic: a clock step does not cut reads off or extend them
     for (const waiting of this.#waiting) {
       if (waiting.deadlineMs > nowMs) continue;
       this.#remove(waiting);
