@@ -59,10 +59,9 @@ type Endpoint =
 /** Returns null for a path outside /events, so `serve` falls through to its webhook routes. */
 export function createEventsApi(
   options: EventsApiOptions,
-): (request: Request) => Promise<Response | null> {
-  return async (request) => {
-    // Every webhook request passes here first: decide without building a URL.
-    const path = pathOf(request.url);
+): (request: Request, path?: string) => Promise<Response | null> {
+  // Every webhook request passes here first: decide by the path (serve's, computed once), not a URL.
+  return async (request, path = pathOf(request.url)) => {
     if (path !== "/events" && !path.startsWith("/events/")) return null;
     const url = new URL(request.url);
     const token = await verifyToken(request.headers.get("authorization"), {

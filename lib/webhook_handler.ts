@@ -73,11 +73,11 @@ function reject(status: number, reason: string, bodyBytes: number): Outcome {
  */
 export function createWebhookHandler(
   options: WebhookHandlerOptions,
-): (request: Request, remoteAddress?: string | null) => Promise<Response> {
+): (request: Request, remoteAddress?: string | null, path?: string) => Promise<Response> {
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
-  return async (request, remoteAddress = null) => {
+  // `path` is the caller's pathOf(request.url) when it already has one (serve asks the events API first).
+  return async (request, remoteAddress = null, path = pathOf(request.url)) => {
     const startedMs = options.now();
-    const path = pathOf(request.url);
     const route = routesByPath.get(path) ?? null;
     let result: Outcome;
     if (route === null) {

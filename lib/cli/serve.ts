@@ -14,6 +14,7 @@ import { buildRoutes, routeSecretValues } from "../routes.ts";
 import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP, type TraceFlagValues } from "../trace.ts";
 import { parseRedisUrl, redisSecretValues } from "../redis_url.ts";
+import { pathOf } from "../request_path.ts";
 import { createWebhookHandler } from "../webhook_handler.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
@@ -264,10 +265,11 @@ async function run(context: CommandContext): Promise<ExitCode> {
       now: Date.now,
       onRecord: (record) => trace.write(record),
     });
-    const requests = drainable(async (request, info) =>
-      (await api?.(request)) ??
-        await webhooks(request, info.remoteAddr.hostname)
-    );
+    const requests = drainable(async (request, info) => {
+      const path = pathOf(request.url);
+      return (await api?.(request, path)) ??
+        await webhooks(request, info.remoteAddr.hostname, path);
+    });
     const exec = settings.exec;
     const act = exec === null ? printVerified(context.output) : createExecHandler({
       command: exec.command,
