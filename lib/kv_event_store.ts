@@ -22,7 +22,7 @@ import type {
  * keys + values + enqueued messages, 65,536 bytes per value.
  *
  * accept(): the inbox record (check versionstamp null: the record is the claim,
- * see holdsClaim) + queue message in ONE commit, so "accepted" is durable the
+ * see #claimedBy) + queue message in ONE commit, so "accepted" is durable the
  * moment the commit resolves. Stores written before session 2 also hold
  * ["hookgate","claim",route,key] keys; nothing reads them and they expire. One
  * key per event instead of two: accepted/s +3.6% (3 alternating 6 s runs).
@@ -160,16 +160,6 @@ const claimId = (event: { route: string; key: string }) => `${event.route}\u0000
 /** How long an event's key stays claimed: retention from when it was received. */
 const claimExpiry = (event: { receivedAtMs: number; retentionMs: number }) =>
   event.receivedAtMs + event.retentionMs;
-
-/**
- * The inbox record IS the claim: a pending or dead event holds its key, a done one until
- * its retention (from receipt) has passed. A done record is kept retention past its
- * completion, so it never disappears before the claim it carries has expired.
- */
-function holdsClaim(entry: Deno.KvEntryMaybe<EventRecord>, nowMs: number): boolean {
-  if (entry.value === null) return false;
-  return entry.value.status !== "done" || claimExpiry(entry.value) > nowMs;
-}
 
 function isQueueMessage(value: unknown): value is QueueMessage {
   if (value === null || typeof value !== "object") return false;
@@ -430,10 +420,7 @@ export class KvEventStore implements EventStore {
       const keys = chunk.map((event) => recordKey(event.route, event.key));
       const entries = await withLockRetry(() => this.#kv.getMany<EventRecord[]>(keys));
       return chunk.map((event, i) => {
-        const record = entries[i] as Deno.KvEntryMaybe<EventRecord>;
-        if (!holdsClaim(record, nowMs)) return false;
-        this.#remember(event.route, event.key, claimExpiry(record.value as EventRecord));
-        return true;
+        return this.#claimedBy(event, entries[i] as Deno.KvEntryMaybe<EventRecord>, nowMs);
       });
     }));
     return results.flat();
@@ -448,6 +435,25 @@ export class KvEventStore implements EventStore {
       const oldest = this.#knownClaims.keys().next().value;
       if (oldest !== undefined) this.#knownClaims.delete(oldest);
     }
+  }
+
+  /**
+   * Whether `entry`, the event's inbox record, holds its key now: the record IS the
+   * claim. A pending or dead event holds it, a done one until its retention (from
+   * receipt) has passed; a done record is kept retention past its completion, so it
+   * never disappears before the claim it carries has expired. A holder is remembered.
+   */
+  #claimedBy(
+    event: { route: string; key: string },
+    entry: Deno.KvEntryMaybe<EventRecord>,
+    nowMs: number,
+  ): boolean {
+    const record = entry.value;
+    if (record === null || (record.status === "done" && claimExpiry(record) <= nowMs)) {
+      return false;
+    }
+    this.#remember(event.route, event.key, claimExpiry(record));
+    return true;
   }
 
   /**
@@ -508,10 +514,7 @@ export class KvEventStore implements EventStore {
       const record = await withLockRetry(() =>
         this.#kv.get<EventRecord>(recordKey(event.route, event.key))
       );
-      if (holdsClaim(record, this.#now())) {
-        this.#remember(event.route, event.key, claimExpiry(record.value as EventRecord));
-        return "duplicate";
-      }
+      if (this.#claimedBy(event, record, this.#now())) return "duplicate";
       if (blob) {
         const marker = await withLockRetry(() => this.#kv.get(orphanKey(blob.ref.id)));
         if (marker.versionstamp !== blob.markerVersionstamp) {
