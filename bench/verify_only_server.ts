@@ -8,8 +8,8 @@
  */
 import { concatBytes, fromHex, utf8 } from "../lib/encoding.ts";
 import { importHmacKey, verifyHmacSha256 } from "../lib/hmac.ts";
+import { serveReference } from "./reference_server.ts";
 
-const port = Number(Deno.args[0] ?? "0");
 const secret = Deno.env.get("WEBHOOK_SECRET");
 if (!secret) throw new Error("verify_only_server.ts needs WEBHOOK_SECRET in the environment");
 const key = await importHmacKey(utf8(secret));
@@ -17,11 +17,7 @@ const headers = { "content-type": "application/json" };
 const accepted = JSON.stringify({ status: "accepted" });
 const rejected = JSON.stringify({ error: "invalid signature" });
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port,
-  onListen: ({ port }) => console.error(`listening on http://127.0.0.1:${port}/`),
-}, async (request) => {
+serveReference(async (request) => {
   const signature = fromHex(request.headers.get("x-signature") ?? "");
   const signed = concatBytes(
     utf8(`${request.headers.get("x-timestamp") ?? ""}.`),
