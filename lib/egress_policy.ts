@@ -4,12 +4,15 @@
  * fetch_url.ts, the permission layer in fetch_worker.ts, both fed from here.
  */
 import { isIpAddress } from "./ip_address.ts";
+import { createRedactor, CUT_MARK, redactThenTruncate } from "./redact.ts";
 import { fail, ok, type Result } from "./result.ts";
 
 export const ALLOW_HOSTS_VAR = "EGRESS_ALLOW_HOSTS";
 export const ALLOW_PRIVATE_VAR = "EGRESS_ALLOW_PRIVATE";
 /** Longer URLs are refused before parsing; no API call an agent needs is this long. */
 export const MAX_URL_CHARS = 8192;
+/** Redacts a quoted URL before it is shortened (the secrets are not known here). */
+const SHAPES_ONLY = createRedactor();
 
 export type EgressScheme = "https:" | "http:";
 
@@ -288,11 +291,15 @@ function rawAuthority(raw: string): string {
   return end === -1 ? rest : rest.slice(0, end);
 }
 
-/** The raw text made printable and short, for a message about an unusable URL. */
+/**
+ * The raw text made printable and short, for a message about an unusable URL. Credential
+ * shapes go before the cut; the cut mark lets the printing redactor, which knows the
+ * secrets, remove a piece of one left just before it.
+ */
 function displayRaw(raw: string): string {
   const escaped = JSON.stringify(raw).slice(1, -1).replace(
     /[\p{Cf}\p{Z}]/gu,
     (c) => `\\u${c.codePointAt(0)?.toString(16).padStart(4, "0")}`,
   );
-  return escaped.length > 100 ? `${escaped.slice(0, 100)}…` : escaped;
+  return redactThenTruncate(SHAPES_ONLY, escaped, { maxChars: 100, mark: CUT_MARK }).text;
 }

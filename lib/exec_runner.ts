@@ -9,6 +9,7 @@
  */
 import { concatBytes } from "./encoding.ts";
 import type { HandlerOutcome, StoredEvent } from "./event_store.ts";
+import { createRedactor, redactBytesThenTruncate } from "./redact.ts";
 import { fail, ok, type Result } from "./result.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -360,7 +361,10 @@ export function createExecHandler(
     // Worded so no "NAME: value" pair appears for the redactor to mistake for a secret.
     options.warn?.(`not passing --exec-env ${name} to the command: it ${reason}`);
   }
-  const decoder = new TextDecoder();
+  // The output is cut at a byte cap: redacted across that cut before the trace sees it.
+  const redactor = createRedactor({ secrets: options.secrets });
+  const captured = (output: CapturedOutput) =>
+    redactBytesThenTruncate(redactor, output.bytes, { inputWasCut: output.truncated }).text;
   return async (event) => {
     const result = await runExec(options.command, {
       stdin: event.payload,
@@ -382,8 +386,8 @@ export function createExecHandler(
       signal: result.signal,
       timedOut: result.timedOut,
       durationMs: Math.round(result.durationMs),
-      stdout: decoder.decode(result.stdout.bytes),
-      stderr: decoder.decode(result.stderr.bytes),
+      stdout: captured(result.stdout),
+      stderr: captured(result.stderr),
       stdoutTruncated: result.stdout.truncated,
       stderrTruncated: result.stderr.truncated,
     });

@@ -129,6 +129,7 @@ export const sendCommand: Command = {
       maxElapsedMs,
       timeoutMs,
       userAgent: `hookgate/${denoConfig.version}`,
+      redactor: context.output.redactor,
       onAttempt: (report) => {
         context.output.err(describeAttempt(report));
         trace.write({ type: "send", url: url.href, event_id: id, ...report });
