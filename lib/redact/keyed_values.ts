@@ -24,7 +24,7 @@ const JSON_NUMBER = /^-?[0-9][0-9.eE+-]*$/;
 const PLACEHOLDER =
   /^(?:\$[A-Z_][A-Z0-9_]*|\$\{[^}]*\}|\$\(.*\)|\$|\.{3}|…|<[^<>]*>|\*{3}redacted\*{3}.*)$/s;
 /** A word of letters followed by more words: the start of a sentence. */
-const SENTENCE_START = /[A-Za-z]+[ \t]+[A-Za-z(]/y;
+const SENTENCE_START = /[A-Za-z]+[ \t]+[A-Za-z('"`]/y;
 
 export interface KeyedValue {
   end: number;
