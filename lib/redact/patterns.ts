@@ -52,6 +52,16 @@ export const TOKEN_SHAPES = new RegExp(
     "(?<![\\w-])(?<jwt>eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*)",
     "(?<![\\w-])(?<bearer>[Bb]earer|BEARER)[ \\t]{1,16}" +
     "(?=[A-Za-z0-9._~+/-]{0,4096}[0-9])(?<bearerToken>[A-Za-z0-9._~+/-]{8,}=*)",
+  ].join("|"),
+  "g",
+);
+
+/**
+ * Credentials on a command line. Scanned only in text with an option in it (` -`), so
+ * JSON records pay nothing for it.
+ */
+export const COMMAND_LINE = new RegExp(
+  [
     // `curl -u user:password`, `--user user:password`: the user stays, the password goes.
     // A uid:gid pair (`docker run -u 1000:1000`) is not a credential.
     "(?<![\\w-])(?:--(?:proxy-)?user(?:[ \\t]{1,16}|=)|-[uU][ \\t]{0,16})['\"]?(?![0-9]+:)" +

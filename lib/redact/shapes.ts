@@ -1,13 +1,14 @@
 /**
- * The shape pass: credentials recognised by their form, not by a known value. Two
+ * The shape pass: credentials recognised by their form, not by a known value. Up to three
  * expressions are scanned side by side, the leftmost match first (a token wins a tie), so
- * the result is that of one combined scan: `TOKEN_SHAPES` (tokens, URL passwords,
- * command-line credentials) and `KEYED` (a value under a secret-looking key).
+ * the result is that of one combined scan: `TOKEN_SHAPES` (tokens, URL passwords), `KEYED`
+ * (a value under a secret-looking key) and `COMMAND_LINE` (`-u user:password`,
+ * `--password VALUE`).
  */
 import { keyKind } from "../secret_key.ts";
 import { redactKeyedValue } from "./keyed_values.ts";
 import { REDACTED } from "./marks.ts";
-import { KEYED, TOKEN_SHAPES } from "./patterns.ts";
+import { COMMAND_LINE, KEYED, TOKEN_SHAPES } from "./patterns.ts";
 
 /** A replaced stretch of the input, for callers that must cut text at a safe place. */
 export interface RedactionSpan {
@@ -38,6 +39,11 @@ function execFrom(re: RegExp, s: string, position: number): RegExpExecArray | nu
   return re.exec(s);
 }
 
+/** Whether the text may hold a command-line option (`-u`, `--password`). */
+function hasOption(s: string): boolean {
+  return s.includes(" -") || s.includes("\t-") || s.includes("\n-") || s.startsWith("-");
+}
+
 /** Removes every credential shape; returns the text and the stretches it replaced. */
 export function shapePass(s: string): ShapePassResult {
   const spans: RedactionSpan[] = [];
@@ -50,17 +56,27 @@ export function shapePass(s: string): ShapePassResult {
   };
   let token = execFrom(TOKEN_SHAPES, s, 0);
   let keyed = execFrom(KEYED, s, 0);
-  while (token !== null || keyed !== null) {
+  // JSON records rarely hold an option: they pay nothing for the third expression.
+  let option = hasOption(s) ? execFrom(COMMAND_LINE, s, 0) : null;
+  while (token !== null || keyed !== null || option !== null) {
+    // The leftmost match goes first; at a tie a token wins, then a key.
+    const tokenAt = token?.index ?? Infinity;
+    const keyedAt = keyed?.index ?? Infinity;
+    const optionAt = option?.index ?? Infinity;
     let next: number;
-    if (token !== null && (keyed === null || token.index <= keyed.index)) {
-      next = redactToken(s, token, replace);
+    if (tokenAt <= keyedAt && tokenAt <= optionAt) {
+      next = redactToken(s, token as RegExpExecArray, replace);
       token = execFrom(TOKEN_SHAPES, s, next);
-    } else {
+    } else if (keyedAt <= optionAt) {
       next = redactKeyed(s, keyed as RegExpExecArray, replace);
       keyed = execFrom(KEYED, s, next);
+    } else {
+      next = redactToken(s, option as RegExpExecArray, replace);
+      option = execFrom(COMMAND_LINE, s, next);
     }
     if (token !== null && token.index < next) token = execFrom(TOKEN_SHAPES, s, next);
     if (keyed !== null && keyed.index < next) keyed = execFrom(KEYED, s, next);
+    if (option !== null && option.index < next) option = execFrom(COMMAND_LINE, s, next);
   }
   if (copied === 0) return { output: s, spans };
   return { output: output + s.slice(copied), spans };
