@@ -2,7 +2,7 @@
  * Cookie and Set-Cookie values: session and authentication cookies lose their values;
  * other cookies (`theme=dark`) and the attributes (`Path`, `HttpOnly`, `SameSite` …) stay.
  */
-import { isSecretKey } from "../secret_key.ts";
+import { isSecretKey } from "./secret_key.ts";
 import { REDACTED } from "./marks.ts";
 
 /** Names of cookies that carry a session or a credential. */

@@ -1,5 +1,5 @@
 /** Which values in the environment (and .env) are secrets every sink must remove. */
-import { isSecretKey } from "../secret_key.ts";
+import { isSecretKey } from "./secret_key.ts";
 import { usableSecret } from "./known_secrets.ts";
 
 const EXPIRY_SUFFIX = /@[0-9][0-9:TZ.+-]*$/;

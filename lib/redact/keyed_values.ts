@@ -4,7 +4,7 @@
  * are not values are left alone: a sentence (`credential: keep it out`), a shell reference
  * (`TOKEN=$(…)`, `Bearer $TOKEN`) or a placeholder (`<token>`, `...`).
  */
-import { isSecretKey, type KeyKind } from "../secret_key.ts";
+import { isSecretKey, type KeyKind } from "./secret_key.ts";
 import { redactCookieList } from "./cookies.ts";
 import { REDACTED } from "./marks.ts";
 import { AUTH_SCHEME, VALUE_CHARS } from "./patterns.ts";

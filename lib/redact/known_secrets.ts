@@ -4,7 +4,7 @@
  * longer base64 text) and hex (either case). Also removes a piece of one where text was
  * cut short, so that shortening text never leaves a readable part of a secret.
  */
-import { toBase64, toHex, utf8 } from "../encoding.ts";
+import { toBase64, toHex, utf8 } from "../util/mod.ts";
 import { CUT_MARK, REDACTED } from "./marks.ts";
 
 /** Shorter values are not redacted as exact secrets: "on" or "1" would shred every line. */

@@ -27,3 +27,4 @@ export {
   redactText,
   type RedactTextOptions,
 } from "./stream.ts";
+export { isSecretKey, type KeyKind, keyKind } from "./secret_key.ts";

@@ -30,7 +30,7 @@ const VENDOR_TOKENS = [
   "pypi-[A-Za-z0-9_-]{50,255}",
   "shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",
   "dop_v1_[a-f0-9]{64}",
-  // hookgate's own inspection-API tokens (lib/bearer_token.ts).
+  // hookgate's own inspection-API tokens (lib/api/bearer_token.ts).
   "hgt_[A-Za-z0-9_-]{1,256}\\.[A-Za-z0-9_-]{43}",
 ].join("|");
 

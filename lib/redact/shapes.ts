@@ -5,7 +5,7 @@
  * (a value under a secret-looking key) and `COMMAND_LINE` (`-u user:password`,
  * `--password VALUE`).
  */
-import { keyKind } from "../secret_key.ts";
+import { keyKind } from "./secret_key.ts";
 import { redactKeyedValue } from "./keyed_values.ts";
 import { REDACTED } from "./marks.ts";
 import { COMMAND_LINE, KEYED, TOKEN_SHAPES } from "./patterns.ts";

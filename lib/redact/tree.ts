@@ -3,7 +3,7 @@
  * value under a secret-looking key (a property, a `[name, value]` pair, a `{name, value}`
  * entry) is replaced whatever it looks like.
  */
-import { isSecretKey, keyKind } from "../secret_key.ts";
+import { isSecretKey, keyKind } from "./secret_key.ts";
 import { replacementFor } from "./keyed_values.ts";
 import { REDACTED } from "./marks.ts";
 

@@ -3,12 +3,12 @@
  * leave a readable piece of a known secret behind.
  */
 import assert from "node:assert/strict";
-import type { StoredEvent } from "../../lib/event_store.ts";
+import type { StoredEvent } from "../../lib/store/mod.ts";
 import {
   createExecHandler,
   DEFAULT_EXEC_OUTPUT_BYTES,
   type ExecReport,
-} from "../../lib/exec_runner.ts";
+} from "../../lib/handoff/mod.ts";
 import { runCli } from "../support/cli.ts";
 import { startRecordingServer } from "../support/recording_server.ts";
 import { survivingFragments } from "../support/secret_fragments.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { toHex } from "../../lib/encoding.ts";
+import { toHex } from "../../lib/util/mod.ts";
 import { createRedactor, REDACTED, secretValuesFromEnv } from "../../lib/redact/mod.ts";
 import { survivingFragments } from "../support/secret_fragments.ts";
 
