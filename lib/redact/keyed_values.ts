@@ -23,7 +23,7 @@ const JSON_NUMBER = /^-?[0-9][0-9.eE+-]*$/;
 /** A shell reference or a placeholder stands for a value; it is not one. */
 const PLACEHOLDER =
   /^(?:\$[A-Z_][A-Z0-9_]*|\$\{[^}]*\}|\$\(.*\)|\$|\.{3}|…|<[^<>]*>|\*{3}redacted\*{3}.*)$/s;
-/** A word of letters followed by more words: the start of a sentence. */
+/** A word followed by more words: the start of a sentence. */
 const SENTENCE_START = /[A-Za-z]+[ \t]+[A-Za-z('"`]/y;
 
 export interface KeyedValue {
@@ -107,9 +107,9 @@ function namesASecret(value: string): boolean {
   return /^[A-Z][A-Z_]*$/.test(value) && isSecretKey(value);
 }
 
-/** `secret: roll one in the dashboard`: a word of letters, then more words. */
+/** `secret: roll one in the dashboard`: an ordinary word (lower-case letters), then more words. */
 function startsSentence(s: string, at: number, value: string): boolean {
-  if (!/^[A-Za-z]+$/.test(value)) return false;
+  if (!/^[A-Z]?[a-z]{1,15}$/.test(value)) return false;
   SENTENCE_START.lastIndex = at;
   return SENTENCE_START.test(s);
 }

@@ -142,6 +142,8 @@ Deno.test("a value under a secret key still goes, next to prose that stays", () 
   const cases: [string, string][] = [
     ["password: hunter2 is wrong", `password: ${REDACTED} is wrong`],
     ["password: hunter", `password: ${REDACTED}`],
+    ["token: XyZaBcDeFgHiJk was sent", `token: ${REDACTED} was sent`],
+    ["token: abcdefghijklmnopq was sent", `token: ${REDACTED} was sent`],
     ["SOME_SECRET: r3ason-k3y", `SOME_SECRET: ${REDACTED}`],
     ["token=abc def", `token=${REDACTED} def`],
     ['{"password": "keep it out"}', `{"password": "${REDACTED}"}`],
