@@ -6,8 +6,16 @@ import { isSecretKey } from "./secret_key.ts";
 import { REDACTED } from "./marks.ts";
 
 /** Names of cookies that carry a session or a credential. */
-const SESSION_COOKIE =
-  /sess|auth|token|jwt|login|logged.?in|remember|csrf|xsrf|secret|pass|cred|^__(?:host|secure)-|(?:^|[^a-z])sid(?:$|[^a-z])|sid$/i;
+const SESSION_COOKIE = new RegExp(
+  [
+    "sess|auth|token|jwt|login|logged.?in|remember|csrf|xsrf|secret|pass|cred",
+    // `__Host-` and `__Secure-` cookies are security cookies by convention.
+    "^__(?:host|secure)-",
+    // `sid`, `connect.sid`, `xsid`, but not `side` or `inside`.
+    "(?:^|[^a-z])sid(?:$|[^a-z])|sid$",
+  ].join("|"),
+  "i",
+);
 const ATTRIBUTES = new Set([
   "path",
   "domain",
