@@ -220,7 +220,7 @@ Deno.test("doctor only warns about the published example secret, exit 0", async 
     assert.deepEqual(withStatus(run, "FAIL"), []);
     const warnings = withStatus(run, "warn");
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? "", /placeholder/);
+    assert.match(warnings[0] ?? "", /published example value/);
     assert.ok(!run.stdout.includes("dev-shared-secret-change-me"));
   } finally {
     await removeDir(dir);
