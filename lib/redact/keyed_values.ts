@@ -55,7 +55,11 @@ function isPlaceholder(value: string): boolean {
 }
 
 /** What replaces a secret value: the scheme word or the other cookies may stay. */
-export function replacementFor(value: string, kind: KeyKind, others: KeyedValueContext["others"]) {
+export function replacementFor(
+  value: string,
+  kind: KeyKind,
+  others: KeyedValueContext["others"],
+): string {
   if (kind.authorization) return keepScheme(value);
   if (kind.cookie) return redactCookieList(value, others);
   return REDACTED;
