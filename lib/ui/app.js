@@ -1,0 +1,489 @@
+// hookgate's events page. Plain browser JavaScript, no build step: serve ships
+// this file as it is. Everything that came from a webhook is put on the page
+// with textContent, never parsed as HTML.
+
+const TOKEN_STORAGE = "hookgate.token";
+const STATUSES = ["pending", "done", "dead"];
+const LIST_LIMIT = 1000;
+const RECONNECT_MAX_MS = 10_000;
+/** serve sends a heartbeat every 15 s: this much silence means the connection is gone. */
+const SILENCE_MS = 40_000;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: null,
+  scope: null,
+  /** `${route}\n${key}` → the event's summary as GET /events lists it */
+  events: new Map(),
+  /** `${route}\n${key}` → states this page saw arrive live: [{atMs, status, attempt, lastError}] */
+  seen: new Map(),
+  /** id of the event open in the detail, its payload text, and whether it is loaded */
+  selected: null,
+  payloadText: "",
+  stream: null,
+  expiryTimer: 0,
+};
+
+class Unauthorized extends Error {}
+
+function idOf(event) {
+  return `${event.route}\n${event.key}`;
+}
+
+// ------------------------------------------------------------------ token
+
+/** The token from a `#token=` link (then removed from the address bar), else the session's. */
+function takeToken() {
+  const match = /^#token=([^&]+)/.exec(location.hash);
+  if (match) {
+    sessionStorage.setItem(TOKEN_STORAGE, decodeURIComponent(match[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_STORAGE);
+}
+
+/** The claims a hookgate token carries, unverified: only to show the scope and expiry (serve checks). */
+function claimsOf(token) {
+  const match = /^hgt_([A-Za-z0-9_-]+)\./.exec(token);
+  if (!match) return null;
+  try {
+    const base64 = match[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(base64 + "=".repeat((4 - base64.length % 4) % 4)));
+    return typeof claims === "object" && claims !== null ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+function logIn(token) {
+  const claims = claimsOf(token);
+  if (claims === null) {
+    showLogin("that is not a hookgate token (it starts with hgt_)");
+    return;
+  }
+  state.token = token;
+  state.scope = claims.scope === "write" ? "write" : "read";
+  sessionStorage.setItem(TOKEN_STORAGE, token);
+  const expiresAtMs = Number(claims.exp) * 1000;
+  $("who").textContent = `${state.scope} token, until ${timeText(expiresAtMs)}`;
+  clearTimeout(state.expiryTimer);
+  state.expiryTimer = setTimeout(
+    () => logOut("the token expired: run 'hookgate ui' for a new link"),
+    Math.max(0, Math.min(expiresAtMs - Date.now(), 2 ** 31 - 1)),
+  );
+  $("login").hidden = true;
+  $("events").hidden = false;
+  $("logout").hidden = false;
+  loadAll().catch(() => {});
+  follow();
+}
+
+function logOut(reason) {
+  state.token = null;
+  state.scope = null;
+  sessionStorage.removeItem(TOKEN_STORAGE);
+  clearTimeout(state.expiryTimer);
+  state.stream?.abort();
+  state.stream = null;
+  state.events.clear();
+  state.seen.clear();
+  closeDetail();
+  $("rows").replaceChildren();
+  $("who").textContent = "";
+  setLive("offline");
+  showLogin(reason);
+}
+
+function showLogin(reason) {
+  $("events").hidden = true;
+  $("logout").hidden = true;
+  $("login").hidden = false;
+  $("login-error").textContent = reason ?? "";
+  $("token-input").value = "";
+  $("token-input").focus();
+}
+
+// ------------------------------------------------------------------ API
+
+async function api(path, init = {}) {
+  const response = await fetch(path, {
+    ...init,
+    headers: { authorization: `Bearer ${state.token}` },
+    cache: "no-store",
+    credentials: "omit",
+  });
+  if (response.status === 401) {
+    const body = await response.json().catch(() => ({}));
+    logOut(`${body.error ?? "the token was refused"}: run 'hookgate ui' for a new link`);
+    throw new Unauthorized();
+  }
+  return response;
+}
+
+async function loadAll() {
+  const lists = await Promise.all(STATUSES.map(async (status) => {
+    const response = await api(`/events?status=${status}&limit=${LIST_LIMIT}`);
+    if (!response.ok) throw new Error(`listing ${status} events: HTTP ${response.status}`);
+    return (await response.json()).events;
+  }));
+  state.events.clear();
+  for (const event of lists.flat()) state.events.set(idOf(event), event);
+  render();
+  refreshDetail();
+}
+
+// ------------------------------------------------------------------ live updates
+
+/**
+ * Reads /events/stream with fetch(), so the token goes in the Authorization
+ * header (EventSource cannot send one, and a token in a URL ends up in logs).
+ * Reconnects with growing pauses, e.g. while serve restarts.
+ */
+async function follow() {
+  let pauseMs = 1_000;
+  while (state.token !== null) {
+    const controller = new AbortController();
+    state.stream = controller;
+    let silence = 0;
+    const watch = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => controller.abort(), SILENCE_MS);
+    };
+    try {
+      watch();
+      const response = await api("/events/stream", { signal: controller.signal });
+      if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status}`);
+      setLive("live");
+      pauseMs = 1_000;
+      await readMessages(response.body, (name, data) => {
+        watch();
+        onMessage(name, data);
+      });
+    } catch (error) {
+      if (error instanceof Unauthorized) return;
+    } finally {
+      clearTimeout(silence);
+    }
+    if (state.stream !== controller || state.token === null) return;
+    setLive("reconnecting…");
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    pauseMs = Math.min(pauseMs * 2, RECONNECT_MAX_MS);
+  }
+}
+
+/** The text/event-stream format: blocks separated by a blank line; `event:` and `data:` lines. */
+async function readMessages(body, onMessageBlock) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      onMessageBlock(name, data.join("\n"));
+    }
+  }
+}
+
+function onMessage(name, data) {
+  if (name === "ready") {
+    // Anything that changes from now on arrives as `changes`: take the lists once more.
+    loadAll().catch(() => {});
+  } else if (name === "changes") {
+    for (const event of JSON.parse(data).events) {
+      const id = idOf(event);
+      state.events.set(id, event);
+      const seen = state.seen.get(id) ?? [];
+      seen.push({
+        atMs: Date.now(),
+        status: event.status,
+        attempt: event.attempt,
+        lastError: event.lastError,
+      });
+      state.seen.set(id, seen.slice(-20));
+    }
+    render();
+    refreshDetail();
+  } else if (name === "closing") {
+    const { reason } = JSON.parse(data);
+    if (reason === "expired" || reason === "revoked") {
+      logOut(`the token ${reason === "expired" ? "expired" : "was revoked"}: run 'hookgate ui'`);
+    }
+  }
+}
+
+function setLive(text) {
+  $("live").textContent = text;
+  $("live").dataset.state = text === "live" ? "live" : "off";
+}
+
+// ------------------------------------------------------------------ the table
+
+function filtered() {
+  const status = $("filter-status").value;
+  const route = $("filter-route").value;
+  const text = $("filter-text").value.trim().toLowerCase();
+  return [...state.events.values()]
+    .filter((event) => status === "" || event.status === status)
+    .filter((event) => route === "" || event.route === route)
+    .filter((event) =>
+      text === "" ||
+      [event.route, event.key, event.id ?? "", event.lastError ?? "", event.status]
+        .some((field) => field.toLowerCase().includes(text))
+    )
+    .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || a.key.localeCompare(b.key));
+}
+
+function render() {
+  renderRouteChoices();
+  const focusedId = document.activeElement?.closest?.("tr")?.eventId ?? null;
+  const events = filtered();
+  const rows = events.map(row);
+  $("rows").replaceChildren(...rows);
+  $("empty").hidden = events.length > 0;
+  $("count").textContent = `${events.length} of ${state.events.size} events`;
+  if (focusedId !== null) {
+    rows.find((tr) => tr.eventId === focusedId)?.querySelector("button")?.focus();
+  }
+}
+
+function renderRouteChoices() {
+  const select = $("filter-route");
+  const routes = [...new Set([...state.events.values()].map((event) => event.route))].sort();
+  const have = [...select.options].slice(1).map((option) => option.value);
+  if (routes.join("\n") === have.join("\n")) return;
+  const chosen = select.value;
+  select.replaceChildren(option("", "all"), ...routes.map((route) => option(route, route)));
+  select.value = routes.includes(chosen) ? chosen : "";
+}
+
+function option(value, label) {
+  const element = document.createElement("option");
+  element.value = value;
+  element.textContent = label;
+  return element;
+}
+
+function row(event) {
+  const tr = document.createElement("tr");
+  tr.eventId = idOf(event);
+  if (state.selected === tr.eventId) tr.classList.add("selected");
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "link";
+  open.textContent = event.id ?? event.key;
+  open.title = event.key;
+  open.addEventListener("click", () => openDetail(tr.eventId));
+  tr.append(
+    cell("Received", timeText(Date.parse(event.receivedAt)), event.receivedAt),
+    cell("Route", event.route),
+    cell("Key / id", open),
+    cell("Status", badge(event.status)),
+    cell("Attempts", String(event.attempt)),
+    cell("Last error", event.lastError ?? ""),
+  );
+  tr.addEventListener("click", (click) => {
+    if (click.target === tr || click.target.tagName === "TD") openDetail(tr.eventId);
+  });
+  return tr;
+}
+
+function cell(label, content, title) {
+  const td = document.createElement("td");
+  td.dataset.label = label;
+  if (typeof content === "string") td.textContent = content;
+  else td.append(content);
+  if (title) td.title = title;
+  return td;
+}
+
+function badge(status) {
+  const span = document.createElement("span");
+  span.className = `status status-${status}`;
+  span.textContent = status;
+  return span;
+}
+
+function timeText(ms) {
+  if (!Number.isFinite(ms)) return "";
+  const date = new Date(ms);
+  const today = new Date().toDateString() === date.toDateString();
+  return today ? date.toLocaleTimeString() : date.toLocaleString();
+}
+
+// ------------------------------------------------------------------ the detail
+
+async function openDetail(id) {
+  const event = state.events.get(id);
+  if (!event) return;
+  state.selected = id;
+  state.payloadText = "";
+  $("payload").textContent = "loading…";
+  $("action-result").textContent = "";
+  $("copy-result").textContent = "";
+  $("detail").hidden = false;
+  refreshDetail();
+  render();
+  $("detail-title").focus();
+  $("detail").scrollIntoView({ block: "nearest" });
+  try {
+    const response = await api(event.href);
+    if (state.selected !== id) return;
+    if (!response.ok) {
+      $("payload").textContent = `could not load the payload: HTTP ${response.status}`;
+      return;
+    }
+    const full = await response.json();
+    state.payloadText = typeof full.payload === "string"
+      ? full.payload
+      : JSON.stringify(full.payload, null, 2);
+    $("payload").textContent = state.payloadText;
+  } catch (error) {
+    if (!(error instanceof Unauthorized)) $("payload").textContent = "could not load the payload";
+  }
+}
+
+function closeDetail() {
+  const id = state.selected;
+  state.selected = null;
+  $("detail").hidden = true;
+  if (id === null) return;
+  render();
+  [...$("rows").children].find((tr) => tr.eventId === id)?.querySelector("button")?.focus();
+}
+
+function refreshDetail() {
+  const event = state.selected === null ? undefined : state.events.get(state.selected);
+  if (!event) return;
+  $("detail-title").textContent = event.id ?? event.key;
+  const facts = [
+    ["Route", event.route],
+    ["Key", event.key],
+    ["Id", event.id ?? "(none)"],
+    ["Status", event.status],
+    ["Attempts", String(event.attempt)],
+    ["Received", new Date(event.receivedAt).toLocaleString()],
+    ["Payload", `${event.payloadBytes} bytes`],
+  ];
+  $("detail-facts").replaceChildren(...facts.flatMap(([term, value]) => {
+    const dt = document.createElement("dt");
+    dt.textContent = term;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    return [dt, dd];
+  }));
+  $("timeline").replaceChildren(
+    ...timeline(event).map(([when, what]) => {
+      const li = document.createElement("li");
+      const time = document.createElement("time");
+      time.textContent = when;
+      li.append(time, document.createTextNode(` ${what}`));
+      return li;
+    }),
+  );
+  const canRedeliver = state.scope === "write" &&
+    (event.status === "done" || event.status === "dead");
+  $("redeliver").hidden = !canRedeliver;
+}
+
+/** What the store records (received, attempts, last error, state), then what this page saw live. */
+function timeline(event) {
+  const steps = [[timeText(Date.parse(event.receivedAt)), "received, verified and stored"]];
+  if (event.attempt > 0) {
+    const failed = event.lastError === null ? "" : `; the last failed: ${event.lastError}`;
+    steps.push(["", `${event.attempt} attempt${event.attempt === 1 ? "" : "s"} so far${failed}`]);
+  }
+  if (event.nextAttemptAt) steps.push([timeText(Date.parse(event.nextAttemptAt)), "next attempt"]);
+  const now = {
+    pending: event.attempt === 0 ? "waiting for its first attempt" : "waiting for a retry",
+    done: "done: the agent took it",
+    dead: "dead letter: no more attempts",
+  }[event.status];
+  steps.push([event.updatedAt ? timeText(Date.parse(event.updatedAt)) : "now", now]);
+  for (const seen of state.seen.get(idOf(event)) ?? []) {
+    const error = seen.lastError === null ? "" : ` (${seen.lastError})`;
+    steps.push([timeText(seen.atMs), `seen live: ${seen.status}, attempt ${seen.attempt}${error}`]);
+  }
+  return steps;
+}
+
+async function redeliver() {
+  const event = state.selected === null ? undefined : state.events.get(state.selected);
+  if (!event) return;
+  $("redeliver").disabled = true;
+  try {
+    const response = await api(`${event.href}/redeliver`, { method: "POST" });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 202) {
+      state.events.set(idOf(event), { ...event, status: "pending", attempt: 0 });
+      $("action-result").textContent = "sent back to pending";
+      render();
+      refreshDetail();
+    } else {
+      $("action-result").textContent = `not redelivered: ${
+        body.error ?? `HTTP ${response.status}`
+      }`;
+    }
+  } catch (error) {
+    if (!(error instanceof Unauthorized)) $("action-result").textContent = "not redelivered";
+  } finally {
+    $("redeliver").disabled = false;
+  }
+}
+
+async function copyPayload() {
+  try {
+    await navigator.clipboard.writeText(state.payloadText);
+    $("copy-result").textContent = "copied";
+  } catch {
+    // No clipboard API (plain http on another host): select it for Ctrl+C instead.
+    const range = document.createRange();
+    range.selectNodeContents($("payload"));
+    getSelection()?.removeAllRanges();
+    getSelection()?.addRange(range);
+    $("copy-result").textContent = "selected: press Ctrl+C";
+  }
+}
+
+// ------------------------------------------------------------------ wiring
+
+function start() {
+  $("login-form").addEventListener("submit", (submit) => {
+    submit.preventDefault();
+    const token = $("token-input").value.trim();
+    if (token !== "") logIn(token);
+  });
+  $("logout").addEventListener("click", () => logOut("logged out"));
+  $("filters").addEventListener("submit", (submit) => submit.preventDefault());
+  for (const id of ["filter-status", "filter-route", "filter-text"]) {
+    $(id).addEventListener("input", render);
+  }
+  $("detail-close").addEventListener("click", closeDetail);
+  $("detail").addEventListener("keydown", (key) => {
+    if (key.key === "Escape") closeDetail();
+  });
+  $("redeliver").addEventListener("click", redeliver);
+  $("copy").addEventListener("click", copyPayload);
+  addEventListener("hashchange", () => {
+    const token = takeToken();
+    if (token !== null && token !== state.token) {
+      state.stream?.abort();
+      logIn(token);
+    }
+  });
+  const token = takeToken();
+  if (token === null) showLogin();
+  else logIn(token);
+}
+
+start();
