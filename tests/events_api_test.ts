@@ -267,6 +267,13 @@ Deno.test("createEventsApi() answers 404 for an unknown event and 405 for a wron
   await wrong.body?.cancel();
 });
 
+Deno.test("createEventsApi() answers 404 for /events/stream when no stream is given", async () => {
+  const f = fixture();
+  const response = await call(f, "GET", "/events/stream", `Bearer ${(await token("read")).token}`);
+  assert.equal(response.status, 404);
+  await response.body?.cancel();
+});
+
 Deno.test("createEventsApi() leaves paths outside /events to the webhook routes", async () => {
   const f = fixture();
   for (const path of ["/webhook", "/eventsx", "/healthz", "/events/../webhook"]) {
