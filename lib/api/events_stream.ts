@@ -60,7 +60,7 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
   const maxClients = options.maxClients ?? 32;
   const encoder = new TextEncoder();
   const clients = new Set<Client>();
-  /** route+key → what a client sees of the event; null until the first look. */
+  /** route+key → the fields of the event a summary shows; null until the first look. */
   let snapshot: Map<string, string> | null = null;
   let looping = false;
   let closed = false;
@@ -104,11 +104,13 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
     const next = new Map<string, string>();
     const changed: unknown[] = [];
     for (const event of events) {
-      const summary = describeEvent(event, options.redactor, false);
       const id = `${event.route}\n${event.key}`;
-      const seen = stringifyRedacted(options.redactor, summary);
+      // Only what a summary shows, kept in memory: only changed events are redacted and sent.
+      const seen = JSON.stringify([event.status, event.attempt, event.lastError, event.id]);
       next.set(id, seen);
-      if (snapshot !== null && snapshot.get(id) !== seen) changed.push(JSON.parse(seen));
+      if (snapshot !== null && snapshot.get(id) !== seen) {
+        changed.push(describeEvent(event, options.redactor, false));
+      }
     }
     snapshot = next;
     if (changed.length > 0) {

@@ -2,12 +2,12 @@
 // this file as it is. Everything that came from a webhook is put on the page
 // with textContent, never parsed as HTML.
 
+import { claimsOf, payloadText, timeline, timeText } from "./format.js";
+import { follow } from "./live.js";
+
 const TOKEN_STORAGE = "hookgate.token";
 const STATUSES = ["pending", "done", "dead"];
 const LIST_LIMIT = 1000;
-const RECONNECT_MAX_MS = 10_000;
-/** serve sends a heartbeat every 15 s: this much silence means the connection is gone. */
-const SILENCE_MS = 40_000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,7 +25,10 @@ const state = {
   expiryTimer: 0,
 };
 
-class Unauthorized extends Error {}
+class Unauthorized extends Error {
+  /** Tells the live view to stop reconnecting. */
+  final = true;
+}
 
 function idOf(event) {
   return `${event.route}\n${event.key}`;
@@ -41,19 +44,6 @@ function takeToken() {
     history.replaceState(null, "", location.pathname + location.search);
   }
   return sessionStorage.getItem(TOKEN_STORAGE);
-}
-
-/** The claims a hookgate token carries, unverified: only to show the scope and expiry (serve checks). */
-function claimsOf(token) {
-  const match = /^hgt_([A-Za-z0-9_-]+)\./.exec(token);
-  if (!match) return null;
-  try {
-    const base64 = match[1].replace(/-/g, "+").replace(/_/g, "/");
-    const claims = JSON.parse(atob(base64 + "=".repeat((4 - base64.length % 4) % 4)));
-    return typeof claims === "object" && claims !== null ? claims : null;
-  } catch {
-    return null;
-  }
 }
 
 function logIn(token) {
@@ -76,7 +66,7 @@ function logIn(token) {
   $("events").hidden = false;
   $("logout").hidden = false;
   loadAll().catch(() => {});
-  follow();
+  startLive();
 }
 
 function logOut(reason) {
@@ -135,64 +125,16 @@ async function loadAll() {
 
 // ------------------------------------------------------------------ live updates
 
-/**
- * Reads /events/stream with fetch(), so the token goes in the Authorization
- * header (EventSource cannot send one, and a token in a URL ends up in logs).
- * Reconnects with growing pauses, e.g. while serve restarts.
- */
-async function follow() {
-  let pauseMs = 1_000;
-  while (state.token !== null) {
-    const controller = new AbortController();
-    state.stream = controller;
-    let silence = 0;
-    const watch = () => {
-      clearTimeout(silence);
-      silence = setTimeout(() => controller.abort(), SILENCE_MS);
-    };
-    try {
-      watch();
-      const response = await api("/events/stream", { signal: controller.signal });
-      if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status}`);
-      setLive("live");
-      pauseMs = 1_000;
-      await readMessages(response.body, (name, data) => {
-        watch();
-        onMessage(name, data);
-      });
-    } catch (error) {
-      if (error instanceof Unauthorized) return;
-    } finally {
-      clearTimeout(silence);
-    }
-    if (state.stream !== controller || state.token === null) return;
-    setLive("reconnecting…");
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    pauseMs = Math.min(pauseMs * 2, RECONNECT_MAX_MS);
-  }
-}
-
-/** The text/event-stream format: blocks separated by a blank line; `event:` and `data:` lines. */
-async function readMessages(body, onMessageBlock) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value.replace(/\r\n?/g, "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let name = "message";
-      const data = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith("event:")) name = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-      }
-      onMessageBlock(name, data.join("\n"));
-    }
-  }
+function startLive() {
+  state.stream?.abort();
+  const controller = new AbortController();
+  state.stream = controller;
+  follow({
+    open: (signal) => api("/events/stream", { signal }),
+    signal: controller.signal,
+    onMessage,
+    onState: setLive,
+  });
 }
 
 function onMessage(name, data) {
@@ -314,13 +256,6 @@ function badge(status) {
   return span;
 }
 
-function timeText(ms) {
-  if (!Number.isFinite(ms)) return "";
-  const date = new Date(ms);
-  const today = new Date().toDateString() === date.toDateString();
-  return today ? date.toLocaleTimeString() : date.toLocaleString();
-}
-
 // ------------------------------------------------------------------ the detail
 
 async function openDetail(id) {
@@ -344,9 +279,7 @@ async function openDetail(id) {
       return;
     }
     const full = await response.json();
-    state.payloadText = typeof full.payload === "string"
-      ? full.payload
-      : JSON.stringify(full.payload, null, 2);
+    state.payloadText = payloadText(full.payload);
     $("payload").textContent = state.payloadText;
   } catch (error) {
     if (!(error instanceof Unauthorized)) $("payload").textContent = "could not load the payload";
@@ -383,7 +316,7 @@ function refreshDetail() {
     return [dt, dd];
   }));
   $("timeline").replaceChildren(
-    ...timeline(event).map(([when, what]) => {
+    ...timeline(event, state.seen.get(idOf(event)) ?? []).map(([when, what]) => {
       const li = document.createElement("li");
       const time = document.createElement("time");
       time.textContent = when;
@@ -394,27 +327,6 @@ function refreshDetail() {
   const canRedeliver = state.scope === "write" &&
     (event.status === "done" || event.status === "dead");
   $("redeliver").hidden = !canRedeliver;
-}
-
-/** What the store records (received, attempts, last error, state), then what this page saw live. */
-function timeline(event) {
-  const steps = [[timeText(Date.parse(event.receivedAt)), "received, verified and stored"]];
-  if (event.attempt > 0) {
-    const failed = event.lastError === null ? "" : `; the last failed: ${event.lastError}`;
-    steps.push(["", `${event.attempt} attempt${event.attempt === 1 ? "" : "s"} so far${failed}`]);
-  }
-  if (event.nextAttemptAt) steps.push([timeText(Date.parse(event.nextAttemptAt)), "next attempt"]);
-  const now = {
-    pending: event.attempt === 0 ? "waiting for its first attempt" : "waiting for a retry",
-    done: "done: the agent took it",
-    dead: "dead letter: no more attempts",
-  }[event.status];
-  steps.push([event.updatedAt ? timeText(Date.parse(event.updatedAt)) : "now", now]);
-  for (const seen of state.seen.get(idOf(event)) ?? []) {
-    const error = seen.lastError === null ? "" : ` (${seen.lastError})`;
-    steps.push([timeText(seen.atMs), `seen live: ${seen.status}, attempt ${seen.attempt}${error}`]);
-  }
-  return steps;
 }
 
 async function redeliver() {
@@ -476,10 +388,7 @@ function start() {
   $("copy").addEventListener("click", copyPayload);
   addEventListener("hashchange", () => {
     const token = takeToken();
-    if (token !== null && token !== state.token) {
-      state.stream?.abort();
-      logIn(token);
-    }
+    if (token !== null && token !== state.token) logIn(token);
   });
   const token = takeToken();
   if (token === null) showLogin();

@@ -1,11 +1,14 @@
 /**
- * The events page `serve` shows at /ui: one HTML file, its script and its
- * stylesheet, imported as text so `deno compile` puts them in the binary. The
+ * The events page `serve` shows at /ui: one HTML file, its script (three small
+ * ES modules) and its stylesheet, imported as text so `deno compile` puts them
+ * in the binary. The
  * page holds no data and needs no token to load: it reads everything from
  * the inspection API with the bearer token the user brings.
  */
 import script from "./app.js" with { type: "text" };
 import style from "./app.css" with { type: "text" };
+import format from "./format.js" with { type: "text" };
+import live from "./live.js" with { type: "text" };
 import html from "./page.html" with { type: "text" };
 
 export const PAGE_PATH = "/ui";
@@ -37,6 +40,8 @@ const FILES: ReadonlyMap<string, { body: string; type: string }> = new Map([
   [PAGE_PATH, { body: html, type: "text/html; charset=utf-8" }],
   [`${PAGE_PATH}/`, { body: html, type: "text/html; charset=utf-8" }],
   [`${PAGE_PATH}/app.js`, { body: script, type: "text/javascript; charset=utf-8" }],
+  [`${PAGE_PATH}/live.js`, { body: live, type: "text/javascript; charset=utf-8" }],
+  [`${PAGE_PATH}/format.js`, { body: format, type: "text/javascript; charset=utf-8" }],
   [`${PAGE_PATH}/app.css`, { body: style, type: "text/css; charset=utf-8" }],
 ]);
 

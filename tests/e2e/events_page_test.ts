@@ -156,6 +156,8 @@ Deno.test({
       const token = new URL(writeLink).hash.replace("#token=", "");
       const page = await chromium.browser.newPage();
       await page.setViewport({ width: 1280, height: 800 });
+      const scriptErrors: string[] = [];
+      page.on("pageerror", (error) => scriptErrors.push(String(error)));
 
       await t.step("a hookgate ui link logs in and lists the delivered events", async () => {
         await page.goto(writeLink);
@@ -341,6 +343,10 @@ Deno.test({
           await reader.close();
         },
       );
+
+      await t.step("the page's script raised no error", () => {
+        assert.deepEqual(scriptErrors, []);
+      });
 
       await t.step("a pasted token logs in too", async () => {
         const pasted = await chromium.browser.newPage();

@@ -9,6 +9,8 @@ Deno.test("eventsPageResponse() serves the page, its script and stylesheet with 
   const expected = {
     "/ui": /^text\/html/,
     "/ui/app.js": /^text\/javascript/,
+    "/ui/live.js": /^text\/javascript/,
+    "/ui/format.js": /^text\/javascript/,
     "/ui/app.css": /^text\/css/,
   };
   for (const [path, type] of Object.entries(expected)) {
@@ -44,8 +46,11 @@ Deno.test("the page's HTML holds no inline script, style or event handler", asyn
 });
 
 Deno.test("the page's script never writes HTML: no innerHTML, outerHTML, insertAdjacentHTML or document.write", async () => {
-  const script = await get("/ui/app.js")?.text() ?? "";
-  assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+  for (const path of ["/ui/app.js", "/ui/live.js", "/ui/format.js"]) {
+    const script = await get(path)?.text() ?? "";
+    assert.ok(script.length > 100, `${path} is empty`);
+    assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+  }
 });
 
 Deno.test("eventsPageResponse() leaves other methods and paths to the webhook routes", () => {
