@@ -17,10 +17,10 @@
  * other API request (the page reads the stream with fetch(), not EventSource,
  * so no token is ever put in a URL).
  */
-import type { VerifiedToken } from "../bearer_token.ts";
-import type { EventStatus, EventStore, StoredEvent } from "../event_store.ts";
-import { describeEvent, MAX_LIST_LIMIT } from "../events_api.ts";
-import { type Redactor, stringifyRedacted } from "../redact.ts";
+import type { VerifiedToken } from "./bearer_token.ts";
+import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
+import { describeEvent, MAX_LIST_LIMIT } from "./events_api.ts";
+import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
 
 export interface EventsStreamOptions {
   store: Pick<EventStore, "list">;

@@ -1,6 +1,4 @@
-/** The inspection API's parts that live in this folder. */
-export {
-  createEventsStream,
-  type EventsStream,
-  type EventsStreamOptions,
-} from "./events_stream.ts";
+export * from "./bearer_token.ts";
+export * from "./events_api.ts";
+export * from "./events_stream.ts";
+export * from "./token_revocations.ts";

@@ -1,6 +1,6 @@
-import { issueToken, newTokenId, tokenKeyFromEnv } from "../bearer_token.ts";
-import { configError, usageError } from "../cli_error.ts";
-import { ExitCode } from "../exit_codes.ts";
+import { issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
+import { configError, usageError } from "./cli_error.ts";
+import { ExitCode } from "./exit_codes.ts";
 import { eventsPageUrl } from "../ui/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";

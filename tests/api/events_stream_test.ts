@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { createEventsStream } from "../../lib/api/mod.ts";
-import { issueToken } from "../../lib/bearer_token.ts";
-import type { StoredEvent } from "../../lib/event_store.ts";
-import { createEventsApi } from "../../lib/events_api.ts";
-import { importHmacKey } from "../../lib/hmac.ts";
-import { createRedactor } from "../../lib/redact.ts";
+import { createEventsApi, createEventsStream, issueToken } from "../../lib/api/mod.ts";
+import type { StoredEvent } from "../../lib/store/mod.ts";
+import { importHmacKey } from "../../lib/util/mod.ts";
+import { createRedactor } from "../../lib/redact/mod.ts";
 import { MemoryEventStore } from "../support/memory_event_store.ts";
 
 const SECRET = "stream-test-secret-" + crypto.randomUUID();

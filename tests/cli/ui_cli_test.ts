@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { verifyToken } from "../../lib/bearer_token.ts";
-import { importHmacKey } from "../../lib/hmac.ts";
+import { verifyToken } from "../../lib/api/mod.ts";
+import { importHmacKey } from "../../lib/util/mod.ts";
 import { runCli } from "../support/cli.ts";
 
 const TOKEN_SECRET = "ui-cli-token-secret-" + crypto.randomUUID();
