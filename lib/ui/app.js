@@ -2,7 +2,7 @@
 // this file as it is. Everything that came from a webhook is put on the page
 // with textContent, never parsed as HTML.
 
-import { claimsOf, payloadText, timeline, timeText } from "./format.js";
+import { badge, cell, claimsOf, option, payloadText, timeline, timeText } from "./format.js";
 import { follow } from "./live.js";
 
 const TOKEN_STORAGE = "hookgate.token";
@@ -18,7 +18,7 @@ const state = {
   events: new Map(),
   /** `${route}\n${key}` → states this page saw arrive live: [{atMs, status, attempt, lastError}] */
   seen: new Map(),
-  /** id of the event open in the detail, its payload text, and whether it is loaded */
+  /** the id of the event open in the detail, and its payload as shown */
   selected: null,
   payloadText: "",
   stream: null,
@@ -38,11 +38,9 @@ function idOf(event) {
 
 /** The token from a `#token=` link (then removed from the address bar), else the session's. */
 function takeToken() {
-  const match = /^#token=([^&]+)/.exec(location.hash);
-  if (match) {
-    sessionStorage.setItem(TOKEN_STORAGE, decodeURIComponent(match[1]));
-    history.replaceState(null, "", location.pathname + location.search);
-  }
+  const match = /^#token=([A-Za-z0-9_.-]+)$/.exec(location.hash);
+  if (location.hash !== "") history.replaceState(null, "", location.pathname + location.search);
+  if (match) sessionStorage.setItem(TOKEN_STORAGE, match[1]);
   return sessionStorage.getItem(TOKEN_STORAGE);
 }
 
@@ -65,8 +63,14 @@ function logIn(token) {
   $("login").hidden = true;
   $("events").hidden = false;
   $("logout").hidden = false;
-  loadAll().catch(() => {});
+  loadAll().catch(showLoadError);
   startLive();
+}
+
+function showLoadError(error) {
+  if (!(error instanceof Unauthorized)) {
+    $("count").textContent = `could not load the events (${error.message}): reload to retry`;
+  }
 }
 
 function logOut(reason) {
@@ -97,15 +101,19 @@ function showLogin(reason) {
 // ------------------------------------------------------------------ API
 
 async function api(path, init = {}) {
+  const token = state.token;
   const response = await fetch(path, {
     ...init,
-    headers: { authorization: `Bearer ${state.token}` },
+    headers: { authorization: `Bearer ${token}` },
     cache: "no-store",
     credentials: "omit",
   });
   if (response.status === 401) {
     const body = await response.json().catch(() => ({}));
-    logOut(`${body.error ?? "the token was refused"}: run 'hookgate ui' for a new link`);
+    // A late answer to an older token must not log the current one out.
+    if (state.token === token) {
+      logOut(`${body.error ?? "the token was refused"}: run 'hookgate ui' for a new link`);
+    }
     throw new Unauthorized();
   }
   return response;
@@ -140,7 +148,7 @@ function startLive() {
 function onMessage(name, data) {
   if (name === "ready") {
     // Anything that changes from now on arrives as `changes`: take the lists once more.
-    loadAll().catch(() => {});
+    loadAll().catch(showLoadError);
   } else if (name === "changes") {
     for (const event of JSON.parse(data).events) {
       const id = idOf(event);
@@ -209,13 +217,6 @@ function renderRouteChoices() {
   select.value = routes.includes(chosen) ? chosen : "";
 }
 
-function option(value, label) {
-  const element = document.createElement("option");
-  element.value = value;
-  element.textContent = label;
-  return element;
-}
-
 function row(event) {
   const tr = document.createElement("tr");
   tr.eventId = idOf(event);
@@ -238,22 +239,6 @@ function row(event) {
     if (click.target === tr || click.target.tagName === "TD") openDetail(tr.eventId);
   });
   return tr;
-}
-
-function cell(label, content, title) {
-  const td = document.createElement("td");
-  td.dataset.label = label;
-  if (typeof content === "string") td.textContent = content;
-  else td.append(content);
-  if (title) td.title = title;
-  return td;
-}
-
-function badge(status) {
-  const span = document.createElement("span");
-  span.className = `status status-${status}`;
-  span.textContent = status;
-  return span;
 }
 
 // ------------------------------------------------------------------ the detail

@@ -1,4 +1,5 @@
-// Pure helpers of the events page: how times, tokens and an event's history read.
+// Helpers of the events page: how times, tokens and an event's history read, and
+// the small elements that show them (built with textContent only).
 
 export function timeText(ms) {
   if (!Number.isFinite(ms)) return "";
@@ -47,4 +48,27 @@ export function timeline(event, seenLive) {
     steps.push([timeText(seen.atMs), `seen live: ${seen.status}, attempt ${seen.attempt}${error}`]);
   }
   return steps;
+}
+
+export function option(value, label) {
+  const element = document.createElement("option");
+  element.value = value;
+  element.textContent = label;
+  return element;
+}
+
+export function cell(label, content, title) {
+  const td = document.createElement("td");
+  td.dataset.label = label;
+  if (typeof content === "string") td.textContent = content;
+  else td.append(content);
+  if (title) td.title = title;
+  return td;
+}
+
+export function badge(status) {
+  const span = document.createElement("span");
+  span.className = `status status-${status}`;
+  span.textContent = status;
+  return span;
 }
