@@ -179,8 +179,16 @@ async function list(url: URL, options: EventsApiOptions): Promise<Response> {
   }, options.redactor);
 }
 
+/** Optional fields of a StoredEvent: when it last changed, when its next attempt is due. */
+interface StoreTimes {
+  updatedAtMs?: number;
+  nextAttemptAtMs?: number;
+}
+
 /** An event as the API shows it: ids and state as they are, payload and error redacted. */
 export function describeEvent(event: StoredEvent, redactor: Redactor, withPayload: boolean) {
+  // Times a store may record beside the required fields: shown when it does.
+  const { updatedAtMs, nextAttemptAtMs } = event as StoredEvent & StoreTimes;
   const summary = {
     route: event.route,
     key: event.key,
@@ -191,6 +199,10 @@ export function describeEvent(event: StoredEvent, redactor: Redactor, withPayloa
     lastError: event.lastError === null ? null : redactor.text(event.lastError),
     payloadBytes: event.payload.length,
     href: `/events/${encodeURIComponent(event.route)}/${encodeURIComponent(event.key)}`,
+    ...(updatedAtMs === undefined ? {} : { updatedAt: new Date(updatedAtMs).toISOString() }),
+    ...(nextAttemptAtMs === undefined
+      ? {}
+      : { nextAttemptAt: new Date(nextAttemptAtMs).toISOString() }),
   };
   return withPayload ? { ...summary, payload: redactedPayload(event.payload, redactor) } : summary;
 }
