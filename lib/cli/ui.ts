@@ -37,7 +37,7 @@ Example:
   hookgate ui --scope write --ttl 1h
   # open the printed link; or paste a token from 'hookgate token' into the page
 
-Exit codes: 0 link printed, 64 bad option, 78 HOOKGATE_TOKEN_SECRET missing or weak.`;
+Exit codes: 0 link printed · 64 usage · 78 HOOKGATE_TOKEN_SECRET missing or weak`;
 
 const FLAGS = {
   scope: { type: "string" },
