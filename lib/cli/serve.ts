@@ -130,7 +130,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   };
 }
 
-/** The act step without `--exec`: the brief's `VERIFIED:` print, as one JSON line. */
+/** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
 export function printVerified(output: Output): (event: StoredEvent) => Promise<HandlerOutcome> {
   const decoder = new TextDecoder();
   return (event) => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { CliError, ExitCode, openTraceFromFlags } from "../../lib/cli/mod.ts";
 import { createRedactor } from "../../lib/redact/mod.ts";
 import { DEFAULT_TRACE_PATH, NULL_TRACE } from "../../lib/trace/mod.ts";
+import { tempDirSync } from "../support/temp_dir.ts";
 
 function readLines(path: string): Record<string, unknown>[] {
   return Deno.readTextFileSync(path).split("\n").filter((line) => line !== "").map((line) =>
@@ -10,7 +11,8 @@ function readLines(path: string): Record<string, unknown>[] {
 }
 
 Deno.test("openTraceFromFlags() on an unwritable path is a configuration error naming --trace", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
+  using temp = tempDirSync("hookgate-trace-");
+  const dir = temp.path;
   Deno.writeTextFileSync(`${dir}/file`, "");
   await assert.rejects(
     () =>
@@ -25,7 +27,8 @@ Deno.test("openTraceFromFlags() on an unwritable path is a configuration error n
 });
 
 Deno.test("openTraceFromFlags() opens the default path under the working directory", async () => {
-  const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
+  using temp = tempDirSync("hookgate-trace-");
+  const cwd = temp.path;
   const trace = await openTraceFromFlags({}, { cwd, redactor: createRedactor() });
   trace.write({ n: 1 });
   await trace.close();
@@ -33,7 +36,8 @@ Deno.test("openTraceFromFlags() opens the default path under the working directo
 });
 
 Deno.test("openTraceFromFlags() honours --trace, --trace-max-bytes and --no-trace", async () => {
-  const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
+  using temp = tempDirSync("hookgate-trace-");
+  const cwd = temp.path;
   assert.equal(
     await openTraceFromFlags({ "no-trace": true }, { cwd, redactor: createRedactor() }),
     NULL_TRACE,
@@ -50,7 +54,8 @@ Deno.test("openTraceFromFlags() honours --trace, --trace-max-bytes and --no-trac
 });
 
 Deno.test("openTraceFromFlags() rejects a bad --trace-max-bytes as a usage error", async () => {
-  const cwd = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
+  using temp = tempDirSync("hookgate-trace-");
+  const cwd = temp.path;
   await assert.rejects(
     () => openTraceFromFlags({ "trace-max-bytes": "50MB" }, { cwd, redactor: createRedactor() }),
     (error: unknown) => error instanceof CliError && error.exitCode === ExitCode.usage,
