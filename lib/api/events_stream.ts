@@ -19,7 +19,7 @@
  */
 import type { VerifiedToken } from "./bearer_token.ts";
 import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
-import { describeEvent, MAX_LIST_LIMIT } from "./events_api.ts";
+import { describeEvent } from "./events_api.ts";
 import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
 
 export interface EventsStreamOptions {
@@ -44,6 +44,11 @@ export interface EventsStream {
 }
 
 const STATUSES: readonly EventStatus[] = ["pending", "done", "dead"];
+/**
+ * The newest this many events of each status are watched: a store lists whole
+ * records (payloads too), and this runs every `pollMs` while a page is open.
+ */
+const WATCHED_PER_STATUS = 200;
 /** A client this many messages behind is dropped rather than buffered without end. */
 const MAX_QUEUED_MESSAGES = 256;
 
@@ -94,7 +99,7 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
     let events: StoredEvent[];
     try {
       const lists = await Promise.all(
-        STATUSES.map((status) => options.store.list({ status, limit: MAX_LIST_LIMIT })),
+        STATUSES.map((status) => options.store.list({ status, limit: WATCHED_PER_STATUS })),
       );
       events = lists.flat();
     } catch {

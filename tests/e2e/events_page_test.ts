@@ -10,6 +10,7 @@ import type { Page } from "npm:puppeteer-core@25.16.0";
 import { chromiumAvailable, launchChromium } from "../support/chromium.ts";
 import { ROOT, runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const ENV = {
   WEBHOOK_SECRET: "page-webhook-secret-" + crypto.randomUUID(),
@@ -125,12 +126,11 @@ async function search(page: Page, text: string): Promise<void> {
   }, text);
 }
 
-async function screenshotPath(): Promise<string> {
-  if (Deno.env.get("HOOKGATE_UPDATE_SCREENSHOT") === "1") {
-    await Deno.mkdir(`${ROOT}docs/img`, { recursive: true });
-    return `${ROOT}docs/img/events.png`;
-  }
-  return `${await Deno.makeTempDir({ prefix: "hookgate-screenshot-" })}/events.png`;
+/** docs/img/events.png only when asked, so a test run leaves the tree as it was. */
+async function screenshotPath(dir: string): Promise<string> {
+  if (Deno.env.get("HOOKGATE_UPDATE_SCREENSHOT") !== "1") return `${dir}/events.png`;
+  await Deno.mkdir(`${ROOT}docs/img`, { recursive: true });
+  return `${ROOT}docs/img/events.png`;
 }
 
 const XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
@@ -142,7 +142,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const dir = await Deno.makeTempDir({ prefix: "hookgate-page-" });
+    await using scratch = await tempDir("hookgate-page-");
+    const dir = scratch.path;
     await using chromium = await launchChromium();
     let serving: Serving = await serve(dir);
     try {
@@ -205,7 +206,7 @@ Deno.test({
       });
 
       await t.step("the screenshot of the page is taken", async () => {
-        await page.screenshot({ path: await screenshotPath() });
+        await page.screenshot({ path: await screenshotPath(dir) });
       });
 
       await t.step("a payload holding <script> is shown as text and never runs", async () => {
@@ -361,7 +362,6 @@ Deno.test({
       });
     } finally {
       await serving[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });
