@@ -159,6 +159,14 @@ Deno.test({
       await page.setViewport({ width: 1280, height: 800 });
       const scriptErrors: string[] = [];
       page.on("pageerror", (error) => scriptErrors.push(String(error)));
+      // Anything the page tried that its Content-Security-Policy blocked.
+      await page.evaluateOnNewDocument(() => {
+        const violations: string[] = [];
+        (globalThis as { __violations?: string[] }).__violations = violations;
+        document.addEventListener("securitypolicyviolation", (event) => {
+          violations.push(`${event.violatedDirective} ${event.blockedURI}`);
+        });
+      });
 
       await t.step("a hookgate ui link logs in and lists the delivered events", async () => {
         await page.goto(writeLink);
@@ -345,9 +353,16 @@ Deno.test({
         },
       );
 
-      await t.step("the page's script raised no error", () => {
-        assert.deepEqual(scriptErrors, []);
-      });
+      await t.step(
+        "the page's script raised no error and its CSP had nothing to block",
+        async () => {
+          assert.deepEqual(scriptErrors, []);
+          const violations = await page.evaluate(() =>
+            (globalThis as { __violations?: string[] }).__violations
+          );
+          assert.deepEqual(violations, []);
+        },
+      );
 
       await t.step("a pasted token logs in too", async () => {
         const pasted = await chromium.browser.newPage();
