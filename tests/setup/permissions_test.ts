@@ -17,7 +17,17 @@ import {
 
 const TASKS: Record<string, string> = denoConfig.tasks;
 /** Every hookgate command has a task of its own name. */
-const COMMAND_TASKS = ["serve", "send", "fetch", "redact", "init", "doctor", "token", "rotate"];
+const COMMAND_TASKS = [
+  "serve",
+  "send",
+  "fetch",
+  "redact",
+  "init",
+  "doctor",
+  "token",
+  "rotate",
+  "ui",
+];
 const ROOT = new URL("../../", import.meta.url).pathname;
 const PROBE = new URL("../support/permission_probe.ts", import.meta.url).pathname;
 const SECRET = "permissions-test-secret-0123456789abcdef";
