@@ -96,7 +96,7 @@ export function redactKeyedValue(
   bare.lastIndex = at;
   const match = bare.exec(s);
   if (!match || isPlaceholder(match[0]) || JSON_LITERAL.test(match[0])) return null;
-  if (context.spaced && (startsSentence(s, at, match[0]) || namesASecret(match[0]))) return null;
+  if (namesASecret(match[0]) || (context.spaced && startsSentence(s, at, match[0]))) return null;
   const end = bare.lastIndex;
   // A number under a quoted key is JSON: keep the line valid JSON by quoting the marker.
   if (context.keyQuoted && JSON_NUMBER.test(match[0])) {
@@ -106,7 +106,7 @@ export function redactKeyedValue(
   return replacement === match[0] ? null : { end, replacement, quoted: false };
 }
 
-/** `--password PASSWORD`, `secret: WEBHOOK_SECRET`: the name of a secret, not its value. */
+/** `--password PASSWORD`, `#token=TOKEN`, `secret: WEBHOOK_SECRET`: a secret's name, not its value. */
 function namesASecret(value: string): boolean {
   return /^[A-Z][A-Z_]*$/.test(value) && isSecretKey(value);
 }

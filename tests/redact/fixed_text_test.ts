@@ -39,7 +39,8 @@ async function exportedConstants(files: string[]): Promise<Map<string, string>> 
 
 /**
  * A stand-in for an interpolation: a constant's own value; for a variable name the name of
- * a secret variable (the hardest case: `WEBHOOK_SECRET: reason`); for a reason a sentence.
+ * a secret variable (the hardest case: `WEBHOOK_SECRET: reason`); for a reason a sentence;
+ * for a credential a reference to one.
  */
 function standIn(expression: string, constants: Map<string, string>): string {
   const constant = constants.get(expression);
@@ -48,6 +49,8 @@ function standIn(expression: string, constants: Map<string, string>): string {
   if (/(?:^|\.)(?:from|name|variable|secretVar|\w*_VAR)$/.test(expression)) {
     return "WEBHOOK_SECRET";
   }
+  // A credential's own value (a link carrying a token) is a value: it stands in as a reference.
+  if (/token|secret|password|credential/i.test(expression)) return "$TOKEN";
   return "42";
 }
 
