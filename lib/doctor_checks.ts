@@ -50,7 +50,7 @@ export interface DoctorFacts {
 }
 
 export const EGRESS_VAR = ALLOW_HOSTS_VAR;
-const INIT = "run 'deno task init'";
+const INIT = "run 'hookgate init'";
 
 function result(id: CheckId, status: CheckStatus, message: string, fix?: string): CheckResult {
   return fix === undefined ? { id, status, message } : { id, status, message, fix };

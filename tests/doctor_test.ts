@@ -73,7 +73,7 @@ Deno.test("doctor fails a missing .env", async () => {
   try {
     await Deno.remove(`${dir}/.env`);
     const run = await doctor(dir, { EGRESS_ALLOW_HOSTS: "api.github.com" });
-    assertOnlyFailure(run, /\.env does not exist/, /deno task init/);
+    assertOnlyFailure(run, /\.env does not exist/, /hookgate init/);
   } finally {
     await removeDir(dir);
   }
@@ -83,7 +83,7 @@ Deno.test("doctor fails a .env without WEBHOOK_SECRET", async () => {
   const dir = await healthyRepo();
   try {
     await writeFileWithMode(`${dir}/.env`, "EGRESS_ALLOW_HOSTS=api.github.com\n", 0o600);
-    assertOnlyFailure(await doctor(dir), /does not define WEBHOOK_SECRET/, /deno task init/);
+    assertOnlyFailure(await doctor(dir), /does not define WEBHOOK_SECRET/, /hookgate init/);
   } finally {
     await removeDir(dir);
   }
@@ -97,7 +97,7 @@ Deno.test("doctor fails an empty WEBHOOK_SECRET", async () => {
       "WEBHOOK_SECRET=\nEGRESS_ALLOW_HOSTS=a.example\n",
       0o600,
     );
-    assertOnlyFailure(await doctor(dir), /does not define WEBHOOK_SECRET/, /deno task init/);
+    assertOnlyFailure(await doctor(dir), /does not define WEBHOOK_SECRET/, /hookgate init/);
   } finally {
     await removeDir(dir);
   }
@@ -185,7 +185,7 @@ Deno.test("doctor fails a secret shorter than 16 bytes without printing it", asy
       0o600,
     );
     const run = await doctor(dir);
-    assertOnlyFailure(run, /WEBHOOK_SECRET is shorter than 16 bytes/, /deno task init/);
+    assertOnlyFailure(run, /WEBHOOK_SECRET is shorter than 16 bytes/, /hookgate init/);
     assert.ok(!run.stdout.includes(short));
     assert.ok(!run.stdout.includes("redacted"));
   } finally {

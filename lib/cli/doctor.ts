@@ -13,7 +13,7 @@ import type { Command } from "./command.ts";
 
 const HELP = `hookgate doctor: check the set-up and say what to fix
 
-Usage: hookgate doctor          (deno task doctor)
+Usage: hookgate doctor
 
 One line per check, each ok, warn, FAIL or skip, with the fix for anything
 not ok:

@@ -18,7 +18,7 @@ const GITIGNORE_LINES = [".env", ".hookgate/"];
 
 const HELP = `hookgate init: set up secrets the safe way
 
-Usage: hookgate init            (deno task init)
+Usage: hookgate init [--route PATH=SCHEME:VAR]...
 
 Creates .env from .env.example (or the built-in template) with a fresh
 ${SECRET_VAR} and ${TOKEN_SECRET_VAR} (32 random bytes each from the
@@ -35,11 +35,11 @@ explains the fix and exits 78.
 Options:
   -h, --help  show this help
 
-Then run 'deno task doctor' to check the whole set-up.`;
+Then run 'hookgate doctor' to check the whole set-up.`;
 
 const TRACKED = `.env is tracked by git, so the secrets in it are already in the repository.
 Fix: run 'git rm --cached .env' and commit (the file stays on disk; .gitignore keeps it out),
-then rotate every secret it holds: empty the value of ${SECRET_VAR} in .env, run 'deno task init'
+then rotate every secret it holds: empty the value of ${SECRET_VAR} in .env, run 'hookgate init'
 again, and give the new secret to your senders. init changed nothing.`;
 
 async function readTextIfExists(path: string): Promise<string | null> {
@@ -120,7 +120,7 @@ function reportGit(git: GitFacts, output: Output): void {
   } else if (git.inHistory) {
     output.err(
       "warning: .env appears in git history: the secrets it held are leaked for good; " +
-        "run 'deno task doctor' for the fix",
+        "run 'hookgate doctor' for the fix",
     );
   }
 }
@@ -137,7 +137,7 @@ export const initCommand: Command = {
     await writeSecrets(cwd, output);
     await updateGitignore(cwd, output);
     reportGit(git, output);
-    output.out("next: run 'deno task doctor' to check the set-up");
+    output.out("next: run 'hookgate doctor' to check the set-up");
     return ExitCode.ok;
   },
 };

@@ -78,7 +78,7 @@ async function readEnvText(path: string): Promise<string> {
     return await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw configError(`.env not found in the working directory: run 'deno task init' first`);
+      throw configError(`.env not found in the working directory: run 'hookgate init' first`);
     }
     throw error;
   }

@@ -36,7 +36,7 @@ Options:
                        same directory serve uses)
   -h, --help           show this help
 
-Environment: HOOKGATE_TOKEN_SECRET (at least 16 bytes; 'deno task init' makes one).
+Environment: HOOKGATE_TOKEN_SECRET (at least 16 bytes; 'hookgate init' makes one).
 
 Example:
   TOKEN=$(hookgate token --scope read --ttl 10m)
