@@ -86,7 +86,9 @@ async function mainOf(mode: "install" | "uninstall", args: string[]): Promise<nu
     );
     return 1;
   }
-  const bin = `${parsed.root ?? Deno.env.get("DENO_INSTALL_ROOT") ?? `${Deno.env.get("HOME")}/.deno`}/bin`;
+  const bin = `${
+    parsed.root ?? Deno.env.get("DENO_INSTALL_ROOT") ?? `${Deno.env.get("HOME")}/.deno`
+  }/bin`;
   console.error(
     `installed ${INSTALLED_NAME} in ${bin} (it runs this checkout: ${checkoutDir})\n` +
       `next: make sure ${bin} is on your PATH, then in your project run 'hookgate init'`,

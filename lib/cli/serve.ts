@@ -1,6 +1,6 @@
 import { CliError, configError, usageError } from "../cli_error.ts";
 import { tokenKeyFromEnv } from "../bearer_token.ts";
-import { parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
+import { parseDurationMs, parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
 import type { EventStore, HandlerOutcome, StoredEvent } from "../event_store.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { createEventsApi } from "../events_api.ts";
@@ -18,6 +18,16 @@ import { pathOf } from "../request_path.ts";
 import { createWebhookHandler } from "../webhook_handler.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
+import { watchHandoffs } from "./handoff_watch.ts";
+import { listeningLine } from "./serve_listening.ts";
+import {
+  createServeLog,
+  parseServeLogFlags,
+  SERVE_LOG_FLAGS,
+  SERVE_LOG_HELP,
+  type ServeLogSettings,
+  useColor,
+} from "./serve_log.ts";
 
 const HELP = `hookgate serve: receive webhooks through three gates, then hand them to the agent
 
@@ -32,7 +42,8 @@ JSON line each: {"event":"verified","id":...,"payload":...}.
 Options:
   --port N             port to listen on (default 8000; 0 = any free port, printed)
   --hostname HOST      address to bind (default 127.0.0.1; 0.0.0.0 to expose)
-  --tolerance SECONDS  allowed clock skew of x-timestamp, both ways (default 300)
+  --tolerance DUR      allowed clock skew of the timestamp, both ways: 30s, 5m
+                       (default 300; a bare number is seconds)
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
   --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
   --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
@@ -42,6 +53,7 @@ Options:
                        the routes given replace the default /webhook=hookgate:WEBHOOK_SECRET
                        (list it too to keep it); SCHEME: hookgate, standard, github, stripe
 ${EXEC_HELP}
+${SERVE_LOG_HELP}
 ${TRACE_HELP}
   -h, --help           show this help
 
@@ -63,6 +75,7 @@ const FLAGS = {
   route: { type: "string", multiple: true },
   ...EXEC_FLAGS,
   ...TRACE_FLAGS,
+  ...SERVE_LOG_FLAGS,
 } as const;
 
 export interface ServeSettings {
@@ -78,6 +91,7 @@ export interface ServeSettings {
   /** null without --exec: accepted events are printed instead. */
   exec: ExecSettings | null;
   trace: TraceFlagValues;
+  log: ServeLogSettings;
 }
 
 /** Reads and checks every flag before anything listens: a bad value is exit 64. */
@@ -101,10 +115,12 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
   const exec = parseExecSettings(values);
   if (!exec.ok) throw usageError(exec.reason);
+  const log = parseServeLogFlags(values);
+  if (!log.ok) throw usageError(log.reason);
   return {
     port: Number(rawPort),
     hostname,
-    toleranceSeconds: positive("tolerance", values.tolerance, 300),
+    toleranceSeconds: toleranceSeconds(values.tolerance),
     maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
     dataDir,
     storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
@@ -112,7 +128,19 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     routeSpecs: values.route ?? [],
     exec: exec.value,
     trace: values,
+    log: log.value,
   };
+}
+
+/** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
+function toleranceSeconds(raw: string | undefined): number {
+  if (raw === undefined) return 300;
+  const parsed = parseDurationMs("--tolerance", raw);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  if (parsed.value % 1000 !== 0) {
+    throw usageError("--tolerance must be whole seconds, e.g. 300 or 5m");
+  }
+  return parsed.value / 1000;
 }
 
 /** The act step without `--exec`: the brief's `VERIFIED:` print, as one JSON line. */
@@ -202,11 +230,6 @@ function drainable(handler: Handler): Drainable {
   };
 }
 
-function listenUrl(addr: Deno.NetAddr): string {
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  return `http://${host}:${addr.port}/`;
-}
-
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
   // Serve runs a program only for --exec: without it, the run permission goes before any request.
@@ -243,6 +266,12 @@ async function run(context: CommandContext): Promise<ExitCode> {
     throw error;
   }
   let revocations: TokenRevocations | null = null;
+  const log = createServeLog({
+    ...settings.log,
+    color: useColor(context.env, Deno.stderr.isTerminal()),
+    write: (line) => context.output.err(line),
+    now: Date.now,
+  });
   const signalled = new AbortController();
   const onSignal = () => signalled.abort();
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
@@ -253,7 +282,10 @@ async function run(context: CommandContext): Promise<ExitCode> {
       store,
       maxBodyBytes: settings.maxBodyBytes,
       now: Date.now,
-      onRecord: (record) => trace.write(record),
+      onRecord: (record) => {
+        trace.write(record);
+        log.request(record);
+      },
     });
     // The inspection API is on only when its token key is configured.
     if (tokenKey !== null) revocations = await openTokenRevocations(settings.dataDir);
@@ -263,7 +295,10 @@ async function run(context: CommandContext): Promise<ExitCode> {
       revocations,
       redactor: context.output.redactor,
       now: Date.now,
-      onRecord: (record) => trace.write(record),
+      onRecord: (record) => {
+        trace.write(record);
+        log.api(record);
+      },
     });
     const requests = drainable(async (request, info) => {
       const path = pathOf(request.url);
@@ -271,6 +306,13 @@ async function run(context: CommandContext): Promise<ExitCode> {
         await webhooks(request, info.remoteAddr.hostname, path);
     });
     const exec = settings.exec;
+    const maxAttempts = exec?.maxAttempts ?? 5;
+    const watch = watchHandoffs((event) => act(event), {
+      maxAttempts,
+      retryDelayMs: execRetryDelayMs,
+      report: (report) => log.handoff(report),
+      now: Date.now,
+    });
     const act = exec === null ? printVerified(context.output) : createExecHandler({
       command: exec.command,
       env: context.env,
@@ -280,15 +322,23 @@ async function run(context: CommandContext): Promise<ExitCode> {
         ...secretValuesFromEnv(context.env),
         ...routeSecretValues(context.env, settings.routeSpecs),
       ],
-      onOutput: (report) => trace.write({ type: "exec", ...report }),
+      onOutput: (report) => {
+        trace.write({ type: "exec", ...report });
+        watch.noteExec(report);
+      },
       warn: (line) => context.output.err(`hookgate: ${line}`),
     });
-    const server = listen(settings, requests.handle, context.output);
+    const server = listen(
+      settings,
+      requests.handle,
+      (addr) => context.output.err(listeningLine(addr, routes.value, { api: api !== null })),
+    );
     const consumer = new AbortController();
-    const consuming = store.consume(act, {
+    // Without --exec the act step prints the event itself: there is no hand-off to report.
+    const consuming = store.consume(exec === null ? act : watch.handler, {
       signal: consumer.signal,
-      maxAttempts: exec?.maxAttempts ?? 5,
-      retryDelayMs: execRetryDelayMs,
+      maxAttempts,
+      retryDelayMs: exec === null ? execRetryDelayMs : watch.retryDelayMs,
       concurrency: exec?.concurrency ?? 1,
     });
     await Promise.race([
@@ -305,6 +355,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.removeSignalListener(signal, onSignal);
     }
+    log.close();
     await trace.close();
     revocations?.close();
     await store.close();
@@ -317,13 +368,13 @@ async function run(context: CommandContext): Promise<ExitCode> {
 function listen(
   settings: ServeSettings,
   handler: Handler,
-  output: Output,
+  onListen: (addr: Deno.NetAddr) => void,
 ): Deno.HttpServer<Deno.NetAddr> {
   try {
     return Deno.serve({
       port: settings.port,
       hostname: settings.hostname,
-      onListen: (addr) => output.err(`hookgate: listening on ${listenUrl(addr)}`),
+      onListen,
       onError: () =>
         new Response(JSON.stringify({ error: "internal error" }), {
           status: 500,
