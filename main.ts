@@ -6,6 +6,7 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { CliError, configError } from "./lib/cli_error.ts";
 import type { Command } from "./lib/cli/command.ts";
 import { COMMANDS } from "./lib/cli/commands.ts";
+import { suggest } from "./lib/cli/did_you_mean.ts";
 import { loadEnv } from "./lib/env_loader.ts";
 import { ExitCode } from "./lib/exit_codes.ts";
 import { createOutput, type Output } from "./lib/output.ts";
@@ -58,7 +59,14 @@ export async function main(args: string[]): Promise<ExitCode> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     const what = name.startsWith("-") ? "option" : "command";
-    early.err(`hookgate: unknown ${what} '${name}'\n\n${usage()}`);
+    const hint = suggest(
+      name,
+      name.startsWith("-") ? ["--help", "--version"] : Object.keys(COMMANDS),
+    );
+    early.err(
+      `hookgate: unknown ${what} '${name}'${hint ? `: did you mean '${hint}'?` : ""}\n` +
+        "Run 'hookgate --help' for the list of commands.",
+    );
     return ExitCode.usage;
   }
   let output: Output = early;

@@ -8,6 +8,7 @@ import {
 } from "./retry_policy.ts";
 import type { Scheme } from "./scheme.ts";
 import { hookgateScheme } from "./scheme_hookgate.ts";
+import { networkErrorMessage } from "./network_error.ts";
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -271,10 +272,7 @@ async function attemptOnce(
     };
   } catch (error) {
     if (timedOut) return { kind: "timeout", timeoutMs: request.timeoutMs };
-    return {
-      kind: "network-error",
-      message: error instanceof Error ? error.message : String(error),
-    };
+    return { kind: "network-error", message: networkErrorMessage(error) };
   } finally {
     clearTimeout(timer);
   }

@@ -10,7 +10,7 @@ import { defaultStoreSpec, openStore } from "../open_store.ts";
 import type { Output } from "../output.ts";
 import { narrowToTask } from "../permissions.ts";
 import { secretValuesFromEnv } from "../redact.ts";
-import { buildRoutes, routeSecretValues } from "../routes.ts";
+import { buildRoutes, parseRouteSpecs, routeSecretValues } from "../routes.ts";
 import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP, type TraceFlagValues } from "../trace.ts";
 import { parseRedisUrl, redisSecretValues } from "../redis_url.ts";
@@ -19,6 +19,7 @@ import { createWebhookHandler } from "../webhook_handler.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
+import { missingSecretHint } from "./provider_setup.ts";
 import { listeningLine } from "./serve_listening.ts";
 import {
   createServeLog,
@@ -29,7 +30,7 @@ import {
   useColor,
 } from "./serve_log.ts";
 
-const HELP = `hookgate serve: receive webhooks through three gates, then hand them to the agent
+const HELP = `hookgate serve — receive webhooks through three gates, then hand them to the agent
 
 Usage: hookgate serve [options]
 
@@ -63,7 +64,14 @@ GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key} (read),
 POST /events/{route}/{key}/redeliver (write).
 Environment: each route's secret variable (WEBHOOK_SECRET for the default route, at
 least 16 bytes; <VAR>_PREVIOUS for rotated-out secrets), HOOKGATE_TOKEN_SECRET.
-SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.`;
+SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.
+
+Examples:
+  hookgate serve
+  hookgate serve --exec ./agent.sh --route /github=github:GITHUB_WEBHOOK_SECRET
+
+Exit codes: 0 stopped by SIGINT/SIGTERM · 64 usage · 69 port taken or store
+unreachable · 77 permission denied · 78 a secret missing or weak, a bad route.`;
 
 const FLAGS = {
   port: { type: "string" },
@@ -130,6 +138,12 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     trace: values,
     log: log.value,
   };
+}
+
+/** A missing route secret names the command that creates it in that provider's format. */
+function routeProblem(reason: string, env: Record<string, string>, routeSpecs: string[]): string {
+  const specs = parseRouteSpecs(env, routeSpecs);
+  return (specs.ok ? missingSecretHint(reason, specs.value) : null) ?? reason;
 }
 
 /** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
@@ -243,7 +257,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     routeSpecs: settings.routeSpecs,
     nowMs: Date.now(),
   });
-  if (!routes.ok) throw configError(routes.reason);
+  if (!routes.ok) throw configError(routeProblem(routes.reason, context.env, settings.routeSpecs));
   if (settings.exec !== null) {
     const permitted = checkExecPermissions();
     if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
