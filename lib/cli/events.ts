@@ -285,6 +285,7 @@ async function tail(
   const onSignal = () => stop.abort();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
   const seen = new Map<string, string>();
+  const startedMs = Date.now();
   let first = true;
   try {
     while (!stop.signal.aborted) {
@@ -294,10 +295,14 @@ async function tail(
         const state = `${event.status} (attempt ${event.attempt})`;
         if (seen.get(id) === state) continue;
         seen.set(id, state);
-        if (first && options.statuses.length === 3 && event.status !== "pending") continue;
+        // What was settled before tail started is history: only news is printed.
+        if (first && event.status !== "pending" && Date.parse(event.receivedAt) < startedMs) {
+          continue;
+        }
         const error = event.status !== "done" && event.lastError ? `: ${event.lastError}` : "";
         context.output.out(`${new Date().toTimeString().slice(0, 8)} ${id} ${state}${error}`);
       }
+      if (first) context.output.err("following new events and their outcomes (Ctrl-C to stop)");
       first = false;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.intervalMs);
