@@ -103,6 +103,21 @@ Deno.test("deno task install puts hookgate on the PATH: init, serve and send wor
   assert.match(sent.stdout, /^200 .*accepted/);
   assert.ok(await exists(`${project.path}/.hookgate`), "the store is the project's own");
 
+  // fetch runs each hop in a Worker loaded from the checkout: it must start under the
+  // installed (narrowed) permissions from a directory that is not the checkout.
+  const port = new URL(serve.process.url).port;
+  const fetched = await run(["fetch", `http://localhost:${port}/healthz`], {
+    cwd: project.path,
+    env: {
+      ...env,
+      EGRESS_ALLOW_HOSTS: `http://localhost:${port}`,
+      EGRESS_ALLOW_PRIVATE: "localhost",
+    },
+    program: hookgate,
+  });
+  assert.equal(fetched.code, 0, fetched.stderr);
+  assert.match(fetched.stdout, /"status":"ok"/);
+
   const removed = await run(["deno", "task", "uninstall", "--root", installRoot.path], {
     cwd: ROOT,
     env,
