@@ -1,13 +1,14 @@
-import { usageError } from "../cli_error.ts";
+import { errorMessage } from "../util/mod.ts";
+import { usageError } from "./cli_error.ts";
 import {
   type CheckResult,
   type DoctorFacts,
   type EnvFileFact,
   formatCheck,
+  readGitFacts,
   runDoctorChecks,
-} from "../doctor_checks.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { readGitFacts } from "../git.ts";
+} from "../setup/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -42,7 +43,7 @@ async function readEnvFileFact(path: string): Promise<EnvFileFact> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
     if (error instanceof Deno.errors.NotCapable) throw error;
-    return { kind: "unreadable", reason: error instanceof Error ? error.message : String(error) };
+    return { kind: "unreadable", reason: errorMessage(error) };
   }
 }
 

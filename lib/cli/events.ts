@@ -1,9 +1,9 @@
-import { CliError, usageError } from "../cli_error.ts";
-import { parseDurationMs, parsePositiveInt } from "../config.ts";
-import type { EventStatus } from "../event_store.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { defaultStoreSpec, openStore } from "../open_store.ts";
-import { stringifyRedacted } from "../redact.ts";
+import { CliError, usageError } from "./cli_error.ts";
+import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
+import type { EventStatus } from "../store/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { defaultStoreSpec, openStore } from "../store/mod.ts";
+import { stringifyRedacted } from "../redact/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { suggest } from "./did_you_mean.ts";

@@ -5,13 +5,13 @@
  * HOOKGATE_TOKEN_SECRET when .env has it. Both give the same EventView,
  * payloads already redacted.
  */
-import { issueToken, newTokenId, tokenKeyFromEnv } from "../bearer_token.ts";
-import { CliError, configError } from "../cli_error.ts";
-import { TOKEN_SECRET_VAR } from "../config.ts";
-import type { EventStatus, EventStore, StoredEvent } from "../event_store.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { connectionRefusedHint, networkErrorMessage } from "../network_error.ts";
-import type { Redactor } from "../redact.ts";
+import { issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
+import { CliError, configError } from "./cli_error.ts";
+import { TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { connectionRefusedHint, networkErrorMessage } from "../util/mod.ts";
+import type { Redactor } from "../redact/mod.ts";
 
 export interface EventView {
   route: string;

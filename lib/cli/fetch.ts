@@ -1,22 +1,20 @@
 import denoConfig from "../../deno.json" with { type: "json" };
-import { configError, usageError } from "../cli_error.ts";
-import { parseDurationMs, parsePositiveInt } from "../config.ts";
+import { configError, usageError } from "./cli_error.ts";
+import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
 import {
   ALLOW_HOSTS_VAR,
   ALLOW_PRIVATE_VAR,
-  checkUrl,
-  parseEgressPolicy,
-} from "../egress_policy.ts";
-import { ExitCode } from "../exit_codes.ts";
-import {
+  checkEgressUrl,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_CHARS,
   DEFAULT_TIMEOUT_MS,
   fetchUrl,
   type FetchUrlResult,
   MAX_REDIRECTS,
-} from "../fetch_url.ts";
-import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "../trace.ts";
+  parseEgressPolicy,
+} from "../egress/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
 import { onlyPositional, parseCommandArgs } from "./args.ts";
 import { schemelessSuggestion } from "./url_hint.ts";
 import type { Command } from "./command.ts";
@@ -101,7 +99,7 @@ export const fetchCommand: Command = {
     if (!policy.ok) throw configError(policy.reason);
 
     if (values["dry-run"] === true) {
-      const verdict = checkUrl(url, policy.value);
+      const verdict = checkEgressUrl(url, policy.value);
       if (verdict.allowed) {
         context.output.out(
           `allowed host=${verdict.host} port=${verdict.port} entry=${verdict.entry} ` +

@@ -5,8 +5,8 @@
  * watch draws that delay when the attempt fails, prints it, and gives the
  * store the same value, so the printed plan is the plan.
  */
-import type { HandlerOutcome, StoredEvent } from "../event_store.ts";
-import type { ExecReport } from "../exec_runner.ts";
+import type { HandlerOutcome, StoredEvent } from "../store/mod.ts";
+import type { ExecReport } from "../handoff/mod.ts";
 import { type HandoffReport, stderrTail } from "./serve_log.ts";
 
 export interface HandoffWatchOptions {

@@ -8,7 +8,7 @@
  * The user's files (`.env`, `.hookgate`, `.gitignore`) stay relative: they
  * resolve in the directory `hookgate` is run from, never in the checkout.
  */
-import { everyCommandPermissions, permissionFlags } from "../permissions.ts";
+import { everyCommandPermissions, permissionFlags } from "../setup/mod.ts";
 
 export const INSTALLED_NAME = "hookgate";
 /** A V8 flag the serve task uses; harmless for the other commands. */

@@ -3,8 +3,8 @@
  * secret, and the one next step that provider needs. `init --route`,
  * `rotate` and serve's "secret missing" error all read it, so they agree.
  */
-import { toBase64, toHex } from "../encoding.ts";
-import { randomSecret } from "../random_secret.ts";
+import { toBase64, toHex } from "../util/mod.ts";
+import { randomSecret } from "../setup/mod.ts";
 
 export interface ProviderSetup {
   scheme: string;

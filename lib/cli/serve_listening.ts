@@ -1,4 +1,4 @@
-import type { Route } from "../route.ts";
+import type { Route } from "../receive/mod.ts";
 
 /** `http://127.0.0.1:8000/`, with an IPv6 address in brackets. */
 export function listenUrl(addr: Deno.NetAddr): string {

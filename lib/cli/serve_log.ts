@@ -6,9 +6,9 @@
  * summarised once per window instead of printed line by line. Every line goes
  * out through `write`, which is the redacting Output.
  */
-import type { ApiRecord } from "../events_api.ts";
-import type { RequestRecord } from "../request_record.ts";
-import { fail, ok, type Result } from "../result.ts";
+import type { ApiRecord } from "../api/mod.ts";
+import type { RequestRecord } from "../receive/mod.ts";
+import { fail, ok, type Result } from "../util/mod.ts";
 
 export const SERVE_LOG_FLAGS = {
   "log-format": { type: "string" },
