@@ -51,7 +51,7 @@ Deno.test("installArgs() grants each permission kind the commands need, never -A
   assert.ok(args.includes("--cached-only"), "installs offline, from Deno's cache");
   const read = args.find((arg) => arg.startsWith("--allow-read="));
   assert.ok(read?.split("=")[1]?.split(",").includes(".env"), read);
-  assert.ok(read?.includes("/src/hookgate/lib/fetch_worker_entry.ts"), read);
+  assert.ok(read?.includes("/src/hookgate/lib/egress/fetch_worker_entry.ts"), read);
   assert.equal(args.at(-1), "/src/hookgate/main.ts");
   assert.deepEqual(args.slice(args.indexOf("--root"), args.indexOf("--root") + 2), [
     "--root",
