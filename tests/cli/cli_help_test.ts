@@ -114,3 +114,24 @@ Deno.test("send prints nothing on stderr when the first attempt succeeds", async
     await server.close();
   }
 });
+
+Deno.test("messages and help name 'hookgate …', never 'deno task …', for a command", async () => {
+  const offenders: string[] = [];
+  const root = new URL("../../lib/", import.meta.url);
+  const walk = async (dir: URL): Promise<void> => {
+    for await (const entry of Deno.readDir(dir)) {
+      const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
+      if (entry.isDirectory) await walk(url);
+      else if (entry.name.endsWith(".ts") && entry.name !== "install.ts") {
+        const text = await Deno.readTextFile(url);
+        for (const match of text.matchAll(/deno task (?:--quiet )?([a-z]+)/g)) {
+          if (Object.hasOwn(COMMANDS, match[1] ?? "")) {
+            offenders.push(`${url.pathname}: ${match[0]}`);
+          }
+        }
+      }
+    }
+  };
+  await walk(root);
+  assert.deepEqual(offenders, []);
+});
