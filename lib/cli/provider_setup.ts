@@ -4,6 +4,7 @@
  * `rotate` and serve's "secret missing" error all read it, so they agree.
  */
 import { toBase64, toHex } from "../util/mod.ts";
+import { parseRouteSpecs } from "../receive/mod.ts";
 import { randomSecret } from "../setup/mod.ts";
 
 export interface ProviderSetup {
@@ -83,4 +84,14 @@ export function missingSecretHint(
   const setup = providerSetup(route.scheme.name);
   return `${route.secretVar} is not set (route ${route.path}, ${route.scheme.name}): ` +
     setup.howToCreate(route.secretVar, route.path);
+}
+
+/** serve's start-up error for its routes: a missing secret names the command that creates it. */
+export function routeProblem(
+  reason: string,
+  env: Record<string, string>,
+  routeSpecs: string[],
+): string {
+  const specs = parseRouteSpecs(env, routeSpecs);
+  return (specs.ok ? missingSecretHint(reason, specs.value) : null) ?? reason;
 }

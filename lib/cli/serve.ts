@@ -19,13 +19,7 @@ import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../ha
 import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
 import { secretValuesFromEnv } from "../redact/mod.ts";
-import {
-  buildRoutes,
-  createWebhookHandler,
-  parseRouteSpecs,
-  pathOf,
-  routeSecretValues,
-} from "../receive/mod.ts";
+import { buildRoutes, createWebhookHandler, pathOf, routeSecretValues } from "../receive/mod.ts";
 import {
   openTraceFromFlags,
   TRACE_FLAGS,
@@ -36,8 +30,8 @@ import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
-import { missingSecretHint } from "./provider_setup.ts";
-import { listeningLine } from "./serve_listening.ts";
+import { routeProblem } from "./provider_setup.ts";
+import { listen, listeningLine } from "./serve_listen.ts";
 import {
   createServeLog,
   parseServeLogFlags,
@@ -157,12 +151,6 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   };
 }
 
-/** A missing route secret names the command that creates it in that provider's format. */
-function routeProblem(reason: string, env: Record<string, string>, routeSpecs: string[]): string {
-  const specs = parseRouteSpecs(env, routeSpecs);
-  return (specs.ok ? missingSecretHint(reason, specs.value) : null) ?? reason;
-}
-
 /** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
 function toleranceSeconds(raw: string | undefined): number {
   if (raw === undefined) return 300;
@@ -174,7 +162,7 @@ function toleranceSeconds(raw: string | undefined): number {
   return parsed.value / 1000;
 }
 
-/** The act step without `--exec`: the brief's `VERIFIED:` print, as one JSON line. */
+/** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
 export function printVerified(output: Output): (event: StoredEvent) => Promise<HandlerOutcome> {
   const decoder = new TextDecoder();
   return (event) => {
@@ -393,41 +381,6 @@ async function run(context: CommandContext): Promise<ExitCode> {
   }
   context.output.err("hookgate: stopped");
   return ExitCode.ok;
-}
-
-/** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
-function listen(
-  settings: ServeSettings,
-  handler: Handler,
-  onListen: (addr: Deno.NetAddr) => void,
-): Deno.HttpServer<Deno.NetAddr> {
-  try {
-    return Deno.serve({
-      port: settings.port,
-      hostname: settings.hostname,
-      onListen,
-      onError: () =>
-        new Response(JSON.stringify({ error: "internal error" }), {
-          status: 500,
-          headers: { "content-type": "application/json" },
-        }),
-    }, handler);
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new CliError(
-        ExitCode.unavailable,
-        `${settings.hostname}:${settings.port} is already in use: stop the other server ` +
-          `or pick another --port`,
-      );
-    }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
-      throw new CliError(
-        ExitCode.unavailable,
-        `cannot bind ${settings.hostname}: not an address of this machine (see --hostname)`,
-      );
-    }
-    throw error;
-  }
 }
 
 export const serveCommand: Command = { help: HELP, run };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { watchHandoffs } from "../../lib/cli/handoff_watch.ts";
-import { listeningLine } from "../../lib/cli/serve_listening.ts";
+import { listeningLine } from "../../lib/cli/serve_listen.ts";
 import {
   createServeLog,
   type HandoffReport,
