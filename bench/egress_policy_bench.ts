@@ -1,5 +1,5 @@
 /**
- * Cost of the code-level egress decision per URL (design §4 steps 1-2): raw-text
+ * Cost of the code-level egress decision per URL (the raw-text checks and the exact host match): raw-text
  * checks, WHATWG parsing, normalization and set lookups. Run:
  * `deno bench bench/egress_policy_bench.ts`; each iteration decides one URL.
  */

@@ -124,6 +124,8 @@ export async function startServer(
 export interface HookgateOptions {
   dataDir: string;
   v8Flags: string;
+  /** Deno flags before the script (e.g. `--cpu-prof-dir=DIR`). */
+  denoFlags?: string[];
   extra?: string[];
   env?: Record<string, string>;
 }
@@ -134,6 +136,7 @@ export function startHookgate(options: HookgateOptions): Promise<Server> {
     "run",
     "-A",
     ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
+    ...(options.denoFlags ?? []),
     `--config=${ROOT}deno.json`,
     `${ROOT}main.ts`,
     "serve",

@@ -202,7 +202,7 @@ function unauthorized(reason: TokenFailure): Response {
   });
 }
 
-/** Design §5 (via `stringifyRedacted`): redact the tree, serialize, redact the text again. */
+/** Via `stringifyRedacted`: redact the tree, serialize, redact the text again. */
 function redactedJson(body: unknown, redactor: Redactor): Response {
   return new Response(stringifyRedacted(redactor, body), {
     status: 200,

@@ -22,7 +22,7 @@ not ok:
   .gitignore contains the exact line .env
   .env is not tracked by git and never appears in git history
   .env is not readable by other users (mode 0600)
-  WEBHOOK_SECRET is at least 32 bytes and not the brief's placeholder (a warning)
+  WEBHOOK_SECRET is at least 32 bytes and not the published example value (a warning)
   EGRESS_ALLOW_HOSTS is set (a warning: without it the agent reaches no host)
 Outside a git repository the git checks are skipped with a note. No secret
 is ever printed.

@@ -144,7 +144,7 @@ export const fetchCommand: Command = {
   },
 };
 
-/** The exit code for a fetch result (design §6); reports the failure on stderr. */
+/** The exit code for a fetch result (sysexits: 77 denied, 69 unreachable, 1 non-2xx); reports the failure on stderr. */
 export function exitCodeForFetch(
   result: FetchUrlResult,
   report: (line: string) => void = () => {},

@@ -240,7 +240,7 @@ function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The answer on one line, as the brief prints it. */
+/** The answer on one line: `<status> <body>`. */
 function oneLine(body: string): string {
   return body.replace(/\r?\n$/, "");
 }

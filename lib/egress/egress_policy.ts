@@ -1,5 +1,5 @@
 /**
- * The egress allowlist and the decision for one URL (design §4 steps 1-2, 4).
+ * The egress allowlist and the decision for one URL: the raw-text checks, the exact host match, and the same for every redirect hop.
  * Pure: no network, no DNS, no Deno.* — the address check after DNS lives in
  * fetch_url.ts, the permission layer in fetch_worker.ts, both fed from here.
  */
@@ -52,7 +52,7 @@ export type EgressVerdict =
     host: string;
     /** Why, in a few words, with the fix when there is one. */
     reason: string;
-    /** The brief's message: `egress to '<host>' denied; allowed: [...]`. */
+    /** The denial: `egress to '<host>' denied; allowed: [...]`. */
     message: string;
   };
 
@@ -154,7 +154,7 @@ export function checkEgressRedirect(
   return checkEgressUrl(target.href, policy);
 }
 
-/** The brief's denial message. */
+/** The denial message: `egress to '<host>' denied; allowed: [...]`. */
 export function denialMessage(host: string, policy: EgressPolicy): string {
   return `egress to '${host}' denied; allowed: ${
     JSON.stringify(policy.entries.map((e) => e.text))

@@ -1,5 +1,5 @@
 /**
- * The agent's `fetch_url` tool (design §4): policy check, DNS check, one
+ * The agent's `fetch_url` tool: policy check, DNS check, one
  * sandboxed request per hop, every redirect re-checked, body and time bounded.
  * Every outcome is a JSON-able value the model can read; nothing is thrown.
  */
@@ -23,7 +23,7 @@ import { classifyIpAddress } from "./ip_address.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_BYTES = 1_048_576;
-/** The brief's truncation: what a model is shown of one response. */
+/** What a model is shown of one response by default. */
 export const DEFAULT_MAX_CHARS = 8000;
 export const MAX_REDIRECTS = 5;
 

@@ -1,7 +1,7 @@
 /**
  * One HTTP request (one redirect hop) run inside a Worker whose Deno `net`
  * permission is exactly the allowlist: a bug in the code-level checks still
- * meets `Deno.errors.NotCapable` (design §4 step 6).
+ * meets `Deno.errors.NotCapable` (docs/architecture.md, "Egress": the second layer).
  */
 
 export interface HopRequest {

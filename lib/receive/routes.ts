@@ -51,7 +51,7 @@ export function parseRouteSpec(spec: string, options: { source: string }): Resul
   return ok({ path, name: routeName(path), scheme, secretVar });
 }
 
-/** The specs in force: `--route` flags, else HOOKGATE_ROUTES, else the brief's single route. */
+/** The specs in force: `--route` flags, else HOOKGATE_ROUTES, else the single default route `/webhook=hookgate:WEBHOOK_SECRET`. */
 export function parseRouteSpecs(
   env: Record<string, string>,
   routeSpecs: string[],

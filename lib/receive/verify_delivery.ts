@@ -7,7 +7,7 @@ export interface VerifyOptions {
 }
 
 /**
- * Gates 1 and 2, in the brief's order: a fresh timestamp (both directions),
+ * Gates 1 and 2, in this order: a fresh timestamp (both directions),
  * then a signature by any active key, verified in constant time by WebCrypto
  * (crypto.subtle.verify, see lib/util/hmac.ts).
  */

@@ -65,7 +65,7 @@ function reject(status: number, reason: string, bodyBytes: number): Outcome {
 }
 
 /**
- * The receive path (design §1) as a plain `Request → Response` function:
+ * The receive path (docs/architecture.md, "The receive path") as a plain `Request → Response` function:
  * body cap, gate 1 (fresh), gate 2 (authentic), JSON only after that, then
  * gate 3 (the store's atomic claim + inbox commit). Nothing touches the store
  * before the signature verified, and "accepted" is answered only once

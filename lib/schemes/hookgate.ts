@@ -2,7 +2,7 @@ import { concatBytes, fail, fromHex, hmacSha256, ok, toHex, utf8 } from "../util
 import { parseTimestampSeconds, type Scheme } from "./scheme.ts";
 
 /**
- * The brief's format: `x-timestamp: <unix s>`, `x-signature: <lowercase hex>`
+ * hookgate's own format (the original Python reference receiver's): `x-timestamp: <unix s>`, `x-signature: <lowercase hex>`
  * of HMAC-SHA256(secret, `${ts}.` + raw body). The id is the body's "id".
  */
 export const hookgateScheme: Scheme = {

@@ -12,7 +12,7 @@ import { hookgateScheme, type Scheme } from "../schemes/mod.ts";
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface SendOptions {
-  /** The wire format; the brief's `hookgate` scheme by default. */
+  /** The wire format; the `hookgate` scheme by default. */
   scheme?: Scheme;
   /** Every active signing key (rotation: the scheme signs with all it can carry). */
   keys: CryptoKey[];
@@ -96,7 +96,7 @@ export type SendResult = Result<Delivered, SendFailure>;
 
 export const DEFAULT_RETRIES = 5;
 export const DEFAULT_MAX_ELAPSED_MS = 60_000;
-/** The brief's `requests.post(..., timeout=10)`. */
+/** Per attempt, as the reference Python sender (`requests.post(..., timeout=10)`). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 

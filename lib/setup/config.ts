@@ -1,8 +1,8 @@
 import { fail, ok, type Result } from "../util/mod.ts";
 
-/** The brief's variable for the shared webhook secret. */
+/** The variable of the shared webhook secret of the default route. */
 export const SECRET_VAR = "WEBHOOK_SECRET";
-/** The brief's placeholder secret: accepted (so the brief runs) but warned about. */
+/** A published example secret: accepted (so copied examples run) but warned about. */
 export const PLACEHOLDER_SECRET = "dev-shared-secret-change-me";
 export const MIN_SECRET_BYTES = 16;
 export const RECOMMENDED_SECRET_BYTES = 32;
@@ -42,5 +42,5 @@ export function parseDurationMs(name: string, raw: string): Result<number> {
   return value > 0 ? ok(value) : fail(`${name} must be greater than zero`);
 }
 
-/** The key that signs inspection-API bearer tokens (issue 7); `init` creates it. */
+/** The key that signs inspection-API bearer tokens; `init` creates it. */
 export const TOKEN_SECRET_VAR = "HOOKGATE_TOKEN_SECRET";

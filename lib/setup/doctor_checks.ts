@@ -1,7 +1,7 @@
 /**
- * The set-up checks of `hookgate doctor` (the brief's checkpoints), as pure
+ * The set-up checks of `hookgate doctor` (the set-up checkpoints), as pure
  * functions over facts gathered elsewhere. One result per check, in the
- * brief's order; every non-ok result says how to fix it.
+ * order of a first set-up; every non-ok result says how to fix it.
  */
 import {
   MIN_SECRET_BYTES,
@@ -179,7 +179,7 @@ function checkSecretStrength(facts: DoctorFacts): CheckResult {
     return result(
       "secret-strength",
       "warn",
-      `${SECRET_VAR} is the brief's placeholder: anyone who read the brief can sign webhooks`,
+      `${SECRET_VAR} is a published example value: anyone can sign webhooks with it`,
       replace,
     );
   }
@@ -222,7 +222,7 @@ function checkEgress(facts: DoctorFacts): CheckResult {
   );
 }
 
-/** Every check, in the brief's order. */
+/** Every check, in the order of a first set-up. */
 export function runDoctorChecks(facts: DoctorFacts): CheckResult[] {
   return [
     checkEnvExists(facts),

@@ -1,6 +1,6 @@
 /**
  * `.gitignore` editing as text. A line counts only when it is exactly the
- * pattern (a trailing CR aside): the brief's checkpoint greps for `^.env$`,
+ * pattern (a trailing CR aside): a check that greps for `^.env$`,
  * and "almost" lines (`.env ` with a space, `# .env`) are what let secrets in.
  */
 export function hasGitignoreLine(text: string, line: string): boolean {

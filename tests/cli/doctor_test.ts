@@ -211,7 +211,7 @@ Deno.test("doctor only warns about an unset EGRESS_ALLOW_HOSTS (receiving only i
   }
 });
 
-Deno.test("doctor only warns about the brief's placeholder secret, exit 0", async () => {
+Deno.test("doctor only warns about the published example secret, exit 0", async () => {
   const dir = await healthyRepo();
   try {
     const env = "WEBHOOK_SECRET=dev-shared-secret-change-me\nEGRESS_ALLOW_HOSTS=a.example\n";
@@ -221,7 +221,7 @@ Deno.test("doctor only warns about the brief's placeholder secret, exit 0", asyn
     assert.deepEqual(withStatus(run, "FAIL"), []);
     const warnings = withStatus(run, "warn");
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? "", /placeholder/);
+    assert.match(warnings[0] ?? "", /published example value/);
     assert.ok(!run.stdout.includes("dev-shared-secret-change-me"));
   } finally {
     await removeDir(dir);

@@ -35,7 +35,7 @@ Deno.test("hookgate fetch cuts the body to --max-chars and says so", async () =>
     assert.equal(cut.stdout, "y".repeat(100) + "\n");
     assert.match(cut.stderr, /9000 bytes read, body cut/);
     const byDefault = await runCli(["fetch", `http://localhost:${port}/`], { env: localEnv(port) });
-    assert.equal(byDefault.stdout.length, 8000 + 1, "the brief's 8000 characters by default");
+    assert.equal(byDefault.stdout.length, 8000 + 1, "8000 characters by default");
   } finally {
     await server.close();
   }
@@ -73,7 +73,7 @@ Deno.test("hookgate fetch exits 1 on a non-2xx and still shows the body", async 
   }
 });
 
-Deno.test("hookgate fetch denies an unlisted host with the brief's message, exit 77, no request", async () => {
+Deno.test("hookgate fetch denies an unlisted host with the denial message, exit 77, no request", async () => {
   const server = startRecordingServer(() => new Response("secret"));
   try {
     const port = portOf(server.url);

@@ -24,7 +24,7 @@ function independentlyValid(request: RecordedRequest, secret = SECRET): boolean 
 
 const accepted = () => Response.json({ status: "accepted" });
 
-Deno.test("send delivers --data signed and prints the brief's '<status> <body>'", async () => {
+Deno.test("send delivers --data signed and prints '<status> <body>'", async () => {
   const server = startRecordingServer(accepted);
   try {
     const result = await runCli(["send", server.url, "--data", '{"id":"e42","event":"push"}'], {

@@ -60,8 +60,6 @@ Deno.test({
 });
 
 Deno.test({
-  // Needs lib/store/open_store.ts to pass REDIS_PASSWORD from serve's environment to
-  // openRedisEventStore({ password }) — see the report of issue 10.
   name: "serve takes the Redis password from REDIS_PASSWORD and never prints it",
   ignore,
   sanitizeOps: false,

@@ -48,7 +48,7 @@ const TABLE: [string, string | null, string][] = [
   ["http://plain.example.net/", "plain.example.net", "http where the entry says http://"],
   ["http://plain.example.net:80/x", "plain.example.net", "http with explicit port 80"],
   // Denied: not on the list.
-  ["https://evil.example.com/steal", null, "the brief's evil host"],
+  ["https://evil.example.com/steal", null, "an unlisted host"],
   ["https://api.github.com.evil.com/", null, "allowed name as a prefix"],
   ["https://evilapi.github.com/", null, "sibling of an exact entry"],
   ["https://x.api.github.com/", null, "subdomain of an exact entry"],
@@ -139,7 +139,7 @@ for (const [url, host, about] of TABLE) {
   });
 }
 
-Deno.test("checkEgressUrl() denies with the brief's message listing the configured entries", () => {
+Deno.test("checkEgressUrl() denies with the denial message listing the configured entries", () => {
   const verdict = checkEgressUrl(
     "https://evil.example.com/steal",
     policyOf({
@@ -306,7 +306,7 @@ Deno.test("hookgate fetch --dry-run gives the same verdicts, exit 0 or 77", asyn
   }
 });
 
-Deno.test("hookgate fetch --dry-run prints the normalized host and the brief's denial", async () => {
+Deno.test("hookgate fetch --dry-run prints the normalized host and the denial", async () => {
   const env = { EGRESS_ALLOW_HOSTS: "api.github.com,api.weather.gov" };
   const allowed = await runCli(["fetch", "--dry-run", "https://API.GitHub.com.:443/zen"], { env });
   assert.equal(allowed.code, 0);

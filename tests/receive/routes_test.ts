@@ -20,7 +20,7 @@ function build(routeSpecs: string[], env: Record<string, string> = ENV) {
   return buildRoutes(env, { toleranceSeconds: 300, routeSpecs, nowMs: NOW_MS });
 }
 
-Deno.test("buildRoutes() defaults to the brief's /webhook=hookgate:WEBHOOK_SECRET", async () => {
+Deno.test("buildRoutes() defaults to /webhook=hookgate:WEBHOOK_SECRET", async () => {
   const routes = await build([]);
   assert.ok(routes.ok);
   assert.deepEqual(

@@ -3,7 +3,7 @@ import { importHmacKey, utf8 } from "../../lib/util/mod.ts";
 import { githubScheme } from "../../lib/schemes/mod.ts";
 import { verifyDelivery } from "../../lib/receive/mod.ts";
 
-// Design §2's known-answer vector (GitHub's documentation example).
+// A known-answer vector (GitHub's documentation example).
 const SECRET = "It's a Secret to Everybody";
 const BODY = utf8("Hello, World!");
 const EXPECTED = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";

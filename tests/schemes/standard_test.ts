@@ -4,7 +4,7 @@ import { fromBase64, importHmacKey, utf8 } from "../../lib/util/mod.ts";
 import { standardScheme } from "../../lib/schemes/mod.ts";
 import { verifyDelivery } from "../../lib/receive/mod.ts";
 
-// Design §2's known-answer vector (from the Standard Webhooks reference tests).
+// A known-answer vector (from the Standard Webhooks reference tests).
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ID = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const TS = 1614265330;

@@ -39,7 +39,7 @@ Deno.test("readSecret() counts bytes, not characters", () => {
   assert.equal(readSecret({ WEBHOOK_SECRET: "éééééééé" }).ok, true); // 16 bytes
 });
 
-Deno.test("readSecret() accepts 16 bytes and the brief's placeholder", () => {
+Deno.test("readSecret() accepts 16 bytes and the published example secret", () => {
   assert.deepEqual(readSecret({ WEBHOOK_SECRET: "0123456789abcdef" }), {
     ok: true,
     value: "0123456789abcdef",
