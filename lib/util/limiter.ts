@@ -43,7 +43,8 @@ export function createLimiter(max: number): Limiter {
           } catch (error) {
             result = Promise.reject(error);
           }
-          result.then(resolve, reject).finally(settle);
+          // The slot is free before the caller hears the outcome, so `running` is already exact.
+          result.finally(settle).then(resolve, reject);
         };
         if (running < max) {
           running++;
