@@ -4,15 +4,13 @@
  * fetch_url.ts, the permission layer in fetch_worker.ts, both fed from here.
  */
 import { isIpAddress } from "./ip_address.ts";
-import { createRedactor, CUT_MARK, redactThenTruncate } from "../redact/mod.ts";
+import { truncateForPrinting } from "../redact/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 
 export const ALLOW_HOSTS_VAR = "EGRESS_ALLOW_HOSTS";
 export const ALLOW_PRIVATE_VAR = "EGRESS_ALLOW_PRIVATE";
 /** Longer URLs are refused before parsing; no API call an agent needs is this long. */
 export const MAX_URL_CHARS = 8192;
-/** Redacts a quoted URL before it is shortened (the secrets are not known here). */
-const SHAPES_ONLY = createRedactor();
 
 export type EgressScheme = "https:" | "http:";
 
@@ -301,5 +299,5 @@ function displayRaw(raw: string): string {
     /[\p{Cf}\p{Z}]/gu,
     (c) => `\\u${c.codePointAt(0)?.toString(16).padStart(4, "0")}`,
   );
-  return redactThenTruncate(SHAPES_ONLY, escaped, { maxChars: 100, mark: CUT_MARK }).text;
+  return truncateForPrinting(escaped, 100);
 }

@@ -17,6 +17,7 @@ export {
   redactThenTruncate,
   type RedactThenTruncateOptions,
   type TruncatedText,
+  truncateForPrinting,
 } from "./truncate.ts";
 export {
   createLineRedactor,

@@ -4,8 +4,8 @@
  * records (a fetched body, an exec child's output, a receiver's answer, a quoted URL) goes
  * through here.
  */
-import { REDACTED } from "./marks.ts";
-import type { Redactor } from "./redactor.ts";
+import { CUT_MARK, REDACTED } from "./marks.ts";
+import { createRedactor, type Redactor } from "./redactor.ts";
 
 export interface RedactThenTruncateOptions {
   /** The longest text returned, in characters (the mark not counted); no limit when absent. */
@@ -50,6 +50,19 @@ export function redactBytesThenTruncate(
 ): TruncatedText {
   const text = new TextDecoder().decode(bytes, { stream: options.inputWasCut === true });
   return redactThenTruncate(redactor, text, options);
+}
+
+/** Removes credential shapes only: for code that does not know the secrets. */
+const SHAPES_ONLY = createRedactor();
+
+/**
+ * `redactThenTruncate` for code that does not know the secrets (a quoted URL, a server's
+ * error answer, the last lines of an agent's stderr): credential shapes go before the cut,
+ * and a cut ends with `CUT_MARK`, so the redactor that prints the text, which knows the
+ * secrets, removes a piece of one left just before the mark.
+ */
+export function truncateForPrinting(text: string, maxChars: number): string {
+  return redactThenTruncate(SHAPES_ONLY, text, { maxChars, mark: CUT_MARK }).text;
 }
 
 /** At most `maxChars`, moved back before a marker or a surrogate pair it would split. */

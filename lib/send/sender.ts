@@ -1,4 +1,4 @@
-import { concatBytes, errorMessage, sleep as waitMs } from "../util/mod.ts";
+import { concatBytes, networkErrorMessage, sleep as waitMs } from "../util/mod.ts";
 import { ensurePayloadId } from "../receive/mod.ts";
 import { createRedactor, redactBytesThenTruncate, type Redactor } from "../redact/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
@@ -277,10 +277,7 @@ async function attemptOnce(
     };
   } catch (error) {
     if (timedOut) return { kind: "timeout", timeoutMs: request.timeoutMs };
-    return {
-      kind: "network-error",
-      message: errorMessage(error),
-    };
+    return { kind: "network-error", message: networkErrorMessage(error) };
   } finally {
     clearTimeout(timer);
   }

@@ -9,6 +9,9 @@ import {
   DEFAULT_EXEC_OUTPUT_BYTES,
   type ExecReport,
 } from "../../lib/handoff/mod.ts";
+import { stderrTail } from "../../lib/cli/serve_log.ts";
+import { remoteSource } from "../../lib/cli/events_source.ts";
+import { createRedactor, CUT_MARK } from "../../lib/redact/mod.ts";
 import { runCli } from "../support/cli.ts";
 import { startRecordingServer } from "../support/recording_server.ts";
 import { survivingFragments } from "../support/secret_fragments.ts";
@@ -108,5 +111,32 @@ Deno.test("an unusable URL quoted in a denial is cut without leaving a piece of 
     assert.equal(result.code, 77, result.stderr);
     assert.match(result.stdout, /^denied host=https:/);
     assert.deepEqual(survivingFragments(result.stdout + result.stderr, SECRET), [], result.stdout);
+  }
+});
+
+Deno.test("an agent's stderr line cut for the log keeps no piece of a known secret once printed", () => {
+  const printing = createRedactor({ secrets: [SECRET] });
+  for (const before of [170, 180, 190, 195]) {
+    const [line] = stderrTail(`${"e".repeat(before)}${SECRET} and more\n`);
+    assert.ok(line?.endsWith(CUT_MARK), line);
+    const printed = printing.text(line as string);
+    assert.deepEqual(survivingFragments(printed, SECRET, 4), [], printed.slice(-30));
+  }
+});
+
+Deno.test("a server's error answer cut for a message keeps no piece of a secret once printed", async () => {
+  const printing = createRedactor({ secrets: [SECRET] });
+  for (const before of [170, 185, 195]) {
+    const answer = `${"e".repeat(before)}${SECRET} password=hunter2hunter2hunter2`;
+    const source = remoteSource(
+      new URL("http://127.0.0.1:9/"),
+      "token",
+      () => Promise.resolve(new Response(answer, { status: 500 })),
+    );
+    const error = await source.list("dead", 10).then(() => null, (e: Error) => e);
+    assert.ok(error instanceof Error);
+    const printed = printing.text(error.message);
+    assert.match(printed, /answered 500: e+/);
+    assert.deepEqual(survivingFragments(printed, SECRET, 4), [], printed.slice(-30));
   }
 });
