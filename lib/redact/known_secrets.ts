@@ -12,6 +12,12 @@ export const MIN_SECRET_CHARS = 6;
 /** A piece of a known secret left at a cut is removed from this many characters on. */
 export const MIN_FRAGMENT_CHARS = 4;
 const TRIVIAL_VALUES = new Set(["true", "false", "null", "undefined", "none", "changeme"]);
+/**
+ * The fixed start of a vendor's secrets (`whsec_`, `ghp_`, `sk_live_` …) says nothing about
+ * the secret: text that ends with it at a cut ("paste the whsec_… value") is left alone.
+ */
+const PUBLIC_PREFIX =
+  /^(?:whsec_|(?:sk|rk|pk)_(?:live|test)_|gh[pousr]_|github_pat_|xox[a-z]-|xapp-|glpat-|npm_|hf_|sk-(?:ant-|proj-)?|hgt_|SG\.|AKIA|ASIA)/;
 
 /**
  * Whether a value is long enough to be removed wherever it appears. Digits count like any
@@ -69,6 +75,8 @@ export class KnownSecrets {
   readonly longestChars: number;
   /** Usable forms, longest first. */
   readonly #forms: readonly string[];
+  /** Per form, the shortest piece of it that is removed at a cut. */
+  readonly #minFragment: readonly number[];
   readonly #exact: RegExp | null;
 
   constructor(secrets: Iterable<string>) {
@@ -78,6 +86,9 @@ export class KnownSecrets {
     this.#exact = this.#forms.length === 0
       ? null
       : new RegExp(this.#forms.map(escapeRegExp).join("|"), "g");
+    this.#minFragment = this.#forms.map((form) =>
+      Math.max(MIN_FRAGMENT_CHARS, (PUBLIC_PREFIX.exec(form)?.[0].length ?? 0) + 1)
+    );
     this.longestChars = this.#forms[0]?.length ?? 0;
   }
 
@@ -111,9 +122,10 @@ export class KnownSecrets {
   /** The length of the longest proper prefix of a form that ends at `end`, or 0. */
   #fragmentEndingAt(s: string, end: number): number {
     let longest = 0;
-    for (const form of this.#forms) {
+    for (const [i, form] of this.#forms.entries()) {
+      const shortest = this.#minFragment[i] as number;
       for (let chars = Math.min(form.length - 1, end); chars > longest; chars--) {
-        if (chars < MIN_FRAGMENT_CHARS) break;
+        if (chars < shortest) break;
         if (s.startsWith(form.slice(0, chars), end - chars)) {
           longest = chars;
           break;

@@ -102,9 +102,6 @@ Deno.test("hookgate --help and hookgate token --help print their text as written
   const token = await runCli(["token", "--help"]);
   assert.equal(token.code, 0);
   assert.equal(token.stdout, (await COMMANDS.token?.load())?.help + "\n");
-  assert.match(token.stdout, /TOKEN=\$\(hookgate token/);
-  assert.match(token.stdout, /keep it out/);
-  assert.match(token.stdout, /Authorization: Bearer \$TOKEN/);
 });
 
 Deno.test("every message template and string in lib/ passes through the redactor unchanged", async () => {

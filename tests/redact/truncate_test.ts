@@ -80,3 +80,13 @@ Deno.test("a redactor removes a piece of a known secret left just before a cut m
   assert.equal(out, `url 'https://x.example.com/?q=${REDACTED}${CUT_MARK}' is not usable`);
   assert.equal(redactor.text(`an ellipsis${CUT_MARK} in prose`), `an ellipsis${CUT_MARK} in prose`);
 });
+
+Deno.test("a vendor's fixed prefix before a cut mark is not a piece of a secret", () => {
+  const standard = createRedactor({ secrets: ["whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2La"] });
+  const text = `paste the whsec_${CUT_MARK} value into .env`;
+  assert.equal(standard.text(text), text);
+  assert.equal(
+    standard.text(`paste the whsec_MfK${CUT_MARK} value`),
+    `paste the ${REDACTED}${CUT_MARK} value`,
+  );
+});
