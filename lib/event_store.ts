@@ -32,19 +32,44 @@ export interface StoredEvent {
   attempt: number;
   status: EventStatus;
   lastError: string | null;
+  /** When the event last changed state (a backend may leave it out). */
+  updatedAtMs?: number;
+  /** When a pending event is next handed out (a backend may leave it out). */
+  nextAttemptAtMs?: number;
 }
 
 export type HandlerOutcome = { ok: true } | { ok: false; error: string };
 
-export interface ConsumeOptions {
-  signal: AbortSignal;
+export interface RetryPolicy {
   /** After this many failed attempts the event becomes a dead letter. */
   maxAttempts: number;
   /** Delay before attempt `attempt + 1` after attempt `attempt` failed. */
   retryDelayMs(attempt: number): number;
+}
+
+export interface ConsumeOptions extends RetryPolicy {
+  signal: AbortSignal;
   /** How many handlers run at once. */
   concurrency: number;
 }
+
+/** One consumer's hold on a pending event until `expiresAtMs`. */
+export interface Lease {
+  event: StoredEvent;
+  leaseId: string;
+  expiresAtMs: number;
+}
+
+export interface LeaseOptions {
+  route?: string;
+  leaseMs: number;
+  waitMs: number;
+  signal?: AbortSignal;
+}
+
+export type Settlement = { ok: true } | { ok: false; error: string; retry?: boolean };
+
+export type SettleResult = "done" | "retrying" | "dead" | "lost";
 
 export interface EventStore {
   /**
@@ -54,10 +79,16 @@ export interface EventStore {
   accept(event: IncomingEvent): Promise<AcceptOutcome>;
   /** Hands each pending event to `handler`, at least once, until the signal aborts. */
   consume(
-    handler: (event: StoredEvent) => Promise<HandlerOutcome>,
+    handler: (event: StoredEvent, context: { signal: AbortSignal }) => Promise<HandlerOutcome>,
     options: ConsumeOptions,
   ): Promise<void>;
-  list(options: { status: EventStatus; limit: number }): Promise<StoredEvent[]>;
+  lease(options: LeaseOptions): Promise<Lease | null>;
+  settle(
+    lease: { route: string; key: string; leaseId: string },
+    settlement: Settlement,
+    policy: RetryPolicy,
+  ): Promise<SettleResult>;
+  list(options: { status?: EventStatus; route?: string; limit: number }): Promise<StoredEvent[]>;
   get(route: string, key: string): Promise<StoredEvent | null>;
   /** Makes a done or dead event pending again (attempts start over). False if unknown. */
   redeliver(route: string, key: string): Promise<boolean>;
