@@ -512,7 +512,8 @@ async function measureFleet(run: number, tmp: string): Promise<Measurement> {
     const rss = servers.map((server) => peakRssMb(server.pid));
     await Promise.all(servers.splice(0).map((server) => server.stop()));
     const accepted = summaries.reduce((sum, s) => sum + s.accepted, 0);
-    const storedEvents = await countStoredEvents(`${tmp}/fleet-${run}-0`, url);
+    // Counting every event is one long list() call: give it more than the request deadline.
+    const storedEvents = await countStoredEvents(`${tmp}/fleet-${run}-0`, `${url}/0?timeout=120s`);
     if (storedEvents < accepted) {
       throw new Error(
         `fleet: ${accepted} deliveries were answered 'accepted' but only ${storedEvents} ` +

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { openRedisEventStore } from "../lib/redis_event_store.ts";
-import { runCli } from "./support/cli.ts";
 import {
   type RedisServer,
   redisServerAvailable,
@@ -17,14 +16,6 @@ import { type ServeProcess, startServe } from "./support/serve_process.ts";
 
 const SECRET = "fleet-test-secret-0123456789abcdef";
 const ignore = !redisServerAvailable();
-
-/** `serve --exec` (issue 7) runs the agent's command; without it the kill test cannot hold events. */
-const serveHasExec = ignore ? false : (await runCli(["serve", "--help"])).stdout.includes("--exec");
-if (!ignore && !serveHasExec) {
-  console.warn(
-    "SKIPPING the SIGKILL fleet test: `hookgate serve --exec` does not exist yet (issue 7)",
-  );
-}
 
 function signed(id: string): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify({ id, type: "fleet.test" });
@@ -161,7 +152,7 @@ Deno.test({
 
 Deno.test({
   name: "fleet: an instance SIGKILLed while its handler holds events: the others take them over",
-  ignore: ignore || !serveHasExec,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
