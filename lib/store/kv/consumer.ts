@@ -7,21 +7,21 @@
  * are renewed, so a long hand-off is never handed out twice by its own lease
  * running out; after a crash the leases lapse and the events are due again.
  */
+import { errorMessage, sleep } from "../../util/mod.ts";
 import type {
   ConsumeOptions,
   EventHandler,
   HandlerOutcome,
   SettleResult,
   StoredEvent,
-} from "../../event_store.ts";
-import { finishWithin } from "../../lease_consumer.ts";
+} from "../event_store.ts";
+import { finishWithin } from "../lease_consumer.ts";
 import { readPayload } from "./chunks.ts";
 import type { InboxSignal } from "./inbox_signal.ts";
 import { BATCH_MAX_EVENTS, type EventRecord } from "./layout.ts";
 import type { Held, HeldSettlement, Leases } from "./leases.ts";
 import type { LockedKv } from "./locked_kv.ts";
 import { MISSING_PAYLOAD } from "./settlement.ts";
-import { sleep } from "./sleep.ts";
 
 export interface ConsumerParts {
   kv: LockedKv;
@@ -140,7 +140,7 @@ export async function consumeInbox(
         try {
           outcome = await handler(storedEvent(held.record, payload), { signal: handlers.signal });
         } catch (error) {
-          outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
+          outcome = { ok: false, error: errorMessage(error) };
         }
       }
       const tookMs = performance.now() - started;

@@ -12,7 +12,7 @@
  * gets its own right answer. One commit in flight beats two: SQLite applies
  * them one at a time anyway, and bigger batches mean fewer commits overall.
  */
-import type { AcceptOutcome, IncomingEvent } from "../../event_store.ts";
+import type { AcceptOutcome, IncomingEvent } from "../event_store.ts";
 import { adoptChunks, writeChunks, type WrittenBlob } from "./chunks.ts";
 import { ClaimCache, claimId } from "./claim_cache.ts";
 import {

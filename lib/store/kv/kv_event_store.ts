@@ -15,7 +15,7 @@ import type {
   Settlement,
   SettleResult,
   StoredEvent,
-} from "../../event_store.ts";
+} from "../event_store.ts";
 import { readPayload } from "./chunks.ts";
 import { consumeInbox, storedEvent } from "./consumer.ts";
 import { GroupCommit } from "./group_commit.ts";

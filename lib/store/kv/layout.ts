@@ -20,7 +20,7 @@
  * Limits of one atomic commit on Deno 2.9.6 (tests pin them): at most 100 checks,
  * 1000 mutations, 819,200 bytes of keys + values, 65,536 bytes per value.
  */
-import type { EventStatus } from "../../event_store.ts";
+import type { EventStatus } from "../event_store.ts";
 
 export const ROOT = "hookgate";
 /** Payloads up to this size are stored in the record itself (value limit 64 KiB, minus metadata). */

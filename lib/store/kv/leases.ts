@@ -6,7 +6,7 @@
  * holder was killed, or stopped without a verdict) makes the event due again:
  * at-least-once needs no redelivery machinery beyond the scan.
  */
-import type { RetryPolicy, Settlement, SettleResult } from "../../event_store.ts";
+import type { RetryPolicy, Settlement, SettleResult } from "../event_store.ts";
 import { releaseChunks } from "./chunks.ts";
 import { commitGroups, dueKey, type EventRecord, leased, putRecord, ROOT } from "./layout.ts";
 import type { LockedKv } from "./locked_kv.ts";

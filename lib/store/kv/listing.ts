@@ -2,7 +2,7 @@
  * Reading events back (get, list by the status index, newest first) and
  * redelivery (a done or dead event pending again, attempts starting over).
  */
-import type { EventStatus, ListOptions, StoredEvent } from "../../event_store.ts";
+import type { EventStatus, ListOptions, StoredEvent } from "../event_store.ts";
 import { readPayload } from "./chunks.ts";
 import { storedEvent } from "./consumer.ts";
 import {

@@ -2,7 +2,7 @@
  * The retry/dead decision: what a hand-off's verdict makes of its record. The
  * same policy serves the push consumer (`serve --exec`) and pull consumers.
  */
-import { type RetryPolicy, settledStatus, type Settlement } from "../../event_store.ts";
+import { type RetryPolicy, settledStatus, type Settlement } from "../event_store.ts";
 import type { EventRecord } from "./layout.ts";
 
 /** The error of a hand-off whose payload chunks are gone: retrying cannot help. */
