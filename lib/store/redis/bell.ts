@@ -6,7 +6,7 @@
  * small pool: the request path's connection never waits behind them.
  */
 import type { Redis } from "npm:ioredis@6.0.0";
-import { sleep } from "./util.ts";
+import { sleep } from "../../util/mod.ts";
 
 /** A blocked read gets this long beyond its BLOCK time before its connection is cut. */
 const BLOCK_SLACK_MS = 1_000;

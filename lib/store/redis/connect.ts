@@ -1,7 +1,7 @@
 /** Opening the connection to Redis, and what is said when that fails or Redis is not durable. */
 import { Redis } from "npm:ioredis@6.0.0";
-import type { RedisTarget } from "../../redis_url.ts";
-import { errorMessage } from "./util.ts";
+import type { RedisTarget } from "./redis_url.ts";
+import { errorMessage } from "../../util/mod.ts";
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 

@@ -4,20 +4,10 @@
  * gives running handlers the grace, then aborts their signals; an event whose hand-off was
  * stopped is given back unsettled (due again at once, the stopped attempt not counted).
  */
-import type {
-  ConsumeOptions,
-  HandlerOutcome,
-  SettleResult,
-  StoredEvent,
-} from "../../event_store.ts";
+import type { ConsumeOptions, EventHandler, HandlerOutcome, SettleResult } from "../event_store.ts";
 import type { HeldLease } from "./leasing.ts";
 import type { Verdict } from "./scripts.ts";
-import { errorMessage, sleep } from "./util.ts";
-
-export type Handler = (
-  event: StoredEvent,
-  context: { signal: AbortSignal },
-) => Promise<HandlerOutcome>;
+import { errorMessage, sleep } from "../../util/mod.ts";
 
 /** What the consumer needs of the store; every call rejects when Redis cannot be reached. */
 export interface ConsumerStore {
@@ -55,7 +45,7 @@ interface Running {
 
 export class PushConsumer {
   readonly #store: ConsumerStore;
-  readonly #handler: Handler;
+  readonly #handler: EventHandler;
   readonly #options: ConsumeOptions;
   readonly #timings: ConsumerTimings;
   readonly #stop: AbortSignal;
@@ -67,7 +57,7 @@ export class PushConsumer {
 
   constructor(
     store: ConsumerStore,
-    handler: Handler,
+    handler: EventHandler,
     options: ConsumeOptions,
     timings: ConsumerTimings,
     stop: AbortSignal,

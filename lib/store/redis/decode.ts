@@ -1,6 +1,6 @@
 /** Reading what Redis returns: the one place a stored event hash becomes a StoredEvent. */
 import { Buffer } from "node:buffer";
-import type { EventStatus, StoredEvent } from "../../event_store.ts";
+import type { EventStatus, StoredEvent } from "../event_store.ts";
 
 export function text(value: unknown): string {
   if (value === null || value === undefined) return "";

@@ -1,5 +1,5 @@
 /** Taking the next due event, waiting for one when none is: shared by pull (lease) and push (consume). */
-import type { Lease } from "../../event_store.ts";
+import type { Lease } from "../event_store.ts";
 import type { Bell } from "./bell.ts";
 import { decodeEvent } from "./decode.ts";
 import { memberOf } from "./keys.ts";

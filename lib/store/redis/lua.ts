@@ -123,15 +123,18 @@ end
 return {0, now, now, bell_id()}`;
 
 /**
- * Ends a lease with its verdict (\`ok\`, \`retry\` or \`dead\`). A lease that is no longer
- * the event's (taken over after it ran out, or redelivered) is \`lost\`: nothing changes.
+ * Ends a lease with its verdict (\`ok\`, \`retry\` or \`dead\`). A lease that ran out, or is
+ * no longer the event's (taken over, redelivered), is \`lost\`: nothing changes, and the event
+ * is handed out again.
  * → 'done' | 'retrying' | 'dead' | 'lost'
  */
 export const SETTLE = `
 local rec = record(A.member)
-local f = redis.call('HMGET', rec, 'status', 'lease', 'attempt', 'retentionMs', 'receivedAtMs')
+local f = redis.call('HMGET', rec, 'status', 'lease', 'attempt', 'retentionMs', 'receivedAtMs',
+  'leaseUntil')
 if f[1] ~= 'pending' or f[2] ~= A.leaseId then return 'lost' end
 local now = now_ms()
+if tonumber(f[6]) < now then return 'lost' end
 if A.verdict == 'ok' then
   redis.call('HSET', rec, 'status', 'done', 'lastError', '', 'hasError', '0', 'lease', '',
     'leaseUntil', 0, 'updatedAtMs', now)

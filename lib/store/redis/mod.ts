@@ -4,3 +4,4 @@ export {
   RedisEventStore,
   type RedisEventStoreOptions,
 } from "./redis_event_store.ts";
+export * from "./redis_url.ts";

@@ -1,8 +1,9 @@
 import type { Redis } from "npm:ioredis@6.0.0";
-import { TIMED_OUT, within } from "../../deadline.ts";
+import { TIMED_OUT, within } from "../../receive/mod.ts";
 import type {
   AcceptOutcome,
   ConsumeOptions,
+  EventHandler,
   EventStatus,
   EventStore,
   IncomingEvent,
@@ -12,16 +13,16 @@ import type {
   Settlement,
   SettleResult,
   StoredEvent,
-} from "../../event_store.ts";
-import { parseRedisUrl, type RedisTarget } from "../../redis_url.ts";
+} from "../event_store.ts";
+import { parseRedisUrl, type RedisTarget } from "./redis_url.ts";
 import { Bell } from "./bell.ts";
 import { connectRedis, durabilityWarning } from "./connect.ts";
-import { type Handler, PushConsumer } from "./consumer.ts";
+import { PushConsumer } from "./consumer.ts";
 import { decodeEvent } from "./decode.ts";
 import { keysFor, memberOf, type RedisKeys } from "./keys.ts";
 import { type HeldLease, waitForLease } from "./leasing.ts";
 import { RedisScripts, type Verdict } from "./scripts.ts";
-import { errorMessage } from "./util.ts";
+import { errorMessage } from "../../util/mod.ts";
 
 const DEFAULT_VISIBILITY_TIMEOUT_MS = 30_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
@@ -44,7 +45,7 @@ export interface RedisEventStoreOptions {
   connectTimeoutMs?: number;
   /** How long a consumer waits for the bell before it looks at the queue again anyway. */
   blockMs?: number;
-  /** How long consume() lets running handlers finish after its signal aborts. */
+  /** How long consume() lets running handlers finish after its signal aborts, unless its options say. */
   shutdownGraceMs?: number;
   /** Told once at start-up when Redis is not set up to keep what it acknowledged (no AOF …). */
   warn?: (line: string) => void;
@@ -201,8 +202,9 @@ export class RedisEventStore implements EventStore {
     policy: RetryPolicy,
   ): Promise<SettleResult> {
     const member = memberOf(lease.route, lease.key);
+    const leaseId = String(lease.leaseId ?? "");
     if (settlement.ok) {
-      return await this.#settle(member, lease.leaseId, "ok", "", 0, policy.maxAttempts);
+      return await this.#settle(member, leaseId, "ok", "", 0, policy.maxAttempts);
     }
     // The delay matters only when the event is retried, i.e. after the attempt the lease counted.
     const attempt = Number(
@@ -210,7 +212,7 @@ export class RedisEventStore implements EventStore {
     );
     return await this.#settle(
       member,
-      lease.leaseId,
+      leaseId,
       settlement.retry === false ? "dead" : "retry",
       settlement.error,
       policy.retryDelayMs(attempt),
@@ -232,7 +234,7 @@ export class RedisEventStore implements EventStore {
     );
   }
 
-  consume(handler: Handler, options: ConsumeOptions): Promise<void> {
+  consume(handler: EventHandler, options: ConsumeOptions): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("event store is closed"));
     if (options.signal.aborted) return Promise.resolve();
     const stop = new AbortController();
@@ -256,7 +258,7 @@ export class RedisEventStore implements EventStore {
     };
     const consumer = new PushConsumer(store, handler, options, {
       leaseMs: this.#visibilityTimeoutMs,
-      graceMs: this.#shutdownGraceMs,
+      graceMs: options.graceMs ?? this.#shutdownGraceMs,
     }, stop.signal);
     const done = consumer.run().finally(() => {
       options.signal.removeEventListener("abort", onAbort);

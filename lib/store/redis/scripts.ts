@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Redis } from "npm:ioredis@6.0.0";
-import type { SettleResult } from "../../event_store.ts";
+import type { SettleResult } from "../event_store.ts";
 import { fieldsOf, text } from "./decode.ts";
 import type { RedisKeys } from "./keys.ts";
 import { ACCEPT, EXTEND, LEASE, PRELUDE, REDELIVER, RELEASE, SETTLE } from "./lua.ts";
