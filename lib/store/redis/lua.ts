@@ -197,3 +197,45 @@ if f[2] and f[2] ~= '' then redis.call('XDEL', P .. ':dead-letters', f[2]) end
 queue_set(A.member, now)
 ring(A.member)
 return 1`;
+
+/**
+ * Takes over what the previous layout left (an inbox stream with a consumer group, a retry
+ * set, status indexes without per-route twins): its pending events join the queue, due at
+ * once, and the indexes gain their per-route twins. Runs once, when that stream exists.
+ * → how many pending events were taken over
+ */
+export const ADOPT = `
+local inbox = P .. ':inbox'
+if redis.call('TYPE', inbox)['ok'] ~= 'stream' then return 0 end
+local now = now_ms()
+local adopted = 0
+for _, member in ipairs(redis.call('ZRANGE', P .. ':s:pending', 0, -1)) do
+  local f = redis.call('HMGET', record(member), 'status', 'receivedAtMs')
+  if f[1] == 'pending' then
+    redis.call('HSET', record(member), 'lease', '', 'leaseUntil', 0)
+    index_add('pending', member, f[2])
+    queue_set(member, now)
+    adopted = adopted + 1
+  else
+    redis.call('ZREM', P .. ':s:pending', member)
+  end
+end
+for _, member in ipairs(redis.call('ZRANGE', P .. ':s:dead', 0, -1)) do
+  local received_at = redis.call('HGET', record(member), 'receivedAtMs')
+  if received_at then index_add('dead', member, received_at)
+  else redis.call('ZREM', P .. ':s:dead', member) end
+end
+-- The done index was scored by expiry: that score moves to the expiry set.
+local done = redis.call('ZRANGE', P .. ':s:done', 0, -1, 'WITHSCORES')
+for i = 1, #done, 2 do
+  local received_at = redis.call('HGET', record(done[i]), 'receivedAtMs')
+  if received_at then
+    redis.call('ZADD', P .. ':done-expiry', done[i + 1], done[i])
+    index_add('done', done[i], received_at)
+  else
+    redis.call('ZREM', P .. ':s:done', done[i])
+  end
+end
+redis.call('DEL', inbox, P .. ':retry')
+if adopted > 0 then ring('') end
+return adopted`;

@@ -115,6 +115,11 @@ export class RedisEventStore implements EventStore {
     return new Error(`redis ${this.#display}: ${action} failed: ${reason}`);
   }
 
+  /** Takes over what an earlier version's layout left pending (see lua.ts ADOPT). */
+  async adoptPreviousLayout(): Promise<void> {
+    await this.#call("upgrade of the key layout", () => this.#scripts.adoptPreviousLayout());
+  }
+
   async accept(event: IncomingEvent): Promise<AcceptOutcome> {
     const accepted = await this.#call(
       "accept",
@@ -304,6 +309,12 @@ export async function openRedisEventStore(
     connectTimeoutMs: options.connectTimeoutMs,
   });
   const store = new RedisEventStore(redis, target, options);
+  try {
+    await store.adoptPreviousLayout();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   if (options.warn) {
     const warning = await durabilityWarning(redis, target.display).catch(() => null);
     if (warning !== null) options.warn(warning);

@@ -8,7 +8,7 @@ import type { Redis } from "npm:ioredis@6.0.0";
 import type { SettleResult } from "../event_store.ts";
 import { fieldsOf, text } from "./decode.ts";
 import type { RedisKeys } from "./keys.ts";
-import { ACCEPT, EXTEND, LEASE, PRELUDE, REDELIVER, RELEASE, SETTLE } from "./lua.ts";
+import { ACCEPT, ADOPT, EXTEND, LEASE, PRELUDE, REDELIVER, RELEASE, SETTLE } from "./lua.ts";
 
 type Arg = string | number | Buffer;
 type Call = (...args: Arg[]) => Promise<unknown>;
@@ -56,6 +56,7 @@ export class RedisScripts {
   readonly #extend;
   readonly #release;
   readonly #redeliver;
+  readonly #adopt;
 
   constructor(redis: Redis, keys: RedisKeys) {
     this.#keys = keys;
@@ -87,6 +88,7 @@ export class RedisScripts {
     this.#extend = defineScript(redis, "hgExtend", ["member", "leaseId", "leaseMs"], EXTEND);
     this.#release = defineScript(redis, "hgRelease", ["member", "leaseId"], RELEASE);
     this.#redeliver = defineScript(redis, "hgRedeliver", ["member"], REDELIVER);
+    this.#adopt = defineScript(redis, "hgAdopt", [], ADOPT);
   }
 
   #run<T>(script: (queue: string, tag: string, args: T) => Promise<unknown>, args: T) {
@@ -168,5 +170,10 @@ export class RedisScripts {
 
   async redeliver(member: string): Promise<boolean> {
     return await this.#run(this.#redeliver, { member }) === 1;
+  }
+
+  /** Takes over the pending events of the previous layout; how many there were. */
+  async adoptPreviousLayout(): Promise<number> {
+    return Number(await this.#run(this.#adopt, {}));
   }
 }
