@@ -41,11 +41,6 @@ async function deliver(serve: ServeProcess, id: string): Promise<Answer> {
   return { id, status: response.status, outcome, tookMs: performance.now() - started };
 }
 
-async function servedFleet(store: string): Promise<ServeProcess & AsyncDisposable> {
-  const serve = await startServe({ env: { WEBHOOK_SECRET: SECRET }, args: ["--store", store] });
-  return Object.assign(serve, { [Symbol.asyncDispose]: async () => void await serve.stop() });
-}
-
 Deno.test({
   name:
     "serve answers every delivery 503 within the store's deadline while Redis is frozen, then accepts again without loss or double accept",
@@ -55,7 +50,10 @@ Deno.test({
   fn: async () => {
     await using redis = await startRedisServer();
     const store = `${redis.url}/0?timeout=${DEADLINE_MS}ms`;
-    await using serve = await servedFleet(store);
+    await using serve = await startServe({
+      env: { WEBHOOK_SECRET: SECRET },
+      args: ["--store", store],
+    });
     const before = await deliver(serve, `before_${crypto.randomUUID()}`);
     assert.equal(before.outcome, "accepted");
 
