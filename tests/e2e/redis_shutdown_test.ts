@@ -9,6 +9,7 @@ import { createHmac } from "node:crypto";
 import { redisServerAvailable, startRedisServer } from "../support/redis_server.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { eventually, fileLines as lines } from "../support/wait.ts";
 
 const SECRET = "redis-shutdown-secret-" + crypto.randomUUID();
 /** Slack on top of the grace for process start-up and exit on a loaded machine. */
@@ -27,23 +28,6 @@ async function deliver(server: ServeProcess, id: string): Promise<string> {
     },
   });
   return `${response.status} ${await response.text()}`;
-}
-
-async function lines(path: string): Promise<string[]> {
-  try {
-    return (await Deno.readTextFile(path)).split("\n").filter((line) => line !== "");
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, limitMs = 30_000) {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function assertNoStackTrace(stderr: string) {

@@ -4,62 +4,15 @@
  * heartbeats for slow handlers, outages, durability, credentials.
  */
 import assert from "node:assert/strict";
-import type { IncomingEvent, StoredEvent } from "../../../lib/store/mod.ts";
+import type { StoredEvent } from "../../../lib/store/mod.ts";
 import { openRedisEventStore, type RedisEventStore } from "../../../lib/store/redis/mod.ts";
-import {
-  type RedisServer,
-  redisServerAvailable,
-  startRedisServer,
-} from "../../support/redis_server.ts";
+import { incomingEvent, openStore, redisMissing, redisTest } from "../../support/redis_store.ts";
+import { waitFor } from "../../support/wait.ts";
 
-const ignore = !redisServerAvailable();
 const PASSWORD = "redis-test-pass-7f3c9e";
 
-function event(n: number): IncomingEvent {
-  const id = `evt_${n}_${crypto.randomUUID()}`;
-  return {
-    route: "webhook",
-    key: `id:${id}`,
-    id,
-    payload: new TextEncoder().encode(JSON.stringify({ id })),
-    receivedAtMs: Date.now(),
-    retentionMs: 600_000,
-  };
-}
-
-/** A store that closes itself at the end of its scope (`await using`). */
-async function openStore(
-  spec: string,
-  options: Parameters<typeof openRedisEventStore>[1] = {},
-): Promise<RedisEventStore & AsyncDisposable> {
-  const store = await openRedisEventStore(spec, options);
-  return Object.assign(store, { [Symbol.asyncDispose]: () => store.close() });
-}
-
-function redisTest(
-  name: string,
-  fn: (server: RedisServer) => Promise<void>,
-  serverOptions: { password?: string } = {},
-) {
-  Deno.test({
-    name,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using server = await startRedisServer(serverOptions);
-      await fn(server);
-    },
-  });
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, limitMs = 10_000) {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return await check();
+function event(n: number) {
+  return incomingEvent(`evt_${n}`);
 }
 
 const consumeOptions = (signal: AbortSignal, overrides = {}) => ({
@@ -259,7 +212,7 @@ redisTest("openRedisEventStore() refuses a wrong password without printing it", 
 
 Deno.test({
   name: "openRedisEventStore() rejects when nothing listens, naming the address",
-  ignore,
+  ignore: redisMissing,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {

@@ -4,57 +4,21 @@
  * contract suite).
  */
 import assert from "node:assert/strict";
-import type { IncomingEvent, RetryPolicy, StoredEvent } from "../../../lib/store/mod.ts";
-import { openRedisEventStore, type RedisEventStore } from "../../../lib/store/redis/mod.ts";
+import type { RetryPolicy, StoredEvent } from "../../../lib/store/mod.ts";
 import {
-  type RedisServer,
-  redisServerAvailable,
-  startRedisServer,
-} from "../../support/redis_server.ts";
+  incomingEvent as event,
+  openStore as openRedis,
+  redisTest,
+} from "../../support/redis_store.ts";
+import type { RedisServer } from "../../support/redis_server.ts";
+import type { RedisEventStoreOptions } from "../../../lib/store/redis/mod.ts";
+import { waitFor } from "../../support/wait.ts";
 
-const ignore = !redisServerAvailable();
 const POLICY: RetryPolicy = { maxAttempts: 5, retryDelayMs: () => 10 };
 
-function event(label: string, route = "webhook"): IncomingEvent {
-  const id = `${label}_${crypto.randomUUID()}`;
-  return {
-    route,
-    key: `id:${id}`,
-    id,
-    payload: new TextEncoder().encode(JSON.stringify({ id })),
-    receivedAtMs: Date.now(),
-    retentionMs: 600_000,
-  };
-}
-
-async function openStore(
-  server: RedisServer,
-  options: Parameters<typeof openRedisEventStore>[1] = {},
-): Promise<RedisEventStore & AsyncDisposable> {
-  const store = await openRedisEventStore(server.url, { blockMs: 100, ...options });
-  return Object.assign(store, { [Symbol.asyncDispose]: () => store.close() });
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, limitMs = 10_000) {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return await check();
-}
-
-function redisTest(name: string, fn: (server: RedisServer) => Promise<void>) {
-  Deno.test({
-    name,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using server = await startRedisServer();
-      await fn(server);
-    },
-  });
+/** Consumers here look at the queue often: a missed ring costs little time. */
+function openStore(server: RedisServer, options: RedisEventStoreOptions = {}) {
+  return openRedis(server.url, { blockMs: 100, ...options });
 }
 
 redisTest(

@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import { Redis } from "npm:ioredis@6.0.0";
 import { openRedisEventStore } from "../../../lib/store/redis/mod.ts";
-import { redisServerAvailable, startRedisServer } from "../../support/redis_server.ts";
+import { redisTest } from "../../support/redis_store.ts";
 
-const ignore = !redisServerAvailable();
 const P = "{hookgate}";
 
 /** Writes one event the way the previous layout did. */
@@ -41,14 +40,9 @@ async function writeOld(
   return `id:${id}`;
 }
 
-Deno.test({
-  name:
-    "openRedisEventStore() takes over the previous layout: its pending events are handed out, done and dead ones listed by route",
-  ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using server = await startRedisServer();
+redisTest(
+  "openRedisEventStore() takes over the previous layout: its pending events are handed out, done and dead ones listed by route",
+  async (server) => {
     const raw = new Redis(server.port, "127.0.0.1", { lazyConnect: true });
     await raw.connect();
     let pending: string, done: string, dead: string;
@@ -84,4 +78,4 @@ Deno.test({
       await store.close();
     }
   },
-});
+);
