@@ -16,6 +16,13 @@ import {
   type StoredEvent,
 } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
+import {
+  closingReserveMs,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  drainable,
+  listenForStop,
+  shutDown,
+} from "./serve_shutdown.ts";
 import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../handoff/mod.ts";
 import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
@@ -66,6 +73,10 @@ Options:
   --route SPEC         PATH=SCHEME:SECRET_VAR, repeatable (also HOOKGATE_ROUTES);
                        the routes given replace the default /webhook=hookgate:WEBHOOK_SECRET
                        (list it too to keep it); SCHEME: hookgate, standard, github, stripe
+  --pull               receive only: hand nothing off, so events wait in the store
+                       for pull consumers such as 'hookgate mcp' (not with --exec)
+  --shutdown-grace DUR on SIGTERM/SIGINT, how long running hand-offs and requests may
+                       finish before serve exits anyway (default 10s)
 ${EXEC_HELP}
 ${SERVE_LOG_HELP}
 ${TRACE_HELP}
@@ -79,14 +90,19 @@ POST /events/{route}/{key}/redeliver (write); and the events page at GET /ui
 (open it with the link 'hookgate ui' prints).
 Environment: each route's secret variable (WEBHOOK_SECRET for the default route, at
 least 16 bytes; <VAR>_PREVIOUS for rotated-out secrets), HOOKGATE_TOKEN_SECRET.
-SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.
+SIGINT/SIGTERM: new requests get 503, no new hand-off starts, running ones may finish
+within --shutdown-grace (then the agent is killed and its event stays pending for the
+next start), exit 0 by the end of the grace. A second signal exits at once (exit 1).
 
 Examples:
   hookgate serve
   hookgate serve --exec ./agent.sh --route /github=github:GITHUB_WEBHOOK_SECRET
+  hookgate serve --exec ./agent.sh --shutdown-grace 20s
+  hookgate serve --pull          # events wait for pull consumers (hookgate mcp)
 
-Exit codes: 0 stopped by SIGINT/SIGTERM · 64 usage · 69 port taken or store
-unreachable · 77 permission denied · 78 a secret missing or weak, a bad route.`;
+Exit codes: 0 stopped by SIGINT/SIGTERM · 1 a second signal during shutdown · 64 usage ·
+69 port taken or store unreachable · 77 permission denied · 78 a secret missing or weak,
+a bad route.`;
 
 const FLAGS = {
   port: { type: "string" },
@@ -96,6 +112,8 @@ const FLAGS = {
   "data-dir": { type: "string" },
   store: { type: "string" },
   route: { type: "string", multiple: true },
+  pull: { type: "boolean" },
+  "shutdown-grace": { type: "string" },
   ...EXEC_FLAGS,
   ...TRACE_FLAGS,
   ...SERVE_LOG_FLAGS,
@@ -113,6 +131,9 @@ export interface ServeSettings {
   routeSpecs: string[];
   /** null without --exec: accepted events are printed instead. */
   exec: ExecSettings | null;
+  /** `--pull`: no consumer; events wait in the store for pull consumers. */
+  pull: boolean;
+  shutdownGraceMs: number;
   trace: TraceFlagValues;
   log: ServeLogSettings;
 }
@@ -140,6 +161,16 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   if (!exec.ok) throw usageError(exec.reason);
   const log = parseServeLogFlags(values);
   if (!log.ok) throw usageError(log.reason);
+  const pull = values.pull === true;
+  if (pull && exec.value !== null) {
+    throw usageError("--pull and --exec exclude each other: --pull hands nothing off");
+  }
+  let shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+  if (values["shutdown-grace"] !== undefined) {
+    const grace = parseDurationMs("--shutdown-grace", values["shutdown-grace"]);
+    if (!grace.ok) throw usageError(grace.reason);
+    shutdownGraceMs = grace.value;
+  }
   return {
     port: Number(rawPort),
     hostname,
@@ -150,6 +181,8 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     storeFromFlag: values.store !== undefined,
     routeSpecs: values.route ?? [],
     exec: exec.value,
+    pull,
+    shutdownGraceMs,
     trace: values,
     log: log.value,
   };
@@ -207,52 +240,6 @@ async function openConfiguredStore(
   }
 }
 
-const SHUTDOWN_GRACE_MS = 30_000;
-
-interface Drainable {
-  handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response>;
-  /** Refuses new requests and resolves once those in flight are answered (or after `graceMs`). */
-  drain(graceMs: number): Promise<void>;
-}
-
-type Handler = (
-  request: Request,
-  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-) => Promise<Response>;
-
-function drainable(handler: Handler): Drainable {
-  let inFlight = 0;
-  let stopping = false;
-  let idle: () => void = () => {};
-  return {
-    async handle(request, info) {
-      if (stopping) {
-        return new Response(JSON.stringify({ error: "shutting down, retry later" }), {
-          status: 503,
-          headers: { "content-type": "application/json", connection: "close" },
-        });
-      }
-      inFlight++;
-      try {
-        return await handler(request, info);
-      } finally {
-        if (--inFlight === 0) idle();
-      }
-    },
-    drain(graceMs) {
-      stopping = true;
-      if (inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    },
-  };
-}
-
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
   // Serve runs a program only for --exec: without it, the run permission goes before any request.
@@ -295,10 +282,20 @@ async function run(context: CommandContext): Promise<ExitCode> {
     write: (line) => context.output.err(line),
     now: Date.now,
   });
-  const signalled = new AbortController();
-  const onSignal = () => signalled.abort();
+  const close = async () => {
+    log.close();
+    await trace.close();
+    revocations?.close();
+    await store.close();
+  };
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  const stop = listenForStop(context.output, (code) => Deno.exit(code));
+  // A stray rejection is reported through the redactor, never as a runtime stack trace.
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    context.output.err(`hookgate: internal error: ${errorMessage(event.reason)}`);
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
   try {
     const webhooks = createWebhookHandler({
       routes: routes.value,
@@ -339,7 +336,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     });
     const exec = settings.exec;
     const maxAttempts = exec?.maxAttempts ?? 5;
-    const watch = watchHandoffs((event) => act(event), {
+    const watch = watchHandoffs((event, handlerContext) => act(event, handlerContext), {
       maxAttempts,
       retryDelayMs: execRetryDelayMs,
       report: (report) => log.handoff(report),
@@ -365,37 +362,38 @@ async function run(context: CommandContext): Promise<ExitCode> {
       requests.handle,
       (addr) => context.output.err(listeningLine(addr, routes.value, { api: api !== null })),
     );
-    const consumer = new AbortController();
+    // --pull: events wait in the store for pull consumers (hookgate mcp).
+    const consumer = settings.pull ? null : new AbortController();
     // Without --exec the act step prints the event itself: there is no hand-off to report.
-    const consuming = store.consume(exec === null ? act : watch.handler, {
-      signal: consumer.signal,
-      maxAttempts,
-      retryDelayMs: exec === null ? execRetryDelayMs : watch.retryDelayMs,
-      concurrency: exec?.concurrency ?? 1,
-    });
-    await Promise.race([
-      new Promise((resolve) => signalled.signal.addEventListener("abort", resolve, { once: true })),
-      consuming,
-    ]);
-    // Deno's shutdown() cuts off a request body still being read, so requests
-    // in flight are first allowed to finish (new ones get 503: senders retry).
-    // Live views end first: an open stream would otherwise hold shutdown() up.
+    const consuming = consumer === null
+      ? null
+      : store.consume(exec === null ? act : watch.handler, {
+        signal: consumer.signal,
+        maxAttempts,
+        retryDelayMs: exec === null ? execRetryDelayMs : watch.retryDelayMs,
+        concurrency: exec?.concurrency ?? 1,
+        graceMs: settings.shutdownGraceMs - closingReserveMs(settings.shutdownGraceMs),
+      });
+    await Promise.race([stop.stopRequested, ...(consuming === null ? [] : [consuming])]);
+    // Live views end first: an open stream would otherwise hold the server's shutdown up.
     live?.close();
-    await requests.drain(SHUTDOWN_GRACE_MS);
-    await server.shutdown();
-    consumer.abort();
-    await consuming;
+    return await shutDown({
+      graceMs: settings.shutdownGraceMs,
+      output: context.output,
+      requests,
+      server,
+      consumer,
+      consuming,
+      close,
+      exit: (code) => Deno.exit(code),
+    });
+  } catch (error) {
+    await close();
+    throw error;
   } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.removeSignalListener(signal, onSignal);
-    }
-    log.close();
-    await trace.close();
-    revocations?.close();
-    await store.close();
+    stop.remove();
+    globalThis.removeEventListener("unhandledrejection", onRejection);
   }
-  context.output.err("hookgate: stopped");
-  return ExitCode.ok;
 }
 
 export const serveCommand: Command = { help: HELP, run };
