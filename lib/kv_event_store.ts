@@ -155,6 +155,10 @@ export interface KvEventStoreOptions {
 const recordKey = (route: string, key: string): Deno.KvKey => [ROOT, "event", route, key];
 const chunkKey = (blobId: string, index: number): Deno.KvKey => [ROOT, "blob", blobId, index];
 const orphanKey = (blobId: string): Deno.KvKey => [ROOT, "orphan", blobId];
+/** An alias claim (IncomingEvent.aliasKeys): `{expiresAtMs}`, expireIn its retention. */
+const aliasKey = (route: string, alias: string): Deno.KvKey => [ROOT, "alias", route, alias];
+/** How an alias claim is remembered beside event keys (which all start `id`, `sha256:` …). */
+const aliasMember = (alias: string) => `alias\u0000${alias}`;
 
 const claimId = (event: { route: string; key: string }) => `${event.route}\u0000${event.key}`;
 /** How long an event's key stays claimed: retention from when it was received. */
@@ -299,6 +303,19 @@ export class KvEventStore implements EventStore {
     if (this.#closed) return Promise.reject(new Error("event store is closed"));
     const known = this.#knownClaims.get(claimId(event));
     if (known !== undefined && known > this.#now()) return Promise.resolve("duplicate");
+    if (event.aliasKeys !== undefined && event.aliasKeys.length > 0) {
+      // Rare (schemes without a signed timestamp or id): one commit of their own, out of
+      // the group commit, so the batch logic stays about one key per event.
+      const nowMs = this.#now();
+      const aliasKnown = event.aliasKeys.some((alias) =>
+        (this.#knownClaims.get(claimId({ route: event.route, key: aliasMember(alias) })) ?? 0) >
+          nowMs
+      );
+      if (aliasKnown) return Promise.resolve("duplicate");
+      return event.payload.length > INLINE_PAYLOAD_BYTES
+        ? this.#acceptLarge(event)
+        : this.#acceptOne(event);
+    }
     if (event.payload.length > INLINE_PAYLOAD_BYTES) return this.#acceptLarge(event);
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
@@ -500,21 +517,47 @@ export class KvEventStore implements EventStore {
     blob: { ref: BlobRef; markerVersionstamp: string } | null = null,
   ): Promise<AcceptOutcome> {
     let recordVersionstamp: string | null = null;
+    const aliases = event.aliasKeys ?? [];
+    let aliasVersionstamps: (string | null)[] = aliases.map(() => null);
     for (let round = 0; round < 10; round++) {
       const committed = await withLockRetry(async () => {
         const op = this.#kv.atomic();
         const pointer = this.#addAccept(op, event, recordVersionstamp, blob);
+        aliases.forEach((alias, i) => {
+          const key = aliasKey(event.route, alias);
+          op.check({ key, versionstamp: aliasVersionstamps[i] ?? null })
+            .set(key, { expiresAtMs: claimExpiry(event) }, { expireIn: event.retentionMs });
+        });
         op.enqueue({ hookgate: "event", ...pointer } satisfies QueueMessage, queueOptions());
         return (await op.commit()).ok;
       });
       if (committed) {
         this.#remember(event.route, event.key, claimExpiry(event));
+        for (const alias of aliases) {
+          this.#remember(event.route, aliasMember(alias), claimExpiry(event));
+        }
         return "accepted";
       }
       const record = await withLockRetry(() =>
         this.#kv.get<EventRecord>(recordKey(event.route, event.key))
       );
       if (this.#claimedBy(event, record, this.#now())) return "duplicate";
+      if (aliases.length > 0) {
+        const held = await withLockRetry(() =>
+          this.#kv.getMany<{ expiresAtMs: number }[]>(
+            aliases.map((alias) => aliasKey(event.route, alias)),
+          )
+        );
+        const nowMs = this.#now();
+        const live = held.find((entry) => (entry.value?.expiresAtMs ?? 0) > nowMs);
+        if (live !== undefined) {
+          const alias = live.key[3] as string;
+          this.#remember(event.route, aliasMember(alias), live.value!.expiresAtMs);
+          return "duplicate";
+        }
+        // Absent or expired but not yet deleted: the next round replaces exactly those versions.
+        aliasVersionstamps = held.map((entry) => entry.versionstamp);
+      }
       if (blob) {
         const marker = await withLockRetry(() => this.#kv.get(orphanKey(blob.ref.id)));
         if (marker.versionstamp !== blob.markerVersionstamp) {

@@ -200,6 +200,22 @@ return 1`,
   },
 } as const;
 
+/**
+ * hgAccept that also claims alias keys (IncomingEvent.aliasKeys) for retentionMs: KEYS as
+ * hgAccept's, then one alias claim each; a held alias is a duplicate and nothing is written.
+ * Its first argument is the number of keys (the alias count varies).
+ */
+const ACCEPT_ALIASED_LUA = `for i = 6, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
+end
+${
+  SCRIPTS.hgAccept.lua.replace(
+    /return 1$/,
+    `for i = 6, #KEYS do redis.call('SET', KEYS[i], '1', 'PX', ARGV[1]) end
+return 1`,
+  )
+}`;
+
 type ScriptName = keyof typeof SCRIPTS;
 type Arg = string | number | Buffer;
 /** ioredis adds one method per defined script, plus a `…Buffer` twin whose replies stay bytes. */
@@ -207,7 +223,8 @@ type ScriptClient =
   & {
     [K in ScriptName]: (...args: Arg[]) => Promise<unknown>;
   }
-  & { hgStartBuffer(...args: Arg[]): Promise<unknown> };
+  & { hgStartBuffer(...args: Arg[]): Promise<unknown> }
+  & { hgAcceptAliased(...args: Arg[]): Promise<unknown> };
 
 export interface RedisEventStoreOptions {
   /** REDIS_PASSWORD; used when the URL carries none. Never logged. */
@@ -239,6 +256,8 @@ interface Keys {
   done: string;
   dead: string;
   claim(member: string): string;
+  /** An alias claim (IncomingEvent.aliasKeys): SET PX retentionMs in the event's accept. */
+  alias(member: string): string;
   record(member: string): string;
   statusSet(status: EventStatus): string;
 }
@@ -253,6 +272,7 @@ function keysFor(prefix: string): Keys {
     done: `${p}:s:done`,
     dead: `${p}:s:dead`,
     claim: (member) => `${p}:c:${member}`,
+    alias: (member) => `${p}:a:${member}`,
     record: (member) => `${p}:e:${member}`,
     statusSet: (status) => `${p}:s:${status}`,
   };
@@ -343,6 +363,7 @@ export class RedisEventStore implements EventStore {
   constructor(redis: Redis, target: RedisTarget, options: RedisEventStoreOptions) {
     this.#redis = redis;
     for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
+    redis.defineCommand("hgAcceptAliased", { lua: ACCEPT_ALIASED_LUA });
     this.#scripts = redis as unknown as ScriptClient;
     this.#keys = keysFor(target.keyPrefix);
     this.#consumer = options.consumerName ??
@@ -378,6 +399,9 @@ export class RedisEventStore implements EventStore {
 
   async accept(event: IncomingEvent): Promise<AcceptOutcome> {
     const member = memberOf(event.route, event.key);
+    if (event.aliasKeys !== undefined && event.aliasKeys.length > 0) {
+      return await this.#acceptAliased(event, member, event.aliasKeys);
+    }
     const result = await this.#call("accept", () =>
       this.#scripts.hgAccept(
         this.#keys.claim(member),
@@ -385,6 +409,34 @@ export class RedisEventStore implements EventStore {
         this.#keys.inbox,
         this.#keys.pending,
         this.#keys.done,
+        Math.max(1, Math.round(event.retentionMs)),
+        event.route,
+        event.key,
+        event.id ?? "",
+        event.id === null ? "0" : "1",
+        asBytes(event.payload),
+        event.receivedAtMs,
+        crypto.randomUUID(),
+        member,
+      ));
+    return result === 1 ? "accepted" : "duplicate";
+  }
+
+  async #acceptAliased(
+    event: IncomingEvent,
+    member: string,
+    aliasKeys: string[],
+  ): Promise<AcceptOutcome> {
+    const aliases = aliasKeys.map((alias) => this.#keys.alias(memberOf(event.route, alias)));
+    const result = await this.#call("accept", () =>
+      this.#scripts.hgAcceptAliased(
+        5 + aliases.length,
+        this.#keys.claim(member),
+        this.#keys.record(member),
+        this.#keys.inbox,
+        this.#keys.pending,
+        this.#keys.done,
+        ...aliases,
         Math.max(1, Math.round(event.retentionMs)),
         event.route,
         event.key,

@@ -1,4 +1,5 @@
 import type { EventStore } from "./event_store.ts";
+import { toHex } from "./encoding.ts";
 import { eventKey } from "./event_key.ts";
 import { readBody } from "./read_body.ts";
 import { pathOf } from "./request_path.ts";
@@ -153,10 +154,13 @@ async function receive(
     accepted = await options.store.accept({
       route: route.name,
       key: key.value.key,
+      ...(route.scheme.timestamped
+        ? {}
+        : { aliasKeys: [await digestKey(verified.value.signedContent)] }),
       id: key.value.id,
       payload: bytes,
       receivedAtMs: nowMs,
-      retentionMs: route.retentionMs,
+      retentionMs: claimRetentionMs(route, verified.value.timestampSeconds, nowMs),
     });
   } catch {
     // The sender will retry a 503; a 200 here could lose the event.
@@ -169,6 +173,31 @@ async function receive(
     id: key.value.id,
     bodyBytes: bytes.length,
   };
+}
+
+/**
+ * How long a claim must be held from `nowMs`: the route's retention, and at least until
+ * the same timestamp stops passing gate 1 (it passes while the whole second
+ * `ts + tolerance` lasts), so an exact replay is never fresh after its claim is gone.
+ */
+export function claimRetentionMs(
+  route: Route,
+  timestampSeconds: number | null,
+  nowMs: number,
+): number {
+  if (timestampSeconds === null) return route.retentionMs;
+  const lastFreshMs = (timestampSeconds + route.toleranceSeconds + 1) * 1000;
+  return Math.max(route.retentionMs, lastFreshMs - nowMs);
+}
+
+/**
+ * A scheme whose signature covers neither a timestamp nor an id (GitHub) signs only the
+ * body: the body's digest is claimed beside the (unsigned) delivery id, so the same signed
+ * body under a new delivery id, or none, is a replay.
+ */
+async function digestKey(signedContent: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", signedContent as Uint8Array<ArrayBuffer>);
+  return `sha256:${toHex(new Uint8Array(digest))}`;
 }
 
 function parseObject(bytes: Uint8Array): Record<string, unknown> | null {
