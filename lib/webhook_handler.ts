@@ -11,15 +11,23 @@ export interface WebhookHandlerOptions {
   routes: Route[];
   store: EventStore;
   maxBodyBytes: number;
-  /** A body that stalls this long gets 408 (default 30 s). */
-  bodyIdleTimeoutMs?: number;
+  /**
+   * The whole body must arrive within this long from the handler's start, whatever the
+   * pace of its bytes, or the answer is 408 (default 10 s).
+   */
+  readTimeoutMs?: number;
   /** The clock, in milliseconds (injected so tests can pin gate 1). */
   now(): number;
   /** One record per request, for the trace. */
   onRecord(record: RequestRecord): void;
 }
 
-export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+/**
+ * How long the connection lingers after the answer to an unfinished body before it is
+ * dropped: a sender still writing its body gets the time to read the answer first.
+ */
+const CLOSE_AFTER_MS = 250;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const JSON_HEADERS = { "content-type": "application/json" };
 /** The answers every request shares, serialized once (a Response itself cannot be reused). */
@@ -37,6 +45,33 @@ function json(
   return new Response(body, { status, headers });
 }
 
+/**
+ * An answer after which the connection must end because the request body was not read
+ * to its end (408, 413, …). `Connection: close` alone is not enough: Deno's server keeps
+ * reading the rest of an unfinished body before it closes, so a sender trickling bytes
+ * would hold the connection. The answer goes out as one complete chunk of JSON, then the
+ * body stream fails, which makes the server drop the connection (the closing zero-length
+ * chunk is never sent; status, headers and JSON have arrived).
+ */
+async function closingResponse(response: Response): Promise<Response> {
+  const bytes = await response.bytes();
+  let sent = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sent) {
+        sent = true;
+        controller.enqueue(bytes);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_AFTER_MS));
+      controller.error(new Error("connection closed after an unread request body"));
+    },
+  });
+  const headers = new Headers(response.headers);
+  headers.set("connection", "close");
+  return new Response(stream, { status: response.status, headers });
+}
+
 function errorBody(reason: string): string {
   let body = errorBodies.get(reason);
   if (body === undefined) {
@@ -49,6 +84,8 @@ function errorBody(reason: string): string {
 
 interface Outcome {
   response: Response;
+  /** The request body was not read to its end: the connection is closed after the answer. */
+  unread?: boolean;
   outcome: string;
   key: string | null;
   id: string | null;
@@ -103,7 +140,11 @@ export function createWebhookHandler(
       result = await receive(route, request, options);
     }
     // A body read to its end needs no cancel (and touching request.body costs a stream).
-    if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
+    let unread = result.unread === true;
+    if (!request.bodyUsed && request.body !== null) {
+      unread = true;
+      await request.body.cancel().catch(() => {});
+    }
     options.onRecord({
       type: "request",
       method: request.method,
@@ -117,7 +158,7 @@ export function createWebhookHandler(
       bodyBytes: result.bodyBytes,
       durationMs: options.now() - startedMs,
     });
-    return result.response;
+    return unread ? await closingResponse(result.response) : result.response;
   };
 }
 
@@ -128,12 +169,15 @@ async function receive(
 ): Promise<Outcome> {
   const body = await readBody(request, {
     maxBodyBytes: options.maxBodyBytes,
-    idleTimeoutMs: options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS,
+    timeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
   });
   if (!body.ok) {
-    if (body.reason === "too-large") return reject(413, "payload too large", 0);
-    if (body.reason === "timeout") return reject(408, "request body timed out", 0);
-    return reject(400, "unreadable body", 0);
+    const [status, reason] = body.reason === "too-large"
+      ? [413, "payload too large"]
+      : body.reason === "timeout"
+      ? [408, "request body timed out"]
+      : [400, "unreadable body"];
+    return { ...reject(status, reason, 0), unread: true };
   }
   const bytes = body.value;
   const nowMs = options.now();

@@ -1,6 +1,6 @@
 import { CliError, configError, usageError } from "../cli_error.ts";
 import { tokenKeyFromEnv } from "../bearer_token.ts";
-import { parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
+import { parseDurationMs, parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
 import type { EventStore, HandlerOutcome, StoredEvent } from "../event_store.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { createEventsApi } from "../events_api.ts";
@@ -34,6 +34,8 @@ Options:
   --hostname HOST      address to bind (default 127.0.0.1; 0.0.0.0 to expose)
   --tolerance SECONDS  allowed clock skew of x-timestamp, both ways (default 300)
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
+  --read-timeout DUR   the whole request body must arrive within this long (default 10s),
+                       however its bytes are paced, or the answer is 408
   --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
   --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
                        redis://[user@]HOST:PORT[/DB][?prefix=…&visibility_timeout=…]
@@ -58,6 +60,7 @@ const FLAGS = {
   hostname: { type: "string" },
   tolerance: { type: "string" },
   "max-body-bytes": { type: "string" },
+  "read-timeout": { type: "string" },
   "data-dir": { type: "string" },
   store: { type: "string" },
   route: { type: "string", multiple: true },
@@ -70,6 +73,7 @@ export interface ServeSettings {
   hostname: string;
   toleranceSeconds: number;
   maxBodyBytes: number;
+  readTimeoutMs: number;
   dataDir: string;
   storeSpec: string;
   /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
@@ -99,6 +103,8 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   const hostname = values.hostname ?? "127.0.0.1";
   if (hostname.trim() === "") throw usageError("--hostname must not be empty");
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  const readTimeout = parseDurationMs("--read-timeout", values["read-timeout"] ?? "10s");
+  if (!readTimeout.ok) throw usageError(readTimeout.reason);
   const exec = parseExecSettings(values);
   if (!exec.ok) throw usageError(exec.reason);
   return {
@@ -106,6 +112,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     hostname,
     toleranceSeconds: positive("tolerance", values.tolerance, 300),
     maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
+    readTimeoutMs: readTimeout.value,
     dataDir,
     storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
     storeFromFlag: values.store !== undefined,
@@ -252,6 +259,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       routes: routes.value,
       store,
       maxBodyBytes: settings.maxBodyBytes,
+      readTimeoutMs: settings.readTimeoutMs,
       now: Date.now,
       onRecord: (record) => trace.write(record),
     });
