@@ -13,6 +13,7 @@ import { secretValuesFromEnv } from "../redact.ts";
 import { buildRoutes, routeSecretValues } from "../routes.ts";
 import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP, type TraceFlagValues } from "../trace.ts";
+import { classifyIpAddress } from "../ip_address.ts";
 import { parseRedisUrl, redisSecretValues } from "../redis_url.ts";
 import { pathOf } from "../request_path.ts";
 import { createWebhookHandler } from "../webhook_handler.ts";
@@ -291,6 +292,13 @@ async function run(context: CommandContext): Promise<ExitCode> {
       onOutput: (report) => trace.write({ type: "exec", ...report }),
       warn: (line) => context.output.err(`hookgate: ${line}`),
     });
+    if (!isLoopbackHost(settings.hostname)) {
+      context.output.err(
+        `hookgate: ${settings.hostname} is reachable from other machines, and Deno's HTTP ` +
+          `server has no header-read or idle timeout: put a reverse proxy with header, body ` +
+          `and idle timeouts in front (see docs/deploy.md, "Slow and idle clients")`,
+      );
+    }
     const server = listen(settings, requests.handle, context.output);
     const consumer = new AbortController();
     const consuming = store.consume(act, {
@@ -319,6 +327,14 @@ async function run(context: CommandContext): Promise<ExitCode> {
   }
   context.output.err("hookgate: stopped");
   return ExitCode.ok;
+}
+
+/** Whether a --hostname only ever accepts connections from this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const bare = hostname.startsWith("[") && hostname.endsWith("]")
+    ? hostname.slice(1, -1)
+    : hostname;
+  return bare.toLowerCase() === "localhost" || classifyIpAddress(bare).category === "loopback";
 }
 
 /** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
