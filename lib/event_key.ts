@@ -3,6 +3,11 @@ import { fail, ok, type Result } from "./result.ts";
 
 /** The longest id accepted, in UTF-8 bytes: keys stay far below Deno KV's 2 KiB key limit. */
 export const MAX_ID_BYTES = 256;
+/**
+ * The longest event key there can be, in UTF-8 bytes: `idu16:` and four hex digits for each
+ * UTF-16 code unit of an id of MAX_ID_BYTES (a code unit takes at least one byte).
+ */
+export const MAX_EVENT_KEY_BYTES = "idu16:".length + 4 * MAX_ID_BYTES;
 
 export interface EventKey {
   /**

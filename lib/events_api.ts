@@ -11,6 +11,8 @@
  * and it never appears in a response, a log or an error.
  */
 import { scopeAllows, type TokenFailure, type TokenScope, verifyToken } from "./bearer_token.ts";
+import { utf8 } from "./encoding.ts";
+import { MAX_EVENT_KEY_BYTES } from "./event_key.ts";
 import type { EventStatus, EventStore, StoredEvent } from "./event_store.ts";
 import { type Redactor, stringifyRedacted } from "./redact.ts";
 import { pathOf } from "./request_path.ts";
@@ -39,6 +41,8 @@ export interface ApiRecord {
   refused: TokenFailure | null;
 }
 
+/** Route names come from --route paths; no real one comes near this. */
+const MAX_ROUTE_NAME_BYTES = 256;
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 1000;
 const STATUSES: readonly EventStatus[] = ["pending", "done", "dead"];
@@ -94,6 +98,12 @@ async function authorized(
   const endpoint = matchEndpoint(url.pathname);
   if (endpoint === null) return json(404, { error: "not found" });
   if (endpoint === "bad-encoding") return json(400, { error: "bad percent-encoding in the path" });
+  if (endpoint === "too-long") {
+    return json(400, {
+      error: `no event has such a key: keys are at most ${MAX_EVENT_KEY_BYTES} bytes, ` +
+        `route names at most ${MAX_ROUTE_NAME_BYTES}`,
+    });
+  }
   const method = endpoint.kind === "redeliver" ? "POST" : "GET";
   if (request.method !== method) {
     return json(405, { error: "method not allowed" }, { allow: method });
@@ -125,7 +135,7 @@ async function authorized(
   }
 }
 
-function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | null {
+function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | "too-long" | null {
   if (pathname === "/events") return { kind: "list" };
   const segments = pathname.slice("/events/".length).split("/");
   if (segments.length < 2 || segments.length > 3 || segments.some((s) => s === "")) return null;
@@ -137,6 +147,11 @@ function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | null {
     key = decodeURIComponent(segments[1] as string);
   } catch {
     return "bad-encoding";
+  }
+  // Longer ones cannot name an event, and would only reach the store to fail there (KV keys
+  // are limited to 2 KiB).
+  if (utf8(key).length > MAX_EVENT_KEY_BYTES || utf8(route).length > MAX_ROUTE_NAME_BYTES) {
+    return "too-long";
   }
   return { kind: segments.length === 3 ? "redeliver" : "get", route, key };
 }

@@ -2,7 +2,7 @@ import type { EventStore } from "./event_store.ts";
 import { toHex } from "./encoding.ts";
 import { eventKey } from "./event_key.ts";
 import { readBody } from "./read_body.ts";
-import { pathOf } from "./request_path.ts";
+import { requestPath } from "./request_path.ts";
 import type { RequestRecord } from "./request_record.ts";
 import { activeKeys, type Route } from "./route.ts";
 import { verifyDelivery } from "./verify_delivery.ts";
@@ -111,14 +111,21 @@ function reject(status: number, reason: string, bodyBytes: number): Outcome {
  */
 export function createWebhookHandler(
   options: WebhookHandlerOptions,
-): (request: Request, remoteAddress?: string | null, path?: string) => Promise<Response> {
+): (
+  request: Request,
+  remoteAddress?: string | null,
+  path?: string | null,
+) => Promise<Response> {
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
-  // `path` is the caller's pathOf(request.url) when it already has one (serve asks the events API first).
-  return async (request, remoteAddress = null, path = pathOf(request.url)) => {
+  // `path` is the caller's requestPath(request) when it already has one (serve asks the events
+  // API first); null means the Host header could have moved the path: 400, never routed.
+  return async (request, remoteAddress = null, path = requestPath(request)) => {
     const startedMs = options.now();
-    const route = routesByPath.get(path) ?? null;
+    const route = path === null ? null : routesByPath.get(path) ?? null;
     let result: Outcome;
-    if (route === null) {
+    if (path === null) {
+      result = reject(400, "invalid Host header", 0);
+    } else if (route === null) {
       result = path === "/healthz" && (request.method === "GET" || request.method === "HEAD")
         ? {
           response: json(200, HEALTHY_BODY),
@@ -148,7 +155,7 @@ export function createWebhookHandler(
     options.onRecord({
       type: "request",
       method: request.method,
-      path,
+      path: path ?? "",
       remoteAddress,
       route: route?.name ?? null,
       status: result.response.status,

@@ -15,7 +15,7 @@ import { openTokenRevocations, type TokenRevocations } from "../token_revocation
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP, type TraceFlagValues } from "../trace.ts";
 import { classifyIpAddress } from "../ip_address.ts";
 import { parseRedisUrl, redisSecretValues } from "../redis_url.ts";
-import { pathOf } from "../request_path.ts";
+import { requestPath } from "../request_path.ts";
 import { createWebhookHandler } from "../webhook_handler.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
@@ -275,8 +275,9 @@ async function run(context: CommandContext): Promise<ExitCode> {
       onRecord: (record) => trace.write(record),
     });
     const requests = drainable(async (request, info) => {
-      const path = pathOf(request.url);
-      return (await api?.(request, path)) ??
+      // From the request line; null (answered 400) for a Host that could move the path.
+      const path = requestPath(request);
+      return (path === null ? null : await api?.(request, path)) ??
         await webhooks(request, info.remoteAddr.hostname, path);
     });
     const exec = settings.exec;
