@@ -4,7 +4,7 @@
  *
  * `write()` only appends to an in-memory queue; a single flusher writes batches in
  * order on a later tick, so a response path never waits for the disk. The file is
- * rotated at `maxBytes`, keeping exactly one previous file (`<path>.1`).
+ * rotated at `maxBytes`, keeping `keep` previous files (`<path>.1` newest … `<path>.<keep>`).
  */
 import { configError, usageError } from "./cli_error.ts";
 import { parsePositiveInt } from "./config.ts";
@@ -18,6 +18,8 @@ import { NULL_TRACE, type TraceSink } from "./trace_sink.ts";
 
 export const DEFAULT_TRACE_PATH = ".hookgate/trace.jsonl";
 export const DEFAULT_TRACE_MAX_BYTES = 50 * 1024 * 1024;
+/** Rotated files kept beside the current one. */
+export const DEFAULT_TRACE_KEEP = 5;
 /** Records held in memory when the disk falls behind; past this, records are counted and dropped. */
 export const DEFAULT_TRACE_MAX_QUEUED = 10_000;
 /** How long a record may wait to be written with the ones after it (close() and flush() do not wait). */
@@ -26,6 +28,8 @@ const FLUSH_DELAY_MS = 20;
 export interface TraceOptions {
   /** Rotate when the file would grow past this (50 MB by default). */
   maxBytes?: number;
+  /** Rotated files kept (`<path>.1` … `<path>.<keep>`, 5 by default). */
+  keep?: number;
   /** The process's redactor (with the secrets it knows); a pattern-only one by default. */
   redactor?: Redactor;
   /** The clock, for the `time` field (ms since the epoch). */
@@ -54,7 +58,10 @@ function parentDir(path: string): string | null {
 }
 
 async function openAppend(path: string): Promise<Deno.FsFile> {
-  return await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  // The mode applies only when the file is created: an older, wider one is narrowed too.
+  await Deno.chmod(path, 0o600);
+  return file;
 }
 
 /**
@@ -63,6 +70,7 @@ async function openAppend(path: string): Promise<Deno.FsFile> {
  */
 export async function openTrace(path: string, options: TraceOptions = {}): Promise<TraceFile> {
   const maxBytes = options.maxBytes ?? DEFAULT_TRACE_MAX_BYTES;
+  const keep = Math.max(1, options.keep ?? DEFAULT_TRACE_KEEP);
   const maxQueued = options.maxQueued ?? DEFAULT_TRACE_MAX_QUEUED;
   const redactor = options.redactor ?? createRedactor();
   const now = options.now ?? Date.now;
@@ -114,6 +122,11 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
   async function rotate(): Promise<void> {
     file.close();
     try {
+      for (let i = keep - 1; i >= 1; i--) {
+        await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch((error) => {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        });
+      }
       await Deno.rename(path, `${path}.1`);
     } finally {
       // Even when the rename failed, keep a file open so later records are not all lost.
@@ -228,6 +241,7 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 export const TRACE_FLAGS = {
   trace: { type: "string" },
   "trace-max-bytes": { type: "string" },
+  "trace-keep": { type: "string" },
   "no-trace": { type: "boolean" },
 } as const;
 
@@ -235,15 +249,18 @@ export const TRACE_FLAGS = {
 export const TRACE_HELP =
   `  --trace PATH         JSONL trace of what happened (default ${DEFAULT_TRACE_PATH})
   --trace-max-bytes N  rotate the trace to PATH.1 past this size (default ${DEFAULT_TRACE_MAX_BYTES})
+  --trace-keep N       rotated files kept, PATH.1 (newest) to PATH.N (default ${DEFAULT_TRACE_KEEP})
   --no-trace           write no trace`;
 
 export interface TraceFlagValues {
   trace?: string;
   "trace-max-bytes"?: string;
+  "trace-keep"?: string;
   "no-trace"?: boolean;
 }
 
-export interface TraceFromFlagsOptions extends Omit<TraceOptions, "maxBytes" | "redactor"> {
+export interface TraceFromFlagsOptions
+  extends Omit<TraceOptions, "maxBytes" | "keep" | "redactor"> {
   /** Relative paths are taken from here (the command's working directory). */
   cwd: string;
   /** Required here: pass `context.output.redactor`, which knows the process's secrets. */
@@ -266,9 +283,15 @@ export async function openTraceFromFlags(
     if (!parsed.ok) throw usageError(parsed.reason);
     maxBytes = parsed.value;
   }
+  let keep = DEFAULT_TRACE_KEEP;
+  if (values["trace-keep"] !== undefined) {
+    const parsed = parsePositiveInt("--trace-keep", values["trace-keep"]);
+    if (!parsed.ok) throw usageError(parsed.reason);
+    keep = parsed.value;
+  }
   const raw = values.trace ?? DEFAULT_TRACE_PATH;
   if (raw.trim() === "") throw usageError("--trace must be a file path (or use --no-trace)");
   const path = raw.startsWith("/") ? raw : `${options.cwd}/${raw}`;
   const { cwd: _cwd, ...traceOptions } = options;
-  return await openTrace(path, { ...traceOptions, maxBytes });
+  return await openTrace(path, { ...traceOptions, maxBytes, keep });
 }

@@ -46,8 +46,8 @@ function json(
 }
 
 /**
- * An answer after which the connection must end because the request body was not read
- * to its end (408, 413, …). `Connection: close` alone is not enough: Deno's server keeps
+ * An answer after which the connection must end because the request body was cut off
+ * (408, 413, unreadable). `Connection: close` alone is not enough: Deno's server keeps
  * reading the rest of an unfinished body before it closes, so a sender trickling bytes
  * would hold the connection. The answer goes out as one complete chunk of JSON, then the
  * body stream fails, which makes the server drop the connection (the closing zero-length
@@ -84,7 +84,7 @@ function errorBody(reason: string): string {
 
 interface Outcome {
   response: Response;
-  /** The request body was not read to its end: the connection is closed after the answer. */
+  /** The request body was cut off (too large, too slow): the connection is dropped after the answer. */
   unread?: boolean;
   outcome: string;
   key: string | null;
@@ -146,11 +146,15 @@ export function createWebhookHandler(
     } else {
       result = await receive(route, request, options);
     }
-    // A body read to its end needs no cancel (and touching request.body costs a stream).
-    let unread = result.unread === true;
-    if (!request.bodyUsed && request.body !== null) {
-      unread = true;
+    let response = result.response;
+    if (result.unread === true) {
+      response = await closingResponse(response);
+    } else if (!request.bodyUsed && request.body !== null) {
+      // A body nobody read (404, 405): the connection ends after the answer. The answer
+      // itself is complete, for a sender that sent its whole body and reads the reply.
+      // (A body read to its end needs no cancel, and touching request.body costs a stream.)
       await request.body.cancel().catch(() => {});
+      response.headers.set("connection", "close");
     }
     options.onRecord({
       type: "request",
@@ -165,7 +169,7 @@ export function createWebhookHandler(
       bodyBytes: result.bodyBytes,
       durationMs: options.now() - startedMs,
     });
-    return unread ? await closingResponse(result.response) : result.response;
+    return response;
   };
 }
 

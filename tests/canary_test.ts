@@ -523,7 +523,9 @@ Deno.test({
       await server.stop();
     }
     const records = traceLines(trace);
-    assert.ok(records.length >= exchanges.length, `${records.length} trace lines`);
+    // Refusals of one reason within a second share one record that counts them.
+    const described = records.reduce((sum, record) => sum + (Number(record.count) || 1), 0);
+    assert.ok(described >= exchanges.length, `${described} requests in the trace`);
     const requests = records.filter((record) => record.type === "request");
     assert.ok(requests.length > 0, "request records in the trace");
     for (const record of requests) {

@@ -9,10 +9,12 @@ import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "../
 import { defaultStoreSpec, openStore } from "../open_store.ts";
 import type { Output } from "../output.ts";
 import { narrowToTask } from "../permissions.ts";
+import { makePrivateDir } from "../private_files.ts";
 import { secretValuesFromEnv } from "../redact.ts";
 import { buildRoutes, routeSecretValues } from "../routes.ts";
 import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP, type TraceFlagValues } from "../trace.ts";
+import { summarizeRefusals } from "../trace_refusals.ts";
 import { classifyIpAddress } from "../ip_address.ts";
 import { parseRedisUrl, redisSecretValues } from "../redis_url.ts";
 import { requestPath } from "../request_path.ts";
@@ -141,7 +143,7 @@ async function openConfiguredStore(
   context: CommandContext,
 ): Promise<EventStore> {
   if (settings.storeSpec.startsWith("kv:") || settings.storeSpec === "kv") {
-    await Deno.mkdir(settings.dataDir, { recursive: true });
+    await makePrivateDir(settings.dataDir);
   }
   try {
     return await openStore(settings.storeSpec, {
@@ -238,11 +240,14 @@ async function run(context: CommandContext): Promise<ExitCode> {
     : await tokenKeyFromEnv(context.env);
   if (tokenKey !== null && !tokenKey.ok) throw configError(tokenKey.reason);
   // Opened before the store: a trace path that cannot be written is exit 78 with nothing opened.
-  const trace = await openTraceFromFlags(settings.trace, {
-    cwd: context.cwd,
-    redactor: context.output.redactor,
-    onError: (error) => context.output.err(`hookgate: trace write failed: ${error}`),
-  });
+  // Refusals are summarised: a flood of junk cannot rotate accepted events out of the trace.
+  const trace = summarizeRefusals(
+    await openTraceFromFlags(settings.trace, {
+      cwd: context.cwd,
+      redactor: context.output.redactor,
+      onError: (error) => context.output.err(`hookgate: trace write failed: ${error}`),
+    }),
+  );
   let store: EventStore;
   try {
     store = await openConfiguredStore(settings, context);
