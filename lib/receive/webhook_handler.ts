@@ -1,0 +1,268 @@
+import type { EventStore } from "../store/mod.ts";
+import { toHex } from "../util/mod.ts";
+import { eventKey } from "./event_key.ts";
+import { readBody } from "./read_body.ts";
+import { requestPath } from "./request_path.ts";
+import type { RequestRecord } from "./request_record.ts";
+import { activeKeys, type Route } from "./route.ts";
+import { verifyDelivery } from "./verify_delivery.ts";
+
+export interface WebhookHandlerOptions {
+  routes: Route[];
+  store: EventStore;
+  maxBodyBytes: number;
+  /**
+   * The whole body must arrive within this long from the handler's start, whatever the
+   * pace of its bytes, or the answer is 408 (default 10 s).
+   */
+  readTimeoutMs?: number;
+  /** The clock, in milliseconds (injected so tests can pin gate 1). */
+  now(): number;
+  /** One record per request, for the trace. */
+  onRecord(record: RequestRecord): void;
+}
+
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+/**
+ * How long the connection lingers after the answer to an unfinished body before it is
+ * dropped: a sender still writing its body gets the time to read the answer first.
+ */
+const CLOSE_AFTER_MS = 250;
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const JSON_HEADERS = { "content-type": "application/json" };
+/** The answers every request shares, serialized once (a Response itself cannot be reused). */
+const ACCEPTED_BODY = JSON.stringify({ status: "accepted" });
+const DUPLICATE_BODY = JSON.stringify({ status: "duplicate-ignored" });
+const HEALTHY_BODY = JSON.stringify({ status: "ok" });
+const METHOD_NOT_ALLOWED_HEADERS = { ...JSON_HEADERS, allow: "POST" };
+const errorBodies = new Map<string, string>();
+
+function json(
+  status: number,
+  body: string,
+  headers: Record<string, string> = JSON_HEADERS,
+): Response {
+  return new Response(body, { status, headers });
+}
+
+/**
+ * An answer after which the connection must end because the request body was cut off
+ * (408, 413, unreadable). `Connection: close` alone is not enough: Deno's server keeps
+ * reading the rest of an unfinished body before it closes, so a sender trickling bytes
+ * would hold the connection. The answer goes out as one complete chunk of JSON, then the
+ * body stream fails, which makes the server drop the connection (the closing zero-length
+ * chunk is never sent; status, headers and JSON have arrived).
+ */
+async function closingResponse(response: Response): Promise<Response> {
+  const bytes = await response.bytes();
+  let sent = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sent) {
+        sent = true;
+        controller.enqueue(bytes);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_AFTER_MS));
+      controller.error(new Error("connection closed after an unread request body"));
+    },
+  });
+  const headers = new Headers(response.headers);
+  headers.set("connection", "close");
+  return new Response(stream, { status: response.status, headers });
+}
+
+function errorBody(reason: string): string {
+  let body = errorBodies.get(reason);
+  if (body === undefined) {
+    body = JSON.stringify({ error: reason });
+    // Reasons are a small fixed set; the bound only guards against a future dynamic one.
+    if (errorBodies.size < 256) errorBodies.set(reason, body);
+  }
+  return body;
+}
+
+interface Outcome {
+  response: Response;
+  /** The request body was cut off (too large, too slow): the connection is dropped after the answer. */
+  unread?: boolean;
+  outcome: string;
+  key: string | null;
+  id: string | null;
+  bodyBytes: number;
+}
+
+function reject(status: number, reason: string, bodyBytes: number): Outcome {
+  return {
+    response: json(status, errorBody(reason)),
+    outcome: reason,
+    key: null,
+    id: null,
+    bodyBytes,
+  };
+}
+
+/**
+ * The receive path (docs/architecture.md, "The receive path") as a plain `Request → Response` function:
+ * body cap, gate 1 (fresh), gate 2 (authentic), JSON only after that, then
+ * gate 3 (the store's atomic claim + inbox commit). Nothing touches the store
+ * before the signature verified, and "accepted" is answered only once
+ * `store.accept` resolved, i.e. once the commit is durable.
+ */
+export function createWebhookHandler(
+  options: WebhookHandlerOptions,
+): (
+  request: Request,
+  remoteAddress?: string | null,
+  path?: string | null,
+) => Promise<Response> {
+  const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
+  // `path` is the caller's requestPath(request) when it already has one (serve asks the events
+  // API first); null means the Host header could have moved the path: 400, never routed.
+  return async (request, remoteAddress = null, path = requestPath(request)) => {
+    const startedMs = options.now();
+    const route = path === null ? null : routesByPath.get(path) ?? null;
+    let result: Outcome;
+    if (path === null) {
+      result = reject(400, "invalid Host header", 0);
+    } else if (route === null) {
+      result = path === "/healthz" && (request.method === "GET" || request.method === "HEAD")
+        ? {
+          response: json(200, HEALTHY_BODY),
+          outcome: "ok",
+          key: null,
+          id: null,
+          bodyBytes: 0,
+        }
+        : reject(404, "not found", 0);
+    } else if (request.method !== "POST") {
+      result = {
+        response: json(405, errorBody("method not allowed"), METHOD_NOT_ALLOWED_HEADERS),
+        outcome: "method not allowed",
+        key: null,
+        id: null,
+        bodyBytes: 0,
+      };
+    } else {
+      result = await receive(route, request, options);
+    }
+    let response = result.response;
+    if (result.unread === true) {
+      response = await closingResponse(response);
+    } else if (!request.bodyUsed && request.body !== null) {
+      // A body nobody read (404, 405): the connection ends after the answer. The answer
+      // itself is complete, for a sender that sent its whole body and reads the reply.
+      // (A body read to its end needs no cancel, and touching request.body costs a stream.)
+      await request.body.cancel().catch(() => {});
+      response.headers.set("connection", "close");
+    }
+    options.onRecord({
+      type: "request",
+      method: request.method,
+      path: path ?? "",
+      remoteAddress,
+      route: route?.name ?? null,
+      status: result.response.status,
+      outcome: result.outcome,
+      key: result.key,
+      id: result.id,
+      bodyBytes: result.bodyBytes,
+      durationMs: options.now() - startedMs,
+    });
+    return response;
+  };
+}
+
+async function receive(
+  route: Route,
+  request: Request,
+  options: WebhookHandlerOptions,
+): Promise<Outcome> {
+  const body = await readBody(request, {
+    maxBodyBytes: options.maxBodyBytes,
+    timeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+  });
+  if (!body.ok) {
+    const [status, reason] = body.reason === "too-large"
+      ? [413, "payload too large"]
+      : body.reason === "timeout"
+      ? [408, "request body timed out"]
+      : [400, "unreadable body"];
+    return { ...reject(status, reason, 0), unread: true };
+  }
+  const bytes = body.value;
+  const nowMs = options.now();
+  const verified = await verifyDelivery(
+    { scheme: route.scheme, keys: activeKeys(route, nowMs), headers: request.headers, body: bytes },
+    { nowSeconds: Math.floor(nowMs / 1000), toleranceSeconds: route.toleranceSeconds },
+  );
+  if (!verified.ok) return reject(401, verified.reason, bytes.length);
+  const payload = parseObject(bytes);
+  if (payload === null) return reject(400, "payload must be a JSON object", bytes.length);
+  const key = await eventKey(payload, {
+    headerId: verified.value.headerId,
+    signedContent: verified.value.signedContent,
+  });
+  if (!key.ok) return reject(400, key.reason, bytes.length);
+  let accepted: "accepted" | "duplicate";
+  try {
+    accepted = await options.store.accept({
+      route: route.name,
+      key: key.value.key,
+      ...(route.scheme.timestamped
+        ? {}
+        : { aliasKeys: [await digestKey(verified.value.signedContent)] }),
+      id: key.value.id,
+      payload: bytes,
+      receivedAtMs: nowMs,
+      retentionMs: claimRetentionMs(route, verified.value.timestampSeconds, nowMs),
+    });
+  } catch {
+    // The sender will retry a 503; a 200 here could lose the event.
+    return { ...reject(503, "store unavailable, retry later", bytes.length), ...key.value };
+  }
+  return {
+    response: json(200, accepted === "accepted" ? ACCEPTED_BODY : DUPLICATE_BODY),
+    outcome: accepted,
+    key: key.value.key,
+    id: key.value.id,
+    bodyBytes: bytes.length,
+  };
+}
+
+/**
+ * How long a claim must be held from `nowMs`: the route's retention, and at least until
+ * the same timestamp stops passing gate 1 (it passes while the whole second
+ * `ts + tolerance` lasts), so an exact replay is never fresh after its claim is gone.
+ */
+export function claimRetentionMs(
+  route: Route,
+  timestampSeconds: number | null,
+  nowMs: number,
+): number {
+  if (timestampSeconds === null) return route.retentionMs;
+  const lastFreshMs = (timestampSeconds + route.toleranceSeconds + 1) * 1000;
+  return Math.max(route.retentionMs, lastFreshMs - nowMs);
+}
+
+/**
+ * A scheme whose signature covers neither a timestamp nor an id (GitHub) signs only the
+ * body: the body's digest is claimed beside the (unsigned) delivery id, so the same signed
+ * body under a new delivery id, or none, is a replay.
+ */
+async function digestKey(signedContent: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", signedContent as Uint8Array<ArrayBuffer>);
+  return `sha256:${toHex(new Uint8Array(digest))}`;
+}
+
+function parseObject(bytes: Uint8Array): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(decoder.decode(bytes));
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? value as Record<string, unknown>
+      : null;
+  } catch {
+    // Invalid UTF-8, invalid JSON, or nesting deep enough to exhaust the parser: all bad input.
+    return null;
+  }
+}
