@@ -46,12 +46,14 @@ function json(
 }
 
 /**
- * An answer after which the connection must end because the request body was cut off
- * (408, 413, unreadable). `Connection: close` alone is not enough: Deno's server keeps
- * reading the rest of an unfinished body before it closes, so a sender trickling bytes
- * would hold the connection. The answer goes out as one complete chunk of JSON, then the
- * body stream fails, which makes the server drop the connection (the closing zero-length
- * chunk is never sent; status, headers and JSON have arrived).
+ * The answer to a body cut off at the cap (413), after which the connection must end while
+ * the sender may still be sending. `Connection: close` alone is not enough: Deno's server
+ * keeps reading the rest of an unfinished body before it closes, so a sender declaring a
+ * huge body and trickling it would hold the connection. The answer goes out as one chunk
+ * of JSON, then the body stream fails, which makes the server drop the connection (the
+ * closing zero-length chunk is never sent; status, headers and JSON have arrived). This
+ * works only when no read of the body is under way, as after a 413; after a 408 a read is
+ * always pending, the drop would not happen, so a 408 is a complete answer.
  */
 async function closingResponse(response: Response): Promise<Response> {
   const bytes = await response.bytes();
@@ -84,8 +86,8 @@ function errorBody(reason: string): string {
 
 interface Outcome {
   response: Response;
-  /** The request body was cut off (too large, too slow): the connection is dropped after the answer. */
-  unread?: boolean;
+  /** How the connection ends after an answer to a body that was not read to its end. */
+  close?: "drop" | "header";
   outcome: string;
   key: string | null;
   id: string | null;
@@ -147,13 +149,13 @@ export function createWebhookHandler(
       result = await receive(route, request, options);
     }
     let response = result.response;
-    if (result.unread === true) {
+    if (result.close === "drop") {
       response = await closingResponse(response);
-    } else if (!request.bodyUsed && request.body !== null) {
-      // A body nobody read (404, 405): the connection ends after the answer. The answer
-      // itself is complete, for a sender that sent its whole body and reads the reply.
+    } else if (result.close === "header" || (!request.bodyUsed && request.body !== null)) {
+      // A body timed out, unreadable, or never read (404, 405): the connection ends after
+      // the answer, which is complete for a sender that reads the reply.
       // (A body read to its end needs no cancel, and touching request.body costs a stream.)
-      await request.body.cancel().catch(() => {});
+      if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
       response.headers.set("connection", "close");
     }
     options.onRecord({
@@ -188,7 +190,7 @@ async function receive(
       : body.reason === "timeout"
       ? [408, "request body timed out"]
       : [400, "unreadable body"];
-    return { ...reject(status, reason, 0), unread: true };
+    return { ...reject(status, reason, 0), close: status === 413 ? "drop" : "header" };
   }
   const bytes = body.value;
   const nowMs = options.now();
