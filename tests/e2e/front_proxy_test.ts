@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { freePort, nginxAvailable, startNginx } from "../support/nginx_server.ts";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const SECRET = "front-proxy-secret-" + crypto.randomUUID();
 const encoder = new TextEncoder();
@@ -28,22 +29,17 @@ async function documentedConfig(upstreamPort: number, port: number): Promise<str
 }
 
 async function withProxy(fn: (port: number) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-front-" });
-  const hookgate = await startServe({
+  await using dir = await tempDir("hookgate-front-");
+  await using hookgate = await startServe({
     env: { WEBHOOK_SECRET: SECRET },
-    args: ["--data-dir", `${dir}/data`, "--no-trace"],
+    args: ["--data-dir", `${dir.path}/data`, "--no-trace"],
   });
-  try {
-    const port = freePort();
-    await using _nginx = await startNginx(
-      await documentedConfig(Number(new URL(hookgate.url).port), port),
-      port,
-    );
-    await fn(port);
-  } finally {
-    assert.equal(await hookgate.stop(), 0);
-    await Deno.remove(dir, { recursive: true });
-  }
+  const port = freePort();
+  await using _nginx = await startNginx(
+    await documentedConfig(Number(new URL(hookgate.url).port), port),
+    port,
+  );
+  await fn(port);
 }
 
 /** Resolves with the ms until the peer closed `conn` (EOF or reset), or null past `limitMs`. */
@@ -119,14 +115,13 @@ Deno.test({
 });
 
 Deno.test("serve on a non-loopback address warns that a front proxy with timeouts is required", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-front-" });
+  await using dir = await tempDir("hookgate-front-");
   for (const [hostname, warns] of [["0.0.0.0", true], ["127.0.0.1", false]] as const) {
-    const server = await startServe({
+    await using server = await startServe({
       env: { WEBHOOK_SECRET: SECRET },
-      args: ["--hostname", hostname, "--data-dir", `${dir}/data`, "--no-trace"],
+      args: ["--hostname", hostname, "--data-dir", `${dir.path}/data`, "--no-trace"],
     });
     assert.equal(await server.stop(), 0);
     assert.equal(/reverse proxy with header, body and idle timeouts/.test(server.stderr()), warns);
   }
-  await Deno.remove(dir, { recursive: true });
 });

@@ -5,22 +5,24 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 Deno.test("under umask 000, serve creates its data dir 0700 and its store and trace files 0600", async () => {
   const secret = "private-files-secret-" + crypto.randomUUID();
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-umask-" });
+  await using cwd = await tempDir("hookgate-umask-");
+  // The child inherits the umask it is spawned with (startServe spawns before its first await).
   const previous = Deno.umask(0o000);
-  let server;
+  let starting;
   try {
-    // The child inherits the umask.
-    server = await startServe({
+    starting = startServe({
       env: { WEBHOOK_SECRET: secret, HOOKGATE_TOKEN_SECRET: "token-" + crypto.randomUUID() },
-      cwd,
+      cwd: cwd.path,
     });
   } finally {
     Deno.umask(previous);
   }
-  try {
+  await using server = await starting;
+  {
     const body = '{"id":"umask-1"}';
     const ts = String(Math.floor(Date.now() / 1000));
     const response = await fetch(`${server.url}/webhook`, {
@@ -33,10 +35,9 @@ Deno.test("under umask 000, serve creates its data dir 0700 and its store and tr
     });
     assert.equal(response.status, 200);
     await response.body?.cancel();
-  } finally {
-    assert.equal(await server.stop(), 0);
   }
-  const dir = `${cwd}/.hookgate`;
+  assert.equal(await server.stop(), 0);
+  const dir = `${cwd.path}/.hookgate`;
   assert.equal(Deno.statSync(dir).mode! & 0o777, 0o700);
   const files = [...Deno.readDirSync(dir)].filter((entry) => entry.isFile).map((e) => e.name);
   for (const name of ["hookgate.kv", "tokens.kv", "trace.jsonl"]) {
@@ -46,5 +47,4 @@ Deno.test("under umask 000, serve creates its data dir 0700 and its store and tr
     const mode = Deno.statSync(`${dir}/${name}`).mode! & 0o777;
     assert.equal(mode, 0o600, `${name} is ${mode.toString(8)}`);
   }
-  await Deno.remove(cwd, { recursive: true });
 });

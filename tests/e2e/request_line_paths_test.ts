@@ -8,6 +8,7 @@ import { createHmac } from "node:crypto";
 import { issueToken, type TokenScope } from "../../lib/api/mod.ts";
 import { importHmacKey, utf8 } from "../../lib/util/mod.ts";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const SECRET = "request-line-secret-" + crypto.randomUUID();
 const TOKEN_SECRET = "request-line-token-secret-" + crypto.randomUUID();
@@ -60,18 +61,14 @@ async function raw(
 }
 
 async function withServe(fn: (port: number, tracePath: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-paths-" });
-  const tracePath = `${dir}/trace.jsonl`;
-  const server = await startServe({
+  await using dir = await tempDir("hookgate-paths-");
+  const tracePath = `${dir.path}/trace.jsonl`;
+  await using server = await startServe({
     env: { WEBHOOK_SECRET: SECRET, HOOKGATE_TOKEN_SECRET: TOKEN_SECRET },
-    args: ["--data-dir", `${dir}/data`, "--trace", tracePath],
+    args: ["--data-dir", `${dir.path}/data`, "--trace", tracePath],
   });
-  try {
-    await fn(Number(new URL(server.url).port), tracePath);
-  } finally {
-    assert.equal(await server.stop(), 0);
-    await Deno.remove(dir, { recursive: true });
-  }
+  await fn(Number(new URL(server.url).port), tracePath);
+  assert.equal(await server.stop(), 0);
 }
 
 Deno.test("a Host that holds a path never reaches the inspection API nor a route", async () => {

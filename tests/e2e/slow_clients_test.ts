@@ -6,22 +6,22 @@
  */
 import assert from "node:assert/strict";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const SECRET = "slow-clients-secret-" + crypto.randomUUID();
 const encoder = new TextEncoder();
 
 async function serve(args: string[] = []) {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-slow-" });
+  const dir = await tempDir("hookgate-slow-");
   const server = await startServe({
     env: { WEBHOOK_SECRET: SECRET },
-    args: ["--data-dir", `${dir}/data`, "--no-trace", ...args],
+    args: ["--data-dir", `${dir.path}/data`, "--no-trace", ...args],
   });
   return {
     port: Number(new URL(server.url).port),
-    server,
     async [Symbol.asyncDispose]() {
       assert.equal(await server.stop(), 0);
-      await Deno.remove(dir, { recursive: true });
+      await dir[Symbol.asyncDispose]();
     },
   };
 }

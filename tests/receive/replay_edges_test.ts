@@ -10,6 +10,7 @@ import { openKvEventStore } from "../../lib/store/kv/mod.ts";
 import { createWebhookHandler, type Route } from "../../lib/receive/mod.ts";
 import { githubScheme, hookgateScheme, type Scheme } from "../../lib/schemes/mod.ts";
 import { importHmacKey, utf8 } from "../../lib/util/mod.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const SECRET = "replay-edges-secret-0123456789";
 const NOW_S = 1_700_000_000;
@@ -28,13 +29,13 @@ async function route(scheme: Scheme, toleranceSeconds: number, retentionMs: numb
 
 /** A real Deno KV store in a temporary directory, removed on dispose. */
 async function kvStore(now: () => number) {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-replay-" });
-  const store = await openKvEventStore(`${dir}/events.kv`, { now });
+  const dir = await tempDir("hookgate-replay-");
+  const store = await openKvEventStore(`${dir.path}/events.kv`, { now });
   return {
     store,
     async [Symbol.asyncDispose]() {
       await store.close();
-      await Deno.remove(dir, { recursive: true });
+      await dir[Symbol.asyncDispose]();
     },
   };
 }

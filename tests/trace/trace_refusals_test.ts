@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { summarizeRefusals, type TraceSink } from "../../lib/trace/mod.ts";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 function memorySink(): TraceSink & { records: Record<string, unknown>[] } {
   const records: Record<string, unknown>[] = [];
@@ -53,13 +54,13 @@ Deno.test("summarizeRefusals() writes one record per refusal reason per window, 
 
 Deno.test("a burst of junk 404s does not rotate an accepted event out of the trace", async () => {
   const secret = "trace-crowd-secret-" + crypto.randomUUID();
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-crowd-" });
-  const tracePath = `${dir}/trace.jsonl`;
-  const server = await startServe({
+  await using dir = await tempDir("hookgate-crowd-");
+  const tracePath = `${dir.path}/trace.jsonl`;
+  await using server = await startServe({
     env: { WEBHOOK_SECRET: secret },
     args: [
       "--data-dir",
-      `${dir}/data`,
+      `${dir.path}/data`,
       "--trace",
       tracePath,
       "--trace-max-bytes",
@@ -68,7 +69,7 @@ Deno.test("a burst of junk 404s does not rotate an accepted event out of the tra
       "2",
     ],
   });
-  try {
+  {
     const body = '{"id":"must-stay-in-the-trace"}';
     const ts = String(Math.floor(Date.now() / 1000));
     const accepted = await fetch(`${server.url}/webhook`, {
@@ -88,9 +89,8 @@ Deno.test("a burst of junk 404s does not rotate an accepted event out of the tra
         await junk.body?.cancel();
       }
     }));
-  } finally {
-    assert.equal(await server.stop(), 0);
   }
+  assert.equal(await server.stop(), 0);
   const files = [tracePath, `${tracePath}.1`, `${tracePath}.2`];
   const text = (await Promise.all(files.map((f) => Deno.readTextFile(f).catch(() => "")))).join("");
   const records = text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
@@ -100,5 +100,4 @@ Deno.test("a burst of junk 404s does not rotate an accepted event out of the tra
   );
   const notFound = records.filter((r) => r.outcome === "not found");
   assert.equal(notFound.reduce((sum, r) => sum + r.count, 0), 2000);
-  await Deno.remove(dir, { recursive: true });
 });
