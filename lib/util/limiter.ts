@@ -43,7 +43,14 @@ export function createLimiter(max: number): Limiter {
           } catch (error) {
             result = Promise.reject(error);
           }
-          result.then(resolve, reject).finally(settle);
+          // The slot is free before the caller resumes: `running` is exact when it looks.
+          result.then((value) => {
+            settle();
+            resolve(value);
+          }, (error) => {
+            settle();
+            reject(error);
+          });
         };
         if (running < max) {
           running++;
