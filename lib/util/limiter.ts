@@ -43,14 +43,7 @@ export function createLimiter(max: number): Limiter {
           } catch (error) {
             result = Promise.reject(error);
           }
-          // The slot is free before the caller resumes: `running` is exact when it looks.
-          result.then((value) => {
-            settle();
-            resolve(value);
-          }, (error) => {
-            settle();
-            reject(error);
-          });
+          result.then(resolve, reject).finally(settle);
         };
         if (running < max) {
           running++;
