@@ -1,4 +1,4 @@
-import { errorMessage } from "../util/mod.ts";
+import { errorMessage, makePrivateDir } from "../util/mod.ts";
 import { CliError, configError, usageError } from "./cli_error.ts";
 import {
   createEventsApi,
@@ -27,7 +27,13 @@ import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../ha
 import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
 import { secretValuesFromEnv } from "../redact/mod.ts";
-import { buildRoutes, createWebhookHandler, pathOf, routeSecretValues } from "../receive/mod.ts";
+import {
+  buildRoutes,
+  createWebhookHandler,
+  requestPath,
+  routeSecretValues,
+} from "../receive/mod.ts";
+import { summarizeRefusals } from "../trace/mod.ts";
 import {
   openTraceFromFlags,
   TRACE_FLAGS,
@@ -40,7 +46,7 @@ import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
 import { routeProblem } from "./provider_setup.ts";
-import { listen, listeningLine } from "./serve_listen.ts";
+import { isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
 import {
   createServeLog,
   parseServeLogFlags,
@@ -66,6 +72,8 @@ Options:
   --tolerance DUR      allowed clock skew of the timestamp, both ways: 30s, 5m
                        (default 300; a bare number is seconds)
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
+  --read-timeout DUR   the whole request body must arrive within this long (default 10s),
+                       however its bytes are paced, or the answer is 408
   --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
   --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
                        redis://[user@]HOST:PORT[/DB][?prefix=…&visibility_timeout=…]
@@ -109,6 +117,7 @@ const FLAGS = {
   hostname: { type: "string" },
   tolerance: { type: "string" },
   "max-body-bytes": { type: "string" },
+  "read-timeout": { type: "string" },
   "data-dir": { type: "string" },
   store: { type: "string" },
   route: { type: "string", multiple: true },
@@ -124,6 +133,7 @@ export interface ServeSettings {
   hostname: string;
   toleranceSeconds: number;
   maxBodyBytes: number;
+  readTimeoutMs: number;
   dataDir: string;
   storeSpec: string;
   /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
@@ -157,6 +167,8 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   const hostname = values.hostname ?? "127.0.0.1";
   if (hostname.trim() === "") throw usageError("--hostname must not be empty");
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  const readTimeout = parseDurationMs("--read-timeout", values["read-timeout"] ?? "10s");
+  if (!readTimeout.ok) throw usageError(readTimeout.reason);
   const exec = parseExecSettings(values);
   if (!exec.ok) throw usageError(exec.reason);
   const log = parseServeLogFlags(values);
@@ -176,6 +188,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     hostname,
     toleranceSeconds: toleranceSeconds(values.tolerance),
     maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
+    readTimeoutMs: readTimeout.value,
     dataDir,
     storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
     storeFromFlag: values.store !== undefined,
@@ -217,7 +230,7 @@ async function openConfiguredStore(
   context: CommandContext,
 ): Promise<EventStore> {
   if (settings.storeSpec.startsWith("kv:") || settings.storeSpec === "kv") {
-    await Deno.mkdir(settings.dataDir, { recursive: true });
+    await makePrivateDir(settings.dataDir);
   }
   try {
     return await openStore(settings.storeSpec, {
@@ -263,11 +276,14 @@ async function run(context: CommandContext): Promise<ExitCode> {
     : await tokenKeyFromEnv(context.env);
   if (tokenKey !== null && !tokenKey.ok) throw configError(tokenKey.reason);
   // Opened before the store: a trace path that cannot be written is exit 78 with nothing opened.
-  const trace = await openTraceFromFlags(settings.trace, {
-    cwd: context.cwd,
-    redactor: context.output.redactor,
-    onError: (error) => context.output.err(`hookgate: trace write failed: ${error}`),
-  });
+  // Refusals are summarised: a flood of junk cannot rotate accepted events out of the trace.
+  const trace = summarizeRefusals(
+    await openTraceFromFlags(settings.trace, {
+      cwd: context.cwd,
+      redactor: context.output.redactor,
+      onError: (error) => context.output.err(`hookgate: trace write failed: ${error}`),
+    }),
+  );
   let store: EventStore;
   try {
     store = await openConfiguredStore(settings, context);
@@ -301,6 +317,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       routes: routes.value,
       store,
       maxBodyBytes: settings.maxBodyBytes,
+      readTimeoutMs: settings.readTimeoutMs,
       now: Date.now,
       onRecord: (record) => {
         trace.write(record);
@@ -329,8 +346,11 @@ async function run(context: CommandContext): Promise<ExitCode> {
       stream: (request, token) => live.open(request, token),
     });
     const requests = drainable(async (request, info) => {
-      const path = pathOf(request.url);
-      if (api === null) return await webhooks(request, info.remoteAddr.hostname, path);
+      // From the request line; null (answered 400) for a Host that could move the path.
+      const path = requestPath(request);
+      if (api === null || path === null) {
+        return await webhooks(request, info.remoteAddr.hostname, path);
+      }
       return eventsPageResponse(request, path) ?? (await api(request, path)) ??
         await webhooks(request, info.remoteAddr.hostname, path);
     });
@@ -357,6 +377,13 @@ async function run(context: CommandContext): Promise<ExitCode> {
       },
       warn: (line) => context.output.err(`hookgate: ${line}`),
     });
+    if (!isLoopbackHost(settings.hostname)) {
+      context.output.err(
+        `hookgate: ${settings.hostname} is reachable from other machines, and Deno's HTTP ` +
+          `server has no header-read or idle timeout: put a reverse proxy with header, body ` +
+          `and idle timeouts in front (see docs/deploy.md, "Slow and idle clients")`,
+      );
+    }
     const server = listen(
       settings,
       requests.handle,

@@ -13,6 +13,14 @@ export interface IncomingEvent {
   route: string;
   /** The event key within the route: `id:<id>` or `sha256:<hex of signed content>`. */
   key: string;
+  /**
+   * Further keys claimed in the same atomic commit as `key`, for `retentionMs` from
+   * `receivedAtMs` (a scheme whose signature covers neither a timestamp nor an id
+   * claims the digest of the signed body here as well as its delivery id). The event
+   * is a duplicate if `key` is claimed or any of these is held as an alias by an
+   * earlier event of the route; a duplicate claims nothing.
+   */
+  aliasKeys?: string[];
   /** The id the sender gave (body or header), if any. */
   id: string | null;
   /** The raw body bytes, exactly as received. */
@@ -109,8 +117,8 @@ export interface ListOptions {
 
 export interface EventStore {
   /**
-   * Gate 3: claims `route`+`key` and records the event in the inbox in ONE
-   * atomic, durable commit. Resolves only after the commit is durable.
+   * Gate 3: claims `route`+`key` (and its `aliasKeys`) and records the event in the
+   * inbox in ONE atomic, durable commit. Resolves only after the commit is durable.
    */
   accept(event: IncomingEvent): Promise<AcceptOutcome>;
   /**

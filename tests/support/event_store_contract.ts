@@ -155,6 +155,39 @@ export function eventStoreContract(
     assert.equal((await store.get(ROUTE, incoming.key))?.id, null);
   });
 
+  test("accept() of a new key whose alias key an earlier event holds is a duplicate and claims nothing", async (store) => {
+    const alias = `sha256:${crypto.randomUUID().replaceAll("-", "")}`;
+    const first = event({ aliasKeys: [alias] });
+    assert.equal(await store.accept(first), "accepted");
+    const replay = event({ aliasKeys: [alias] });
+    assert.equal(await store.accept(replay), "duplicate");
+    assert.equal(await store.get(ROUTE, replay.key), null);
+    // The replay claimed nothing: its own key is still free.
+    assert.equal(await store.accept({ ...replay, aliasKeys: [] }), "accepted");
+  });
+
+  test("accept() of a claimed key with a new alias key is a duplicate and leaves the alias free", async (store) => {
+    const first = event({ aliasKeys: [`sha256:${crypto.randomUUID()}`] });
+    assert.equal(await store.accept(first), "accepted");
+    const freshAlias = `sha256:${crypto.randomUUID()}`;
+    assert.equal(await store.accept({ ...first, aliasKeys: [freshAlias] }), "duplicate");
+    assert.equal(await store.accept(event({ aliasKeys: [freshAlias] })), "accepted");
+  });
+
+  test("accept() of one alias key under 20 distinct keys at once accepts exactly one", async (store) => {
+    const alias = `sha256:${crypto.randomUUID()}`;
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => store.accept(event({ aliasKeys: [alias] }))),
+    );
+    assert.equal(outcomes.filter((outcome) => outcome === "accepted").length, 1);
+  });
+
+  test("accept() of an alias key held on another route is accepted", async (store) => {
+    const alias = `sha256:${crypto.randomUUID()}`;
+    assert.equal(await store.accept(event({ aliasKeys: [alias] })), "accepted");
+    assert.equal(await store.accept(event({ route: "github", aliasKeys: [alias] })), "accepted");
+  });
+
   test("accept() of one key 50 times at once accepts exactly one", async (store) => {
     const incoming = event();
     const outcomes = await Promise.all(

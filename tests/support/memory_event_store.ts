@@ -37,6 +37,8 @@ const PUSH_WAIT_MS = 200;
 
 export class MemoryEventStore implements EventStore {
   readonly #entries = new Map<string, Entry>();
+  /** Alias keys held (route+alias → until when). */
+  readonly #aliases = new Map<string, number>();
   readonly #now: () => number;
   #sequence = 0;
   #closed = false;
@@ -65,6 +67,12 @@ export class MemoryEventStore implements EventStore {
     this.accepted.push(event);
     const id = entryKey(event.route, event.key);
     if (this.#entries.has(id)) return Promise.resolve("duplicate");
+    const aliases = (event.aliasKeys ?? []).map((alias) => entryKey(event.route, alias));
+    const nowMs = this.#now();
+    if (aliases.some((alias) => (this.#aliases.get(alias) ?? 0) > nowMs)) {
+      return Promise.resolve("duplicate");
+    }
+    for (const alias of aliases) this.#aliases.set(alias, event.receivedAtMs + event.retentionMs);
     this.put({
       route: event.route,
       key: event.key,

@@ -16,6 +16,8 @@ import type { AcceptOutcome, IncomingEvent } from "../event_store.ts";
 import { adoptChunks, writeChunks, type WrittenBlob } from "./chunks.ts";
 import { ClaimCache, claimId } from "./claim_cache.ts";
 import {
+  aliasKey,
+  aliasMember,
   BATCH_MAX_BYTES,
   claimExpiry,
   type EventRecord,
@@ -60,6 +62,24 @@ export class GroupCommit {
 
   accept(event: IncomingEvent): Promise<AcceptOutcome> {
     if (this.#claims.holds(event, this.#options.now())) return Promise.resolve("duplicate");
+    if (event.aliasKeys !== undefined && event.aliasKeys.length > 0) {
+      // Rare (schemes that sign neither a timestamp nor an id): a commit of their own,
+      // out of the group commit, so a batch stays about one key per event.
+      const nowMs = this.#options.now();
+      const route = event.route;
+      if (
+        event.aliasKeys.some((alias) =>
+          this.#claims.holds({ route, key: aliasMember(alias) }, nowMs)
+        )
+      ) {
+        return Promise.resolve("duplicate");
+      }
+      return this.#tracked(
+        event.payload.length > INLINE_PAYLOAD_BYTES
+          ? this.#acceptLarge(event)
+          : this.#acceptOne(event, null),
+      );
+    }
     if (event.payload.length > INLINE_PAYLOAD_BYTES) return this.#tracked(this.#acceptLarge(event));
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
@@ -246,18 +266,48 @@ export class GroupCommit {
    */
   async #acceptOne(event: IncomingEvent, blob: WrittenBlob | null): Promise<AcceptOutcome> {
     let previous: Deno.KvEntry<EventRecord> | null = null;
+    const aliases = event.aliasKeys ?? [];
+    let aliasVersionstamps: (string | null)[] = aliases.map(() => null);
     for (let round = 0; round < 10; round++) {
       const nowMs = this.#options.now();
-      const result = await this.#kv.commit((op) =>
-        this.#addAccept(op, event, nowMs, previous, blob)
-      );
+      const result = await this.#kv.commit((op) => {
+        this.#addAccept(op, event, nowMs, previous, blob);
+        aliases.forEach((alias, i) => {
+          const key = aliasKey(event.route, alias);
+          op.check({ key, versionstamp: aliasVersionstamps[i] ?? null })
+            .set(key, { expiresAtMs: claimExpiry(event) }, { expireIn: event.retentionMs });
+        });
+      });
       if (result.ok) {
         this.#claims.remember(event, claimExpiry(event));
+        for (const alias of aliases) {
+          this.#claims.remember(
+            { route: event.route, key: aliasMember(alias) },
+            claimExpiry(event),
+          );
+        }
         this.#options.onAccepted();
         return "accepted";
       }
       const entry = await this.#kv.get<EventRecord>(recordKey(event.route, event.key));
       if (this.#claimedBy(event, entry.value, this.#options.now())) return "duplicate";
+      if (aliases.length > 0) {
+        const held = await this.#kv.getMany<{ expiresAtMs: number }>(
+          aliases.map((alias) => aliasKey(event.route, alias)),
+        );
+        const checkedMs = this.#options.now();
+        const live = held.findIndex((found) => (found.value?.expiresAtMs ?? 0) > checkedMs);
+        if (live >= 0) {
+          const expiresAtMs = (held[live]?.value as { expiresAtMs: number }).expiresAtMs;
+          this.#claims.remember(
+            { route: event.route, key: aliasMember(aliases[live] as string) },
+            expiresAtMs,
+          );
+          return "duplicate";
+        }
+        // Absent, or expired but not yet deleted: the next round replaces exactly those versions.
+        aliasVersionstamps = held.map((found) => found.versionstamp);
+      }
       if (blob && !(await this.#markerUnchanged(blob))) {
         throw new Error("payload chunks were swept before the claim committed");
       }

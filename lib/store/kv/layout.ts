@@ -9,6 +9,8 @@
  *   ["hookgate","listed",status,receivedAtMs,route,key]  1: done and dead events, for list()
  *   ["hookgate","blob",blobId,i]                   Uint8Array chunk of a large payload
  *   ["hookgate","orphan",blobId]                   OrphanValue: "these chunks may be swept"
+ *   ["hookgate","alias",route,alias]               {expiresAtMs}: a further claim of an event
+ *                                                  (IncomingEvent.aliasKeys), expires with it
  *   ["hookgate","layout"]                          the layout version of this file
  *
  * While an event is pending, its due key holds the whole record, so leasing it
@@ -67,6 +69,13 @@ export interface OrphanValue {
   key: string | null;
 }
 
+/**
+ * An alias claim (IncomingEvent.aliasKeys): `{expiresAtMs}`, set in the accept commit of
+ * the event that named it, expireIn its retention.
+ */
+export const aliasKey = (route: string, alias: string): Deno.KvKey => [ROOT, "alias", route, alias];
+/** How an alias claim is remembered in the claim cache beside event keys. */
+export const aliasMember = (alias: string): string => `alias\u0000${alias}`;
 export const recordKey = (route: string, key: string): Deno.KvKey => [ROOT, "event", route, key];
 export const dueKey = (dueAtMs: number, route: string, key: string): Deno.KvKey => [
   ROOT,

@@ -4,6 +4,8 @@
  * encodeURIComponent(route) + ":" + key; R = encodeURIComponent(route) (it holds no ':').
  *
  *   P:c:M            claim string            SET NX PX retentionMs
+ *   P:a:M            alias claim string      SET PX retentionMs, in the accept of the event whose
+ *                                            IncomingEvent.aliasKeys named it (M built from the alias)
  *   P:e:M            event hash              route,key,id,payload,attempt,status,lease,leaseUntil,…
  *                                            done: PEXPIRE retentionMs; pending/dead: kept
  *   P:q, P:q:R       zset M → ms             pending events: when each may next be handed out

@@ -73,6 +73,11 @@ export const ACCEPT = `
 local rec = record(A.member)
 local status = redis.call('HGET', rec, 'status')
 if status and status ~= 'done' then return 0 end
+local aliases = {}
+for alias in string.gmatch(A.aliases, '[^\\n]+') do aliases[#aliases + 1] = P .. ':a:' .. alias end
+for _, alias in ipairs(aliases) do
+  if redis.call('EXISTS', alias) == 1 then return 0 end
+end
 if not redis.call('SET', P .. ':c:' .. A.member, '1', 'NX', 'PX', A.retentionMs) then return 0 end
 if status then
   redis.call('DEL', rec)
@@ -83,6 +88,7 @@ redis.call('HSET', rec, 'route', A.route, 'key', A.key, 'id', A.id, 'hasId', A.h
   'payload', A.payload, 'receivedAtMs', A.receivedAtMs, 'retentionMs', A.retentionMs,
   'attempt', 0, 'status', 'pending', 'lastError', '', 'hasError', '0', 'lease', '',
   'leaseUntil', 0, 'updatedAtMs', now, 'did', '')
+for _, alias in ipairs(aliases) do redis.call('SET', alias, '1', 'PX', A.retentionMs) end
 index_add('pending', A.member, A.receivedAtMs)
 queue_set(A.member, now)
 ring(A.member)

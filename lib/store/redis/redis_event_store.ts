@@ -123,7 +123,12 @@ export class RedisEventStore implements EventStore {
   async accept(event: IncomingEvent): Promise<AcceptOutcome> {
     const accepted = await this.#call(
       "accept",
-      () => this.#scripts.accept({ ...event, member: memberOf(event.route, event.key) }),
+      () =>
+        this.#scripts.accept({
+          ...event,
+          member: memberOf(event.route, event.key),
+          aliasMembers: (event.aliasKeys ?? []).map((alias) => memberOf(event.route, alias)),
+        }),
     );
     return accepted ? "accepted" : "duplicate";
   }

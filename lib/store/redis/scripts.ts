@@ -69,6 +69,7 @@ export class RedisScripts {
       "hasId",
       "payload",
       "receivedAtMs",
+      "aliases",
     ], ACCEPT);
     this.#lease = defineScript(
       redis,
@@ -104,6 +105,8 @@ export class RedisScripts {
     id: string | null;
     payload: Uint8Array;
     receivedAtMs: number;
+    /** Alias members (IncomingEvent.aliasKeys, as members), claimed in the same script. */
+    aliasMembers?: string[];
   }): Promise<boolean> {
     const reply = await this.#run(this.#accept, {
       member: event.member,
@@ -114,6 +117,7 @@ export class RedisScripts {
       hasId: event.id === null ? "0" : "1",
       payload: asBytes(event.payload),
       receivedAtMs: event.receivedAtMs,
+      aliases: (event.aliasMembers ?? []).join("\n"),
     });
     return reply === 1;
   }
