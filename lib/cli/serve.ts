@@ -7,24 +7,12 @@ import {
   tokenKeyFromEnv,
   type TokenRevocations,
 } from "../api/mod.ts";
-import { narrowToTask, parseDurationMs, parsePositiveInt, TOKEN_SECRET_VAR } from "../setup/mod.ts";
-import {
-  defaultStoreSpec,
-  type EventStore,
-  type HandlerOutcome,
-  openStore,
-  type StoredEvent,
-} from "../store/mod.ts";
+import { narrowToTask, TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import { type EventStore, type HandlerOutcome, openStore, type StoredEvent } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
-import {
-  closingReserveMs,
-  DEFAULT_SHUTDOWN_GRACE_MS,
-  drainable,
-  listenForStop,
-  shutDown,
-} from "./serve_shutdown.ts";
+import { closingReserveMs, drainable, listenForStop, shutDown } from "./serve_shutdown.ts";
 import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../handoff/mod.ts";
-import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "./exec_settings.ts";
+import { EXEC_HELP } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
 import { secretValuesFromEnv } from "../redact/mod.ts";
 import {
@@ -34,27 +22,18 @@ import {
   routeSecretValues,
 } from "../receive/mod.ts";
 import { summarizeRefusals } from "../trace/mod.ts";
-import {
-  openTraceFromFlags,
-  TRACE_FLAGS,
-  TRACE_HELP,
-  type TraceFlagValues,
-} from "./trace_flags.ts";
+import { openTraceFromFlags, TRACE_HELP } from "./trace_flags.ts";
 import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { eventsPageResponse } from "../ui/mod.ts";
-import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
 import { routeProblem } from "./provider_setup.ts";
 import { isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
-import {
-  createServeLog,
-  parseServeLogFlags,
-  SERVE_LOG_FLAGS,
-  SERVE_LOG_HELP,
-  type ServeLogSettings,
-  useColor,
-} from "./serve_log.ts";
+import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
+
+import { parseServeSettings, type ServeSettings } from "./serve_settings.ts";
+
+export { parseServeSettings, type ServeSettings };
 
 const HELP = `hookgate serve — receive webhooks through three gates, then hand them to the agent
 
@@ -111,106 +90,6 @@ Examples:
 Exit codes: 0 stopped by SIGINT/SIGTERM · 1 a second signal during shutdown · 64 usage ·
 69 port taken or store unreachable · 77 permission denied · 78 a secret missing or weak,
 a bad route.`;
-
-const FLAGS = {
-  port: { type: "string" },
-  hostname: { type: "string" },
-  tolerance: { type: "string" },
-  "max-body-bytes": { type: "string" },
-  "read-timeout": { type: "string" },
-  "data-dir": { type: "string" },
-  store: { type: "string" },
-  route: { type: "string", multiple: true },
-  pull: { type: "boolean" },
-  "shutdown-grace": { type: "string" },
-  ...EXEC_FLAGS,
-  ...TRACE_FLAGS,
-  ...SERVE_LOG_FLAGS,
-} as const;
-
-export interface ServeSettings {
-  port: number;
-  hostname: string;
-  toleranceSeconds: number;
-  maxBodyBytes: number;
-  readTimeoutMs: number;
-  dataDir: string;
-  storeSpec: string;
-  /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
-  storeFromFlag: boolean;
-  routeSpecs: string[];
-  /** null without --exec: accepted events are printed instead. */
-  exec: ExecSettings | null;
-  /** `--pull`: no consumer; events wait in the store for pull consumers. */
-  pull: boolean;
-  shutdownGraceMs: number;
-  trace: TraceFlagValues;
-  log: ServeLogSettings;
-}
-
-/** Reads and checks every flag before anything listens: a bad value is exit 64. */
-export function parseServeSettings(context: CommandContext): ServeSettings {
-  const { values, positionals } = parseCommandArgs("serve", context.args, FLAGS);
-  if (positionals.length > 0) {
-    throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate serve --help'.`);
-  }
-  const positive = (flag: string, raw: string | undefined, fallback: number): number => {
-    if (raw === undefined) return fallback;
-    const parsed = parsePositiveInt(`--${flag}`, raw);
-    if (!parsed.ok) throw usageError(parsed.reason);
-    return parsed.value;
-  };
-  const rawPort = values.port ?? "8000";
-  if (!/^[0-9]{1,5}$/.test(rawPort) || Number(rawPort) > 65535) {
-    throw usageError(`--port must be a port number from 0 to 65535, got '${rawPort}'`);
-  }
-  const hostname = values.hostname ?? "127.0.0.1";
-  if (hostname.trim() === "") throw usageError("--hostname must not be empty");
-  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
-  const readTimeout = parseDurationMs("--read-timeout", values["read-timeout"] ?? "10s");
-  if (!readTimeout.ok) throw usageError(readTimeout.reason);
-  const exec = parseExecSettings(values);
-  if (!exec.ok) throw usageError(exec.reason);
-  const log = parseServeLogFlags(values);
-  if (!log.ok) throw usageError(log.reason);
-  const pull = values.pull === true;
-  if (pull && exec.value !== null) {
-    throw usageError("--pull and --exec exclude each other: --pull hands nothing off");
-  }
-  let shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
-  if (values["shutdown-grace"] !== undefined) {
-    const grace = parseDurationMs("--shutdown-grace", values["shutdown-grace"]);
-    if (!grace.ok) throw usageError(grace.reason);
-    shutdownGraceMs = grace.value;
-  }
-  return {
-    port: Number(rawPort),
-    hostname,
-    toleranceSeconds: toleranceSeconds(values.tolerance),
-    maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
-    readTimeoutMs: readTimeout.value,
-    dataDir,
-    storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
-    storeFromFlag: values.store !== undefined,
-    routeSpecs: values.route ?? [],
-    exec: exec.value,
-    pull,
-    shutdownGraceMs,
-    trace: values,
-    log: log.value,
-  };
-}
-
-/** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
-function toleranceSeconds(raw: string | undefined): number {
-  if (raw === undefined) return 300;
-  const parsed = parseDurationMs("--tolerance", raw);
-  if (!parsed.ok) throw usageError(parsed.reason);
-  if (parsed.value % 1000 !== 0) {
-    throw usageError("--tolerance must be whole seconds, e.g. 300 or 5m");
-  }
-  return parsed.value / 1000;
-}
 
 /** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
 export function printVerified(output: Output): (event: StoredEvent) => Promise<HandlerOutcome> {
