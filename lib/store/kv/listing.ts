@@ -55,17 +55,30 @@ export class Listing {
       .slice(0, options.limit);
   }
 
-  /** Pending events are their due keys (live state included), every one of them read. */
+  /**
+   * Pending events are their due keys (live state included), read latest-due first
+   * a page at a time: for events not yet retried that is newest first, and a
+   * large backlog costs a page, not a read of the whole inbox.
+   */
   async #listPending(route: string | undefined, limit: number): Promise<StoredEvent[]> {
-    const due = await this.#kv.list<EventRecord>({ prefix: [ROOT, "due"] });
-    const newest = due.map((entry) => entry.value)
-      .filter((record) => route === undefined || record.route === route)
-      .sort((a, b) => b.receivedAtMs - a.receivedAtMs)
-      .slice(0, limit);
     const out: StoredEvent[] = [];
-    for (const record of newest) {
-      const stored = await this.#stored(record);
-      if (stored !== null) out.push(stored);
+    const prefix: Deno.KvKey = [ROOT, "due"];
+    let cursor: Deno.KvKey | null = null;
+    while (out.length < limit) {
+      const selector: Deno.KvListSelector = cursor === null ? { prefix } : { prefix, end: cursor };
+      const page: Deno.KvEntry<EventRecord>[] = await this.#kv.list<EventRecord>(selector, {
+        reverse: true,
+        limit: PAGE_READ,
+      });
+      if (page.length === 0) break;
+      cursor = (page[page.length - 1] as Deno.KvEntry<EventRecord>).key;
+      for (const entry of page) {
+        if (route !== undefined && entry.value.route !== route) continue;
+        const stored = await this.#stored(entry.value);
+        if (stored !== null) out.push(stored);
+        if (out.length >= limit) break;
+      }
+      if (page.length < PAGE_READ) break;
     }
     return out;
   }
