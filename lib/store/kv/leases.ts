@@ -34,12 +34,13 @@ const SCAN_MAX = 2_000;
 
 /** The lease id carries the due key's time, so settle() finds the key with one read. */
 export function leaseIdFor(dueAtMs: number): string {
-  return `${dueAtMs}.${crypto.randomUUID()}`;
+  return `${dueAtMs}:${crypto.randomUUID()}`;
 }
 
 function dueAtOf(leaseId: string): number | null {
-  const dueAtMs = Number(leaseId.slice(0, leaseId.indexOf(".")));
-  return Number.isFinite(dueAtMs) && leaseId.includes(".") ? dueAtMs : null;
+  const colon = leaseId.indexOf(":");
+  const dueAtMs = Number(leaseId.slice(0, colon));
+  return colon > 0 && Number.isFinite(dueAtMs) ? dueAtMs : null;
 }
 
 export class Leases {
