@@ -36,8 +36,9 @@ export function watchHandoffs(
   return {
     async handler(event, context) {
       const startedMs = options.now();
-      // The context carries the shutdown signal: the agent is stopped when the grace ends.
       const outcome = await act(event, context);
+      // Stopped by the shutdown: no verdict is recorded, so there is no attempt to report.
+      if (context?.signal.aborted) return outcome;
       const id = attemptKey(event.route, event.key, event.attempt);
       const exec = execReports.get(id);
       execReports.delete(id);
