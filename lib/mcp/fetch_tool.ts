@@ -1,0 +1,80 @@
+/**
+ * The `fetch_url` tool: `hookgate fetch` for an MCP client. The same guard
+ * runs (allowlist, DNS check, every redirect re-checked, byte cap, each hop in
+ * a Worker whose net permission is the allowlist); a refusal is a tool error
+ * that names the denied host and what is allowed.
+ */
+import { type EgressPolicy, MAX_URL_CHARS } from "../egress_policy.ts";
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_CHARS,
+  DEFAULT_TIMEOUT_MS,
+  fetchUrl,
+  type FetchUrlOptions,
+  type FetchUrlResult,
+  MAX_REDIRECTS,
+} from "../fetch_url.ts";
+import type { Redactor } from "../redact.ts";
+import { type CallToolResult, type McpServer, z } from "./sdk.ts";
+import { errorResult, jsonResult } from "./tool_result.ts";
+
+export interface FetchToolOptions {
+  policy: EgressPolicy;
+  redactor: Redactor;
+  userAgent: string;
+  /** `fetchUrl` by default; a test passes a transport through `fetchOptions`. */
+  fetchOptions?: Partial<FetchUrlOptions>;
+}
+
+const DESCRIPTION = `GET a URL, but only if its host is on the operator's egress allowlist ` +
+  `(EGRESS_ALLOW_HOSTS). Names that resolve to private or loopback addresses, IP literals, ` +
+  `user:pass@ URLs, unlisted ports and https→http redirects are refused; every redirect ` +
+  `(at most ${MAX_REDIRECTS}) is checked again. Returns {ok, url, status, body, truncated, ` +
+  `bytes, redirects, error}: body is text cut to ${DEFAULT_MAX_CHARS} characters ` +
+  `(truncated says so), credentials in it are redacted. A non-2xx answer is a result ` +
+  `with ok=false; a refused host, a network error or a timeout (${DEFAULT_TIMEOUT_MS / 1000} ` +
+  `s) is a tool error saying why.`;
+
+export function registerFetchTool(server: McpServer, options: FetchToolOptions): void {
+  server.registerTool("fetch_url", {
+    title: "Fetch an allowlisted URL",
+    description: DESCRIPTION,
+    inputSchema: {
+      url: z.string().min(1).max(MAX_URL_CHARS).describe(
+        "Absolute URL, e.g. https://api.github.com/zen. Only allowlisted hosts are reached.",
+      ),
+      max_bytes: z.number().int().min(1).max(DEFAULT_MAX_BYTES).optional().describe(
+        `Read at most this many body bytes (default and maximum ${DEFAULT_MAX_BYTES}).`,
+      ),
+    },
+    annotations: { readOnlyHint: true, openWorldHint: true },
+  }, async ({ url, max_bytes }): Promise<CallToolResult> => {
+    const result = await fetchUrl(url, {
+      ...options.fetchOptions,
+      policy: options.policy,
+      maxBytes: max_bytes ?? DEFAULT_MAX_BYTES,
+      maxChars: DEFAULT_MAX_CHARS,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+      userAgent: options.userAgent,
+    });
+    return fetchToolResult(result, options.redactor);
+  });
+}
+
+/** An answer (any status) is a result; no answer is a tool error. */
+export function fetchToolResult(result: FetchUrlResult, redactor: Redactor): CallToolResult {
+  if (result.status === null) {
+    const why = result.reason === null ? "" : `\nwhy: ${result.reason}`;
+    return errorResult(redactor, `${result.error ?? "the fetch failed"}${why}`);
+  }
+  return jsonResult(redactor, {
+    ok: result.ok,
+    url: result.url,
+    status: result.status,
+    body: result.body,
+    truncated: result.truncated,
+    bytes: result.bytes,
+    redirects: result.redirects,
+    error: result.error,
+  });
+}
