@@ -8,7 +8,7 @@
  * timeout kills everything it started, grandchildren included.
  */
 import { concatBytes } from "./encoding.ts";
-import type { HandlerOutcome, StoredEvent } from "./event_store.ts";
+import type { HandlerContext, HandlerOutcome, StoredEvent } from "./event_store.ts";
 import { fail, ok, type Result } from "./result.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -351,7 +351,7 @@ export interface ExecHandlerOptions {
  */
 export function createExecHandler(
   options: ExecHandlerOptions,
-): (event: StoredEvent) => Promise<HandlerOutcome> {
+): (event: StoredEvent, context?: HandlerContext) => Promise<HandlerOutcome> {
   const plan = planExecEnv(options.env, {
     allowlist: options.envAllowlist,
     secrets: options.secrets,
@@ -361,14 +361,15 @@ export function createExecHandler(
     options.warn?.(`not passing --exec-env ${name} to the command: it ${reason}`);
   }
   const decoder = new TextDecoder();
-  return async (event) => {
+  return async (event, context) => {
+    const signal = options.signal ?? context?.signal;
     const result = await runExec(options.command, {
       stdin: event.payload,
       env: { ...plan.env, ...eventEnv(event) },
       timeoutMs: options.timeoutMs,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_EXEC_OUTPUT_BYTES,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(signal === undefined ? {} : { signal }),
     });
     const outcome = execOutcome(result, options.timeoutMs);
     options.onOutput?.({
