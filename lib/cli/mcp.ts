@@ -9,7 +9,6 @@ import {
   createHookgateMcpServer,
   DEFAULT_WAIT_SECONDS,
   MAX_WAIT_SECONDS,
-  type PullStore,
   serveStdio,
   TOOL_GROUPS,
   type ToolGroup,
@@ -187,7 +186,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
         : {}),
       ...(store === null ? {} : {
         events: {
-          store: store as unknown as PullStore,
+          store,
           leaseMs: settings.leaseMs,
           retryPolicy: { maxAttempts: settings.maxAttempts, retryDelayMs: execRetryDelayMs },
           readOnly: settings.readOnly,

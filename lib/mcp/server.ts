@@ -45,7 +45,7 @@ export interface ServeStdioOptions {
   warn: (line: string) => void;
   /** Stops the server (SIGINT/SIGTERM). */
   signal: AbortSignal;
-  /** The stdio transport by default. */
+  /** Another transport instead of stdin/stdout (tests); its close ends the session. */
   transport?: Transport;
 }
 
@@ -59,15 +59,15 @@ export async function serveStdio(server: McpServer, options: ServeStdioOptions):
   server.server.onerror = (error) => options.warn(`mcp: ${error.message}`);
   server.server.onclose = () => onClosed();
   const onEnd = () => onClosed();
-  const onAbort = () => onClosed();
-  process.stdin.once("end", onEnd);
-  options.signal.addEventListener("abort", onAbort, { once: true });
+  // The stdio transport does not notice the client closing stdin: end-of-input ends the session.
+  if (options.transport === undefined) process.stdin.once("end", onEnd);
+  options.signal.addEventListener("abort", onEnd, { once: true });
   try {
     await server.connect(transport);
     await closed;
   } finally {
-    process.stdin.off("end", onEnd);
-    options.signal.removeEventListener("abort", onAbort);
+    if (options.transport === undefined) process.stdin.off("end", onEnd);
+    options.signal.removeEventListener("abort", onEnd);
     await server.close();
   }
 }
