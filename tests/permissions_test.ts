@@ -17,7 +17,17 @@ import {
 
 const TASKS: Record<string, string> = denoConfig.tasks;
 /** Every hookgate command has a task of its own name. */
-const COMMAND_TASKS = ["serve", "send", "fetch", "redact", "init", "doctor", "token", "rotate"];
+const COMMAND_TASKS = [
+  "serve",
+  "send",
+  "fetch",
+  "mcp",
+  "redact",
+  "init",
+  "doctor",
+  "token",
+  "rotate",
+];
 const ROOT = new URL("../", import.meta.url).pathname;
 const PROBE = new URL("./support/permission_probe.ts", import.meta.url).pathname;
 const SECRET = "permissions-test-secret-0123456789abcdef";
@@ -159,7 +169,7 @@ Deno.test("deno.json: only serve (for --exec), init and doctor (git) run program
   // serve's is unrestricted: Deno.kill of --exec's process group needs it (a shell runs
   // anything anyway); serve drops it at start-up unless --exec is configured.
   assert.deepEqual(runs, { serve: "all", init: ["git"], doctor: ["git"] });
-  assert.deepEqual(nets.sort(), ["fetch", "send", "serve"]);
+  assert.deepEqual(nets.sort(), ["fetch", "mcp", "send", "serve"]);
   assert.notEqual(parsePermissionFlags(task("serve")).net, "all");
 });
 

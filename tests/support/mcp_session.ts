@@ -17,6 +17,7 @@ export type { CallToolResult };
 
 export interface McpSession extends AsyncDisposable {
   client: Client;
+  pid: number;
   /** Everything the server wrote on stderr so far. */
   stderr(): string;
   /** Calls a tool; the result as the client received it. */
@@ -36,6 +37,8 @@ export interface StartMcpOptions {
   env?: Record<string, string>;
   /** The project directory the server runs in (its .env and .hookgate). */
   cwd: string;
+  /** Extra deno flags (e.g. `--preload` of a probe). */
+  denoFlags?: string[];
 }
 
 /**
@@ -58,6 +61,7 @@ export async function startMcp(options: StartMcpOptions): Promise<McpSession> {
       "--quiet",
       `--config=${ROOT}deno.json`,
       ...mcpTaskFlags(),
+      ...(options.denoFlags ?? []),
       MAIN,
       "mcp",
       ...(options.args ?? []),
@@ -100,6 +104,7 @@ export async function startMcp(options: StartMcpOptions): Promise<McpSession> {
     await client.callTool({ name, arguments: args }) as CallToolResult;
   return {
     client,
+    pid: transport.pid ?? 0,
     stderr: () => errText.join(""),
     call,
     async callOk(name, args = {}) {
