@@ -80,7 +80,7 @@ export async function finishWithin(
   handlers: AbortController,
 ): Promise<void> {
   if (running.size > 0 && graceMs !== undefined) {
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, Math.max(0, graceMs));
     });

@@ -30,6 +30,8 @@ function fakeStore(options: { hold?: Promise<void>; fail?: boolean } = {}) {
       return outcome;
     },
     consume: () => Promise.resolve(),
+    lease: () => Promise.resolve(null),
+    settle: () => Promise.resolve("lost"),
     list: () => Promise.resolve([]),
     get: () => Promise.resolve(null),
     redeliver: () => Promise.resolve(false),

@@ -415,7 +415,8 @@ export function eventStoreContract(
     assert.ok(lease.expiresAtMs > Date.now());
     // Held by that lease: nobody else gets it.
     assert.equal(await store.lease({ leaseMs: 30_000, waitMs: 0 }), null);
-    assert.equal(await store.settle(lease.event, { ok: false, error: "x" }, POLICY), "lost");
+    const stranger = { ...lease.event, leaseId: "not-this-lease" };
+    assert.equal(await store.settle(stranger, { ok: false, error: "x" }, POLICY), "lost");
     assert.equal(
       await store.settle({ ...lease.event, leaseId: lease.leaseId }, { ok: true }, POLICY),
       "done",

@@ -1,0 +1,225 @@
+/**
+ * The Deno KV backend (`--store kv:PATH`, the embedded default): a facade over
+ * its parts, each named after its concern. The key layout is in layout.ts.
+ */
+import type {
+  AcceptOutcome,
+  ConsumeOptions,
+  EventHandler,
+  EventStore,
+  IncomingEvent,
+  Lease,
+  LeaseOptions,
+  ListOptions,
+  RetryPolicy,
+  Settlement,
+  SettleResult,
+  StoredEvent,
+} from "../../event_store.ts";
+import { readPayload } from "./chunks.ts";
+import { consumeInbox, storedEvent } from "./consumer.ts";
+import { GroupCommit } from "./group_commit.ts";
+import { InboxSignal } from "./inbox_signal.ts";
+import { BATCH_MAX_EVENTS } from "./layout.ts";
+import { Leases } from "./leases.ts";
+import { Listing } from "./listing.ts";
+import { LockedKv, withLockRetry } from "./locked_kv.ts";
+import { MISSING_PAYLOAD } from "./settlement.ts";
+import { adoptOlderLayout, sweepChunks } from "./sweep.ts";
+
+export interface KvEventStoreOptions {
+  /** The clock, in milliseconds. */
+  now?: () => number;
+  /** Upper bound on events per group commit (1 = one commit per request). */
+  batchMaxEvents?: number;
+  /**
+   * Batches committed concurrently (default 1). SQLite applies them one at a
+   * time anyway; more in flight made batches smaller.
+   */
+  commitsInFlight?: number;
+  /** The push consumer's lease: after a crash, its events are due again this long after. */
+  leaseMs?: number;
+  /** How often an idle consumer looks for events another process wrote (default 250 ms). */
+  pollMs?: number;
+  /** Where errors of the store's own background work go (default: dropped). */
+  onError?: (error: unknown) => void;
+}
+
+const DEFAULT_LEASE_MS = 30_000;
+const DEFAULT_POLL_MS = 250;
+const SWEEP_INTERVAL_MS = 60_000;
+
+export class KvEventStore implements EventStore {
+  readonly #kv: LockedKv;
+  readonly #now: () => number;
+  readonly #inbox = new InboxSignal();
+  readonly #accepts: GroupCommit;
+  readonly #leases: Leases;
+  readonly #listing: Listing;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #onError: (error: unknown) => void;
+  /** Aborts every consumer and long-poll when the store closes. */
+  readonly #closing = new AbortController();
+  /** Work close() waits for: consumers, leases, settlements. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(kv: Deno.Kv, options: KvEventStoreOptions = {}) {
+    this.#kv = new LockedKv(kv);
+    this.#now = options.now ?? Date.now;
+    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.#onError = options.onError ?? (() => {});
+    this.#accepts = new GroupCommit(this.#kv, {
+      now: this.#now,
+      batchMaxEvents: Math.max(1, Math.min(options.batchMaxEvents ?? 64, BATCH_MAX_EVENTS)),
+      commitsInFlight: Math.max(1, options.commitsInFlight ?? 1),
+      onAccepted: () => this.#inbox.notify(),
+    });
+    this.#leases = new Leases(this.#kv, this.#now);
+    this.#listing = new Listing(this.#kv, this.#now, () => this.#inbox.notify());
+  }
+
+  accept(event: IncomingEvent): Promise<AcceptOutcome> {
+    if (this.#closing.signal.aborted) return Promise.reject(new Error("event store is closed"));
+    return this.#accepts.accept(event);
+  }
+
+  consume(handler: EventHandler, options: ConsumeOptions): Promise<void> {
+    if (this.#closing.signal.aborted) return Promise.resolve();
+    const signal = AbortSignal.any([options.signal, this.#closing.signal]);
+    return this.#track(this.#consume(handler, { ...options, signal }));
+  }
+
+  async #consume(handler: EventHandler, options: ConsumeOptions): Promise<void> {
+    const housekeeping = async () => {
+      try {
+        await adoptOlderLayout(this.#kv, this.#now());
+        this.#inbox.notify();
+        await sweepChunks(this.#kv, this.#now());
+      } catch (error) {
+        this.#onError(error);
+      }
+    };
+    const sweeping = this.#track(housekeeping());
+    const sweeper = setInterval(() => void this.#track(housekeeping()), SWEEP_INTERVAL_MS);
+    try {
+      await consumeInbox(
+        {
+          kv: this.#kv,
+          leases: this.#leases,
+          inbox: this.#inbox,
+          now: this.#now,
+          onError: this.#onError,
+        },
+        handler,
+        options,
+        { leaseMs: this.#leaseMs, pollMs: this.#pollMs },
+      );
+    } finally {
+      clearInterval(sweeper);
+      await sweeping;
+    }
+  }
+
+  lease(options: LeaseOptions): Promise<Lease | null> {
+    return this.#track(this.#lease(options));
+  }
+
+  async #lease(options: LeaseOptions): Promise<Lease | null> {
+    const signal = options.signal === undefined
+      ? this.#closing.signal
+      : AbortSignal.any([options.signal, this.#closing.signal]);
+    const deadline = Date.now() + Math.max(0, options.waitMs);
+    while (!signal.aborted) {
+      const woken = this.#inbox.next();
+      const [held] = await this.#leases.leaseDue(1, options.leaseMs, options.route);
+      if (held !== undefined) {
+        woken.cancel();
+        const payload = await readPayload(this.#kv, held.record);
+        if (payload === null) {
+          const { route, key, leaseId } = held.record;
+          await this.#leases.settle(
+            { route, key, leaseId },
+            { ok: false, error: MISSING_PAYLOAD },
+            {
+              maxAttempts: 1,
+              retryDelayMs: () => 0,
+            },
+          );
+          continue;
+        }
+        return {
+          event: storedEvent(held.record, payload),
+          leaseId: held.record.leaseId,
+          expiresAtMs: held.record.dueAtMs,
+        };
+      }
+      const leftMs = deadline - Date.now();
+      if (leftMs <= 0) {
+        woken.cancel();
+        break;
+      }
+      const next = await this.#leases.nextDueAtMs();
+      const dueInMs = next === null ? this.#pollMs : Math.max(5, next - this.#now());
+      await woken.wait(Math.min(leftMs, this.#pollMs, dueInMs), signal);
+    }
+    return null;
+  }
+
+  settle(
+    lease: { route: string; key: string; leaseId: string },
+    settlement: Settlement,
+    policy: RetryPolicy,
+  ): Promise<SettleResult> {
+    if (this.#closing.signal.aborted) return Promise.reject(new Error("event store is closed"));
+    return this.#track(
+      this.#leases.settle(lease, settlement, policy).then((result) => {
+        if (result === "retrying") this.#inbox.notify();
+        return result;
+      }),
+    );
+  }
+
+  list(options: ListOptions): Promise<StoredEvent[]> {
+    return this.#listing.list(options);
+  }
+
+  get(route: string, key: string): Promise<StoredEvent | null> {
+    return this.#listing.get(route, key);
+  }
+
+  redeliver(route: string, key: string): Promise<boolean> {
+    return this.#listing.redeliver(route, key);
+  }
+
+  /** Deletes payload chunks nobody needs any more; returns how many chunk sets went. */
+  sweep(nowMs: number = this.#now()): Promise<number> {
+    return sweepChunks(this.#kv, nowMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort();
+    // Consumers stop (running handlers finish and record their verdicts) and
+    // accepts in flight commit before the file closes.
+    await Promise.allSettled([...this.#inFlight, this.#accepts.idle()]);
+    await this.#accepts.idle();
+    this.#kv.close();
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    work.then(() => this.#inFlight.delete(work), () => this.#inFlight.delete(work));
+    return work;
+  }
+}
+
+/** Opens (creating if needed) the KV file at `path`. */
+export async function openKvEventStore(
+  path: string,
+  options: KvEventStoreOptions = {},
+): Promise<KvEventStore> {
+  const kv = await withLockRetry(() => Deno.openKv(path));
+  return new KvEventStore(kv, options);
+}

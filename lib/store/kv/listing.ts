@@ -1,0 +1,126 @@
+/**
+ * Reading events back (get, list by the status index, newest first) and
+ * redelivery (a done or dead event pending again, attempts starting over).
+ */
+import type { EventStatus, ListOptions, StoredEvent } from "../../event_store.ts";
+import { readPayload } from "./chunks.ts";
+import { storedEvent } from "./consumer.ts";
+import {
+  chunkKey,
+  type EventRecord,
+  orphanKey,
+  putRecord,
+  readChunks,
+  recordKey,
+  ROOT,
+} from "./layout.ts";
+import type { LockedKv } from "./locked_kv.ts";
+
+const STATUSES: EventStatus[] = ["pending", "done", "dead"];
+/** Index keys read per round while filling a page (entries may be filtered out). */
+const PAGE_READ = 100;
+
+export class Listing {
+  readonly #kv: LockedKv;
+  readonly #now: () => number;
+  readonly #onRedelivered: () => void;
+
+  constructor(kv: LockedKv, now: () => number, onRedelivered: () => void) {
+    this.#kv = kv;
+    this.#now = now;
+    this.#onRedelivered = onRedelivered;
+  }
+
+  async get(route: string, key: string): Promise<StoredEvent | null> {
+    const entry = await this.#kv.get<EventRecord>(recordKey(route, key));
+    return entry.value === null ? null : await this.#stored(entry.value);
+  }
+
+  async list(options: ListOptions): Promise<StoredEvent[]> {
+    if (options.limit <= 0) return [];
+    const statuses = options.status === undefined ? STATUSES : [options.status];
+    const perStatus = await Promise.all(
+      statuses.map((status) => this.#listStatus(status, options.route, options.limit)),
+    );
+    return perStatus.flat()
+      .sort((a, b) => b.receivedAtMs - a.receivedAtMs)
+      .slice(0, options.limit);
+  }
+
+  /** Newest first from the status index; an index key whose record moved on is skipped. */
+  async #listStatus(status: EventStatus, route: string | undefined, limit: number) {
+    const out: StoredEvent[] = [];
+    const prefix: Deno.KvKey = [ROOT, "listed", status];
+    let cursor: Deno.KvKey | null = null;
+    while (out.length < limit) {
+      const selector: Deno.KvListSelector = cursor === null ? { prefix } : { prefix, end: cursor };
+      const page: Deno.KvEntry<number>[] = await this.#kv.list<number>(selector, {
+        reverse: true,
+        limit: PAGE_READ,
+      });
+      if (page.length === 0) break;
+      cursor = (page[page.length - 1] as Deno.KvEntry<number>).key;
+      const wanted = page.filter((entry) => route === undefined || entry.key[4] === route);
+      const records = (await Promise.all(
+        readChunks(wanted).map((chunk) =>
+          this.#kv.getMany<EventRecord>(
+            chunk.map((e: Deno.KvEntry<number>) =>
+              recordKey(e.key[4] as string, e.key[5] as string)
+            ),
+          )
+        ),
+      )).flat();
+      for (const [i, entry] of records.entries()) {
+        const record = entry.value;
+        const indexed = wanted[i] as Deno.KvEntry<number>;
+        if (record === null || record.status !== status || record.receivedAtMs !== indexed.key[3]) {
+          continue;
+        }
+        const stored = await this.#stored(record);
+        if (stored !== null) {
+          out.push(stored);
+        }
+        if (out.length >= limit) break;
+      }
+      if (page.length < PAGE_READ) break;
+    }
+    return out;
+  }
+
+  async #stored(record: EventRecord): Promise<StoredEvent | null> {
+    const payload = await readPayload(this.#kv, record);
+    return payload === null ? null : storedEvent(record, payload);
+  }
+
+  async redeliver(route: string, key: string): Promise<boolean> {
+    for (let round = 0; round < 10; round++) {
+      const entry = await this.#kv.get<EventRecord>(recordKey(route, key));
+      const previous = entry.value;
+      if (previous === null) return false;
+      if (previous.blob) {
+        const first = await this.#kv.get(chunkKey(previous.blob.id, 0));
+        if (first.value === null) return false;
+      }
+      const nowMs = this.#now();
+      const record: EventRecord = {
+        ...previous,
+        status: "pending",
+        attempt: 0,
+        lastError: null,
+        leaseId: null,
+        dueAtMs: nowMs,
+        updatedAtMs: nowMs,
+      };
+      const result = await this.#kv.commit((op) => {
+        op.check(entry);
+        putRecord(op, record, previous);
+        if (record.blob) op.delete(orphanKey(record.blob.id));
+      });
+      if (result.ok) {
+        this.#onRedelivered();
+        return true;
+      }
+    }
+    return false;
+  }
+}
