@@ -28,10 +28,10 @@ Usage: hookgate mcp [options]
 
 An MCP server for an agent's client: it speaks the protocol on stdin/stdout
 (diagnostics go to stderr) until the client closes stdin. Tools:
-  fetch_url    GET a URL only if its host is on ${ALLOW_HOSTS_VAR} (the same
-               guard as 'hookgate fetch'); a refusal names the host and the list
-  events_next  wait up to wait_seconds (default ${DEFAULT_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS}) for the next
-               pending verified event and lease it to this session
+  fetch_url    request a URL only if its host is on ${ALLOW_HOSTS_VAR} (the
+               guard of 'hookgate fetch'); a refusal names the host and the list
+  events_next  wait for the next pending verified event (default ${DEFAULT_WAIT_SECONDS} s,
+               at most ${MAX_WAIT_SECONDS}) and lease it to this session for --lease
   events_ack   the leased event is done: never handed out again
   events_fail  the leased event failed: retried with backoff, dead after --attempts
   events_list  events by status and route, newest first;  event_get  one in full

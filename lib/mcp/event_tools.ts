@@ -23,7 +23,7 @@ export interface EventToolsOptions {
   leaseMs: number;
   /** `--exec`'s attempts and backoff. */
   retryPolicy: RetryPolicy;
-  /** Without ack/fail, and without events_next (a lease nobody can settle only delays the event). */
+  /** No ack/fail, and no events_next: a lease nobody can settle only delays the event. */
   readOnly: boolean;
   /** Aborts long polls when the server stops. */
   signal: AbortSignal;

@@ -14,6 +14,12 @@ import {
   type FetchUrlResult,
   MAX_REDIRECTS,
 } from "../fetch_url.ts";
+import {
+  FETCH_METHODS,
+  MAX_HEADER_VALUE_CHARS,
+  MAX_REQUEST_BODY_BYTES,
+  MAX_REQUEST_HEADERS,
+} from "../fetch_request.ts";
 import type { Redactor } from "../redact.ts";
 import { type CallToolResult, type McpServer, z } from "./sdk.ts";
 import { errorResult, jsonResult } from "./tool_result.ts";
@@ -26,14 +32,15 @@ export interface FetchToolOptions {
   fetchOptions?: Partial<FetchUrlOptions>;
 }
 
-const DESCRIPTION = `GET a URL, but only if its host is on the operator's egress allowlist ` +
-  `(EGRESS_ALLOW_HOSTS). Names that resolve to private or loopback addresses, IP literals, ` +
-  `user:pass@ URLs, unlisted ports and https→http redirects are refused; every redirect ` +
-  `(at most ${MAX_REDIRECTS}) is checked again. Returns {ok, url, status, body, truncated, ` +
-  `bytes, redirects, error}: body is text cut to ${DEFAULT_MAX_CHARS} characters ` +
-  `(truncated says so), credentials in it are redacted. A non-2xx answer is a result ` +
-  `with ok=false; a refused host, a network error or a timeout (${DEFAULT_TIMEOUT_MS / 1000} ` +
-  `s) is a tool error saying why.`;
+const DESCRIPTION = "Request a URL (GET by default), but only if its host is on the " +
+  "operator's egress allowlist (EGRESS_ALLOW_HOSTS). Names that resolve to private or " +
+  "loopback addresses, IP literals, user:pass@ URLs, unlisted ports and https→http " +
+  `redirects are refused; every redirect (at most ${MAX_REDIRECTS}) is checked again, and ` +
+  "headers you set are not sent on to another origin. Returns {ok, url, status, body, " +
+  `truncated, bytes, redirects, error}: body is text cut to ${DEFAULT_MAX_CHARS} characters ` +
+  "(truncated says so), credentials in it are redacted. A non-2xx answer is a result with " +
+  "ok=false; a refused host or header, a network error or a timeout " +
+  `(${DEFAULT_TIMEOUT_MS / 1000} s) is a tool error saying why.`;
 
 export function registerFetchTool(server: McpServer, options: FetchToolOptions): void {
   server.registerTool("fetch_url", {
@@ -43,14 +50,27 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
       url: z.string().min(1).max(MAX_URL_CHARS).describe(
         "Absolute URL, e.g. https://api.github.com/zen. Only allowlisted hosts are reached.",
       ),
+      method: z.enum(FETCH_METHODS).optional().describe("HTTP method (default GET)."),
+      headers: z.record(z.string(), z.string().max(MAX_HEADER_VALUE_CHARS)).optional().describe(
+        `Request headers, name to value (at most ${MAX_REQUEST_HEADERS}); Host, Connection, ` +
+          "Content-Length, Transfer-Encoding, User-Agent, proxy and forwarding headers are " +
+          "refused.",
+      ),
+      body: z.string().optional().describe(
+        `Text body for POST, PUT or PATCH (at most ${MAX_REQUEST_BODY_BYTES} bytes); set ` +
+          "content-type in headers.",
+      ),
       max_bytes: z.number().int().min(1).max(DEFAULT_MAX_BYTES).optional().describe(
         `Read at most this many body bytes (default and maximum ${DEFAULT_MAX_BYTES}).`,
       ),
     },
-    annotations: { readOnlyHint: true, openWorldHint: true },
-  }, async ({ url, max_bytes }): Promise<CallToolResult> => {
+    annotations: { openWorldHint: true },
+  }, async ({ url, method, headers, body, max_bytes }): Promise<CallToolResult> => {
     const result = await fetchUrl(url, {
       ...options.fetchOptions,
+      ...(method === undefined ? {} : { method }),
+      ...(headers === undefined ? {} : { headers }),
+      ...(body === undefined ? {} : { body }),
       policy: options.policy,
       maxBytes: max_bytes ?? DEFAULT_MAX_BYTES,
       maxChars: DEFAULT_MAX_CHARS,

@@ -23,7 +23,17 @@ Deno.test("mcp lists its six tools, each with a description and an input schema"
   }
   const schema = (name: string) => byName.get(name)?.inputSchema;
   assert.deepEqual(schema("fetch_url")?.required, ["url"]);
-  assert.deepEqual(Object.keys(schema("fetch_url")?.properties ?? {}).sort(), ["max_bytes", "url"]);
+  assert.deepEqual(Object.keys(schema("fetch_url")?.properties ?? {}).sort(), [
+    "body",
+    "headers",
+    "max_bytes",
+    "method",
+    "url",
+  ]);
+  assert.deepEqual(
+    (schema("fetch_url")?.properties?.method as { enum?: string[] } | undefined)?.enum,
+    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+  );
   assert.deepEqual(schema("events_next")?.required ?? [], []);
   assert.deepEqual(Object.keys(schema("events_next")?.properties ?? {}).sort(), [
     "route",

@@ -158,3 +158,71 @@ Deno.test("mcp fetch_url never shows a secret hookgate knows, in a result, an er
   await mcp.close();
   assert.doesNotMatch(mcp.stderr(), new RegExp(CANARY));
 });
+
+Deno.test("mcp fetch_url sends a POST with the caller's headers and body", async () => {
+  await using project = await scratch();
+  await using server = serverFixture((request) =>
+    new Response(`${request.method} ${new TextDecoder().decode(request.body)}`)
+  );
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({
+    cwd: project.dir,
+    args: ["--tools", "fetch"],
+    env: localEnv(port),
+  });
+  const result = await mcp.callOk("fetch_url", {
+    url: `http://localhost:${port}/items`,
+    method: "POST",
+    headers: { "content-type": "application/json", "x-request-id": "r-1" },
+    body: '{"name":"widget"}',
+  });
+  assert.equal(result.body, 'POST {"name":"widget"}');
+  const seen = server.requests[0];
+  assert.equal(seen?.headers.get("content-type"), "application/json");
+  assert.equal(seen?.headers.get("x-request-id"), "r-1");
+  assert.match(seen?.headers.get("user-agent") ?? "", /^hookgate\//);
+});
+
+Deno.test("mcp fetch_url refuses a Host header, sending nothing", async () => {
+  await using project = await scratch();
+  await using server = serverFixture(() => new Response("must not be fetched"));
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({
+    cwd: project.dir,
+    args: ["--tools", "fetch"],
+    env: localEnv(port),
+  });
+  const result = await mcp.call("fetch_url", {
+    url: `http://localhost:${port}/`,
+    headers: { Host: "internal.example" },
+  });
+  assert.equal(result.isError, true);
+  assert.match(textOf(result), /header 'Host' may not be set/);
+  assert.equal(server.requests.length, 0);
+});
+
+Deno.test("mcp fetch_url does not carry the caller's headers through a redirect to another origin", async () => {
+  await using project = await scratch();
+  await using other = serverFixture(() => new Response("other origin"));
+  const otherPort = Number(new URL(other.url).port);
+  await using origin = serverFixture(() =>
+    new Response(null, { status: 307, headers: { location: `http://localhost:${otherPort}/` } })
+  );
+  const port = Number(new URL(origin.url).port);
+  await using mcp = await startMcp({
+    cwd: project.dir,
+    args: ["--tools", "fetch"],
+    env: {
+      EGRESS_ALLOW_HOSTS: `http://localhost:${port},http://localhost:${otherPort}`,
+      EGRESS_ALLOW_PRIVATE: "localhost",
+    },
+  });
+  const result = await mcp.callOk("fetch_url", {
+    url: `http://localhost:${port}/`,
+    headers: { authorization: "Bearer for-the-first-host-only" },
+  });
+  assert.equal(result.body, "other origin");
+  assert.equal(result.redirects, 1);
+  assert.equal(origin.requests[0]?.headers.get("authorization"), "Bearer for-the-first-host-only");
+  assert.equal(other.requests[0]?.headers.get("authorization"), null);
+});
