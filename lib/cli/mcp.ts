@@ -181,6 +181,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     const server = createHookgateMcpServer({
       version: denoConfig.version,
       redactor: context.output.redactor,
+      warn: (line) => context.output.err(`hookgate: ${line}`),
       ...(settings.tools.has("fetch") && policy.ok
         ? { fetch: { policy: policy.value, userAgent: `hookgate/${denoConfig.version}` } }
         : {}),

@@ -5,7 +5,8 @@
  */
 import type { Redactor } from "../redact.ts";
 import { LeaseBook } from "./lease_book.ts";
-import type { PullStore, RetryPolicy, SettleResult, StoredEvent } from "./pull_store.ts";
+import { eventSummary, payloadOf } from "./event_view.ts";
+import type { PullStore, RetryPolicy, SettleResult } from "./pull_store.ts";
 import { type CallToolResult, type McpServer, z } from "./sdk.ts";
 import { errorResult, jsonResult } from "./tool_result.ts";
 
@@ -60,7 +61,7 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
       ...(route === undefined ? {} : { route }),
       limit: limit ?? DEFAULT_LIST_LIMIT,
     });
-    return jsonResult(redactor, { events: events.map((event) => summary(event)) });
+    return jsonResult(redactor, { events: events.map(eventSummary) });
   });
 
   server.registerTool("event_get", {
@@ -74,7 +75,7 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     if (event === null) {
       return errorResult(redactor, `no event ${route}/${key}: list events with events_list`);
     }
-    return jsonResult(redactor, { event: { ...summary(event), payload: payloadOf(event) } });
+    return jsonResult(redactor, { event: { ...eventSummary(event), payload: payloadOf(event) } });
   });
 
   if (options.readOnly) return;
@@ -105,7 +106,7 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     if (lease === null) return jsonResult(redactor, { event: null, waited_seconds: waitSeconds });
     book.remember(lease);
     return jsonResult(redactor, {
-      event: { ...summary(lease.event), payload: payloadOf(lease.event) },
+      event: { ...eventSummary(lease.event), payload: payloadOf(lease.event) },
       lease_expires_at: new Date(lease.expiresAtMs).toISOString(),
     });
   });
@@ -170,27 +171,4 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
 
 function statusAfter(outcome: Exclude<SettleResult, "lost">): string {
   return outcome === "retrying" ? "pending (retry scheduled)" : outcome;
-}
-
-function summary(event: StoredEvent): Record<string, unknown> {
-  return {
-    route: event.route,
-    key: event.key,
-    id: event.id,
-    status: event.status,
-    attempt: event.attempt,
-    received_at: new Date(event.receivedAtMs).toISOString(),
-    last_error: event.lastError,
-    payload_bytes: event.payload.byteLength,
-  };
-}
-
-/** The payload as JSON when it parses (it does for every accepted event), else as text. */
-function payloadOf(event: StoredEvent): unknown {
-  const text = new TextDecoder().decode(event.payload);
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }

@@ -8,4 +8,5 @@ export {
   type ToolGroup,
 } from "./server.ts";
 export { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS } from "./event_tools.ts";
+export { INBOX_URI } from "./inbox_resource.ts";
 export type { PullStore, RetryPolicy } from "./pull_store.ts";

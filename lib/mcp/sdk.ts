@@ -15,3 +15,10 @@ export type { Transport } from "npm:@modelcontextprotocol/sdk@1.32.2/shared/tran
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
 export type { CallToolResult, JSONRPCMessage } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
 export { z } from "npm:zod@4.1.12";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
+export {
+  ErrorCode,
+  McpError,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";

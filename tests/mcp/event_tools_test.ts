@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/inMemory"
 import { InMemoryTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/inMemory.js";
-import { createHookgateMcpServer, serveStdio } from "../../lib/mcp/mod.ts";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
+import { ResourceUpdatedNotificationSchema } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
+import { createHookgateMcpServer, INBOX_URI, serveStdio } from "../../lib/mcp/mod.ts";
 import { createRedactor } from "../../lib/redact.ts";
 import { MemoryEventStore } from "../support/memory_event_store.ts";
 import { type CallToolResult, textOf } from "../support/mcp_session.ts";
@@ -38,6 +40,7 @@ async function harness(
       retryPolicy: { maxAttempts: options.maxAttempts ?? 5, retryDelayMs: () => 0 },
       readOnly: options.readOnly ?? false,
       signal: stopping.signal,
+      inboxPollMs: 20,
     },
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
@@ -266,4 +269,29 @@ Deno.test("the event tools never show a secret hookgate knows: payload, error te
   }
   assert.doesNotMatch((await h.store.get("webhook", "id:leaky"))?.lastError ?? "", /canary/);
   assert.match(textOf(shown), /\*\*\*redacted\*\*\*/);
+});
+
+Deno.test("the pending inbox resource lists pending events and notifies subscribers of changes", async () => {
+  await using h = await harness();
+  const updates: string[] = [];
+  h.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+    updates.push(notification.params.uri);
+  });
+  const { resources } = await h.client.listResources();
+  assert.deepEqual(resources.map((resource) => resource.uri), [INBOX_URI]);
+  await h.client.subscribeResource({ uri: INBOX_URI });
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  await accept(h.store, "watched");
+  const deadline = Date.now() + 5_000;
+  while (updates.length === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.deepEqual(updates.slice(0, 1), [INBOX_URI]);
+  const read = await h.client.readResource({ uri: INBOX_URI });
+  const content = read.contents[0];
+  assert.ok(content && "text" in content);
+  const listed = JSON.parse(content.text as string) as { events: { key: string }[] };
+  assert.deepEqual(listed.events.map((event) => event.key), ["id:watched"]);
+  await h.client.unsubscribeResource({ uri: INBOX_URI });
+  await assert.rejects(h.client.subscribeResource({ uri: "hookgate://other" }), /no resource/);
 });
