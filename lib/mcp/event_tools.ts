@@ -56,11 +56,11 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     },
     annotations: { readOnlyHint: true },
   }, async ({ status, route, limit }) => {
-    const events = await store.list({
+    const events = await explained(store.list({
       ...(status === undefined ? {} : { status }),
       ...(route === undefined ? {} : { route }),
       limit: limit ?? DEFAULT_LIST_LIMIT,
-    });
+    }));
     return jsonResult(redactor, { events: events.map(eventSummary) });
   });
 
@@ -71,7 +71,7 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     inputSchema: { route, key },
     annotations: { readOnlyHint: true },
   }, async ({ route, key }) => {
-    const event = await store.get(route, key);
+    const event = await explained(store.get(route, key));
     if (event === null) {
       return errorResult(redactor, `no event ${route}/${key}: list events with events_list`);
     }
@@ -97,12 +97,12 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     },
   }, async ({ route, wait_seconds }, extra) => {
     const waitSeconds = Math.min(wait_seconds ?? DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS);
-    const lease = await store.lease({
+    const lease = await explained(store.lease({
       ...(route === undefined ? {} : { route }),
       leaseMs: options.leaseMs,
       waitMs: Math.round(waitSeconds * 1000),
       signal: AbortSignal.any([extra.signal, options.signal]),
-    });
+    }));
     if (lease === null) return jsonResult(redactor, { event: null, waited_seconds: waitSeconds });
     book.remember(lease);
     return jsonResult(redactor, {
@@ -156,7 +156,7 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
           "first (a lease ends when it is settled or runs out)",
       );
     }
-    const outcome = await store.settle({ route, key, leaseId }, settlement, policy);
+    const outcome = await explained(store.settle({ route, key, leaseId }, settlement, policy));
     book.forget(route, key);
     if (outcome === "lost") {
       return errorResult(
@@ -171,4 +171,17 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
 
 function statusAfter(outcome: Exclude<SettleResult, "lost">): string {
   return outcome === "retrying" ? "pending (retry scheduled)" : outcome;
+}
+
+/** A store failure (Redis unreachable, a busy KV file) as an error the model can act on. */
+async function explained<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `the event store failed (${reason}): try the call again; if it keeps failing, the ` +
+        "store is down and the operator should check it",
+    );
+  }
 }

@@ -26,9 +26,14 @@ interface Harness extends AsyncDisposable {
 }
 
 async function harness(
-  options: { leaseMs?: number; maxAttempts?: number; readOnly?: boolean } = {},
+  options: {
+    leaseMs?: number;
+    maxAttempts?: number;
+    readOnly?: boolean;
+    store?: MemoryEventStore;
+  } = {},
 ): Promise<Harness> {
-  const store = new MemoryEventStore();
+  const store = options.store ?? new MemoryEventStore();
   const redactor = createRedactor({ secrets: [CANARY] });
   const stopping = new AbortController();
   const server = createHookgateMcpServer({
@@ -294,4 +299,20 @@ Deno.test("the pending inbox resource lists pending events and notifies subscrib
   assert.deepEqual(listed.events.map((event) => event.key), ["id:watched"]);
   await h.client.unsubscribeResource({ uri: INBOX_URI });
   await assert.rejects(h.client.subscribeResource({ uri: "hookgate://other" }), /no resource/);
+});
+
+Deno.test("a failing store is a tool error that says to try again, and the server keeps serving", async () => {
+  class BrokenStore extends MemoryEventStore {
+    override list(): Promise<never> {
+      return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
+    }
+  }
+  await using h = await harness({ store: new BrokenStore() });
+  const result = await h.call("events_list", {});
+  assert.equal(result.isError, true);
+  assert.match(
+    textOf(result),
+    /the event store failed \(connect ECONNREFUSED[^)]*\): try the call again/,
+  );
+  assert.equal((await h.callOk("events_next", { wait_seconds: 0 })).event, null);
 });

@@ -17,7 +17,7 @@ async function probeOf(
   await using _outside = { [Symbol.asyncDispose]: () => Deno.remove(outside, { recursive: true }) };
   await Deno.writeTextFile(`${outside}/secret.txt`, "outside");
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using _listener = { [Symbol.asyncDispose]: async () => listener.close() };
+  using _listener = { [Symbol.dispose]: () => listener.close() };
   const port = listener.addr.port;
   await using mcp = await startMcp({
     cwd: project.dir,
