@@ -25,6 +25,8 @@ export interface HookgateMcpOptions {
   warn?: (line: string) => void;
 }
 
+const MAX_TOOL_INPUT_ELEMENTS = 256;
+
 const INSTRUCTIONS = "hookgate delivers verified webhooks to you and lets you fetch only " +
   "allowlisted hosts. Events: call events_next to take the next event, handle it, then " +
   "events_ack (or events_fail with the reason); an event you do not settle within its " +
@@ -36,6 +38,8 @@ export function createHookgateMcpServer(options: HookgateMcpOptions): McpServer 
     { name: "hookgate", version: options.version },
     {
       instructions: INSTRUCTIONS,
+      // A call's arguments are a few fields and at most a few dozen headers; a flood is refused.
+      maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS,
       capabilities: events ? { tools: {}, resources: { subscribe: true } } : { tools: {} },
     },
   );

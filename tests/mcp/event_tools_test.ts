@@ -316,3 +316,12 @@ Deno.test("a failing store is a tool error that says to try again, and the serve
   );
   assert.equal((await h.callOk("events_next", { wait_seconds: 0 })).event, null);
 });
+
+Deno.test("a call whose arguments hold a flood of elements is refused before the tool runs", async () => {
+  await using h = await harness();
+  const flood = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, "v"]));
+  const result = await h.call("events_list", { ...flood });
+  assert.equal(result.isError, true);
+  assert.match(textOf(result), /more than the maximum of 256 elements/);
+  assert.deepEqual(await h.callOk("events_list", {}), { events: [] });
+});
