@@ -3,7 +3,7 @@
  * SDK's Client, under the mcp task's permissions.
  */
 import assert from "node:assert/strict";
-import { runCli } from "../support/cli.ts";
+import { ROOT, runCli } from "../support/cli.ts";
 import { startMcp, tempProject, textOf } from "../support/mcp_session.ts";
 
 const ENV_FILE = "WEBHOOK_SECRET=mcp-cli-test-secret-0123456789\n";
@@ -107,4 +107,19 @@ Deno.test("mcp refuses an unknown tool group (exit 64) and an invalid allowlist 
   assert.equal(invalid.code, 78);
   assert.match(invalid.stderr, /EGRESS_ALLOW_HOSTS entry '\*' is invalid/);
   assert.equal(invalid.stdout, "", "nothing but protocol messages on stdout");
+});
+
+Deno.test("mcp starts from the client entry docs/agents.md gives for a checkout (deno task)", async () => {
+  await using project = await tempProject(ENV_FILE);
+  await using mcp = await startMcp({
+    cwd: project.dir,
+    command: {
+      command: Deno.execPath(),
+      args: ["task", "--quiet", "--config", `${ROOT}deno.json`, "mcp", "--tools", "fetch"],
+    },
+  });
+  const { tools } = await mcp.client.listTools();
+  assert.deepEqual(tools.map((tool) => tool.name), ["fetch_url"]);
+  const docs = await Deno.readTextFile(`${ROOT}docs/agents.md`);
+  assert.match(docs, /"args": \["task", "--config", "\/srv\/hookgate\/deno\.json", "mcp"\]/);
 });

@@ -31,6 +31,8 @@ export interface McpSession extends AsyncDisposable {
 }
 
 export interface StartMcpOptions {
+  /** The command and arguments a client is configured with (default: deno run <task flags> main.ts mcp ARGS). */
+  command?: { command: string; args: string[] };
   /** Flags after `mcp`. */
   args?: string[];
   /** The child's variables (besides PATH, HOME, NO_COLOR, DENO_DIR). */
@@ -55,17 +57,19 @@ export function mcpTaskFlags(): string[] {
 
 export async function startMcp(options: StartMcpOptions): Promise<McpSession> {
   const transport = new StdioClientTransport({
-    command: Deno.execPath(),
-    args: [
-      "run",
-      "--quiet",
-      `--config=${ROOT}deno.json`,
-      ...mcpTaskFlags(),
-      ...(options.denoFlags ?? []),
-      MAIN,
-      "mcp",
-      ...(options.args ?? []),
-    ],
+    ...(options.command ?? {
+      command: Deno.execPath(),
+      args: [
+        "run",
+        "--quiet",
+        `--config=${ROOT}deno.json`,
+        ...mcpTaskFlags(),
+        ...(options.denoFlags ?? []),
+        MAIN,
+        "mcp",
+        ...(options.args ?? []),
+      ],
+    }),
     cwd: options.cwd,
     env: {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
