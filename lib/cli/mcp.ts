@@ -1,10 +1,6 @@
 import denoConfig from "../../deno.json" with { type: "json" };
-import { CliError, configError, usageError } from "../cli_error.ts";
-import { parseDurationMs, parsePositiveInt } from "../config.ts";
-import { ALLOW_HOSTS_VAR, ALLOW_PRIVATE_VAR, parseEgressPolicy } from "../egress_policy.ts";
-import { DEFAULT_EXEC_ATTEMPTS, execRetryDelayMs } from "../exec_runner.ts";
-import { MAX_EXEC_ATTEMPTS } from "../exec_settings.ts";
-import { ExitCode } from "../exit_codes.ts";
+import { ALLOW_HOSTS_VAR, ALLOW_PRIVATE_VAR, parseEgressPolicy } from "../egress/mod.ts";
+import { DEFAULT_EXEC_ATTEMPTS, execRetryDelayMs } from "../handoff/mod.ts";
 import {
   createHookgateMcpServer,
   DEFAULT_WAIT_SECONDS,
@@ -13,11 +9,20 @@ import {
   TOOL_GROUPS,
   type ToolGroup,
 } from "../mcp/mod.ts";
-import { defaultStoreSpec, openStore } from "../open_store.ts";
-import { narrowToTask, type PermissionKind } from "../permissions.ts";
-import { parseRedisUrl, redisSecretValues } from "../redis_url.ts";
+import {
+  narrowToTask,
+  parseDurationMs,
+  parsePositiveInt,
+  type PermissionKind,
+} from "../setup/mod.ts";
+import { defaultStoreSpec, openStore } from "../store/mod.ts";
+import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
+import { errorMessage } from "../util/mod.ts";
 import { parseCommandArgs } from "./args.ts";
+import { CliError, configError, usageError } from "./cli_error.ts";
 import type { Command, CommandContext } from "./command.ts";
+import { MAX_EXEC_ATTEMPTS } from "./exec_settings.ts";
+import { ExitCode } from "./exit_codes.ts";
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
 const MAX_LEASE_MS = 24 * 3_600_000;
@@ -148,8 +153,10 @@ async function openConfiguredStore(settings: McpSettings, context: CommandContex
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       throw error;
     }
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError(ExitCode.unavailable, `cannot open the event store: ${reason}`);
+    throw new CliError(
+      ExitCode.unavailable,
+      `cannot open the event store: ${errorMessage(error)}`,
+    );
   }
 }
 

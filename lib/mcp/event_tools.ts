@@ -3,7 +3,8 @@
  * settle it (ack, or fail with the same retry policy as `serve --exec`), and
  * look events up. A lease that runs out unsettled hands the event out again.
  */
-import type { Redactor } from "../redact.ts";
+import type { Redactor } from "../redact/mod.ts";
+import { errorMessage } from "../util/mod.ts";
 import { LeaseBook } from "./lease_book.ts";
 import { eventSummary, payloadOf } from "./event_view.ts";
 import type { PullStore, RetryPolicy, SettleResult } from "./pull_store.ts";
@@ -178,9 +179,10 @@ async function explained<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `the event store failed (${reason}): try the call again; if it keeps failing, the ` +
+      `the event store failed (${
+        errorMessage(error)
+      }): try the call again; if it keeps failing, the ` +
         "store is down and the operator should check it",
     );
   }

@@ -4,23 +4,22 @@
  * a Worker whose net permission is the allowlist); a refusal is a tool error
  * that names the denied host and what is allowed.
  */
-import { type EgressPolicy, MAX_URL_CHARS } from "../egress_policy.ts";
 import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_CHARS,
   DEFAULT_TIMEOUT_MS,
+  type EgressPolicy,
+  FETCH_METHODS,
   fetchUrl,
   type FetchUrlOptions,
   type FetchUrlResult,
-  MAX_REDIRECTS,
-} from "../fetch_url.ts";
-import {
-  FETCH_METHODS,
   MAX_HEADER_VALUE_CHARS,
+  MAX_REDIRECTS,
   MAX_REQUEST_BODY_BYTES,
   MAX_REQUEST_HEADERS,
-} from "../fetch_request.ts";
-import type { Redactor } from "../redact.ts";
+  MAX_URL_CHARS,
+} from "../egress/mod.ts";
+import type { Redactor } from "../redact/mod.ts";
 import { type CallToolResult, type McpServer, z } from "./sdk.ts";
 import { errorResult, jsonResult } from "./tool_result.ts";
 

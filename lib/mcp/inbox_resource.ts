@@ -4,7 +4,8 @@
  * and a `notifications/resources/updated` goes out when it changed (an event
  * arrived, was taken, or was settled), so the client need not poll events_next.
  */
-import type { Redactor } from "../redact.ts";
+import type { Redactor } from "../redact/mod.ts";
+import { errorMessage, sleep } from "../util/mod.ts";
 import { eventSummary } from "./event_view.ts";
 import type { PullStore, StoredEvent } from "./pull_store.ts";
 import {
@@ -91,7 +92,7 @@ async function watchInbox(
       failing = false;
     } catch (error) {
       // One line per outage, not one per poll.
-      if (!failing) options.warn(`inbox watch: ${error instanceof Error ? error.message : error}`);
+      if (!failing) options.warn(`inbox watch: ${errorMessage(error)}`);
       failing = true;
     }
     await sleep(pollMs, options.signal);
@@ -100,16 +101,4 @@ async function watchInbox(
 
 function fingerprint(events: StoredEvent[]): string {
   return JSON.stringify(events.map((event) => [event.route, event.key, event.attempt]));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 /** The store's pull side as the MCP tools use it: lease, settle, list, get. */
-import type { EventStore } from "../event_store.ts";
+import type { EventStore } from "../store/mod.ts";
 
 export type {
   EventStatus,
@@ -8,7 +8,7 @@ export type {
   Settlement,
   SettleResult,
   StoredEvent,
-} from "../event_store.ts";
+} from "../store/mod.ts";
 
 /** What the event tools need of a store. */
 export type PullStore = Pick<EventStore, "lease" | "settle" | "list" | "get">;

@@ -3,7 +3,7 @@
  * redactor: tool results, errors the SDK writes itself, notifications. stdout
  * carries nothing else, so nothing reaches the client unredacted.
  */
-import type { Redactor } from "../redact.ts";
+import type { Redactor } from "../redact/mod.ts";
 import type { JSONRPCMessage, Transport } from "./sdk.ts";
 
 export class RedactingTransport implements Transport {

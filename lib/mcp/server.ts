@@ -3,7 +3,7 @@
  * stdio. stdout carries protocol messages only, each through the redactor.
  */
 import process from "node:process";
-import type { Redactor } from "../redact.ts";
+import type { Redactor } from "../redact/mod.ts";
 import { type EventToolsOptions, registerEventTools } from "./event_tools.ts";
 import { type FetchToolOptions, registerFetchTool } from "./fetch_tool.ts";
 import { registerInboxResource } from "./inbox_resource.ts";

@@ -2,7 +2,7 @@
  * Tool results as the model reads them: one JSON text block, the same object as
  * structured content, both taken from a redacted copy of the value.
  */
-import type { Redactor } from "../redact.ts";
+import type { Redactor } from "../redact/mod.ts";
 import type { CallToolResult } from "./sdk.ts";
 
 /** A successful result carrying `value` (redacted before it is serialized). */

@@ -11,7 +11,7 @@ import { InMemoryTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/inMemory
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
 import { ResourceUpdatedNotificationSchema } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
 import { createHookgateMcpServer, INBOX_URI, serveStdio } from "../../lib/mcp/mod.ts";
-import { createRedactor } from "../../lib/redact.ts";
+import { createRedactor } from "../../lib/redact/mod.ts";
 import { MemoryEventStore } from "../support/memory_event_store.ts";
 import { type CallToolResult, textOf } from "../support/mcp_session.ts";
 

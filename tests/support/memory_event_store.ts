@@ -7,6 +7,7 @@
  */
 import {
   type AcceptOutcome,
+  consumeByLeasing,
   type ConsumeOptions,
   type EventHandler,
   type EventStore,
@@ -19,8 +20,7 @@ import {
   type Settlement,
   type SettleResult,
   type StoredEvent,
-} from "../../lib/event_store.ts";
-import { consumeByLeasing } from "../../lib/lease_consumer.ts";
+} from "../../lib/store/mod.ts";
 
 interface Entry {
   event: StoredEvent;

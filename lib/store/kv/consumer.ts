@@ -7,14 +7,15 @@
  * are renewed, so a long hand-off is never handed out twice by its own lease
  * running out; after a crash the leases lapse and the events are due again.
  */
+import { errorMessage, sleep } from "../../util/mod.ts";
 import type {
   ConsumeOptions,
   EventHandler,
   HandlerOutcome,
   SettleResult,
   StoredEvent,
-} from "../../event_store.ts";
-import { finishWithin } from "../../lease_consumer.ts";
+} from "../event_store.ts";
+import { finishWithin } from "../lease_consumer.ts";
 import { readPayload } from "./chunks.ts";
 import type { InboxSignal } from "./inbox_signal.ts";
 import { BATCH_MAX_EVENTS, type EventRecord } from "./layout.ts";
@@ -38,6 +39,8 @@ export interface ConsumerTuning {
   pollMs: number;
 }
 
+/** How long an idle consumer lets new events gather before it leases them. */
+const LINGER_MS = 5;
 /** Events leased ahead are about this many milliseconds of handler work. */
 const PREFETCH_WINDOW_MS = 250;
 
@@ -75,7 +78,10 @@ class SettleBatcher {
   settle(item: HeldSettlement): Promise<SettleResult> {
     return new Promise((resolve) => {
       this.#queue.push({ item, resolve });
-      this.#running ??= this.#drain().finally(() => this.#running = null);
+      // Drained after the current task: verdicts of a batch's fast handlers go together.
+      this.#running ??= new Promise<void>((resolve) => setTimeout(resolve, 0))
+        .then(() => this.#drain())
+        .finally(() => this.#running = null);
     });
   }
 
@@ -117,6 +123,12 @@ export async function consumeInbox(
     options.signal.addEventListener("abort", () => resolve(), { once: true });
   });
 
+  /** Verdicts being recorded: a handler's slot is free once it returned, not once recorded. */
+  const recording = new Set<Promise<unknown>>();
+  const record = (work: Promise<unknown>) => {
+    const tracked = work.catch(parts.onError).finally(() => recording.delete(tracked));
+    recording.add(tracked);
+  };
   const runOne = async (held: Held): Promise<void> => {
     active.add(held);
     const started = performance.now();
@@ -128,14 +140,14 @@ export async function consumeInbox(
         try {
           outcome = await handler(storedEvent(held.record, payload), { signal: handlers.signal });
         } catch (error) {
-          outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
+          outcome = { ok: false, error: errorMessage(error) };
         }
       }
       const tookMs = performance.now() - started;
       averageMs = averageMs === 0 ? tookMs : averageMs * 0.9 + tookMs * 0.1;
       // Stopped past the grace: no verdict, the event is due again for the next start.
-      if (handlers.signal.aborted) await leases.release([held], false);
-      else await settler.settle({ held, settlement: outcome, policy: options });
+      if (handlers.signal.aborted) record(leases.release([held], false));
+      else record(settler.settle({ held, settlement: outcome, policy: options }));
     } finally {
       active.delete(held);
     }
@@ -153,7 +165,7 @@ export async function consumeInbox(
   // Renews leases that have used half their time, for events waiting or running.
   const renewing = setInterval(() => {
     const dueSoon = parts.now() + tuning.leaseMs / 2;
-    const held = [...prefetched, ...active].filter((h) => h.record.dueAtMs <= dueSoon);
+    const held = [...prefetched, ...active].filter((h) => h.record.leaseExpiresAtMs <= dueSoon);
     if (held.length === 0) return;
     leases.renew(held, tuning.leaseMs).then((renewed) => {
       const byKey = new Map(renewed.map((h) => [`${h.record.route}\u0000${h.record.key}`, h]));
@@ -183,27 +195,17 @@ export async function consumeInbox(
         prefetched.push(...held);
         continue;
       }
-      await woken.wait(await idleWaitMs(parts, tuning), options.signal);
+      await woken.wait(tuning.pollMs, options.signal);
+      // A moment more, so events accepted in the next few commits go out in one lease batch.
+      if (!options.signal.aborted) await sleep(LINGER_MS);
     }
     // Leased but never started: due again at once, the attempt not counted.
     if (prefetched.length > 0) {
       await leases.release(prefetched.splice(0), true).catch(parts.onError);
     }
     await finishWithin(running, options.graceMs, handlers);
+    await Promise.all(recording);
   } finally {
     clearInterval(renewing);
   }
-}
-
-/** How long an idle consumer waits: until the next event is due, at most one poll interval. */
-async function idleWaitMs(parts: ConsumerParts, tuning: ConsumerTuning): Promise<number> {
-  let next: number | null = null;
-  try {
-    next = await parts.leases.nextDueAtMs();
-  } catch (error) {
-    parts.onError(error);
-  }
-  if (next === null) return tuning.pollMs;
-  // Due already but not leased (another consumer raced for it): look again shortly.
-  return Math.min(tuning.pollMs, Math.max(5, next - parts.now()));
 }

@@ -12,7 +12,7 @@
  * gets its own right answer. One commit in flight beats two: SQLite applies
  * them one at a time anyway, and bigger batches mean fewer commits overall.
  */
-import type { AcceptOutcome, IncomingEvent } from "../../event_store.ts";
+import type { AcceptOutcome, IncomingEvent } from "../event_store.ts";
 import { adoptChunks, writeChunks, type WrittenBlob } from "./chunks.ts";
 import { ClaimCache, claimId } from "./claim_cache.ts";
 import {
@@ -104,7 +104,9 @@ export class GroupCommit {
     let count = 0;
     while (count < this.#queue.length && count < this.#options.batchMaxEvents) {
       const next = this.#queue[count] as PendingAccept;
-      const size = next.event.payload.length + next.event.key.length * 3 + PER_EVENT_OVERHEAD_BYTES;
+      // The payload is written twice: in the record and in its due key.
+      const size = 2 * next.event.payload.length + next.event.key.length * 3 +
+        PER_EVENT_OVERHEAD_BYTES;
       if (count > 0 && bytes + size > BATCH_MAX_BYTES) break;
       bytes += size;
       count++;
@@ -228,7 +230,6 @@ export class GroupCommit {
       payload: blob ? null : event.payload,
       blob: blob ? blob.ref : null,
       dueAtMs: nowMs,
-      leaseId: null,
       updatedAtMs: nowMs,
     };
     op.check({

@@ -5,6 +5,31 @@
  */
 export class InboxSignal {
   #waiters = new Set<() => void>();
+  /** The one timer for the earliest known future due time (a retry's backoff). */
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerAtMs = Infinity;
+
+  /** Wakes the consumers at `atMs` (the clock of `nowMs`), or now if that has passed. */
+  notifyAt(atMs: number, nowMs: number): void {
+    if (atMs <= nowMs) return this.notify();
+    if (atMs >= this.#timerAtMs) return;
+    this.close();
+    this.#timerAtMs = atMs;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#timerAtMs = Infinity;
+      this.notify();
+    }, atMs - nowMs);
+    // A pending retry must not keep a finished process alive.
+    Deno.unrefTimer(this.#timer);
+  }
+
+  /** Drops the timer of notifyAt(). */
+  close(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+  }
 
   notify(): void {
     const waiters = [...this.#waiters];

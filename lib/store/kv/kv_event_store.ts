@@ -15,7 +15,7 @@ import type {
   Settlement,
   SettleResult,
   StoredEvent,
-} from "../../event_store.ts";
+} from "../event_store.ts";
 import { readPayload } from "./chunks.ts";
 import { consumeInbox, storedEvent } from "./consumer.ts";
 import { GroupCommit } from "./group_commit.ts";
@@ -45,7 +45,7 @@ export interface KvEventStoreOptions {
   onError?: (error: unknown) => void;
 }
 
-const DEFAULT_LEASE_MS = 30_000;
+const DEFAULT_LEASE_MS = 15_000;
 const DEFAULT_POLL_MS = 250;
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -76,7 +76,11 @@ export class KvEventStore implements EventStore {
       commitsInFlight: Math.max(1, options.commitsInFlight ?? 1),
       onAccepted: () => this.#inbox.notify(),
     });
-    this.#leases = new Leases(this.#kv, this.#now);
+    this.#leases = new Leases(
+      this.#kv,
+      this.#now,
+      (atMs, nowMs) => this.#inbox.notifyAt(atMs, nowMs),
+    );
     this.#listing = new Listing(this.#kv, this.#now, () => this.#inbox.notify());
   }
 
@@ -152,7 +156,7 @@ export class KvEventStore implements EventStore {
         return {
           event: storedEvent(held.record, payload),
           leaseId: held.record.leaseId,
-          expiresAtMs: held.record.dueAtMs,
+          expiresAtMs: held.record.leaseExpiresAtMs,
         };
       }
       const leftMs = deadline - Date.now();
@@ -160,9 +164,7 @@ export class KvEventStore implements EventStore {
         woken.cancel();
         break;
       }
-      const next = await this.#leases.nextDueAtMs();
-      const dueInMs = next === null ? this.#pollMs : Math.max(5, next - this.#now());
-      await woken.wait(Math.min(leftMs, this.#pollMs, dueInMs), signal);
+      await woken.wait(Math.min(leftMs, this.#pollMs), signal);
     }
     return null;
   }
@@ -205,6 +207,7 @@ export class KvEventStore implements EventStore {
     // accepts in flight commit before the file closes.
     await Promise.allSettled([...this.#inFlight, this.#accepts.idle()]);
     await this.#accepts.idle();
+    this.#inbox.close();
     this.#kv.close();
   }
 

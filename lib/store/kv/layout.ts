@@ -1,24 +1,26 @@
 /*
  * The key layout of the Deno KV file (every key starts with "hookgate"):
  *
- *   ["hookgate","event",route,key]                  EventRecord, the claim itself
- *                                                   (done: expires after retention)
- *   ["hookgate","due",dueAtMs,route,key]            1: the inbox, one key per pending event,
- *                                                   ordered by when it may be handed out next
- *   ["hookgate","listed",status,receivedAtMs,route,key]  1: the status index for list()
- *   ["hookgate","blob",blobId,i]                    Uint8Array chunk of a large payload
- *   ["hookgate","orphan",blobId]                    OrphanValue: "these chunks may be swept"
- *   ["hookgate","layout"]                           the layout version of this file
+ *   ["hookgate","event",route,key]                 EventRecord, the claim itself
+ *                                                  (done: expires after retention)
+ *   ["hookgate","due",dueAtMs,route,key]           EventRecord: the inbox, one key per pending
+ *                                                  event, ordered by when it is due; its value
+ *                                                  is the live state (attempts, the lease)
+ *   ["hookgate","listed",status,receivedAtMs,route,key]  1: done and dead events, for list()
+ *   ["hookgate","blob",blobId,i]                   Uint8Array chunk of a large payload
+ *   ["hookgate","orphan",blobId]                   OrphanValue: "these chunks may be swept"
+ *   ["hookgate","layout"]                          the layout version of this file
  *
- * A record and its index keys only ever change together, in one commit, through
- * putRecord(): a pending record has exactly one due key (at its dueAtMs) and every
- * record one listed key (at its status), so the inbox scan and the listing never
- * disagree with the records for longer than a commit.
+ * While an event is pending, its due key holds the whole record, so leasing it
+ * is one write to that key and no read of the record: the lease (id, expiry,
+ * attempt) lives only there. The record itself changes only with the state:
+ * accepted, retried (a new due time), done, dead, redelivered — always in one
+ * commit with its index keys, through putRecord().
  *
  * Limits of one atomic commit on Deno 2.9.6 (tests pin them): at most 100 checks,
  * 1000 mutations, 819,200 bytes of keys + values, 65,536 bytes per value.
  */
-import type { EventStatus } from "../../event_store.ts";
+import type { EventStatus } from "../event_store.ts";
 
 export const ROOT = "hookgate";
 /** Payloads up to this size are stored in the record itself (value limit 64 KiB, minus metadata). */
@@ -50,10 +52,12 @@ export interface EventRecord {
   lastError: string | null;
   payload: Uint8Array | null;
   blob: BlobRef | null;
-  /** Pending: when it may be handed out next (its due key). Absent in older files. */
+  /** Pending: the time in its due key. Absent in files of the queue-based layout. */
   dueAtMs?: number;
-  /** The lease holding the event until dueAtMs, or null when nobody holds it. */
+  /** In the due key only: the lease holding the event, or null when nobody holds it. */
   leaseId?: string | null;
+  /** In the due key only: when that lease runs out. */
+  leaseExpiresAtMs?: number;
   updatedAtMs?: number;
 }
 
@@ -92,8 +96,8 @@ export const claimExpiry = (event: { receivedAtMs: number; retentionMs: number }
 
 /**
  * Writes `next` in place of `previous` (null: no record yet) and moves its index
- * keys with it: the due key while pending, the listed key under its status. A done
- * record and its listed key expire after the retention.
+ * keys with it: the due key (holding the record) while pending, the listed key
+ * once done or dead. A done record and its listed key expire after the retention.
  */
 export function putRecord(
   op: Deno.AtomicOperation,
@@ -104,15 +108,24 @@ export function putRecord(
   op.set(recordKey(next.route, next.key), next, expiring);
   const wasDue = previous?.status === "pending" ? previous.dueAtMs : undefined;
   const isDue = next.status === "pending" ? next.dueAtMs : undefined;
-  if (wasDue !== isDue) {
-    if (wasDue !== undefined) op.delete(dueKey(wasDue, next.route, next.key));
-    if (isDue !== undefined) op.set(dueKey(isDue, next.route, next.key), 1);
-  }
-  const moved = previous === null || previous.status !== next.status ||
-    previous.receivedAtMs !== next.receivedAtMs;
+  if (wasDue !== undefined && wasDue !== isDue) op.delete(dueKey(wasDue, next.route, next.key));
+  if (isDue !== undefined) op.set(dueKey(isDue, next.route, next.key), next);
+  const wasListed = previous !== null && previous.status !== "pending" ? listedKey(previous) : null;
+  const isListed = next.status !== "pending" ? listedKey(next) : null;
   // The same key twice in one commit is avoided: delete only a listed key that moves.
-  if (moved && previous !== null) op.delete(listedKey(previous));
-  if (moved || expiring !== undefined) op.set(listedKey(next), 1, expiring);
+  if (wasListed !== null && (isListed === null || !sameKey(wasListed, isListed))) {
+    op.delete(wasListed);
+  }
+  if (isListed !== null) op.set(isListed, 1, expiring);
+}
+
+function sameKey(a: Deno.KvKey, b: Deno.KvKey): boolean {
+  return a.length === b.length && a.every((part, i) => part === b[i]);
+}
+
+/** A pending record is held by a lease that has not run out at `nowMs`. */
+export function leased(record: EventRecord, nowMs: number): boolean {
+  return typeof record.leaseId === "string" && (record.leaseExpiresAtMs ?? 0) > nowMs;
 }
 
 /**
@@ -124,7 +137,8 @@ export function commitGroups<T>(items: T[], recordOf: (item: T) => EventRecord):
   let current: T[] = [];
   let bytes = 0;
   for (const item of items) {
-    const size = (recordOf(item).payload?.length ?? 0) + PER_EVENT_OVERHEAD_BYTES;
+    // Twice the payload: a pending record is written both as the record and in its due key.
+    const size = 2 * (recordOf(item).payload?.length ?? 0) + PER_EVENT_OVERHEAD_BYTES;
     if (
       current.length > 0 && (current.length >= BATCH_MAX_EVENTS || bytes + size > BATCH_MAX_BYTES)
     ) {

@@ -1,27 +1,20 @@
 /**
- * The inbox: every pending event has one due key, ordered by when it may be
- * handed out next. A consumer scans the keys that are due, leases a batch of
- * their events in one commit (attempt counted, due key moved to the lease's
- * expiry), and settles many in one commit. A lease that lapses (its holder was
- * killed, or stopped without a verdict) is simply due again: at-least-once needs
- * no redelivery machinery beyond the scan.
+ * The inbox: every pending event has one due key, ordered by when it is due,
+ * holding its record. A consumer scans the keys that are due, leases a batch in
+ * one commit (one write per event: attempt counted, lease id and expiry set, no
+ * read of the record), and settles many in one commit. A lease that lapses (its
+ * holder was killed, or stopped without a verdict) makes the event due again:
+ * at-least-once needs no redelivery machinery beyond the scan.
  */
-import type { RetryPolicy, Settlement, SettleResult } from "../../event_store.ts";
+import type { RetryPolicy, Settlement, SettleResult } from "../event_store.ts";
 import { releaseChunks } from "./chunks.ts";
-import {
-  commitGroups,
-  type EventRecord,
-  putRecord,
-  readChunks,
-  recordKey,
-  ROOT,
-} from "./layout.ts";
+import { commitGroups, dueKey, type EventRecord, leased, putRecord, ROOT } from "./layout.ts";
 import type { LockedKv } from "./locked_kv.ts";
-import { heldByLease, settledRecord } from "./settlement.ts";
+import { settledRecord } from "./settlement.ts";
 
-/** A leased record, with the versionstamp of the commit that leased (or renewed) it. */
+/** A leased record as its due key holds it, with that key's versionstamp. */
 export interface Held {
-  record: EventRecord & { leaseId: string; dueAtMs: number };
+  record: EventRecord & { leaseId: string; dueAtMs: number; leaseExpiresAtMs: number };
   versionstamp: string;
 }
 
@@ -31,29 +24,29 @@ export interface HeldSettlement {
   policy: RetryPolicy;
 }
 
-interface DueEntry {
-  entry: Deno.KvEntry<number>;
-  dueAtMs: number;
-  route: string;
-  key: string;
+/** Due keys read per page of a scan. */
+const SCAN_PAGE = 200;
+
+/** The lease id carries the due key's time, so settle() finds the key with one read. */
+export function leaseIdFor(dueAtMs: number): string {
+  return `${dueAtMs}.${crypto.randomUUID()}`;
 }
 
-/** Due keys read per scan when only one route's events are wanted. */
-const ROUTE_SCAN_MAX = 1000;
+function dueAtOf(leaseId: string): number | null {
+  const dueAtMs = Number(leaseId.slice(0, leaseId.indexOf(".")));
+  return Number.isFinite(dueAtMs) && leaseId.includes(".") ? dueAtMs : null;
+}
 
 export class Leases {
   readonly #kv: LockedKv;
   readonly #now: () => number;
+  readonly #onDue: (atMs: number, nowMs: number) => void;
 
-  constructor(kv: LockedKv, now: () => number) {
+  /** `onDue`: an event becomes due at `atMs` (released now, or retried later). */
+  constructor(kv: LockedKv, now: () => number, onDue: (atMs: number, nowMs: number) => void) {
     this.#kv = kv;
     this.#now = now;
-  }
-
-  /** When the earliest pending event is due (now or later), or null when none is pending. */
-  async nextDueAtMs(): Promise<number | null> {
-    const [first] = await this.#kv.list<number>({ prefix: [ROOT, "due"] }, { limit: 1 });
-    return first === undefined ? null : first.key[2] as number;
+    this.#onDue = onDue;
   }
 
   /** Leases up to `limit` due events (of `route` only, if given) for `leaseMs`. */
@@ -61,47 +54,25 @@ export class Leases {
     const nowMs = this.#now();
     const due = await this.#scanDue(nowMs, limit, route);
     if (due.length === 0) return [];
-    const entries = (await Promise.all(
-      readChunks(due).map((chunk) =>
-        this.#kv.getMany<EventRecord>(chunk.map((d) => recordKey(d.route, d.key)))
-      ),
-    )).flat();
-    const live: Deno.KvEntry<EventRecord>[] = [];
-    const stale: DueEntry[] = [];
-    entries.forEach((entry, i) => {
-      const d = due[i] as DueEntry;
-      const record = entry.value;
-      if (record !== null && record.status === "pending" && record.dueAtMs === d.dueAtMs) {
-        live.push(entry as Deno.KvEntry<EventRecord>);
-      } else {
-        stale.push(d);
-      }
-    });
-    if (stale.length > 0) await this.#dropStale(stale);
     const expiresAtMs = nowMs + Math.max(1, leaseMs);
-    const leased = live.map((entry) => ({
+    return await this.#rewrite(due.map((entry) => ({
       entry,
       record: {
         ...entry.value,
         attempt: entry.value.attempt + 1,
-        leaseId: crypto.randomUUID(),
-        dueAtMs: expiresAtMs,
+        leaseId: leaseIdFor(entry.key[2] as number),
+        leaseExpiresAtMs: expiresAtMs,
         updatedAtMs: nowMs,
       },
-    }));
-    return await this.#commitEach(leased);
+    })));
   }
 
   /** Extends leases still held; returns those renewed (the others were taken over). */
   renew(held: Held[], leaseMs: number): Promise<Held[]> {
     const expiresAtMs = this.#now() + Math.max(1, leaseMs);
-    return this.#commitEach(held.map((h) => ({
-      entry: {
-        key: recordKey(h.record.route, h.record.key),
-        versionstamp: h.versionstamp,
-        value: h.record,
-      },
-      record: { ...h.record, dueAtMs: expiresAtMs },
+    return this.#rewrite(held.map((h) => ({
+      entry: asEntry(h),
+      record: { ...h.record, leaseExpiresAtMs: expiresAtMs },
     })));
   }
 
@@ -110,20 +81,17 @@ export class Leases {
    * their handler never ran, so the attempt is taken back.
    */
   async release(held: Held[], unstarted: boolean): Promise<void> {
-    const nowMs = this.#now();
-    await this.#commitEach(held.map((h) => ({
-      entry: {
-        key: recordKey(h.record.route, h.record.key),
-        versionstamp: h.versionstamp,
-        value: h.record,
-      },
+    if (held.length === 0) return;
+    await this.#rewrite(held.map((h) => ({
+      entry: asEntry(h),
       record: {
         ...h.record,
         attempt: unstarted ? Math.max(0, h.record.attempt - 1) : h.record.attempt,
         leaseId: null,
-        dueAtMs: nowMs,
+        leaseExpiresAtMs: 0,
       },
     })));
+    this.#onDue(0, 0);
   }
 
   /** Records verdicts of leases this process holds: one commit for many when nothing raced. */
@@ -131,7 +99,7 @@ export class Leases {
     const results = new Map<HeldSettlement, SettleResult>();
     const nowMs = this.#now();
     const live = items.filter((item) => {
-      if (item.held.record.dueAtMs > nowMs) return true;
+      if (item.held.record.leaseExpiresAtMs > nowMs) return true;
       results.set(item, "lost");
       return false;
     });
@@ -141,21 +109,21 @@ export class Leases {
       );
       const result = await this.#kv.commit((op) => {
         group.forEach((item, i) => {
-          const { record } = item.held;
-          const next = (settled[i] as { record: EventRecord }).record;
-          op.check({
-            key: recordKey(record.route, record.key),
-            versionstamp: item.held.versionstamp,
-          });
-          putRecord(op, next, record);
+          const next = settled[i]?.record as EventRecord;
+          op.check(asEntry(item.held));
+          putRecord(op, next, item.held.record);
           if (next.status === "done") releaseChunks(op, next, nowMs);
         });
       });
       if (result.ok) {
-        group.forEach((item, i) => results.set(item, settled[i]?.result ?? "lost"));
+        group.forEach((item, i) => {
+          const one = settled[i] as { result: SettleResult; record: EventRecord };
+          results.set(item, one.result);
+          if (one.result === "retrying") this.#onDue(one.record.dueAtMs ?? 0, nowMs);
+        });
         continue;
       }
-      // Some record changed meanwhile (redeliver, a lapsed lease taken over): each alone.
+      // Some lease was taken over (it lapsed) or the event redelivered: each alone.
       for (const item of group) {
         const { route, key, leaseId } = item.held.record;
         results.set(item, await this.settle({ route, key, leaseId }, item.settlement, item.policy));
@@ -170,58 +138,64 @@ export class Leases {
     settlement: Settlement,
     policy: RetryPolicy,
   ): Promise<SettleResult> {
-    const key = recordKey(lease.route, lease.key);
-    for (let round = 0; round < 10; round++) {
-      const entry = await this.#kv.get<EventRecord>(key);
-      const nowMs = this.#now();
-      if (entry.value === null || !heldByLease(entry.value, lease.leaseId, nowMs)) return "lost";
-      const previous = entry.value;
-      const settled = settledRecord(previous, settlement, policy, nowMs);
-      const result = await this.#kv.commit((op) => {
-        op.check(entry);
-        putRecord(op, settled.record, previous);
-        if (settled.record.status === "done") releaseChunks(op, settled.record, nowMs);
-      });
-      if (result.ok) return settled.result;
-    }
-    return "lost";
+    const dueAtMs = dueAtOf(lease.leaseId);
+    if (dueAtMs === null) return "lost";
+    const entry = await this.#kv.get<EventRecord>(dueKey(dueAtMs, lease.route, lease.key));
+    const nowMs = this.#now();
+    const held = entry.value;
+    if (held === null || held.leaseId !== lease.leaseId || !leased(held, nowMs)) return "lost";
+    const settled = settledRecord(held, settlement, policy, nowMs);
+    const result = await this.#kv.commit((op) => {
+      op.check(entry);
+      putRecord(op, settled.record, held);
+      if (settled.record.status === "done") releaseChunks(op, settled.record, nowMs);
+    });
+    // A failed check: the lease lapsed and was taken over, or the event was redelivered.
+    if (!result.ok) return "lost";
+    if (settled.result === "retrying") this.#onDue(settled.record.dueAtMs ?? 0, nowMs);
+    return settled.result;
   }
 
-  async #scanDue(nowMs: number, limit: number, route?: string): Promise<DueEntry[]> {
-    const entries = await this.#kv.list<number>(
-      { prefix: [ROOT, "due"], end: [ROOT, "due", Math.floor(nowMs) + 1] },
-      { limit: route === undefined ? limit : ROUTE_SCAN_MAX },
-    );
-    const out: DueEntry[] = [];
-    for (const entry of entries) {
-      const [, , dueAtMs, entryRoute, key] = entry.key as [string, string, number, string, string];
-      if (dueAtMs > nowMs || (route !== undefined && entryRoute !== route)) continue;
-      out.push({ entry, dueAtMs, route: entryRoute, key });
-      if (out.length >= limit) break;
+  /** Due entries not held by a live lease, oldest first, of `route` if given. */
+  async #scanDue(
+    nowMs: number,
+    limit: number,
+    route?: string,
+  ): Promise<Deno.KvEntry<EventRecord>[]> {
+    const out: Deno.KvEntry<EventRecord>[] = [];
+    const end: Deno.KvKey = [ROOT, "due", Math.floor(nowMs) + 1];
+    let start: Deno.KvKey | null = null;
+    while (out.length < limit) {
+      const selector: Deno.KvListSelector = start === null
+        ? { prefix: [ROOT, "due"], end }
+        : { start, end };
+      const page: Deno.KvEntry<EventRecord>[] = await this.#kv.list<EventRecord>(selector, {
+        limit: SCAN_PAGE,
+      });
+      for (const entry of page) {
+        const record = entry.value;
+        if ((entry.key[2] as number) > nowMs || leased(record, nowMs)) continue;
+        if (route !== undefined && record.route !== route) continue;
+        out.push(entry);
+        if (out.length >= limit) break;
+      }
+      if (page.length < SCAN_PAGE) break;
+      // Just after the last key read: the same key with one more (smallest) part.
+      start = [...(page[page.length - 1] as Deno.KvEntry<EventRecord>).key, new Uint8Array()];
     }
     return out;
   }
 
-  /** Due keys whose record moved on (or is gone) are removed, if still unchanged. */
-  async #dropStale(stale: DueEntry[]): Promise<void> {
-    for (const group of commitGroups(stale, () => ({ payload: null }) as EventRecord)) {
-      await this.#kv.commit((op) => {
-        for (const d of group) op.check(d.entry).delete(d.entry.key);
-      });
-    }
-  }
-
   /**
-   * Writes each new record over its checked entry, in as few commits as the limits
+   * Writes each new value over its checked due entry, in as few commits as the limits
    * allow; when a group's check fails, each is tried alone. Returns those written.
    */
-  async #commitEach(
+  async #rewrite(
     changes: { entry: Deno.KvEntry<EventRecord>; record: EventRecord }[],
   ): Promise<Held[]> {
     const out: Held[] = [];
     const write = (op: Deno.AtomicOperation, change: (typeof changes)[number]) => {
-      op.check(change.entry);
-      putRecord(op, change.record, change.entry.value);
+      op.check(change.entry).set(change.entry.key, change.record);
     };
     for (const group of commitGroups(changes, (change) => change.record)) {
       const result = await this.#kv.commit((op) => group.forEach((change) => write(op, change)));
@@ -240,4 +214,10 @@ export class Leases {
 
 function asHeld(record: EventRecord, versionstamp: string): Held {
   return { record: record as Held["record"], versionstamp };
+}
+
+/** The due entry a held lease was written as. */
+function asEntry(held: Held): Deno.KvEntry<EventRecord> {
+  const { dueAtMs, route, key } = held.record;
+  return { key: dueKey(dueAtMs, route, key), value: held.record, versionstamp: held.versionstamp };
 }

@@ -2,11 +2,12 @@
  * Reading events back (get, list by the status index, newest first) and
  * redelivery (a done or dead event pending again, attempts starting over).
  */
-import type { EventStatus, ListOptions, StoredEvent } from "../../event_store.ts";
+import type { EventStatus, ListOptions, StoredEvent } from "../event_store.ts";
 import { readPayload } from "./chunks.ts";
 import { storedEvent } from "./consumer.ts";
 import {
   chunkKey,
+  dueKey,
   type EventRecord,
   orphanKey,
   putRecord,
@@ -33,7 +34,14 @@ export class Listing {
 
   async get(route: string, key: string): Promise<StoredEvent | null> {
     const entry = await this.#kv.get<EventRecord>(recordKey(route, key));
-    return entry.value === null ? null : await this.#stored(entry.value);
+    const record = entry.value;
+    if (record === null) return null;
+    if (record.status !== "pending" || record.dueAtMs === undefined) {
+      return await this.#stored(record);
+    }
+    // A pending event's live state (attempts, a running lease) is in its due key.
+    const due = await this.#kv.get<EventRecord>(dueKey(record.dueAtMs, route, key));
+    return await this.#stored(due.value ?? record);
   }
 
   async list(options: ListOptions): Promise<StoredEvent[]> {
@@ -47,8 +55,24 @@ export class Listing {
       .slice(0, options.limit);
   }
 
+  /** Pending events are their due keys (live state included), every one of them read. */
+  async #listPending(route: string | undefined, limit: number): Promise<StoredEvent[]> {
+    const due = await this.#kv.list<EventRecord>({ prefix: [ROOT, "due"] });
+    const newest = due.map((entry) => entry.value)
+      .filter((record) => route === undefined || record.route === route)
+      .sort((a, b) => b.receivedAtMs - a.receivedAtMs)
+      .slice(0, limit);
+    const out: StoredEvent[] = [];
+    for (const record of newest) {
+      const stored = await this.#stored(record);
+      if (stored !== null) out.push(stored);
+    }
+    return out;
+  }
+
   /** Newest first from the status index; an index key whose record moved on is skipped. */
   async #listStatus(status: EventStatus, route: string | undefined, limit: number) {
+    if (status === "pending") return await this.#listPending(route, limit);
     const out: StoredEvent[] = [];
     const prefix: Deno.KvKey = [ROOT, "listed", status];
     let cursor: Deno.KvKey | null = null;
@@ -107,7 +131,6 @@ export class Listing {
         status: "pending",
         attempt: 0,
         lastError: null,
-        leaseId: null,
         dueAtMs: nowMs,
         updatedAtMs: nowMs,
       };

@@ -3,7 +3,7 @@
  * "database is locked" (another process holds the file's write lock) the same
  * way: with jitter, and as an error only if the lock persists.
  */
-import { sleep } from "./sleep.ts";
+import { sleep } from "../../util/mod.ts";
 
 const LOCK_RETRIES = 60;
 

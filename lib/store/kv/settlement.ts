@@ -2,7 +2,7 @@
  * The retry/dead decision: what a hand-off's verdict makes of its record. The
  * same policy serves the push consumer (`serve --exec`) and pull consumers.
  */
-import { type RetryPolicy, settledStatus, type Settlement } from "../../event_store.ts";
+import { type RetryPolicy, settledStatus, type Settlement } from "../event_store.ts";
 import type { EventRecord } from "./layout.ts";
 
 /** The error of a hand-off whose payload chunks are gone: retrying cannot help. */
@@ -27,6 +27,7 @@ export function settledRecord(
   const base = {
     ...record,
     leaseId: null,
+    leaseExpiresAtMs: 0,
     updatedAtMs: nowMs,
     lastError: verdict.ok ? null : verdict.error,
   };
@@ -35,10 +36,4 @@ export function settledRecord(
     return { result, record: { ...base, dueAtMs: nowMs + delayMs } };
   }
   return { result, record: { ...base, status: result } };
-}
-
-/** Whether `record` is still held by lease `leaseId` at `nowMs`. */
-export function heldByLease(record: EventRecord | null, leaseId: string, nowMs: number): boolean {
-  return record !== null && record.status === "pending" && record.leaseId === leaseId &&
-    (record.dueAtMs ?? 0) > nowMs;
 }

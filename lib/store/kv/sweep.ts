@@ -54,8 +54,10 @@ export async function sweepChunks(kv: LockedKv, nowMs: number): Promise<number> 
 export async function adoptOlderLayout(kv: LockedKv, nowMs: number): Promise<number> {
   const layout = await kv.get<number>(LAYOUT_KEY);
   if (layout.value === LAYOUT_VERSION) return 0;
-  const older = (await kv.list<EventRecord>({ prefix: [ROOT, "event"] }))
-    .filter((entry) => entry.value.dueAtMs === undefined);
+  const records = await kv.list<EventRecord>({ prefix: [ROOT, "event"] });
+  // An empty file needs no mark: whatever it gets is written in this layout.
+  if (records.length === 0) return 0;
+  const older = records.filter((entry) => entry.value.dueAtMs === undefined);
   let adopted = 0;
   for (const group of commitGroups(older, (entry) => entry.value)) {
     const result = await kv.commit((op) => {

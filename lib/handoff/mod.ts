@@ -1,0 +1,2 @@
+export * from "./exec_runner.ts";
+export * from "./retry_policy.ts";
