@@ -6,7 +6,7 @@ import {
   tokenKeyFromEnv,
   type TokenRevocations,
 } from "../api/mod.ts";
-import { narrowToTask, parsePositiveInt, TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import { narrowToTask, parseDurationMs, parsePositiveInt, TOKEN_SECRET_VAR } from "../setup/mod.ts";
 import {
   defaultStoreSpec,
   type EventStore,
@@ -15,6 +15,14 @@ import {
   type StoredEvent,
 } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
+import {
+  closingReserveMs,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  type Drainable,
+  drainable,
+  listenForStop,
+  shutDown,
+} from "./serve_shutdown.ts";
 import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../handoff/mod.ts";
 import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
@@ -52,6 +60,10 @@ Options:
   --route SPEC         PATH=SCHEME:SECRET_VAR, repeatable (also HOOKGATE_ROUTES);
                        the routes given replace the default /webhook=hookgate:WEBHOOK_SECRET
                        (list it too to keep it); SCHEME: hookgate, standard, github, stripe
+  --pull               receive only: hand nothing off, so events wait in the store
+                       for pull consumers such as 'hookgate mcp' (not with --exec)
+  --shutdown-grace DUR on SIGTERM/SIGINT, how long running hand-offs and requests may
+                       finish before serve exits anyway (default 10s)
 ${EXEC_HELP}
 ${TRACE_HELP}
   -h, --help           show this help
@@ -62,7 +74,11 @@ GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key} (read),
 POST /events/{route}/{key}/redeliver (write).
 Environment: each route's secret variable (WEBHOOK_SECRET for the default route, at
 least 16 bytes; <VAR>_PREVIOUS for rotated-out secrets), HOOKGATE_TOKEN_SECRET.
-SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.`;
+SIGINT/SIGTERM: new requests get 503, no new hand-off starts, running ones may finish
+within --shutdown-grace (then the agent is killed and its event stays pending for the
+next start), exit 0 by the end of the grace. A second signal exits at once (exit 1).
+
+Example: hookgate serve --exec ./agent.sh --shutdown-grace 20s`;
 
 const FLAGS = {
   port: { type: "string" },
@@ -72,6 +88,8 @@ const FLAGS = {
   "data-dir": { type: "string" },
   store: { type: "string" },
   route: { type: "string", multiple: true },
+  pull: { type: "boolean" },
+  "shutdown-grace": { type: "string" },
   ...EXEC_FLAGS,
   ...TRACE_FLAGS,
 } as const;
@@ -88,6 +106,9 @@ export interface ServeSettings {
   routeSpecs: string[];
   /** null without --exec: accepted events are printed instead. */
   exec: ExecSettings | null;
+  /** `--pull`: no consumer; events wait in the store for pull consumers. */
+  pull: boolean;
+  shutdownGraceMs: number;
   trace: TraceFlagValues;
 }
 
@@ -112,6 +133,16 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
   const exec = parseExecSettings(values);
   if (!exec.ok) throw usageError(exec.reason);
+  const pull = values.pull === true;
+  if (pull && exec.value !== null) {
+    throw usageError("--pull and --exec exclude each other: --pull hands nothing off");
+  }
+  let shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+  if (values["shutdown-grace"] !== undefined) {
+    const grace = parseDurationMs("--shutdown-grace", values["shutdown-grace"]);
+    if (!grace.ok) throw usageError(grace.reason);
+    shutdownGraceMs = grace.value;
+  }
   return {
     port: Number(rawPort),
     hostname,
@@ -122,6 +153,8 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     storeFromFlag: values.store !== undefined,
     routeSpecs: values.route ?? [],
     exec: exec.value,
+    pull,
+    shutdownGraceMs,
     trace: values,
   };
 }
@@ -167,52 +200,6 @@ async function openConfiguredStore(
   }
 }
 
-const SHUTDOWN_GRACE_MS = 30_000;
-
-interface Drainable {
-  handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response>;
-  /** Refuses new requests and resolves once those in flight are answered (or after `graceMs`). */
-  drain(graceMs: number): Promise<void>;
-}
-
-type Handler = (
-  request: Request,
-  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-) => Promise<Response>;
-
-function drainable(handler: Handler): Drainable {
-  let inFlight = 0;
-  let stopping = false;
-  let idle: () => void = () => {};
-  return {
-    async handle(request, info) {
-      if (stopping) {
-        return new Response(JSON.stringify({ error: "shutting down, retry later" }), {
-          status: 503,
-          headers: { "content-type": "application/json", connection: "close" },
-        });
-      }
-      inFlight++;
-      try {
-        return await handler(request, info);
-      } finally {
-        if (--inFlight === 0) idle();
-      }
-    },
-    drain(graceMs) {
-      stopping = true;
-      if (inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    },
-  };
-}
-
 function listenUrl(addr: Deno.NetAddr): string {
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return `http://${host}:${addr.port}/`;
@@ -254,10 +241,19 @@ async function run(context: CommandContext): Promise<ExitCode> {
     throw error;
   }
   let revocations: TokenRevocations | null = null;
-  const signalled = new AbortController();
-  const onSignal = () => signalled.abort();
+  const close = async () => {
+    await trace.close();
+    revocations?.close();
+    await store.close();
+  };
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  const stop = listenForStop(context.output, (code) => Deno.exit(code));
+  // A stray rejection is reported through the redactor, never as a runtime stack trace.
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    context.output.err(`hookgate: internal error: ${errorMessage(event.reason)}`);
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
   try {
     const webhooks = createWebhookHandler({
       routes: routes.value,
@@ -295,39 +291,39 @@ async function run(context: CommandContext): Promise<ExitCode> {
       warn: (line) => context.output.err(`hookgate: ${line}`),
     });
     const server = listen(settings, requests.handle, context.output);
-    const consumer = new AbortController();
-    const consuming = store.consume(act, {
+    // --pull: events wait in the store for pull consumers (hookgate mcp).
+    const consumer = settings.pull ? null : new AbortController();
+    const consuming = consumer === null ? null : store.consume(act, {
       signal: consumer.signal,
       maxAttempts: exec?.maxAttempts ?? 5,
       retryDelayMs: execRetryDelayMs,
       concurrency: exec?.concurrency ?? 1,
+      graceMs: settings.shutdownGraceMs - closingReserveMs(settings.shutdownGraceMs),
     });
-    await Promise.race([
-      new Promise((resolve) => signalled.signal.addEventListener("abort", resolve, { once: true })),
+    await Promise.race([stop.stopRequested, ...(consuming === null ? [] : [consuming])]);
+    return await shutDown({
+      graceMs: settings.shutdownGraceMs,
+      output: context.output,
+      requests,
+      server,
+      consumer,
       consuming,
-    ]);
-    // Deno's shutdown() cuts off a request body still being read, so requests
-    // in flight are first allowed to finish (new ones get 503: senders retry).
-    await requests.drain(SHUTDOWN_GRACE_MS);
-    await server.shutdown();
-    consumer.abort();
-    await consuming;
+      close,
+      exit: (code) => Deno.exit(code),
+    });
+  } catch (error) {
+    await close();
+    throw error;
   } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.removeSignalListener(signal, onSignal);
-    }
-    await trace.close();
-    revocations?.close();
-    await store.close();
+    stop.remove();
+    globalThis.removeEventListener("unhandledrejection", onRejection);
   }
-  context.output.err("hookgate: stopped");
-  return ExitCode.ok;
 }
 
 /** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
 function listen(
   settings: ServeSettings,
-  handler: Handler,
+  handler: Drainable["handle"],
   output: Output,
 ): Deno.HttpServer<Deno.NetAddr> {
   try {

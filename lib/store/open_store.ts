@@ -1,5 +1,6 @@
 import type { EventStore } from "./event_store.ts";
 import { openKvEventStore } from "./kv/mod.ts";
+import { errorMessage } from "../util/mod.ts";
 
 export interface OpenStoreOptions {
   /** Where `kv:` stores live by default (`--data-dir`). */
@@ -25,10 +26,15 @@ export function defaultStoreSpec(dataDir: string): string {
  */
 export async function openStore(spec: string, options: OpenStoreOptions): Promise<EventStore> {
   const now = options.now ? { now: options.now } : {};
+  const warn = options.warn;
+  const kv = {
+    ...now,
+    ...(warn ? { onError: (error: unknown) => warn(`event store: ${errorMessage(error)}`) } : {}),
+  };
   if (spec === "" || spec === "kv" || spec === "kv:") {
-    return await openKvEventStore(`${options.dataDir}/hookgate.kv`, now);
+    return await openKvEventStore(`${options.dataDir}/hookgate.kv`, kv);
   }
-  if (spec.startsWith("kv:")) return await openKvEventStore(spec.slice("kv:".length), now);
+  if (spec.startsWith("kv:")) return await openKvEventStore(spec.slice("kv:".length), kv);
   if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
     const { openRedisEventStore } = await import("./redis/mod.ts");
     return await openRedisEventStore(spec, {
