@@ -46,8 +46,8 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
   server.registerTool("events_list", {
     title: "List inbox events",
     description: "List verified events in hookgate's inbox, newest first, without their " +
-      "payloads (event_get shows one in full). pending: waiting or being retried; done: " +
-      "acknowledged; dead: failed on every attempt.",
+      "payloads (event_get shows one in full). pending: waiting, taken or due for a retry; " +
+      "done: acknowledged; dead: given up (out of attempts, or failed with retry=false).",
     inputSchema: {
       status: z.enum(["pending", "done", "dead"]).optional().describe("Only this status."),
       route: route.optional(),
