@@ -84,6 +84,7 @@ Deno.test("mcp answers a malformed tool call with a clear error and keeps servin
   assert.deepEqual(await mcp.callOk("events_list", {}), { events: [] });
   await mcp.close();
   assert.equal(await mcp.exited, 0);
+  assert.deepEqual(mcp.protocolErrors(), [], "stdout carried protocol messages only");
 });
 
 Deno.test("mcp --help shows usage, options, exit codes and a client entry example", async () => {

@@ -157,6 +157,7 @@ Deno.test("mcp fetch_url never shows a secret hookgate knows, in a result, an er
   assert.match(textOf(fetched), /leaked \*\*\*redacted\*\*\*/);
   await mcp.close();
   assert.doesNotMatch(mcp.stderr(), new RegExp(CANARY));
+  assert.deepEqual(mcp.protocolErrors(), [], "stdout carried protocol messages only");
 });
 
 Deno.test("mcp fetch_url sends a POST with the caller's headers and body", async () => {

@@ -20,6 +20,8 @@ export interface McpSession extends AsyncDisposable {
   pid: number;
   /** Everything the server wrote on stderr so far. */
   stderr(): string;
+  /** What the client could not read on the server's stdout (anything but protocol messages). */
+  protocolErrors(): string[];
   /** Calls a tool; the result as the client received it. */
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   /** Calls a tool that must succeed and returns its structured content. */
@@ -86,6 +88,8 @@ export async function startMcp(options: StartMcpOptions): Promise<McpSession> {
     (chunk: Uint8Array) => errText.push(new TextDecoder().decode(chunk)),
   );
   const client = new Client({ name: "hookgate-test", version: "1.0.0" });
+  const protocolErrors: string[] = [];
+  client.onerror = (error) => protocolErrors.push(error.message);
   const { promise: exited, resolve: onExit } = Promise.withResolvers<number | null>();
   try {
     await client.connect(transport);
@@ -110,6 +114,7 @@ export async function startMcp(options: StartMcpOptions): Promise<McpSession> {
     client,
     pid: transport.pid ?? 0,
     stderr: () => errText.join(""),
+    protocolErrors: () => [...protocolErrors],
     call,
     async callOk(name, args = {}) {
       const result = await call(name, args);
