@@ -124,3 +124,18 @@ Deno.test("mcp starts from the client entry docs/agents.md gives for a checkout 
   const docs = await Deno.readTextFile(`${ROOT}docs/agents.md`);
   assert.match(docs, /"args": \["task", "--config", "\/srv\/hookgate\/deno\.json", "mcp"\]/);
 });
+
+Deno.test("mcp stops cleanly on SIGTERM, even with a long poll in flight", async () => {
+  await using project = await tempProject(ENV_FILE);
+  await using mcp = await startMcp({ cwd: project.dir });
+  const polling = mcp.call("events_next", { wait_seconds: 45 }).catch((error) => error);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  Deno.kill(mcp.pid, "SIGTERM");
+  let timer = 0;
+  const deadline = new Promise<"still running">((resolve) => {
+    timer = setTimeout(() => resolve("still running"), 10_000);
+  });
+  assert.equal(await Promise.race([mcp.exited, deadline]), 0);
+  clearTimeout(timer);
+  await polling;
+});
