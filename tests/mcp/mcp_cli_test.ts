@@ -131,7 +131,7 @@ Deno.test("mcp stops cleanly on SIGTERM, even with a long poll in flight", async
   const polling = mcp.call("events_next", { wait_seconds: 45 }).catch((error) => error);
   await new Promise((resolve) => setTimeout(resolve, 300));
   Deno.kill(mcp.pid, "SIGTERM");
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"still running">((resolve) => {
     timer = setTimeout(() => resolve("still running"), 10_000);
   });
