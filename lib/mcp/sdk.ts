@@ -14,7 +14,7 @@ export { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/serve
 export type { Transport } from "npm:@modelcontextprotocol/sdk@1.32.2/shared/transport.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
 export type { CallToolResult, JSONRPCMessage } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
-export { z } from "npm:zod@4.1.12";
+export { z } from "npm:zod@4.6.7";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
 export {
   ErrorCode,
