@@ -27,7 +27,7 @@ import { ExitCode } from "./exit_codes.ts";
 const DEFAULT_LEASE_MS = 5 * 60_000;
 const MAX_LEASE_MS = 24 * 3_600_000;
 
-const HELP = `hookgate mcp: the fetch tool and the event inbox as MCP tools, over stdio
+const HELP = `hookgate mcp — the fetch tool and the event inbox as MCP tools, over stdio
 
 Usage: hookgate mcp [options]
 

@@ -90,7 +90,7 @@ Deno.test("mcp answers a malformed tool call with a clear error and keeps servin
 Deno.test("mcp --help shows usage, options, exit codes and a client entry example", async () => {
   const result = await runCli(["mcp", "--help"]);
   assert.equal(result.code, 0);
-  assert.match(result.stdout, /^hookgate mcp: /);
+  assert.match(result.stdout, /^hookgate mcp — /);
   assert.match(result.stdout, /Usage: hookgate mcp \[options\]/);
   assert.match(result.stdout, /--tools LIST/);
   assert.match(result.stdout, /--read-only/);
