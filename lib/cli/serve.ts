@@ -19,7 +19,6 @@ import { ExitCode } from "./exit_codes.ts";
 import {
   closingReserveMs,
   DEFAULT_SHUTDOWN_GRACE_MS,
-  type Drainable,
   drainable,
   listenForStop,
   shutDown,
@@ -39,8 +38,19 @@ import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { eventsPageResponse } from "../ui/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
+import { watchHandoffs } from "./handoff_watch.ts";
+import { routeProblem } from "./provider_setup.ts";
+import { listen, listeningLine } from "./serve_listen.ts";
+import {
+  createServeLog,
+  parseServeLogFlags,
+  SERVE_LOG_FLAGS,
+  SERVE_LOG_HELP,
+  type ServeLogSettings,
+  useColor,
+} from "./serve_log.ts";
 
-const HELP = `hookgate serve: receive webhooks through three gates, then hand them to the agent
+const HELP = `hookgate serve — receive webhooks through three gates, then hand them to the agent
 
 Usage: hookgate serve [options]
 
@@ -53,7 +63,8 @@ JSON line each: {"event":"verified","id":...,"payload":...}.
 Options:
   --port N             port to listen on (default 8000; 0 = any free port, printed)
   --hostname HOST      address to bind (default 127.0.0.1; 0.0.0.0 to expose)
-  --tolerance SECONDS  allowed clock skew of x-timestamp, both ways (default 300)
+  --tolerance DUR      allowed clock skew of the timestamp, both ways: 30s, 5m
+                       (default 300; a bare number is seconds)
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
   --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
   --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
@@ -67,6 +78,7 @@ Options:
   --shutdown-grace DUR on SIGTERM/SIGINT, how long running hand-offs and requests may
                        finish before serve exits anyway (default 10s)
 ${EXEC_HELP}
+${SERVE_LOG_HELP}
 ${TRACE_HELP}
   -h, --help           show this help
 
@@ -82,7 +94,13 @@ SIGINT/SIGTERM: new requests get 503, no new hand-off starts, running ones may f
 within --shutdown-grace (then the agent is killed and its event stays pending for the
 next start), exit 0 by the end of the grace. A second signal exits at once (exit 1).
 
-Example: hookgate serve --exec ./agent.sh --shutdown-grace 20s`;
+Examples:
+  hookgate serve
+  hookgate serve --exec ./agent.sh --route /github=github:GITHUB_WEBHOOK_SECRET
+  hookgate serve --exec ./agent.sh --shutdown-grace 20s
+
+Exit codes: 0 stopped by SIGINT/SIGTERM · 1 stopped by a second signal · 64 usage · 69 port taken or store
+unreachable · 77 permission denied · 78 a secret missing or weak, a bad route.`;
 
 const FLAGS = {
   port: { type: "string" },
@@ -96,6 +114,7 @@ const FLAGS = {
   "shutdown-grace": { type: "string" },
   ...EXEC_FLAGS,
   ...TRACE_FLAGS,
+  ...SERVE_LOG_FLAGS,
 } as const;
 
 export interface ServeSettings {
@@ -114,6 +133,7 @@ export interface ServeSettings {
   pull: boolean;
   shutdownGraceMs: number;
   trace: TraceFlagValues;
+  log: ServeLogSettings;
 }
 
 /** Reads and checks every flag before anything listens: a bad value is exit 64. */
@@ -137,6 +157,8 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
   const exec = parseExecSettings(values);
   if (!exec.ok) throw usageError(exec.reason);
+  const log = parseServeLogFlags(values);
+  if (!log.ok) throw usageError(log.reason);
   const pull = values.pull === true;
   if (pull && exec.value !== null) {
     throw usageError("--pull and --exec exclude each other: --pull hands nothing off");
@@ -150,7 +172,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   return {
     port: Number(rawPort),
     hostname,
-    toleranceSeconds: positive("tolerance", values.tolerance, 300),
+    toleranceSeconds: toleranceSeconds(values.tolerance),
     maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
     dataDir,
     storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
@@ -160,7 +182,19 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     pull,
     shutdownGraceMs,
     trace: values,
+    log: log.value,
   };
+}
+
+/** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
+function toleranceSeconds(raw: string | undefined): number {
+  if (raw === undefined) return 300;
+  const parsed = parseDurationMs("--tolerance", raw);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  if (parsed.value % 1000 !== 0) {
+    throw usageError("--tolerance must be whole seconds, e.g. 300 or 5m");
+  }
+  return parsed.value / 1000;
 }
 
 /** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
@@ -204,11 +238,6 @@ async function openConfiguredStore(
   }
 }
 
-function listenUrl(addr: Deno.NetAddr): string {
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  return `http://${host}:${addr.port}/`;
-}
-
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
   // Serve runs a program only for --exec: without it, the run permission goes before any request.
@@ -222,7 +251,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     routeSpecs: settings.routeSpecs,
     nowMs: Date.now(),
   });
-  if (!routes.ok) throw configError(routes.reason);
+  if (!routes.ok) throw configError(routeProblem(routes.reason, context.env, settings.routeSpecs));
   if (settings.exec !== null) {
     const permitted = checkExecPermissions();
     if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
@@ -245,7 +274,14 @@ async function run(context: CommandContext): Promise<ExitCode> {
     throw error;
   }
   let revocations: TokenRevocations | null = null;
+  const log = createServeLog({
+    ...settings.log,
+    color: useColor(context.env, Deno.stderr.isTerminal()),
+    write: (line) => context.output.err(line),
+    now: Date.now,
+  });
   const close = async () => {
+    log.close();
     await trace.close();
     revocations?.close();
     await store.close();
@@ -264,7 +300,10 @@ async function run(context: CommandContext): Promise<ExitCode> {
       store,
       maxBodyBytes: settings.maxBodyBytes,
       now: Date.now,
-      onRecord: (record) => trace.write(record),
+      onRecord: (record) => {
+        trace.write(record);
+        log.request(record);
+      },
     });
     // The inspection API (and the events page that reads it) is on only when its token key is configured.
     const known = tokenKey === null ? null : await openTokenRevocations(settings.dataDir);
@@ -281,7 +320,10 @@ async function run(context: CommandContext): Promise<ExitCode> {
       revocations: known,
       redactor: context.output.redactor,
       now: Date.now,
-      onRecord: (record) => trace.write(record),
+      onRecord: (record) => {
+        trace.write(record);
+        log.api(record);
+      },
       stream: (request, token) => live.open(request, token),
     });
     const requests = drainable(async (request, info) => {
@@ -291,6 +333,13 @@ async function run(context: CommandContext): Promise<ExitCode> {
         await webhooks(request, info.remoteAddr.hostname, path);
     });
     const exec = settings.exec;
+    const maxAttempts = exec?.maxAttempts ?? 5;
+    const watch = watchHandoffs((event, handoff) => act(event, handoff), {
+      maxAttempts,
+      retryDelayMs: execRetryDelayMs,
+      report: (report) => log.handoff(report),
+      now: Date.now,
+    });
     const act = exec === null ? printVerified(context.output) : createExecHandler({
       command: exec.command,
       env: context.env,
@@ -300,21 +349,31 @@ async function run(context: CommandContext): Promise<ExitCode> {
         ...secretValuesFromEnv(context.env),
         ...routeSecretValues(context.env, settings.routeSpecs),
       ],
-      onOutput: (report) => trace.write({ type: "exec", ...report }),
+      onOutput: (report) => {
+        trace.write({ type: "exec", ...report });
+        watch.noteExec(report);
+      },
       warn: (line) => context.output.err(`hookgate: ${line}`),
     });
-    const server = listen(settings, requests.handle, context.output);
+    const server = listen(
+      settings,
+      requests.handle,
+      (addr) => context.output.err(listeningLine(addr, routes.value, { api: api !== null })),
+    );
     // --pull: events wait in the store for pull consumers (hookgate mcp).
     const consumer = settings.pull ? null : new AbortController();
-    const consuming = consumer === null ? null : store.consume(act, {
-      signal: consumer.signal,
-      maxAttempts: exec?.maxAttempts ?? 5,
-      retryDelayMs: execRetryDelayMs,
-      concurrency: exec?.concurrency ?? 1,
-      graceMs: settings.shutdownGraceMs - closingReserveMs(settings.shutdownGraceMs),
-    });
+    // Without --exec the act step prints the event itself: there is no hand-off to report.
+    const consuming = consumer === null
+      ? null
+      : store.consume(exec === null ? act : watch.handler, {
+        signal: consumer.signal,
+        maxAttempts,
+        retryDelayMs: exec === null ? execRetryDelayMs : watch.retryDelayMs,
+        concurrency: exec?.concurrency ?? 1,
+        graceMs: settings.shutdownGraceMs - closingReserveMs(settings.shutdownGraceMs),
+      });
     await Promise.race([stop.stopRequested, ...(consuming === null ? [] : [consuming])]);
-    // Live views end first: an open stream would otherwise hold the shutdown up.
+    // Live views end first: an open stream would otherwise hold the server's shutdown up.
     live?.close();
     return await shutDown({
       graceMs: settings.shutdownGraceMs,
@@ -332,41 +391,6 @@ async function run(context: CommandContext): Promise<ExitCode> {
   } finally {
     stop.remove();
     globalThis.removeEventListener("unhandledrejection", onRejection);
-  }
-}
-
-/** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
-function listen(
-  settings: ServeSettings,
-  handler: Drainable["handle"],
-  output: Output,
-): Deno.HttpServer<Deno.NetAddr> {
-  try {
-    return Deno.serve({
-      port: settings.port,
-      hostname: settings.hostname,
-      onListen: (addr) => output.err(`hookgate: listening on ${listenUrl(addr)}`),
-      onError: () =>
-        new Response(JSON.stringify({ error: "internal error" }), {
-          status: 500,
-          headers: { "content-type": "application/json" },
-        }),
-    }, handler);
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new CliError(
-        ExitCode.unavailable,
-        `${settings.hostname}:${settings.port} is already in use: stop the other server ` +
-          `or pick another --port`,
-      );
-    }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
-      throw new CliError(
-        ExitCode.unavailable,
-        `cannot bind ${settings.hostname}: not an address of this machine (see --hostname)`,
-      );
-    }
-    throw error;
   }
 }
 

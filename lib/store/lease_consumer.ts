@@ -7,21 +7,12 @@ import { errorMessage } from "../util/mod.ts";
 import type {
   ConsumeOptions,
   EventHandler,
+  EventStore,
   HandlerOutcome,
   Lease,
-  LeaseOptions,
-  RetryPolicy,
-  Settlement,
-  SettleResult,
 } from "./event_store.ts";
 
-export interface LeaseSource {
-  lease(options: LeaseOptions): Promise<Lease | null>;
-  settle(
-    lease: { route: string; key: string; leaseId: string },
-    settlement: Settlement,
-    policy: RetryPolicy,
-  ): Promise<SettleResult>;
+export interface LeaseSource extends Pick<EventStore, "lease" | "settle"> {
   /** Ends a lease without a verdict: the event is due again at once, its attempt stays counted. */
   release(lease: Lease): Promise<void>;
 }

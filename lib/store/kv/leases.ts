@@ -26,15 +26,21 @@ export interface HeldSettlement {
 
 /** Due keys read per page of a scan. */
 const SCAN_PAGE = 200;
+/**
+ * Due keys one scan reads at most: a route filter or many live leases at the front
+ * of the inbox must not turn every poll into a read of the whole backlog.
+ */
+const SCAN_MAX = 2_000;
 
 /** The lease id carries the due key's time, so settle() finds the key with one read. */
 export function leaseIdFor(dueAtMs: number): string {
-  return `${dueAtMs}.${crypto.randomUUID()}`;
+  return `${dueAtMs}:${crypto.randomUUID()}`;
 }
 
 function dueAtOf(leaseId: string): number | null {
-  const dueAtMs = Number(leaseId.slice(0, leaseId.indexOf(".")));
-  return Number.isFinite(dueAtMs) && leaseId.includes(".") ? dueAtMs : null;
+  const colon = leaseId.indexOf(":");
+  const dueAtMs = Number(leaseId.slice(0, colon));
+  return colon > 0 && Number.isFinite(dueAtMs) ? dueAtMs : null;
 }
 
 export class Leases {
@@ -165,7 +171,7 @@ export class Leases {
     const out: Deno.KvEntry<EventRecord>[] = [];
     const end: Deno.KvKey = [ROOT, "due", Math.floor(nowMs) + 1];
     let start: Deno.KvKey | null = null;
-    while (out.length < limit) {
+    for (let read = 0; out.length < limit && read < SCAN_MAX; read += SCAN_PAGE) {
       const selector: Deno.KvListSelector = start === null
         ? { prefix: [ROOT, "due"], end }
         : { start, end };

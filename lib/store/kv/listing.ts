@@ -55,58 +55,64 @@ export class Listing {
       .slice(0, options.limit);
   }
 
-  /** Pending events are their due keys (live state included), every one of them read. */
+  /**
+   * Pending events are their due keys (live state included), read latest-due first
+   * a page at a time: for events not yet retried that is newest first, and a
+   * large backlog costs a page, not a read of the whole inbox.
+   */
   async #listPending(route: string | undefined, limit: number): Promise<StoredEvent[]> {
-    const due = await this.#kv.list<EventRecord>({ prefix: [ROOT, "due"] });
-    const newest = due.map((entry) => entry.value)
-      .filter((record) => route === undefined || record.route === route)
-      .sort((a, b) => b.receivedAtMs - a.receivedAtMs)
-      .slice(0, limit);
     const out: StoredEvent[] = [];
-    for (const record of newest) {
-      const stored = await this.#stored(record);
-      if (stored !== null) out.push(stored);
+    for await (const page of this.#pagesNewestFirst<EventRecord>([ROOT, "due"])) {
+      for (const entry of page) {
+        if (route !== undefined && entry.value.route !== route) continue;
+        const stored = await this.#stored(entry.value);
+        if (stored !== null) out.push(stored);
+        if (out.length >= limit) return out;
+      }
     }
     return out;
+  }
+
+  /** The keys under `prefix`, last first, a page at a time. */
+  async *#pagesNewestFirst<T>(prefix: Deno.KvKey): AsyncGenerator<Deno.KvEntry<T>[]> {
+    let cursor: Deno.KvKey | null = null;
+    for (;;) {
+      const selector: Deno.KvListSelector = cursor === null ? { prefix } : { prefix, end: cursor };
+      const page: Deno.KvEntry<T>[] = await this.#kv.list<T>(selector, {
+        reverse: true,
+        limit: PAGE_READ,
+      });
+      if (page.length > 0) yield page;
+      if (page.length < PAGE_READ) return;
+      cursor = (page[page.length - 1] as Deno.KvEntry<T>).key;
+    }
   }
 
   /** Newest first from the status index; an index key whose record moved on is skipped. */
   async #listStatus(status: EventStatus, route: string | undefined, limit: number) {
     if (status === "pending") return await this.#listPending(route, limit);
     const out: StoredEvent[] = [];
-    const prefix: Deno.KvKey = [ROOT, "listed", status];
-    let cursor: Deno.KvKey | null = null;
-    while (out.length < limit) {
-      const selector: Deno.KvListSelector = cursor === null ? { prefix } : { prefix, end: cursor };
-      const page: Deno.KvEntry<number>[] = await this.#kv.list<number>(selector, {
-        reverse: true,
-        limit: PAGE_READ,
-      });
-      if (page.length === 0) break;
-      cursor = (page[page.length - 1] as Deno.KvEntry<number>).key;
+    for await (const page of this.#pagesNewestFirst<number>([ROOT, "listed", status])) {
       const wanted = page.filter((entry) => route === undefined || entry.key[4] === route);
       const records = (await Promise.all(
         readChunks(wanted).map((chunk) =>
           this.#kv.getMany<EventRecord>(
-            chunk.map((e: Deno.KvEntry<number>) =>
-              recordKey(e.key[4] as string, e.key[5] as string)
-            ),
+            chunk.map((e) => recordKey(e.key[4] as string, e.key[5] as string)),
           )
         ),
       )).flat();
       for (const [i, entry] of records.entries()) {
         const record = entry.value;
-        const indexed = wanted[i] as Deno.KvEntry<number>;
-        if (record === null || record.status !== status || record.receivedAtMs !== indexed.key[3]) {
+        // An index key whose record moved on (or expired) is skipped.
+        if (
+          record === null || record.status !== status || record.receivedAtMs !== wanted[i]?.key[3]
+        ) {
           continue;
         }
         const stored = await this.#stored(record);
-        if (stored !== null) {
-          out.push(stored);
-        }
-        if (out.length >= limit) break;
+        if (stored !== null) out.push(stored);
+        if (out.length >= limit) return out;
       }
-      if (page.length < PAGE_READ) break;
     }
     return out;
   }
