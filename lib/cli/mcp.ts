@@ -61,8 +61,10 @@ HOOKGATE_STORE, REDIS_PASSWORD.
 Exit codes: 0 the client closed the session (or SIGINT/SIGTERM) · 64 usage ·
 69 the store is unavailable · 77 permission denied · 78 invalid allowlist or store.
 
-Example (an MCP client's server entry):
-  {"command": "hookgate", "args": ["mcp", "--tools", "fetch,events"]}`;
+Examples:
+  hookgate mcp
+  hookgate mcp --tools events --read-only --store redis://127.0.0.1:6379
+  an MCP client's server entry: {"command": "hookgate", "args": ["mcp"]}`;
 
 const FLAGS = {
   tools: { type: "string" },
