@@ -98,9 +98,11 @@ Examples:
   hookgate serve
   hookgate serve --exec ./agent.sh --route /github=github:GITHUB_WEBHOOK_SECRET
   hookgate serve --exec ./agent.sh --shutdown-grace 20s
+  hookgate serve --pull          # events wait for pull consumers (hookgate mcp)
 
-Exit codes: 0 stopped by SIGINT/SIGTERM · 1 stopped by a second signal · 64 usage · 69 port taken or store
-unreachable · 77 permission denied · 78 a secret missing or weak, a bad route.`;
+Exit codes: 0 stopped by SIGINT/SIGTERM · 1 a second signal during shutdown · 64 usage ·
+69 port taken or store unreachable · 77 permission denied · 78 a secret missing or weak,
+a bad route.`;
 
 const FLAGS = {
   port: { type: "string" },
@@ -334,7 +336,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     });
     const exec = settings.exec;
     const maxAttempts = exec?.maxAttempts ?? 5;
-    const watch = watchHandoffs((event, handoff) => act(event, handoff), {
+    const watch = watchHandoffs((event, handlerContext) => act(event, handlerContext), {
       maxAttempts,
       retryDelayMs: execRetryDelayMs,
       report: (report) => log.handoff(report),

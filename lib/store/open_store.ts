@@ -38,7 +38,6 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
   if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
     const { openRedisEventStore } = await import("./redis/mod.ts");
     return await openRedisEventStore(spec, {
-      ...now,
       ...(options.redisPassword === undefined ? {} : { password: options.redisPassword }),
       ...(options.warn ? { warn: options.warn } : {}),
     });
