@@ -95,7 +95,7 @@ Deno.test("mcp --help shows usage, options, exit codes and a client entry exampl
   assert.match(result.stdout, /--tools LIST/);
   assert.match(result.stdout, /--read-only/);
   assert.match(result.stdout, /Exit codes:/);
-  assert.match(result.stdout, /Examples:\n  hookgate mcp\n/);
+  assert.match(result.stdout, /Examples:\n {2}hookgate mcp\n/);
   assert.match(result.stdout, /"args": \["mcp"/);
 });
 
