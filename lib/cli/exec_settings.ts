@@ -30,7 +30,7 @@ export const EXEC_HELP =
   --exec-attempts N    attempts before an event becomes a dead letter (default 5)
   --exec-concurrency N events handed off at once (default 1)`;
 
-const MAX_ATTEMPTS = 100;
+export const MAX_EXEC_ATTEMPTS = 100;
 const MAX_CONCURRENCY = 64;
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
 
@@ -80,7 +80,7 @@ export function parseExecSettings(values: ExecFlagValues): Result<ExecSettings |
     "--exec-attempts",
     values["exec-attempts"],
     DEFAULT_EXEC_ATTEMPTS,
-    MAX_ATTEMPTS,
+    MAX_EXEC_ATTEMPTS,
   );
   if (!maxAttempts.ok) return maxAttempts;
   const concurrency = count(

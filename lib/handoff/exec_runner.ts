@@ -8,7 +8,7 @@
  * timeout kills everything it started, grandchildren included.
  */
 import { concatBytes, fail, ok, type Result } from "../util/mod.ts";
-import type { HandlerOutcome, StoredEvent } from "../store/mod.ts";
+import type { HandlerContext, HandlerOutcome, StoredEvent } from "../store/mod.ts";
 import { createRedactor, redactBytesThenTruncate } from "../redact/mod.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -351,7 +351,7 @@ export interface ExecHandlerOptions {
  */
 export function createExecHandler(
   options: ExecHandlerOptions,
-): (event: StoredEvent) => Promise<HandlerOutcome> {
+): (event: StoredEvent, context?: HandlerContext) => Promise<HandlerOutcome> {
   const plan = planExecEnv(options.env, {
     allowlist: options.envAllowlist,
     secrets: options.secrets,
@@ -364,14 +364,15 @@ export function createExecHandler(
   const redactor = createRedactor({ secrets: options.secrets });
   const captured = (output: CapturedOutput) =>
     redactBytesThenTruncate(redactor, output.bytes, { inputWasCut: output.truncated }).text;
-  return async (event) => {
+  return async (event, context) => {
+    const signal = options.signal ?? context?.signal;
     const result = await runExec(options.command, {
       stdin: event.payload,
       env: { ...plan.env, ...eventEnv(event) },
       timeoutMs: options.timeoutMs,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_EXEC_OUTPUT_BYTES,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(signal === undefined ? {} : { signal }),
     });
     const outcome = execOutcome(result, options.timeoutMs);
     options.onOutput?.({

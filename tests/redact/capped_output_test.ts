@@ -13,6 +13,7 @@ import { stderrTail } from "../../lib/cli/serve_log.ts";
 import { remoteSource } from "../../lib/cli/events_source.ts";
 import { createRedactor, CUT_MARK } from "../../lib/redact/mod.ts";
 import { runCli } from "../support/cli.ts";
+import { startMcp, tempProject } from "../support/mcp_session.ts";
 import { startRecordingServer } from "../support/recording_server.ts";
 import { survivingFragments } from "../support/secret_fragments.ts";
 
@@ -139,4 +140,22 @@ Deno.test("a server's error answer cut for a message keeps no piece of a secret 
     assert.match(printed, /answered 500: e+/);
     assert.deepEqual(survivingFragments(printed, SECRET, 4), [], printed.slice(-30));
   }
+});
+
+Deno.test("mcp fetch_url cutting at max_bytes through a secret shows no piece of it", async () => {
+  await using project = await tempProject(`WEBHOOK_SECRET=${SECRET}\n`);
+  await using server = recordingServer(() => new Response(`${"x".repeat(80)}${SECRET} tail`));
+  const port = new URL(server.url).port;
+  await using mcp = await startMcp({
+    cwd: project.dir,
+    args: ["--tools", "fetch"],
+    env: { EGRESS_ALLOW_HOSTS: `http://localhost:${port}`, EGRESS_ALLOW_PRIVATE: "localhost" },
+  });
+  const result = await mcp.callOk("fetch_url", {
+    url: `http://localhost:${port}/`,
+    max_bytes: 100,
+  });
+  assert.equal(result.truncated, true);
+  assert.ok(String(result.body).startsWith("xxx"), String(result.body));
+  assert.deepEqual(survivingFragments(String(result.body), SECRET, 4), [], String(result.body));
 });
