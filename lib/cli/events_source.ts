@@ -2,13 +2,13 @@
  * Where `hookgate events` reads from: the local store directly (the one
  * `serve` writes in this directory), or a running `serve` through its
  * inspection API (`--url`), with a short-lived token it mints from
- * HOOKGATE_TOKEN_SECRET when .env has it. Both give the same EventView,
- * payloads already redacted.
+ * HOOKGATE_TOKEN_SECRET when .env has it. Both give the same EventView (the
+ * API's own description of an event), payloads already redacted.
  */
-import { issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
+import { describeEvent, issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
 import { CliError, configError } from "./cli_error.ts";
 import { TOKEN_SECRET_VAR } from "../setup/mod.ts";
-import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
+import type { EventStatus, EventStore } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { connectionRefusedHint, networkErrorMessage } from "../util/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
@@ -42,37 +42,17 @@ const MINTED_TTL_MS = 5 * 60_000;
 export function localSource(store: EventStore, redactor: Redactor): EventsSource {
   return {
     async list(status, limit) {
-      return (await store.list({ status, limit })).map((event) => view(event, redactor, false));
+      return (await store.list({ status, limit })).map((event) =>
+        describeEvent(event, redactor, false)
+      );
     },
     async get(route, key) {
       const event = await store.get(route, key);
-      return event === null ? null : view(event, redactor, true);
+      return event === null ? null : describeEvent(event, redactor, true);
     },
     redeliver: (route, key) => store.redeliver(route, key),
     close: () => store.close(),
   };
-}
-
-function view(event: StoredEvent, redactor: Redactor, withPayload: boolean): EventView {
-  const summary: EventView = {
-    route: event.route,
-    key: event.key,
-    id: event.id,
-    status: event.status,
-    attempt: event.attempt,
-    receivedAt: new Date(event.receivedAtMs).toISOString(),
-    lastError: event.lastError === null ? null : redactor.text(event.lastError),
-    payloadBytes: event.payload.length,
-  };
-  if (!withPayload) return summary;
-  const text = new TextDecoder().decode(event.payload);
-  let payload: unknown;
-  try {
-    payload = redactor.value(JSON.parse(text));
-  } catch {
-    payload = redactor.text(text);
-  }
-  return { ...summary, payload };
 }
 
 /**
