@@ -5,7 +5,8 @@
  * HOOKGATE_TOKEN_SECRET when .env has it. Both give the same EventView (the
  * API's own description of an event), payloads already redacted.
  */
-import { describeEvent, issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
+import { mintToken } from "./token.ts";
+import { describeEvent } from "../api/mod.ts";
 import { CliError, configError } from "./cli_error.ts";
 import { TOKEN_SECRET_VAR } from "../setup/mod.ts";
 import type { EventStatus, EventStore } from "../store/mod.ts";
@@ -65,14 +66,7 @@ export async function remoteToken(
   nowMs: number,
 ): Promise<string> {
   if (env[TOKEN_SECRET_VAR] !== undefined) {
-    const key = await tokenKeyFromEnv(env);
-    if (!key.ok) throw configError(key.reason);
-    const issued = await issueToken(
-      { scope, ttlMs: MINTED_TTL_MS, nowMs, tokenId: newTokenId() },
-      key.value,
-    );
-    if (!issued.ok) throw configError(issued.reason);
-    return issued.value.token;
+    return (await mintToken(env, { scope, ttlMs: MINTED_TTL_MS, nowMs })).token;
   }
   const given = env[TOKEN_VAR];
   if (given !== undefined && given.trim() !== "") return given.trim();
