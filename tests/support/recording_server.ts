@@ -7,7 +7,7 @@ export interface RecordedRequest {
   body: Uint8Array;
 }
 
-export interface RecordingServer {
+export interface RecordingServer extends AsyncDisposable {
   url: string;
   requests: RecordedRequest[];
   close(): Promise<void>;
@@ -15,7 +15,7 @@ export interface RecordingServer {
 
 /**
  * Starts on a free port. `answer` gets each request (already recorded) and
- * its 0-based index. Always `close()` it in a `finally`.
+ * its 0-based index. Hold it with `await using` so it shuts down even when the test fails.
  */
 export function startRecordingServer(
   answer: (request: RecordedRequest, index: number) => Response | Promise<Response>,
@@ -35,6 +35,7 @@ export function startRecordingServer(
     url: `http://127.0.0.1:${server.addr.port}/webhook`,
     requests,
     close: () => server.shutdown(),
+    [Symbol.asyncDispose]: () => server.shutdown(),
   };
 }
 
