@@ -39,6 +39,23 @@ export function startRecordingServer(
   };
 }
 
+/**
+ * A recording server that never answers while the test runs: each request waits until
+ * the server is disposed, then gets `late` (so shutdown does not wait on a hung handler).
+ */
+export function startSilentServer(late: () => Response): RecordingServer {
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  const server = startRecordingServer(async () => {
+    await released;
+    return late();
+  });
+  const close = () => {
+    release();
+    return server.close();
+  };
+  return { ...server, close, [Symbol.asyncDispose]: close };
+}
+
 /** A loopback port with nothing listening on it (bound, read back, released). */
 export function closedPort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
