@@ -209,9 +209,11 @@ redisTest(
     })();
     const accepted = new Set<string>();
     const finalStatus = new Map<string, string>();
-    // The sender's retry loop: a 503 (or no answer) is retried, bounded.
+    // The sender's retry loop: a 503 (or no answer) is retried, bounded in count and time; an
+    // event that never got its 200 fails the finalStatus check below.
+    const giveUpAtMs = Date.now() + 60_000;
     const send = async (id: string) => {
-      for (let attempt = 0; attempt < 200; attempt++) {
+      for (let attempt = 0; attempt < 200 && Date.now() < giveUpAtMs; attempt++) {
         const answer = await deliver(
           instances[(attempt + ids.length) % instances.length] as ServeProcess,
           id,
@@ -228,7 +230,7 @@ redisTest(
     };
     // New events keep coming (4 senders, paced) until well after Redis is back; at most 1,000.
     const sender = Promise.all(Array.from({ length: 4 }, async () => {
-      while (!outageOver && ids.length < 1_000) {
+      while (!outageOver && ids.length < 1_000 && Date.now() < giveUpAtMs) {
         const id = `outage_${ids.length}_${crypto.randomUUID()}`;
         ids.push(id);
         await send(id);
