@@ -9,6 +9,7 @@
  */
 import { concatBytes, fail, ok, type Result } from "../util/mod.ts";
 import type { HandlerContext, HandlerOutcome, StoredEvent } from "../store/mod.ts";
+import { createRedactor, redactBytesThenTruncate } from "../redact/mod.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 export const DEFAULT_EXEC_ATTEMPTS = 5;
@@ -359,7 +360,10 @@ export function createExecHandler(
     // Worded so no "NAME: value" pair appears for the redactor to mistake for a secret.
     options.warn?.(`not passing --exec-env ${name} to the command: it ${reason}`);
   }
-  const decoder = new TextDecoder();
+  // The output is cut at a byte cap: redacted across that cut before the trace sees it.
+  const redactor = createRedactor({ secrets: options.secrets });
+  const captured = (output: CapturedOutput) =>
+    redactBytesThenTruncate(redactor, output.bytes, { inputWasCut: output.truncated }).text;
   return async (event, context) => {
     const signal = options.signal ?? context?.signal;
     const result = await runExec(options.command, {
@@ -382,8 +386,8 @@ export function createExecHandler(
       signal: result.signal,
       timedOut: result.timedOut,
       durationMs: Math.round(result.durationMs),
-      stdout: decoder.decode(result.stdout.bytes),
-      stderr: decoder.decode(result.stderr.bytes),
+      stdout: captured(result.stdout),
+      stderr: captured(result.stderr),
       stdoutTruncated: result.stdout.truncated,
       stderrTruncated: result.stderr.truncated,
     });
