@@ -4,12 +4,15 @@ import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
 import {
   ALLOW_HOSTS_VAR,
   ALLOW_PRIVATE_VAR,
+  answered,
   checkEgressUrl,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_CHARS,
   DEFAULT_TIMEOUT_MS,
+  type FetchAnswer,
   fetchUrl,
   type FetchUrlResult,
+  flatResult,
   MAX_REDIRECTS,
   parseEgressPolicy,
 } from "../egress/mod.ts";
@@ -125,22 +128,23 @@ export const fetchCommand: Command = {
       userAgent: `hookgate/${denoConfig.version}`,
       redactor: context.output.redactor,
     });
+    const answer = answered(result) ? result : null;
     trace.write({
       type: "fetch",
       url,
       verdict: result.failure === "denied" ? "denied" : result.failure === null ? "ok" : "failed",
-      status: result.status,
-      bytes: result.bytes,
-      truncated: result.truncated,
-      error: result.error,
+      status: answer?.status ?? null,
+      bytes: answer?.bytes ?? 0,
+      truncated: answer?.truncated ?? false,
+      error: result.ok ? null : result.error,
     });
     await trace.close();
     if (values.json === true) {
-      context.output.out(JSON.stringify(result));
-    } else if (result.status !== null) {
-      context.output.outText(result.body.endsWith("\n") ? result.body : `${result.body}\n`);
+      context.output.out(JSON.stringify(flatResult(result)));
+    } else if (answer !== null) {
+      context.output.outText(answer.body.endsWith("\n") ? answer.body : `${answer.body}\n`);
     }
-    if (result.status !== null) context.output.err(describe(result, maxChars, maxBytes));
+    if (answer !== null) context.output.err(describe(answer, maxChars, maxBytes));
     return exitCodeForFetch(result, context.output.err);
   },
 };
@@ -150,9 +154,9 @@ export function exitCodeForFetch(
   result: FetchUrlResult,
   report: (line: string) => void = () => {},
 ): ExitCode {
-  if (result.failure === null) return ExitCode.ok;
+  if (result.ok) return ExitCode.ok;
   report(`hookgate: ${result.error}`);
-  if (result.reason !== null) report(`hookgate: why: ${result.reason}`);
+  if (result.failure === "denied") report(`hookgate: why: ${result.reason}`);
   switch (result.failure) {
     case "denied":
       return ExitCode.denied;
@@ -169,7 +173,7 @@ export function exitCodeForFetch(
   }
 }
 
-function describe(result: FetchUrlResult, maxChars: number, maxBytes: number): string {
+function describe(result: FetchAnswer, maxChars: number, maxBytes: number): string {
   const cut = result.truncated ? `cut (at ${maxBytes} bytes or ${maxChars} chars)` : "not cut";
   const hops = result.redirects > 0 ? `, ${result.redirects} redirect(s)` : "";
   return `status ${result.status}, ${result.bytes} bytes read, body ${cut}${hops}`;

@@ -45,12 +45,11 @@ export type FetchFailure =
   /** The method, a header or the body was refused before anything was sent. */
   | "request";
 
-export interface FetchUrlResult {
-  /** True only for a 2xx answer from an allowed host. */
-  ok: boolean;
-  /** The last URL requested (after redirects), normalized; null if none was. */
-  url: string | null;
-  status: number | null;
+/** An answer from an allowed host, read (redacted, then cut) for the model. */
+export interface FetchAnswer {
+  /** The last URL requested (after redirects), normalized. */
+  url: string;
+  status: number;
   /** The body as text, redacted, then cut to maxChars (never more than maxBytes were kept). */
   body: string;
   /** True when the body was cut at maxBytes or maxChars. */
@@ -58,11 +57,60 @@ export interface FetchUrlResult {
   /** Body bytes read off the wire (at most maxBytes plus one chunk). */
   bytes: number;
   redirects: number;
-  /** What went wrong, for the model to read; null when ok. */
-  error: string | null;
-  failure: FetchFailure | null;
-  /** For a denial: why, with the fix when there is one. */
-  reason: string | null;
+}
+
+/**
+ * What `fetchUrl` answers: a 2xx answer; an answer with another status (its body
+ * still there to read); or no answer at all, with what went wrong — for a denial
+ * also why, with the fix when there is one.
+ */
+export type FetchUrlResult =
+  | (FetchAnswer & { ok: true; failure: null })
+  | (FetchAnswer & { ok: false; failure: "status"; error: string })
+  | {
+    ok: false;
+    failure: "denied";
+    error: string;
+    reason: string;
+    /** The last URL requested before the refused one, if any. */
+    url: string | null;
+    redirects: number;
+  }
+  | {
+    ok: false;
+    failure: Exclude<FetchFailure, "status" | "denied">;
+    error: string;
+    url: string | null;
+    redirects: number;
+    /** With "redirects": the status of the last redirect. */
+    status?: number;
+  };
+
+/**
+ * The result as one flat JSON object for a model or a script (`fetch --json`):
+ * every field present, null where it does not apply, so readers need no cases.
+ */
+export function flatResult(result: FetchUrlResult) {
+  const answer = answered(result) ? result : null;
+  return {
+    ok: result.ok,
+    url: result.url,
+    status: answer?.status ?? ("status" in result ? result.status ?? null : null),
+    body: answer?.body ?? "",
+    truncated: answer?.truncated ?? false,
+    bytes: answer?.bytes ?? 0,
+    redirects: result.redirects,
+    error: result.ok ? null : result.error,
+    failure: result.failure,
+    reason: result.failure === "denied" ? result.reason : null,
+  };
+}
+
+/** Whether an allowed host answered (any status): the result then has a body. */
+export function answered(
+  result: FetchUrlResult,
+): result is Extract<FetchUrlResult, FetchAnswer> {
+  return result.failure === null || result.failure === "status";
 }
 
 /** Resolves a host name to its IPv4 and IPv6 addresses; an empty list means it does not resolve. */
@@ -153,7 +201,11 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
     if (isRedirect(outcome.status) && outcome.location !== null) {
       if (redirects >= MAX_REDIRECTS) {
         return {
-          ...failure("redirects", `more than ${MAX_REDIRECTS} redirects`, redirects, current),
+          ok: false,
+          failure: "redirects",
+          error: `more than ${MAX_REDIRECTS} redirects`,
+          url: current,
+          redirects,
           status: outcome.status,
         };
       }
@@ -173,19 +225,17 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
       maxChars,
       inputWasCut: outcome.truncated,
     });
-    const success = outcome.status >= 200 && outcome.status <= 299;
-    return {
-      ok: success,
+    const answer: FetchAnswer = {
       url: current,
       status: outcome.status,
       body: text.text,
       truncated: text.truncated,
       bytes: outcome.bytesRead,
       redirects,
-      error: success ? null : `HTTP ${outcome.status}`,
-      failure: success ? null : "status",
-      reason: null,
     };
+    return outcome.status >= 200 && outcome.status <= 299
+      ? { ...answer, ok: true, failure: null }
+      : { ...answer, ok: false, failure: "status", error: `HTTP ${outcome.status}` };
   }
 }
 
@@ -279,25 +329,14 @@ function denied(
   redirects: number,
   url: string | null,
 ): FetchUrlResult {
-  return { ...failure("denied", message, redirects, url), reason };
+  return { ok: false, failure: "denied", error: message, reason, url, redirects };
 }
 
 function failure(
-  kind: FetchFailure,
+  kind: Exclude<FetchFailure, "status" | "denied">,
   error: string,
   redirects: number,
   url: string | null,
 ): FetchUrlResult {
-  return {
-    ok: false,
-    url,
-    status: null,
-    body: "",
-    truncated: false,
-    bytes: 0,
-    redirects,
-    error,
-    failure: kind,
-    reason: null,
-  };
+  return { ok: false, failure: kind, error, url, redirects };
 }

@@ -5,6 +5,7 @@
  * that names the denied host and what is allowed.
  */
 import {
+  answered,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_CHARS,
   DEFAULT_TIMEOUT_MS,
@@ -84,9 +85,9 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
 
 /** An answer (any status) is a result; no answer is a tool error. */
 export function fetchToolResult(result: FetchUrlResult, redactor: Redactor): CallToolResult {
-  if (result.status === null) {
-    const why = result.reason === null ? "" : `\nwhy: ${result.reason}`;
-    return errorResult(redactor, `${result.error ?? "the fetch failed"}${why}`);
+  if (!answered(result)) {
+    const why = result.failure === "denied" ? `\nwhy: ${result.reason}` : "";
+    return errorResult(redactor, `${result.error}${why}`);
   }
   return jsonResult(redactor, {
     ok: result.ok,
@@ -96,6 +97,6 @@ export function fetchToolResult(result: FetchUrlResult, redactor: Redactor): Cal
     truncated: result.truncated,
     bytes: result.bytes,
     redirects: result.redirects,
-    error: result.error,
+    error: result.ok ? null : result.error,
   });
 }
