@@ -8,7 +8,7 @@ import {
   execRetryDelayMs,
   planExecEnv,
   runExec,
-} from "../lib/exec_runner.ts";
+} from "../lib/handoff/mod.ts";
 
 const CANARY = "canary-webhook-secret-" + crypto.randomUUID();
 const TOKEN_CANARY = "canary-token-secret-" + crypto.randomUUID();
@@ -260,7 +260,7 @@ Deno.test("execRetryDelayMs() grows with each attempt, jitters, and is capped", 
 
 Deno.test("checkExecPermissions() refuses a run permission scoped to /bin/sh (it cannot kill a process group)", async () => {
   const script = `import { checkExecPermissions } from "${
-    new URL("../lib/exec_runner.ts", import.meta.url).href
+    new URL("../lib/handoff/mod.ts", import.meta.url).href
   }"; console.log(JSON.stringify(checkExecPermissions()));`;
   const file = await Deno.makeTempFile({ suffix: ".ts" });
   await Deno.writeTextFile(file, script);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseExecSettings } from "../lib/exec_settings.ts";
+import { parseExecSettings } from "../lib/handoff/mod.ts";
 
 Deno.test("parseExecSettings() is null without --exec, so serve keeps printing events", () => {
   assert.deepEqual(parseExecSettings({}), { ok: true, value: null });

@@ -4,8 +4,16 @@ import { parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
 import type { EventStore, HandlerOutcome, StoredEvent } from "../event_store.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { createEventsApi } from "../events_api.ts";
-import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../exec_runner.ts";
-import { EXEC_FLAGS, EXEC_HELP, type ExecSettings, parseExecSettings } from "../exec_settings.ts";
+import {
+  checkExecPermissions,
+  createExecHandler,
+  type ExecLaunchPlan,
+  execRetryDelayMs,
+  type ExecSettings,
+  parseExecSettings,
+  prepareExecLaunch,
+} from "../handoff/mod.ts";
+import { EXEC_FLAGS, EXEC_HELP } from "../exec_settings.ts";
 import { defaultStoreSpec, openStore } from "../open_store.ts";
 import type { Output } from "../output.ts";
 import { narrowToTask } from "../permissions.ts";
@@ -99,7 +107,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   const hostname = values.hostname ?? "127.0.0.1";
   if (hostname.trim() === "") throw usageError("--hostname must not be empty");
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
-  const exec = parseExecSettings(values);
+  const exec = parseExecSettings(values, context.env);
   if (!exec.ok) throw usageError(exec.reason);
   return {
     port: Number(rawPort),
@@ -221,10 +229,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     nowMs: Date.now(),
   });
   if (!routes.ok) throw configError(routes.reason);
-  if (settings.exec !== null) {
-    const permitted = checkExecPermissions();
-    if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
-  }
+  const launchPlan = settings.exec === null ? null : await prepareExec(settings, context);
   const tokenKey = context.env[TOKEN_SECRET_VAR] === undefined
     ? null
     : await tokenKeyFromEnv(context.env);
@@ -271,18 +276,22 @@ async function run(context: CommandContext): Promise<ExitCode> {
         await webhooks(request, info.remoteAddr.hostname, path);
     });
     const exec = settings.exec;
-    const act = exec === null ? printVerified(context.output) : createExecHandler({
-      command: exec.command,
-      env: context.env,
-      envAllowlist: exec.envAllowlist,
-      timeoutMs: exec.timeoutMs,
-      secrets: [
-        ...secretValuesFromEnv(context.env),
-        ...routeSecretValues(context.env, settings.routeSpecs),
-      ],
-      onOutput: (report) => trace.write({ type: "exec", ...report }),
-      warn: (line) => context.output.err(`hookgate: ${line}`),
-    });
+    const act = exec === null || launchPlan === null
+      ? printVerified(context.output)
+      : createExecHandler({
+        command: launchPlan.command,
+        cwd: launchPlan.cwd,
+        launch: launchPlan.launch,
+        env: context.env,
+        envAllowlist: exec.envAllowlist,
+        timeoutMs: exec.timeoutMs,
+        secrets: [
+          ...secretValuesFromEnv(context.env),
+          ...routeSecretValues(context.env, settings.routeSpecs),
+        ],
+        onOutput: (report) => trace.write({ type: "exec", ...report }),
+        warn: (line) => context.output.err(`hookgate: ${line}`),
+      });
     const server = listen(settings, requests.handle, context.output);
     const consumer = new AbortController();
     const consuming = store.consume(act, {
@@ -311,6 +320,34 @@ async function run(context: CommandContext): Promise<ExitCode> {
   }
   context.output.err("hookgate: stopped");
   return ExitCode.ok;
+}
+
+/** --exec's start-up checks: a denied user switch is 77, a missing program or bad setting 78. */
+async function prepareExec(
+  settings: ServeSettings,
+  context: CommandContext,
+): Promise<ExecLaunchPlan> {
+  const exec = settings.exec as ExecSettings;
+  const permitted = checkExecPermissions();
+  if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
+  const prepared = await prepareExecLaunch({
+    command: exec.command,
+    user: exec.user,
+    cwd: exec.cwd,
+    dataDir: settings.dataDir,
+    startDir: context.cwd,
+    path: context.env.PATH ?? "/usr/bin:/bin",
+  });
+  if (!prepared.ok) {
+    const code = {
+      denied: ExitCode.denied,
+      config: ExitCode.config,
+      unavailable: ExitCode.unavailable,
+    }[prepared.reason.kind];
+    throw new CliError(code, prepared.reason.message);
+  }
+  for (const notice of prepared.value.notices) context.output.err(`hookgate: ${notice}`);
+  return prepared.value;
 }
 
 /** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
