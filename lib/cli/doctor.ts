@@ -23,6 +23,7 @@ not ok:
   .env is not readable by other users (mode 0600)
   WEBHOOK_SECRET is at least 32 bytes and not the brief's placeholder (a warning)
   EGRESS_ALLOW_HOSTS is set
+  agents started by 'serve --exec' run as a user of their own (HOOKGATE_EXEC_USER)
 Outside a git repository the git checks are skipped with a note. No secret
 is ever printed.
 
