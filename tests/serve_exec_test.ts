@@ -219,7 +219,10 @@ Deno.test(
 );
 
 Deno.test("serve --exec kills a hanging handler at --exec-timeout and records why", async () => {
-  const handler = `sleep 300 & echo $! > "$OUT/child.pid"; wait`;
+  // The child writes its own PID as the host sees it: $! would be its PID inside the
+  // agent's PID namespace.
+  const handler =
+    `sh -c 'read -r pid _ < /proc/self/stat; echo "$pid" > "$OUT/child.pid"; exec sleep 300' & wait`;
   await withServe(
     handler,
     ["--exec-timeout", "1s", "--exec-attempts", "1"],
