@@ -2,15 +2,19 @@
  * hookgate: parses argv, dispatches to one module per command under lib/cli/,
  * maps errors to exit codes. The only place that sets the process exit code.
  */
+import { errorMessage } from "./lib/util/mod.ts";
 import denoConfig from "./deno.json" with { type: "json" };
-import { CliError, configError } from "./lib/cli_error.ts";
-import type { Command } from "./lib/cli/command.ts";
-import { COMMANDS } from "./lib/cli/commands.ts";
-import { loadEnv } from "./lib/env_loader.ts";
-import { ExitCode } from "./lib/exit_codes.ts";
-import { createOutput, type Output } from "./lib/output.ts";
-import { narrowToTask } from "./lib/permissions.ts";
-import { createRedactor, secretValuesFromEnv } from "./lib/redact.ts";
+import {
+  CliError,
+  type Command,
+  COMMANDS,
+  configError,
+  createOutput,
+  ExitCode,
+  type Output,
+} from "./lib/cli/mod.ts";
+import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
+import { createRedactor, secretValuesFromEnv } from "./lib/redact/mod.ts";
 
 export const VERSION: string = denoConfig.version;
 
@@ -91,7 +95,7 @@ function loadEnvOrExplain(cwd: string): Record<string, string> {
     return loadEnv({ cwd });
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw configError(
       `cannot read .env in ${cwd} (${reason}): make it a regular file you own, mode 0600 ` +
         "(chmod 600 .env)",

@@ -4,6 +4,8 @@
 local path = os.getenv("HOOKGATE_BENCH_DELIVERIES")
 local nthreads = tonumber(os.getenv("HOOKGATE_BENCH_THREADS") or "1")
 local route = os.getenv("HOOKGATE_BENCH_PATH") or "/webhook"
+-- "github": the signature goes in x-hub-signature-256 (the adnanh/webhook peer checks that).
+local style = os.getenv("HOOKGATE_BENCH_STYLE") or "hookgate"
 local threads = {}
 local counter = 0
 
@@ -19,11 +21,13 @@ function init(args)
   for line in io.lines(path) do
     if i % nthreads == tid then
       local ts, sig, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
-      reqs[#reqs + 1] = wrk.format("POST", route, {
-        ["content-type"] = "application/json",
-        ["x-timestamp"] = ts,
-        ["x-signature"] = sig,
-      }, body)
+      local headers
+      if style == "github" then
+        headers = { ["content-type"] = "application/json", ["x-hub-signature-256"] = "sha256=" .. sig }
+      else
+        headers = { ["content-type"] = "application/json", ["x-timestamp"] = ts, ["x-signature"] = sig }
+      end
+      reqs[#reqs + 1] = wrk.format("POST", route, headers, body)
     end
     i = i + 1
   end

@@ -1,10 +1,14 @@
 /**
- * Cost of the code-level egress decision per URL (design §4 steps 1-2): raw-text
+ * Cost of the code-level egress decision per URL (the raw-text checks and the exact host match): raw-text
  * checks, WHATWG parsing, normalization and set lookups. Run:
  * `deno bench bench/egress_policy_bench.ts`; each iteration decides one URL.
  */
-import { checkUrl, type EgressPolicy, parseEgressPolicy } from "../lib/egress_policy.ts";
-import { fetchUrl } from "../lib/fetch_url.ts";
+import {
+  checkEgressUrl,
+  type EgressPolicy,
+  fetchUrl,
+  parseEgressPolicy,
+} from "../lib/egress/mod.ts";
 
 function policyOf(allowHosts: string): EgressPolicy {
   const parsed = parseEgressPolicy({ EGRESS_ALLOW_HOSTS: allowHosts });
@@ -39,10 +43,10 @@ for (
   ] as const
 ) {
   Deno.bench(
-    `checkUrl(): ${name}`,
-    { group: "checkUrl", baseline: name === "allowed, 2 entries" },
+    `checkEgressUrl(): ${name}`,
+    { group: "checkEgressUrl", baseline: name === "allowed, 2 entries" },
     () => {
-      const verdict = checkUrl(url, policy);
+      const verdict = checkEgressUrl(url, policy);
       if (verdict.allowed !== (url === ALLOWED || url === WILDCARD)) {
         throw new Error("wrong verdict");
       }

@@ -24,6 +24,8 @@ const deliveries = liveSecret ? [] : (await Deno.readTextFile(path)).split("\n")
     return { ts: ts as string, sig: sig as string, body: rest.join("\t") };
   });
 let liveCounter = 0;
+/** GitHub-style deliveries (the adnanh/webhook peer): the signature in `x-hub-signature-256`. */
+const GITHUB_STYLE = Deno.env.get("HOOKGATE_BENCH_STYLE") === "github";
 
 function nextDelivery(): { ts: string; sig: string; body: string } {
   if (liveSecret) {
@@ -55,11 +57,13 @@ async function worker(): Promise<void> {
       const response = await fetch(url as string, {
         method: "POST",
         body: delivery.body,
-        headers: {
-          "content-type": "application/json",
-          "x-timestamp": delivery.ts,
-          "x-signature": delivery.sig,
-        },
+        headers: GITHUB_STYLE
+          ? { "content-type": "application/json", "x-hub-signature-256": `sha256=${delivery.sig}` }
+          : {
+            "content-type": "application/json",
+            "x-timestamp": delivery.ts,
+            "x-signature": delivery.sig,
+          },
       });
       const text = await response.text();
       latenciesUs.push((performance.now() - started) * 1000);

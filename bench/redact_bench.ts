@@ -4,8 +4,7 @@
  * credential. Run: `deno bench bench/redact_bench.ts`; MB/s = the size in the benchmark's
  * name / its time per iteration.
  */
-import { createRedactor, stringifyRedacted } from "../lib/redact.ts";
-import { redactText } from "../lib/redact_stream.ts";
+import { createRedactor, redactText, stringifyRedacted } from "../lib/redact/mod.ts";
 
 function realisticTrace(targetBytes: number): string {
   const lines: string[] = [];

@@ -1,6 +1,7 @@
 /**
  * The shape of bench/results/latest.json: written by bench/run.ts, read by
- * bench/report_markdown.ts (one definition, so the two cannot drift apart).
+ * bench/report_markdown.ts and bench/targets.ts (one definition, so they cannot
+ * drift apart).
  */
 
 /** One scenario's figures: of one run, or the medians over the runs. */
@@ -10,15 +11,14 @@ export interface Measurement {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** The server's CPU time (user + system, with reaped children) per request, in µs. */
+  cpuUsPerRequest: number;
   peakRssMb: number;
   errors: number;
-  /** req/s relative to the bare server in the same run (null for the bare row). */
-  ratio: number | null;
   accepted: number;
   storedEvents: number | null;
-  /** fleet only: each instance's peak RSS, and req/s relative to 1 instance + KV in the same run. */
+  /** fleet only: each instance's peak RSS. */
   instancesPeakRssMb?: number[];
-  ratioToAccepted?: number | null;
 }
 
 export interface BenchReport {
@@ -33,6 +33,8 @@ export interface BenchReport {
   connections: number;
   medians: Measurement[];
   runsDetail: Measurement[];
+  /** Scenarios that were asked for (or are run by default) but could not run here, and why. */
+  skipped: { scenario: string; reason: string }[];
   soakSeconds: number;
   soak: Measurement | null;
   growthSeconds: number;

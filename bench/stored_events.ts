@@ -1,6 +1,5 @@
 /** Counts the events a benchmark run left in its store (pending, done and dead). */
-import { defaultStoreSpec, openStore } from "../lib/open_store.ts";
-import type { EventStatus } from "../lib/event_store.ts";
+import { defaultStoreSpec, type EventStatus, openStore } from "../lib/store/mod.ts";
 
 /** `spec` defaults to the data dir's KV file; a `redis://` spec counts the fleet's shared store. */
 export async function countStoredEvents(dataDir: string, spec?: string): Promise<number> {

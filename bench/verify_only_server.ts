@@ -1,13 +1,12 @@
 /**
  * The second reference for `deno task bench`: the bare server plus the one step no
  * safe receiver can skip, a WebCrypto HMAC-SHA256 verify of `timestamp.body` with
- * hookgate's own primitives (lib/hmac.ts, lib/encoding.ts; key imported once, requests
+ * hookgate's own primitives (lib/util/hmac.ts, lib/util/encoding.ts; key imported once, requests
  * overlapped by Deno.serve). No freshness check, no store, no trace: its rate is the
  * ceiling for any receiver that verifies on one JS thread, and the `forged` and
  * `duplicates` scenarios cannot be faster than it.
  */
-import { concatBytes, fromHex, utf8 } from "../lib/encoding.ts";
-import { importHmacKey, verifyHmacSha256 } from "../lib/hmac.ts";
+import { concatBytes, fromHex, importHmacKey, utf8, verifyHmacSha256 } from "../lib/util/mod.ts";
 import { serveReference } from "./reference_server.ts";
 
 const secret = Deno.env.get("WEBHOOK_SECRET");

@@ -1,5 +1,6 @@
+import { errorMessage } from "../util/mod.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { usageError } from "../cli_error.ts";
+import { usageError } from "./cli_error.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -32,7 +33,7 @@ export function parseCommandArgs<T extends Options>(
     const { help, ...rest } = values as Record<string, unknown>;
     return { values: rest as ParsedArgs<T>["values"], positionals, help: help === true };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     // node's advice about '--' quotes the flag back half-escaped; the first sentence is the point.
     const first = (message.split("\n")[0] ?? "").replace(
       /\. To specify a positional argument.*$/,

@@ -1,5 +1,5 @@
-import type { ExitCode } from "../exit_codes.ts";
-import type { Output } from "../output.ts";
+import type { ExitCode } from "./exit_codes.ts";
+import type { Output } from "./output.ts";
 
 /** What every subcommand is given: nothing global, everything passed in. */
 export interface CommandContext {

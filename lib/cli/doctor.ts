@@ -1,13 +1,14 @@
-import { usageError } from "../cli_error.ts";
+import { errorMessage } from "../util/mod.ts";
+import { usageError } from "./cli_error.ts";
 import {
   type CheckResult,
   type DoctorFacts,
   type EnvFileFact,
   formatCheck,
+  readGitFacts,
   runDoctorChecks,
-} from "../doctor_checks.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { readGitFacts } from "../git.ts";
+} from "../setup/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -21,7 +22,7 @@ not ok:
   .gitignore contains the exact line .env
   .env is not tracked by git and never appears in git history
   .env is not readable by other users (mode 0600)
-  WEBHOOK_SECRET is at least 32 bytes and not the brief's placeholder (a warning)
+  WEBHOOK_SECRET is at least 32 bytes and not the published example value (a warning)
   EGRESS_ALLOW_HOSTS is set
   agents started by 'serve --exec' run as a user of their own (HOOKGATE_EXEC_USER)
 Outside a git repository the git checks are skipped with a note. No secret
@@ -40,7 +41,7 @@ async function readEnvFileFact(path: string): Promise<EnvFileFact> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
     if (error instanceof Deno.errors.NotCapable) throw error;
-    return { kind: "unreadable", reason: error instanceof Error ? error.message : String(error) };
+    return { kind: "unreadable", reason: errorMessage(error) };
   }
 }
 

@@ -1,22 +1,20 @@
 import denoConfig from "../../deno.json" with { type: "json" };
-import { configError, usageError } from "../cli_error.ts";
-import { parseDurationMs, parsePositiveInt } from "../config.ts";
+import { configError, usageError } from "./cli_error.ts";
+import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
 import {
   ALLOW_HOSTS_VAR,
   ALLOW_PRIVATE_VAR,
-  checkUrl,
-  parseEgressPolicy,
-} from "../egress_policy.ts";
-import { ExitCode } from "../exit_codes.ts";
-import {
+  checkEgressUrl,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_CHARS,
   DEFAULT_TIMEOUT_MS,
   fetchUrl,
   type FetchUrlResult,
   MAX_REDIRECTS,
-} from "../fetch_url.ts";
-import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "../trace.ts";
+  parseEgressPolicy,
+} from "../egress/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
 import { onlyPositional, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -90,7 +88,7 @@ export const fetchCommand: Command = {
     if (!policy.ok) throw configError(policy.reason);
 
     if (values["dry-run"] === true) {
-      const verdict = checkUrl(url, policy.value);
+      const verdict = checkEgressUrl(url, policy.value);
       if (verdict.allowed) {
         context.output.out(
           `allowed host=${verdict.host} port=${verdict.port} entry=${verdict.entry} ` +
@@ -135,7 +133,7 @@ export const fetchCommand: Command = {
   },
 };
 
-/** The exit code for a fetch result (design §6); reports the failure on stderr. */
+/** The exit code for a fetch result (sysexits: 77 denied, 69 unreachable, 1 non-2xx); reports the failure on stderr. */
 export function exitCodeForFetch(
   result: FetchUrlResult,
   report: (line: string) => void = () => {},

@@ -1,14 +1,18 @@
-import { configError, usageError } from "../cli_error.ts";
-import { SECRET_VAR, TOKEN_SECRET_VAR } from "../config.ts";
-import { parseDotenv } from "../dotenv.ts";
-import { writeEnvFile } from "../env_file.ts";
-import { ENV_TEMPLATE } from "../env_template.ts";
-import { setEnvValues } from "../env_text.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { type GitFacts, readGitFacts } from "../git.ts";
-import { addGitignoreLines } from "../gitignore.ts";
-import type { Output } from "../output.ts";
-import { randomSecret } from "../random_secret.ts";
+import { configError, usageError } from "./cli_error.ts";
+import {
+  addGitignoreLines,
+  ENV_TEMPLATE,
+  type GitFacts,
+  parseDotenv,
+  randomSecret,
+  readGitFacts,
+  SECRET_VAR,
+  setEnvValues,
+  TOKEN_SECRET_VAR,
+  writeEnvFile,
+} from "../setup/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import type { Output } from "./output.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 

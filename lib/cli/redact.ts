@@ -1,7 +1,11 @@
-import { usageError } from "../cli_error.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { createRedactor, secretValuesFromEnv } from "../redact.ts";
-import { createRedactStream, DEFAULT_MAX_LINE_CHARS } from "../redact_stream.ts";
+import { usageError } from "./cli_error.ts";
+import { ExitCode } from "./exit_codes.ts";
+import {
+  createRedactor,
+  createRedactStream,
+  DEFAULT_MAX_LINE_CHARS,
+  secretValuesFromEnv,
+} from "../redact/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 

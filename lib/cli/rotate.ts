@@ -1,12 +1,14 @@
-import { configError, usageError } from "../cli_error.ts";
-import { parseDurationMs, SECRET_VAR } from "../config.ts";
-import { toBase64 } from "../encoding.ts";
-import { writeEnvFile } from "../env_file.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { randomSecret } from "../random_secret.ts";
-import { parseRouteSpecs } from "../routes.ts";
-import { formatExpiry, PREVIOUS_SUFFIX, rotateEnvText } from "../secret_rotation.ts";
-import { parseDotenv } from "../dotenv.ts";
+import { configError, usageError } from "./cli_error.ts";
+import {
+  parseDotenv,
+  parseDurationMs,
+  randomSecret,
+  SECRET_VAR,
+  writeEnvFile,
+} from "../setup/mod.ts";
+import { toBase64 } from "../util/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { formatExpiry, parseRouteSpecs, PREVIOUS_SUFFIX, rotateEnvText } from "../receive/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 

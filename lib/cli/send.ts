@@ -1,12 +1,12 @@
+import { errorMessage } from "../util/mod.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { parseDurationMs, SECRET_VAR } from "../config.ts";
-import { activeSecrets } from "../secret_rotation.ts";
-import { CliError, configError, usageError } from "../cli_error.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { importHmacKey } from "../hmac.ts";
-import type { Output } from "../output.ts";
-import { ensurePayloadId } from "../payload_id.ts";
-import { schemeByName, SCHEMES } from "../schemes.ts";
+import { parseDurationMs, SECRET_VAR } from "../setup/mod.ts";
+import { activeSecrets, ensurePayloadId } from "../receive/mod.ts";
+import { CliError, configError, usageError } from "./cli_error.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { importHmacKey } from "../util/mod.ts";
+import type { Output } from "./output.ts";
+import { schemeByName, SCHEMES } from "../schemes/mod.ts";
 import {
   type AttemptReport,
   DEFAULT_MAX_ELAPSED_MS,
@@ -14,8 +14,8 @@ import {
   DEFAULT_TIMEOUT_MS,
   type SendFailure,
   sendWebhook,
-} from "../sender.ts";
-import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "../trace.ts";
+} from "../send/mod.ts";
+import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
 import { onlyPositional, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -187,7 +187,7 @@ async function readPayload(
       ) {
         throw error;
       }
-      const detail = error instanceof Error ? error.message : String(error);
+      const detail = errorMessage(error);
       throw new CliError(ExitCode.dataError, `cannot read --file ${values.file}: ${detail}`);
     }
   }
@@ -221,7 +221,7 @@ function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The answer on one line, as the brief prints it. */
+/** The answer on one line: `<status> <body>`. */
 function oneLine(body: string): string {
   return body.replace(/\r?\n$/, "");
 }

@@ -1,9 +1,20 @@
-import { CliError, configError, usageError } from "../cli_error.ts";
-import { tokenKeyFromEnv } from "../bearer_token.ts";
-import { parsePositiveInt, TOKEN_SECRET_VAR } from "../config.ts";
-import type { EventStore, HandlerOutcome, StoredEvent } from "../event_store.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { createEventsApi } from "../events_api.ts";
+import { errorMessage } from "../util/mod.ts";
+import { CliError, configError, usageError } from "./cli_error.ts";
+import {
+  createEventsApi,
+  openTokenRevocations,
+  tokenKeyFromEnv,
+  type TokenRevocations,
+} from "../api/mod.ts";
+import { narrowToTask, parsePositiveInt, TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import {
+  defaultStoreSpec,
+  type EventStore,
+  type HandlerOutcome,
+  openStore,
+  type StoredEvent,
+} from "../store/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
 import {
   checkExecPermissions,
   createExecHandler,
@@ -13,17 +24,17 @@ import {
   parseExecSettings,
   prepareExecLaunch,
 } from "../handoff/mod.ts";
-import { EXEC_FLAGS, EXEC_HELP } from "../exec_settings.ts";
-import { defaultStoreSpec, openStore } from "../open_store.ts";
-import type { Output } from "../output.ts";
-import { narrowToTask } from "../permissions.ts";
-import { secretValuesFromEnv } from "../redact.ts";
-import { buildRoutes, routeSecretValues } from "../routes.ts";
-import { openTokenRevocations, type TokenRevocations } from "../token_revocations.ts";
-import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP, type TraceFlagValues } from "../trace.ts";
-import { parseRedisUrl, redisSecretValues } from "../redis_url.ts";
-import { pathOf } from "../request_path.ts";
-import { createWebhookHandler } from "../webhook_handler.ts";
+import { EXEC_FLAGS, EXEC_HELP } from "./exec_settings.ts";
+import type { Output } from "./output.ts";
+import { secretValuesFromEnv } from "../redact/mod.ts";
+import { buildRoutes, createWebhookHandler, pathOf, routeSecretValues } from "../receive/mod.ts";
+import {
+  openTraceFromFlags,
+  TRACE_FLAGS,
+  TRACE_HELP,
+  type TraceFlagValues,
+} from "./trace_flags.ts";
+import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 
@@ -123,7 +134,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   };
 }
 
-/** The act step without `--exec`: the brief's `VERIFIED:` print, as one JSON line. */
+/** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
 export function printVerified(output: Output): (event: StoredEvent) => Promise<HandlerOutcome> {
   const decoder = new TextDecoder();
   return (event) => {
@@ -159,7 +170,7 @@ async function openConfiguredStore(
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       throw error;
     }
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new CliError(ExitCode.unavailable, `cannot open the event store: ${reason}`);
   }
 }

@@ -4,14 +4,14 @@ import {
   isTokenId,
   MAX_TOKEN_TTL_MS,
   newTokenId,
+  openTokenRevocations,
   TOKEN_SCOPES,
   tokenKeyFromEnv,
   type TokenScope,
-} from "../bearer_token.ts";
-import { configError, usageError } from "../cli_error.ts";
-import { parseDurationMs } from "../config.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { openTokenRevocations } from "../token_revocations.ts";
+} from "../api/mod.ts";
+import { configError, usageError } from "./cli_error.ts";
+import { parseDurationMs } from "../setup/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 

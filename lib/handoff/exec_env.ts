@@ -3,7 +3,7 @@
  * It sees only PATH, HOME, LANG, the operator's `--exec-env` allowlist and the
  * HOOKGATE_EVENT_* variables: never a secret hookgate knows, even when allowlisted.
  */
-import type { StoredEvent } from "../event_store.ts";
+import type { StoredEvent } from "../store/mod.ts";
 
 /** Always passed through when set: a command needs them to find programs and speak a locale. */
 export const BASE_EXEC_ENV = ["PATH", "HOME", "LANG"] as const;

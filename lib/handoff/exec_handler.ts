@@ -4,8 +4,8 @@
  * put on a command line. The environment is built from nothing (exec_env.ts);
  * the user and the containment come from the start-up checks (exec_preflight.ts).
  */
-import type { HandlerOutcome, StoredEvent } from "../event_store.ts";
-import { fail, ok, type Result } from "../result.ts";
+import type { HandlerOutcome, StoredEvent } from "../store/mod.ts";
+import { fail, ok, type Result } from "../util/mod.ts";
 import { eventEnv, planExecEnv } from "./exec_env.ts";
 import type { Launch } from "./launcher.ts";
 import { type ExecResult, runExec } from "./run_exec.ts";

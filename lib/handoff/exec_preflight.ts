@@ -5,7 +5,7 @@
  * exists and is executable by that user (exit 78). Every check runs through the
  * same launcher the agents use, so what passes here is what the agent gets.
  */
-import { fail, ok, type Result } from "../result.ts";
+import { fail, ok, type Result } from "../util/mod.ts";
 import {
   type AgentIdentity,
   type Containment,

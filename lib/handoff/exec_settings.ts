@@ -3,8 +3,8 @@
  * that `serve` turns into a usage error before anything listens. (The flag
  * table and the help text are the CLI's: lib/exec_settings.ts.)
  */
-import { parseDurationMs, parsePositiveInt } from "../config.ts";
-import { fail, ok, type Result } from "../result.ts";
+import { EXEC_USER_VAR, parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
+import { fail, ok, type Result } from "../util/mod.ts";
 import {
   DEFAULT_EXEC_ATTEMPTS,
   DEFAULT_EXEC_CONCURRENCY,
@@ -14,8 +14,6 @@ import {
 const MAX_ATTEMPTS = 100;
 const MAX_CONCURRENCY = 64;
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
-/** The environment's default for --exec-user (so `doctor` can see it too). */
-export const EXEC_USER_VAR = "HOOKGATE_EXEC_USER";
 
 export interface ExecSettings {
   command: string;

@@ -5,4 +5,5 @@ export * from "./exec_settings.ts";
 export * from "./launcher.ts";
 export * from "./pipes.ts";
 export * from "./program.ts";
+export * from "./retry_policy.ts";
 export * from "./run_exec.ts";

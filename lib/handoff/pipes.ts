@@ -3,7 +3,7 @@
  * with a cap. Each can be abandoned after a grace period, so a descendant that
  * escaped the kill and still holds a pipe cannot hold the hand-off.
  */
-import { concatBytes } from "../encoding.ts";
+import { concatBytes } from "../util/mod.ts";
 
 export interface CapturedOutput {
   bytes: Uint8Array;

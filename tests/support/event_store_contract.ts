@@ -1,6 +1,6 @@
 /**
- * THE contract of lib/event_store.ts, as tests. Every backend runs it
- * (tests/event_store_contract_test.ts), so a backend cannot silently drift.
+ * THE contract of lib/store/event_store.ts, as tests. Every backend runs it
+ * (tests/store/event_store_contract_test.ts), so a backend cannot silently drift.
  */
 import assert from "node:assert/strict";
 import type {
@@ -9,7 +9,7 @@ import type {
   HandlerOutcome,
   IncomingEvent,
   StoredEvent,
-} from "../../lib/event_store.ts";
+} from "../../lib/store/mod.ts";
 
 export interface ContractStore {
   store: EventStore;

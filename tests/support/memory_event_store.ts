@@ -12,7 +12,7 @@ import type {
   HandlerOutcome,
   IncomingEvent,
   StoredEvent,
-} from "../../lib/event_store.ts";
+} from "../../lib/store/mod.ts";
 
 interface Entry {
   event: StoredEvent;

@@ -1,6 +1,6 @@
 /**
  * Preloaded into a real hookgate process (`deno run --preload`) by
- * tests/permissions_test.ts. On SIGUSR1 it tries, from inside that process and
+ * tests/setup/permissions_test.ts. On SIGUSR1 it tries, from inside that process and
  * with its permissions, what the command must not be able to do, and prints
  * one line `probe {...}` on stderr: "ok" or the error's name for each attempt.
  * Targets come from HOOKGATE_PROBE (JSON).

@@ -49,7 +49,7 @@ export const MUST_DISAPPEAR: Row[] = [
     gone: ["cHJveHk6c2VjcmV0cHc="],
   },
   {
-    name: "the brief's own example",
+    name: "the reference example",
     input: "Authorization: Bearer sk-abc123def456ghi",
     gone: ["sk-abc123def456ghi", "abc123def456ghi"],
   },

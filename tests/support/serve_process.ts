@@ -1,7 +1,7 @@
 /** Starts the real `hookgate serve` as a subprocess on a free port, and always stops it. */
 import { cliCommand } from "./cli.ts";
 
-export interface ServeProcess {
+export interface ServeProcess extends AsyncDisposable {
   /** e.g. http://127.0.0.1:41234 (no trailing slash) */
   url: string;
   pid: number;
@@ -81,6 +81,15 @@ export async function startServe(options: StartServeOptions): Promise<ServeProce
       stderr: () => err.join(""),
       stop,
       exited,
+      // `await using serve = await startServe(…)`: SIGTERM, then SIGKILL if it has not
+      // left within its shutdown grace, so no test leaves a server running.
+      async [Symbol.asyncDispose]() {
+        const left = await Promise.race([
+          stop("SIGTERM").then(() => true),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), 15_000)),
+        ]);
+        if (!left) await stop("SIGKILL");
+      },
     };
   } catch (error) {
     await stop("SIGKILL");

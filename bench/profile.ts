@@ -1,0 +1,151 @@
+/**
+ * `deno task bench:profile`: where one scenario's server CPU goes, by step. Runs
+ * `hookgate serve` under wrk with V8's CPU profiler on, and reads the CPU time of
+ * each of the server's threads from /proc; prints both per request:
+ *
+ * - threads: the JavaScript thread ("deno"), Deno KV's SQLite writer, V8's
+ *   helpers (GC, compiler), the profiler's own ("v8:ProfEvntProc", absent
+ *   without profiling) — every thread's utime + stime from /proc;
+ * - the JavaScript thread by step: each profiler sample is charged to the
+ *   innermost hookgate module on its stack (lib/receive, lib/store, lib/trace …),
+ *   or, with none, to what ran (Deno.serve's HTTP glue, GC, native code).
+ *
+ * Usage: deno task bench:profile [--scenario accepted|forged|duplicates] [--seconds 6]
+ */
+import { parseArgs } from "node:util";
+import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
+import { startHookgate } from "./servers.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    scenario: { type: "string", default: "accepted" },
+    seconds: { type: "string", default: "6" },
+    connections: { type: "string", default: "32" },
+  },
+});
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** CPU µs of every thread of `pid`, by thread name. */
+function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const us = (Number(fields[11]) + Number(fields[12])) * 10_000;
+      byName.set(name, (byName.get(name) ?? 0) + us);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+
+/** The step a stack belongs to: its innermost hookgate module, else what ran. */
+function stepOf(stack: ProfileNode[]): string {
+  for (const node of stack) {
+    const match = /\/lib\/([a-z_]+)\/([a-z_]+)\.ts/.exec(node.callFrame.url);
+    // util/ holds unrelated helpers: name the file (hmac.ts is the WebCrypto verify).
+    if (match) return match[1] === "util" ? `lib/util/${match[2]}.ts` : `lib/${match[1]}`;
+  }
+  const leaf = stack[0]?.callFrame;
+  if (!leaf) return "(unknown)";
+  if (leaf.functionName === "(garbage collector)") return "(garbage collector)";
+  if (leaf.functionName === "(idle)") return "(idle)";
+  if (leaf.functionName === "(program)") return "(native: V8 and the runtime)";
+  if (/http|serve/i.test(leaf.url)) return "Deno.serve (HTTP glue)";
+  return "runtime (other)";
+}
+
+function byStep(profile: CpuProfile): Map<string, number> {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
+  const steps = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const stack: ProfileNode[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const node = nodes.get(at);
+      if (node) stack.push(node);
+    }
+    const step = stepOf(stack);
+    steps.set(step, (steps.get(step) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return steps;
+}
+
+async function main(): Promise<void> {
+  const scenario = values.scenario;
+  const seconds = Number(values.seconds);
+  const tmp = await Deno.makeTempDir({ prefix: "hookgate-profile-" });
+  const secret = "profile-secret-" + crypto.randomUUID();
+  try {
+    const file = `${tmp}/deliveries.tsv`;
+    const signer = scenario === "forged" ? "another-" + secret : secret;
+    await writeDeliveries(file, scenario === "duplicates" ? 2_000 : 40_000 * seconds, {
+      secret: signer,
+    });
+    const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+      tasks: Record<string, string>;
+    };
+    const server = await startHookgate({
+      dataDir: `${tmp}/data`,
+      v8Flags: /--v8-flags=(\S+)/.exec(config.tasks.serve ?? "")?.[1] ?? "",
+      denoFlags: [`--cpu-prof-dir=${tmp}/prof`],
+      env: { WEBHOOK_SECRET: secret },
+    });
+    if (scenario === "duplicates") await preAccept(server.url, file);
+    const before = threadCpu(server.pid);
+    const summary = await drive(server.url, file, {
+      useWrk: true,
+      threads: 1,
+      connections: Number(values.connections),
+      seconds,
+    });
+    const after = threadCpu(server.pid);
+    await server.stop();
+    const [profileFile] = [...Deno.readDirSync(`${tmp}/prof`)].map((e) => e.name);
+    if (!profileFile) throw new Error("serve wrote no CPU profile");
+    const profile = JSON.parse(
+      await Deno.readTextFile(`${tmp}/prof/${profileFile}`),
+    ) as CpuProfile;
+    const perRequest = (us: number) => (us / summary.requests).toFixed(1);
+    console.log(
+      `${scenario}: ${summary.requests} requests in ${seconds} s ` +
+        `(${Math.round(summary.requests / seconds)} req/s)\n`,
+    );
+    console.log("| thread | CPU µs / request |\n| --- | ---: |");
+    let total = 0;
+    for (const [name, us] of [...after].sort((a, b) => b[1] - a[1])) {
+      const spent = us - (before.get(name) ?? 0);
+      total += spent;
+      if (spent > 0) console.log(`| ${name} | ${perRequest(spent)} |`);
+    }
+    console.log(`| **all threads** | **${perRequest(total)}** |\n`);
+    const steps = byStep(profile);
+    const busy = [...steps].filter(([step]) => step !== "(idle)").reduce((n, [, us]) => n + us, 0);
+    console.log("| JavaScript thread, by step | CPU µs / request | share |\n| --- | ---: | ---: |");
+    for (const [step, us] of [...steps].sort((a, b) => b[1] - a[1])) {
+      if (step === "(idle)") continue;
+      console.log(`| ${step} | ${perRequest(us)} | ${(100 * us / busy).toFixed(0)} % |`);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await main();

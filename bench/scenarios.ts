@@ -1,0 +1,271 @@
+/**
+ * One measurement per scenario: start the server, drive it with the same kind of
+ * load, read its CPU time and peak RSS, stop it, and check that nothing it
+ * acknowledged was lost (every `200 accepted` must be in the store).
+ */
+import { type RedisServer, startRedisServer } from "../tests/support/redis_server.ts";
+import { drive, type LoadSettings, type LoadSummary, preAccept, writeDeliveries } from "./load.ts";
+import { cpuMicros, peakRssMb } from "./proc_stats.ts";
+import type { Measurement } from "./results_format.ts";
+import {
+  ADNANH_SECRET,
+  type Server,
+  startAdnanh,
+  startFastapi,
+  startHookgate,
+  startReference,
+} from "./servers.ts";
+import { countStoredEvents } from "./stored_events.ts";
+
+export interface BenchContext {
+  tmp: string;
+  seconds: number;
+  load: LoadSettings;
+  v8Flags: string;
+  secret: string;
+  forgedSecret: string;
+  peersDir: string;
+  /** A python3 with FastAPI, or null when the FastAPI peer cannot run. */
+  python: string | null;
+}
+
+/** Scenarios whose every delivery is signed with another secret: all must be refused. */
+const FORGED = new Set(["forged", "verify-only"]);
+/** Scenarios whose answers say `accepted`, checked against the store afterwards. */
+const DURABLE = new Set(["accepted", "exec"]);
+
+/** Enough unique deliveries that even the bare reference does not wrap around. */
+function uniqueCount(seconds: number): number {
+  return Math.max(50_000, 40_000 * seconds);
+}
+
+async function startFor(scenario: string, ctx: BenchContext, file: string): Promise<Server> {
+  const env = { WEBHOOK_SECRET: ctx.secret };
+  const dataDir = `${file}.data`;
+  const count = uniqueCount(ctx.seconds);
+  switch (scenario) {
+    case "bare":
+      await writeDeliveries(file, count, { secret: ctx.secret });
+      return await startReference("bare_server.ts");
+    case "verify-only":
+      await writeDeliveries(file, count, { secret: ctx.forgedSecret });
+      return await startReference("verify_only_server.ts", env);
+    case "forged":
+      await writeDeliveries(file, count, { secret: ctx.forgedSecret });
+      return await startHookgate({ dataDir, v8Flags: ctx.v8Flags, env });
+    case "duplicates": {
+      await writeDeliveries(file, 2_000, { secret: ctx.secret });
+      const server = await startHookgate({ dataDir, v8Flags: ctx.v8Flags, env });
+      await preAccept(server.url, file);
+      return server;
+    }
+    case "exec":
+      await writeDeliveries(file, count, { secret: ctx.secret });
+      return await startHookgate({
+        dataDir,
+        v8Flags: ctx.v8Flags,
+        env,
+        extra: ["--exec", "true"],
+      });
+    case "accepted":
+      await writeDeliveries(file, count, { secret: ctx.secret });
+      return await startHookgate({ dataDir, v8Flags: ctx.v8Flags, env });
+    case "fastapi":
+      if (!ctx.python) throw new Error("fastapi: no python3 with FastAPI");
+      await writeDeliveries(file, count, { secret: ctx.secret });
+      return await startFastapi(ctx.python, ctx.peersDir, ctx.secret);
+    case "adnanh":
+      await writeDeliveries(file, count, { secret: ADNANH_SECRET, style: "github" });
+      return await startAdnanh(ctx.peersDir);
+    default:
+      throw new Error(`unknown scenario '${scenario}'`);
+  }
+}
+
+function errorsOf(scenario: string, summary: LoadSummary): number {
+  const expected = FORGED.has(scenario) ? "401" : "200";
+  return summary.socketErrors + Object.entries(summary.statuses)
+    .filter(([status]) => status !== expected).reduce((sum, [, n]) => sum + n, 0) +
+    (scenario === "duplicates" ? summary.accepted : 0);
+}
+
+/** Measures one scenario once. Throws when an acknowledged event is missing or a forgery passed. */
+export async function measure(
+  scenario: string,
+  run: number,
+  ctx: BenchContext,
+): Promise<Measurement> {
+  const file = `${ctx.tmp}/${scenario}-${run}.tsv`;
+  const server = await startFor(scenario, ctx, file);
+  let summary: LoadSummary;
+  let cpuUs: number;
+  let rss: number;
+  try {
+    const before = cpuMicros(server.pid);
+    summary = await drive(server.url, file, {
+      ...ctx.load,
+      seconds: ctx.seconds,
+      ...(scenario === "adnanh" ? { style: "github" as const } : {}),
+    });
+    cpuUs = cpuMicros(server.pid) - before;
+    rss = peakRssMb(server.pid);
+  } finally {
+    await server.stop();
+  }
+  await Deno.remove(file);
+  const storedEvents = DURABLE.has(scenario) ? await countStoredEvents(`${file}.data`) : null;
+  if (storedEvents !== null && storedEvents < summary.accepted) {
+    throw new Error(
+      `${scenario}: ${summary.accepted} deliveries were answered 'accepted' but only ` +
+        `${storedEvents} are in the store: events were lost`,
+    );
+  }
+  if (FORGED.has(scenario) && summary.accepted > 0) {
+    throw new Error(`${scenario}: ${summary.accepted} forged deliveries were accepted`);
+  }
+  return {
+    scenario,
+    run,
+    rps: Math.round(summary.requests / (summary.durationUs / 1e6)),
+    p50Ms: summary.p50Us / 1000,
+    p99Ms: summary.p99Us / 1000,
+    cpuUsPerRequest: summary.requests > 0 ? cpuUs / summary.requests : 0,
+    peakRssMb: rss,
+    errors: errorsOf(scenario, summary),
+    accepted: summary.accepted,
+    storedEvents,
+  };
+}
+
+/**
+ * The fleet: one redis-server (AOF, appendfsync always) and two `serve --store redis://…`
+ * instances, each driven by its own load process (half the connections, half of the same
+ * pre-signed unique deliveries) at the same time. req/s are summed, p99 is the worse of the
+ * two, CPU is both instances' (not Redis's), and every `200 accepted` must be in Redis.
+ */
+export async function measureFleet(run: number, ctx: BenchContext): Promise<Measurement> {
+  const all = `${ctx.tmp}/fleet-${run}.tsv`;
+  await writeDeliveries(all, uniqueCount(ctx.seconds), { secret: ctx.secret });
+  const lines = (await Deno.readTextFile(all)).split("\n").filter(Boolean);
+  await Deno.remove(all);
+  const files = [0, 1].map((i) => `${ctx.tmp}/fleet-${run}-${i}.tsv`);
+  for (const [i, file] of files.entries()) {
+    await Deno.writeTextFile(file, lines.filter((_, n) => n % 2 === i).join("\n") + "\n");
+  }
+  const load = {
+    ...ctx.load,
+    connections: Math.max(1, Math.floor(ctx.load.connections / 2)),
+    threads: Math.max(1, Math.floor(ctx.load.threads / 2)),
+  };
+  let redis: RedisServer | null = null;
+  const servers: Server[] = [];
+  try {
+    redis = await startRedisServer();
+    for (const i of [0, 1]) {
+      servers.push(
+        await startHookgate({
+          dataDir: `${ctx.tmp}/fleet-${run}-${i}`,
+          v8Flags: ctx.v8Flags,
+          env: { WEBHOOK_SECRET: ctx.secret },
+          extra: ["--store", redis.url],
+        }),
+      );
+    }
+    const before = servers.map((server) => cpuMicros(server.pid));
+    const summaries = await Promise.all(
+      servers.map((server, i) =>
+        drive(server.url, files[i] as string, { ...load, seconds: ctx.seconds })
+      ),
+    );
+    const cpuUs = servers.reduce((sum, server, i) => sum + cpuMicros(server.pid) - before[i]!, 0);
+    const rss = servers.map((server) => peakRssMb(server.pid));
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+    const accepted = summaries.reduce((sum, s) => sum + s.accepted, 0);
+    const storedEvents = await countStoredEvents(`${ctx.tmp}/fleet-${run}-0`, redis.url);
+    if (storedEvents < accepted) {
+      throw new Error(
+        `fleet: ${accepted} deliveries were answered 'accepted' but only ${storedEvents} ` +
+          `are in Redis: events were lost`,
+      );
+    }
+    const requests = summaries.reduce((sum, s) => sum + s.requests, 0);
+    return {
+      scenario: "fleet",
+      run,
+      rps: Math.round(summaries.reduce((sum, s) => sum + s.requests / (s.durationUs / 1e6), 0)),
+      // Not a true fleet median: the worse instance's, as the p99 is.
+      p50Ms: Math.max(...summaries.map((s) => s.p50Us)) / 1000,
+      p99Ms: Math.max(...summaries.map((s) => s.p99Us)) / 1000,
+      cpuUsPerRequest: requests > 0 ? cpuUs / requests : 0,
+      peakRssMb: Math.max(...rss),
+      errors: summaries.reduce((sum, s) => sum + errorsOf("fleet", s), 0),
+      accepted,
+      storedEvents,
+      instancesPeakRssMb: rss,
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis?.stop();
+    for (const file of files) await Deno.remove(file).catch(() => {});
+  }
+}
+
+/** One accepted measurement over a longer duration: the RSS soak. */
+export async function measureSoak(seconds: number, ctx: BenchContext): Promise<Measurement> {
+  return await measure("accepted", 0, { ...ctx, seconds }).then((m) => ({
+    ...m,
+    scenario: "accepted-soak",
+  }));
+}
+
+async function dirBytes(path: string): Promise<number> {
+  let total = 0;
+  for await (const entry of Deno.readDir(path)) {
+    const info = await Deno.stat(`${path}/${entry.name}`);
+    total += entry.isDirectory ? await dirBytes(`${path}/${entry.name}`) : info.size;
+  }
+  return total;
+}
+
+/** A run longer than the retention window (tolerance 5 s → 10 s): the store must stop growing. */
+export async function storeGrowth(
+  seconds: number,
+  ctx: BenchContext,
+): Promise<{ t: number; mb: number }[]> {
+  const dataDir = `${ctx.tmp}/growth`;
+  const server = await startHookgate({
+    dataDir,
+    v8Flags: ctx.v8Flags,
+    env: { WEBHOOK_SECRET: ctx.secret },
+    extra: ["--tolerance", "5"],
+  });
+  const samples: { t: number; mb: number }[] = [];
+  try {
+    const load = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./load_generator.ts", import.meta.url).pathname,
+        server.url,
+        "-",
+        "8",
+        String(seconds),
+      ],
+      env: { HOOKGATE_BENCH_SECRET: ctx.secret },
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    const started = Date.now();
+    while (Date.now() - started < seconds * 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      samples.push({
+        t: Math.round((Date.now() - started) / 1000),
+        mb: Math.round((await dirBytes(dataDir)) / 1e5) / 10,
+      });
+    }
+    await load;
+  } finally {
+    await server.stop();
+  }
+  return samples;
+}

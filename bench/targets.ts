@@ -1,0 +1,110 @@
+/**
+ * The speed and size targets `deno task bench` checks, all within one run: hookgate
+ * against the tools a user would otherwise pick (the seed's FastAPI receiver and
+ * adnanh/webhook), against the verify-only reference, and absolute bounds.
+ */
+import type { BenchReport, Measurement } from "./results_format.ts";
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  /** null when a scenario it needs did not run. */
+  met: boolean | null;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+export function checkTargets(report: BenchReport): TargetResult[] {
+  const row = (name: string): Measurement | undefined =>
+    report.medians.find((r) => r.scenario === name);
+  const results: TargetResult[] = [];
+  const accepted = row("accepted");
+  const fastapi = row("fastapi");
+  const adnanh = row("adnanh");
+  const verifyOnly = row("verify-only");
+  const exec = row("exec");
+
+  const ratio = (
+    label: string,
+    a: Measurement | undefined,
+    b: Measurement | undefined,
+    min: number,
+  ) => {
+    if (!a || !b) {
+      results.push({ target: label, measured: "not measured in this run", met: null });
+      return;
+    }
+    const r = a.rps / b.rps;
+    results.push({
+      target: label,
+      measured: `${r.toFixed(2)} × (${fmt(a.rps)} vs ${fmt(b.rps)} req/s)`,
+      met: r >= min,
+    });
+  };
+  ratio("accepted req/s ≥ 2.0 × the FastAPI receiver's", accepted, fastapi, 2.0);
+  ratio("accepted req/s ≥ 3.0 × adnanh/webhook's", accepted, adnanh, 3.0);
+  if (accepted) {
+    results.push({
+      target: "server CPU per accepted event ≤ 90 µs",
+      measured: `${accepted.cpuUsPerRequest.toFixed(0)} µs`,
+      met: accepted.cpuUsPerRequest <= 90,
+    });
+  }
+  for (const name of ["forged", "duplicates"]) {
+    const r = row(name);
+    if (!r || !verifyOnly) continue;
+    const share = r.cpuUsPerRequest / verifyOnly.cpuUsPerRequest;
+    results.push({
+      target: `${name}: server CPU per request ≤ 1.15 × verify-only's`,
+      measured: `${share.toFixed(2)} × (${r.cpuUsPerRequest.toFixed(0)} vs ${
+        verifyOnly.cpuUsPerRequest.toFixed(0)
+      } µs)`,
+      met: share <= 1.15,
+    });
+  }
+  ratio(
+    "`--exec true` req/s ≥ 1.0 × adnanh/webhook's (both run a command per delivery)",
+    exec,
+    adnanh,
+    1.0,
+  );
+  if (accepted) {
+    results.push({
+      target: "p99 of accepted ≤ 15 ms at 32 connections",
+      measured: `${accepted.p99Ms.toFixed(2)} ms`,
+      met: accepted.p99Ms <= 15,
+    });
+  }
+  if (report.soak) {
+    results.push({
+      target: `peak RSS ≤ 150 MB during a ${report.soakSeconds} s accepted run`,
+      measured: `${report.soak.peakRssMb} MB`,
+      met: report.soak.peakRssMb <= 150,
+    });
+  }
+  const growth = report.storeGrowthMb;
+  if (growth.length >= 8) {
+    const last = growth.slice(-4).map((g) => g.mb);
+    const peak = Math.max(...growth.map((g) => g.mb));
+    results.push({
+      target: "the store stops growing once the retention window is reached",
+      measured: `last 20 s: ${last.map((n) => n.toFixed(1)).join(", ")} MB (peak ${
+        peak.toFixed(1)
+      } MB)`,
+      met: Math.max(...last) <= Math.min(...last) * 1.05,
+    });
+  }
+  const lost = report.runsDetail.filter((r) =>
+    r.storedEvents !== null && r.storedEvents < r.accepted
+  );
+  results.push({
+    target: "every `200 accepted` is in the store afterwards",
+    measured: lost.length === 0
+      ? `${
+        fmt(report.runsDetail.reduce((n, r) => n + (r.storedEvents === null ? 0 : r.accepted), 0))
+      } checked`
+      : `${lost.length} run(s) lost events`,
+    met: lost.length === 0,
+  });
+  return results;
+}

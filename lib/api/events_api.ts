@@ -1,0 +1,218 @@
+/**
+ * The inspection API `serve` exposes next to its webhook routes:
+ *
+ *   GET  /events?status=pending|done|dead&limit=N   scope read
+ *   GET  /events/{route}/{key}                      scope read  (payload redacted)
+ *   POST /events/{route}/{key}/redeliver            scope write (also revives a dead letter)
+ *
+ * `{key}` is one path segment, percent-encoded (`id:evt%2F1` for the key
+ * `id:evt/1`). Every request needs `Authorization: Bearer <hookgate token>`;
+ * the token is checked before anything else about the request is looked at,
+ * and it never appears in a response, a log or an error.
+ */
+import { scopeAllows, type TokenFailure, type TokenScope, verifyToken } from "./bearer_token.ts";
+import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
+import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
+import { pathOf } from "../receive/mod.ts";
+
+export interface EventsApiOptions {
+  store: EventStore;
+  /** HOOKGATE_TOKEN_SECRET's key (see `tokenKeyFromEnv`). */
+  tokenKey: CryptoKey;
+  revocations: { isRevoked(tokenId: string): Promise<boolean> };
+  /** Payloads and errors leave only through it. */
+  redactor: Redactor;
+  now(): number;
+  /** One record per request, for the trace: who (token id, never the token) did what. */
+  onRecord?(record: ApiRecord): void;
+}
+
+export interface ApiRecord {
+  type: "api";
+  method: string;
+  path: string;
+  status: number;
+  /** The verified token's id and scope; null when the token was refused. */
+  tokenId: string | null;
+  scope: TokenScope | null;
+  /** Why the token was refused, or null. */
+  refused: TokenFailure | null;
+}
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 1000;
+const STATUSES: readonly EventStatus[] = ["pending", "done", "dead"];
+const REALM = 'Bearer realm="hookgate"';
+const FAILURE_TEXT: Record<Exclude<TokenFailure, "missing">, string> = {
+  malformed: "the bearer token is malformed",
+  bad_signature: "the bearer token is not valid",
+  bad_claims: "the bearer token is not valid",
+  expired: "the bearer token expired",
+  revoked: "the bearer token was revoked",
+};
+
+type Endpoint =
+  | { kind: "list" }
+  | { kind: "get"; route: string; key: string }
+  | { kind: "redeliver"; route: string; key: string };
+
+/** Returns null for a path outside /events, so `serve` falls through to its webhook routes. */
+export function createEventsApi(
+  options: EventsApiOptions,
+): (request: Request, path?: string) => Promise<Response | null> {
+  // Every webhook request passes here first: decide by the path (serve's, computed once), not a URL.
+  return async (request, path = pathOf(request.url)) => {
+    if (path !== "/events" && !path.startsWith("/events/")) return null;
+    const url = new URL(request.url);
+    const token = await verifyToken(request.headers.get("authorization"), {
+      key: options.tokenKey,
+      nowMs: options.now(),
+      isRevoked: (id) => options.revocations.isRevoked(id),
+    });
+    const response = token.ok
+      ? await authorized(request, url, token.value.scope, options)
+      : unauthorized(token.reason);
+    options.onRecord?.({
+      type: "api",
+      method: request.method,
+      path: url.pathname,
+      status: response.status,
+      tokenId: token.ok ? token.value.tokenId : null,
+      scope: token.ok ? token.value.scope : null,
+      refused: token.ok ? null : token.reason,
+    });
+    return response;
+  };
+}
+
+async function authorized(
+  request: Request,
+  url: URL,
+  scope: TokenScope,
+  options: EventsApiOptions,
+): Promise<Response> {
+  const endpoint = matchEndpoint(url.pathname);
+  if (endpoint === null) return json(404, { error: "not found" });
+  if (endpoint === "bad-encoding") return json(400, { error: "bad percent-encoding in the path" });
+  const method = endpoint.kind === "redeliver" ? "POST" : "GET";
+  if (request.method !== method) {
+    return json(405, { error: "method not allowed" }, { allow: method });
+  }
+  const required: TokenScope = endpoint.kind === "redeliver" ? "write" : "read";
+  if (!scopeAllows(scope, required)) {
+    return json(403, { error: `this route needs a ${required} token` }, {
+      "www-authenticate": `${REALM}, error="insufficient_scope", scope="${required}"`,
+    });
+  }
+  try {
+    switch (endpoint.kind) {
+      case "list":
+        return await list(url, options);
+      case "get": {
+        const event = await options.store.get(endpoint.route, endpoint.key);
+        if (event === null) return json(404, { error: "no such event" });
+        return redactedJson(describe(event, options.redactor, true), options.redactor);
+      }
+      case "redeliver": {
+        const known = await options.store.redeliver(endpoint.route, endpoint.key);
+        if (!known) return json(404, { error: "no such event" });
+        return json(202, { status: "pending", route: endpoint.route, key: endpoint.key });
+      }
+    }
+  } catch {
+    // The store's error text may name paths or hosts; the caller only needs to retry.
+    return json(503, { error: "store unavailable, retry later" });
+  }
+}
+
+function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | null {
+  if (pathname === "/events") return { kind: "list" };
+  const segments = pathname.slice("/events/".length).split("/");
+  if (segments.length < 2 || segments.length > 3 || segments.some((s) => s === "")) return null;
+  if (segments.length === 3 && segments[2] !== "redeliver") return null;
+  let route: string;
+  let key: string;
+  try {
+    route = decodeURIComponent(segments[0] as string);
+    key = decodeURIComponent(segments[1] as string);
+  } catch {
+    return "bad-encoding";
+  }
+  return { kind: segments.length === 3 ? "redeliver" : "get", route, key };
+}
+
+async function list(url: URL, options: EventsApiOptions): Promise<Response> {
+  const status = url.searchParams.get("status") ?? "pending";
+  if (!(STATUSES as readonly string[]).includes(status)) {
+    return json(400, { error: "status must be one of pending, done, dead" });
+  }
+  const rawLimit = url.searchParams.get("limit");
+  let limit = DEFAULT_LIST_LIMIT;
+  if (rawLimit !== null) {
+    if (
+      !/^[0-9]{1,4}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > MAX_LIST_LIMIT
+    ) {
+      return json(400, { error: `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}` });
+    }
+    limit = Number(rawLimit);
+  }
+  const events = await options.store.list({ status: status as EventStatus, limit });
+  return redactedJson({
+    status,
+    count: events.length,
+    events: events.map((event) => describe(event, options.redactor, false)),
+  }, options.redactor);
+}
+
+/** An event as the API shows it: ids and state as they are, payload and error redacted. */
+function describe(event: StoredEvent, redactor: Redactor, withPayload: boolean) {
+  const summary = {
+    route: event.route,
+    key: event.key,
+    id: event.id,
+    status: event.status,
+    attempt: event.attempt,
+    receivedAt: new Date(event.receivedAtMs).toISOString(),
+    lastError: event.lastError === null ? null : redactor.text(event.lastError),
+    payloadBytes: event.payload.length,
+    href: `/events/${encodeURIComponent(event.route)}/${encodeURIComponent(event.key)}`,
+  };
+  return withPayload ? { ...summary, payload: redactedPayload(event.payload, redactor) } : summary;
+}
+
+/** A JSON payload is redacted as a tree (secret keys too); anything else as text. */
+function redactedPayload(payload: Uint8Array, redactor: Redactor): unknown {
+  const text = new TextDecoder().decode(payload);
+  try {
+    return redactor.value(JSON.parse(text));
+  } catch {
+    return redactor.text(text);
+  }
+}
+
+function unauthorized(reason: TokenFailure): Response {
+  if (reason === "missing") {
+    return json(401, { error: "a bearer token is required: run 'hookgate token --scope read'" }, {
+      "www-authenticate": REALM,
+    });
+  }
+  const description = FAILURE_TEXT[reason];
+  return json(401, { error: description }, {
+    "www-authenticate": `${REALM}, error="invalid_token", error_description="${description}"`,
+  });
+}
+
+/** Via `stringifyRedacted`: redact the tree, serialize, redact the text again. */
+function redactedJson(body: unknown, redactor: Redactor): Response {
+  return new Response(stringifyRedacted(redactor, body), {
+    status: 200,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}

@@ -1,0 +1,3 @@
+export * from "./bearer_token.ts";
+export * from "./events_api.ts";
+export * from "./token_revocations.ts";

@@ -1,0 +1,73 @@
+import { createRedactor, type Redactor } from "../redact/mod.ts";
+
+/**
+ * Every line the program writes goes through here, and so through the redactor:
+ * results on stdout, diagnostics on stderr.
+ */
+export interface Output {
+  /** A result line on stdout. */
+  out(line: string): void;
+  /** A diagnostic line on stderr. */
+  err(line: string): void;
+  /** Result text on stdout as is, no newline added (still through the redactor). */
+  outText(text: string): void;
+  readonly redactor: Redactor;
+  /** Adds values that must never be printed from now on (e.g. a freshly made secret). */
+  protect(secrets: Iterable<string>): void;
+}
+
+export interface WritableSink {
+  writeSync(bytes: Uint8Array): number;
+}
+
+export interface OutputOptions {
+  redactor?: Redactor;
+  stdout?: WritableSink;
+  stderr?: WritableSink;
+}
+
+export function createOutput(options: OutputOptions = {}): Output {
+  let redactor = options.redactor ?? createRedactor();
+  const stdout = options.stdout ?? Deno.stdout;
+  const stderr = options.stderr ?? Deno.stderr;
+  const encoder = new TextEncoder();
+  const write = (sink: WritableSink, text: string) => {
+    const bytes = encoder.encode(redactor.text(text));
+    let written = 0;
+    while (written < bytes.length) written += sink.writeSync(bytes.subarray(written));
+  };
+  return {
+    out: (line) => write(stdout, line + "\n"),
+    err: (line) => write(stderr, line + "\n"),
+    outText: (text) => write(stdout, text),
+    get redactor() {
+      return redactor;
+    },
+    protect(secrets) {
+      redactor = redactor.withSecrets(secrets);
+    },
+  };
+}
+
+/** An Output that keeps what it is given, for tests. */
+export function createMemoryOutput(
+  redactor?: Redactor,
+): Output & { stdout(): string; stderr(): string } {
+  const decoder = new TextDecoder();
+  const chunks = { out: [] as string[], err: [] as string[] };
+  const sink = (into: string[]): WritableSink => ({
+    writeSync(bytes) {
+      into.push(decoder.decode(bytes));
+      return bytes.length;
+    },
+  });
+  const output = createOutput({
+    ...(redactor ? { redactor } : {}),
+    stdout: sink(chunks.out),
+    stderr: sink(chunks.err),
+  });
+  return Object.assign(output, {
+    stdout: () => chunks.out.join(""),
+    stderr: () => chunks.err.join(""),
+  });
+}

@@ -1,0 +1,273 @@
+/**
+ * The agent's `fetch_url` tool: policy check, DNS check, one
+ * sandboxed request per hop, every redirect re-checked, body and time bounded.
+ * Every outcome is a JSON-able value the model can read; nothing is thrown.
+ */
+import { errorMessage } from "../util/mod.ts";
+import {
+  checkEgressRedirect,
+  checkEgressUrl,
+  denialMessage,
+  denoNetPermissions,
+  type EgressPolicy,
+  type EgressVerdict,
+} from "./egress_policy.ts";
+import {
+  fetchInWorker,
+  type FetchInWorkerOptions,
+  type HopOutcome,
+  type HopRequest,
+  isRedirect,
+} from "./fetch_worker.ts";
+import { classifyIpAddress } from "./ip_address.ts";
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_BYTES = 1_048_576;
+/** What a model is shown of one response by default. */
+export const DEFAULT_MAX_CHARS = 8000;
+export const MAX_REDIRECTS = 5;
+
+export type FetchFailure = "denied" | "network" | "timeout" | "status" | "redirects" | "setup";
+
+export interface FetchUrlResult {
+  /** True only for a 2xx answer from an allowed host. */
+  ok: boolean;
+  /** The last URL requested (after redirects), normalized; null if none was. */
+  url: string | null;
+  status: number | null;
+  /** The body as text, cut to maxChars (and never more than maxBytes were kept). */
+  body: string;
+  /** True when the body was cut at maxBytes or maxChars. */
+  truncated: boolean;
+  /** Body bytes read off the wire (at most maxBytes plus one chunk). */
+  bytes: number;
+  redirects: number;
+  /** What went wrong, for the model to read; null when ok. */
+  error: string | null;
+  failure: FetchFailure | null;
+  /** For a denial: why, with the fix when there is one. */
+  reason: string | null;
+}
+
+/** Resolves a host name to its IPv4 and IPv6 addresses; an empty list means it does not resolve. */
+export type ResolveAddresses = (host: string, signal: AbortSignal) => Promise<string[]>;
+
+export type HopTransport = (
+  request: HopRequest,
+  options: FetchInWorkerOptions,
+) => Promise<HopOutcome>;
+
+export interface FetchUrlOptions {
+  policy: EgressPolicy;
+  timeoutMs?: number;
+  maxBytes?: number;
+  maxChars?: number;
+  userAgent?: string;
+  /** `Deno.resolveDns` (A and AAAA) by default. */
+  resolveAddresses?: ResolveAddresses;
+  /** The sandboxed worker by default. */
+  transport?: HopTransport;
+  /**
+   * TEST SEAM ONLY: skips the policy and DNS checks so a test can prove that
+   * Deno's permission layer alone still refuses a host. No command, flag or
+   * variable sets it.
+   */
+  unsafeSkipCodeChecksForTests?: boolean;
+}
+
+/** Fetches `url` if, and only if, the policy allows it and every hop. */
+export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<FetchUrlResult> {
+  const { policy } = options;
+  const skipChecks = options.unsafeSkipCodeChecksForTests === true;
+  const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+  const transport = options.transport ?? fetchInWorker;
+  const resolveAddresses = options.resolveAddresses ?? resolveWithDeno;
+  const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const netPermissions = denoNetPermissions(policy);
+  let verdict = skipChecks ? uncheckedVerdict(url) : checkEgressUrl(url, policy);
+  let previous: string | null = null;
+  for (let redirects = 0;; redirects++) {
+    if (!verdict.allowed) return denied(verdict.message, verdict.reason, redirects, previous);
+    const current = verdict.url;
+    if (!skipChecks) {
+      const addressCheck = await checkAddresses(verdict.host, policy, resolveAddresses, signal);
+      if (addressCheck !== null) return { ...addressCheck, redirects, url: current };
+    }
+    const outcome = await transport(
+      {
+        url: current,
+        maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+        userAgent: options.userAgent ?? "hookgate-fetch",
+      },
+      { netPermissions, signal },
+    );
+    switch (outcome.kind) {
+      case "denied":
+        return denied(
+          denialMessage(verdict.host, policy),
+          `Deno's net permission refused it (NotCapable): ${outcome.message}`,
+          redirects,
+          current,
+        );
+      case "timeout":
+        return failure(
+          "timeout",
+          `no complete answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`,
+          redirects,
+          current,
+        );
+      case "network":
+        return failure(
+          "network",
+          `could not fetch ${current}: ${outcome.message}`,
+          redirects,
+          current,
+        );
+      case "setup":
+        return failure("setup", outcome.message, redirects, current);
+    }
+    if (isRedirect(outcome.status) && outcome.location !== null) {
+      if (redirects >= MAX_REDIRECTS) {
+        return {
+          ...failure("redirects", `more than ${MAX_REDIRECTS} redirects`, redirects, current),
+          status: outcome.status,
+        };
+      }
+      previous = current;
+      verdict = skipChecks
+        ? uncheckedVerdict(new URL(outcome.location, current).href)
+        : checkEgressRedirect(current, outcome.location, policy);
+      continue;
+    }
+    const text = bodyText(outcome.body, outcome.truncated, maxChars);
+    const success = outcome.status >= 200 && outcome.status <= 299;
+    return {
+      ok: success,
+      url: current,
+      status: outcome.status,
+      body: text.body,
+      truncated: outcome.truncated || text.cut,
+      bytes: outcome.bytesRead,
+      redirects,
+      error: success ? null : `HTTP ${outcome.status}`,
+      failure: success ? null : "status",
+      reason: null,
+    };
+  }
+}
+
+/**
+ * Refuses a host that resolves to any non-public address, unless
+ * EGRESS_ALLOW_PRIVATE names it. `localhost` names are loopback by definition
+ * (RFC 6761), whatever a resolver says.
+ */
+async function checkAddresses(
+  host: string,
+  policy: EgressPolicy,
+  resolveAddresses: ResolveAddresses,
+  signal: AbortSignal,
+): Promise<FetchUrlResult | null> {
+  if (policy.allowPrivateHosts.has(host)) return null;
+  let addresses: string[];
+  if (host === "localhost" || host.split(".").at(-1) === "localhost") {
+    addresses = ["127.0.0.1", "::1"];
+  } else {
+    try {
+      addresses = await resolveAddresses(host, signal);
+    } catch (error) {
+      if (signal.aborted) return failure("timeout", "DNS resolution timed out", 0, null);
+      if (error instanceof Deno.errors.NotCapable) {
+        return denied(
+          denialMessage(host, policy),
+          `Deno's permissions refused DNS: ${errorMessage(error)}`,
+          0,
+          null,
+        );
+      }
+      return failure("network", `could not resolve ${host}: ${errorMessage(error)}`, 0, null);
+    }
+  }
+  if (addresses.length === 0) {
+    return failure("network", `could not resolve ${host}: no A or AAAA records`, 0, null);
+  }
+  for (const address of addresses) {
+    const { public: isPublic, category } = classifyIpAddress(address);
+    if (!isPublic) {
+      return denied(
+        denialMessage(host, policy),
+        `${host} resolves to ${address} (${category}); only public addresses are reachable ` +
+          `(for local development, add ${host} to EGRESS_ALLOW_PRIVATE)`,
+        0,
+        null,
+      );
+    }
+  }
+  return null;
+}
+
+async function resolveWithDeno(host: string, signal: AbortSignal): Promise<string[]> {
+  const answers = await Promise.allSettled([
+    Deno.resolveDns(host, "A", { signal }),
+    Deno.resolveDns(host, "AAAA", { signal }),
+  ]);
+  const addresses = answers.flatMap((answer) => answer.status === "fulfilled" ? answer.value : []);
+  const hardFailure = answers.find((answer) =>
+    answer.status === "rejected" && !(answer.reason instanceof Deno.errors.NotFound)
+  );
+  if (addresses.length === 0 && hardFailure?.status === "rejected") throw hardFailure.reason;
+  return addresses;
+}
+
+/** What the test seam puts in place of the policy's verdict. */
+function uncheckedVerdict(raw: string): EgressVerdict {
+  const url = new URL(raw);
+  return {
+    allowed: true,
+    url: url.href,
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === "http:" ? 80 : 443)),
+    scheme: url.protocol === "http:" ? "http:" : "https:",
+    entry: "(unchecked)",
+  };
+}
+
+/** UTF-8 text cut to maxChars; a character split by the byte cap is dropped, not mangled. */
+function bodyText(
+  bytes: Uint8Array,
+  byteTruncated: boolean,
+  maxChars: number,
+): { body: string; cut: boolean } {
+  const text = new TextDecoder().decode(bytes, { stream: byteTruncated });
+  if (text.length <= maxChars) return { body: text, cut: false };
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
+  return { body: text.slice(0, end), cut: true };
+}
+
+function denied(
+  message: string,
+  reason: string,
+  redirects: number,
+  url: string | null,
+): FetchUrlResult {
+  return { ...failure("denied", message, redirects, url), reason };
+}
+
+function failure(
+  kind: FetchFailure,
+  error: string,
+  redirects: number,
+  url: string | null,
+): FetchUrlResult {
+  return {
+    ok: false,
+    url,
+    status: null,
+    body: "",
+    truncated: false,
+    bytes: 0,
+    redirects,
+    error,
+    failure: kind,
+    reason: null,
+  };
+}

@@ -1,1 +1,0 @@
-export * from "./handoff/mod.ts";

@@ -1,6 +1,0 @@
-import { toBase64Url } from "./encoding.ts";
-
-/** A fresh secret from the CSPRNG, base64url without padding (32 bytes → 43 characters). */
-export function randomSecret(options: { bytes?: number } = {}): string {
-  return toBase64Url(crypto.getRandomValues(new Uint8Array(options.bytes ?? 32)));
-}

@@ -1,0 +1,55 @@
+import { fail, ok, type Result, toHex, utf8 } from "../util/mod.ts";
+
+/** The longest id accepted, in UTF-8 bytes: keys stay far below Deno KV's 2 KiB key limit. */
+export const MAX_ID_BYTES = 256;
+
+export interface EventKey {
+  /** `id:<id>` or `sha256:<hex of the signed content>`. */
+  key: string;
+  /** The sender's id, or null when the key is a digest. */
+  id: string | null;
+}
+
+export interface EventKeyOptions {
+  /** The id a scheme carries in a header (Standard Webhooks, GitHub); it wins over the body. */
+  headerId: string | null;
+  /** Exactly the bytes the MAC covered: an id-less exact replay digests to the same key. */
+  signedContent: Uint8Array;
+}
+
+/**
+ * Gate 3's key for a verified payload. The body's "id" must be a non-empty
+ * string of at most 256 bytes or a safe integer; any other type is a reason
+ * (400), never a silent fallback to the digest, so a sender bug cannot turn
+ * into duplicate processing.
+ */
+export async function eventKey(
+  payload: Record<string, unknown>,
+  options: EventKeyOptions,
+): Promise<Result<EventKey>> {
+  if (options.headerId !== null) {
+    const checked = checkIdString(options.headerId);
+    return checked.ok ? ok({ key: `id:${checked.value}`, id: checked.value }) : checked;
+  }
+  if (Object.hasOwn(payload, "id")) {
+    const raw = payload.id;
+    if (typeof raw === "number") {
+      if (!Number.isSafeInteger(raw)) return fail("id must be a string or an integer");
+      return ok({ key: `id:${raw}`, id: String(raw) });
+    }
+    if (typeof raw !== "string") return fail("id must be a string or an integer");
+    const checked = checkIdString(raw);
+    return checked.ok ? ok({ key: `id:${checked.value}`, id: checked.value }) : checked;
+  }
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    options.signedContent as Uint8Array<ArrayBuffer>,
+  );
+  return ok({ key: `sha256:${toHex(new Uint8Array(digest))}`, id: null });
+}
+
+function checkIdString(raw: string): Result<string> {
+  if (raw.length === 0) return fail("id must not be empty");
+  if (utf8(raw).length > MAX_ID_BYTES) return fail(`id is longer than ${MAX_ID_BYTES} bytes`);
+  return ok(raw);
+}

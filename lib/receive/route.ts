@@ -1,0 +1,31 @@
+import type { Scheme } from "../schemes/mod.ts";
+
+/** One verification key; previous (rotated-out) secrets carry an expiry. */
+export interface RouteKey {
+  key: CryptoKey;
+  /** null for the current secret; a previous secret stops verifying at this instant. */
+  expiresAtMs: number | null;
+}
+
+/** A receiving endpoint: its path, wire format, secrets, freshness window and replay namespace. */
+export interface Route {
+  /** URL path, e.g. "/webhook". */
+  path: string;
+  /** Replay namespace and trace name, e.g. "webhook". */
+  name: string;
+  scheme: Scheme;
+  /** The variable the secret came from (named in errors, never its value). */
+  secretVar: string;
+  /** Current key first, then previous ones. */
+  keys: RouteKey[];
+  toleranceSeconds: number;
+  /** How long an event key is kept: at least 2 x tolerance, longer where a provider redelivers. */
+  retentionMs: number;
+}
+
+/** The keys that may verify a delivery at `nowMs` (current, and previous ones not yet expired). */
+export function activeKeys(route: Route, nowMs: number): CryptoKey[] {
+  return route.keys.filter((k) => k.expiresAtMs === null || nowMs < k.expiresAtMs).map((k) =>
+    k.key
+  );
+}

@@ -1,0 +1,152 @@
+import { SECRET_VAR } from "../setup/mod.ts";
+import { fail, importHmacKey, ok, type Result } from "../util/mod.ts";
+import type { Route, RouteKey } from "./route.ts";
+import { type Scheme, schemeByName, SCHEMES } from "../schemes/mod.ts";
+import { previousVarName, routeSecrets } from "./secret_rotation.ts";
+
+export interface RouteOptions {
+  toleranceSeconds: number;
+  /** `PATH=SCHEME:SECRET_VAR` specs from `--route`; empty = HOOKGATE_ROUTES, else the default route. */
+  routeSpecs: string[];
+  /** Now, for expiring previous secrets. */
+  nowMs: number;
+}
+
+export const ROUTES_VAR = "HOOKGATE_ROUTES";
+export const DEFAULT_ROUTE_SPEC = `/webhook=hookgate:${SECRET_VAR}`;
+/** GitHub lets a user redeliver a delivery (same id) for 3 days; keys outlive that with margin. */
+export const UNTIMESTAMPED_RETENTION_MS = 7 * 24 * 3_600_000;
+
+export interface RouteSpec {
+  path: string;
+  /** Replay namespace and trace name, from the path: `/hooks/github` → `hooks-github`. */
+  name: string;
+  scheme: Scheme;
+  secretVar: string;
+}
+
+const SPEC = /^(\/[A-Za-z0-9._~\/-]*)=([a-z0-9_-]+):([A-Za-z_][A-Za-z0-9_]*)$/;
+
+function routeName(path: string): string {
+  return path === "/" ? "root" : path.slice(1).replaceAll("/", "-");
+}
+
+/** Parses one `PATH=SCHEME:SECRET_VAR`; `source` (`--route` or HOOKGATE_ROUTES) goes in the message. */
+export function parseRouteSpec(spec: string, options: { source: string }): Result<RouteSpec> {
+  const usage = `${options.source} '${spec}' must be PATH=SCHEME:SECRET_VAR, ` +
+    `e.g. /github=github:GITHUB_WEBHOOK_SECRET`;
+  const match = SPEC.exec(spec.trim());
+  if (!match) return fail(usage);
+  const [, path, schemeName, secretVar] = match as unknown as [string, string, string, string];
+  if (/\/\/|\/\.\.?(?:\/|$)/.test(path) || (path.length > 1 && path.endsWith("/"))) {
+    return fail(`${usage}; the path must not hold '//', '.' or '..' segments or end in '/'`);
+  }
+  const scheme = schemeByName(schemeName);
+  if (!scheme) {
+    return fail(
+      `${options.source}: unknown scheme '${schemeName}' (in '${spec}'); use one of ` +
+        Object.keys(SCHEMES).join(", "),
+    );
+  }
+  return ok({ path, name: routeName(path), scheme, secretVar });
+}
+
+/** The specs in force: `--route` flags, else HOOKGATE_ROUTES, else the single default route `/webhook=hookgate:WEBHOOK_SECRET`. */
+export function parseRouteSpecs(
+  env: Record<string, string>,
+  routeSpecs: string[],
+): Result<RouteSpec[]> {
+  const fromEnv = (env[ROUTES_VAR] ?? "").trim() !== "";
+  const source = routeSpecs.length > 0 ? "--route" : fromEnv ? ROUTES_VAR : "default route";
+  const raw = routeSpecs.length > 0
+    ? routeSpecs
+    : fromEnv
+    ? (env[ROUTES_VAR] as string).split(",")
+    : [DEFAULT_ROUTE_SPEC];
+  const specs: RouteSpec[] = [];
+  for (const text of raw) {
+    const spec = parseRouteSpec(text, { source });
+    if (!spec.ok) return spec;
+    const clash = specs.find((s) => s.path === spec.value.path || s.name === spec.value.name);
+    if (clash?.path === spec.value.path) {
+      return fail(`${source}: '${clash.path}' is given twice: give each route its own path`);
+    }
+    if (clash) {
+      return fail(
+        `${source}: '${spec.value.path}' and '${clash.path}' are the same route ` +
+          `(replay namespace '${clash.name}'): give each route its own path`,
+      );
+    }
+    specs.push(spec.value);
+  }
+  return ok(specs);
+}
+
+async function routeKeys(
+  spec: RouteSpec,
+  env: Record<string, string>,
+  nowMs: number,
+): Promise<Result<RouteKey[]>> {
+  const secrets = routeSecrets(env, spec.secretVar);
+  if (!secrets.ok) return secrets;
+  const entries = [
+    { secret: secrets.value.current, expiresAtMs: null, from: spec.secretVar },
+    ...secrets.value.previous.filter((p) => nowMs < p.expiresAtMs)
+      .map((p) => ({ ...p, from: previousVarName(spec.secretVar) })),
+  ];
+  const keys: RouteKey[] = [];
+  for (const entry of entries) {
+    const bytes = spec.scheme.secretBytes(entry.secret);
+    if (!bytes.ok) {
+      return fail(`route ${spec.path} (${spec.scheme.name}): ${entry.from} ${bytes.reason}`);
+    }
+    keys.push({ key: await importHmacKey(bytes.value), expiresAtMs: entry.expiresAtMs });
+  }
+  return ok(keys);
+}
+
+/**
+ * Builds the routes `serve` listens on, each with its own scheme, keys
+ * (current + previous with expiries), tolerance and replay namespace. Any bad
+ * spec or secret fails here, at start-up, naming the variable and the fix.
+ */
+export async function buildRoutes(
+  env: Record<string, string>,
+  options: RouteOptions,
+): Promise<Result<Route[]>> {
+  const specs = parseRouteSpecs(env, options.routeSpecs);
+  if (!specs.ok) return specs;
+  const routes: Route[] = [];
+  for (const spec of specs.value) {
+    const keys = await routeKeys(spec, env, options.nowMs);
+    if (!keys.ok) return keys;
+    routes.push({
+      path: spec.path,
+      name: spec.name,
+      scheme: spec.scheme,
+      secretVar: spec.secretVar,
+      keys: keys.value,
+      toleranceSeconds: options.toleranceSeconds,
+      retentionMs: spec.scheme.timestamped
+        ? 2 * options.toleranceSeconds * 1000
+        : Math.max(UNTIMESTAMPED_RETENTION_MS, 2 * options.toleranceSeconds * 1000),
+    });
+  }
+  return ok(routes);
+}
+
+/**
+ * Every secret string the configured routes use (current and previous), for
+ * the redactor: a route may name a variable that does not look secret
+ * (`--route /hook=github:MY_HOOK`), so its value is not found by name.
+ */
+export function routeSecretValues(env: Record<string, string>, routeSpecs: string[]): string[] {
+  const specs = parseRouteSpecs(env, routeSpecs);
+  if (!specs.ok) return [];
+  return specs.value.flatMap((spec) => {
+    const secrets = routeSecrets(env, spec.secretVar);
+    return secrets.ok
+      ? [secrets.value.current, ...secrets.value.previous.map((p) => p.secret)]
+      : [];
+  });
+}

@@ -1,0 +1,30 @@
+import { fail, matchingSignature, ok, type Result } from "../util/mod.ts";
+import type { GateFailure, ParsedDelivery, Scheme } from "../schemes/mod.ts";
+
+export interface VerifyOptions {
+  nowSeconds: number;
+  toleranceSeconds: number;
+}
+
+/**
+ * Gates 1 and 2, in this order: a fresh timestamp (both directions),
+ * then a signature by any active key, verified in constant time by WebCrypto
+ * (crypto.subtle.verify, see lib/util/hmac.ts).
+ */
+export async function verifyDelivery(
+  request: { scheme: Scheme; keys: CryptoKey[]; headers: Headers; body: Uint8Array },
+  options: VerifyOptions,
+): Promise<Result<ParsedDelivery, GateFailure>> {
+  const parsed = request.scheme.parse(request.headers, request.body);
+  if (!parsed.ok) return parsed;
+  const delivery = parsed.value;
+  if (
+    delivery.timestampSeconds !== null &&
+    Math.abs(options.nowSeconds - delivery.timestampSeconds) > options.toleranceSeconds
+  ) {
+    return fail("timestamp outside allowed window");
+  }
+  return await matchingSignature(request.keys, delivery.signatures, delivery.signedContent)
+    ? ok(delivery)
+    : fail("bad signature");
+}

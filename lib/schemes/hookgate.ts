@@ -1,0 +1,30 @@
+import { concatBytes, fail, fromHex, hmacSha256, ok, toHex, utf8 } from "../util/mod.ts";
+import { parseTimestampSeconds, type Scheme } from "./scheme.ts";
+
+/**
+ * hookgate's own format (the original Python reference receiver's): `x-timestamp: <unix s>`, `x-signature: <lowercase hex>`
+ * of HMAC-SHA256(secret, `${ts}.` + raw body). The id is the body's "id".
+ */
+export const hookgateScheme: Scheme = {
+  name: "hookgate",
+  timestamped: true,
+  secretBytes: (secret) => ok(utf8(secret)),
+  parse(headers, body) {
+    const timestampSeconds = parseTimestampSeconds(headers.get("x-timestamp"));
+    if (timestampSeconds === null) return fail("missing/invalid timestamp");
+    const raw = headers.get("x-signature") ?? "";
+    const signature = raw.length === 64 ? fromHex(raw) : null;
+    return ok({
+      timestampSeconds,
+      headerId: null,
+      signatures: signature ? [signature] : [],
+      signedContent: concatBytes(utf8(`${timestampSeconds}.`), body),
+    });
+  },
+  async sign(body, { keys, timestampSeconds }) {
+    const key = keys[0];
+    if (!key) throw new Error("hookgate scheme: no signing key");
+    const mac = await hmacSha256(key, concatBytes(utf8(`${timestampSeconds}.`), body));
+    return { "x-timestamp": String(timestampSeconds), "x-signature": toHex(mac) };
+  },
+};

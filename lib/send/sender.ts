@@ -1,0 +1,307 @@
+import { errorMessage, sleep as waitMs } from "../util/mod.ts";
+import { ensurePayloadId } from "../receive/mod.ts";
+import { fail, ok, type Result } from "../util/mod.ts";
+import {
+  judgeStatus,
+  parseRetryAfterMs,
+  planRetry,
+  type RetryPlanOptions,
+} from "../handoff/mod.ts";
+import { hookgateScheme, type Scheme } from "../schemes/mod.ts";
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface SendOptions {
+  /** The wire format; the `hookgate` scheme by default. */
+  scheme?: Scheme;
+  /** Every active signing key (rotation: the scheme signs with all it can carry). */
+  keys: CryptoKey[];
+  /** The event id; when the payload has none it is inserted (a random one if omitted). */
+  id?: string;
+  /** Retries after the first attempt (so at most retries + 1 attempts). */
+  retries?: number;
+  /** No attempt starts later than this after the first one. */
+  maxElapsedMs?: number;
+  /** Per attempt, covering the answer's body too. */
+  timeoutMs?: number;
+  userAgent?: string;
+  /** Response bodies past this are cut (the receiver's answer is a short status). */
+  maxResponseBytes?: number;
+  fetch?: FetchLike;
+  sleep?: (ms: number) => Promise<void>;
+  nowMs?: () => number;
+  /** A number in [0, 1) for the backoff jitter. */
+  random?: () => number;
+  randomBytes?: (byteLength: number) => Uint8Array;
+  /** Told about every attempt as it ends, with the wait before the next one (null: no next). */
+  onAttempt?: (report: AttemptReport) => void;
+}
+
+export type AttemptOutcome =
+  | { kind: "response"; status: number; body: string; location: string | null }
+  | { kind: "network-error"; message: string }
+  | { kind: "timeout"; timeoutMs: number };
+
+export interface AttemptReport {
+  attempt: number;
+  maxAttempts: number;
+  timestampSeconds: number;
+  outcome: AttemptOutcome;
+  retryInMs: number | null;
+}
+
+/** Why a delivery ended without a 2xx. */
+export type StopReason =
+  | "redirect"
+  | "gone"
+  | "rejected"
+  | "attempts-exhausted"
+  | "time-exhausted";
+
+export interface Delivered {
+  status: number;
+  body: string;
+  attempts: number;
+  id: string;
+  /** True when the id was inserted into the payload. */
+  idAdded: boolean;
+  /** The exact bytes sent (and signed). */
+  payload: Uint8Array;
+}
+
+export type SendFailure =
+  | { kind: "invalid-payload"; message: string }
+  | { kind: "invalid-url"; message: string }
+  /** The receiver answered, finally not with a 2xx. */
+  | {
+    kind: "status";
+    status: number;
+    body: string;
+    location: string | null;
+    why: StopReason;
+    attempts: number;
+    id: string;
+  }
+  /** The receiver could not be reached (or did not answer in time) on the last attempt. */
+  | {
+    kind: "unreachable";
+    message: string;
+    timedOut: boolean;
+    why: StopReason;
+    attempts: number;
+    id: string;
+  };
+
+export type SendResult = Result<Delivered, SendFailure>;
+
+export const DEFAULT_RETRIES = 5;
+export const DEFAULT_MAX_ELAPSED_MS = 60_000;
+/** Per attempt, as the reference Python sender (`requests.post(..., timeout=10)`). */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * Signs and delivers one webhook: the payload's bytes exactly as given (plus an
+ * inserted id when it has none), a fresh timestamp and signature per attempt,
+ * the same id on every attempt. Expected failures come back as values.
+ */
+export async function sendWebhook(
+  url: string,
+  payload: Uint8Array,
+  options: SendOptions,
+): Promise<SendResult> {
+  const target = checkUrl(url);
+  if (!target.ok) return fail({ kind: "invalid-url", message: target.reason });
+  const prepared = ensurePayloadId(payload, {
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+  });
+  if (!prepared.ok) return fail({ kind: "invalid-payload", message: prepared.reason });
+  const { bytes, id, added } = prepared.value;
+
+  const scheme = options.scheme ?? hookgateScheme;
+  const doFetch: FetchLike = options.fetch ?? fetch;
+  const sleep = options.sleep ?? waitMs;
+  const nowMs = options.nowMs ?? Date.now;
+  const random = options.random ?? Math.random;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxAttempts = (options.retries ?? DEFAULT_RETRIES) + 1;
+  const maxElapsedMs = options.maxElapsedMs ?? DEFAULT_MAX_ELAPSED_MS;
+  const startedMs = nowMs();
+
+  for (let attempt = 1;; attempt++) {
+    const timestampSeconds = Math.floor(nowMs() / 1000);
+    const signed = await scheme.sign(bytes, { keys: options.keys, timestampSeconds, id });
+    const raw = await attemptOnce(doFetch, target.value, {
+      headers: {
+        ...signed,
+        "content-type": "application/json",
+        ...(options.userAgent ? { "user-agent": options.userAgent } : {}),
+      },
+      body: bytes,
+      timeoutMs,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    });
+    const step = nextStep(raw, {
+      attempt,
+      maxAttempts,
+      elapsedMs: nowMs() - startedMs,
+      maxElapsedMs,
+      nowMs: nowMs(),
+      random,
+    });
+    const outcome = publicOutcome(raw);
+    const retryInMs = step.kind === "retry" ? step.delayMs : null;
+    options.onAttempt?.({ attempt, maxAttempts, timestampSeconds, outcome, retryInMs });
+    if (step.kind === "retry") {
+      await sleep(step.delayMs);
+      continue;
+    }
+    if (step.kind === "stop") {
+      return fail(failureFrom(outcome, { why: step.why, attempts: attempt, id }));
+    }
+    const { status, body } = outcome as Extract<AttemptOutcome, { kind: "response" }>;
+    return ok({ status, body, attempts: attempt, id, idAdded: added, payload: bytes });
+  }
+}
+
+type Step =
+  | { kind: "delivered" }
+  | { kind: "retry"; delayMs: number }
+  | { kind: "stop"; why: StopReason };
+
+function nextStep(
+  outcome: RawOutcome,
+  context: Omit<RetryPlanOptions, "retryAfterMs"> & { nowMs: number },
+): Step {
+  let retryAfterMs: number | null = null;
+  if (outcome.kind === "response") {
+    const verdict = judgeStatus(outcome.status);
+    if (verdict === "delivered") return { kind: "delivered" };
+    if (verdict !== "retry") return { kind: "stop", why: verdict };
+    retryAfterMs = parseRetryAfterMs(outcome.retryAfter, context.nowMs);
+  }
+  const plan = planRetry({ ...context, retryAfterMs });
+  return plan.retry ? { kind: "retry", delayMs: plan.delayMs } : { kind: "stop", why: plan.why };
+}
+
+type RawOutcome =
+  | (Extract<AttemptOutcome, { kind: "response" }> & { retryAfter: string | null })
+  | Exclude<AttemptOutcome, { kind: "response" }>;
+
+function publicOutcome(outcome: RawOutcome): AttemptOutcome {
+  if (outcome.kind !== "response") return outcome;
+  const { retryAfter: _retryAfter, ...rest } = outcome;
+  return rest;
+}
+
+function failureFrom(
+  outcome: AttemptOutcome,
+  context: { why: StopReason; attempts: number; id: string },
+): SendFailure {
+  if (outcome.kind === "response") {
+    return {
+      kind: "status",
+      status: outcome.status,
+      body: outcome.body,
+      location: outcome.location,
+      ...context,
+    };
+  }
+  if (outcome.kind === "timeout") {
+    return {
+      kind: "unreachable",
+      message: `no answer within ${outcome.timeoutMs} ms`,
+      timedOut: true,
+      ...context,
+    };
+  }
+  return { kind: "unreachable", message: outcome.message, timedOut: false, ...context };
+}
+
+function checkUrl(url: string): Result<string> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return fail(
+      `'${url}' is not a URL: give an absolute http(s) URL such as https://example.com/webhook`,
+    );
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    return fail(
+      `'${parsed.protocol}' URLs are not supported: use https:// (or http:// for local tests)`,
+    );
+  }
+  return ok(parsed.href);
+}
+
+/** One POST; a redirect is returned as an answer, never followed. */
+async function attemptOnce(
+  doFetch: FetchLike,
+  url: string,
+  request: {
+    headers: Record<string, string>;
+    body: Uint8Array;
+    timeoutMs: number;
+    maxResponseBytes: number;
+  },
+): Promise<RawOutcome> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, request.timeoutMs);
+  try {
+    const response = await doFetch(url, {
+      method: "POST",
+      headers: request.headers,
+      body: request.body as Uint8Array<ArrayBuffer>,
+      redirect: "manual",
+      signal: controller.signal,
+    });
+    const body = await readCapped(response, request.maxResponseBytes);
+    return {
+      kind: "response",
+      status: response.status,
+      body,
+      location: response.headers.get("location"),
+      retryAfter: response.headers.get("retry-after"),
+    };
+  } catch (error) {
+    if (timedOut) return { kind: "timeout", timeoutMs: request.timeoutMs };
+    return {
+      kind: "network-error",
+      message: errorMessage(error),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+    }
+  } finally {
+    // Frees the connection whether the body ended, was cut, or failed.
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(Math.min(total, maxBytes));
+  let offset = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.length - offset);
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return new TextDecoder().decode(bytes);
+}

@@ -1,0 +1,49 @@
+import { fail, ok, type Result } from "../util/mod.ts";
+
+/** The variable of the shared webhook secret of the default route. */
+export const SECRET_VAR = "WEBHOOK_SECRET";
+/** A published example secret: accepted (so copied examples run) but warned about. */
+export const PLACEHOLDER_SECRET = "dev-shared-secret-change-me";
+export const MIN_SECRET_BYTES = 16;
+export const RECOMMENDED_SECRET_BYTES = 32;
+
+/**
+ * Reads a required secret from the environment. The reason names the variable
+ * and the fix, never the value.
+ */
+export function readSecret(env: Record<string, string>, name: string = SECRET_VAR): Result<string> {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") {
+    return fail(`${name} is not set: run 'deno task init' or add it to .env`);
+  }
+  if (new TextEncoder().encode(value).length < MIN_SECRET_BYTES) {
+    return fail(
+      `${name} is shorter than ${MIN_SECRET_BYTES} bytes: run 'deno task init' for a strong one ` +
+        `or set a longer value in .env`,
+    );
+  }
+  return ok(value);
+}
+
+/** Parses a positive whole number option (seconds, bytes, counts). */
+export function parsePositiveInt(name: string, raw: string): Result<number> {
+  if (!/^[0-9]{1,15}$/.test(raw) || Number(raw) <= 0) {
+    return fail(`${name} must be a positive whole number, got '${raw}'`);
+  }
+  return ok(Number(raw));
+}
+
+/** Parses a duration like `90`, `90s`, `15m`, `24h`, `7d` into milliseconds. */
+export function parseDurationMs(name: string, raw: string): Result<number> {
+  const match = /^([0-9]{1,9})(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!match) return fail(`${name} must be a duration such as 30s, 15m, 24h or 7d, got '${raw}'`);
+  const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const value = Number(match[1]) * (unitMs[match[2] ?? "s"] as number);
+  return value > 0 ? ok(value) : fail(`${name} must be greater than zero`);
+}
+
+/** The key that signs inspection-API bearer tokens; `init` creates it. */
+export const TOKEN_SECRET_VAR = "HOOKGATE_TOKEN_SECRET";
+
+/** The user `serve --exec` runs agents as, when --exec-user is not given (`doctor` reads it too). */
+export const EXEC_USER_VAR = "HOOKGATE_EXEC_USER";

@@ -1,0 +1,1 @@
+export * from "./kv_event_store.ts";

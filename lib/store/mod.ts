@@ -1,0 +1,2 @@
+export * from "./event_store.ts";
+export * from "./open_store.ts";

@@ -1,0 +1,41 @@
+import type { EventStore } from "./event_store.ts";
+import { openKvEventStore } from "./kv/mod.ts";
+
+export interface OpenStoreOptions {
+  /** Where `kv:` stores live by default (`--data-dir`). */
+  dataDir: string;
+  /** The clock, in milliseconds. */
+  now?: () => number;
+  /** REDIS_PASSWORD, for `redis://` specs (keeps the password out of argv). */
+  redisPassword?: string;
+  /** Where a backend's start-up warnings go (e.g. Redis without durable AOF). */
+  warn?: (line: string) => void;
+}
+
+/** The store spec `serve` uses when none is given. */
+export function defaultStoreSpec(dataDir: string): string {
+  return `kv:${dataDir}/hookgate.kv`;
+}
+
+/**
+ * Opens the event store a spec names: `kv:PATH` (Deno KV file, the default
+ * `kv:<dataDir>/hookgate.kv`) or `redis://…` / `rediss://…` (loaded only when
+ * asked for, so the embedded default pulls in no Redis code). An unknown spec
+ * throws a TypeError whose message says what is accepted.
+ */
+export async function openStore(spec: string, options: OpenStoreOptions): Promise<EventStore> {
+  const now = options.now ? { now: options.now } : {};
+  if (spec === "" || spec === "kv" || spec === "kv:") {
+    return await openKvEventStore(`${options.dataDir}/hookgate.kv`, now);
+  }
+  if (spec.startsWith("kv:")) return await openKvEventStore(spec.slice("kv:".length), now);
+  if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
+    const { openRedisEventStore } = await import("./redis/mod.ts");
+    return await openRedisEventStore(spec, {
+      ...now,
+      ...(options.redisPassword === undefined ? {} : { password: options.redisPassword }),
+      ...(options.warn ? { warn: options.warn } : {}),
+    });
+  }
+  throw new TypeError(`unknown store '${spec.split(/[/:]/)[0]}': use kv:PATH or redis://HOST:PORT`);
+}

@@ -1,0 +1,2 @@
+export * from "./trace.ts";
+export * from "./trace_sink.ts";

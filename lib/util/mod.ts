@@ -1,0 +1,6 @@
+export * from "./encoding.ts";
+export * from "./hmac.ts";
+export * from "./result.ts";
+export * from "./errors.ts";
+export * from "./limiter.ts";
+export * from "./sleep.ts";

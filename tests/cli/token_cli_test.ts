@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import {
+  createEventsApi,
+  openTokenRevocations,
+  tokenKeyFromEnv,
+  verifyToken,
+} from "../../lib/api/mod.ts";
+import { createRedactor } from "../../lib/redact/mod.ts";
+import { runCli } from "../support/cli.ts";
+import { MemoryEventStore } from "../support/memory_event_store.ts";
+
+const TOKEN_SECRET = "token-cli-canary-" + crypto.randomUUID();
+const WEBHOOK_SECRET = "webhook-cli-canary-" + crypto.randomUUID();
+const ENV = { HOOKGATE_TOKEN_SECRET: TOKEN_SECRET, WEBHOOK_SECRET };
+const TOKEN_LINE = /^hgt_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\n$/;
+
+async function key(): Promise<CryptoKey> {
+  const result = await tokenKeyFromEnv(ENV);
+  assert.ok(result.ok);
+  return result.value;
+}
+
+Deno.test("hookgate token --scope write prints a valid write token on stdout and its id and expiry on stderr", async () => {
+  const before = Date.now();
+  const result = await runCli(["token", "--scope", "write", "--ttl", "10m"], { env: ENV });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, TOKEN_LINE);
+  const verified = await verifyToken(`Bearer ${result.stdout.trim()}`, {
+    key: await key(),
+    nowMs: Date.now(),
+    isRevoked: () => Promise.resolve(false),
+  });
+  assert.ok(verified.ok, verified.ok ? "" : verified.reason);
+  assert.equal(verified.value.scope, "write");
+  assert.ok(verified.value.expiresAtMs <= Date.now() + 10 * 60_000);
+  assert.ok(verified.value.expiresAtMs >= before + 10 * 60_000 - 1000);
+  assert.match(result.stderr, new RegExp(`write token ${verified.value.tokenId} valid until 20`));
+  assert.match(result.stderr, new RegExp(`--revoke ${verified.value.tokenId}`));
+});
+
+Deno.test("hookgate token never prints the token key or the webhook secret", async () => {
+  const result = await runCli(["token", "--scope", "read"], { env: ENV });
+  assert.equal(result.code, 0, result.stderr);
+  for (const secret of [TOKEN_SECRET, WEBHOOK_SECRET]) {
+    assert.equal(result.stdout.includes(secret), false);
+    assert.equal(result.stderr.includes(secret), false);
+  }
+  assert.equal(result.stderr.includes(result.stdout.trim()), false, "the token leaked to stderr");
+});
+
+Deno.test("hookgate token without HOOKGATE_TOKEN_SECRET exits 78 and says to run init", async () => {
+  const result = await runCli(["token", "--scope", "read"], { env: { WEBHOOK_SECRET } });
+  assert.equal(result.code, 78);
+  assert.equal(result.stdout, "");
+  assert.match(result.stderr, /HOOKGATE_TOKEN_SECRET is not set: run 'deno task init'/);
+});
+
+Deno.test("hookgate token with a short HOOKGATE_TOKEN_SECRET exits 78 without echoing it", async () => {
+  const result = await runCli(["token", "--scope", "read"], {
+    env: { HOOKGATE_TOKEN_SECRET: "tiny-secret" },
+  });
+  assert.equal(result.code, 78);
+  assert.equal(result.stdout, "");
+  assert.match(result.stderr, /HOOKGATE_TOKEN_SECRET is shorter than 16 bytes/);
+  assert.equal(result.stderr.includes("tiny-secret"), false);
+});
+
+Deno.test("hookgate token refuses a TTL over 24h, an unknown scope, and a bad id as usage errors", async () => {
+  for (
+    const args of [
+      ["--scope", "read", "--ttl", "25h"],
+      ["--scope", "admin"],
+      [],
+      ["--revoke", "not-an-id"],
+      ["--revoke", "0123456789abcdef0123456789abcdef", "--scope", "read"],
+    ]
+  ) {
+    const result = await runCli(["token", ...args], { env: ENV });
+    assert.equal(result.code, 64, `${args.join(" ")}: ${result.stderr}`);
+    assert.equal(result.stdout, "");
+  }
+});
+
+Deno.test("hookgate token --revoke ID makes the inspection API refuse that token", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "hookgate-token-" });
+  try {
+    const issued = await runCli(["token", "--scope", "read"], { env: ENV, cwd });
+    assert.equal(issued.code, 0, issued.stderr);
+    const bearer = `Bearer ${issued.stdout.trim()}`;
+    const tokenId = /read token ([0-9a-f]{32})/.exec(issued.stderr)?.[1];
+    assert.ok(tokenId);
+
+    // The API reads the same revocation file a running serve would.
+    const revocations = await openTokenRevocations(`${cwd}/.hookgate`);
+    try {
+      const api = createEventsApi({
+        store: new MemoryEventStore(),
+        tokenKey: await key(),
+        revocations,
+        redactor: createRedactor(),
+        now: Date.now,
+      });
+      const ask = async () => {
+        const url = new URL("http://127.0.0.1/events?status=dead");
+        const response = await api(new Request(url, { headers: { authorization: bearer } }));
+        assert.ok(response);
+        await response.body?.cancel();
+        return response.status;
+      };
+      assert.equal(await ask(), 200);
+      const revoked = await runCli(["token", "--revoke", tokenId], { env: ENV, cwd });
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.match(revoked.stderr, /revoked/);
+      assert.equal(await ask(), 401);
+    } finally {
+      revocations.close();
+    }
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

@@ -1,0 +1,284 @@
+/**
+ * A fleet: several real `hookgate serve` processes on one real Redis, loopback
+ * only, bounded in count and time. What a load balancer in front of N
+ * instances does to them: the same event at two instances at once, an
+ * instance killed mid-handler, Redis restarted under load.
+ */
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { openRedisEventStore } from "../../lib/store/redis/mod.ts";
+import {
+  type RedisServer,
+  redisServerAvailable,
+  startRedisServer,
+} from "../support/redis_server.ts";
+import { type ServeProcess, startServe } from "../support/serve_process.ts";
+
+const SECRET = "fleet-test-secret-0123456789abcdef";
+const ignore = !redisServerAvailable();
+
+function signed(id: string): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify({ id, type: "fleet.test" });
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = createHmac("sha256", SECRET).update(`${timestamp}.${body}`).digest("hex");
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "x-timestamp": timestamp,
+      "x-signature": signature,
+    },
+  };
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  sentAtMs: number;
+  answeredAtMs: number;
+}
+
+async function deliver(instance: ServeProcess, id: string): Promise<Answer> {
+  const { body, headers } = signed(id);
+  const sentAtMs = Date.now();
+  try {
+    const response = await fetch(`${instance.url}/webhook`, {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    return {
+      status: response.status,
+      body: await response.text(),
+      sentAtMs,
+      answeredAtMs: Date.now(),
+    };
+  } catch (error) {
+    return { status: 0, body: String(error), sentAtMs, answeredAtMs: Date.now() };
+  }
+}
+
+function statusOf(answer: Answer): string | null {
+  if (answer.status !== 200) return null;
+  return (JSON.parse(answer.body) as { status: string }).status;
+}
+
+/** Ids the default act (one JSON line per handled event on stdout) reports, across instances. */
+function handledIds(instances: ServeProcess[]): Set<string> {
+  const ids = new Set<string>();
+  for (const instance of instances) {
+    for (const line of instance.stdout().split("\n")) {
+      if (!line.startsWith("{")) continue;
+      const parsed = JSON.parse(line) as { event?: string; id?: string };
+      if (parsed.event === "verified" && parsed.id) ids.add(parsed.id);
+    }
+  }
+  return ids;
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, limitMs: number): Promise<boolean> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return await check();
+}
+
+async function withFleet(
+  count: number,
+  options: { storeQuery?: string; args?: string[] },
+  body: (redis: RedisServer, instances: ServeProcess[], store: string) => Promise<void>,
+): Promise<void> {
+  const redis = await startRedisServer();
+  const instances: ServeProcess[] = [];
+  const store = `${redis.url}/0${options.storeQuery ?? ""}`;
+  try {
+    for (let i = 0; i < count; i++) {
+      instances.push(
+        await startServe({
+          env: { WEBHOOK_SECRET: SECRET },
+          args: ["--store", store, ...(options.args ?? [])],
+        }),
+      );
+    }
+    await body(redis, instances, store);
+  } finally {
+    await Promise.all(instances.map((instance) => instance.stop("SIGKILL")));
+    await redis.stop();
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await task(items[next++] as T);
+  }));
+}
+
+Deno.test({
+  name:
+    "fleet: 500 events each sent to two of three instances at once: 500 accepted, 500 duplicates, all handled",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await withFleet(3, {}, async (_redis, instances) => {
+      const ids = Array.from({ length: 500 }, (_, i) => `fleet_${i}_${crypto.randomUUID()}`);
+      const answers: Answer[] = [];
+      await pool(ids, 16, async (id) => {
+        const first = Math.floor(Math.random() * 3);
+        const second = (first + 1 + Math.floor(Math.random() * 2)) % 3;
+        answers.push(
+          ...await Promise.all([
+            deliver(instances[first] as ServeProcess, id),
+            deliver(instances[second] as ServeProcess, id),
+          ]),
+        );
+      });
+      const statuses = answers.map(statusOf);
+      assert.equal(answers.filter((a) => a.status !== 200).length, 0, "every answer is a 200");
+      assert.equal(statuses.filter((s) => s === "accepted").length, 500);
+      assert.equal(statuses.filter((s) => s === "duplicate-ignored").length, 500);
+      const handled = await waitFor(() => handledIds(instances).size === ids.length, 30_000);
+      const seen = handledIds(instances);
+      assert.ok(handled, `handled ${seen.size} of ${ids.length}`);
+      for (const id of ids) assert.ok(seen.has(id), id);
+    });
+  },
+});
+
+Deno.test({
+  name: "fleet: an instance SIGKILLed while its handler holds events: the others take them over",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "hookgate-fleet-" });
+    const log = `${dir}/handled.log`;
+    try {
+      // Each hand-off takes 1.5 s, then logs "<id> <attempt> <hookgate pid> <ms>". A killed
+      // instance's orphaned handlers may still log later: only lines written before the kill
+      // count for it.
+      const exec =
+        `sleep 1.5; echo "$HOOKGATE_EVENT_ID $HOOKGATE_ATTEMPT $PPID $(date +%s%3N)" >> ${log}`;
+      await withFleet(
+        3,
+        { storeQuery: "?visibility_timeout=2s", args: ["--exec", exec, "--exec-concurrency", "4"] },
+        async (_redis, instances) => {
+          const ids = Array.from({ length: 30 }, (_, i) => `kill_${i}_${crypto.randomUUID()}`);
+          const answers = await Promise.all(
+            ids.map((id, i) => deliver(instances[i % 3] as ServeProcess, id)),
+          );
+          assert.ok(answers.every((a) => statusOf(a) === "accepted"));
+          // Mid-run: the victim's handlers hold events it took but never finished.
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const victim = instances[0] as ServeProcess;
+          await victim.stop("SIGKILL");
+          const killedAtMs = Date.now();
+          const lines = async () =>
+            (await Deno.readTextFile(log).catch(() => "")).split("\n").filter(Boolean).map(
+              (line) => {
+                const [id, attempt, pid, atMs] = line.split(" ");
+                return { id, attempt: Number(attempt), pid: Number(pid), atMs: Number(atMs) };
+              },
+            );
+          const handled = async () =>
+            new Set(
+              (await lines()).filter((l) => l.pid !== victim.pid || l.atMs < killedAtMs)
+                .map((l) => l.id),
+            );
+          const complete = await waitFor(async () => (await handled()).size === ids.length, 60_000);
+          assert.ok(complete, `handled ${(await handled()).size} of ${ids.length}`);
+          const takenOver = (await lines()).filter((l) => l.pid !== victim.pid && l.attempt >= 2);
+          assert.ok(takenOver.length > 0, "no event of the killed instance was taken over");
+        },
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "fleet: Redis restarted under load: 503 during the outage, never 200; retries complete",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await withFleet(2, {}, async (redis, instances, store) => {
+      const ids: string[] = [];
+      const answers: Answer[] = [];
+      let haltedAtMs = Infinity;
+      let restartingAtMs = Infinity;
+      let outageOver = false;
+      const outage = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        await redis.halt("SIGKILL");
+        haltedAtMs = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        restartingAtMs = Date.now();
+        await redis.start();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        outageOver = true;
+      })();
+      const accepted = new Set<string>();
+      const finalStatus = new Map<string, string>();
+      // The sender's retry loop: a 503 (or no answer) is retried, bounded.
+      const send = async (id: string) => {
+        for (let attempt = 0; attempt < 200; attempt++) {
+          const answer = await deliver(
+            instances[(attempt + ids.length) % instances.length] as ServeProcess,
+            id,
+          );
+          answers.push(answer);
+          const status = statusOf(answer);
+          if (status !== null) {
+            if (status === "accepted") accepted.add(id);
+            finalStatus.set(id, status);
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      // New events keep coming (4 senders, paced) until well after Redis is back; at most 1,000.
+      const sender = Promise.all(Array.from({ length: 4 }, async () => {
+        while (!outageOver && ids.length < 1_000) {
+          const id = `outage_${ids.length}_${crypto.randomUUID()}`;
+          ids.push(id);
+          await send(id);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }));
+      await Promise.all([outage, sender]);
+
+      const duringOutage = answers.filter((a) =>
+        a.sentAtMs > haltedAtMs && a.answeredAtMs < restartingAtMs
+      );
+      assert.ok(duringOutage.length > 0, "no request fell into the outage");
+      assert.deepEqual(
+        duringOutage.filter((a) => a.status === 200),
+        [],
+        "a 200 was answered while Redis was down",
+      );
+      assert.ok(duringOutage.some((a) => a.status === 503), "no 503 during the outage");
+      assert.ok(answers.every((a) => a.status === 200 || a.status === 503), "only 200 and 503");
+
+      // Every event went through, and everything answered "accepted" is in Redis.
+      assert.equal(finalStatus.size, ids.length, "some event never got a 200");
+      const check = await openRedisEventStore(store, {});
+      try {
+        for (const id of ids) {
+          assert.ok(await check.get("webhook", `id:${id}`), `${id} is not in Redis`);
+        }
+      } finally {
+        await check.close();
+      }
+      assert.ok(accepted.size > 0);
+      const handled = await waitFor(() => handledIds(instances).size === ids.length, 30_000);
+      assert.ok(handled, `handled ${handledIds(instances).size} of ${ids.length}`);
+    });
+  },
+});

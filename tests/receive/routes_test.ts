@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import {
+  buildRoutes,
+  parseRouteSpec,
+  routeSecretValues,
+  UNTIMESTAMPED_RETENTION_MS,
+} from "../../lib/receive/mod.ts";
+
+const SECRET = "route-secret-0123456789abcdef";
+const STANDARD = "whsec_" + btoa("standard secret, 32 bytes long!!");
+const ENV = {
+  WEBHOOK_SECRET: SECRET,
+  GITHUB_WEBHOOK_SECRET: "github-secret-0123456789abcdef",
+  SVIX_SECRET: STANDARD,
+  STRIPE_WEBHOOK_SECRET: "whsec_stripe_0123456789abcdef",
+};
+const NOW_MS = Date.parse("2026-12-01T00:00:00Z");
+
+function build(routeSpecs: string[], env: Record<string, string> = ENV) {
+  return buildRoutes(env, { toleranceSeconds: 300, routeSpecs, nowMs: NOW_MS });
+}
+
+Deno.test("buildRoutes() defaults to /webhook=hookgate:WEBHOOK_SECRET", async () => {
+  const routes = await build([]);
+  assert.ok(routes.ok);
+  assert.deepEqual(
+    routes.value.map((r) => [r.path, r.name, r.scheme.name, r.secretVar, r.retentionMs]),
+    [["/webhook", "webhook", "hookgate", "WEBHOOK_SECRET", 600_000]],
+  );
+});
+
+Deno.test("buildRoutes() builds one route per --route spec, each with its own scheme and secret", async () => {
+  const routes = await build([
+    "/github=github:GITHUB_WEBHOOK_SECRET",
+    "/hooks/svix=standard:SVIX_SECRET",
+    "/stripe=stripe:STRIPE_WEBHOOK_SECRET",
+  ]);
+  assert.ok(routes.ok);
+  assert.deepEqual(
+    routes.value.map((r) => [r.path, r.name, r.scheme.name, r.secretVar]),
+    [
+      ["/github", "github", "github", "GITHUB_WEBHOOK_SECRET"],
+      ["/hooks/svix", "hooks-svix", "standard", "SVIX_SECRET"],
+      ["/stripe", "stripe", "stripe", "STRIPE_WEBHOOK_SECRET"],
+    ],
+  );
+});
+
+Deno.test("buildRoutes() keeps GitHub event keys 7 days (3-day manual redelivery), others 2 x tolerance", async () => {
+  const routes = await build([
+    "/gh=github:GITHUB_WEBHOOK_SECRET",
+    "/s=stripe:STRIPE_WEBHOOK_SECRET",
+  ]);
+  assert.ok(routes.ok);
+  assert.equal(routes.value[0]?.retentionMs, UNTIMESTAMPED_RETENTION_MS);
+  assert.equal(UNTIMESTAMPED_RETENTION_MS, 7 * 86_400_000);
+  assert.equal(routes.value[1]?.retentionMs, 600_000);
+});
+
+Deno.test("buildRoutes() reads HOOKGATE_ROUTES (comma-separated) when no --route is given", async () => {
+  const env = {
+    ...ENV,
+    HOOKGATE_ROUTES: "/a=hookgate:WEBHOOK_SECRET, /b=github:GITHUB_WEBHOOK_SECRET",
+  };
+  const routes = await build([], env);
+  assert.ok(routes.ok);
+  assert.deepEqual(routes.value.map((r) => r.path), ["/a", "/b"]);
+});
+
+Deno.test("buildRoutes() lets --route replace HOOKGATE_ROUTES", async () => {
+  const env = { ...ENV, HOOKGATE_ROUTES: "/a=hookgate:WEBHOOK_SECRET" };
+  const routes = await build(["/c=hookgate:WEBHOOK_SECRET"], env);
+  assert.ok(routes.ok);
+  assert.deepEqual(routes.value.map((r) => r.path), ["/c"]);
+});
+
+Deno.test("buildRoutes() fails naming the route's variable when its secret is missing", async () => {
+  const routes = await build(["/gh=github:MISSING_SECRET"]);
+  assert.deepEqual(routes, {
+    ok: false,
+    reason: "MISSING_SECRET is not set: run 'deno task init' or add it to .env",
+  });
+});
+
+Deno.test("buildRoutes() fails on a short secret without printing it", async () => {
+  const routes = await build(["/gh=github:SHORT"], { ...ENV, SHORT: "tiny-secret" });
+  assert.ok(!routes.ok);
+  assert.match(routes.reason, /SHORT is shorter than 16 bytes/);
+  assert.ok(!routes.reason.includes("tiny-secret"));
+});
+
+Deno.test("buildRoutes() fails when a standard route's secret is not whsec_ base64", async () => {
+  const routes = await build(["/s=standard:WEBHOOK_SECRET"]);
+  assert.ok(!routes.ok);
+  assert.match(routes.reason, /route \/s \(standard\): WEBHOOK_SECRET must be 'whsec_'/);
+  assert.ok(!routes.reason.includes(SECRET));
+});
+
+Deno.test("buildRoutes() fails on a malformed WEBHOOK_SECRET_PREVIOUS", async () => {
+  const routes = await build([], {
+    ...ENV,
+    WEBHOOK_SECRET_PREVIOUS: "old-secret-0123456789abcdef",
+  });
+  assert.ok(!routes.ok);
+  assert.match(routes.reason, /WEBHOOK_SECRET_PREVIOUS entry 1 of 1/);
+});
+
+Deno.test("buildRoutes() refuses two specs for one path, and paths that share a namespace", async () => {
+  const same = await build(["/a=hookgate:WEBHOOK_SECRET", "/a=github:GITHUB_WEBHOOK_SECRET"]);
+  assert.ok(!same.ok);
+  assert.match(same.reason, /'\/a' is given twice/);
+  const clash = await build(["/a/b=hookgate:WEBHOOK_SECRET", "/a-b=hookgate:WEBHOOK_SECRET"]);
+  assert.ok(!clash.ok);
+  assert.match(clash.reason, /replay namespace 'a-b'/);
+});
+
+const BAD_SPECS: Array<[string, string, RegExp]> = [
+  ["no '='", "/webhook:hookgate:WEBHOOK_SECRET", /must be PATH=SCHEME:SECRET_VAR/],
+  ["no scheme", "/webhook=WEBHOOK_SECRET", /must be PATH=SCHEME:SECRET_VAR/],
+  ["a relative path", "webhook=hookgate:WEBHOOK_SECRET", /must be PATH=SCHEME:SECRET_VAR/],
+  ["a variable with a dash", "/w=hookgate:WEBHOOK-SECRET", /must be PATH=SCHEME:SECRET_VAR/],
+  ["a query in the path", "/w?x=1=hookgate:WEBHOOK_SECRET", /must be PATH=SCHEME:SECRET_VAR/],
+  ["an empty spec", "", /must be PATH=SCHEME:SECRET_VAR/],
+  ["a '..' segment", "/a/../b=hookgate:WEBHOOK_SECRET", /'\.\.' segments/],
+  ["a '//'", "/a//b=hookgate:WEBHOOK_SECRET", /'\/\/'/],
+  ["a trailing slash", "/a/=hookgate:WEBHOOK_SECRET", /end in '\/'/],
+  [
+    "an unknown scheme",
+    "/w=gitlab:WEBHOOK_SECRET",
+    /unknown scheme 'gitlab' .*; use one of hookgate, standard, github, stripe/,
+  ],
+];
+
+for (const [label, spec, message] of BAD_SPECS) {
+  Deno.test(`parseRouteSpec() refuses ${label}`, () => {
+    const parsed = parseRouteSpec(spec, { source: "--route" });
+    assert.ok(!parsed.ok);
+    assert.match(parsed.reason, message);
+    assert.match(parsed.reason, /--route/);
+  });
+}
+
+Deno.test("buildRoutes() names HOOKGATE_ROUTES when the bad spec came from it", async () => {
+  const routes = await build([], { ...ENV, HOOKGATE_ROUTES: "/a=hookgate:WEBHOOK_SECRET,," });
+  assert.ok(!routes.ok);
+  assert.match(routes.reason, /^HOOKGATE_ROUTES '' must be PATH=SCHEME:SECRET_VAR/);
+});
+
+Deno.test("routeSecretValues() lists every route's current and previous secrets for the redactor", () => {
+  const env = {
+    ...ENV,
+    MY_HOOK: "not-a-secret-looking-name-0123",
+    MY_HOOK_PREVIOUS: "older-value-of-my-hook-0123@2999-01-01T00:00:00Z",
+  };
+  assert.deepEqual(routeSecretValues(env, ["/a=github:MY_HOOK", "/b=hookgate:WEBHOOK_SECRET"]), [
+    "not-a-secret-looking-name-0123",
+    "older-value-of-my-hook-0123",
+    SECRET,
+  ]);
+});

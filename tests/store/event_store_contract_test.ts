@@ -1,0 +1,37 @@
+/** The EventStore contract, run against every backend: Deno KV (the default) and Redis. */
+import { openKvEventStore } from "../../lib/store/kv/mod.ts";
+import { openRedisEventStore } from "../../lib/store/redis/mod.ts";
+import { eventStoreContract } from "../support/event_store_contract.ts";
+import { redisServerAvailable, startRedisServer } from "../support/redis_server.ts";
+
+eventStoreContract("KvEventStore", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookgate-kv-contract-" });
+  const store = await openKvEventStore(`${dir}/events.kv`);
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+});
+
+eventStoreContract("RedisEventStore", async () => {
+  const server = await startRedisServer();
+  try {
+    const store = await openRedisEventStore(server.url, {
+      visibilityTimeoutMs: 5_000,
+      blockMs: 200,
+    });
+    return {
+      store,
+      async dispose() {
+        await store.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}, { ignore: !redisServerAvailable() });
