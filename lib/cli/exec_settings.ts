@@ -1,7 +1,17 @@
 /**
  * `serve`'s `--exec*` flags: their parseArgs definitions (spread into serve's
- * FLAGS) and their help. Their checks are lib/handoff/exec_settings.ts.
+ * FLAGS), their help, and the start-up checks' exit codes. The settings are
+ * checked in lib/handoff/exec_settings.ts.
  */
+import {
+  checkExecPermissions,
+  type ExecLaunchPlan,
+  type ExecSettings,
+  prepareExecLaunch,
+} from "../handoff/mod.ts";
+import { CliError } from "./cli_error.ts";
+import type { CommandContext } from "./command.ts";
+import { ExitCode } from "./exit_codes.ts";
 export const EXEC_FLAGS = {
   exec: { type: "string" },
   "exec-env": { type: "string", multiple: true },
@@ -27,3 +37,32 @@ export const EXEC_HELP =
                        (also HOOKGATE_EXEC_USER; default: hookgate's own user)
   --exec-cwd DIR       CMD's working directory (default: DATA_DIR/agent, its own);
                        a relative program path in CMD means serve's directory`;
+
+/** --exec's start-up checks: a denied user switch is 77, a missing program or bad setting 78. */
+export async function prepareExec(
+  exec: ExecSettings,
+  dataDir: string,
+  context: CommandContext,
+): Promise<ExecLaunchPlan> {
+  const permitted = checkExecPermissions();
+  if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
+  const prepared = await prepareExecLaunch({
+    command: exec.command,
+    user: exec.user,
+    cwd: exec.cwd,
+    dataDir,
+    startDir: context.cwd,
+    path: context.env.PATH ?? "/usr/bin:/bin",
+  });
+  if (!prepared.ok) {
+    const { kind, message } = prepared.reason;
+    const code = kind === "denied"
+      ? ExitCode.denied
+      : kind === "unavailable"
+      ? ExitCode.unavailable
+      : ExitCode.config;
+    throw new CliError(code, message);
+  }
+  for (const notice of prepared.value.notices) context.output.err(`hookgate: ${notice}`);
+  return prepared.value;
+}

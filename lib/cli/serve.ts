@@ -16,15 +16,12 @@ import {
 } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import {
-  checkExecPermissions,
   createExecHandler,
-  type ExecLaunchPlan,
   execRetryDelayMs,
   type ExecSettings,
   parseExecSettings,
-  prepareExecLaunch,
 } from "../handoff/mod.ts";
-import { EXEC_FLAGS, EXEC_HELP } from "./exec_settings.ts";
+import { EXEC_FLAGS, EXEC_HELP, prepareExec } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
 import { secretValuesFromEnv } from "../redact/mod.ts";
 import { buildRoutes, createWebhookHandler, pathOf, routeSecretValues } from "../receive/mod.ts";
@@ -240,7 +237,10 @@ async function run(context: CommandContext): Promise<ExitCode> {
     nowMs: Date.now(),
   });
   if (!routes.ok) throw configError(routes.reason);
-  const launchPlan = settings.exec === null ? null : await prepareExec(settings, context);
+  // The checked settings with what the start-up checks found (the program's path, user, cwd).
+  const exec = settings.exec === null
+    ? null
+    : { ...settings.exec, ...await prepareExec(settings.exec, settings.dataDir, context) };
   const tokenKey = context.env[TOKEN_SECRET_VAR] === undefined
     ? null
     : await tokenKeyFromEnv(context.env);
@@ -286,23 +286,20 @@ async function run(context: CommandContext): Promise<ExitCode> {
       return (await api?.(request, path)) ??
         await webhooks(request, info.remoteAddr.hostname, path);
     });
-    const exec = settings.exec;
-    const act = exec === null || launchPlan === null
-      ? printVerified(context.output)
-      : createExecHandler({
-        command: launchPlan.command,
-        cwd: launchPlan.cwd,
-        launch: launchPlan.launch,
-        env: context.env,
-        envAllowlist: exec.envAllowlist,
-        timeoutMs: exec.timeoutMs,
-        secrets: [
-          ...secretValuesFromEnv(context.env),
-          ...routeSecretValues(context.env, settings.routeSpecs),
-        ],
-        onOutput: (report) => trace.write({ type: "exec", ...report }),
-        warn: (line) => context.output.err(`hookgate: ${line}`),
-      });
+    const act = exec === null ? printVerified(context.output) : createExecHandler({
+      command: exec.command,
+      cwd: exec.cwd,
+      launch: exec.launch,
+      env: context.env,
+      envAllowlist: exec.envAllowlist,
+      timeoutMs: exec.timeoutMs,
+      secrets: [
+        ...secretValuesFromEnv(context.env),
+        ...routeSecretValues(context.env, settings.routeSpecs),
+      ],
+      onOutput: (report) => trace.write({ type: "exec", ...report }),
+      warn: (line) => context.output.err(`hookgate: ${line}`),
+    });
     const server = listen(settings, requests.handle, context.output);
     const consumer = new AbortController();
     const consuming = store.consume(act, {
@@ -331,34 +328,6 @@ async function run(context: CommandContext): Promise<ExitCode> {
   }
   context.output.err("hookgate: stopped");
   return ExitCode.ok;
-}
-
-/** --exec's start-up checks: a denied user switch is 77, a missing program or bad setting 78. */
-async function prepareExec(
-  settings: ServeSettings,
-  context: CommandContext,
-): Promise<ExecLaunchPlan> {
-  const exec = settings.exec as ExecSettings;
-  const permitted = checkExecPermissions();
-  if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
-  const prepared = await prepareExecLaunch({
-    command: exec.command,
-    user: exec.user,
-    cwd: exec.cwd,
-    dataDir: settings.dataDir,
-    startDir: context.cwd,
-    path: context.env.PATH ?? "/usr/bin:/bin",
-  });
-  if (!prepared.ok) {
-    const code = {
-      denied: ExitCode.denied,
-      config: ExitCode.config,
-      unavailable: ExitCode.unavailable,
-    }[prepared.reason.kind];
-    throw new CliError(code, prepared.reason.message);
-  }
-  for (const notice of prepared.value.notices) context.output.err(`hookgate: ${notice}`);
-  return prepared.value;
 }
 
 /** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
