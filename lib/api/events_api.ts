@@ -4,13 +4,20 @@
  *   GET  /events?status=pending|done|dead&limit=N   scope read
  *   GET  /events/{route}/{key}                      scope read  (payload redacted)
  *   POST /events/{route}/{key}/redeliver            scope write (also revives a dead letter)
+ *   GET  /events/stream                             scope read  (Server-Sent Events, when given)
  *
  * `{key}` is one path segment, percent-encoded (`id:evt%2F1` for the key
  * `id:evt/1`). Every request needs `Authorization: Bearer <hookgate token>`;
  * the token is checked before anything else about the request is looked at,
  * and it never appears in a response, a log or an error.
  */
-import { scopeAllows, type TokenFailure, type TokenScope, verifyToken } from "./bearer_token.ts";
+import {
+  scopeAllows,
+  type TokenFailure,
+  type TokenScope,
+  type VerifiedToken,
+  verifyToken,
+} from "./bearer_token.ts";
 import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
 import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
 import { pathOf } from "../receive/mod.ts";
@@ -25,6 +32,8 @@ export interface EventsApiOptions {
   now(): number;
   /** One record per request, for the trace: who (token id, never the token) did what. */
   onRecord?(record: ApiRecord): void;
+  /** Answers GET /events/stream for a verified read token (404 without it). */
+  stream?(request: Request, token: VerifiedToken): Response;
 }
 
 export interface ApiRecord {
@@ -53,6 +62,7 @@ const FAILURE_TEXT: Record<Exclude<TokenFailure, "missing">, string> = {
 
 type Endpoint =
   | { kind: "list" }
+  | { kind: "stream" }
   | { kind: "get"; route: string; key: string }
   | { kind: "redeliver"; route: string; key: string };
 
@@ -70,7 +80,7 @@ export function createEventsApi(
       isRevoked: (id) => options.revocations.isRevoked(id),
     });
     const response = token.ok
-      ? await authorized(request, url, token.value.scope, options)
+      ? await authorized(request, url, token.value, options)
       : unauthorized(token.reason);
     options.onRecord?.({
       type: "api",
@@ -88,9 +98,10 @@ export function createEventsApi(
 async function authorized(
   request: Request,
   url: URL,
-  scope: TokenScope,
+  token: VerifiedToken,
   options: EventsApiOptions,
 ): Promise<Response> {
+  const scope = token.scope;
   const endpoint = matchEndpoint(url.pathname);
   if (endpoint === null) return json(404, { error: "not found" });
   if (endpoint === "bad-encoding") return json(400, { error: "bad percent-encoding in the path" });
@@ -108,10 +119,12 @@ async function authorized(
     switch (endpoint.kind) {
       case "list":
         return await list(url, options);
+      case "stream":
+        return options.stream?.(request, token) ?? json(404, { error: "not found" });
       case "get": {
         const event = await options.store.get(endpoint.route, endpoint.key);
         if (event === null) return json(404, { error: "no such event" });
-        return redactedJson(describe(event, options.redactor, true), options.redactor);
+        return redactedJson(describeEvent(event, options.redactor, true), options.redactor);
       }
       case "redeliver": {
         const known = await options.store.redeliver(endpoint.route, endpoint.key);
@@ -127,6 +140,8 @@ async function authorized(
 
 function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | null {
   if (pathname === "/events") return { kind: "list" };
+  // One segment: never an event's path, which has a route and a key.
+  if (pathname === "/events/stream") return { kind: "stream" };
   const segments = pathname.slice("/events/".length).split("/");
   if (segments.length < 2 || segments.length > 3 || segments.some((s) => s === "")) return null;
   if (segments.length === 3 && segments[2] !== "redeliver") return null;
@@ -160,12 +175,20 @@ async function list(url: URL, options: EventsApiOptions): Promise<Response> {
   return redactedJson({
     status,
     count: events.length,
-    events: events.map((event) => describe(event, options.redactor, false)),
+    events: events.map((event) => describeEvent(event, options.redactor, false)),
   }, options.redactor);
 }
 
+/** Optional fields of a StoredEvent: when it last changed, when its next attempt is due. */
+interface StoreTimes {
+  updatedAtMs?: number;
+  nextAttemptAtMs?: number;
+}
+
 /** An event as the API shows it: ids and state as they are, payload and error redacted. */
-function describe(event: StoredEvent, redactor: Redactor, withPayload: boolean) {
+export function describeEvent(event: StoredEvent, redactor: Redactor, withPayload: boolean) {
+  // Times a store may record beside the required fields: shown when it does.
+  const { updatedAtMs, nextAttemptAtMs } = event as StoredEvent & StoreTimes;
   const summary = {
     route: event.route,
     key: event.key,
@@ -176,6 +199,10 @@ function describe(event: StoredEvent, redactor: Redactor, withPayload: boolean) 
     lastError: event.lastError === null ? null : redactor.text(event.lastError),
     payloadBytes: event.payload.length,
     href: `/events/${encodeURIComponent(event.route)}/${encodeURIComponent(event.key)}`,
+    ...(updatedAtMs === undefined ? {} : { updatedAt: new Date(updatedAtMs).toISOString() }),
+    ...(nextAttemptAtMs === undefined
+      ? {}
+      : { nextAttemptAt: new Date(nextAttemptAtMs).toISOString() }),
   };
   return withPayload ? { ...summary, payload: redactedPayload(event.payload, redactor) } : summary;
 }

@@ -39,4 +39,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "print a short-lived read or write token for serve's /events API, or revoke one",
     load: async () => (await import("./token.ts")).tokenCommand,
   },
+  ui: {
+    summary: "print a link that opens serve's events page in a browser, logged in",
+    load: async () => (await import("./ui.ts")).uiCommand,
+  },
 };

@@ -2,6 +2,7 @@ import { errorMessage } from "../util/mod.ts";
 import { CliError, configError, usageError } from "./cli_error.ts";
 import {
   createEventsApi,
+  createEventsStream,
   openTokenRevocations,
   tokenKeyFromEnv,
   type TokenRevocations,
@@ -32,6 +33,7 @@ import {
   type TraceFlagValues,
 } from "./trace_flags.ts";
 import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
+import { eventsPageResponse } from "../ui/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 
@@ -63,8 +65,10 @@ ${TRACE_HELP}
 
 Routes: POST /webhook (or each --route instead), GET /healthz; with HOOKGATE_TOKEN_SECRET
 set also the inspection API (bearer token from 'hookgate token'):
-GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key} (read),
-POST /events/{route}/{key}/redeliver (write).
+GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key},
+GET /events/stream (live changes as Server-Sent Events) (read),
+POST /events/{route}/{key}/redeliver (write); and the events page at GET /ui
+(open it with the link 'hookgate ui' prints).
 Environment: each route's secret variable (WEBHOOK_SECRET for the default route, at
 least 16 bytes; <VAR>_PREVIOUS for rotated-out secrets), HOOKGATE_TOKEN_SECRET.
 SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.`;
@@ -271,19 +275,28 @@ async function run(context: CommandContext): Promise<ExitCode> {
       now: Date.now,
       onRecord: (record) => trace.write(record),
     });
-    // The inspection API is on only when its token key is configured.
-    if (tokenKey !== null) revocations = await openTokenRevocations(settings.dataDir);
-    const api = tokenKey === null || revocations === null ? null : createEventsApi({
+    // The inspection API (and the events page that reads it) is on only when its token key is configured.
+    const known = tokenKey === null ? null : await openTokenRevocations(settings.dataDir);
+    revocations = known;
+    const live = known === null ? null : createEventsStream({
+      store,
+      redactor: context.output.redactor,
+      now: Date.now,
+      isRevoked: (id) => known.isRevoked(id),
+    });
+    const api = tokenKey === null || known === null || live === null ? null : createEventsApi({
       store,
       tokenKey: tokenKey.value,
-      revocations,
+      revocations: known,
       redactor: context.output.redactor,
       now: Date.now,
       onRecord: (record) => trace.write(record),
+      stream: (request, token) => live.open(request, token),
     });
     const requests = drainable(async (request, info) => {
       const path = pathOf(request.url);
-      return (await api?.(request, path)) ??
+      if (api === null) return await webhooks(request, info.remoteAddr.hostname, path);
+      return eventsPageResponse(request, path) ?? (await api(request, path)) ??
         await webhooks(request, info.remoteAddr.hostname, path);
     });
     const act = exec === null ? printVerified(context.output) : createExecHandler({
@@ -314,6 +327,8 @@ async function run(context: CommandContext): Promise<ExitCode> {
     ]);
     // Deno's shutdown() cuts off a request body still being read, so requests
     // in flight are first allowed to finish (new ones get 503: senders retry).
+    // Live views end first: an open stream would otherwise hold shutdown() up.
+    live?.close();
     await requests.drain(SHUTDOWN_GRACE_MS);
     await server.shutdown();
     consumer.abort();

@@ -102,14 +102,14 @@ export function createTokenCommand(options: TokenCommandOptions = {}): Command {
   };
 }
 
-function parseScope(raw: string): TokenScope {
+export function parseScope(raw: string): TokenScope {
   if (!(TOKEN_SCOPES as readonly string[]).includes(raw)) {
     throw usageError(`--scope must be read or write, got '${raw}'`);
   }
   return raw as TokenScope;
 }
 
-function parseTtlMs(raw: string | undefined): number {
+export function parseTtlMs(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_TOKEN_TTL_MS;
   const parsed = parseDurationMs("--ttl", raw);
   if (!parsed.ok) throw usageError(parsed.reason);
@@ -141,7 +141,7 @@ async function revoke(
   return ExitCode.ok;
 }
 
-function writeStdout(token: string): void {
+export function writeStdout(token: string): void {
   const bytes = new TextEncoder().encode(token + "\n");
   let written = 0;
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));

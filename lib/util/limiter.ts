@@ -43,7 +43,15 @@ export function createLimiter(max: number): Limiter {
           } catch (error) {
             result = Promise.reject(error);
           }
-          result.then(resolve, reject).finally(settle);
+          // The slot is free before the caller hears the outcome, so a caller that
+          // starts the next task at once finds it.
+          result.then((value) => {
+            settle();
+            resolve(value);
+          }, (error: unknown) => {
+            settle();
+            reject(error);
+          });
         };
         if (running < max) {
           running++;

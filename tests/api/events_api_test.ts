@@ -241,6 +241,19 @@ Deno.test("createEventsApi() lists events of one status, up to the limit, withou
   assert.equal(dead.events[0].href, "/events/webhook/id%3Aevt-2");
 });
 
+Deno.test("createEventsApi() shows when an event changed and is next due, where the store records it", async () => {
+  const f = fixture();
+  const timed = { ...stored("id:evt-9", "pending", '{"id":"evt-9"}'), updatedAtMs: NOW_MS - 1_000 };
+  f.store.put(Object.assign(timed, { nextAttemptAtMs: NOW_MS + 4_000 }));
+  const bearer = `Bearer ${(await token("read")).token}`;
+  const event = await (await call(f, "GET", "/events/webhook/id%3Aevt-9", bearer)).json();
+  assert.equal(event.updatedAt, new Date(NOW_MS - 1_000).toISOString());
+  assert.equal(event.nextAttemptAt, new Date(NOW_MS + 4_000).toISOString());
+  const plain = await (await call(f, "GET", "/events/webhook/id%3Aevt-2", bearer)).json();
+  assert.equal("updatedAt" in plain, false);
+  assert.equal("nextAttemptAt" in plain, false);
+});
+
 Deno.test("createEventsApi() answers 400 for an unknown status or a bad limit", async () => {
   const f = fixture();
   const bearer = `Bearer ${(await token("read")).token}`;
@@ -264,6 +277,13 @@ Deno.test("createEventsApi() answers 404 for an unknown event and 405 for a wron
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.get("allow"), "GET");
   await wrong.body?.cancel();
+});
+
+Deno.test("createEventsApi() answers 404 for /events/stream when no stream is given", async () => {
+  const f = fixture();
+  const response = await call(f, "GET", "/events/stream", `Bearer ${(await token("read")).token}`);
+  assert.equal(response.status, 404);
+  await response.body?.cancel();
 });
 
 Deno.test("createEventsApi() leaves paths outside /events to the webhook routes", async () => {

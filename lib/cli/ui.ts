@@ -1,0 +1,129 @@
+import { issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
+import { configError, usageError } from "./cli_error.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { eventsPageUrl } from "../ui/mod.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import { parseScope, parseTtlMs, writeStdout } from "./token.ts";
+
+const HELP = `hookgate ui: print a link that opens serve's events page, logged in
+
+Usage: hookgate ui [--scope read|write] [--ttl 15m] [--hostname HOST] [--port N | --url URL]
+
+Prints http://HOST:PORT/ui#token=TOKEN on stdout, with a fresh short-lived
+token (as 'hookgate token' makes). The token travels in the #fragment, which a
+browser never sends to the server: it appears in no request line and no log.
+The page keeps it for the browser tab only (session storage) and removes it
+from the address bar. The token id, expiry and revoke command go to stderr.
+
+The page lists events (filters by status and route, a text search), shows an
+event's payload and attempts, and follows changes live. 'serve' shows it at
+/ui when HOOKGATE_TOKEN_SECRET is set. A read token sees everything; only a
+write token can redeliver a done or dead event.
+
+Options:
+  --scope read|write   what the page may do (default read; write adds redeliver)
+  --ttl DURATION       the token's lifetime, e.g. 30m, 2h (default 15m, at most 24h);
+                       the page logs out when it ends
+  --hostname HOST      serve's address in the link (default 127.0.0.1)
+  --port N             serve's port in the link (default 8000)
+  --url URL            serve's address as the browser reaches it, instead of
+                       --hostname/--port (e.g. https://hooks.example.com behind a proxy)
+  -h, --help           show this help
+
+Environment: HOOKGATE_TOKEN_SECRET (the same value serve has).
+
+Example:
+  hookgate ui --scope write --ttl 1h
+  # open the printed link; or paste a token from 'hookgate token' into the page
+
+Exit codes: 0 link printed · 64 usage · 78 HOOKGATE_TOKEN_SECRET missing or weak`;
+
+const FLAGS = {
+  scope: { type: "string" },
+  ttl: { type: "string" },
+  hostname: { type: "string" },
+  port: { type: "string" },
+  url: { type: "string" },
+} as const;
+
+export interface UiCommandOptions {
+  /** Where the link goes: stdout as is (the redactor would hide the token it carries). */
+  writeLink?(link: string): void;
+  now?(): number;
+}
+
+export function createUiCommand(options: UiCommandOptions = {}): Command {
+  const writeLink = options.writeLink ?? writeStdout;
+  const now = options.now ?? Date.now;
+  return {
+    help: HELP,
+    async run(context) {
+      const { values, positionals } = parseCommandArgs("ui", context.args, FLAGS);
+      if (positionals.length > 0) {
+        throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate ui --help'.`);
+      }
+      const scope = parseScope(values.scope ?? "read");
+      const ttlMs = parseTtlMs(values.ttl);
+      const baseUrl = parseBaseUrl(values);
+      const key = await tokenKeyFromEnv(context.env);
+      if (!key.ok) throw configError(key.reason);
+      const issued = await issueToken(
+        { scope, ttlMs, nowMs: now(), tokenId: newTokenId() },
+        key.value,
+      );
+      if (!issued.ok) throw usageError(issued.reason);
+      writeLink(eventsPageUrl(baseUrl, issued.value.token));
+      const { tokenId, expiresAtMs } = issued.value;
+      context.output.err(
+        `hookgate: open the link above in a browser (serve must be running with ` +
+          `HOOKGATE_TOKEN_SECRET); ${scope} token ${tokenId} valid until ` +
+          `${
+            new Date(expiresAtMs).toISOString()
+          }; revoke it with: hookgate token --revoke ${tokenId}`,
+      );
+      return ExitCode.ok;
+    },
+  };
+}
+
+/** serve's origin as the browser reaches it, without a trailing slash. */
+function parseBaseUrl(values: { hostname?: string; port?: string; url?: string }): string {
+  if (values.url !== undefined) {
+    if (values.hostname !== undefined || values.port !== undefined) {
+      throw usageError("--url replaces --hostname and --port: give one or the other");
+    }
+    let url: URL;
+    try {
+      url = new URL(values.url);
+    } catch {
+      throw usageError(`--url must be an address such as https://hooks.example.com`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw usageError("--url must start with http:// or https://");
+    }
+    if (
+      url.username !== "" || url.password !== "" || url.pathname !== "/" || url.search !== "" ||
+      url.hash !== ""
+    ) {
+      throw usageError(
+        "--url takes only serve's origin (scheme, host, port): the page lives at /ui of it",
+      );
+    }
+    return url.origin;
+  }
+  const rawPort = values.port ?? "8000";
+  if (!/^[0-9]{1,5}$/.test(rawPort) || Number(rawPort) < 1 || Number(rawPort) > 65535) {
+    throw usageError(`--port must be a port number from 1 to 65535, got '${rawPort}'`);
+  }
+  const hostname = values.hostname ?? "127.0.0.1";
+  if (!/^[A-Za-z0-9.:-]+$/.test(hostname)) {
+    throw usageError(`--hostname must be a host name or an IP address, got '${hostname}'`);
+  }
+  // serve may listen on every address; a browser needs one it can reach.
+  const reachable = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+  const host = reachable.includes(":") ? `[${reachable}]` : reachable;
+  return `http://${host}:${Number(rawPort)}`;
+}
+
+export const uiCommand: Command = createUiCommand();

@@ -1,0 +1,68 @@
+/**
+ * Debian's Chromium driven by puppeteer-core, for the tests of the events page.
+ * A fresh profile per launch, no network of its own (no component updates, no
+ * sync), no sandbox (tests run as an unprivileged user without user namespaces).
+ */
+import puppeteer, { type Browser } from "npm:puppeteer-core@25.16.0";
+
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Whether Chromium can be run here; tests skip with a clear message when not (never in CI). */
+export function chromiumAvailable(): boolean {
+  try {
+    const { success } = new Deno.Command(CHROMIUM, {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync();
+    if (success) return true;
+  } catch {
+    // not installed
+  }
+  if (Deno.env.get("CI")) {
+    throw new Error(`${CHROMIUM} is not installed, but CI must run the browser tests: see .ci/run`);
+  }
+  console.warn(
+    "SKIPPING the events page browser tests: Chromium is not installed (apt-get install chromium)",
+  );
+  return false;
+}
+
+export interface Chromium extends AsyncDisposable {
+  browser: Browser;
+}
+
+export async function launchChromium(): Promise<Chromium> {
+  const profile = await Deno.makeTempDir({ prefix: "hookgate-chromium-" });
+  let browser: Browser;
+  try {
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      pipe: true,
+      timeout: 60_000,
+      protocolTimeout: 60_000,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+      ],
+    });
+  } catch (error) {
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    throw error;
+  }
+  return {
+    browser,
+    async [Symbol.asyncDispose]() {
+      await browser.close().catch(() => {});
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    },
+  };
+}
