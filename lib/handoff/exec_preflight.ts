@@ -49,7 +49,7 @@ export interface PreflightFailure {
 
 const PROBE_TIMEOUT_MS = 10_000;
 
-/** Runs `argv` as the agent would be run; null when it exited 0, else the reason. */
+/** Runs `argv` as the agent would be run: its exit code (null: it could not start) and why. */
 async function probe(
   launch: Launch,
   argv: string[],
@@ -164,7 +164,8 @@ function programProblem(
     ? `--exec: ${program} is a directory, not a program`
     : code === 13
     ? `--exec: ${program} is not found on the agent's PATH (${path}); give its full path`
-    : `--exec cannot run in ${cwd}: ${reason ?? "unknown error"} (see --exec-cwd)`;
+    : `the agent's working directory ${cwd} cannot be used: ${reason ?? "unknown error"} ` +
+      `(see --exec-cwd)`;
   return { kind: "config", message };
 }
 
@@ -239,17 +240,17 @@ export async function prepareExecLaunch(
     }));
   }
   const hookgateUid = Number(await output("id", ["-u"]) ?? NaN);
-  const agentUid = identity?.uid ?? hookgateUid;
   const runsAs = identity === null ? "hookgate's own user" : `user ${identity.name}`;
   notices.unshift(
     `--exec: the agent runs as ${runsAs} in ${cwd.value}, contained by ` +
       describeContainment(launch.containment),
   );
-  if (agentUid === hookgateUid) {
+  if (identity === null || identity.uid === hookgateUid) {
+    const uid = Number.isNaN(hookgateUid) ? "" : ` (uid ${hookgateUid})`;
     notices.push(
-      `warning: the agent runs as the same user as hookgate (uid ${hookgateUid}), so it can ` +
-        `read hookgate's secrets (.env, /proc/<pid>/environ); to stop that, start serve as ` +
-        `root with --exec-user USER, a user that cannot read .env (docs/exec.md)`,
+      `warning: the agent runs as the same user as hookgate${uid}, so it can read ` +
+        `hookgate's secrets (.env, /proc/<pid>/environ); to stop that, start serve as root ` +
+        `with --exec-user USER, a user that cannot read .env (docs/exec.md)`,
     );
   }
   return ok({ command: resolved.command, launch, cwd: cwd.value, notices });

@@ -51,10 +51,20 @@ export interface LaunchCommand {
 /** The containment direct runExec() callers get: no probe needed, works wherever util-linux is. */
 export const DEFAULT_LAUNCH: Launch = { containment: "process-group", identity: null };
 
-/** `setpriv` options that drop to `identity`: its uid and gid, no supplementary groups. */
+/**
+ * `setpriv` options that drop to `identity`: its uid and gid, no supplementary
+ * groups, and no way back up through a setuid program (no_new_privs).
+ */
 function switchUser(identity: AgentIdentity | null): string[] {
   if (identity === null) return [];
-  return ["--reuid", String(identity.uid), "--regid", String(identity.gid), "--clear-groups"];
+  return [
+    "--reuid",
+    String(identity.uid),
+    "--regid",
+    String(identity.gid),
+    "--clear-groups",
+    "--no-new-privs",
+  ];
 }
 
 /** The process to spawn so that `argv` runs as `launch` says. */

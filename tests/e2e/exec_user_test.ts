@@ -52,6 +52,7 @@ async function project(): Promise<string> {
 r="$OUT/report.txt"
 echo "ids=$(id -u) $(id -g) $(id -G)" > "$r"
 echo "cwd=$(pwd)" >> "$r"
+echo "nnp=$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/self/status)" >> "$r"
 if cat "$PROJECT/.env" > /dev/null 2>&1; then echo "dotenv=read" >> "$r"; else echo "dotenv=denied" >> "$r"; fi
 if cat "/proc/$(cat "$OUT/serve.pid")/environ" > /dev/null 2>&1; then echo "environ=read" >> "$r"; else echo "environ=denied" >> "$r"; fi
 found=0
@@ -104,6 +105,7 @@ Deno.test({
     try {
       const { report: seen, stderr } = await runAgentOnce(dir, ["--exec-user", user!.name]);
       assert.equal(seen.ids, `${user!.uid} ${user!.gid} ${user!.gid}`);
+      assert.equal(seen.nnp, "1", "a setuid program could give the agent its privileges back");
       assert.equal(seen.dotenv, "denied");
       assert.equal(seen.environ, "denied");
       assert.equal(seen.marked, "0", "some process environment with the secret was readable");
