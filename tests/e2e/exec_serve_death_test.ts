@@ -41,7 +41,11 @@ sleep 300
     });
     assert.equal(response.status, 200, await response.text());
     pids.push(await readPid(`${dir}/agent.pid`), await readPid(`${dir}/escaped.pid`));
-    assert.deepEqual(await survivors(pids, 0), pids, "the agent should be running before the kill");
+    assert.deepEqual(
+      await survivors(pids, 0),
+      pids,
+      `the agent should be running before the kill; serve said:\n${server.stderr()}`,
+    );
     await server.stop("SIGKILL");
     assert.deepEqual(await survivors(pids, 5_000), [], "agents outlived their serve");
   } finally {
