@@ -12,6 +12,7 @@ import {
   createOutput,
   ExitCode,
   type Output,
+  suggest,
 } from "./lib/cli/mod.ts";
 import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
 import { createRedactor, secretValuesFromEnv } from "./lib/redact/mod.ts";
@@ -62,7 +63,14 @@ export async function main(args: string[]): Promise<ExitCode> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     const what = name.startsWith("-") ? "option" : "command";
-    early.err(`hookgate: unknown ${what} '${name}'\n\n${usage()}`);
+    const hint = suggest(
+      name,
+      name.startsWith("-") ? ["--help", "--version"] : Object.keys(COMMANDS),
+    );
+    early.err(
+      `hookgate: unknown ${what} '${name}'${hint ? `: did you mean '${hint}'?` : ""}\n` +
+        "Run 'hookgate --help' for the list of commands.",
+    );
     return ExitCode.usage;
   }
   let output: Output = early;

@@ -102,7 +102,7 @@ export async function tokenKeyFromEnv(env: Record<string, string>): Promise<Resu
   if (!secret.ok) return secret;
   if (env[SECRET_VAR] !== undefined && env[SECRET_VAR] === secret.value) {
     return fail(
-      `${TOKEN_SECRET_VAR} must differ from ${SECRET_VAR}: run 'deno task init' for a separate ` +
+      `${TOKEN_SECRET_VAR} must differ from ${SECRET_VAR}: run 'hookgate init' for a separate ` +
         `random value or set one in .env`,
     );
   }

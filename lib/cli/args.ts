@@ -1,6 +1,7 @@
 import { errorMessage } from "../util/mod.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { usageError } from "./cli_error.ts";
+import { suggest } from "./did_you_mean.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -39,6 +40,15 @@ export function parseCommandArgs<T extends Options>(
       /\. To specify a positional argument.*$/,
       "",
     );
+    const unknown = /^Unknown option '(-[^']*)'/.exec(first)?.[1];
+    if (unknown !== undefined) {
+      const names = [...Object.keys(options).map((name) => `--${name}`), "--help"];
+      const hint = suggest(unknown.split("=")[0] as string, names);
+      throw usageError(
+        `unknown option '${unknown}' for ${command}${hint ? `: did you mean '${hint}'?` : ""}\n` +
+          `Run 'hookgate ${command} --help' for usage.`,
+      );
+    }
     throw usageError(`${first}\nRun 'hookgate ${command} --help' for usage.`);
   }
 }

@@ -35,6 +35,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "replace a secret in .env; the old one keeps verifying until its grace ends",
     load: async () => (await import("./rotate.ts")).rotateCommand,
   },
+  events: {
+    summary: "list, show, follow and redeliver received events (local store or --url)",
+    load: async () => (await import("./events.ts")).eventsCommand,
+  },
   token: {
     summary: "print a short-lived read or write token for serve's /events API, or revoke one",
     load: async () => (await import("./token.ts")).tokenCommand,

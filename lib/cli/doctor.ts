@@ -12,9 +12,9 @@ import { ExitCode } from "./exit_codes.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
-const HELP = `hookgate doctor: check the set-up and say what to fix
+const HELP = `hookgate doctor — check the set-up and say what to fix
 
-Usage: hookgate doctor          (deno task doctor)
+Usage: hookgate doctor
 
 One line per check, each ok, warn, FAIL or skip, with the fix for anything
 not ok:
@@ -23,15 +23,18 @@ not ok:
   .env is not tracked by git and never appears in git history
   .env is not readable by other users (mode 0600)
   WEBHOOK_SECRET is at least 32 bytes and not the published example value (a warning)
-  EGRESS_ALLOW_HOSTS is set
-  agents started by 'serve --exec' run as a user of their own (HOOKGATE_EXEC_USER)
+  EGRESS_ALLOW_HOSTS is set (a warning: without it the agent reaches no host)
+  agents started by 'serve --exec' run as a user of their own (HOOKGATE_EXEC_USER; a warning)
 Outside a git repository the git checks are skipped with a note. No secret
 is ever printed.
 
-Exit status: 0 when nothing failed (warnings allowed), 78 otherwise.
-
 Options:
-  -h, --help  show this help`;
+  -h, --help  show this help
+
+Example:
+  hookgate doctor
+
+Exit codes: 0 nothing failed (warnings allowed) · 64 usage · 78 a check failed.`;
 
 async function readEnvFileFact(path: string): Promise<EnvFileFact> {
   try {

@@ -12,6 +12,10 @@ import {
 import { CliError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
 import { ExitCode } from "./exit_codes.ts";
+
+/** The flags' checks, offered beside the flags (they live with the hand-off). */
+export { parseExecSettings } from "../handoff/mod.ts";
+
 export const EXEC_FLAGS = {
   exec: { type: "string" },
   "exec-env": { type: "string", multiple: true },
@@ -38,12 +42,17 @@ export const EXEC_HELP =
   --exec-cwd DIR       CMD's working directory (default: DATA_DIR/agent, its own);
                        a relative program path in CMD means serve's directory`;
 
-/** --exec's start-up checks: a denied user switch is 77, a missing program or bad setting 78. */
+/**
+ * --exec's start-up checks (none without --exec): a denied user switch is 77,
+ * a missing program or bad setting 78. The settings come back with what the
+ * checks found: the program's absolute path, the user and the containment, the cwd.
+ */
 export async function prepareExec(
-  exec: ExecSettings,
+  exec: ExecSettings | null,
   dataDir: string,
   context: CommandContext,
-): Promise<ExecLaunchPlan> {
+): Promise<(Omit<ExecSettings, "cwd"> & ExecLaunchPlan) | null> {
+  if (exec === null) return null;
   const permitted = checkExecPermissions();
   if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
   const prepared = await prepareExecLaunch({
@@ -64,5 +73,5 @@ export async function prepareExec(
     throw new CliError(code, message);
   }
   for (const notice of prepared.value.notices) context.output.err(`hookgate: ${notice}`);
-  return prepared.value;
+  return { ...exec, ...prepared.value };
 }

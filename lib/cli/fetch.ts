@@ -16,9 +16,12 @@ import {
 import { ExitCode } from "./exit_codes.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
 import { onlyPositional, parseCommandArgs } from "./args.ts";
+import { schemelessSuggestion } from "./url_hint.ts";
 import type { Command } from "./command.ts";
 
-const HELP = `Usage: hookgate fetch URL [options]
+const HELP = `hookgate fetch — the agent's fetch_url tool, egress only to allowlisted hosts
+
+Usage: hookgate fetch URL [options]
 
 The agent's fetch_url tool: GET a URL only if its host is on the egress
 allowlist, and print the body (cut to --max-chars) on stdout. Status, bytes
@@ -69,6 +72,14 @@ export const fetchCommand: Command = {
       return ExitCode.ok;
     }
     const url = onlyPositional("fetch", positionals, "URL");
+    // Not a URL at all is a usage error; a URL the policy refuses is a denial (77).
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+      const hint = schemelessSuggestion(url);
+      throw usageError(
+        `'${url}' is not a URL${hint === null ? "" : `: did you mean ${hint}?`}` +
+          " (give an absolute URL such as https://api.github.com/zen)",
+      );
+    }
     const timeoutMs = optionalNumber(
       values.timeout,
       DEFAULT_TIMEOUT_MS,

@@ -11,18 +11,20 @@ import {
   TOKEN_SECRET_VAR,
   writeEnvFile,
 } from "../setup/mod.ts";
+import { parseRouteSpec, ROUTES_VAR, type RouteSpec } from "../receive/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { Output } from "./output.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
+import { providerSetup } from "./provider_setup.ts";
 
 /** The secrets init makes; each is created only where `.env` has none. */
 const SECRET_VARS = [SECRET_VAR, TOKEN_SECRET_VAR];
 const GITIGNORE_LINES = [".env", ".hookgate/"];
 
-const HELP = `hookgate init: set up secrets the safe way
+const HELP = `hookgate init — set up secrets the safe way
 
-Usage: hookgate init            (deno task init)
+Usage: hookgate init [--route PATH=SCHEME:SECRET_VAR]...
 
 Creates .env from .env.example (or the built-in template) with a fresh
 ${SECRET_VAR} and ${TOKEN_SECRET_VAR} (32 random bytes each from the
@@ -36,14 +38,27 @@ Safe to run again: a secret already in .env is never overwritten (use
 Inside a git repository where .env is already tracked, init changes nothing,
 explains the fix and exits 78.
 
-Options:
-  -h, --help  show this help
+With --route, each route's secret is made in its provider's format (github: a
+random hex string; standard: whsec_ + base64; hookgate: base64url; stripe:
+Stripe makes it, init says where to paste it), the routes are written to
+HOOKGATE_ROUTES in .env so 'hookgate serve' uses them, and the next step for
+that provider is printed.
 
-Then run 'deno task doctor' to check the whole set-up.`;
+Options:
+  --route SPEC  PATH=SCHEME:SECRET_VAR, repeatable; SCHEME: hookgate, standard,
+                github, stripe
+  -h, --help    show this help
+
+Examples:
+  hookgate init
+  hookgate init --route /github=github:GITHUB_WEBHOOK_SECRET
+
+Exit codes: 0 set up · 64 usage · 78 .env is tracked by git.
+Then run 'hookgate doctor' to check the whole set-up.`;
 
 const TRACKED = `.env is tracked by git, so the secrets in it are already in the repository.
 Fix: run 'git rm --cached .env' and commit (the file stays on disk; .gitignore keeps it out),
-then rotate every secret it holds: empty the value of ${SECRET_VAR} in .env, run 'deno task init'
+then rotate every secret it holds: empty the value of ${SECRET_VAR} in .env, run 'hookgate init'
 again, and give the new secret to your senders. init changed nothing.`;
 
 async function readTextIfExists(path: string): Promise<string | null> {
@@ -62,14 +77,36 @@ interface SecretPlan {
   fresh: Record<string, string>;
 }
 
-function planSecrets(existing: string | null): SecretPlan {
+function planSecrets(existing: string | null, routes: RouteSpec[]): SecretPlan {
   // Values in a template are placeholders (and public): only a real .env has secrets to keep.
   const current = existing === null ? {} : parseDotenv(existing);
-  const kept = SECRET_VARS.filter((name) => (current[name] ?? "").trim() !== "");
-  const fresh = Object.fromEntries(
-    SECRET_VARS.filter((name) => !kept.includes(name)).map((name) => [name, randomSecret()]),
+  const makers = new Map<string, () => string | null>(
+    SECRET_VARS.map((name) => [name, () => randomSecret()]),
   );
+  for (const route of routes) {
+    makers.set(route.secretVar, providerSetup(route.scheme.name).newSecret);
+  }
+  const kept = [...makers.keys()].filter((name) => (current[name] ?? "").trim() !== "");
+  const fresh: Record<string, string> = {};
+  for (const [name, make] of makers) {
+    const value = kept.includes(name) ? null : make();
+    if (value !== null) fresh[name] = value;
+  }
   return { kept, fresh };
+}
+
+/** HOOKGATE_ROUTES after init: the routes .env had, with the given ones added or replaced by path. */
+function mergedRoutes(
+  existing: string | null,
+  routes: RouteSpec[],
+  given: string[],
+): string | null {
+  if (routes.length === 0) return null;
+  const current = existing === null ? "" : parseDotenv(existing)[ROUTES_VAR] ?? "";
+  const kept = current.split(",").map((spec) => spec.trim()).filter((spec) =>
+    spec !== "" && !routes.some((route) => spec.startsWith(`${route.path}=`))
+  );
+  return [...kept, ...given.map((spec) => spec.trim())].join(",");
 }
 
 async function makePrivate(path: string, output: Output): Promise<void> {
@@ -80,24 +117,46 @@ async function makePrivate(path: string, output: Output): Promise<void> {
 }
 
 /** Fills in the secrets .env lacks and makes sure it is private to its owner. */
-async function writeSecrets(cwd: string, output: Output): Promise<void> {
+async function writeSecrets(
+  cwd: string,
+  output: Output,
+  routes: { specs: RouteSpec[]; given: string[] },
+): Promise<void> {
   const envPath = `${cwd}/.env`;
   const existing = await readTextIfExists(envPath);
   const example = existing === null ? await readTextIfExists(`${cwd}/.env.example`) : null;
-  const { kept, fresh } = planSecrets(existing);
+  const { kept, fresh } = planSecrets(existing, routes.specs);
+  const routesValue = mergedRoutes(existing, routes.specs, routes.given);
   output.protect(Object.values(fresh));
   for (const name of kept) {
     output.out(`${name} is already set in .env: kept (init never overwrites a secret)`);
   }
   const made = Object.keys(fresh);
-  if (made.length === 0) return await makePrivate(envPath, output);
-  await writeEnvFile(envPath, setEnvValues(existing ?? example ?? ENV_TEMPLATE, fresh));
+  if (made.length === 0 && routesValue === null) return await makePrivate(envPath, output);
+  await writeEnvFile(
+    envPath,
+    setEnvValues(existing ?? example ?? ENV_TEMPLATE, {
+      ...fresh,
+      ...(routesValue === null ? {} : { [ROUTES_VAR]: routesValue }),
+    }),
+  );
   const what = existing !== null
     ? "updated .env"
     : `created .env from ${example !== null ? ".env.example" : "the built-in template"}`;
-  output.out(
-    `${what} (mode 0600): new ${made.join(" and ")}, 32 random bytes each (never printed)`,
-  );
+  if (made.length > 0) {
+    output.out(
+      `${what} (mode 0600): new ${made.join(", ")}, 32 random bytes each (never printed)`,
+    );
+  }
+  if (routesValue !== null) output.out(`${ROUTES_VAR} in .env: ${routesValue}`);
+  for (const route of routes.specs) {
+    const setup = providerSetup(route.scheme.name);
+    output.out(
+      `route ${route.path} (${route.scheme.name}): next: ${
+        setup.nextStep(route.secretVar, route.path)
+      }`,
+    );
+  }
 }
 
 async function updateGitignore(cwd: string, output: Output): Promise<void> {
@@ -124,7 +183,7 @@ function reportGit(git: GitFacts, output: Output): void {
   } else if (git.inHistory) {
     output.err(
       "warning: .env appears in git history: the secrets it held are leaked for good; " +
-        "run 'deno task doctor' for the fix",
+        "run 'hookgate doctor' for the fix",
     );
   }
 }
@@ -132,16 +191,25 @@ function reportGit(git: GitFacts, output: Output): void {
 export const initCommand: Command = {
   help: HELP,
   async run({ args, cwd, output }) {
-    const { positionals } = parseCommandArgs("init", args, {});
+    const { values, positionals } = parseCommandArgs("init", args, {
+      route: { type: "string", multiple: true },
+    });
     if (positionals.length > 0) {
       throw usageError(`init takes no arguments, got '${positionals[0]}'`);
     }
+    const given = values.route ?? [];
+    const specs: RouteSpec[] = [];
+    for (const text of given) {
+      const spec = parseRouteSpec(text, { source: "--route" });
+      if (!spec.ok) throw usageError(spec.reason);
+      specs.push(spec.value);
+    }
     const git = await readGitFacts(cwd, ".env");
     if (git.kind === "repo" && git.tracked) throw configError(TRACKED);
-    await writeSecrets(cwd, output);
+    await writeSecrets(cwd, output, { specs, given });
     await updateGitignore(cwd, output);
     reportGit(git, output);
-    output.out("next: run 'deno task doctor' to check the set-up");
+    output.out("next: run 'hookgate doctor' to check the set-up");
     return ExitCode.ok;
   },
 };

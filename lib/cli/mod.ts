@@ -12,3 +12,4 @@ export * from "./exec_settings.ts";
 export * from "./exit_codes.ts";
 export * from "./output.ts";
 export * from "./trace_flags.ts";
+export * from "./did_you_mean.ts";

@@ -9,7 +9,9 @@ import {
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
-const HELP = `Usage: hookgate redact [--secrets-from-env]
+const HELP = `hookgate redact — copy stdin to stdout with credentials removed
+
+Usage: hookgate redact [--secrets-from-env]
 
 Copies stdin to stdout with credentials replaced by ***redacted***, through the
 same redactor as hookgate's trace and diagnostics. Streams: constant memory on
@@ -32,7 +34,9 @@ Options:
   -h, --help           show this help
 
 Example:
-  cat app.log | hookgate redact --secrets-from-env > app.redacted.log`;
+  cat app.log | hookgate redact --secrets-from-env > app.redacted.log
+
+Exit codes: 0 copied · 64 usage.`;
 
 export const redactCommand: Command = {
   help: HELP,

@@ -1,23 +1,20 @@
 import { configError, usageError } from "./cli_error.ts";
-import {
-  parseDotenv,
-  parseDurationMs,
-  randomSecret,
-  SECRET_VAR,
-  writeEnvFile,
-} from "../setup/mod.ts";
-import { toBase64 } from "../util/mod.ts";
+import { parseDotenv, parseDurationMs, SECRET_VAR, writeEnvFile } from "../setup/mod.ts";
+import { schemeByName, SCHEMES } from "../schemes/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { formatExpiry, parseRouteSpecs, PREVIOUS_SUFFIX, rotateEnvText } from "../receive/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
+import { providerSetup } from "./provider_setup.ts";
 
 const DEFAULT_GRACE = "24h";
 const MAX_GRACE_MS = 365 * 86_400_000;
 const FORMATS = ["base64url", "whsec"] as const;
 type Format = typeof FORMATS[number];
+/** The scheme each --format stands for. */
+const FORMAT_SCHEME: Record<Format, string> = { base64url: "hookgate", whsec: "standard" };
 
-const HELP = `hookgate rotate: replace a secret in .env without downtime
+const HELP = `hookgate rotate — replace a secret in .env without downtime
 
 Usage: hookgate rotate [--var NAME] [--grace DURATION] [--format FORMAT]
 
@@ -32,47 +29,58 @@ Options:
   --var NAME         the variable to rotate (default ${SECRET_VAR})
   --grace DURATION   how long the old secret keeps verifying: 30m, 24h, 7d
                      (default ${DEFAULT_GRACE}, at most 365d)
-  --format FORMAT    base64url (hookgate, github) or whsec ('whsec_' + base64, for a
-                     standard route); default: whsec when a standard route in
-                     HOOKGATE_ROUTES uses NAME or the current value starts with whsec_
+  --scheme NAME      the provider NAME belongs to: hookgate (base64url), github
+                     (random hex), standard (whsec_ + base64); default: the scheme
+                     of the route in HOOKGATE_ROUTES that uses NAME, else standard
+                     when the current value starts with whsec_, else hookgate
+  --format FORMAT    base64url or whsec (the same as --scheme hookgate or standard)
   -h, --help         show this help
 
 ${SECRET_VAR}${PREVIOUS_SUFFIX} holds comma-separated SECRET@YYYY-MM-DDTHH:MM:SSZ entries.
-Stripe makes its own signing secrets: roll one in Stripe's dashboard, then edit .env.
+Stripe makes its own signing secrets. Roll one in Stripe's dashboard, then edit .env.
+Example:
+  hookgate rotate --var GITHUB_WEBHOOK_SECRET --grace 7d
+
 Exit codes: 0 rotated · 64 usage · 78 .env missing, a bad ${PREVIOUS_SUFFIX} list, or the
 variable set in the real environment (which would override .env).`;
 
 const FLAGS = {
   var: { type: "string" },
+  scheme: { type: "string" },
   grace: { type: "string" },
   format: { type: "string" },
 } as const;
 
-function newSecret(format: Format): string {
-  if (format === "whsec") return `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
-  return randomSecret({ bytes: 32 });
+interface Target {
+  scheme: string;
+  /** The route's path, for the next step ("/webhook" when no route names the variable). */
+  path: string;
 }
 
-/** The format the routes using `varName` need: a standard route reads `whsec_` + base64. */
-function chooseFormat(
+/** The provider `varName` belongs to: --scheme, else its route, else its current value's shape. */
+function chooseScheme(
   context: CommandContext,
   varName: string,
   current: string | undefined,
-): Format {
+  flags: { scheme?: string; format?: string },
+): Target {
   const specs = parseRouteSpecs(context.env, []);
-  const schemes = specs.ok
-    ? specs.value.filter((s) => s.secretVar === varName).map((s) => s.scheme.name)
-    : [];
-  if (schemes.includes("stripe")) {
+  const route = specs.ok ? specs.value.find((s) => s.secretVar === varName) : undefined;
+  const scheme = flags.scheme ??
+    (flags.format === undefined ? undefined : FORMAT_SCHEME[flags.format as Format]) ??
+    route?.scheme.name ??
+    ((current ?? "").startsWith("whsec_") ? "standard" : "hookgate");
+  if (schemeByName(scheme) === null) {
+    throw usageError(`--scheme must be one of ${Object.keys(SCHEMES).join(", ")}, got '${scheme}'`);
+  }
+  if (scheme === "stripe") {
     throw configError(
       `${varName} belongs to a stripe route, so Stripe makes that signing secret. Roll it in ` +
         `Stripe's dashboard, put the new value in .env, and list the old one in ` +
         `${varName}${PREVIOUS_SUFFIX} as SECRET@YYYY-MM-DDTHH:MM:SSZ`,
     );
   }
-  return schemes.includes("standard") || (current ?? "").startsWith("whsec_")
-    ? "whsec"
-    : "base64url";
+  return { scheme, path: route?.path ?? "/webhook" };
 }
 
 async function readEnvText(path: string): Promise<string> {
@@ -80,7 +88,7 @@ async function readEnvText(path: string): Promise<string> {
     return await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw configError(`.env not found in the working directory: run 'deno task init' first`);
+      throw configError(`.env not found in the working directory: run 'hookgate init' first`);
     }
     throw error;
   }
@@ -113,9 +121,13 @@ export const rotateCommand: Command = {
           `take effect: unset it there (or rotate it where it is set)`,
       );
     }
-    const format = values.format as Format | undefined ??
-      chooseFormat(context, varName, rotatedFrom);
-    const secret = newSecret(format);
+    const target = chooseScheme(context, varName, rotatedFrom, values);
+    const setup = providerSetup(target.scheme);
+    const secret = setup.newSecret() as string;
+    // A value the scheme cannot use (base64url where whsec_ is expected) verifies nothing:
+    // it is dropped, not kept for the grace period.
+    const usable = rotatedFrom === undefined || rotatedFrom.trim() === "" ||
+      (schemeByName(target.scheme)?.secretBytes(rotatedFrom).ok ?? true);
     context.output.protect([secret, ...(rotatedFrom ? [rotatedFrom] : [])]);
     const nowMs = Date.now();
     const rotation = rotateEnvText(text, {
@@ -123,15 +135,22 @@ export const rotateCommand: Command = {
       newSecret: secret,
       graceMs: grace.value,
       nowMs,
+      keepCurrent: usable,
     });
     if (!rotation.ok) throw configError(rotation.reason);
     await writeEnvFile(envPath, rotation.value.text);
 
     const { expiresAtMs, droppedExpired, created } = rotation.value;
     context.output.out(
-      `${created ? "created" : "rotated"} ${varName} in .env (${format}, 32 random bytes; ` +
-        `the value is not printed)`,
+      `${created ? "created" : "rotated"} ${varName} in .env (${target.scheme}: ${setup.format}, ` +
+        `32 random bytes; the value is not printed)`,
     );
+    if (!usable) {
+      context.output.out(
+        `the old value of ${varName} was not a valid ${target.scheme} secret, so it was dropped ` +
+          `instead of kept in ${varName}${PREVIOUS_SUFFIX}`,
+      );
+    }
     if (expiresAtMs !== null) {
       context.output.out(
         `the old secret keeps verifying until ${formatExpiry(expiresAtMs)} ` +
@@ -144,11 +163,8 @@ export const rotateCommand: Command = {
       );
     }
     context.output.err(
-      created
-        ? `next: give the new secret to your senders (GitHub: repository Settings → Webhooks → ` +
-          `Edit → Secret) and restart 'hookgate serve'`
-        : `next: restart 'hookgate serve' so it loads both secrets, and give the new one to your ` +
-          `senders before the old one expires (GitHub: repository Settings → Webhooks → Edit → Secret)`,
+      `next: ${setup.nextStep(varName, target.path)}; then restart 'hookgate serve'` +
+        (created || !usable ? "" : " (it verifies both secrets until the old one expires)"),
     );
     return ExitCode.ok;
   },

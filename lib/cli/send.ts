@@ -4,7 +4,7 @@ import { parseDurationMs, SECRET_VAR } from "../setup/mod.ts";
 import { activeSecrets, ensurePayloadId } from "../receive/mod.ts";
 import { CliError, configError, usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { importHmacKey } from "../util/mod.ts";
+import { connectionRefusedHint, importHmacKey } from "../util/mod.ts";
 import type { Output } from "./output.ts";
 import { schemeByName, SCHEMES } from "../schemes/mod.ts";
 import {
@@ -18,8 +18,11 @@ import {
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
 import { onlyPositional, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
+import { schemelessSuggestion } from "./url_hint.ts";
 
-const HELP = `Usage: hookgate send URL [options]
+const HELP = `hookgate send — sign a JSON payload and deliver it, with retries
+
+Usage: hookgate send URL [options]
 
 Signs a JSON object and POSTs it to URL, retrying transient failures. The bytes
 you give are the bytes sent and signed, never re-serialized. A payload without a
@@ -38,6 +41,7 @@ Options:
   --retries N          retries after the first attempt (default ${DEFAULT_RETRIES})
   --max-elapsed DUR    no attempt starts later than this (default ${DEFAULT_MAX_ELAPSED_MS / 1000}s)
   --timeout DUR        per attempt (default ${DEFAULT_TIMEOUT_MS / 1000}s); DUR: 500ms, 10s, 2m
+  -v, --verbose        report every attempt on stderr, also a first one that worked
 ${TRACE_HELP}
   -h, --help           show this help
 
@@ -45,7 +49,8 @@ Retries: connection errors, timeouts, 408, 429 and 5xx, with exponential
 backoff and full jitter, honouring Retry-After. Never: other 4xx, 410, 3xx
 (a redirect is reported, not followed).
 
-Output: "<status> <body>" on stdout; each attempt on stderr.
+Output: "<status> <body>" on stdout. stderr stays empty when the first attempt
+works; otherwise each attempt is reported there (always with --verbose).
 Exit codes: 0 2xx · 1 final non-2xx · 64 usage · 65 payload not a JSON object
 · 69 receiver unreachable or timed out · 78 secret missing or weak.
 
@@ -66,6 +71,7 @@ export const sendCommand: Command = {
       retries: { type: "string" },
       "max-elapsed": { type: "string" },
       timeout: { type: "string" },
+      verbose: { type: "boolean", short: "v" },
       ...TRACE_FLAGS,
     });
     if (help) {
@@ -108,7 +114,8 @@ export const sendCommand: Command = {
     const prepared = ensurePayloadId(raw, values.id !== undefined ? { id: values.id } : {});
     if (!prepared.ok) throw new CliError(ExitCode.dataError, prepared.reason);
     const { bytes, id, added } = prepared.value;
-    if (added) context.output.err(`added "id":"${id}" as the payload's first member`);
+    const verbose = values.verbose === true;
+    if (added && verbose) context.output.err(`added "id":"${id}" as the payload's first member`);
     if (url.protocol === "http:" && !isLoopback(url.hostname)) {
       context.output.err(
         `warning: plain http:// to ${url.hostname}: the signature protects integrity, not ` +
@@ -130,7 +137,8 @@ export const sendCommand: Command = {
       timeoutMs,
       userAgent: `hookgate/${denoConfig.version}`,
       onAttempt: (report) => {
-        context.output.err(describeAttempt(report));
+        // A delivery that works at once is quiet: stdout has the answer.
+        if (verbose || !deliveredAtOnce(report)) context.output.err(describeAttempt(report));
         trace.write({ type: "send", url: url.href, event_id: id, ...report });
       },
     }).finally(() => trace.close());
@@ -142,7 +150,18 @@ export const sendCommand: Command = {
   },
 };
 
+/** The first attempt got a 2xx. */
+function deliveredAtOnce(report: AttemptReport): boolean {
+  const { outcome } = report;
+  return report.attempt === 1 && outcome.kind === "response" && outcome.status >= 200 &&
+    outcome.status < 300;
+}
+
 function checkUrl(raw: string): URL {
+  const missingScheme = schemelessSuggestion(raw);
+  if (missingScheme !== null) {
+    throw usageError(`'${raw}' has no scheme: did you mean ${missingScheme}?`);
+  }
   let url: URL;
   try {
     url = new URL(raw);
@@ -233,6 +252,13 @@ function reportFailure(failure: SendFailure, output: Output, url: string): ExitC
     case "invalid-url":
       throw usageError(failure.message);
     case "unreachable":
+      if (failure.message === "connection refused") {
+        throw new CliError(
+          ExitCode.unavailable,
+          `${connectionRefusedHint(new URL(url).origin)} (start it with 'hookgate serve'; ` +
+            `gave up after ${attemptsText(failure.attempts)})`,
+        );
+      }
       throw new CliError(
         ExitCode.unavailable,
         `could not deliver to ${url} after ${attemptsText(failure.attempts)}${

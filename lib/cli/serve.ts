@@ -7,7 +7,7 @@ import {
   tokenKeyFromEnv,
   type TokenRevocations,
 } from "../api/mod.ts";
-import { narrowToTask, parsePositiveInt, TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import { narrowToTask, parseDurationMs, parsePositiveInt, TOKEN_SECRET_VAR } from "../setup/mod.ts";
 import {
   defaultStoreSpec,
   type EventStore,
@@ -16,13 +16,8 @@ import {
   type StoredEvent,
 } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
-import {
-  createExecHandler,
-  execRetryDelayMs,
-  type ExecSettings,
-  parseExecSettings,
-} from "../handoff/mod.ts";
-import { EXEC_FLAGS, EXEC_HELP, prepareExec } from "./exec_settings.ts";
+import { createExecHandler, execRetryDelayMs, type ExecSettings } from "../handoff/mod.ts";
+import { EXEC_FLAGS, EXEC_HELP, parseExecSettings, prepareExec } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
 import { secretValuesFromEnv } from "../redact/mod.ts";
 import { buildRoutes, createWebhookHandler, pathOf, routeSecretValues } from "../receive/mod.ts";
@@ -36,8 +31,19 @@ import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { eventsPageResponse } from "../ui/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
+import { watchHandoffs } from "./handoff_watch.ts";
+import { routeProblem } from "./provider_setup.ts";
+import { listen, listeningLine } from "./serve_listen.ts";
+import {
+  createServeLog,
+  parseServeLogFlags,
+  SERVE_LOG_FLAGS,
+  SERVE_LOG_HELP,
+  type ServeLogSettings,
+  useColor,
+} from "./serve_log.ts";
 
-const HELP = `hookgate serve: receive webhooks through three gates, then hand them to the agent
+const HELP = `hookgate serve — receive webhooks through three gates, then hand them to the agent
 
 Usage: hookgate serve [options]
 
@@ -50,7 +56,8 @@ JSON line each: {"event":"verified","id":...,"payload":...}.
 Options:
   --port N             port to listen on (default 8000; 0 = any free port, printed)
   --hostname HOST      address to bind (default 127.0.0.1; 0.0.0.0 to expose)
-  --tolerance SECONDS  allowed clock skew of x-timestamp, both ways (default 300)
+  --tolerance DUR      allowed clock skew of the timestamp, both ways: 30s, 5m
+                       (default 300; a bare number is seconds)
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
   --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
   --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
@@ -60,6 +67,7 @@ Options:
                        the routes given replace the default /webhook=hookgate:WEBHOOK_SECRET
                        (list it too to keep it); SCHEME: hookgate, standard, github, stripe
 ${EXEC_HELP}
+${SERVE_LOG_HELP}
 ${TRACE_HELP}
   -h, --help           show this help
 
@@ -71,7 +79,14 @@ POST /events/{route}/{key}/redeliver (write); and the events page at GET /ui
 (open it with the link 'hookgate ui' prints).
 Environment: each route's secret variable (WEBHOOK_SECRET for the default route, at
 least 16 bytes; <VAR>_PREVIOUS for rotated-out secrets), HOOKGATE_TOKEN_SECRET.
-SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.`;
+SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.
+
+Examples:
+  hookgate serve
+  hookgate serve --exec ./agent.sh --route /github=github:GITHUB_WEBHOOK_SECRET
+
+Exit codes: 0 stopped by SIGINT/SIGTERM · 64 usage · 69 port taken or store
+unreachable · 77 permission denied · 78 a secret missing or weak, a bad route.`;
 
 const FLAGS = {
   port: { type: "string" },
@@ -83,6 +98,7 @@ const FLAGS = {
   route: { type: "string", multiple: true },
   ...EXEC_FLAGS,
   ...TRACE_FLAGS,
+  ...SERVE_LOG_FLAGS,
 } as const;
 
 export interface ServeSettings {
@@ -98,6 +114,7 @@ export interface ServeSettings {
   /** null without --exec: accepted events are printed instead. */
   exec: ExecSettings | null;
   trace: TraceFlagValues;
+  log: ServeLogSettings;
 }
 
 /** Reads and checks every flag before anything listens: a bad value is exit 64. */
@@ -121,10 +138,12 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
   const exec = parseExecSettings(values, context.env);
   if (!exec.ok) throw usageError(exec.reason);
+  const log = parseServeLogFlags(values);
+  if (!log.ok) throw usageError(log.reason);
   return {
     port: Number(rawPort),
     hostname,
-    toleranceSeconds: positive("tolerance", values.tolerance, 300),
+    toleranceSeconds: toleranceSeconds(values.tolerance),
     maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
     dataDir,
     storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
@@ -132,7 +151,19 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     routeSpecs: values.route ?? [],
     exec: exec.value,
     trace: values,
+    log: log.value,
   };
+}
+
+/** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
+function toleranceSeconds(raw: string | undefined): number {
+  if (raw === undefined) return 300;
+  const parsed = parseDurationMs("--tolerance", raw);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  if (parsed.value % 1000 !== 0) {
+    throw usageError("--tolerance must be whole seconds, e.g. 300 or 5m");
+  }
+  return parsed.value / 1000;
 }
 
 /** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
@@ -222,11 +253,6 @@ function drainable(handler: Handler): Drainable {
   };
 }
 
-function listenUrl(addr: Deno.NetAddr): string {
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  return `http://${host}:${addr.port}/`;
-}
-
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
   // Serve runs a program only for --exec: without it, the run permission goes before any request.
@@ -240,11 +266,9 @@ async function run(context: CommandContext): Promise<ExitCode> {
     routeSpecs: settings.routeSpecs,
     nowMs: Date.now(),
   });
-  if (!routes.ok) throw configError(routes.reason);
+  if (!routes.ok) throw configError(routeProblem(routes.reason, context.env, settings.routeSpecs));
   // The checked settings with what the start-up checks found (the program's path, user, cwd).
-  const exec = settings.exec === null
-    ? null
-    : { ...settings.exec, ...await prepareExec(settings.exec, settings.dataDir, context) };
+  const exec = await prepareExec(settings.exec, settings.dataDir, context);
   const tokenKey = context.env[TOKEN_SECRET_VAR] === undefined
     ? null
     : await tokenKeyFromEnv(context.env);
@@ -263,6 +287,12 @@ async function run(context: CommandContext): Promise<ExitCode> {
     throw error;
   }
   let revocations: TokenRevocations | null = null;
+  const log = createServeLog({
+    ...settings.log,
+    color: useColor(context.env, Deno.stderr.isTerminal()),
+    write: (line) => context.output.err(line),
+    now: Date.now,
+  });
   const signalled = new AbortController();
   const onSignal = () => signalled.abort();
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
@@ -273,7 +303,10 @@ async function run(context: CommandContext): Promise<ExitCode> {
       store,
       maxBodyBytes: settings.maxBodyBytes,
       now: Date.now,
-      onRecord: (record) => trace.write(record),
+      onRecord: (record) => {
+        trace.write(record);
+        log.request(record);
+      },
     });
     // The inspection API (and the events page that reads it) is on only when its token key is configured.
     const known = tokenKey === null ? null : await openTokenRevocations(settings.dataDir);
@@ -290,7 +323,10 @@ async function run(context: CommandContext): Promise<ExitCode> {
       revocations: known,
       redactor: context.output.redactor,
       now: Date.now,
-      onRecord: (record) => trace.write(record),
+      onRecord: (record) => {
+        trace.write(record);
+        log.api(record);
+      },
       stream: (request, token) => live.open(request, token),
     });
     const requests = drainable(async (request, info) => {
@@ -298,6 +334,13 @@ async function run(context: CommandContext): Promise<ExitCode> {
       if (api === null) return await webhooks(request, info.remoteAddr.hostname, path);
       return eventsPageResponse(request, path) ?? (await api(request, path)) ??
         await webhooks(request, info.remoteAddr.hostname, path);
+    });
+    const maxAttempts = exec?.maxAttempts ?? 5;
+    const watch = watchHandoffs((event) => act(event), {
+      maxAttempts,
+      retryDelayMs: execRetryDelayMs,
+      report: (report) => log.handoff(report),
+      now: Date.now,
     });
     const act = exec === null ? printVerified(context.output) : createExecHandler({
       command: exec.command,
@@ -310,15 +353,23 @@ async function run(context: CommandContext): Promise<ExitCode> {
         ...secretValuesFromEnv(context.env),
         ...routeSecretValues(context.env, settings.routeSpecs),
       ],
-      onOutput: (report) => trace.write({ type: "exec", ...report }),
+      onOutput: (report) => {
+        trace.write({ type: "exec", ...report });
+        watch.noteExec(report);
+      },
       warn: (line) => context.output.err(`hookgate: ${line}`),
     });
-    const server = listen(settings, requests.handle, context.output);
+    const server = listen(
+      settings,
+      requests.handle,
+      (addr) => context.output.err(listeningLine(addr, routes.value, { api: api !== null })),
+    );
     const consumer = new AbortController();
-    const consuming = store.consume(act, {
+    // Without --exec the act step prints the event itself: there is no hand-off to report.
+    const consuming = store.consume(exec === null ? act : watch.handler, {
       signal: consumer.signal,
-      maxAttempts: exec?.maxAttempts ?? 5,
-      retryDelayMs: execRetryDelayMs,
+      maxAttempts,
+      retryDelayMs: exec === null ? execRetryDelayMs : watch.retryDelayMs,
       concurrency: exec?.concurrency ?? 1,
     });
     await Promise.race([
@@ -337,47 +388,13 @@ async function run(context: CommandContext): Promise<ExitCode> {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.removeSignalListener(signal, onSignal);
     }
+    log.close();
     await trace.close();
     revocations?.close();
     await store.close();
   }
   context.output.err("hookgate: stopped");
   return ExitCode.ok;
-}
-
-/** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
-function listen(
-  settings: ServeSettings,
-  handler: Handler,
-  output: Output,
-): Deno.HttpServer<Deno.NetAddr> {
-  try {
-    return Deno.serve({
-      port: settings.port,
-      hostname: settings.hostname,
-      onListen: (addr) => output.err(`hookgate: listening on ${listenUrl(addr)}`),
-      onError: () =>
-        new Response(JSON.stringify({ error: "internal error" }), {
-          status: 500,
-          headers: { "content-type": "application/json" },
-        }),
-    }, handler);
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new CliError(
-        ExitCode.unavailable,
-        `${settings.hostname}:${settings.port} is already in use: stop the other server ` +
-          `or pick another --port`,
-      );
-    }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
-      throw new CliError(
-        ExitCode.unavailable,
-        `cannot bind ${settings.hostname}: not an address of this machine (see --hostname)`,
-      );
-    }
-    throw error;
-  }
 }
 
 export const serveCommand: Command = { help: HELP, run };

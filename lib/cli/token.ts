@@ -15,13 +15,16 @@ import { ExitCode } from "./exit_codes.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 
-const HELP = `Usage: hookgate token --scope read|write [--ttl 15m] [--data-dir DIR]
+const HELP =
+  `hookgate token — issue a short-lived bearer token for serve's /events API, or revoke one
+
+Usage: hookgate token --scope read|write [--ttl 15m] [--data-dir DIR]
        hookgate token --revoke ID [--data-dir DIR]
 
 Prints a bearer token for serve's inspection API (/events) on stdout: a signed,
 expiring credential carrying its scope, its expiry and a token id, under its own
 key HOOKGATE_TOKEN_SECRET (never the webhook secret). The token id and expiry
-go to stderr. This is the one place hookgate prints a credential: keep it out
+go to stderr. This is the one place hookgate prints a credential. Keep it out
 of shell history and logs (pipe it into a variable, as below).
 
   read   GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key}
@@ -36,11 +39,13 @@ Options:
                        same directory serve uses)
   -h, --help           show this help
 
-Environment: HOOKGATE_TOKEN_SECRET (at least 16 bytes; 'deno task init' makes one).
+Environment: HOOKGATE_TOKEN_SECRET (at least 16 bytes; 'hookgate init' makes one).
 
 Example:
-  TOKEN=$(hookgate token --scope read --ttl 10m)
-  curl -H "Authorization: Bearer $TOKEN" 'http://127.0.0.1:8000/events?status=dead'`;
+  hookgate token --scope read --ttl 10m > read.token
+  curl --oauth2-bearer "$(cat read.token)" 'http://127.0.0.1:8000/events?status=dead'
+
+Exit codes: 0 printed or revoked · 64 usage · 78 HOOKGATE_TOKEN_SECRET missing or weak.`;
 
 const FLAGS = {
   scope: { type: "string" },

@@ -6,13 +6,13 @@ import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { parseScope, parseTtlMs, writeStdout } from "./token.ts";
 
-const HELP = `hookgate ui: print a link that opens serve's events page, logged in
+const HELP = `hookgate ui — print a link that opens serve's events page, logged in
 
 Usage: hookgate ui [--scope read|write] [--ttl 15m] [--hostname HOST] [--port N | --url URL]
 
-Prints http://HOST:PORT/ui#token=TOKEN on stdout, with a fresh short-lived
-token (as 'hookgate token' makes). The token travels in the #fragment, which a
-browser never sends to the server: it appears in no request line and no log.
+Prints a link to http://HOST:PORT/ui on stdout that carries a fresh short-lived
+token (as 'hookgate token' makes) in its #fragment, which a browser never sends
+to the server: the token appears in no request line and no log.
 The page keeps it for the browser tab only (session storage) and removes it
 from the address bar. The token id, expiry and revoke command go to stderr.
 

@@ -103,6 +103,8 @@ export interface RotateOptions {
   /** How long the replaced secret keeps verifying. */
   graceMs: number;
   nowMs: number;
+  /** False drops the current value instead of keeping it verifying (one the scheme cannot use). */
+  keepCurrent?: boolean;
 }
 
 export interface Rotation {
@@ -137,7 +139,10 @@ export function rotateEnvText(text: string, options: RotateOptions): Result<Rota
           `replace it by hand (or empty it and run 'hookgate rotate' again)`,
       );
     }
-    if (new TextEncoder().encode(current).length >= MIN_SECRET_BYTES) {
+    if (
+      options.keepCurrent !== false &&
+      new TextEncoder().encode(current).length >= MIN_SECRET_BYTES
+    ) {
       // Whole seconds, so the value written is exactly the instant enforced.
       expiresAtMs = Math.floor((nowMs + options.graceMs) / 1000) * 1000;
       kept.unshift({ secret: current, expiresAtMs });

@@ -1,4 +1,4 @@
-import { errorMessage, sleep as waitMs } from "../util/mod.ts";
+import { networkErrorMessage, sleep as waitMs } from "../util/mod.ts";
 import { ensurePayloadId } from "../receive/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 import {
@@ -271,10 +271,7 @@ async function attemptOnce(
     };
   } catch (error) {
     if (timedOut) return { kind: "timeout", timeoutMs: request.timeoutMs };
-    return {
-      kind: "network-error",
-      message: errorMessage(error),
-    };
+    return { kind: "network-error", message: networkErrorMessage(error) };
   } finally {
     clearTimeout(timer);
   }

@@ -14,11 +14,11 @@ export const RECOMMENDED_SECRET_BYTES = 32;
 export function readSecret(env: Record<string, string>, name: string = SECRET_VAR): Result<string> {
   const value = env[name];
   if (value === undefined || value.trim() === "") {
-    return fail(`${name} is not set: run 'deno task init' or add it to .env`);
+    return fail(`${name} is not set: run 'hookgate init' or add it to .env`);
   }
   if (new TextEncoder().encode(value).length < MIN_SECRET_BYTES) {
     return fail(
-      `${name} is shorter than ${MIN_SECRET_BYTES} bytes: run 'deno task init' for a strong one ` +
+      `${name} is shorter than ${MIN_SECRET_BYTES} bytes: run 'hookgate init' for a strong one ` +
         `or set a longer value in .env`,
     );
   }

@@ -52,7 +52,7 @@ export interface DoctorFacts {
 }
 
 export const EGRESS_VAR = ALLOW_HOSTS_VAR;
-const INIT = "run 'deno task init'";
+const INIT = "run 'hookgate init'";
 
 function result(id: CheckId, status: CheckStatus, message: string, fix?: string): CheckResult {
   return fix === undefined ? { id, status, message } : { id, status, message, fix };
@@ -209,8 +209,10 @@ function checkEgress(facts: DoctorFacts): CheckResult {
   if (hosts.length === 0) {
     return result(
       "egress",
-      "FAIL",
-      `${EGRESS_VAR} is not set: the agent's fetch tool is denied every host`,
+      // Receiving only is a valid set-up: the fetch tool then simply reaches nothing.
+      "warn",
+      `${EGRESS_VAR} is not set: the agent's fetch tool is denied every host (fine if it ` +
+        "only receives)",
       `add ${EGRESS_VAR}=api.github.com,api.weather.gov (the hosts the agent may reach) to .env`,
     );
   }

@@ -4,7 +4,7 @@
  * `.env.example` must equal it (tests/cli/init_test.ts checks).
  */
 export const ENV_TEMPLATE =
-  `# hookgate configuration. Copy with 'deno task init' (it fills in strong secrets).
+  `# hookgate configuration. Copy with 'hookgate init' (it fills in strong secrets).
 # Never commit .env: it is gitignored.
 
 # The shared HMAC secret for POST /webhook (at least 16 bytes; init makes 32 random bytes).

@@ -103,22 +103,82 @@ export async function narrowPermissions(
   return revoked;
 }
 
+/** The checkout this program runs from (the directory holding deno.json and main.ts). */
+export const CHECKOUT_DIR: string = new URL("../../", import.meta.url).pathname;
+
 /**
- * Narrows this process to deno.json's task `name`, within what the compile task
- * grants (the binary holds that union). A command without a task is left alone.
- * main.ts calls it for every command; `serve` again with `drop: ["run"]` once it
- * knows it runs no --exec program.
+ * deno.json's tasks that run a hookgate command (`deno run … main.ts <command>`),
+ * by command name. Each holds that command's least privilege.
+ */
+export function commandTasks(): Record<string, string> {
+  const tasks: Record<string, string> = denoConfig.tasks;
+  return Object.fromEntries(
+    Object.entries(tasks).filter(([name, line]) =>
+      new RegExp(`^deno run .*\\smain\\.ts ${name}$`).test(line)
+    ),
+  );
+}
+
+/**
+ * The tasks name the program's own files relative to the checkout
+ * (`lib/fetch_worker_entry.ts`) and the user's files relative to the working
+ * directory (`.env`, `.hookgate`). Run as a task both are the checkout; the
+ * installed `hookgate` runs in the user's project, so the program's own files
+ * become absolute paths into the checkout and the rest stays relative.
+ */
+export function resolveCheckoutEntries(
+  set: PermissionSet,
+  checkoutDir: string = CHECKOUT_DIR,
+): PermissionSet {
+  const resolved: PermissionSet = { ...set };
+  for (const kind of ["read", "write"] as const) {
+    const grant = set[kind];
+    if (grant === undefined || grant === "all") continue;
+    resolved[kind] = grant.map((entry) =>
+      entry.startsWith("lib/") ? `${checkoutDir.replace(/\/*$/, "/")}${entry}` : entry
+    );
+  }
+  return resolved;
+}
+
+/**
+ * What one process serving every command holds: the union of the command
+ * tasks, with the program's own files resolved into the checkout. The
+ * installed `hookgate` is started with exactly this (see lib/cli/install.ts);
+ * the compiled binary with the same union (the compile task).
+ */
+export function everyCommandPermissions(checkoutDir: string = CHECKOUT_DIR): PermissionSet {
+  return resolveCheckoutEntries(
+    unionPermissions(Object.values(commandTasks()).map(parsePermissionFlags)),
+    checkoutDir,
+  );
+}
+
+/**
+ * Narrows this process to deno.json's task `name`, within what a process
+ * serving every command holds (the installed script and the binary start with
+ * that union). A command without a task is left alone. main.ts calls it for
+ * every command; `serve` again with `drop: ["run"]` once it knows it runs no
+ * --exec program.
  */
 export async function narrowToTask(
   name: string,
   options: { drop?: readonly PermissionKind[] } = {},
 ): Promise<void> {
-  const tasks: Record<string, string> = denoConfig.tasks;
-  const own = tasks[name];
+  const own = commandTasks()[name];
   if (own === undefined) return;
-  await narrowPermissions(parsePermissionFlags(own), {
-    granted: parsePermissionFlags(tasks.compile ?? ""),
+  await narrowPermissions(resolveCheckoutEntries(parsePermissionFlags(own)), {
+    granted: everyCommandPermissions(),
     ...(options.drop ? { drop: options.drop } : {}),
+  });
+}
+
+/** `--allow-KIND[=entries]` flags granting `set`, in PERMISSION_KINDS order. */
+export function permissionFlags(set: PermissionSet): string[] {
+  return PERMISSION_KINDS.flatMap((kind) => {
+    const grant = set[kind];
+    if (grant === undefined) return [];
+    return [grant === "all" ? `--allow-${kind}` : `--allow-${kind}=${grant.join(",")}`];
   });
 }
 

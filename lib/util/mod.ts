@@ -4,3 +4,4 @@ export * from "./result.ts";
 export * from "./errors.ts";
 export * from "./limiter.ts";
 export * from "./sleep.ts";
+export * from "./network_error.ts";

@@ -178,7 +178,7 @@ Deno.test("tokenKeyFromEnv() needs HOOKGATE_TOKEN_SECRET and names it, never the
   assert.equal(missing.ok, false);
   assert.match(
     missing.ok ? "" : missing.reason,
-    /HOOKGATE_TOKEN_SECRET is not set.*deno task init/,
+    /HOOKGATE_TOKEN_SECRET is not set.*hookgate init/,
   );
   const short = await tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: "short-value" });
   assert.equal(short.ok, false);

@@ -41,14 +41,14 @@ Deno.test("hookgate rejects an unknown command with usage on stderr and exit 64"
   assert.equal(result.code, 64);
   assert.equal(result.stdout, "");
   assert.match(result.stderr, /unknown command 'launch'/);
-  assert.match(result.stderr, /Usage: hookgate <command>/);
+  assert.match(result.stderr, /Run 'hookgate --help'/);
 });
 
 Deno.test("hookgate rejects an unknown global flag with exit 64", async () => {
   const result = await runCli(["--verbose"]);
   assert.equal(result.code, 64);
   assert.match(result.stderr, /unknown option '--verbose'/);
-  assert.match(result.stderr, /Usage: hookgate <command>/);
+  assert.match(result.stderr, /Run 'hookgate --help'/);
 });
 
 for (const name of ["init", "doctor"]) {
@@ -56,7 +56,7 @@ for (const name of ["init", "doctor"]) {
     const result = await runCli([name, "--help"]);
     assert.equal(result.code, 0);
     assert.equal(result.stderr, "");
-    assert.match(result.stdout, new RegExp(`^hookgate ${name}: `));
+    assert.match(result.stdout, new RegExp(`^hookgate ${name} — `));
     assert.match(result.stdout, new RegExp(`Usage: hookgate ${name}`));
   });
 
@@ -64,7 +64,7 @@ for (const name of ["init", "doctor"]) {
     const result = await runCli([name, "--no-such-flag"]);
     assert.equal(result.code, 64);
     assert.equal(result.stdout, "");
-    assert.match(result.stderr, /Unknown option '--no-such-flag'/);
+    assert.match(result.stderr, /unknown option '--no-such-flag'/);
     assert.match(result.stderr, new RegExp(`Usage: hookgate ${name}`));
   });
 }

@@ -152,7 +152,7 @@ Deno.test("rotate without .env says to run init (exit 78)", async () => {
   try {
     const result = await rotate(dir);
     assert.equal(result.code, 78);
-    assert.match(result.stderr, /\.env not found.*deno task init/);
+    assert.match(result.stderr, /\.env not found.*hookgate init/);
   } finally {
     await removeDir(dir);
   }

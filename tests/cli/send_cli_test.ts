@@ -72,7 +72,7 @@ Deno.test("send adds a missing id as the first member, says so, and changes no o
   const original = '{\n  "event": "push",\r\n  "note": "caf\u00e9"\n}';
   const server = startRecordingServer(accepted);
   try {
-    const result = await runCli(["send", server.url], { env: ENV, stdin: original });
+    const result = await runCli(["send", server.url, "--verbose"], { env: ENV, stdin: original });
     assert.equal(result.code, 0, result.stderr);
     const sent = server.requests[0]?.body ?? new Uint8Array();
     const id = JSON.parse(decode(sent)).id;
@@ -173,8 +173,11 @@ Deno.test("send exits 69 when the receiver is unreachable", async () => {
     env: ENV,
   });
   assert.equal(result.code, 69);
-  assert.match(result.stderr, /attempt 1\/1: unreachable/);
-  assert.match(result.stderr, /could not deliver/);
+  assert.match(result.stderr, /attempt 1\/1: unreachable \(connection refused\)/);
+  assert.match(
+    result.stderr,
+    /connection refused — is the receiver running at http:\/\/127\.0\.0\.1:\d+\?/,
+  );
   assert.equal(result.stdout, "");
 });
 

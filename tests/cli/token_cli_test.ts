@@ -52,7 +52,7 @@ Deno.test("hookgate token without HOOKGATE_TOKEN_SECRET exits 78 and says to run
   const result = await runCli(["token", "--scope", "read"], { env: { WEBHOOK_SECRET } });
   assert.equal(result.code, 78);
   assert.equal(result.stdout, "");
-  assert.match(result.stderr, /HOOKGATE_TOKEN_SECRET is not set: run 'deno task init'/);
+  assert.match(result.stderr, /HOOKGATE_TOKEN_SECRET is not set: run 'hookgate init'/);
 });
 
 Deno.test("hookgate token with a short HOOKGATE_TOKEN_SECRET exits 78 without echoing it", async () => {

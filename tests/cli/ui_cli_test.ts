@@ -80,7 +80,7 @@ Deno.test("hookgate ui --help has a usage line, options, an example and the exit
   const result = await runCli(["ui", "--help"]);
   assert.equal(result.code, 0);
   for (
-    const part of [/^hookgate ui: /, /Usage: hookgate ui/, /Options:/, /Example:/, /Exit codes:/]
+    const part of [/^hookgate ui — /, /Usage: hookgate ui/, /Options:/, /Example:/, /Exit codes:/]
   ) {
     assert.match(result.stdout, part);
   }

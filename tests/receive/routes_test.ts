@@ -78,7 +78,7 @@ Deno.test("buildRoutes() fails naming the route's variable when its secret is mi
   const routes = await build(["/gh=github:MISSING_SECRET"]);
   assert.deepEqual(routes, {
     ok: false,
-    reason: "MISSING_SECRET is not set: run 'deno task init' or add it to .env",
+    reason: "MISSING_SECRET is not set: run 'hookgate init' or add it to .env",
   });
 });
 

@@ -18,7 +18,7 @@ function reasonOf(env: Record<string, string>): string {
 Deno.test("readSecret() refuses a missing secret, naming the variable and the fix", () => {
   const reason = reasonOf({});
   assert.match(reason, /^WEBHOOK_SECRET is not set/);
-  assert.match(reason, /deno task init/);
+  assert.match(reason, /hookgate init/);
   assert.match(reason, /\.env/);
 });
 

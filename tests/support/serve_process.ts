@@ -21,6 +21,8 @@ export interface StartServeOptions {
   cwd?: string;
   /** How long to wait for the listening line. */
   timeoutMs?: number;
+  /** How to start hookgate with these arguments (default: `deno run main.ts`, see cliCommand). */
+  command?: (args: string[]) => Deno.Command;
 }
 
 async function collect(stream: ReadableStream<Uint8Array>, into: string[], onText?: () => void) {
@@ -32,10 +34,11 @@ async function collect(stream: ReadableStream<Uint8Array>, into: string[], onTex
 }
 
 export async function startServe(options: StartServeOptions): Promise<ServeProcess> {
-  const child = cliCommand(["serve", "--port", "0", ...(options.args ?? [])], {
+  const args = ["serve", "--port", "0", ...(options.args ?? [])];
+  const child = (options.command?.(args) ?? cliCommand(args, {
     env: options.env,
     ...(options.cwd ? { cwd: options.cwd } : {}),
-  }).spawn();
+  })).spawn();
   const out: string[] = [];
   const err: string[] = [];
   let onErr: () => void = () => {};

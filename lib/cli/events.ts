@@ -1,0 +1,323 @@
+import { CliError, usageError } from "./cli_error.ts";
+import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
+import type { EventStatus } from "../store/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { defaultStoreSpec, openStore } from "../store/mod.ts";
+import { stringifyRedacted } from "../redact/mod.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { suggest } from "./did_you_mean.ts";
+import {
+  type EventsSource,
+  type EventView,
+  localSource,
+  remoteSource,
+  remoteToken,
+  STATUSES,
+} from "./events_source.ts";
+
+const SUBCOMMANDS = ["ls", "show", "redeliver", "tail"] as const;
+type Subcommand = typeof SUBCOMMANDS[number];
+
+const HELP = `hookgate events — look at received events and hand one to the agent again
+
+Usage: hookgate events ls [--status S] [--route NAME] [--limit N] [--json]
+       hookgate events show ROUTE/KEY
+       hookgate events redeliver ROUTE/KEY
+       hookgate events tail [--interval DUR]
+
+  ls         a table of events, newest first: received, route/key, status, attempts, last error
+  show       one event with its payload (redacted)
+  redeliver  make a done or dead event pending again; serve hands it off anew
+  tail       print events as they arrive and each change of their status, until Ctrl-C
+
+ROUTE/KEY is what serve prints, e.g. webhook/id:e42.
+
+Options:
+  --status S           pending, done, dead or all (default all)
+  --route NAME         only this route (its name: /hooks/github is hooks-github)
+  --limit N            at most N events (default 20)
+  --json               JSON instead of a table (ls, show)
+  --interval DUR       how often tail looks for changes (default 1s)
+  --url URL            ask a running serve through its inspection API instead of
+                       the local store; the token is minted from HOOKGATE_TOKEN_SECRET
+                       in .env, else taken from HOOKGATE_TOKEN
+  --data-dir DIR       where the local store lives (default .hookgate)
+  --store SPEC         the local store, as for serve (also HOOKGATE_STORE)
+  -h, --help           show this help
+
+Example:
+  hookgate events ls --status dead
+  hookgate events redeliver webhook/id:e42 --url http://127.0.0.1:8000
+
+Exit codes: 0 ok · 1 no such event · 64 usage · 69 store or server unreachable
+· 77 token refused · 78 no token for --url.`;
+
+const FLAGS = {
+  status: { type: "string" },
+  route: { type: "string" },
+  limit: { type: "string" },
+  json: { type: "boolean" },
+  interval: { type: "string" },
+  url: { type: "string" },
+  "data-dir": { type: "string" },
+  store: { type: "string" },
+} as const;
+
+interface EventsOptions {
+  statuses: readonly EventStatus[];
+  route: string | null;
+  limit: number;
+  json: boolean;
+  intervalMs: number;
+}
+
+async function run(context: CommandContext): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs("events", context.args, FLAGS);
+  const [sub, ...operands] = positionals;
+  if (sub === undefined) {
+    throw usageError("events needs a subcommand: ls, show, redeliver or tail");
+  }
+  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) {
+    const hint = suggest(sub, SUBCOMMANDS);
+    throw usageError(
+      `unknown events subcommand '${sub}'${hint ? `: did you mean '${hint}'?` : ""} ` +
+        `(ls, show, redeliver, tail)`,
+    );
+  }
+  const options = parseOptions(values);
+  const target = sub === "show" || sub === "redeliver" ? eventRef(sub, operands) : null;
+  if (target === null && operands.length > 0) {
+    throw usageError(`events ${sub} takes no arguments, got '${operands[0]}'`);
+  }
+  const source = await openSource(context, values, sub === "redeliver" ? "write" : "read");
+  try {
+    switch (sub as Subcommand) {
+      case "ls":
+        return await list(context, source, options);
+      case "show":
+        return await show(context, source, target!, options.json);
+      case "redeliver":
+        return await redeliver(context, source, target!);
+      case "tail":
+        return await tail(context, source, options);
+    }
+  } finally {
+    await source.close();
+  }
+  return ExitCode.ok;
+}
+
+function parseOptions(values: Record<string, string | boolean | undefined>): EventsOptions {
+  const status = (values.status as string | undefined) ?? "all";
+  if (status !== "all" && !(STATUSES as readonly string[]).includes(status)) {
+    throw usageError(`--status must be pending, done, dead or all, got '${status}'`);
+  }
+  let limit = 20;
+  if (values.limit !== undefined) {
+    const parsed = parsePositiveInt("--limit", values.limit as string);
+    if (!parsed.ok) throw usageError(parsed.reason);
+    limit = Math.min(parsed.value, 1000);
+  }
+  let intervalMs = 1000;
+  if (values.interval !== undefined) {
+    const parsed = parseDurationMs("--interval", values.interval as string);
+    if (!parsed.ok) throw usageError(parsed.reason);
+    intervalMs = parsed.value;
+  }
+  return {
+    statuses: status === "all" ? STATUSES : [status as EventStatus],
+    route: (values.route as string | undefined) ?? null,
+    limit,
+    json: values.json === true,
+    intervalMs,
+  };
+}
+
+/** `webhook/id:e42` → route `webhook`, key `id:e42` (a key may itself hold '/'). */
+function eventRef(sub: string, operands: string[]): { route: string; key: string } {
+  const [ref, ...rest] = operands;
+  const slash = ref?.indexOf("/") ?? -1;
+  if (ref === undefined || rest.length > 0 || slash <= 0 || slash === ref.length - 1) {
+    throw usageError(`events ${sub} takes one ROUTE/KEY, as serve prints it: e.g. webhook/id:e42`);
+  }
+  return { route: ref.slice(0, slash), key: ref.slice(slash + 1) };
+}
+
+async function openSource(
+  context: CommandContext,
+  values: { url?: string; "data-dir"?: string; store?: string },
+  scope: "read" | "write",
+): Promise<EventsSource> {
+  if (values.url !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(values.url);
+    } catch {
+      throw usageError(
+        `--url must be serve's address, e.g. http://127.0.0.1:8000, got '${values.url}'`,
+      );
+    }
+    const token = await remoteToken(context.env, scope, Date.now());
+    context.output.protect([token]);
+    return remoteSource(url, token);
+  }
+  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  const spec = values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir);
+  try {
+    if (spec.startsWith("kv:") && !(await exists(spec.slice(3)))) {
+      throw new Error(`${spec.slice(3)} does not exist: run 'hookgate serve' here first`);
+    }
+    const store = await openStore(spec, {
+      dataDir,
+      ...(context.env.REDIS_PASSWORD === undefined
+        ? {}
+        : { redisPassword: context.env.REDIS_PASSWORD }),
+    });
+    return localSource(store, context.output.redactor);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(ExitCode.unavailable, `cannot open the event store: ${reason}`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function collect(source: EventsSource, options: EventsOptions): Promise<EventView[]> {
+  const all: EventView[] = [];
+  for (const status of options.statuses) {
+    // A route filter looks further than --limit, so N events of that route can be found.
+    all.push(...await source.list(status, options.route === null ? options.limit : 1000));
+  }
+  return all.filter((event) => options.route === null || event.route === options.route)
+    .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, options.limit);
+}
+
+async function list(
+  context: CommandContext,
+  source: EventsSource,
+  options: EventsOptions,
+): Promise<ExitCode> {
+  const events = await collect(source, options);
+  if (options.json) {
+    context.output.out(stringifyRedacted(context.output.redactor, events));
+    return ExitCode.ok;
+  }
+  if (events.length === 0) {
+    context.output.err("no events");
+    return ExitCode.ok;
+  }
+  const rows = events.map((event) => [
+    event.receivedAt.replace("T", " ").slice(0, 19),
+    `${event.route}/${event.key}`,
+    event.status,
+    String(event.attempt),
+    event.lastError ?? "",
+  ]);
+  for (const line of table(["RECEIVED (UTC)", "EVENT", "STATUS", "ATTEMPTS", "LAST ERROR"], rows)) {
+    context.output.out(line);
+  }
+  return ExitCode.ok;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0))
+  );
+  return [header, ...rows].map((row) =>
+    row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()
+  );
+}
+
+async function show(
+  context: CommandContext,
+  source: EventsSource,
+  target: { route: string; key: string },
+  json: boolean,
+): Promise<ExitCode> {
+  const event = await source.get(target.route, target.key);
+  if (event === null) return noSuchEvent(context, target);
+  if (json) {
+    context.output.out(stringifyRedacted(context.output.redactor, event));
+    return ExitCode.ok;
+  }
+  const { payload, ...fields } = event;
+  for (const [name, value] of Object.entries(fields)) {
+    context.output.out(`${`${name}:`.padEnd(14)}${value ?? "-"}`);
+  }
+  context.output.out("payload:");
+  context.output.out(stringifyRedacted(context.output.redactor, payload));
+  return ExitCode.ok;
+}
+
+async function redeliver(
+  context: CommandContext,
+  source: EventsSource,
+  target: { route: string; key: string },
+): Promise<ExitCode> {
+  if (!(await source.redeliver(target.route, target.key))) return noSuchEvent(context, target);
+  context.output.out(`${target.route}/${target.key} is pending again: serve hands it off anew`);
+  return ExitCode.ok;
+}
+
+function noSuchEvent(context: CommandContext, target: { route: string; key: string }): ExitCode {
+  context.output.err(
+    `hookgate: no event ${target.route}/${target.key}: 'hookgate events ls' lists them`,
+  );
+  return ExitCode.failed;
+}
+
+/** Polls the source and prints each new event and each change of status or attempt. */
+async function tail(
+  context: CommandContext,
+  source: EventsSource,
+  options: EventsOptions,
+): Promise<ExitCode> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  const seen = new Map<string, string>();
+  const startedMs = Date.now();
+  let first = true;
+  try {
+    while (!stop.signal.aborted) {
+      const events = (await collect(source, { ...options, limit: 1000 })).reverse();
+      for (const event of events) {
+        const id = `${event.route}/${event.key}`;
+        const state = `${event.status} (attempt ${event.attempt})`;
+        if (seen.get(id) === state) continue;
+        seen.set(id, state);
+        // What was settled before tail started is history: only news is printed.
+        if (first && event.status !== "pending" && Date.parse(event.receivedAt) < startedMs) {
+          continue;
+        }
+        const error = event.status !== "done" && event.lastError ? `: ${event.lastError}` : "";
+        context.output.out(`${new Date().toTimeString().slice(0, 8)} ${id} ${state}${error}`);
+      }
+      if (first) context.output.err("following new events and their outcomes (Ctrl-C to stop)");
+      first = false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.intervalMs);
+        stop.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+    }
+  } finally {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(signal, onSignal);
+    }
+  }
+  return ExitCode.ok;
+}
+
+export const eventsCommand: Command = { help: HELP, run };

@@ -1,0 +1,169 @@
+/**
+ * Where `hookgate events` reads from: the local store directly (the one
+ * `serve` writes in this directory), or a running `serve` through its
+ * inspection API (`--url`), with a short-lived token it mints from
+ * HOOKGATE_TOKEN_SECRET when .env has it. Both give the same EventView,
+ * payloads already redacted.
+ */
+import { issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
+import { CliError, configError } from "./cli_error.ts";
+import { TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { connectionRefusedHint, networkErrorMessage } from "../util/mod.ts";
+import type { Redactor } from "../redact/mod.ts";
+
+export interface EventView {
+  route: string;
+  key: string;
+  id: string | null;
+  status: EventStatus;
+  attempt: number;
+  receivedAt: string;
+  lastError: string | null;
+  payloadBytes: number;
+  /** Only from `get`. */
+  payload?: unknown;
+}
+
+export interface EventsSource {
+  list(status: EventStatus, limit: number): Promise<EventView[]>;
+  get(route: string, key: string): Promise<EventView | null>;
+  /** False when the event is unknown. */
+  redeliver(route: string, key: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const STATUSES: readonly EventStatus[] = ["pending", "done", "dead"];
+/** A token handed in ready-made (from `hookgate token`), when .env has no token key. */
+export const TOKEN_VAR = "HOOKGATE_TOKEN";
+const MINTED_TTL_MS = 5 * 60_000;
+
+export function localSource(store: EventStore, redactor: Redactor): EventsSource {
+  return {
+    async list(status, limit) {
+      return (await store.list({ status, limit })).map((event) => view(event, redactor, false));
+    },
+    async get(route, key) {
+      const event = await store.get(route, key);
+      return event === null ? null : view(event, redactor, true);
+    },
+    redeliver: (route, key) => store.redeliver(route, key),
+    close: () => store.close(),
+  };
+}
+
+function view(event: StoredEvent, redactor: Redactor, withPayload: boolean): EventView {
+  const summary: EventView = {
+    route: event.route,
+    key: event.key,
+    id: event.id,
+    status: event.status,
+    attempt: event.attempt,
+    receivedAt: new Date(event.receivedAtMs).toISOString(),
+    lastError: event.lastError === null ? null : redactor.text(event.lastError),
+    payloadBytes: event.payload.length,
+  };
+  if (!withPayload) return summary;
+  const text = new TextDecoder().decode(event.payload);
+  let payload: unknown;
+  try {
+    payload = redactor.value(JSON.parse(text));
+  } catch {
+    payload = redactor.text(text);
+  }
+  return { ...summary, payload };
+}
+
+/**
+ * The bearer token for `--url`: minted here from HOOKGATE_TOKEN_SECRET (5
+ * minutes, the scope the subcommand needs), else HOOKGATE_TOKEN as given.
+ */
+export async function remoteToken(
+  env: Record<string, string>,
+  scope: "read" | "write",
+  nowMs: number,
+): Promise<string> {
+  if (env[TOKEN_SECRET_VAR] !== undefined) {
+    const key = await tokenKeyFromEnv(env);
+    if (!key.ok) throw configError(key.reason);
+    const issued = await issueToken(
+      { scope, ttlMs: MINTED_TTL_MS, nowMs, tokenId: newTokenId() },
+      key.value,
+    );
+    if (!issued.ok) throw configError(issued.reason);
+    return issued.value.token;
+  }
+  const given = env[TOKEN_VAR];
+  if (given !== undefined && given.trim() !== "") return given.trim();
+  throw configError(
+    `for --url, add the server's ${TOKEN_SECRET_VAR} to .env (events then mints a short-lived ` +
+      `bearer token itself) or set ${TOKEN_VAR} to one made by 'hookgate token --scope ${scope}' ` +
+      "on the server",
+  );
+}
+
+export function remoteSource(
+  baseUrl: URL,
+  token: string,
+  fetchImpl: typeof fetch = fetch,
+): EventsSource {
+  const call = async (method: string, path: string): Promise<Response | null> => {
+    const url = new URL(path, baseUrl);
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+    } catch (error) {
+      const reason = networkErrorMessage(error);
+      throw new CliError(
+        ExitCode.unavailable,
+        reason === "connection refused"
+          ? connectionRefusedHint(baseUrl.origin)
+          : `cannot reach ${baseUrl.origin}: ${reason}`,
+      );
+    }
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (response.status === 401 || response.status === 403) {
+      const { error } = await response.json().catch(() => ({ error: "refused" }));
+      throw new CliError(ExitCode.denied, `${baseUrl.origin} refused the token: ${error}`);
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      throw new CliError(
+        ExitCode.unavailable,
+        `${baseUrl.origin} answered ${response.status}: ${text.slice(0, 200)}`,
+      );
+    }
+    return response;
+  };
+  const eventPath = (route: string, key: string) =>
+    `/events/${encodeURIComponent(route)}/${encodeURIComponent(key)}`;
+  return {
+    async list(status, limit) {
+      const response = await call("GET", `/events?status=${status}&limit=${limit}`);
+      if (response === null) {
+        throw new CliError(
+          ExitCode.unavailable,
+          `${baseUrl.origin} has no inspection API: start serve with ${TOKEN_SECRET_VAR} set`,
+        );
+      }
+      return ((await response.json()) as { events: EventView[] }).events;
+    },
+    async get(route, key) {
+      const response = await call("GET", eventPath(route, key));
+      return response === null ? null : await response.json() as EventView;
+    },
+    async redeliver(route, key) {
+      const response = await call("POST", `${eventPath(route, key)}/redeliver`);
+      await response?.body?.cancel();
+      return response !== null;
+    },
+    close: () => Promise.resolve(),
+  };
+}

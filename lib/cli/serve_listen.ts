@@ -1,0 +1,60 @@
+import type { Route } from "../receive/mod.ts";
+import { CliError } from "./cli_error.ts";
+import { ExitCode } from "./exit_codes.ts";
+
+/** `http://127.0.0.1:8000/`, with an IPv6 address in brackets. */
+export function listenUrl(addr: Deno.NetAddr): string {
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}/`;
+}
+
+/**
+ * serve's start-up line: where it listens and what each route expects, so a
+ * sender's 404 or 401 can be checked against it at a glance.
+ */
+export function listeningLine(
+  addr: Deno.NetAddr,
+  routes: readonly Pick<Route, "path" | "scheme" | "secretVar">[],
+  options: { api: boolean },
+): string {
+  const listed = routes.map((route) =>
+    `POST ${route.path} (${route.scheme.name}, ${route.secretVar})`
+  );
+  if (options.api) listed.push("GET /events (bearer token)");
+  return `hookgate: listening on ${listenUrl(addr)} routes: ${listed.join(", ")}`;
+}
+
+/** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
+export function listen(
+  settings: { port: number; hostname: string },
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+  onListen: (addr: Deno.NetAddr) => void,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve({
+      port: settings.port,
+      hostname: settings.hostname,
+      onListen,
+      onError: () =>
+        new Response(JSON.stringify({ error: "internal error" }), {
+          status: 500,
+          headers: { "content-type": "application/json" },
+        }),
+    }, handler);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new CliError(
+        ExitCode.unavailable,
+        `${settings.hostname}:${settings.port} is already in use: stop the other server ` +
+          `or pick another --port`,
+      );
+    }
+    if (error instanceof Deno.errors.AddrNotAvailable) {
+      throw new CliError(
+        ExitCode.unavailable,
+        `cannot bind ${settings.hostname}: not an address of this machine (see --hostname)`,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * A failed fetch() as a person reads it. Deno's fetch throws `TypeError:
+ * fetch failed` and keeps the reason in `cause` ("…tcp connect error:
+ * Connection refused (os error 111)"): the cause chain is searched for it.
+ */
+export function networkErrorMessage(error: unknown): string {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    messages.push(current instanceof Error ? current.message : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  if (messages.some((message) => /connection refused/i.test(message))) return "connection refused";
+  const deepest = messages.at(-1) ?? "unknown error";
+  // "error sending request for url (http://…): client error (Connect): dns error: …" → "dns error: …"
+  return deepest.replace(/^error sending request for url \([^)]*\): /, "")
+    .replace(/^client error \([A-Za-z]+\): /, "");
+}
+
+/** The hint every command gives when nothing listens at `origin`. */
+export function connectionRefusedHint(origin: string): string {
+  return `connection refused — is the receiver running at ${origin}?`;
+}

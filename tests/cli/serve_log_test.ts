@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { watchHandoffs } from "../../lib/cli/handoff_watch.ts";
+import { listeningLine } from "../../lib/cli/serve_listen.ts";
+import {
+  createServeLog,
+  type HandoffReport,
+  parseServeLogFlags,
+  stderrTail,
+  useColor,
+} from "../../lib/cli/serve_log.ts";
+import type { StoredEvent } from "../../lib/store/mod.ts";
+import type { ExecReport } from "../../lib/handoff/mod.ts";
+import type { RequestRecord } from "../../lib/receive/mod.ts";
+import { SCHEMES } from "../../lib/schemes/mod.ts";
+
+const NOON = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+function record(overrides: Partial<RequestRecord>): RequestRecord {
+  return {
+    type: "request",
+    method: "POST",
+    path: "/webhook",
+    remoteAddress: "127.0.0.1",
+    route: "webhook",
+    status: 200,
+    outcome: "accepted",
+    key: "id:e42",
+    id: "e42",
+    bodyBytes: 10,
+    durationMs: 1,
+    ...overrides,
+  };
+}
+
+function logInto(
+  lines: string[],
+  options: { json?: boolean; quiet?: boolean; now?: () => number } = {},
+) {
+  return createServeLog({
+    format: options.json ? "json" : "text",
+    quiet: options.quiet ?? false,
+    color: false,
+    write: (line) => lines.push(line),
+    now: options.now ?? (() => NOON),
+    refusalsPerWindow: 3,
+    windowMs: 10_000,
+  });
+}
+
+Deno.test("serve log: a refusal is one line with status, method, route and reason", () => {
+  const lines: string[] = [];
+  logInto(lines).request(record({ status: 401, outcome: "bad signature", key: null, id: null }));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0] as string, /^\d\d:\d\d:\d\d 401 POST \/webhook bad signature$/);
+});
+
+Deno.test("serve log: a replay reads duplicate-ignored with its key", () => {
+  const lines: string[] = [];
+  logInto(lines).request(record({ outcome: "duplicate" }));
+  assert.match(lines[0] as string, / 200 POST \/webhook duplicate-ignored id:e42$/);
+});
+
+Deno.test("serve log: --quiet prints no request and no hand-off line", () => {
+  const lines: string[] = [];
+  const log = logInto(lines, { quiet: true });
+  log.request(record({}));
+  log.handoff(handoff({ ok: true }));
+  log.close();
+  assert.deepEqual(lines, []);
+});
+
+Deno.test("serve log: --log-format json writes one parseable object per request", () => {
+  const lines: string[] = [];
+  logInto(lines, { json: true }).request(record({ status: 401, outcome: "bad signature" }));
+  const parsed = JSON.parse(lines[0] as string);
+  assert.equal(parsed.type, "request");
+  assert.equal(parsed.status, 401);
+  assert.equal(parsed.outcome, "bad signature");
+  assert.equal(parsed.time, new Date(NOON).toISOString());
+});
+
+Deno.test("serve log: a flood of refusals is summarised, not printed line by line", () => {
+  const lines: string[] = [];
+  let now = NOON;
+  const log = logInto(lines, { now: () => now });
+  const refusal = record({ status: 401, outcome: "bad signature", key: null, id: null });
+  for (let i = 0; i < 50; i++) log.request(refusal);
+  log.request(record({ outcome: "accepted" }));
+  assert.equal(lines.length, 4, "three refusals, then the accepted event");
+  now += 10_000;
+  log.request(refusal);
+  assert.match(lines[4] as string, /… 47 more refusals not shown \(401 bad signature ×47\)/);
+  assert.match(lines[5] as string, / 401 POST \/webhook bad signature$/);
+  log.close();
+});
+
+Deno.test("serve log: colour only when asked, and NO_COLOR or no terminal turns it off", () => {
+  assert.equal(useColor({}, true), true);
+  assert.equal(useColor({ NO_COLOR: "1" }, true), false);
+  assert.equal(useColor({}, false), false);
+  const lines: string[] = [];
+  logInto(lines).request(record({}));
+  assert.ok(!(lines[0] as string).includes("\u001b["), "no escape codes");
+});
+
+Deno.test("parseServeLogFlags() refuses an unknown --log-format", () => {
+  assert.equal(parseServeLogFlags({ "log-format": "xml" }).ok, false);
+  assert.deepEqual(parseServeLogFlags({ quiet: true }), {
+    ok: true,
+    value: { format: "text", quiet: true },
+  });
+});
+
+function handoff(overrides: Partial<HandoffReport>): HandoffReport {
+  return {
+    route: "webhook",
+    key: "id:e42",
+    id: "e42",
+    attempt: 1,
+    maxAttempts: 5,
+    ok: false,
+    error: "exit 127",
+    exitCode: 127,
+    durationMs: 40,
+    retryInMs: 2000,
+    stderrTail: ["sh: agent: not found"],
+    ...overrides,
+  };
+}
+
+Deno.test("serve log: a failed hand-off states the retry plan and the agent's last stderr line", () => {
+  const lines: string[] = [];
+  logInto(lines).handoff(handoff({}));
+  assert.match(lines[0] as string, /agent exit 127, retry 2\/5 in 2 s webhook\/id:e42/);
+  assert.match(lines[1] as string, /│ sh: agent: not found$/);
+});
+
+Deno.test("serve log: the last failure is a dead letter with the command that redelivers it", () => {
+  const lines: string[] = [];
+  logInto(lines).handoff(handoff({ attempt: 5, retryInMs: null }));
+  assert.match(lines[0] as string, /dead letter after 5 attempts/);
+  assert.match(lines[0] as string, /hookgate events redeliver webhook\/id:e42/);
+});
+
+Deno.test("stderrTail() keeps the last three non-empty lines", () => {
+  assert.deepEqual(stderrTail("a\nb\n\nc\nd\n"), ["b", "c", "d"]);
+});
+
+function event(attempt: number): StoredEvent {
+  return {
+    route: "webhook",
+    key: "id:e42",
+    id: "e42",
+    payload: new Uint8Array(),
+    receivedAtMs: NOON,
+    attempt,
+    status: "pending",
+    lastError: null,
+  };
+}
+
+Deno.test("watchHandoffs(): the delay it prints is the delay it gives the store", async () => {
+  const reports: HandoffReport[] = [];
+  let draws = 0;
+  const watch = watchHandoffs(() => Promise.resolve({ ok: false, error: "exit code 3" }), {
+    maxAttempts: 3,
+    retryDelayMs: () => 1000 + ++draws,
+    report: (report) => reports.push(report),
+    now: () => NOON,
+  });
+  watch.noteExec(
+    {
+      route: "webhook",
+      key: "id:e42",
+      attempt: 1,
+      exitCode: 3,
+      stderr: "boom\n",
+      durationMs: 7,
+    } as ExecReport,
+  );
+  await watch.handler(event(1));
+  assert.equal(reports[0]?.retryInMs, 1001);
+  assert.equal(reports[0]?.error, "exit 3");
+  assert.deepEqual(reports[0]?.stderrTail, ["boom"]);
+  assert.equal(watch.retryDelayMs(1), 1001);
+  await watch.handler(event(3));
+  assert.equal(reports[1]?.retryInMs, null, "the last attempt has no retry: a dead letter");
+});
+
+Deno.test("listeningLine() lists every route with its scheme and secret variable", () => {
+  const line = listeningLine({ transport: "tcp", hostname: "127.0.0.1", port: 8000 }, [
+    { path: "/webhook", scheme: SCHEMES.hookgate!, secretVar: "WEBHOOK_SECRET" },
+    { path: "/github", scheme: SCHEMES.github!, secretVar: "GITHUB_WEBHOOK_SECRET" },
+  ], { api: true });
+  assert.equal(
+    line,
+    "hookgate: listening on http://127.0.0.1:8000/ routes: POST /webhook (hookgate, " +
+      "WEBHOOK_SECRET), POST /github (github, GITHUB_WEBHOOK_SECRET), GET /events (bearer token)",
+  );
+});

@@ -1,0 +1,136 @@
+/**
+ * `deno task install` for real: into a temporary install root, then `hookgate`
+ * is used from a project directory elsewhere, as a user would.
+ */
+import assert from "node:assert/strict";
+import { installArgs } from "../../lib/cli/install.ts";
+import { startServe } from "../support/serve_process.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+interface TempDir extends AsyncDisposable {
+  path: string;
+}
+
+function tempDir(prefix: string): TempDir {
+  const path = Deno.makeTempDirSync({ prefix });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
+}
+
+function baseEnv(installRoot: string): Record<string, string> {
+  return {
+    PATH: `${installRoot}/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    HOME: Deno.env.get("HOME") ?? "/tmp",
+    NO_COLOR: "1",
+    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR") as string } : {}),
+  };
+}
+
+async function run(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; program?: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(options.program ?? args[0] as string, {
+    args: options.program ? args : args.slice(1),
+    cwd: options.cwd,
+    clearEnv: true,
+    env: options.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+Deno.test("installArgs() grants each permission kind the commands need, never -A, and keeps .env relative", () => {
+  const args = installArgs({ checkoutDir: "/src/hookgate/", root: "/tmp/root" });
+  assert.ok(!args.includes("-A") && !args.includes("--allow-all"));
+  assert.ok(args.includes("--cached-only"), "installs offline, from Deno's cache");
+  const read = args.find((arg) => arg.startsWith("--allow-read="));
+  assert.ok(read?.split("=")[1]?.split(",").includes(".env"), read);
+  assert.ok(read?.includes("/src/hookgate/lib/egress/fetch_worker_entry.ts"), read);
+  assert.equal(args.at(-1), "/src/hookgate/main.ts");
+  assert.deepEqual(args.slice(args.indexOf("--root"), args.indexOf("--root") + 2), [
+    "--root",
+    "/tmp/root",
+  ]);
+});
+
+Deno.test("deno task install puts hookgate on the PATH: init, serve and send work from another directory, uninstall removes it", async () => {
+  await using installRoot = tempDir("hookgate-install-");
+  await using project = tempDir("hookgate-project-");
+  const env = baseEnv(installRoot.path);
+  const installed = await run(["deno", "task", "install", "--root", installRoot.path], {
+    cwd: ROOT,
+    env,
+  });
+  assert.equal(installed.code, 0, installed.stderr);
+  const hookgate = `${installRoot.path}/bin/hookgate`;
+  const script = await Deno.readTextFile(hookgate);
+  assert.doesNotMatch(script, /--allow-all|\s-A\s/);
+
+  const init = await run(["init"], { cwd: project.path, env, program: hookgate });
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(await Deno.readTextFile(`${project.path}/.env`), /^WEBHOOK_SECRET=.{40,}$/m);
+  assert.match(await Deno.readTextFile(`${project.path}/.gitignore`), /^\.env$/m);
+
+  await using serve = {
+    process: await startServe({
+      env,
+      command: (args) =>
+        new Deno.Command(hookgate, {
+          args,
+          cwd: project.path,
+          clearEnv: true,
+          env,
+          stdout: "piped",
+          stderr: "piped",
+        }),
+    }),
+    async [Symbol.asyncDispose]() {
+      await this.process.stop();
+    },
+  };
+  const sent = await run(["send", `${serve.process.url}/webhook`, "--data", '{"id":"e1"}'], {
+    cwd: project.path,
+    env,
+    program: hookgate,
+  });
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(sent.stdout, /^200 .*accepted/);
+  assert.ok(await exists(`${project.path}/.hookgate`), "the store is the project's own");
+
+  // fetch runs each hop in a Worker loaded from the checkout: it must start under the
+  // installed (narrowed) permissions from a directory that is not the checkout.
+  const port = new URL(serve.process.url).port;
+  const fetched = await run(["fetch", `http://localhost:${port}/healthz`], {
+    cwd: project.path,
+    env: {
+      ...env,
+      EGRESS_ALLOW_HOSTS: `http://localhost:${port}`,
+      EGRESS_ALLOW_PRIVATE: "localhost",
+    },
+    program: hookgate,
+  });
+  assert.equal(fetched.code, 0, fetched.stderr);
+  assert.match(fetched.stdout, /"status":"ok"/);
+
+  const removed = await run(["deno", "task", "uninstall", "--root", installRoot.path], {
+    cwd: ROOT,
+    env,
+  });
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal(await exists(hookgate), false);
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

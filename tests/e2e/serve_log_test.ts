@@ -1,0 +1,78 @@
+/**
+ * What `serve` prints on stderr, from the real subprocess: one line per
+ * request, the hand-off's outcome with its retry plan and the agent's stderr
+ * tail (redacted), and nothing of that with --quiet.
+ */
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { type ServeProcess, startServe } from "../support/serve_process.ts";
+
+const SECRET = "serve-log-canary-" + crypto.randomUUID();
+const ENV = { WEBHOOK_SECRET: SECRET };
+const GITHUB_TOKEN = "ghp_" + "a".repeat(36);
+
+function post(server: ServeProcess, body: string, secret = SECRET): Promise<Response> {
+  const ts = Math.floor(Date.now() / 1000);
+  const mac = createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
+  return fetch(`${server.url}/webhook`, {
+    method: "POST",
+    body,
+    headers: { "x-timestamp": String(ts), "x-signature": mac },
+  });
+}
+
+async function eventually(what: string, check: () => boolean, limitMs = 30_000) {
+  const deadline = Date.now() + limitMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function serving(args: string[]): Promise<ServeProcess & AsyncDisposable> {
+  const server = await startServe({ env: ENV, args });
+  return Object.assign(server, { [Symbol.asyncDispose]: () => server.stop().then(() => {}) });
+}
+
+Deno.test("serve prints one readable line per request and the hand-off's retry plan, dead letter and redacted stderr", async () => {
+  await using server = await serving([
+    "--exec",
+    `echo "calling api with ${GITHUB_TOKEN}" >&2; exit 3`,
+    "--exec-attempts",
+    "2",
+    "--no-trace",
+  ]);
+  assert.match(
+    server.stderr(),
+    /listening on http:\/\/\S+ routes: POST \/webhook \(hookgate, WEBHOOK_SECRET\)/,
+  );
+  await (await post(server, '{"id":"e1"}')).text();
+  await (await post(server, '{"id":"e1"}')).text();
+  await (await post(server, '{"id":"e2"}', "not-the-secret-0123456789")).text();
+  await eventually("the event is a dead letter", () => /dead letter/.test(server.stderr()));
+  const err = server.stderr();
+  assert.match(err, /\d\d:\d\d:\d\d 200 POST \/webhook accepted id:e1\n/);
+  assert.match(err, / 200 POST \/webhook duplicate-ignored id:e1\n/);
+  assert.match(err, / 401 POST \/webhook bad signature\n/);
+  assert.match(err, /agent exit 3, retry 2\/2 in [0-9.]+ m?s webhook\/id:e1/);
+  assert.match(err, /agent exit 3, dead letter after 2 attempts webhook\/id:e1/);
+  assert.match(err, /│ calling api with /);
+  assert.ok(!err.includes(GITHUB_TOKEN), "the agent's stderr is redacted");
+});
+
+Deno.test("serve --quiet prints no request lines; --log-format json prints JSON lines", async () => {
+  {
+    await using quiet = await serving(["--quiet", "--no-trace"]);
+    await (await post(quiet, '{"id":"q1"}')).text();
+    await eventually("the event is printed", () => quiet.stdout().includes('"q1"'));
+    assert.doesNotMatch(quiet.stderr(), /\d\d:\d\d:\d\d \d{3} POST/);
+  }
+  await using json = await serving(["--log-format", "json", "--no-trace"]);
+  await (await post(json, '{"id":"j1"}')).text();
+  await eventually("the request line", () => json.stderr().includes('"type":"request"'));
+  const line = json.stderr().split("\n").find((text) => text.includes('"type":"request"'));
+  const parsed = JSON.parse(line as string);
+  assert.equal(parsed.status, 200);
+  assert.equal(parsed.outcome, "accepted");
+  assert.equal(parsed.key, "id:j1");
+});
