@@ -199,7 +199,7 @@ Deno.test("doctor only warns about an unset EGRESS_ALLOW_HOSTS (receiving only i
   try {
     await writeFileWithMode(
       `${dir}/.env`,
-      `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=\n`,
+      `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=\nHOOKGATE_EXEC_USER=hookgate-agent\n`,
       0o600,
     );
     const run = await doctor(dir);
