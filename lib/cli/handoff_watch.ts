@@ -6,7 +6,7 @@
  * store the same value, so the printed plan is the plan.
  */
 import type { HandlerOutcome, StoredEvent } from "../store/mod.ts";
-import type { ExecReport } from "../handoff/mod.ts";
+import type { ExecReport, HandOffContext } from "../handoff/mod.ts";
 import { type HandoffReport, stderrTail } from "./serve_log.ts";
 
 export interface HandoffWatchOptions {
@@ -17,7 +17,8 @@ export interface HandoffWatchOptions {
 }
 
 export interface HandoffWatch {
-  handler(event: StoredEvent): Promise<HandlerOutcome>;
+  /** The context (the consumer's stop signal) goes through to the act step. */
+  handler(event: StoredEvent, context?: HandOffContext): Promise<HandlerOutcome>;
   /** For `consume`: the delay printed for this attempt's failure. */
   retryDelayMs(attempt: number): number;
   /** For the exec handler's `onOutput`: exit code and stderr of the attempt. */
@@ -25,7 +26,7 @@ export interface HandoffWatch {
 }
 
 export function watchHandoffs(
-  act: (event: StoredEvent) => Promise<HandlerOutcome>,
+  act: (event: StoredEvent, context?: HandOffContext) => Promise<HandlerOutcome>,
   options: HandoffWatchOptions,
 ): HandoffWatch {
   const execReports = new Map<string, ExecReport>();
@@ -34,9 +35,9 @@ export function watchHandoffs(
   const attemptKey = (route: string, key: string, attempt: number) =>
     `${route}\u0000${key}\u0000${attempt}`;
   return {
-    async handler(event) {
+    async handler(event, context) {
       const startedMs = options.now();
-      const outcome = await act(event);
+      const outcome = await act(event, context);
       const id = attemptKey(event.route, event.key, event.attempt);
       const exec = execReports.get(id);
       execReports.delete(id);

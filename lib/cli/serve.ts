@@ -336,7 +336,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
         await webhooks(request, info.remoteAddr.hostname, path);
     });
     const maxAttempts = exec?.maxAttempts ?? 5;
-    const watch = watchHandoffs((event) => act(event), {
+    const watch = watchHandoffs((event, hand) => act(event, hand), {
       maxAttempts,
       retryDelayMs: execRetryDelayMs,
       report: (report) => log.handoff(report),

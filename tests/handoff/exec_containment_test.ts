@@ -10,6 +10,7 @@ import {
   type Launch,
   runArgv,
 } from "../../lib/handoff/mod.ts";
+import { watchHandoffs } from "../../lib/cli/handoff_watch.ts";
 import { readPid, survivors, writeOwnPid } from "../support/agent_processes.ts";
 
 const PATH = Deno.env.get("PATH") ?? "/usr/bin:/bin";
@@ -182,5 +183,26 @@ await runExec(Deno.args[0], { stdin: new Uint8Array(), env: { PATH: Deno.env.get
     } finally {
       await cleanUp(dir);
     }
+  }
+});
+
+Deno.test("serve's hand-off watch passes the consumer's stop signal through to the agent", async () => {
+  const dir = await Deno.makeTempDir();
+  const consumer = new AbortController();
+  try {
+    const act = handler(`${writeOwnPid(`'${dir}/agent.pid'`)}; sleep 300`, { launch: NAMESPACE });
+    const watch = watchHandoffs(act, {
+      maxAttempts: 5,
+      retryDelayMs: () => 1_000,
+      report: () => {},
+      now: Date.now,
+    });
+    const running = watch.handler(event(), { signal: consumer.signal });
+    const pid = await readPid(`${dir}/agent.pid`);
+    consumer.abort();
+    assert.deepEqual(await withinSeconds(10, running), { ok: false, error: "stopped by shutdown" });
+    assert.deepEqual(await survivors([pid], 5_000), []);
+  } finally {
+    await cleanUp(dir);
   }
 });

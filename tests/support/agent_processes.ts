@@ -56,14 +56,23 @@ export function agentUser(): { user: AgentUser | null; reason: string } {
   };
 }
 
-/** Gone = no such process, or a zombie nobody reaped yet (it runs nothing any more). */
+/**
+ * Gone = no such process, or a zombie nobody reaped yet (it runs nothing any
+ * more). Read by `cat`: Deno itself wants --allow-all for anything under /proc.
+ */
 export async function processGone(pid: number): Promise<boolean> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    return /^\d+ \(.*\) Z /s.test(stat);
-  } catch {
-    return true;
+  const read = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/stat`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  if (!read.success) {
+    const why = decoder.decode(read.stderr);
+    if (/No such file or directory/.test(why)) return true;
+    throw new Error(`cannot tell whether process ${pid} runs: ${why}`);
   }
+  return /^\d+ \(.*\) Z /s.test(decoder.decode(read.stdout));
 }
 
 /** Polls until every pid is gone or `limitMs` passed (a bound on waiting); the pids still alive. */
