@@ -181,7 +181,11 @@ export async function measureFleet(run: number, ctx: BenchContext): Promise<Meas
     const rss = servers.map((server) => peakRssMb(server.pid));
     await Promise.all(servers.splice(0).map((server) => server.stop()));
     const accepted = summaries.reduce((sum, s) => sum + s.accepted, 0);
-    const storedEvents = await countStoredEvents(`${ctx.tmp}/fleet-${run}-0`, redis.url);
+    // Counting every event is one long list() call: give it more than a request's deadline.
+    const storedEvents = await countStoredEvents(
+      `${ctx.tmp}/fleet-${run}-0`,
+      `${redis.url}/0?timeout=120s`,
+    );
     if (storedEvents < accepted) {
       throw new Error(
         `fleet: ${accepted} deliveries were answered 'accepted' but only ${storedEvents} ` +

@@ -20,7 +20,8 @@ import {
 } from "./bearer_token.ts";
 import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
 import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
-import { pathOf } from "../receive/mod.ts";
+import { MAX_EVENT_KEY_BYTES, pathOf } from "../receive/mod.ts";
+import { utf8 } from "../util/mod.ts";
 
 export interface EventsApiOptions {
   store: EventStore;
@@ -48,6 +49,8 @@ export interface ApiRecord {
   refused: TokenFailure | null;
 }
 
+/** Route names come from --route paths; no real one comes near this. */
+const MAX_ROUTE_NAME_BYTES = 256;
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 1000;
 const STATUSES: readonly EventStatus[] = ["pending", "done", "dead"];
@@ -105,6 +108,12 @@ async function authorized(
   const endpoint = matchEndpoint(url.pathname);
   if (endpoint === null) return json(404, { error: "not found" });
   if (endpoint === "bad-encoding") return json(400, { error: "bad percent-encoding in the path" });
+  if (endpoint === "too-long") {
+    return json(400, {
+      error: `no event has such a key: keys are at most ${MAX_EVENT_KEY_BYTES} bytes, ` +
+        `route names at most ${MAX_ROUTE_NAME_BYTES}`,
+    });
+  }
   const method = endpoint.kind === "redeliver" ? "POST" : "GET";
   if (request.method !== method) {
     return json(405, { error: "method not allowed" }, { allow: method });
@@ -138,7 +147,7 @@ async function authorized(
   }
 }
 
-function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | null {
+function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | "too-long" | null {
   if (pathname === "/events") return { kind: "list" };
   // One segment: never an event's path, which has a route and a key.
   if (pathname === "/events/stream") return { kind: "stream" };
@@ -152,6 +161,11 @@ function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | null {
     key = decodeURIComponent(segments[1] as string);
   } catch {
     return "bad-encoding";
+  }
+  // Longer ones cannot name an event, and would only reach the store to fail there (KV keys
+  // are limited to 2 KiB).
+  if (utf8(key).length > MAX_EVENT_KEY_BYTES || utf8(route).length > MAX_ROUTE_NAME_BYTES) {
+    return "too-long";
   }
   return { kind: segments.length === 3 ? "redeliver" : "get", route, key };
 }

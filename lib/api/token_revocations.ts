@@ -5,6 +5,7 @@
  * is seen by a running `serve` at its next request, and survives restarts.
  */
 import { MAX_TOKEN_TTL_MS } from "./bearer_token.ts";
+import { makePrivateDir, preparePrivateKvFile } from "../util/mod.ts";
 
 export interface TokenRevocations {
   /** Refuses `tokenId` from now on (until every token that could carry it has expired). */
@@ -23,7 +24,8 @@ const LOCK_RETRIES = 40;
 
 /** Opens (and creates, with the data dir if missing) the revocation list of `dataDir`. */
 export async function openTokenRevocations(dataDir: string): Promise<TokenRevocations> {
-  await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await makePrivateDir(dataDir);
+  await preparePrivateKvFile(revocationsPath(dataDir));
   const kv = await Deno.openKv(revocationsPath(dataDir));
   return {
     async revoke(tokenId, { nowMs }) {

@@ -19,6 +19,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "the agent's fetch_url tool: egress only to allowlisted hosts",
     load: async () => (await import("./fetch.ts")).fetchCommand,
   },
+  mcp: {
+    summary: "an MCP server over stdio: fetch_url and the event inbox as tools for an agent",
+    load: async () => (await import("./mcp.ts")).mcpCommand,
+  },
   redact: {
     summary: "copy stdin to stdout with credentials removed",
     load: async () => (await import("./redact.ts")).redactCommand,

@@ -14,7 +14,7 @@ import type { CommandContext } from "./command.ts";
 import { ExitCode } from "./exit_codes.ts";
 
 /** The flags' checks, offered beside the flags (they live with the hand-off). */
-export { parseExecSettings } from "../handoff/mod.ts";
+export { type ExecSettings, MAX_EXEC_ATTEMPTS, parseExecSettings } from "../handoff/mod.ts";
 
 export const EXEC_FLAGS = {
   exec: { type: "string" },

@@ -163,6 +163,8 @@ export function exitCodeForFetch(
       return ExitCode.failed;
     case "setup":
       return ExitCode.config;
+    case "request":
+      return ExitCode.usage;
   }
 }
 

@@ -5,8 +5,8 @@
  * watch draws that delay when the attempt fails, prints it, and gives the
  * store the same value, so the printed plan is the plan.
  */
-import type { HandlerOutcome, StoredEvent } from "../store/mod.ts";
-import type { ExecReport, HandOffContext } from "../handoff/mod.ts";
+import type { HandlerContext, HandlerOutcome, StoredEvent } from "../store/mod.ts";
+import type { ExecReport } from "../handoff/mod.ts";
 import { type HandoffReport, stderrTail } from "./serve_log.ts";
 
 export interface HandoffWatchOptions {
@@ -17,8 +17,7 @@ export interface HandoffWatchOptions {
 }
 
 export interface HandoffWatch {
-  /** The context (the consumer's stop signal) goes through to the act step. */
-  handler(event: StoredEvent, context?: HandOffContext): Promise<HandlerOutcome>;
+  handler(event: StoredEvent, context?: HandlerContext): Promise<HandlerOutcome>;
   /** For `consume`: the delay printed for this attempt's failure. */
   retryDelayMs(attempt: number): number;
   /** For the exec handler's `onOutput`: exit code and stderr of the attempt. */
@@ -26,7 +25,7 @@ export interface HandoffWatch {
 }
 
 export function watchHandoffs(
-  act: (event: StoredEvent, context?: HandOffContext) => Promise<HandlerOutcome>,
+  act: (event: StoredEvent, context?: HandlerContext) => Promise<HandlerOutcome>,
   options: HandoffWatchOptions,
 ): HandoffWatch {
   const execReports = new Map<string, ExecReport>();
@@ -38,6 +37,8 @@ export function watchHandoffs(
     async handler(event, context) {
       const startedMs = options.now();
       const outcome = await act(event, context);
+      // Stopped by the shutdown: no verdict is recorded, so there is no attempt to report.
+      if (context?.signal.aborted) return outcome;
       const id = attemptKey(event.route, event.key, event.attempt);
       const exec = execReports.get(id);
       execReports.delete(id);

@@ -1,4 +1,4 @@
-import { errorMessage } from "../util/mod.ts";
+import { errorMessage, makePrivateDir } from "../util/mod.ts";
 import { CliError, configError, usageError } from "./cli_error.ts";
 import {
   createEventsApi,
@@ -7,41 +7,33 @@ import {
   tokenKeyFromEnv,
   type TokenRevocations,
 } from "../api/mod.ts";
-import { narrowToTask, parseDurationMs, parsePositiveInt, TOKEN_SECRET_VAR } from "../setup/mod.ts";
-import {
-  defaultStoreSpec,
-  type EventStore,
-  type HandlerOutcome,
-  openStore,
-  type StoredEvent,
-} from "../store/mod.ts";
+import { narrowToTask, TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import { type EventStore, type HandlerOutcome, openStore, type StoredEvent } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { createExecHandler, execRetryDelayMs, type ExecSettings } from "../handoff/mod.ts";
-import { EXEC_FLAGS, EXEC_HELP, parseExecSettings, prepareExec } from "./exec_settings.ts";
+import { closingReserveMs, drainable, listenForStop, shutDown } from "./serve_shutdown.ts";
+import { createExecHandler, execRetryDelayMs } from "../handoff/mod.ts";
+import { EXEC_HELP, prepareExec } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
 import { secretValuesFromEnv } from "../redact/mod.ts";
-import { buildRoutes, createWebhookHandler, pathOf, routeSecretValues } from "../receive/mod.ts";
 import {
-  openTraceFromFlags,
-  TRACE_FLAGS,
-  TRACE_HELP,
-  type TraceFlagValues,
-} from "./trace_flags.ts";
+  buildRoutes,
+  createWebhookHandler,
+  requestPath,
+  routeSecretValues,
+} from "../receive/mod.ts";
+import { summarizeRefusals } from "../trace/mod.ts";
+import { openTraceFromFlags, TRACE_HELP } from "./trace_flags.ts";
 import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { eventsPageResponse } from "../ui/mod.ts";
-import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
 import { routeProblem } from "./provider_setup.ts";
-import { listen, listeningLine } from "./serve_listen.ts";
-import {
-  createServeLog,
-  parseServeLogFlags,
-  SERVE_LOG_FLAGS,
-  SERVE_LOG_HELP,
-  type ServeLogSettings,
-  useColor,
-} from "./serve_log.ts";
+import { isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
+import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
+
+import { parseServeSettings, type ServeSettings } from "./serve_settings.ts";
+
+export { parseServeSettings, type ServeSettings };
 
 const HELP = `hookgate serve — receive webhooks through three gates, then hand them to the agent
 
@@ -59,6 +51,8 @@ Options:
   --tolerance DUR      allowed clock skew of the timestamp, both ways: 30s, 5m
                        (default 300; a bare number is seconds)
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
+  --read-timeout DUR   the whole request body must arrive within this long (default 10s),
+                       however its bytes are paced, or the answer is 408
   --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
   --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
                        redis://[user@]HOST:PORT[/DB][?prefix=…&visibility_timeout=…]
@@ -66,6 +60,10 @@ Options:
   --route SPEC         PATH=SCHEME:SECRET_VAR, repeatable (also HOOKGATE_ROUTES);
                        the routes given replace the default /webhook=hookgate:WEBHOOK_SECRET
                        (list it too to keep it); SCHEME: hookgate, standard, github, stripe
+  --pull               receive only: hand nothing off, so events wait in the store
+                       for pull consumers such as 'hookgate mcp' (not with --exec)
+  --shutdown-grace DUR on SIGTERM/SIGINT, how long running hand-offs and requests may
+                       finish before serve exits anyway (default 10s)
 ${EXEC_HELP}
 ${SERVE_LOG_HELP}
 ${TRACE_HELP}
@@ -79,92 +77,19 @@ POST /events/{route}/{key}/redeliver (write); and the events page at GET /ui
 (open it with the link 'hookgate ui' prints).
 Environment: each route's secret variable (WEBHOOK_SECRET for the default route, at
 least 16 bytes; <VAR>_PREVIOUS for rotated-out secrets), HOOKGATE_TOKEN_SECRET.
-SIGINT/SIGTERM: in-flight requests finish, the store closes, exit 0.
+SIGINT/SIGTERM: new requests get 503, no new hand-off starts, running ones may finish
+within --shutdown-grace (then the agent is killed and its event stays pending for the
+next start), exit 0 by the end of the grace. A second signal exits at once (exit 1).
 
 Examples:
   hookgate serve
   hookgate serve --exec ./agent.sh --route /github=github:GITHUB_WEBHOOK_SECRET
+  hookgate serve --exec ./agent.sh --shutdown-grace 20s
+  hookgate serve --pull          # events wait for pull consumers (hookgate mcp)
 
-Exit codes: 0 stopped by SIGINT/SIGTERM · 64 usage · 69 port taken or store
-unreachable · 77 permission denied · 78 a secret missing or weak, a bad route.`;
-
-const FLAGS = {
-  port: { type: "string" },
-  hostname: { type: "string" },
-  tolerance: { type: "string" },
-  "max-body-bytes": { type: "string" },
-  "data-dir": { type: "string" },
-  store: { type: "string" },
-  route: { type: "string", multiple: true },
-  ...EXEC_FLAGS,
-  ...TRACE_FLAGS,
-  ...SERVE_LOG_FLAGS,
-} as const;
-
-export interface ServeSettings {
-  port: number;
-  hostname: string;
-  toleranceSeconds: number;
-  maxBodyBytes: number;
-  dataDir: string;
-  storeSpec: string;
-  /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
-  storeFromFlag: boolean;
-  routeSpecs: string[];
-  /** null without --exec: accepted events are printed instead. */
-  exec: ExecSettings | null;
-  trace: TraceFlagValues;
-  log: ServeLogSettings;
-}
-
-/** Reads and checks every flag before anything listens: a bad value is exit 64. */
-export function parseServeSettings(context: CommandContext): ServeSettings {
-  const { values, positionals } = parseCommandArgs("serve", context.args, FLAGS);
-  if (positionals.length > 0) {
-    throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate serve --help'.`);
-  }
-  const positive = (flag: string, raw: string | undefined, fallback: number): number => {
-    if (raw === undefined) return fallback;
-    const parsed = parsePositiveInt(`--${flag}`, raw);
-    if (!parsed.ok) throw usageError(parsed.reason);
-    return parsed.value;
-  };
-  const rawPort = values.port ?? "8000";
-  if (!/^[0-9]{1,5}$/.test(rawPort) || Number(rawPort) > 65535) {
-    throw usageError(`--port must be a port number from 0 to 65535, got '${rawPort}'`);
-  }
-  const hostname = values.hostname ?? "127.0.0.1";
-  if (hostname.trim() === "") throw usageError("--hostname must not be empty");
-  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
-  const exec = parseExecSettings(values, context.env);
-  if (!exec.ok) throw usageError(exec.reason);
-  const log = parseServeLogFlags(values);
-  if (!log.ok) throw usageError(log.reason);
-  return {
-    port: Number(rawPort),
-    hostname,
-    toleranceSeconds: toleranceSeconds(values.tolerance),
-    maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
-    dataDir,
-    storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
-    storeFromFlag: values.store !== undefined,
-    routeSpecs: values.route ?? [],
-    exec: exec.value,
-    trace: values,
-    log: log.value,
-  };
-}
-
-/** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
-function toleranceSeconds(raw: string | undefined): number {
-  if (raw === undefined) return 300;
-  const parsed = parseDurationMs("--tolerance", raw);
-  if (!parsed.ok) throw usageError(parsed.reason);
-  if (parsed.value % 1000 !== 0) {
-    throw usageError("--tolerance must be whole seconds, e.g. 300 or 5m");
-  }
-  return parsed.value / 1000;
-}
+Exit codes: 0 stopped by SIGINT/SIGTERM · 1 a second signal during shutdown · 64 usage ·
+69 port taken or store unreachable · 77 permission denied · 78 a secret missing or weak,
+a bad route.`;
 
 /** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
 export function printVerified(output: Output): (event: StoredEvent) => Promise<HandlerOutcome> {
@@ -184,7 +109,7 @@ async function openConfiguredStore(
   context: CommandContext,
 ): Promise<EventStore> {
   if (settings.storeSpec.startsWith("kv:") || settings.storeSpec === "kv") {
-    await Deno.mkdir(settings.dataDir, { recursive: true });
+    await makePrivateDir(settings.dataDir);
   }
   try {
     return await openStore(settings.storeSpec, {
@@ -205,52 +130,6 @@ async function openConfiguredStore(
     const reason = errorMessage(error);
     throw new CliError(ExitCode.unavailable, `cannot open the event store: ${reason}`);
   }
-}
-
-const SHUTDOWN_GRACE_MS = 30_000;
-
-interface Drainable {
-  handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response>;
-  /** Refuses new requests and resolves once those in flight are answered (or after `graceMs`). */
-  drain(graceMs: number): Promise<void>;
-}
-
-type Handler = (
-  request: Request,
-  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-) => Promise<Response>;
-
-function drainable(handler: Handler): Drainable {
-  let inFlight = 0;
-  let stopping = false;
-  let idle: () => void = () => {};
-  return {
-    async handle(request, info) {
-      if (stopping) {
-        return new Response(JSON.stringify({ error: "shutting down, retry later" }), {
-          status: 503,
-          headers: { "content-type": "application/json", connection: "close" },
-        });
-      }
-      inFlight++;
-      try {
-        return await handler(request, info);
-      } finally {
-        if (--inFlight === 0) idle();
-      }
-    },
-    drain(graceMs) {
-      stopping = true;
-      if (inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    },
-  };
 }
 
 async function run(context: CommandContext): Promise<ExitCode> {
@@ -274,11 +153,14 @@ async function run(context: CommandContext): Promise<ExitCode> {
     : await tokenKeyFromEnv(context.env);
   if (tokenKey !== null && !tokenKey.ok) throw configError(tokenKey.reason);
   // Opened before the store: a trace path that cannot be written is exit 78 with nothing opened.
-  const trace = await openTraceFromFlags(settings.trace, {
-    cwd: context.cwd,
-    redactor: context.output.redactor,
-    onError: (error) => context.output.err(`hookgate: trace write failed: ${error}`),
-  });
+  // Refusals are summarised: a flood of junk cannot rotate accepted events out of the trace.
+  const trace = summarizeRefusals(
+    await openTraceFromFlags(settings.trace, {
+      cwd: context.cwd,
+      redactor: context.output.redactor,
+      onError: (error) => context.output.err(`hookgate: trace write failed: ${error}`),
+    }),
+  );
   let store: EventStore;
   try {
     store = await openConfiguredStore(settings, context);
@@ -293,15 +175,26 @@ async function run(context: CommandContext): Promise<ExitCode> {
     write: (line) => context.output.err(line),
     now: Date.now,
   });
-  const signalled = new AbortController();
-  const onSignal = () => signalled.abort();
+  const close = async () => {
+    log.close();
+    await trace.close();
+    revocations?.close();
+    await store.close();
+  };
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  const stop = listenForStop(context.output, (code) => Deno.exit(code));
+  // A stray rejection is reported through the redactor, never as a runtime stack trace.
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    context.output.err(`hookgate: internal error: ${errorMessage(event.reason)}`);
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
   try {
     const webhooks = createWebhookHandler({
       routes: routes.value,
       store,
       maxBodyBytes: settings.maxBodyBytes,
+      readTimeoutMs: settings.readTimeoutMs,
       now: Date.now,
       onRecord: (record) => {
         trace.write(record);
@@ -330,13 +223,16 @@ async function run(context: CommandContext): Promise<ExitCode> {
       stream: (request, token) => live.open(request, token),
     });
     const requests = drainable(async (request, info) => {
-      const path = pathOf(request.url);
-      if (api === null) return await webhooks(request, info.remoteAddr.hostname, path);
+      // From the request line; null (answered 400) for a Host that could move the path.
+      const path = requestPath(request);
+      if (api === null || path === null) {
+        return await webhooks(request, info.remoteAddr.hostname, path);
+      }
       return eventsPageResponse(request, path) ?? (await api(request, path)) ??
         await webhooks(request, info.remoteAddr.hostname, path);
     });
     const maxAttempts = exec?.maxAttempts ?? 5;
-    const watch = watchHandoffs((event, hand) => act(event, hand), {
+    const watch = watchHandoffs((event, handlerContext) => act(event, handlerContext), {
       maxAttempts,
       retryDelayMs: execRetryDelayMs,
       report: (report) => log.handoff(report),
@@ -359,42 +255,50 @@ async function run(context: CommandContext): Promise<ExitCode> {
       },
       warn: (line) => context.output.err(`hookgate: ${line}`),
     });
+    if (!isLoopbackHost(settings.hostname)) {
+      context.output.err(
+        `hookgate: ${settings.hostname} is reachable from other machines, and Deno's HTTP ` +
+          `server has no header-read or idle timeout: put a reverse proxy with header, body ` +
+          `and idle timeouts in front (see docs/deploy.md, "Slow and idle clients")`,
+      );
+    }
     const server = listen(
       settings,
       requests.handle,
       (addr) => context.output.err(listeningLine(addr, routes.value, { api: api !== null })),
     );
-    const consumer = new AbortController();
+    // --pull: events wait in the store for pull consumers (hookgate mcp).
+    const consumer = settings.pull ? null : new AbortController();
     // Without --exec the act step prints the event itself: there is no hand-off to report.
-    const consuming = store.consume(exec === null ? act : watch.handler, {
-      signal: consumer.signal,
-      maxAttempts,
-      retryDelayMs: exec === null ? execRetryDelayMs : watch.retryDelayMs,
-      concurrency: exec?.concurrency ?? 1,
-    });
-    await Promise.race([
-      new Promise((resolve) => signalled.signal.addEventListener("abort", resolve, { once: true })),
-      consuming,
-    ]);
-    // Deno's shutdown() cuts off a request body still being read, so requests
-    // in flight are first allowed to finish (new ones get 503: senders retry).
-    // Live views end first: an open stream would otherwise hold shutdown() up.
+    const consuming = consumer === null
+      ? null
+      : store.consume(exec === null ? act : watch.handler, {
+        signal: consumer.signal,
+        maxAttempts,
+        retryDelayMs: exec === null ? execRetryDelayMs : watch.retryDelayMs,
+        concurrency: exec?.concurrency ?? 1,
+        graceMs: settings.shutdownGraceMs - closingReserveMs(settings.shutdownGraceMs),
+      });
+    await Promise.race([stop.stopRequested, ...(consuming === null ? [] : [consuming])]);
+    // Live views end first: an open stream would otherwise hold the server's shutdown up.
     live?.close();
-    await requests.drain(SHUTDOWN_GRACE_MS);
-    await server.shutdown();
-    consumer.abort();
-    await consuming;
+    return await shutDown({
+      graceMs: settings.shutdownGraceMs,
+      output: context.output,
+      requests,
+      server,
+      consumer,
+      consuming,
+      close,
+      exit: (code) => Deno.exit(code),
+    });
+  } catch (error) {
+    await close();
+    throw error;
   } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.removeSignalListener(signal, onSignal);
-    }
-    log.close();
-    await trace.close();
-    revocations?.close();
-    await store.close();
+    stop.remove();
+    globalThis.removeEventListener("unhandledrejection", onRejection);
   }
-  context.output.err("hookgate: stopped");
-  return ExitCode.ok;
 }
 
 export const serveCommand: Command = { help: HELP, run };

@@ -1,3 +1,4 @@
+import { classifyIpAddress } from "../egress/mod.ts";
 import type { Route } from "../receive/mod.ts";
 import { CliError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -57,4 +58,12 @@ export function listen(
     }
     throw error;
   }
+}
+
+/** Whether a --hostname only ever accepts connections from this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const bare = hostname.startsWith("[") && hostname.endsWith("]")
+    ? hostname.slice(1, -1)
+    : hostname;
+  return bare.toLowerCase() === "localhost" || classifyIpAddress(bare).category === "loopback";
 }

@@ -1,10 +1,11 @@
 /**
  * The trace flags every tracing command accepts (`--trace`, `--trace-max-bytes`,
- * `--no-trace`), their help lines, and opening the trace they ask for.
+ * `--trace-keep`, `--no-trace`), their help lines, and opening the trace they ask for.
  */
 import { parsePositiveInt } from "../setup/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
 import {
+  DEFAULT_TRACE_KEEP,
   DEFAULT_TRACE_MAX_BYTES,
   DEFAULT_TRACE_PATH,
   NULL_TRACE,
@@ -19,6 +20,7 @@ import { configError, usageError } from "./cli_error.ts";
 export const TRACE_FLAGS = {
   trace: { type: "string" },
   "trace-max-bytes": { type: "string" },
+  "trace-keep": { type: "string" },
   "no-trace": { type: "boolean" },
 } as const;
 
@@ -26,15 +28,18 @@ export const TRACE_FLAGS = {
 export const TRACE_HELP =
   `  --trace PATH         JSONL trace of what happened (default ${DEFAULT_TRACE_PATH})
   --trace-max-bytes N  rotate the trace to PATH.1 past this size (default ${DEFAULT_TRACE_MAX_BYTES})
+  --trace-keep N       rotated files kept, PATH.1 (newest) to PATH.N (default ${DEFAULT_TRACE_KEEP})
   --no-trace           write no trace`;
 
 export interface TraceFlagValues {
   trace?: string;
   "trace-max-bytes"?: string;
+  "trace-keep"?: string;
   "no-trace"?: boolean;
 }
 
-export interface TraceFromFlagsOptions extends Omit<TraceOptions, "maxBytes" | "redactor"> {
+export interface TraceFromFlagsOptions
+  extends Omit<TraceOptions, "maxBytes" | "keep" | "redactor"> {
   /** Relative paths are taken from here (the command's working directory). */
   cwd: string;
   /** Required here: pass `context.output.redactor`, which knows the process's secrets. */
@@ -57,12 +62,18 @@ export async function openTraceFromFlags(
     if (!parsed.ok) throw usageError(parsed.reason);
     maxBytes = parsed.value;
   }
+  let keep = DEFAULT_TRACE_KEEP;
+  if (values["trace-keep"] !== undefined) {
+    const parsed = parsePositiveInt("--trace-keep", values["trace-keep"]);
+    if (!parsed.ok) throw usageError(parsed.reason);
+    keep = parsed.value;
+  }
   const raw = values.trace ?? DEFAULT_TRACE_PATH;
   if (raw.trim() === "") throw usageError("--trace must be a file path (or use --no-trace)");
   const path = raw.startsWith("/") ? raw : `${options.cwd}/${raw}`;
   const { cwd: _cwd, ...traceOptions } = options;
   try {
-    return await openTrace(path, { ...traceOptions, maxBytes });
+    return await openTrace(path, { ...traceOptions, maxBytes, keep });
   } catch (error) {
     if (!(error instanceof TraceOpenError)) throw error;
     throw configError(

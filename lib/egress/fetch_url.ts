@@ -19,6 +19,12 @@ import {
   type HopRequest,
   isRedirect,
 } from "./fetch_worker.ts";
+import {
+  checkFetchRequest,
+  type FetchRequest,
+  type FetchRequestInput,
+  requestAfterRedirect,
+} from "./fetch_request.ts";
 import { classifyIpAddress } from "./ip_address.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -27,7 +33,15 @@ export const DEFAULT_MAX_BYTES = 1_048_576;
 export const DEFAULT_MAX_CHARS = 8000;
 export const MAX_REDIRECTS = 5;
 
-export type FetchFailure = "denied" | "network" | "timeout" | "status" | "redirects" | "setup";
+export type FetchFailure =
+  | "denied"
+  | "network"
+  | "timeout"
+  | "status"
+  | "redirects"
+  | "setup"
+  /** The method, a header or the body was refused before anything was sent. */
+  | "request";
 
 export interface FetchUrlResult {
   /** True only for a 2xx answer from an allowed host. */
@@ -57,7 +71,7 @@ export type HopTransport = (
   options: FetchInWorkerOptions,
 ) => Promise<HopOutcome>;
 
-export interface FetchUrlOptions {
+export interface FetchUrlOptions extends FetchRequestInput {
   policy: EgressPolicy;
   timeoutMs?: number;
   maxBytes?: number;
@@ -84,6 +98,9 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
   const resolveAddresses = options.resolveAddresses ?? resolveWithDeno;
   const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const netPermissions = denoNetPermissions(policy);
+  const checked = checkFetchRequest(options);
+  if (!checked.ok) return failure("request", checked.reason, 0, null);
+  let request: FetchRequest = checked.value;
   let verdict = skipChecks ? uncheckedVerdict(url) : checkEgressUrl(url, policy);
   let previous: string | null = null;
   for (let redirects = 0;; redirects++) {
@@ -98,6 +115,9 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
         url: current,
         maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
         userAgent: options.userAgent ?? "hookgate-fetch",
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
       },
       { netPermissions, signal },
     );
@@ -134,6 +154,11 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
         };
       }
       previous = current;
+      request = requestAfterRedirect(
+        request,
+        outcome.status,
+        sameOrigin(current, outcome.location),
+      );
       verdict = skipChecks
         ? uncheckedVerdict(new URL(outcome.location, current).href)
         : checkEgressRedirect(current, outcome.location, policy);
@@ -216,6 +241,15 @@ async function resolveWithDeno(host: string, signal: AbortSignal): Promise<strin
   );
   if (addresses.length === 0 && hardFailure?.status === "rejected") throw hardFailure.reason;
   return addresses;
+}
+
+/** Whether a redirect's Location (relative, absolute or malformed) stays on `from`'s origin. */
+function sameOrigin(from: string, location: string): boolean {
+  try {
+    return new URL(location, from).origin === new URL(from).origin;
+  } catch {
+    return false;
+  }
 }
 
 /** What the test seam puts in place of the policy's verdict. */

@@ -9,6 +9,11 @@ export interface HopRequest {
   /** Reading stops once this many body bytes are kept. */
   maxBytes: number;
   userAgent: string;
+  /** GET when absent. */
+  method?: string;
+  /** Checked by checkFetchRequest(); lowercase names. */
+  headers?: [string, string][];
+  body?: string | null;
 }
 
 export type HopOutcome =
@@ -100,10 +105,14 @@ export async function performHop(
   const doFetch = options.fetch ?? fetch;
   let response: Response;
   try {
+    const headers = new Headers({ accept: "*/*" });
+    for (const [name, value] of request.headers ?? []) headers.set(name, value);
+    headers.set("user-agent", request.userAgent);
     response = await doFetch(request.url, {
-      method: "GET",
+      method: request.method ?? "GET",
       redirect: "manual",
-      headers: { "user-agent": request.userAgent, accept: "*/*" },
+      headers,
+      ...(request.body == null ? {} : { body: request.body }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {

@@ -4,7 +4,7 @@
  * put on a command line. The environment is built from nothing (exec_env.ts);
  * the user and the containment come from the start-up checks (exec_preflight.ts).
  */
-import type { HandlerOutcome, StoredEvent } from "../store/mod.ts";
+import type { HandlerContext, HandlerOutcome, StoredEvent } from "../store/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 import { eventEnv, planExecEnv } from "./exec_env.ts";
 import type { Launch } from "./launcher.ts";
@@ -58,18 +58,13 @@ export interface ExecHandlerOptions {
   warn?(line: string): void;
 }
 
-/** What the store passes with each event: its signal aborts when the consumer stops. */
-export interface HandOffContext {
-  signal?: AbortSignal;
-}
-
 /**
  * The handler `serve --exec` gives to `EventStore.consume`. The environment is
  * decided once, here, so a refused variable is reported at start-up.
  */
 export function createExecHandler(
   options: ExecHandlerOptions,
-): (event: StoredEvent, context?: HandOffContext) => Promise<HandlerOutcome> {
+): (event: StoredEvent, context?: HandlerContext) => Promise<HandlerOutcome> {
   const plan = planExecEnv(options.env, {
     allowlist: options.envAllowlist,
     secrets: options.secrets,

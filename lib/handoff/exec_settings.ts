@@ -11,7 +11,7 @@ import {
   DEFAULT_EXEC_TIMEOUT_MS,
 } from "./exec_handler.ts";
 
-const MAX_ATTEMPTS = 100;
+export const MAX_EXEC_ATTEMPTS = 100;
 const MAX_CONCURRENCY = 64;
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
 
@@ -81,7 +81,7 @@ export function parseExecSettings(
     "--exec-attempts",
     values["exec-attempts"],
     DEFAULT_EXEC_ATTEMPTS,
-    MAX_ATTEMPTS,
+    MAX_EXEC_ATTEMPTS,
   );
   if (!maxAttempts.ok) return maxAttempts;
   const concurrency = count(

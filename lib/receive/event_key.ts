@@ -2,9 +2,18 @@ import { fail, ok, type Result, toHex, utf8 } from "../util/mod.ts";
 
 /** The longest id accepted, in UTF-8 bytes: keys stay far below Deno KV's 2 KiB key limit. */
 export const MAX_ID_BYTES = 256;
+/**
+ * The longest event key there can be, in UTF-8 bytes: `idu16:` and four hex digits for each
+ * UTF-16 code unit of an id of MAX_ID_BYTES (a code unit takes at least one byte).
+ */
+export const MAX_EVENT_KEY_BYTES = "idu16:".length + 4 * MAX_ID_BYTES;
 
 export interface EventKey {
-  /** `id:<id>` or `sha256:<hex of the signed content>`. */
+  /**
+   * `id:<id>`, `idu16:<hex of the id's UTF-16 code units>` for an id that is not
+   * well-formed Unicode (a lone surrogate would not survive UTF-8 in the store, so two
+   * such ids would share a key), or `sha256:<hex of the signed content>`.
+   */
   key: string;
   /** The sender's id, or null when the key is a digest. */
   id: string | null;
@@ -29,7 +38,7 @@ export async function eventKey(
 ): Promise<Result<EventKey>> {
   if (options.headerId !== null) {
     const checked = checkIdString(options.headerId);
-    return checked.ok ? ok({ key: `id:${checked.value}`, id: checked.value }) : checked;
+    return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
   }
   if (Object.hasOwn(payload, "id")) {
     const raw = payload.id;
@@ -39,13 +48,25 @@ export async function eventKey(
     }
     if (typeof raw !== "string") return fail("id must be a string or an integer");
     const checked = checkIdString(raw);
-    return checked.ok ? ok({ key: `id:${checked.value}`, id: checked.value }) : checked;
+    return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
   }
   const digest = await crypto.subtle.digest(
     "SHA-256",
     options.signedContent as Uint8Array<ArrayBuffer>,
   );
   return ok({ key: `sha256:${toHex(new Uint8Array(digest))}`, id: null });
+}
+
+/**
+ * One key per distinct id. A well-formed id is kept as it is; one with a lone
+ * surrogate is spelled out code unit by code unit under its own prefix, so it can
+ * neither collapse into another id nor collide with a well-formed one.
+ */
+function idKey(id: string): string {
+  if (id.isWellFormed()) return `id:${id}`;
+  let hex = "";
+  for (let i = 0; i < id.length; i++) hex += id.charCodeAt(i).toString(16).padStart(4, "0");
+  return `idu16:${hex}`;
 }
 
 function checkIdString(raw: string): Result<string> {

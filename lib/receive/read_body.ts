@@ -5,14 +5,17 @@ export type ReadBodyFailure = "too-large" | "unreadable" | "timeout";
 
 export interface ReadBodyOptions {
   maxBodyBytes: number;
-  /** A sender that stops sending for this long is cut off ("timeout"), so it cannot hold a request open forever. */
-  idleTimeoutMs?: number;
+  /**
+   * The whole body must arrive within this long, counted once from the call ("timeout"),
+   * whatever the pace of its bytes: a sender that trickles cannot hold a request open.
+   */
+  timeoutMs?: number;
 }
 
 /**
  * Bodies declared this small are read in one `request.bytes()` call rather than
- * chunk by chunk: a stream reader plus a timer per chunk cost about a tenth of a
- * small request's time under load (profiled on the forged-request flood).
+ * chunk by chunk: a stream reader per chunk cost about a tenth of a small request's
+ * time under load (profiled on the forged-request flood).
  */
 const ONE_READ_MAX_BYTES = 64 * 1024;
 
@@ -24,8 +27,8 @@ const ONE_READ_MAX_BYTES = 64 * 1024;
  *
  * A small declared body is read in one call: Deno's HTTP server frames a body
  * by its Content-Length (what follows is the next request), so that read cannot
- * outgrow the declared size; the length is checked afterwards all the same, and
- * the idle timeout then bounds the whole read.
+ * outgrow the declared size; the length is checked afterwards all the same.
+ * Either way one deadline bounds the whole read.
  */
 export async function readBody(
   request: Request,
@@ -38,22 +41,33 @@ export async function readBody(
   }
   if (request.body === null) return ok(new Uint8Array(0));
   if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) <= ONE_READ_MAX_BYTES) {
-    return await readAtOnce(request, options);
+    const reading = readAtOnce(request, options.maxBodyBytes);
+    if (options.timeoutMs === undefined) return await reading;
+    const bytes = await within(reading, options.timeoutMs);
+    // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
+    return bytes === TIMED_OUT ? fail("timeout") : bytes;
   }
   const reader = request.body.getReader();
+  const reading = readChunks(reader, options.maxBodyBytes);
+  if (options.timeoutMs === undefined) return await reading;
+  const result = await within(reading, options.timeoutMs);
+  if (result !== TIMED_OUT) return result;
+  await reader.cancel().catch(() => {});
+  return fail("timeout");
+}
+
+async function readChunks(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxBodyBytes: number,
+): Promise<Result<Uint8Array, ReadBodyFailure>> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
     while (true) {
-      const next = await readWithin(reader, options.idleTimeoutMs);
-      if (next === TIMED_OUT) {
-        await reader.cancel().catch(() => {});
-        return fail("timeout");
-      }
-      const { value, done } = next;
+      const { value, done } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > options.maxBodyBytes) {
+      if (total > maxBodyBytes) {
         await reader.cancel().catch(() => {});
         return fail("too-large");
       }
@@ -74,26 +88,12 @@ export async function readBody(
 
 async function readAtOnce(
   request: Request,
-  options: ReadBodyOptions,
+  maxBodyBytes: number,
 ): Promise<Result<Uint8Array, ReadBodyFailure>> {
   try {
-    const reading = request.bytes();
-    const bytes = options.idleTimeoutMs === undefined
-      ? await reading
-      : await within(reading, options.idleTimeoutMs);
-    if (bytes === TIMED_OUT) {
-      // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
-      return fail("timeout");
-    }
-    return bytes.length > options.maxBodyBytes ? fail("too-large") : ok(bytes);
+    const bytes = await request.bytes();
+    return bytes.length > maxBodyBytes ? fail("too-large") : ok(bytes);
   } catch {
     return fail("unreadable");
   }
-}
-
-async function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  timeoutMs: number | undefined,
-): Promise<ReadableStreamReadResult<Uint8Array> | typeof TIMED_OUT> {
-  return timeoutMs === undefined ? await reader.read() : await within(reader.read(), timeoutMs);
 }

@@ -1,7 +1,8 @@
 import type { EventStore } from "../store/mod.ts";
+import { toHex } from "../util/mod.ts";
 import { eventKey } from "./event_key.ts";
 import { readBody } from "./read_body.ts";
-import { pathOf } from "./request_path.ts";
+import { requestPath } from "./request_path.ts";
 import type { RequestRecord } from "./request_record.ts";
 import { activeKeys, type Route } from "./route.ts";
 import { verifyDelivery } from "./verify_delivery.ts";
@@ -10,15 +11,23 @@ export interface WebhookHandlerOptions {
   routes: Route[];
   store: EventStore;
   maxBodyBytes: number;
-  /** A body that stalls this long gets 408 (default 30 s). */
-  bodyIdleTimeoutMs?: number;
+  /**
+   * The whole body must arrive within this long from the handler's start, whatever the
+   * pace of its bytes, or the answer is 408 (default 10 s).
+   */
+  readTimeoutMs?: number;
   /** The clock, in milliseconds (injected so tests can pin gate 1). */
   now(): number;
   /** One record per request, for the trace. */
   onRecord(record: RequestRecord): void;
 }
 
-export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+/**
+ * How long the connection lingers after the answer to an unfinished body before it is
+ * dropped: a sender still writing its body gets the time to read the answer first.
+ */
+const CLOSE_AFTER_MS = 250;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const JSON_HEADERS = { "content-type": "application/json" };
 /** The answers every request shares, serialized once (a Response itself cannot be reused). */
@@ -36,6 +45,35 @@ function json(
   return new Response(body, { status, headers });
 }
 
+/**
+ * The answer to a body cut off at the cap (413), after which the connection must end while
+ * the sender may still be sending. `Connection: close` alone is not enough: Deno's server
+ * keeps reading the rest of an unfinished body before it closes, so a sender declaring a
+ * huge body and trickling it would hold the connection. The answer goes out as one chunk
+ * of JSON, then the body stream fails, which makes the server drop the connection (the
+ * closing zero-length chunk is never sent; status, headers and JSON have arrived). This
+ * works only when no read of the body is under way, as after a 413; after a 408 a read is
+ * always pending, the drop would not happen, so a 408 is a complete answer.
+ */
+async function closingResponse(response: Response): Promise<Response> {
+  const bytes = await response.bytes();
+  let sent = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sent) {
+        sent = true;
+        controller.enqueue(bytes);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_AFTER_MS));
+      controller.error(new Error("connection closed after an unread request body"));
+    },
+  });
+  const headers = new Headers(response.headers);
+  headers.set("connection", "close");
+  return new Response(stream, { status: response.status, headers });
+}
+
 function errorBody(reason: string): string {
   let body = errorBodies.get(reason);
   if (body === undefined) {
@@ -48,6 +86,8 @@ function errorBody(reason: string): string {
 
 interface Outcome {
   response: Response;
+  /** How the connection ends after an answer to a body that was not read to its end. */
+  close?: "drop" | "header";
   outcome: string;
   key: string | null;
   id: string | null;
@@ -73,14 +113,21 @@ function reject(status: number, reason: string, bodyBytes: number): Outcome {
  */
 export function createWebhookHandler(
   options: WebhookHandlerOptions,
-): (request: Request, remoteAddress?: string | null, path?: string) => Promise<Response> {
+): (
+  request: Request,
+  remoteAddress?: string | null,
+  path?: string | null,
+) => Promise<Response> {
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
-  // `path` is the caller's pathOf(request.url) when it already has one (serve asks the events API first).
-  return async (request, remoteAddress = null, path = pathOf(request.url)) => {
+  // `path` is the caller's requestPath(request) when it already has one (serve asks the events
+  // API first); null means the Host header could have moved the path: 400, never routed.
+  return async (request, remoteAddress = null, path = requestPath(request)) => {
     const startedMs = options.now();
-    const route = routesByPath.get(path) ?? null;
+    const route = path === null ? null : routesByPath.get(path) ?? null;
     let result: Outcome;
-    if (route === null) {
+    if (path === null) {
+      result = reject(400, "invalid Host header", 0);
+    } else if (route === null) {
       result = path === "/healthz" && (request.method === "GET" || request.method === "HEAD")
         ? {
           response: json(200, HEALTHY_BODY),
@@ -101,12 +148,20 @@ export function createWebhookHandler(
     } else {
       result = await receive(route, request, options);
     }
-    // A body read to its end needs no cancel (and touching request.body costs a stream).
-    if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
+    let response = result.response;
+    if (result.close === "drop") {
+      response = await closingResponse(response);
+    } else if (result.close === "header" || (!request.bodyUsed && request.body !== null)) {
+      // A body timed out, unreadable, or never read (404, 405): the connection ends after
+      // the answer, which is complete for a sender that reads the reply.
+      // (A body read to its end needs no cancel, and touching request.body costs a stream.)
+      if (!request.bodyUsed) await request.body?.cancel().catch(() => {});
+      response.headers.set("connection", "close");
+    }
     options.onRecord({
       type: "request",
       method: request.method,
-      path,
+      path: path ?? "",
       remoteAddress,
       route: route?.name ?? null,
       status: result.response.status,
@@ -116,7 +171,7 @@ export function createWebhookHandler(
       bodyBytes: result.bodyBytes,
       durationMs: options.now() - startedMs,
     });
-    return result.response;
+    return response;
   };
 }
 
@@ -127,12 +182,15 @@ async function receive(
 ): Promise<Outcome> {
   const body = await readBody(request, {
     maxBodyBytes: options.maxBodyBytes,
-    idleTimeoutMs: options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS,
+    timeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
   });
   if (!body.ok) {
-    if (body.reason === "too-large") return reject(413, "payload too large", 0);
-    if (body.reason === "timeout") return reject(408, "request body timed out", 0);
-    return reject(400, "unreadable body", 0);
+    const [status, reason] = body.reason === "too-large"
+      ? [413, "payload too large"]
+      : body.reason === "timeout"
+      ? [408, "request body timed out"]
+      : [400, "unreadable body"];
+    return { ...reject(status, reason, 0), close: status === 413 ? "drop" : "header" };
   }
   const bytes = body.value;
   const nowMs = options.now();
@@ -153,10 +211,13 @@ async function receive(
     accepted = await options.store.accept({
       route: route.name,
       key: key.value.key,
+      ...(route.scheme.timestamped
+        ? {}
+        : { aliasKeys: [await digestKey(verified.value.signedContent)] }),
       id: key.value.id,
       payload: bytes,
       receivedAtMs: nowMs,
-      retentionMs: route.retentionMs,
+      retentionMs: claimRetentionMs(route, verified.value.timestampSeconds, nowMs),
     });
   } catch {
     // The sender will retry a 503; a 200 here could lose the event.
@@ -169,6 +230,31 @@ async function receive(
     id: key.value.id,
     bodyBytes: bytes.length,
   };
+}
+
+/**
+ * How long a claim must be held from `nowMs`: the route's retention, and at least until
+ * the same timestamp stops passing gate 1 (it passes while the whole second
+ * `ts + tolerance` lasts), so an exact replay is never fresh after its claim is gone.
+ */
+export function claimRetentionMs(
+  route: Route,
+  timestampSeconds: number | null,
+  nowMs: number,
+): number {
+  if (timestampSeconds === null) return route.retentionMs;
+  const lastFreshMs = (timestampSeconds + route.toleranceSeconds + 1) * 1000;
+  return Math.max(route.retentionMs, lastFreshMs - nowMs);
+}
+
+/**
+ * A scheme whose signature covers neither a timestamp nor an id (GitHub) signs only the
+ * body: the body's digest is claimed beside the (unsigned) delivery id, so the same signed
+ * body under a new delivery id, or none, is a replay.
+ */
+async function digestKey(signedContent: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", signedContent as Uint8Array<ArrayBuffer>);
+  return `sha256:${toHex(new Uint8Array(digest))}`;
 }
 
 function parseObject(bytes: Uint8Array): Record<string, unknown> | null {

@@ -41,7 +41,11 @@ export interface Scheme {
   sign(body: Uint8Array, options: SignOptions): Promise<Record<string, string>>;
 }
 
-/** Unix seconds as the wire carries them: ASCII digits only, at most 12 of them. */
+/**
+ * Unix seconds as the wire carries them: canonical ASCII digits only (no sign, no
+ * leading zero), at most 12 of them. The signed text is the header exactly as sent, so
+ * only a form that reads back to itself is accepted: `0<ts>` must not verify as `<ts>`.
+ */
 export function parseTimestampSeconds(raw: string | null): number | null {
-  return raw !== null && /^[0-9]{1,12}$/.test(raw) ? Number(raw) : null;
+  return raw !== null && /^(?:0|[1-9][0-9]{0,11})$/.test(raw) ? Number(raw) : null;
 }

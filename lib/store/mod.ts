@@ -1,2 +1,3 @@
 export * from "./event_store.ts";
 export * from "./open_store.ts";
+export * from "./lease_consumer.ts";

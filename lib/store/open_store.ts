@@ -1,5 +1,6 @@
 import type { EventStore } from "./event_store.ts";
 import { openKvEventStore } from "./kv/mod.ts";
+import { errorMessage, preparePrivateKvFile } from "../util/mod.ts";
 
 export interface OpenStoreOptions {
   /** Where `kv:` stores live by default (`--data-dir`). */
@@ -25,14 +26,21 @@ export function defaultStoreSpec(dataDir: string): string {
  */
 export async function openStore(spec: string, options: OpenStoreOptions): Promise<EventStore> {
   const now = options.now ? { now: options.now } : {};
-  if (spec === "" || spec === "kv" || spec === "kv:") {
-    return await openKvEventStore(`${options.dataDir}/hookgate.kv`, now);
+  const warn = options.warn;
+  const kv = {
+    ...now,
+    ...(warn ? { onError: (error: unknown) => warn(`event store: ${errorMessage(error)}`) } : {}),
+  };
+  if (spec === "" || spec === "kv" || spec === "kv:" || spec.startsWith("kv:")) {
+    const path = spec.length > "kv:".length
+      ? spec.slice("kv:".length)
+      : `${options.dataDir}/hookgate.kv`;
+    await preparePrivateKvFile(path);
+    return await openKvEventStore(path, kv);
   }
-  if (spec.startsWith("kv:")) return await openKvEventStore(spec.slice("kv:".length), now);
   if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
     const { openRedisEventStore } = await import("./redis/mod.ts");
     return await openRedisEventStore(spec, {
-      ...now,
       ...(options.redisPassword === undefined ? {} : { password: options.redisPassword }),
       ...(options.warn ? { warn: options.warn } : {}),
     });

@@ -1,2 +1,3 @@
 export * from "./trace.ts";
 export * from "./trace_sink.ts";
+export * from "./trace_refusals.ts";

@@ -4,7 +4,7 @@
  *
  * `write()` only appends to an in-memory queue; a single flusher writes batches in
  * order on a later tick, so a response path never waits for the disk. The file is
- * rotated at `maxBytes`, keeping exactly one previous file (`<path>.1`).
+ * rotated at `maxBytes`, keeping `keep` previous files (`<path>.1` newest … `<path>.<keep>`).
  */
 import { errorMessage } from "../util/mod.ts";
 import {
@@ -25,6 +25,8 @@ export class TraceOpenError extends Error {
 
 export const DEFAULT_TRACE_PATH = ".hookgate/trace.jsonl";
 export const DEFAULT_TRACE_MAX_BYTES = 50 * 1024 * 1024;
+/** Rotated files kept beside the current one. */
+export const DEFAULT_TRACE_KEEP = 5;
 /** Records held in memory when the disk falls behind; past this, records are counted and dropped. */
 export const DEFAULT_TRACE_MAX_QUEUED = 10_000;
 /** How long a record may wait to be written with the ones after it (close() and flush() do not wait). */
@@ -33,6 +35,8 @@ const FLUSH_DELAY_MS = 20;
 export interface TraceOptions {
   /** Rotate when the file would grow past this (50 MB by default). */
   maxBytes?: number;
+  /** Rotated files kept (`<path>.1` … `<path>.<keep>`, 5 by default). */
+  keep?: number;
   /** The process's redactor (with the secrets it knows); a pattern-only one by default. */
   redactor?: Redactor;
   /** The clock, for the `time` field (ms since the epoch). */
@@ -61,7 +65,10 @@ function parentDir(path: string): string | null {
 }
 
 async function openAppend(path: string): Promise<Deno.FsFile> {
-  return await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  // The mode applies only when the file is created: an older, wider one is narrowed too.
+  await Deno.chmod(path, 0o600);
+  return file;
 }
 
 /**
@@ -70,6 +77,7 @@ async function openAppend(path: string): Promise<Deno.FsFile> {
  */
 export async function openTrace(path: string, options: TraceOptions = {}): Promise<TraceFile> {
   const maxBytes = options.maxBytes ?? DEFAULT_TRACE_MAX_BYTES;
+  const keep = Math.max(1, options.keep ?? DEFAULT_TRACE_KEEP);
   const maxQueued = options.maxQueued ?? DEFAULT_TRACE_MAX_QUEUED;
   const redactor = options.redactor ?? createRedactor();
   const now = options.now ?? Date.now;
@@ -118,6 +126,11 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
   async function rotate(): Promise<void> {
     file.close();
     try {
+      for (let i = keep - 1; i >= 1; i--) {
+        await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch((error) => {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        });
+      }
       await Deno.rename(path, `${path}.1`);
     } finally {
       // Even when the rename failed, keep a file open so later records are not all lost.

@@ -5,3 +5,4 @@ export * from "./errors.ts";
 export * from "./limiter.ts";
 export * from "./sleep.ts";
 export * from "./network_error.ts";
+export * from "./private_files.ts";

@@ -74,6 +74,21 @@ function assertResultClean(label: string, result: CliResult): void {
   assertNoCanary(`${label} (stderr)`, result.stderr);
 }
 
+/**
+ * A response's body as far as it came: after a 413 serve drops the connection once the
+ * answer's one chunk is out, which a reader of the whole body sees as an error.
+ */
+async function textUntilClosed(response: Response): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for await (const chunk of response.body ?? []) text += decoder.decode(chunk, { stream: true });
+  } catch {
+    // the connection ended after the answer
+  }
+  return text;
+}
+
 /** Every file under a directory (trace files, stores), as text, for the canary search. */
 async function filesUnder(dir: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
@@ -226,7 +241,7 @@ Deno.test("canary: serve answers good, forged, stale and malformed requests with
   try {
     for (const exchange of deliveries()) {
       const response = await fetch(`${server.url}${exchange.path ?? "/webhook"}`, exchange.init);
-      const text = await response.text();
+      const text = await textUntilClosed(response);
       bodies.push(`${exchange.label}: ${response.status} ${text}`);
       assertNoCanary(`serve response to ${exchange.label}`, text);
       assertNoCanary(`serve response headers to ${exchange.label}`, [...response.headers].join());
@@ -523,7 +538,9 @@ Deno.test({
       await server.stop();
     }
     const records = traceLines(trace);
-    assert.ok(records.length >= exchanges.length, `${records.length} trace lines`);
+    // Refusals of one reason within a second share one record that counts them.
+    const described = records.reduce((sum, record) => sum + (Number(record.count) || 1), 0);
+    assert.ok(described >= exchanges.length, `${described} requests in the trace`);
     const requests = records.filter((record) => record.type === "request");
     assert.ok(requests.length > 0, "request records in the trace");
     for (const record of requests) {

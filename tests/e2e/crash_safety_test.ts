@@ -115,8 +115,8 @@ Deno.test(
       assert.deepEqual([...acked].sort(), ids, "some event never got a 200 after the retries");
 
       // Every acknowledged event reaches the handler (those pending at the kill included).
-      // The store re-offers messages that were in flight at the kill on its next sweep
-      // (about a minute), so allow for that on top of 200 slow hand-offs.
+      // Events leased at the kill are due again once their lease lapses, so allow for
+      // that on top of 200 slow hand-offs.
       const deadline = Date.now() + 150_000;
       let handled = new Set(await handledIds(log));
       while (ids.some((id) => !handled.has(id)) && Date.now() < deadline) {

@@ -98,21 +98,22 @@ async function waitForRows(page: Page, expected: string[]): Promise<void> {
 }
 
 async function openRow(page: Page, id: string): Promise<void> {
-  const buttons = await page.$$("#rows tr button");
-  for (const button of buttons) {
-    if ((await button.evaluate((element) => element.textContent)) === id) {
-      await button.click();
-      await page.waitForFunction(
-        (id: string) =>
-          document.getElementById("detail-title")?.textContent === id &&
-          document.getElementById("payload")?.textContent !== "loading…",
-        { timeout: WAIT_MS },
-        id,
-      );
-      return;
-    }
-  }
-  throw new Error(`no row for ${id}: ${JSON.stringify(await rows(page))}`);
+  // Found and clicked in one step inside the page: a live update may re-render the table
+  // at any moment, which would detach a button handle held across two round trips.
+  const clicked = await page.evaluate((id: string) => {
+    const button = [...document.querySelectorAll<HTMLButtonElement>("#rows tr button")]
+      .find((candidate) => candidate.textContent === id);
+    button?.click();
+    return button !== undefined;
+  }, id);
+  if (!clicked) throw new Error(`no row for ${id}: ${JSON.stringify(await rows(page))}`);
+  await page.waitForFunction(
+    (id: string) =>
+      document.getElementById("detail-title")?.textContent === id &&
+      document.getElementById("payload")?.textContent !== "loading…",
+    { timeout: WAIT_MS },
+    id,
+  );
 }
 
 async function choose(page: Page, selector: string, value: string): Promise<void> {

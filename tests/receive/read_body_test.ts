@@ -89,7 +89,7 @@ Deno.test("readBody() returns no bytes for a request without a body", async () =
   });
 });
 
-Deno.test("readBody() cuts off a body that stalls longer than the idle timeout", async () => {
+Deno.test("readBody() cuts off a body that stalls longer than the timeout", async () => {
   let pulls = 0;
   const request = post(
     new ReadableStream({
@@ -100,13 +100,29 @@ Deno.test("readBody() cuts off a body that stalls longer than the idle timeout",
       },
     }),
   );
-  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 20 }), {
+  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, timeoutMs: 20 }), {
     ok: false,
     reason: "timeout",
   });
 });
 
-Deno.test("readBody() waits for a slow body that keeps sending", async () => {
+Deno.test("readBody() cuts off a body that keeps trickling past the total timeout", async () => {
+  const request = post(
+    new ReadableStream({
+      async pull(controller) {
+        // One byte every 10 ms, forever: each byte is well within any per-chunk timer.
+        await new Promise((r) => setTimeout(r, 10));
+        controller.enqueue(new Uint8Array([0x20]));
+      },
+    }),
+  );
+  assert.deepEqual(await readBody(request, { maxBodyBytes: 1_000_000, timeoutMs: 100 }), {
+    ok: false,
+    reason: "timeout",
+  });
+});
+
+Deno.test("readBody() waits for a slow body that completes within the timeout", async () => {
   let pulls = 0;
   const request = post(
     new ReadableStream({
@@ -117,7 +133,7 @@ Deno.test("readBody() waits for a slow body that keeps sending", async () => {
       },
     }),
   );
-  const result = await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 200 });
+  const result = await readBody(request, { maxBodyBytes: 10, timeoutMs: 200 });
   assert.equal(result.ok && result.value.length, 4);
 });
 
@@ -131,7 +147,7 @@ Deno.test("readBody() cuts off a small declared body that stalls (read in one ca
     }),
     { "content-length": "5" },
   );
-  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 20 }), {
+  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, timeoutMs: 20 }), {
     ok: false,
     reason: "timeout",
   });
@@ -141,7 +157,7 @@ Deno.test("readBody() reads a small declared body in one call and returns its ex
   const request = post(streamOf([new Uint8Array([1, 2]), new Uint8Array([3])]), {
     "content-length": "3",
   });
-  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, idleTimeoutMs: 1000 }), {
+  assert.deepEqual(await readBody(request, { maxBodyBytes: 10, timeoutMs: 1000 }), {
     ok: true,
     value: new Uint8Array([1, 2, 3]),
   });

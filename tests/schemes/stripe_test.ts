@@ -65,6 +65,7 @@ const MALFORMED: Array<[string, string | null, string]> = [
   ["timestamp with letters", `t=${NOW}abc,v1=${mac(NOW)}`, "missing/invalid timestamp"],
   ["fractional timestamp", `t=${NOW}.5,v1=${mac(NOW)}`, "missing/invalid timestamp"],
   ["empty timestamp", `t=,v1=${mac(NOW)}`, "missing/invalid timestamp"],
+  ["leading-zero timestamp", `t=0${NOW},v1=${mac(NOW)}`, "missing/invalid timestamp"],
   ["stale timestamp", `t=${NOW - 301},v1=${mac(NOW - 301)}`, "timestamp outside allowed window"],
   ["no v1 entry", `t=${NOW}`, "bad signature"],
   ["only v0", `t=${NOW},v0=${mac(NOW)}`, "bad signature"],

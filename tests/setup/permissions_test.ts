@@ -21,6 +21,7 @@ const COMMAND_TASKS = [
   "serve",
   "send",
   "fetch",
+  "mcp",
   "redact",
   "init",
   "doctor",
@@ -170,7 +171,7 @@ Deno.test("deno.json: only serve (for --exec), init and doctor (git) run program
   // serve's is unrestricted: Deno.kill of --exec's process group needs it (a shell runs
   // anything anyway); serve drops it at start-up unless --exec is configured.
   assert.deepEqual(runs, { serve: "all", init: ["git"], doctor: ["git"] });
-  assert.deepEqual(nets.sort(), ["events", "fetch", "send", "serve"]);
+  assert.deepEqual(nets.sort(), ["events", "fetch", "mcp", "send", "serve"]);
   assert.notEqual(parsePermissionFlags(task("serve")).net, "all");
 });
 

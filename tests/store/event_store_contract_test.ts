@@ -1,7 +1,11 @@
-/** The EventStore contract, run against every backend: Deno KV (the default) and Redis. */
+/**
+ * The EventStore contract, run against every backend: Deno KV (the default), Redis,
+ * and the in-memory test store.
+ */
 import { openKvEventStore } from "../../lib/store/kv/mod.ts";
 import { openRedisEventStore } from "../../lib/store/redis/mod.ts";
 import { eventStoreContract } from "../support/event_store_contract.ts";
+import { MemoryEventStore } from "../support/memory_event_store.ts";
 import { redisServerAvailable, startRedisServer } from "../support/redis_server.ts";
 
 eventStoreContract("KvEventStore", async () => {
@@ -14,6 +18,11 @@ eventStoreContract("KvEventStore", async () => {
       await Deno.remove(dir, { recursive: true });
     },
   };
+});
+
+eventStoreContract("MemoryEventStore", () => {
+  const store = new MemoryEventStore();
+  return Promise.resolve({ store, dispose: () => store.close() });
 });
 
 eventStoreContract("RedisEventStore", async () => {

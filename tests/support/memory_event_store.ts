@@ -1,33 +1,49 @@
 /**
  * An in-memory EventStore for tests of what sits on top of the store (the
  * inspection API, the exec hand-off). Not durable, single process; it keeps the
- * interface's observable rules: one claim per route+key, at-least-once
- * consumption with retries and dead letters, redeliver starts attempts over.
+ * interface's observable rules and passes the same contract suite as the real
+ * backends: one claim per route+key, leases that run out are handed out again,
+ * retries and dead letters, redeliver starts attempts over.
  */
-import type {
-  AcceptOutcome,
-  ConsumeOptions,
-  EventStatus,
-  EventStore,
-  HandlerOutcome,
-  IncomingEvent,
-  StoredEvent,
+import {
+  type AcceptOutcome,
+  consumeByLeasing,
+  type ConsumeOptions,
+  type EventHandler,
+  type EventStore,
+  type IncomingEvent,
+  type Lease,
+  type LeaseOptions,
+  type ListOptions,
+  type RetryPolicy,
+  settledStatus,
+  type Settlement,
+  type SettleResult,
+  type StoredEvent,
 } from "../../lib/store/mod.ts";
 
 interface Entry {
   event: StoredEvent;
-  /** Not handed out before this instant (retry backoff). */
+  /** Not handed out before this instant (retry backoff, a running lease). */
   dueAtMs: number;
-  running: boolean;
-  /** Bumped by redeliver, so a result of an older run is dropped. */
-  generation: number;
+  leaseId: string | null;
+  /** Order of arrival, for a stable order among events received in the same millisecond. */
+  sequence: number;
 }
 
-const POLL_MS = 5;
+/** Longer than any handler in a test runs: the push consumer never loses its own lease. */
+const PUSH_LEASE_MS = 3_600_000;
+const PUSH_WAIT_MS = 200;
 
 export class MemoryEventStore implements EventStore {
   readonly #entries = new Map<string, Entry>();
+  /** Alias keys held (route+alias → until when). */
+  readonly #aliases = new Map<string, number>();
   readonly #now: () => number;
+  #sequence = 0;
+  #closed = false;
+  /** lease() calls waiting for an event. */
+  readonly #waiters = new Set<() => void>();
   /** Every call to `accept`, for assertions. */
   readonly accepted: IncomingEvent[] = [];
 
@@ -40,15 +56,23 @@ export class MemoryEventStore implements EventStore {
     this.#entries.set(entryKey(event.route, event.key), {
       event: { ...event },
       dueAtMs: 0,
-      running: false,
-      generation: 0,
+      leaseId: null,
+      sequence: this.#sequence++,
     });
+    this.#wake();
   }
 
   accept(event: IncomingEvent): Promise<AcceptOutcome> {
+    if (this.#closed) return Promise.reject(new Error("event store is closed"));
     this.accepted.push(event);
     const id = entryKey(event.route, event.key);
     if (this.#entries.has(id)) return Promise.resolve("duplicate");
+    const aliases = (event.aliasKeys ?? []).map((alias) => entryKey(event.route, alias));
+    const nowMs = this.#now();
+    if (aliases.some((alias) => (this.#aliases.get(alias) ?? 0) > nowMs)) {
+      return Promise.resolve("duplicate");
+    }
+    for (const alias of aliases) this.#aliases.set(alias, event.receivedAtMs + event.retentionMs);
     this.put({
       route: event.route,
       key: event.key,
@@ -62,65 +86,95 @@ export class MemoryEventStore implements EventStore {
     return Promise.resolve("accepted");
   }
 
-  async consume(
-    handler: (event: StoredEvent) => Promise<HandlerOutcome>,
-    options: ConsumeOptions,
-  ): Promise<void> {
-    const running = new Set<Promise<void>>();
-    while (!options.signal.aborted) {
+  consume(handler: EventHandler, options: ConsumeOptions): Promise<void> {
+    return consumeByLeasing(this, handler, options, {
+      leaseMs: PUSH_LEASE_MS,
+      waitMs: PUSH_WAIT_MS,
+    });
+  }
+
+  async lease(options: LeaseOptions): Promise<Lease | null> {
+    const deadline = Date.now() + Math.max(0, options.waitMs);
+    for (;;) {
+      if (this.#closed || options.signal?.aborted) return null;
       const nowMs = this.#now();
-      for (const entry of this.#entries.values()) {
-        if (running.size >= options.concurrency) break;
-        if (entry.event.status !== "pending" || entry.running || entry.dueAtMs > nowMs) continue;
-        const run = this.#run(entry, handler, options).finally(() => running.delete(run));
-        running.add(run);
+      const due = [...this.#entries.values()]
+        .filter((entry) =>
+          entry.event.status === "pending" && entry.dueAtMs <= nowMs &&
+          (options.route === undefined || entry.event.route === options.route)
+        )
+        .sort((a, b) => a.dueAtMs - b.dueAtMs || a.sequence - b.sequence)[0];
+      if (due !== undefined) {
+        const leaseId = crypto.randomUUID();
+        const expiresAtMs = nowMs + options.leaseMs;
+        due.leaseId = leaseId;
+        due.dueAtMs = expiresAtMs;
+        due.event.attempt += 1;
+        due.event.updatedAtMs = nowMs;
+        due.event.nextAttemptAtMs = expiresAtMs;
+        return { event: copy(due.event), leaseId, expiresAtMs };
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const leftMs = deadline - Date.now();
+      if (leftMs <= 0) return null;
+      await this.#waitForChange(Math.min(leftMs, 25), options.signal);
     }
-    await Promise.all(running);
   }
 
-  async #run(
-    entry: Entry,
-    handler: (event: StoredEvent) => Promise<HandlerOutcome>,
-    options: ConsumeOptions,
-  ): Promise<void> {
-    entry.running = true;
-    entry.event.attempt += 1;
-    const generation = entry.generation;
-    let outcome: HandlerOutcome;
-    try {
-      outcome = await handler({ ...entry.event });
-    } catch (error) {
-      outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
+  settle(
+    lease: { route: string; key: string; leaseId: string },
+    settlement: Settlement,
+    policy: RetryPolicy,
+  ): Promise<SettleResult> {
+    const entry = this.#entries.get(entryKey(lease.route, lease.key));
+    const nowMs = this.#now();
+    if (
+      entry === undefined || entry.leaseId !== lease.leaseId || entry.event.status !== "pending" ||
+      entry.dueAtMs <= nowMs
+    ) {
+      return Promise.resolve("lost");
     }
-    entry.running = false;
-    if (generation !== entry.generation) return;
-    if (outcome.ok) {
-      entry.event.status = "done";
-      entry.event.lastError = null;
-    } else if (entry.event.attempt >= options.maxAttempts) {
-      entry.event.status = "dead";
-      entry.event.lastError = outcome.error;
+    const next = settledStatus(entry.event.attempt, settlement, policy);
+    entry.leaseId = null;
+    entry.event.updatedAtMs = nowMs;
+    entry.event.lastError = settlement.ok ? null : settlement.error;
+    if (next === "retrying") {
+      entry.dueAtMs = nowMs + policy.retryDelayMs(entry.event.attempt);
+      entry.event.nextAttemptAtMs = entry.dueAtMs;
     } else {
-      entry.event.lastError = outcome.error;
-      entry.dueAtMs = this.#now() + options.retryDelayMs(entry.event.attempt);
+      entry.event.status = next;
+      delete entry.event.nextAttemptAtMs;
     }
+    this.#wake();
+    return Promise.resolve(next);
   }
 
-  list(options: { status: EventStatus; limit: number }): Promise<StoredEvent[]> {
+  /** Ends a lease without a verdict: due again at once. */
+  release(lease: Lease): Promise<void> {
+    const entry = this.#entries.get(entryKey(lease.event.route, lease.event.key));
+    if (entry !== undefined && entry.leaseId === lease.leaseId) {
+      entry.leaseId = null;
+      entry.dueAtMs = this.#now();
+      entry.event.nextAttemptAtMs = entry.dueAtMs;
+      this.#wake();
+    }
+    return Promise.resolve();
+  }
+
+  list(options: ListOptions): Promise<StoredEvent[]> {
     const events = [...this.#entries.values()]
-      .map((entry) => entry.event)
-      .filter((event) => event.status === options.status)
-      .sort((a, b) => a.receivedAtMs - b.receivedAtMs)
-      .slice(0, options.limit)
-      .map((event) => ({ ...event }));
+      .filter((entry) =>
+        (options.status === undefined || entry.event.status === options.status) &&
+        (options.route === undefined || entry.event.route === options.route)
+      )
+      .sort((a, b) => b.event.receivedAtMs - a.event.receivedAtMs || b.sequence - a.sequence)
+      .slice(0, Math.max(0, options.limit))
+      .map((entry) => copy(entry.event));
     return Promise.resolve(events);
   }
 
   get(route: string, key: string): Promise<StoredEvent | null> {
     const entry = this.#entries.get(entryKey(route, key));
-    return Promise.resolve(entry ? { ...entry.event } : null);
+    return Promise.resolve(entry ? copy(entry.event) : null);
   }
 
   redeliver(route: string, key: string): Promise<boolean> {
@@ -128,14 +182,40 @@ export class MemoryEventStore implements EventStore {
     if (!entry) return Promise.resolve(false);
     entry.event.status = "pending";
     entry.event.attempt = 0;
+    entry.event.lastError = null;
     entry.dueAtMs = 0;
-    entry.generation += 1;
+    entry.leaseId = null;
+    this.#wake();
     return Promise.resolve(true);
   }
 
   close(): Promise<void> {
+    this.#closed = true;
+    this.#wake();
     return Promise.resolve();
   }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  #waitForChange(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#waiters.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+function copy(event: StoredEvent): StoredEvent {
+  return { ...event };
 }
 
 function entryKey(route: string, key: string): string {

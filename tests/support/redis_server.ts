@@ -1,10 +1,10 @@
 /**
  * Starts Debian's `redis-server` for a test: loopback only, a free port, a
  * temporary directory, the durable settings docs/deploy.md recommends (AOF with
- * appendfsync always, no RDB snapshots). Callers stop it in `finally`.
+ * appendfsync always, no RDB snapshots). Callers hold it with `await using` (or stop it).
  */
 
-export interface RedisServer {
+export interface RedisServer extends AsyncDisposable {
   port: number;
   /** redis://127.0.0.1:PORT (no password in it, even when one is required). */
   url: string;
@@ -15,8 +15,14 @@ export interface RedisServer {
   halt(signal?: Deno.Signal): Promise<void>;
   /** Starts a halted server again. */
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
   /** Stops the server for good and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
+  /** `await using`: the same as stop(). */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export interface StartRedisOptions {
@@ -134,11 +140,19 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
     throw new Error(`redis-server did not answer PING on port ${port}:\n${log.slice(-2000)}`);
   };
 
+  const send = (signal: Deno.Signal): void => {
+    const current = child as Deno.ChildProcess | null;
+    if (current === null) throw new Error("redis-server is not running");
+    current.kill(signal);
+  };
+
   const halt = async (signal: Deno.Signal = "SIGTERM"): Promise<void> => {
     const current = child as Deno.ChildProcess | null;
     if (current === null) return;
     child = null;
     try {
+      // A paused server handles no signal but SIGKILL until it runs again.
+      if (signal !== "SIGKILL") current.kill("SIGCONT");
       current.kill(signal);
     } catch {
       // already exited
@@ -169,12 +183,20 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
   }
 
   let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await halt("SIGTERM");
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
     halt,
     start: launch,
+    pause: () => send("SIGSTOP"),
+    resume: () => send("SIGCONT"),
     async restart(restartOptions = {}) {
       await halt(restartOptions.signal ?? "SIGKILL");
       if (restartOptions.downMs) {
@@ -182,11 +204,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
       }
       await launch();
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await halt("SIGTERM");
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
+    stop,
+    [Symbol.asyncDispose]: stop,
   };
 }

@@ -72,10 +72,10 @@ Deno.test("write() only buffers: nothing reaches the file before the next tick",
   await trace.close();
 });
 
-Deno.test("openTrace() rotates at maxBytes and keeps exactly one .1 file", async () => {
+Deno.test("openTrace() rotates at maxBytes and keeps exactly `keep: 1` previous file", async () => {
   const path = tempTracePath();
   const maxBytes = 2048;
-  const trace = await openTrace(path, { maxBytes });
+  const trace = await openTrace(path, { maxBytes, keep: 1 });
   for (let i = 0; i < 300; i++) {
     trace.write({ type: "request", n: i, pad: "x".repeat(40) });
     if (i % 37 === 0) await trace.flush();
@@ -90,6 +90,24 @@ Deno.test("openTrace() rotates at maxBytes and keeps exactly one .1 file", async
   const numbers = [...readLines(`${path}.1`), ...readLines(path)].map((r) => r.n as number);
   assert.equal(numbers.at(-1), 299);
   numbers.forEach((n, i) => i > 0 && assert.equal(n, (numbers[i - 1] as number) + 1));
+});
+
+Deno.test("openTrace() keeps 5 rotated files by default, newest in .1, in order", async () => {
+  const path = tempTracePath();
+  const trace = await openTrace(path, { maxBytes: 1024 });
+  for (let i = 0; i < 400; i++) {
+    trace.write({ type: "request", n: i, pad: "x".repeat(40) });
+    if (i % 10 === 0) await trace.flush();
+  }
+  await trace.close();
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const names = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+  assert.deepEqual(names, ["trace.jsonl", ...[1, 2, 3, 4, 5].map((i) => `trace.jsonl.${i}`)]);
+  const numbers = [5, 4, 3, 2, 1].flatMap((i) => readLines(`${path}.${i}`))
+    .concat(readLines(path)).map((r) => r.n as number);
+  assert.equal(numbers.at(-1), 399);
+  numbers.forEach((n, i) => i > 0 && assert.equal(n, (numbers[i - 1] as number) + 1));
+  for (const name of names) assert.equal(Deno.statSync(`${dir}/${name}`).mode! & 0o077, 0);
 });
 
 Deno.test("openTrace() appends to an existing file and counts its size toward rotation", async () => {

@@ -17,6 +17,8 @@ export interface RedisTarget {
   keyPrefix: string;
   /** How long an event may sit with a silent worker before another instance takes it over. */
   visibilityTimeoutMs: number | null;
+  /** The store's deadline: a call Redis leaves unanswered this long fails (503). */
+  commandTimeoutMs: number | null;
   /** The URL without its credentials: safe for logs and error messages. */
   display: string;
 }
@@ -28,7 +30,7 @@ export interface ParseRedisUrlOptions {
 
 export const DEFAULT_REDIS_PORT = 6379;
 export const DEFAULT_KEY_PREFIX = "hookgate";
-const KNOWN_OPTIONS = new Set(["prefix", "visibility_timeout"]);
+const KNOWN_OPTIONS = new Set(["prefix", "visibility_timeout", "timeout"]);
 
 /**
  * Parses a Redis store spec. Pure. A reason never contains the password (nor
@@ -73,9 +75,12 @@ export function parseRedisUrl(
 
   let keyPrefix = DEFAULT_KEY_PREFIX;
   let visibilityTimeoutMs: number | null = null;
+  let commandTimeoutMs: number | null = null;
   for (const [name, value] of url.searchParams) {
     if (!KNOWN_OPTIONS.has(name)) {
-      return fail(`unknown Redis URL option '${name}': known are prefix and visibility_timeout`);
+      return fail(
+        `unknown Redis URL option '${name}': known are prefix, visibility_timeout and timeout`,
+      );
     }
     if (name === "prefix") {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
@@ -83,9 +88,10 @@ export function parseRedisUrl(
       }
       keyPrefix = value;
     } else {
-      const parsed = parseDurationMs("visibility_timeout", value);
+      const parsed = parseDurationMs(name, value);
       if (!parsed.ok) return parsed;
-      visibilityTimeoutMs = parsed.value;
+      if (name === "timeout") commandTimeoutMs = parsed.value;
+      else visibilityTimeoutMs = parsed.value;
     }
   }
 
@@ -101,6 +107,7 @@ export function parseRedisUrl(
     password,
     keyPrefix,
     visibilityTimeoutMs,
+    commandTimeoutMs,
     display: `${scheme[1]}://${hostForDisplay}:${port}/${db}`,
   });
 }

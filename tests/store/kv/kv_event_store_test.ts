@@ -256,8 +256,10 @@ Deno.test("KvEventStore: the inbox record is the claim, also for a process that 
   const stop = new AbortController();
   try {
     assert.equal(await store.accept({ ...event("e1"), retentionMs: 1000 }), "accepted");
-    // One key per event: the record (the claim is not a second key).
-    assert.equal(await countKeys(path, ["hookgate"]), 1);
+    // The record is the claim (no second claim key); beside it only its inbox key.
+    assert.equal(await countKeys(path, ["hookgate", "event"]), 1);
+    assert.equal(await countKeys(path, ["hookgate", "due"]), 1);
+    assert.equal(await countKeys(path, ["hookgate"]), 2);
     await store.consume(() => {
       stop.abort();
       return Promise.resolve({ ok: true });
@@ -413,7 +415,7 @@ Deno.test("KvEventStore.consume() retries a failing handler, then dead-letters; 
   }
 });
 
-Deno.test("KvEventStore delivers an event accepted before a restart (the queue persists)", async () => {
+Deno.test("KvEventStore delivers an event accepted before a restart (the inbox persists)", async () => {
   const path = await tempKvPath();
   const first = await openKvEventStore(path);
   await first.accept(event("survivor"));
@@ -496,18 +498,23 @@ Deno.test("KvEventStore with two commits in flight still answers only after each
   }
 });
 
-Deno.test("KvEventStore re-enqueues a message Deno parked as undelivered", async () => {
+Deno.test("KvEventStore hands out a pending event of the queue-based layout and drops its parked message", async () => {
   const path = await tempKvPath();
   const first = await openKvEventStore(path);
   assert.equal(await first.accept(event("parked")), "accepted");
   await first.close();
-  // Simulate Deno giving up on the event's message: the queued one goes stale
-  // (new gen) and only the parked copy under "undelivered" names the event.
+  // The older layout: a record without inbox or index keys (its event lived in
+  // Deno's queue), and a queue message Deno parked under "undelivered".
   const raw = await Deno.openKv(path);
   const recordKey = ["hookgate", "event", "webhook", "parked"];
   const record = await raw.get<Record<string, unknown>>(recordKey);
   assert.ok(record.value);
-  await raw.set(recordKey, { ...record.value, gen: "regenerated" });
+  const { dueAtMs: _due, leaseId: _lease, updatedAtMs: _updated, ...older } = record.value;
+  await raw.set(recordKey, { ...older, gen: "regenerated" });
+  for (const part of ["due", "listed", "layout"]) {
+    for await (const entry of raw.list({ prefix: ["hookgate", part] })) await raw.delete(entry.key);
+  }
+  await raw.delete(["hookgate", "layout"]);
   await raw.set(["hookgate", "undelivered", "x"], {
     hookgate: "event",
     route: "webhook",
@@ -531,4 +538,5 @@ Deno.test("KvEventStore re-enqueues a message Deno parked as undelivered", async
     await second.close();
   }
   assert.equal(await countKeys(path, ["hookgate", "undelivered"]), 0);
+  assert.equal(await countKeys(path, ["hookgate", "listed"]), 1);
 });

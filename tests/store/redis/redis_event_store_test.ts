@@ -4,57 +4,15 @@
  * heartbeats for slow handlers, outages, durability, credentials.
  */
 import assert from "node:assert/strict";
-import type { IncomingEvent, StoredEvent } from "../../../lib/store/mod.ts";
+import type { StoredEvent } from "../../../lib/store/mod.ts";
 import { openRedisEventStore, type RedisEventStore } from "../../../lib/store/redis/mod.ts";
-import {
-  type RedisServer,
-  redisServerAvailable,
-  startRedisServer,
-} from "../../support/redis_server.ts";
+import { incomingEvent, openStore, redisMissing, redisTest } from "../../support/redis_store.ts";
+import { waitFor } from "../../support/wait.ts";
 
-const ignore = !redisServerAvailable();
 const PASSWORD = "redis-test-pass-7f3c9e";
 
-function event(n: number): IncomingEvent {
-  const id = `evt_${n}_${crypto.randomUUID()}`;
-  return {
-    route: "webhook",
-    key: `id:${id}`,
-    id,
-    payload: new TextEncoder().encode(JSON.stringify({ id })),
-    receivedAtMs: Date.now(),
-    retentionMs: 600_000,
-  };
-}
-
-function redisTest(
-  name: string,
-  fn: (server: RedisServer) => Promise<void>,
-  serverOptions: { password?: string } = {},
-) {
-  Deno.test({
-    name,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      const server = await startRedisServer(serverOptions);
-      try {
-        await fn(server);
-      } finally {
-        await server.stop();
-      }
-    },
-  });
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, limitMs = 10_000) {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return await check();
+function event(n: number) {
+  return incomingEvent(`evt_${n}`);
 }
 
 const consumeOptions = (signal: AbortSignal, overrides = {}) => ({
@@ -115,30 +73,25 @@ redisTest(
   "RedisEventStore keeps a slow handler's event while it runs (no second worker)",
   async (server) => {
     const options = { visibilityTimeoutMs: 600, blockMs: 100 };
-    const a = await openRedisEventStore(server.url, options);
-    const b = await openRedisEventStore(server.url, options);
-    try {
-      await a.accept(event(2));
-      const calls: string[] = [];
-      const stop = new AbortController();
-      const slow = (name: string) => async (_stored: StoredEvent) => {
-        calls.push(name);
-        await new Promise((resolve) => setTimeout(resolve, 2_000)); // > 3 × the visibility timeout
-        return { ok: true } as const;
-      };
-      const consuming = [
-        a.consume(slow("a"), consumeOptions(stop.signal)),
-        b.consume(slow("b"), consumeOptions(stop.signal)),
-      ];
-      assert.ok(await waitFor(() => calls.length >= 1));
-      await new Promise((resolve) => setTimeout(resolve, 2_200));
-      assert.equal(calls.length, 1, `handled by ${calls.join(", ")}`);
-      stop.abort();
-      await Promise.all(consuming);
-    } finally {
-      await a.close();
-      await b.close();
-    }
+    await using a = await openStore(server.url, options);
+    await using b = await openStore(server.url, options);
+    await a.accept(event(2));
+    const calls: string[] = [];
+    const stop = new AbortController();
+    const slow = (name: string) => async (_stored: StoredEvent) => {
+      calls.push(name);
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // > 3 × the visibility timeout
+      return { ok: true } as const;
+    };
+    const consuming = [
+      a.consume(slow("a"), consumeOptions(stop.signal)),
+      b.consume(slow("b"), consumeOptions(stop.signal)),
+    ];
+    assert.ok(await waitFor(() => calls.length >= 1));
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    assert.equal(calls.length, 1, `handled by ${calls.join(", ")}`);
+    stop.abort();
+    await Promise.all(consuming);
   },
 );
 
@@ -161,50 +114,42 @@ redisTest("RedisEventStore buries an event whose workers keep dying", async (ser
     await store.close();
     await consuming;
   }
-  const last = await openRedisEventStore(server.url, { visibilityTimeoutMs: 200, blockMs: 50 });
-  try {
-    let handled = false;
-    const stop = new AbortController();
-    const consuming = last.consume(() => {
-      handled = true;
-      return Promise.resolve({ ok: true });
-    }, consumeOptions(stop.signal, { maxAttempts: 2 }));
-    assert.ok(
-      await waitFor(async () => (await last.get("webhook", incoming.key))?.status === "dead"),
-    );
-    assert.equal(handled, false);
-    assert.match((await last.get("webhook", incoming.key))?.lastError ?? "", /never reported back/);
-    stop.abort();
-    await consuming;
-  } finally {
-    await last.close();
-  }
+  await using last = await openStore(server.url, { visibilityTimeoutMs: 200, blockMs: 50 });
+  let handled = false;
+  const stop = new AbortController();
+  const consuming = last.consume(() => {
+    handled = true;
+    return Promise.resolve({ ok: true });
+  }, consumeOptions(stop.signal, { maxAttempts: 2 }));
+  assert.ok(
+    await waitFor(async () => (await last.get("webhook", incoming.key))?.status === "dead"),
+  );
+  assert.equal(handled, false);
+  assert.match((await last.get("webhook", incoming.key))?.lastError ?? "", /never reported back/);
+  stop.abort();
+  await consuming;
 });
 
 redisTest(
   "RedisEventStore rejects accept() while Redis is down and accepts again after",
   async (server) => {
-    const store = await openRedisEventStore(server.url, {
+    await using store = await openStore(server.url, {
       password: PASSWORD,
       commandTimeoutMs: 2_000,
     });
-    try {
-      assert.equal(await store.accept(event(4)), "accepted");
-      await server.halt("SIGKILL");
-      const during = event(5);
-      const error = await store.accept(during).then(
-        (outcome) => assert.fail(`resolved '${outcome}' while Redis was down`),
-        (error: Error) => error,
-      );
-      assert.ok(!error.message.includes(PASSWORD));
-      await server.start();
-      assert.ok(
-        await waitFor(() => store.accept(during).then((o) => o === "accepted", () => false)),
-        "never reconnected",
-      );
-    } finally {
-      await store.close();
-    }
+    assert.equal(await store.accept(event(4)), "accepted");
+    await server.halt("SIGKILL");
+    const during = event(5);
+    const error = await store.accept(during).then(
+      (outcome) => assert.fail(`resolved '${outcome}' while Redis was down`),
+      (error: Error) => error,
+    );
+    assert.ok(!error.message.includes(PASSWORD));
+    await server.start();
+    assert.ok(
+      await waitFor(() => store.accept(during).then((o) => o === "accepted", () => false)),
+      "never reconnected",
+    );
   },
   { password: PASSWORD },
 );
@@ -212,57 +157,45 @@ redisTest(
 redisTest(
   "RedisEventStore loses no accepted event when Redis crashes (AOF always)",
   async (server) => {
-    const store = await openRedisEventStore(server.url, {});
-    try {
-      const events = Array.from({ length: 200 }, (_, i) => event(100 + i));
-      const outcomes = await Promise.all(events.map((e) => store.accept(e)));
-      assert.ok(outcomes.every((o) => o === "accepted"));
-      await server.restart({ signal: "SIGKILL" });
-      assert.ok(
-        await waitFor(() => store.get("webhook", events[0]!.key).then(Boolean, () => false)),
-      );
-      for (const incoming of events) {
-        const stored = await store.get("webhook", incoming.key);
-        assert.equal(stored?.status, "pending", incoming.key);
-        assert.deepEqual(stored?.payload, incoming.payload);
-      }
-      assert.equal(await store.accept(events[0]!), "duplicate");
-    } finally {
-      await store.close();
+    await using store = await openStore(server.url, {});
+    const events = Array.from({ length: 200 }, (_, i) => event(100 + i));
+    const outcomes = await Promise.all(events.map((e) => store.accept(e)));
+    assert.ok(outcomes.every((o) => o === "accepted"));
+    await server.restart({ signal: "SIGKILL" });
+    assert.ok(
+      await waitFor(() => store.get("webhook", events[0]!.key).then(Boolean, () => false)),
+    );
+    for (const incoming of events) {
+      const stored = await store.get("webhook", incoming.key);
+      assert.equal(stored?.status, "pending", incoming.key);
+      assert.deepEqual(stored?.payload, incoming.payload);
     }
+    assert.equal(await store.accept(events[0]!), "duplicate");
   },
 );
 
 redisTest("RedisEventStore keeps consuming across a Redis restart", async (server) => {
-  const store = await openRedisEventStore(server.url, { blockMs: 100, visibilityTimeoutMs: 1_000 });
-  try {
-    const seen = new Set<string>();
-    const stop = new AbortController();
-    const consuming = store.consume((stored) => {
-      seen.add(stored.key);
-      return Promise.resolve({ ok: true });
-    }, consumeOptions(stop.signal));
-    const before = event(6);
-    await store.accept(before);
-    assert.ok(await waitFor(() => seen.has(before.key)));
-    await server.restart({ signal: "SIGKILL", downMs: 300 });
-    const after = event(7);
-    assert.ok(await waitFor(() => store.accept(after).then(() => true, () => false)));
-    assert.ok(await waitFor(() => seen.has(after.key)), "no delivery after the restart");
-    stop.abort();
-    await consuming;
-  } finally {
-    await store.close();
-  }
+  await using store = await openStore(server.url, { blockMs: 100, visibilityTimeoutMs: 1_000 });
+  const seen = new Set<string>();
+  const stop = new AbortController();
+  const consuming = store.consume((stored) => {
+    seen.add(stored.key);
+    return Promise.resolve({ ok: true });
+  }, consumeOptions(stop.signal));
+  const before = event(6);
+  await store.accept(before);
+  assert.ok(await waitFor(() => seen.has(before.key)));
+  await server.restart({ signal: "SIGKILL", downMs: 300 });
+  const after = event(7);
+  assert.ok(await waitFor(() => store.accept(after).then(() => true, () => false)));
+  assert.ok(await waitFor(() => seen.has(after.key)), "no delivery after the restart");
+  stop.abort();
+  await consuming;
 });
 
 redisTest("openRedisEventStore() authenticates with REDIS_PASSWORD", async (server) => {
-  const store = await openRedisEventStore(server.url, { password: PASSWORD });
-  try {
-    assert.equal(await store.accept(event(8)), "accepted");
-  } finally {
-    await store.close();
-  }
+  await using store = await openStore(server.url, { password: PASSWORD });
+  assert.equal(await store.accept(event(8)), "accepted");
 }, { password: PASSWORD });
 
 redisTest("openRedisEventStore() refuses a wrong password without printing it", async (server) => {
@@ -279,7 +212,7 @@ redisTest("openRedisEventStore() refuses a wrong password without printing it", 
 
 Deno.test({
   name: "openRedisEventStore() rejects when nothing listens, naming the address",
-  ignore,
+  ignore: redisMissing,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -302,17 +235,12 @@ Deno.test("openRedisEventStore() rejects a malformed spec with a TypeError", asy
 });
 
 redisTest("RedisEventStore prefixes isolate two gateways on one Redis", async (server) => {
-  const eu = await openRedisEventStore(`${server.url}/0?prefix=eu`, {});
-  const us = await openRedisEventStore(`${server.url}/0?prefix=us`, {});
-  try {
-    const incoming = event(9);
-    assert.equal(await eu.accept(incoming), "accepted");
-    assert.equal(await us.accept(incoming), "accepted");
-    assert.equal(await eu.accept(incoming), "duplicate");
-  } finally {
-    await eu.close();
-    await us.close();
-  }
+  await using eu = await openStore(`${server.url}/0?prefix=eu`, {});
+  await using us = await openStore(`${server.url}/0?prefix=us`, {});
+  const incoming = event(9);
+  assert.equal(await eu.accept(incoming), "accepted");
+  assert.equal(await us.accept(incoming), "accepted");
+  assert.equal(await eu.accept(incoming), "duplicate");
 });
 
 redisTest(

@@ -95,6 +95,18 @@ Deno.test("parseRedisUrl() reads the prefix and visibility_timeout options", () 
   assert.equal(plain.value.visibilityTimeoutMs, null);
 });
 
+Deno.test("parseRedisUrl() reads the store deadline from timeout and refuses a bad one", () => {
+  const parsed = parseRedisUrl("redis://db/0?timeout=1500ms");
+  assert.ok(parsed.ok);
+  assert.equal(parsed.value.commandTimeoutMs, 1_500);
+  const plain = parseRedisUrl("redis://db");
+  assert.ok(plain.ok);
+  assert.equal(plain.value.commandTimeoutMs, null);
+  const bad = parseRedisUrl("redis://db/0?timeout=soon");
+  assert.ok(!bad.ok);
+  assert.match(bad.reason, /timeout must be a duration/);
+});
+
 Deno.test("redisSecretValues() lists the password as given and as spelled in the URL", () => {
   const spec = `redis://app:${encodeURIComponent(PASSWORD)}@db:6379`;
   const parsed = parseRedisUrl(spec);

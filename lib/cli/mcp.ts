@@ -1,0 +1,226 @@
+import denoConfig from "../../deno.json" with { type: "json" };
+import { ALLOW_HOSTS_VAR, ALLOW_PRIVATE_VAR, parseEgressPolicy } from "../egress/mod.ts";
+import { DEFAULT_EXEC_ATTEMPTS, execRetryDelayMs } from "../handoff/mod.ts";
+import {
+  createHookgateMcpServer,
+  DEFAULT_WAIT_SECONDS,
+  MAX_WAIT_SECONDS,
+  serveStdio,
+  TOOL_GROUPS,
+  type ToolGroup,
+} from "../mcp/mod.ts";
+import {
+  narrowToTask,
+  parseDurationMs,
+  parsePositiveInt,
+  type PermissionKind,
+} from "../setup/mod.ts";
+import { defaultStoreSpec, openStore } from "../store/mod.ts";
+import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
+import { errorMessage } from "../util/mod.ts";
+import { parseCommandArgs } from "./args.ts";
+import { CliError, configError, usageError } from "./cli_error.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { MAX_EXEC_ATTEMPTS } from "./exec_settings.ts";
+import { ExitCode } from "./exit_codes.ts";
+
+const DEFAULT_LEASE_MS = 5 * 60_000;
+const MAX_LEASE_MS = 24 * 3_600_000;
+
+const HELP = `hookgate mcp — the fetch tool and the event inbox as MCP tools, over stdio
+
+Usage: hookgate mcp [options]
+
+An MCP server for an agent's client: it speaks the protocol on stdin/stdout
+(diagnostics go to stderr) until the client closes stdin. Tools:
+  fetch_url    request a URL only if its host is on ${ALLOW_HOSTS_VAR} (the
+               guard of 'hookgate fetch'); a refusal names the host and the list
+  events_next  wait for the next pending verified event (default ${DEFAULT_WAIT_SECONDS} s,
+               at most ${MAX_WAIT_SECONDS}) and lease it to this session for --lease
+  events_ack   the leased event is done: never handed out again
+  events_fail  the leased event failed: retried with backoff, dead after --attempts
+  events_list  events by status and route, newest first;  event_get  one in full
+An event leased but not settled before its lease ends is handed out again.
+Run 'hookgate serve --pull' on the same --store to receive events for it.
+
+Options:
+  --tools LIST         which tool groups to offer: fetch, events or fetch,events (default)
+  --read-only          offer no tool that changes the inbox (no events_next, events_ack,
+                       events_fail): events_list and event_get only
+  --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or redis://[user@]HOST:PORT[/DB]
+                       (also HOOKGATE_STORE; the password from REDIS_PASSWORD)
+  --data-dir DIR       where the embedded store lives (default .hookgate)
+  --lease DUR          how long a leased event stays invisible to others (default 5m)
+  --attempts N         attempts before a failed event becomes a dead letter (default
+                       ${DEFAULT_EXEC_ATTEMPTS}, as 'serve --exec-attempts'; the same backoff)
+  -h, --help           show this help
+
+Environment: ${ALLOW_HOSTS_VAR} and ${ALLOW_PRIVATE_VAR} as for 'hookgate fetch';
+HOOKGATE_STORE, REDIS_PASSWORD.
+
+Exit codes: 0 the client closed the session (or SIGINT/SIGTERM) · 64 usage ·
+69 the store is unavailable · 77 permission denied · 78 invalid allowlist or store.
+
+Examples:
+  hookgate mcp
+  hookgate mcp --tools events --read-only --store redis://127.0.0.1:6379
+  an MCP client's server entry: {"command": "hookgate", "args": ["mcp"]}`;
+
+const FLAGS = {
+  tools: { type: "string" },
+  "read-only": { type: "boolean" },
+  store: { type: "string" },
+  "data-dir": { type: "string" },
+  lease: { type: "string" },
+  attempts: { type: "string" },
+} as const;
+
+export interface McpSettings {
+  tools: ReadonlySet<ToolGroup>;
+  readOnly: boolean;
+  dataDir: string;
+  storeSpec: string;
+  storeFromFlag: boolean;
+  leaseMs: number;
+  maxAttempts: number;
+}
+
+/** Reads and checks every flag before anything is opened: a bad value is exit 64. */
+export function parseMcpSettings(context: CommandContext): McpSettings {
+  const { values, positionals } = parseCommandArgs("mcp", context.args, FLAGS);
+  if (positionals.length > 0) {
+    throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate mcp --help'.`);
+  }
+  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  return {
+    tools: parseTools(values.tools),
+    readOnly: values["read-only"] === true,
+    dataDir,
+    storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
+    storeFromFlag: values.store !== undefined,
+    leaseMs: bounded("--lease", values.lease, DEFAULT_LEASE_MS, MAX_LEASE_MS, parseDurationMs),
+    maxAttempts: bounded(
+      "--attempts",
+      values.attempts,
+      DEFAULT_EXEC_ATTEMPTS,
+      MAX_EXEC_ATTEMPTS,
+      parsePositiveInt,
+    ),
+  };
+}
+
+function parseTools(raw: string | undefined): ReadonlySet<ToolGroup> {
+  if (raw === undefined) return new Set(TOOL_GROUPS);
+  const names = raw.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const unknown = names.find((name) => !(TOOL_GROUPS as readonly string[]).includes(name));
+  if (unknown !== undefined || names.length === 0) {
+    throw usageError(
+      `--tools takes ${TOOL_GROUPS.join(", ")} or both comma-separated, got '${raw}'`,
+    );
+  }
+  return new Set(names as ToolGroup[]);
+}
+
+function bounded(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  max: number,
+  parse: (name: string, raw: string) => { ok: true; value: number } | { ok: false; reason: string },
+): number {
+  if (raw === undefined) return fallback;
+  const parsed = parse(flag, raw);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  if (parsed.value > max) throw usageError(`${flag} must be at most ${max}, got ${raw}`);
+  return parsed.value;
+}
+
+async function openConfiguredStore(settings: McpSettings, context: CommandContext) {
+  if (settings.storeSpec.startsWith("kv:") || settings.storeSpec === "kv") {
+    await Deno.mkdir(settings.dataDir, { recursive: true });
+  }
+  try {
+    return await openStore(settings.storeSpec, {
+      dataDir: settings.dataDir,
+      ...(context.env.REDIS_PASSWORD === undefined
+        ? {}
+        : { redisPassword: context.env.REDIS_PASSWORD }),
+      warn: (line) => context.output.err(`hookgate: ${line}`),
+    });
+  } catch (error) {
+    if (error instanceof TypeError) {
+      const message = `${settings.storeFromFlag ? "--store" : "HOOKGATE_STORE"}: ${error.message}`;
+      throw settings.storeFromFlag ? usageError(message) : configError(message);
+    }
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      throw error;
+    }
+    throw new CliError(
+      ExitCode.unavailable,
+      `cannot open the event store: ${errorMessage(error)}`,
+    );
+  }
+}
+
+/** What this session does not need of the mcp task's permissions. */
+function unneededPermissions(settings: McpSettings): PermissionKind[] {
+  const drop: PermissionKind[] = [];
+  const events = settings.tools.has("events");
+  const redis = events && !settings.storeSpec.startsWith("kv");
+  // Net serves the fetch tool's hops (each in a Worker held to the allowlist) and a Redis store.
+  if (!settings.tools.has("fetch") && !redis) drop.push("net");
+  if (!events) drop.push("write");
+  return drop;
+}
+
+async function run(context: CommandContext): Promise<ExitCode> {
+  const settings = parseMcpSettings(context);
+  await narrowToTask("mcp", { drop: unneededPermissions(settings) });
+  const redisTarget = parseRedisUrl(settings.storeSpec, { password: context.env.REDIS_PASSWORD });
+  if (redisTarget.ok) {
+    context.output.protect(redisSecretValues(redisTarget.value, settings.storeSpec));
+  }
+  const policy = parseEgressPolicy(context.env);
+  if (settings.tools.has("fetch") && !policy.ok) throw configError(policy.reason);
+  const store = settings.tools.has("events") ? await openConfiguredStore(settings, context) : null;
+  const stopping = new AbortController();
+  const onSignal = () => stopping.abort();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  try {
+    const server = createHookgateMcpServer({
+      version: denoConfig.version,
+      redactor: context.output.redactor,
+      warn: (line) => context.output.err(`hookgate: ${line}`),
+      ...(settings.tools.has("fetch") && policy.ok
+        ? { fetch: { policy: policy.value, userAgent: `hookgate/${denoConfig.version}` } }
+        : {}),
+      ...(store === null ? {} : {
+        events: {
+          store,
+          leaseMs: settings.leaseMs,
+          retryPolicy: { maxAttempts: settings.maxAttempts, retryDelayMs: execRetryDelayMs },
+          readOnly: settings.readOnly,
+          signal: stopping.signal,
+        },
+      }),
+    });
+    context.output.err(
+      `hookgate: mcp serving ${[...settings.tools].join(", ")} tools on stdio` +
+        (settings.readOnly ? " (read-only)" : ""),
+    );
+    await serveStdio(server, {
+      redactor: context.output.redactor,
+      warn: (line) => context.output.err(`hookgate: ${line}`),
+      signal: stopping.signal,
+    });
+  } finally {
+    stopping.abort();
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(signal, onSignal);
+    }
+    await store?.close();
+  }
+  return ExitCode.ok;
+}
+
+export const mcpCommand: Command = { help: HELP, run };

@@ -1,0 +1,113 @@
+/**
+ * `serve`'s flags and the settings they make: every value is read and checked
+ * before anything listens, so a bad one is exit 64 with nothing started.
+ */
+import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
+import { defaultStoreSpec } from "../store/mod.ts";
+import { parseCommandArgs } from "./args.ts";
+import { usageError } from "./cli_error.ts";
+import type { CommandContext } from "./command.ts";
+import { EXEC_FLAGS, type ExecSettings, parseExecSettings } from "./exec_settings.ts";
+import { DEFAULT_SHUTDOWN_GRACE_MS } from "./serve_shutdown.ts";
+import { parseServeLogFlags, SERVE_LOG_FLAGS, type ServeLogSettings } from "./serve_log.ts";
+import { TRACE_FLAGS, type TraceFlagValues } from "./trace_flags.ts";
+
+export const FLAGS = {
+  port: { type: "string" },
+  hostname: { type: "string" },
+  tolerance: { type: "string" },
+  "max-body-bytes": { type: "string" },
+  "read-timeout": { type: "string" },
+  "data-dir": { type: "string" },
+  store: { type: "string" },
+  route: { type: "string", multiple: true },
+  pull: { type: "boolean" },
+  "shutdown-grace": { type: "string" },
+  ...EXEC_FLAGS,
+  ...TRACE_FLAGS,
+  ...SERVE_LOG_FLAGS,
+} as const;
+
+export interface ServeSettings {
+  port: number;
+  hostname: string;
+  toleranceSeconds: number;
+  maxBodyBytes: number;
+  readTimeoutMs: number;
+  dataDir: string;
+  storeSpec: string;
+  /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
+  storeFromFlag: boolean;
+  routeSpecs: string[];
+  /** null without --exec: accepted events are printed instead. */
+  exec: ExecSettings | null;
+  /** `--pull`: no consumer; events wait in the store for pull consumers. */
+  pull: boolean;
+  shutdownGraceMs: number;
+  trace: TraceFlagValues;
+  log: ServeLogSettings;
+}
+
+/** Reads and checks every flag before anything listens: a bad value is exit 64. */
+export function parseServeSettings(context: CommandContext): ServeSettings {
+  const { values, positionals } = parseCommandArgs("serve", context.args, FLAGS);
+  if (positionals.length > 0) {
+    throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate serve --help'.`);
+  }
+  const positive = (flag: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    const parsed = parsePositiveInt(`--${flag}`, raw);
+    if (!parsed.ok) throw usageError(parsed.reason);
+    return parsed.value;
+  };
+  const rawPort = values.port ?? "8000";
+  if (!/^[0-9]{1,5}$/.test(rawPort) || Number(rawPort) > 65535) {
+    throw usageError(`--port must be a port number from 0 to 65535, got '${rawPort}'`);
+  }
+  const hostname = values.hostname ?? "127.0.0.1";
+  if (hostname.trim() === "") throw usageError("--hostname must not be empty");
+  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  const readTimeout = parseDurationMs("--read-timeout", values["read-timeout"] ?? "10s");
+  if (!readTimeout.ok) throw usageError(readTimeout.reason);
+  const exec = parseExecSettings(values, context.env);
+  if (!exec.ok) throw usageError(exec.reason);
+  const log = parseServeLogFlags(values);
+  if (!log.ok) throw usageError(log.reason);
+  const pull = values.pull === true;
+  if (pull && exec.value !== null) {
+    throw usageError("--pull and --exec exclude each other: --pull hands nothing off");
+  }
+  let shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+  if (values["shutdown-grace"] !== undefined) {
+    const grace = parseDurationMs("--shutdown-grace", values["shutdown-grace"]);
+    if (!grace.ok) throw usageError(grace.reason);
+    shutdownGraceMs = grace.value;
+  }
+  return {
+    port: Number(rawPort),
+    hostname,
+    toleranceSeconds: toleranceSeconds(values.tolerance),
+    maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
+    readTimeoutMs: readTimeout.value,
+    dataDir,
+    storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
+    storeFromFlag: values.store !== undefined,
+    routeSpecs: values.route ?? [],
+    exec: exec.value,
+    pull,
+    shutdownGraceMs,
+    trace: values,
+    log: log.value,
+  };
+}
+
+/** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
+function toleranceSeconds(raw: string | undefined): number {
+  if (raw === undefined) return 300;
+  const parsed = parseDurationMs("--tolerance", raw);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  if (parsed.value % 1000 !== 0) {
+    throw usageError("--tolerance must be whole seconds, e.g. 300 or 5m");
+  }
+  return parsed.value / 1000;
+}

@@ -1,0 +1,99 @@
+/**
+ * The `fetch_url` tool: `hookgate fetch` for an MCP client. The same guard
+ * runs (allowlist, DNS check, every redirect re-checked, byte cap, each hop in
+ * a Worker whose net permission is the allowlist); a refusal is a tool error
+ * that names the denied host and what is allowed.
+ */
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_CHARS,
+  DEFAULT_TIMEOUT_MS,
+  type EgressPolicy,
+  FETCH_METHODS,
+  fetchUrl,
+  type FetchUrlOptions,
+  type FetchUrlResult,
+  MAX_HEADER_VALUE_CHARS,
+  MAX_REDIRECTS,
+  MAX_REQUEST_BODY_BYTES,
+  MAX_REQUEST_HEADERS,
+  MAX_URL_CHARS,
+} from "../egress/mod.ts";
+import type { Redactor } from "../redact/mod.ts";
+import { type CallToolResult, type McpServer, z } from "./sdk.ts";
+import { errorResult, jsonResult } from "./tool_result.ts";
+
+export interface FetchToolOptions {
+  policy: EgressPolicy;
+  redactor: Redactor;
+  userAgent: string;
+  /** `fetchUrl` by default; a test passes a transport through `fetchOptions`. */
+  fetchOptions?: Partial<FetchUrlOptions>;
+}
+
+const DESCRIPTION = "Request a URL (GET by default), but only if its host is on the " +
+  "operator's egress allowlist (EGRESS_ALLOW_HOSTS). Names that resolve to private or " +
+  "loopback addresses, IP literals, user:pass@ URLs, unlisted ports and https→http " +
+  `redirects are refused; every redirect (at most ${MAX_REDIRECTS}) is checked again, and ` +
+  "headers you set are not sent on to another origin. Returns {ok, url, status, body, " +
+  `truncated, bytes, redirects, error}: body is text cut to ${DEFAULT_MAX_CHARS} characters ` +
+  "(truncated says so), credentials in it are redacted. A non-2xx answer is a result with " +
+  "ok=false; a refused host or header, a network error or a timeout " +
+  `(${DEFAULT_TIMEOUT_MS / 1000} s) is a tool error saying why.`;
+
+export function registerFetchTool(server: McpServer, options: FetchToolOptions): void {
+  server.registerTool("fetch_url", {
+    title: "Fetch an allowlisted URL",
+    description: DESCRIPTION,
+    inputSchema: {
+      url: z.string().min(1).max(MAX_URL_CHARS).describe(
+        "Absolute URL, e.g. https://api.github.com/zen. Only allowlisted hosts are reached.",
+      ),
+      method: z.enum(FETCH_METHODS).optional().describe("HTTP method (default GET)."),
+      headers: z.record(z.string(), z.string().max(MAX_HEADER_VALUE_CHARS)).optional().describe(
+        `Request headers, name to value (at most ${MAX_REQUEST_HEADERS}); Host, Connection, ` +
+          "Content-Length, Transfer-Encoding, User-Agent, proxy and forwarding headers are " +
+          "refused.",
+      ),
+      body: z.string().optional().describe(
+        `Text body for POST, PUT or PATCH (at most ${MAX_REQUEST_BODY_BYTES} bytes); set ` +
+          "content-type in headers.",
+      ),
+      max_bytes: z.number().int().min(1).max(DEFAULT_MAX_BYTES).optional().describe(
+        `Read at most this many body bytes (default and maximum ${DEFAULT_MAX_BYTES}).`,
+      ),
+    },
+    annotations: { openWorldHint: true },
+  }, async ({ url, method, headers, body, max_bytes }): Promise<CallToolResult> => {
+    const result = await fetchUrl(url, {
+      ...options.fetchOptions,
+      ...(method === undefined ? {} : { method }),
+      ...(headers === undefined ? {} : { headers }),
+      ...(body === undefined ? {} : { body }),
+      policy: options.policy,
+      maxBytes: max_bytes ?? DEFAULT_MAX_BYTES,
+      maxChars: DEFAULT_MAX_CHARS,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+      userAgent: options.userAgent,
+    });
+    return fetchToolResult(result, options.redactor);
+  });
+}
+
+/** An answer (any status) is a result; no answer is a tool error. */
+export function fetchToolResult(result: FetchUrlResult, redactor: Redactor): CallToolResult {
+  if (result.status === null) {
+    const why = result.reason === null ? "" : `\nwhy: ${result.reason}`;
+    return errorResult(redactor, `${result.error ?? "the fetch failed"}${why}`);
+  }
+  return jsonResult(redactor, {
+    ok: result.ok,
+    url: result.url,
+    status: result.status,
+    body: result.body,
+    truncated: result.truncated,
+    bytes: result.bytes,
+    redirects: result.redirects,
+    error: result.error,
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * The push consumer (`serve`): leases due events in batches, runs the handler on
+ * each (at most `concurrency` at once), and settles the verdicts in batches. The
+ * batch it leases grows when handlers are fast (many events per commit) and
+ * shrinks to the free slots when they are slow (an agent that takes seconds
+ * does not sit on a hundred leases). Leases of events still waiting or running
+ * are renewed, so a long hand-off is never handed out twice by its own lease
+ * running out; after a crash the leases lapse and the events are due again.
+ */
+import { errorMessage, sleep } from "../../util/mod.ts";
+import type {
+  ConsumeOptions,
+  EventHandler,
+  HandlerOutcome,
+  SettleResult,
+  StoredEvent,
+} from "../event_store.ts";
+import { finishWithin } from "../lease_consumer.ts";
+import { readPayload } from "./chunks.ts";
+import type { InboxSignal } from "./inbox_signal.ts";
+import { BATCH_MAX_EVENTS, type EventRecord } from "./layout.ts";
+import type { Held, HeldSettlement, Leases } from "./leases.ts";
+import type { LockedKv } from "./locked_kv.ts";
+import { MISSING_PAYLOAD } from "./settlement.ts";
+
+export interface ConsumerParts {
+  kv: LockedKv;
+  leases: Leases;
+  inbox: InboxSignal;
+  now: () => number;
+  /** Where an error of the store itself goes (the consumer keeps running). */
+  onError(error: unknown): void;
+}
+
+export interface ConsumerTuning {
+  /** Each hand-off's lease: after a crash, its event is due again this long after leasing. */
+  leaseMs: number;
+  /** How often an idle consumer looks for events written by another process. */
+  pollMs: number;
+}
+
+/** How long an idle consumer lets new events gather before it leases them. */
+const LINGER_MS = 5;
+/** Events leased ahead are about this many milliseconds of handler work. */
+const PREFETCH_WINDOW_MS = 250;
+
+/** The stored event a handler sees, from its record and payload. */
+export function storedEvent(record: EventRecord, payload: Uint8Array): StoredEvent {
+  const event: StoredEvent = {
+    route: record.route,
+    key: record.key,
+    id: record.id,
+    payload,
+    receivedAtMs: record.receivedAtMs,
+    attempt: record.attempt,
+    status: record.status,
+    lastError: record.lastError,
+  };
+  if (record.updatedAtMs !== undefined) event.updatedAtMs = record.updatedAtMs;
+  if (record.status === "pending" && record.dueAtMs !== undefined) {
+    event.nextAttemptAtMs = record.dueAtMs;
+  }
+  return event;
+}
+
+/** Settles verdicts as they come: whatever arrives during one commit goes into the next. */
+class SettleBatcher {
+  readonly #leases: Leases;
+  readonly #onError: (error: unknown) => void;
+  #queue: { item: HeldSettlement; resolve(result: SettleResult): void }[] = [];
+  #running: Promise<void> | null = null;
+
+  constructor(leases: Leases, onError: (error: unknown) => void) {
+    this.#leases = leases;
+    this.#onError = onError;
+  }
+
+  settle(item: HeldSettlement): Promise<SettleResult> {
+    return new Promise((resolve) => {
+      this.#queue.push({ item, resolve });
+      // Drained after the current task: verdicts of a batch's fast handlers go together.
+      this.#running ??= new Promise<void>((resolve) => setTimeout(resolve, 0))
+        .then(() => this.#drain())
+        .finally(() => this.#running = null);
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, BATCH_MAX_EVENTS);
+      let results: SettleResult[];
+      try {
+        results = await this.#leases.settleHeld(batch.map((entry) => entry.item));
+      } catch (error) {
+        // Not recorded: the leases lapse and the events are handed out again.
+        this.#onError(error);
+        results = batch.map(() => "lost");
+      }
+      batch.forEach((entry, i) => entry.resolve(results[i] ?? "lost"));
+    }
+  }
+}
+
+/** Runs the push consumer until `options.signal` aborts; see EventStore.consume. */
+export async function consumeInbox(
+  parts: ConsumerParts,
+  handler: EventHandler,
+  options: ConsumeOptions,
+  tuning: ConsumerTuning,
+): Promise<void> {
+  const { leases, inbox } = parts;
+  const concurrency = Math.max(1, options.concurrency);
+  const settler = new SettleBatcher(leases, parts.onError);
+  const handlers = new AbortController();
+  const running = new Set<Promise<void>>();
+  /** Leased, not started yet. */
+  const prefetched: Held[] = [];
+  /** Leased and running. */
+  const active = new Set<Held>();
+  let averageMs = 0;
+  const stopped = new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    options.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+
+  /** Verdicts being recorded: a handler's slot is free once it returned, not once recorded. */
+  const recording = new Set<Promise<unknown>>();
+  const record = (work: Promise<unknown>) => {
+    const tracked = work.catch(parts.onError).finally(() => recording.delete(tracked));
+    recording.add(tracked);
+  };
+  const runOne = async (held: Held): Promise<void> => {
+    active.add(held);
+    const started = performance.now();
+    try {
+      const payload = await readPayload(parts.kv, held.record);
+      let outcome: HandlerOutcome;
+      if (payload === null) outcome = { ok: false, error: MISSING_PAYLOAD };
+      else {
+        try {
+          outcome = await handler(storedEvent(held.record, payload), { signal: handlers.signal });
+        } catch (error) {
+          outcome = { ok: false, error: errorMessage(error) };
+        }
+      }
+      const tookMs = performance.now() - started;
+      averageMs = averageMs === 0 ? tookMs : averageMs * 0.9 + tookMs * 0.1;
+      // Stopped past the grace: no verdict, the event is due again for the next start.
+      if (handlers.signal.aborted) record(leases.release([held], false));
+      else record(settler.settle({ held, settlement: outcome, policy: options }));
+    } finally {
+      active.delete(held);
+    }
+  };
+  const start = (held: Held) => {
+    const run: Promise<void> = runOne(held).catch(parts.onError).finally(() => running.delete(run));
+    running.add(run);
+  };
+  const batchSize = (free: number) => {
+    if (averageMs === 0) return free;
+    const fits = Math.floor((concurrency * PREFETCH_WINDOW_MS) / averageMs);
+    return Math.max(free, Math.min(BATCH_MAX_EVENTS, fits));
+  };
+
+  // Renews leases that have used half their time, for events waiting or running.
+  const renewing = setInterval(() => {
+    const dueSoon = parts.now() + tuning.leaseMs / 2;
+    const held = [...prefetched, ...active].filter((h) => h.record.leaseExpiresAtMs <= dueSoon);
+    if (held.length === 0) return;
+    leases.renew(held, tuning.leaseMs).then((renewed) => {
+      const byKey = new Map(renewed.map((h) => [`${h.record.route}\u0000${h.record.key}`, h]));
+      for (const h of held) {
+        const fresh = byKey.get(`${h.record.route}\u0000${h.record.key}`);
+        if (fresh) Object.assign(h, fresh);
+      }
+    }, parts.onError);
+  }, Math.max(10, Math.floor(tuning.leaseMs / 4)));
+
+  try {
+    while (!options.signal.aborted) {
+      while (prefetched.length > 0 && running.size < concurrency) start(prefetched.shift() as Held);
+      if (running.size >= concurrency) {
+        await Promise.race([...running, stopped]);
+        continue;
+      }
+      const woken = inbox.next();
+      let held: Held[] = [];
+      try {
+        held = await leases.leaseDue(batchSize(concurrency - running.size), tuning.leaseMs);
+      } catch (error) {
+        parts.onError(error);
+      }
+      if (held.length > 0) {
+        woken.cancel();
+        prefetched.push(...held);
+        continue;
+      }
+      await woken.wait(tuning.pollMs, options.signal);
+      // A moment more, so events accepted in the next few commits go out in one lease batch.
+      if (!options.signal.aborted) await sleep(LINGER_MS);
+    }
+    // Leased but never started: due again at once, the attempt not counted.
+    if (prefetched.length > 0) {
+      await leases.release(prefetched.splice(0), true).catch(parts.onError);
+    }
+    await finishWithin(running, options.graceMs, handlers);
+    await Promise.all(recording);
+  } finally {
+    clearInterval(renewing);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The retry/dead decision: what a hand-off's verdict makes of its record. The
+ * same policy serves the push consumer (`serve --exec`) and pull consumers.
+ */
+import { type RetryPolicy, settledStatus, type Settlement } from "../event_store.ts";
+import type { EventRecord } from "./layout.ts";
+
+/** The error of a hand-off whose payload chunks are gone: retrying cannot help. */
+export const MISSING_PAYLOAD = "payload chunks are missing";
+
+export interface Settled {
+  result: "done" | "retrying" | "dead";
+  record: EventRecord;
+}
+
+/** The record after `settlement` of its current attempt, under `policy`. */
+export function settledRecord(
+  record: EventRecord,
+  settlement: Settlement,
+  policy: RetryPolicy,
+  nowMs: number,
+): Settled {
+  const verdict: Settlement = !settlement.ok && settlement.error === MISSING_PAYLOAD
+    ? { ok: false, error: MISSING_PAYLOAD, retry: false }
+    : settlement;
+  const result = settledStatus(record.attempt, verdict, policy);
+  const base = {
+    ...record,
+    leaseId: null,
+    leaseExpiresAtMs: 0,
+    updatedAtMs: nowMs,
+    lastError: verdict.ok ? null : verdict.error,
+  };
+  if (result === "retrying") {
+    const delayMs = Math.max(0, Math.round(policy.retryDelayMs(record.attempt)));
+    return { result, record: { ...base, dueAtMs: nowMs + delayMs } };
+  }
+  return { result, record: { ...base, status: result } };
+}

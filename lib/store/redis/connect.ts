@@ -1,0 +1,75 @@
+/** Opening the connection to Redis, and what is said when that fails or Redis is not durable. */
+import { Redis } from "npm:ioredis@6.0.0";
+import type { RedisTarget } from "./redis_url.ts";
+import { errorMessage } from "../../util/mod.ts";
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A connected client for `target`. Rejects with a message that names the server and the
+ * likely fix, and never holds the password.
+ */
+export async function connectRedis(
+  target: RedisTarget,
+  options: { commandTimeoutMs: number; connectTimeoutMs?: number | undefined },
+): Promise<Redis> {
+  const redis = new Redis({
+    host: target.host,
+    port: target.port,
+    db: target.db,
+    ...(target.username === null ? {} : { username: target.username }),
+    ...(target.password === null ? {} : { password: target.password }),
+    ...(target.tls ? { tls: { servername: target.host } } : {}),
+    lazyConnect: true,
+    // Fail fast while disconnected: the request gets 503 and the sender retries.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    // A command cut off by a disconnect may or may not have run: report it, never replay it.
+    autoResendUnfulfilledCommands: false,
+    // Commands of one event-loop turn share one write. Their timeout starts only once written,
+    // which is why the store also bounds every call itself (RedisEventStore's deadline).
+    enableAutoPipelining: true,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    retryStrategy: (times: number) => Math.min(1_000, 50 * times),
+  });
+  // Without a listener ioredis prints every reconnect error (with a stack) to the console.
+  let lastError = "";
+  redis.on("error", (error: unknown) => lastError = errorMessage(error));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    // "Connection is closed." hides the cause (WRONGPASS, NOAUTH …) that came as an error event.
+    let reason = [...new Set([errorMessage(error), lastError].filter((text) => text !== ""))]
+      .join("; ");
+    if (target.password !== null) reason = reason.replaceAll(target.password, "***");
+    if (/NOAUTH/.test(reason)) reason = "NOAUTH: Redis requires a password";
+    const hint = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(reason)
+      ? " (check REDIS_PASSWORD and the user in the store URL)"
+      : "";
+    throw new Error(`cannot reach redis ${target.display}: ${reason}${hint}`);
+  }
+  return redis;
+}
+
+/**
+ * Why an "accepted" event could be lost by this Redis, or null when it is set up as
+ * docs/deploy.md recommends. A Redis that denies CONFIG (managed services, ACL users) is
+ * judged by INFO alone.
+ */
+export async function durabilityWarning(redis: Redis, display: string): Promise<string | null> {
+  const info = await redis.info("persistence");
+  if (!/^aof_enabled:1\b/m.test(info)) {
+    return `warning: redis ${display} has no AOF (appendonly no): a Redis crash can lose ` +
+      `events already answered "accepted"; see docs/deploy.md`;
+  }
+  const policy = await redis.config("GET", "appendfsync").catch(() => null) as string[] | null;
+  const fsync = policy?.[1];
+  if (fsync !== undefined && fsync !== "always") {
+    return `warning: redis ${display} has appendfsync ${fsync}: a machine crash can lose ` +
+      `events already answered "accepted" (appendfsync always keeps them); see docs/deploy.md`;
+  }
+  return null;
+}

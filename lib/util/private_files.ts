@@ -1,0 +1,25 @@
+/**
+ * hookgate's own files hold payloads and token state: its data directory is created 0700 and
+ * its store files 0600, whatever the umask (a mode given at creation is only ever narrowed by
+ * the umask, never widened).
+ */
+
+/** Creates `dir` (and missing parents) readable by its owner only. An existing one is left as it is. */
+export async function makePrivateDir(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/**
+ * Prepares the Deno KV (SQLite) file at `path` before it is opened: SQLite creates a new
+ * database 0644 and gives its -wal and -shm files the database's mode, so the file is
+ * created 0600 first; an existing one (and its -wal/-shm) is narrowed to 0600.
+ */
+export async function preparePrivateKvFile(path: string): Promise<void> {
+  const file = await Deno.open(path, { create: true, write: true, mode: 0o600 });
+  file.close();
+  for (const name of [path, `${path}-wal`, `${path}-shm`]) {
+    await Deno.chmod(name, 0o600).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+}

