@@ -1,8 +1,8 @@
-import { CliError, usageError } from "./cli_error.ts";
+import { chooseStore, openChosenStore } from "./store_choice.ts";
+import { usageError } from "./cli_error.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
 import type { EventStatus } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { defaultStoreSpec, openStore } from "../store/mod.ts";
 import { stringifyRedacted } from "../redact/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
@@ -162,33 +162,8 @@ async function openSource(
     context.output.protect([token]);
     return remoteSource(url, token);
   }
-  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
-  const spec = values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir);
-  try {
-    if (spec.startsWith("kv:") && !(await exists(spec.slice(3)))) {
-      throw new Error(`${spec.slice(3)} does not exist: run 'hookgate serve' here first`);
-    }
-    const store = await openStore(spec, {
-      dataDir,
-      ...(context.env.REDIS_PASSWORD === undefined
-        ? {}
-        : { redisPassword: context.env.REDIS_PASSWORD }),
-    });
-    return localSource(store, context.output.redactor);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError(ExitCode.unavailable, `cannot open the event store: ${reason}`);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  const store = await openChosenStore(chooseStore(values, context), context, { create: false });
+  return localSource(store, context.output.redactor);
 }
 
 async function collect(source: EventsSource, options: EventsOptions): Promise<EventView[]> {

@@ -2,13 +2,14 @@
  * Where `hookgate events` reads from: the local store directly (the one
  * `serve` writes in this directory), or a running `serve` through its
  * inspection API (`--url`), with a short-lived token it mints from
- * HOOKGATE_TOKEN_SECRET when .env has it. Both give the same EventView,
- * payloads already redacted.
+ * HOOKGATE_TOKEN_SECRET when .env has it. Both give the same EventView (the
+ * API's own description of an event), payloads already redacted.
  */
-import { issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
+import { mintToken } from "./token.ts";
+import { describeEvent } from "../api/mod.ts";
 import { CliError, configError } from "./cli_error.ts";
 import { TOKEN_SECRET_VAR } from "../setup/mod.ts";
-import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
+import type { EventStatus, EventStore } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { connectionRefusedHint, networkErrorMessage } from "../util/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
@@ -42,37 +43,17 @@ const MINTED_TTL_MS = 5 * 60_000;
 export function localSource(store: EventStore, redactor: Redactor): EventsSource {
   return {
     async list(status, limit) {
-      return (await store.list({ status, limit })).map((event) => view(event, redactor, false));
+      return (await store.list({ status, limit })).map((event) =>
+        describeEvent(event, redactor, false)
+      );
     },
     async get(route, key) {
       const event = await store.get(route, key);
-      return event === null ? null : view(event, redactor, true);
+      return event === null ? null : describeEvent(event, redactor, true);
     },
     redeliver: (route, key) => store.redeliver(route, key),
     close: () => store.close(),
   };
-}
-
-function view(event: StoredEvent, redactor: Redactor, withPayload: boolean): EventView {
-  const summary: EventView = {
-    route: event.route,
-    key: event.key,
-    id: event.id,
-    status: event.status,
-    attempt: event.attempt,
-    receivedAt: new Date(event.receivedAtMs).toISOString(),
-    lastError: event.lastError === null ? null : redactor.text(event.lastError),
-    payloadBytes: event.payload.length,
-  };
-  if (!withPayload) return summary;
-  const text = new TextDecoder().decode(event.payload);
-  let payload: unknown;
-  try {
-    payload = redactor.value(JSON.parse(text));
-  } catch {
-    payload = redactor.text(text);
-  }
-  return { ...summary, payload };
 }
 
 /**
@@ -85,14 +66,7 @@ export async function remoteToken(
   nowMs: number,
 ): Promise<string> {
   if (env[TOKEN_SECRET_VAR] !== undefined) {
-    const key = await tokenKeyFromEnv(env);
-    if (!key.ok) throw configError(key.reason);
-    const issued = await issueToken(
-      { scope, ttlMs: MINTED_TTL_MS, nowMs, tokenId: newTokenId() },
-      key.value,
-    );
-    if (!issued.ok) throw configError(issued.reason);
-    return issued.value.token;
+    return (await mintToken(env, { scope, ttlMs: MINTED_TTL_MS, nowMs })).token;
   }
   const given = env[TOKEN_VAR];
   if (given !== undefined && given.trim() !== "") return given.trim();

@@ -1,3 +1,4 @@
+import { chooseStore, openChosenStore, type StoreChoice } from "./store_choice.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { ALLOW_HOSTS_VAR, ALLOW_PRIVATE_VAR, parseEgressPolicy } from "../egress/mod.ts";
 import { DEFAULT_EXEC_ATTEMPTS, execRetryDelayMs } from "../handoff/mod.ts";
@@ -15,11 +16,9 @@ import {
   parsePositiveInt,
   type PermissionKind,
 } from "../setup/mod.ts";
-import { defaultStoreSpec, openStore } from "../store/mod.ts";
 import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
-import { errorMessage } from "../util/mod.ts";
 import { parseCommandArgs } from "./args.ts";
-import { CliError, configError, usageError } from "./cli_error.ts";
+import { configError, usageError } from "./cli_error.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { MAX_EXEC_ATTEMPTS } from "./exec_settings.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -75,12 +74,9 @@ const FLAGS = {
   attempts: { type: "string" },
 } as const;
 
-export interface McpSettings {
+export interface McpSettings extends StoreChoice {
   tools: ReadonlySet<ToolGroup>;
   readOnly: boolean;
-  dataDir: string;
-  storeSpec: string;
-  storeFromFlag: boolean;
   leaseMs: number;
   maxAttempts: number;
 }
@@ -91,13 +87,10 @@ export function parseMcpSettings(context: CommandContext): McpSettings {
   if (positionals.length > 0) {
     throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate mcp --help'.`);
   }
-  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
   return {
     tools: parseTools(values.tools),
     readOnly: values["read-only"] === true,
-    dataDir,
-    storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
-    storeFromFlag: values.store !== undefined,
+    ...chooseStore(values, context),
     leaseMs: bounded("--lease", values.lease, DEFAULT_LEASE_MS, MAX_LEASE_MS, parseDurationMs),
     maxAttempts: bounded(
       "--attempts",
@@ -135,33 +128,6 @@ function bounded(
   return parsed.value;
 }
 
-async function openConfiguredStore(settings: McpSettings, context: CommandContext) {
-  if (settings.storeSpec.startsWith("kv:") || settings.storeSpec === "kv") {
-    await Deno.mkdir(settings.dataDir, { recursive: true });
-  }
-  try {
-    return await openStore(settings.storeSpec, {
-      dataDir: settings.dataDir,
-      ...(context.env.REDIS_PASSWORD === undefined
-        ? {}
-        : { redisPassword: context.env.REDIS_PASSWORD }),
-      warn: (line) => context.output.err(`hookgate: ${line}`),
-    });
-  } catch (error) {
-    if (error instanceof TypeError) {
-      const message = `${settings.storeFromFlag ? "--store" : "HOOKGATE_STORE"}: ${error.message}`;
-      throw settings.storeFromFlag ? usageError(message) : configError(message);
-    }
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      throw error;
-    }
-    throw new CliError(
-      ExitCode.unavailable,
-      `cannot open the event store: ${errorMessage(error)}`,
-    );
-  }
-}
-
 /** What this session does not need of the mcp task's permissions. */
 function unneededPermissions(settings: McpSettings): PermissionKind[] {
   const drop: PermissionKind[] = [];
@@ -182,7 +148,9 @@ async function run(context: CommandContext): Promise<ExitCode> {
   }
   const policy = parseEgressPolicy(context.env);
   if (settings.tools.has("fetch") && !policy.ok) throw configError(policy.reason);
-  const store = settings.tools.has("events") ? await openConfiguredStore(settings, context) : null;
+  const store = settings.tools.has("events")
+    ? await openChosenStore(settings, context, { create: true })
+    : null;
   const stopping = new AbortController();
   const onSignal = () => stopping.abort();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);

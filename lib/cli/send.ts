@@ -78,7 +78,7 @@ export const sendCommand: Command = {
       context.output.out(HELP);
       return ExitCode.ok;
     }
-    const url = checkUrl(onlyPositional("send", positionals, "URL"));
+    const url = parseTargetArgument(onlyPositional("send", positionals, "URL"));
     const schemeName = values.scheme ?? "hookgate";
     const scheme = schemeByName(schemeName);
     if (!scheme) {
@@ -157,7 +157,7 @@ function deliveredAtOnce(report: AttemptReport): boolean {
     outcome.status < 300;
 }
 
-function checkUrl(raw: string): URL {
+function parseTargetArgument(raw: string): URL {
   const missingScheme = schemelessSuggestion(raw);
   if (missingScheme !== null) {
     throw usageError(`'${raw}' has no scheme: did you mean ${missingScheme}?`);

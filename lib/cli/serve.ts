@@ -1,5 +1,6 @@
-import { errorMessage, makePrivateDir } from "../util/mod.ts";
-import { CliError, configError, usageError } from "./cli_error.ts";
+import { openChosenStore } from "./store_choice.ts";
+import { errorMessage } from "../util/mod.ts";
+import { CliError, configError } from "./cli_error.ts";
 import {
   createEventsApi,
   createEventsStream,
@@ -8,7 +9,7 @@ import {
   type TokenRevocations,
 } from "../api/mod.ts";
 import { narrowToTask, TOKEN_SECRET_VAR } from "../setup/mod.ts";
-import { type EventStore, type HandlerOutcome, openStore, type StoredEvent } from "../store/mod.ts";
+import { type EventStore, type HandlerOutcome, type StoredEvent } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { closingReserveMs, drainable, listenForStop, shutDown } from "./serve_shutdown.ts";
 import { createExecHandler, execRetryDelayMs } from "../handoff/mod.ts";
@@ -104,34 +105,6 @@ export function printVerified(output: Output): (event: StoredEvent) => Promise<H
   };
 }
 
-async function openConfiguredStore(
-  settings: ServeSettings,
-  context: CommandContext,
-): Promise<EventStore> {
-  if (settings.storeSpec.startsWith("kv:") || settings.storeSpec === "kv") {
-    await makePrivateDir(settings.dataDir);
-  }
-  try {
-    return await openStore(settings.storeSpec, {
-      dataDir: settings.dataDir,
-      ...(context.env.REDIS_PASSWORD === undefined
-        ? {}
-        : { redisPassword: context.env.REDIS_PASSWORD }),
-      warn: (line) => context.output.err(`hookgate: ${line}`),
-    });
-  } catch (error) {
-    if (error instanceof TypeError) {
-      const message = `${settings.storeFromFlag ? "--store" : "HOOKGATE_STORE"}: ${error.message}`;
-      throw settings.storeFromFlag ? usageError(message) : configError(message);
-    }
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      throw error;
-    }
-    const reason = errorMessage(error);
-    throw new CliError(ExitCode.unavailable, `cannot open the event store: ${reason}`);
-  }
-}
-
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
   // Serve runs a program only for --exec: without it, the run permission goes before any request.
@@ -163,7 +136,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
   );
   let store: EventStore;
   try {
-    store = await openConfiguredStore(settings, context);
+    store = await openChosenStore(settings, context, { create: true });
   } catch (error) {
     await trace.close();
     throw error;

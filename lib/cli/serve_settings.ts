@@ -2,8 +2,8 @@
  * `serve`'s flags and the settings they make: every value is read and checked
  * before anything listens, so a bad one is exit 64 with nothing started.
  */
+import { chooseStore, type StoreChoice } from "./store_choice.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
-import { defaultStoreSpec } from "../store/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import { usageError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
@@ -28,16 +28,12 @@ export const FLAGS = {
   ...SERVE_LOG_FLAGS,
 } as const;
 
-export interface ServeSettings {
+export interface ServeSettings extends StoreChoice {
   port: number;
   hostname: string;
   toleranceSeconds: number;
   maxBodyBytes: number;
   readTimeoutMs: number;
-  dataDir: string;
-  storeSpec: string;
-  /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
-  storeFromFlag: boolean;
   routeSpecs: string[];
   /** null without --exec: accepted events are printed instead. */
   exec: ExecSettings | null;
@@ -66,7 +62,6 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   }
   const hostname = values.hostname ?? "127.0.0.1";
   if (hostname.trim() === "") throw usageError("--hostname must not be empty");
-  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
   const readTimeout = parseDurationMs("--read-timeout", values["read-timeout"] ?? "10s");
   if (!readTimeout.ok) throw usageError(readTimeout.reason);
   const exec = parseExecSettings(values, context.env);
@@ -89,9 +84,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
     toleranceSeconds: toleranceSeconds(values.tolerance),
     maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
     readTimeoutMs: readTimeout.value,
-    dataDir,
-    storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
-    storeFromFlag: values.store !== undefined,
+    ...chooseStore(values, context),
     routeSpecs: values.route ?? [],
     exec: exec.value,
     pull,

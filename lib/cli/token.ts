@@ -88,16 +88,12 @@ export function createTokenCommand(options: TokenCommandOptions = {}): Command {
         );
       }
       const scope = parseScope(values.scope);
-      const ttlMs = parseTtlMs(values.ttl);
-      const key = await tokenKeyFromEnv(context.env);
-      if (!key.ok) throw configError(key.reason);
-      const issued = await issueToken(
-        { scope, ttlMs, nowMs: now(), tokenId: newTokenId() },
-        key.value,
-      );
-      if (!issued.ok) throw usageError(issued.reason);
-      writeToken(issued.value.token);
-      const { tokenId, expiresAtMs } = issued.value;
+      const { token, tokenId, expiresAtMs } = await mintToken(context.env, {
+        scope,
+        ttlMs: parseTtlMs(values.ttl),
+        nowMs: now(),
+      });
+      writeToken(token);
       context.output.err(
         `hookgate: ${scope} token ${tokenId} valid until ${new Date(expiresAtMs).toISOString()}` +
           `; revoke it with: hookgate token --revoke ${tokenId}`,
@@ -105,6 +101,21 @@ export function createTokenCommand(options: TokenCommandOptions = {}): Command {
       return ExitCode.ok;
     },
   };
+}
+
+/**
+ * Issues a token signed with HOOKGATE_TOKEN_SECRET (from the environment or .env):
+ * a missing or weak key is a configuration error (78), a bad lifetime a usage error.
+ */
+export async function mintToken(
+  env: Record<string, string>,
+  request: { scope: TokenScope; ttlMs: number; nowMs: number },
+): Promise<{ token: string; tokenId: string; expiresAtMs: number }> {
+  const key = await tokenKeyFromEnv(env);
+  if (!key.ok) throw configError(key.reason);
+  const issued = await issueToken({ ...request, tokenId: newTokenId() }, key.value);
+  if (!issued.ok) throw usageError(issued.reason);
+  return issued.value;
 }
 
 export function parseScope(raw: string): TokenScope {

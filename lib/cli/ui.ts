@@ -1,10 +1,9 @@
-import { issueToken, newTokenId, tokenKeyFromEnv } from "../api/mod.ts";
-import { configError, usageError } from "./cli_error.ts";
+import { usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { eventsPageUrl } from "../ui/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
-import { parseScope, parseTtlMs, writeStdout } from "./token.ts";
+import { mintToken, parseScope, parseTtlMs, writeStdout } from "./token.ts";
 
 const HELP = `hookgate ui — print a link that opens serve's events page, logged in
 
@@ -66,15 +65,12 @@ export function createUiCommand(options: UiCommandOptions = {}): Command {
       const scope = parseScope(values.scope ?? "read");
       const ttlMs = parseTtlMs(values.ttl);
       const baseUrl = parseBaseUrl(values);
-      const key = await tokenKeyFromEnv(context.env);
-      if (!key.ok) throw configError(key.reason);
-      const issued = await issueToken(
-        { scope, ttlMs, nowMs: now(), tokenId: newTokenId() },
-        key.value,
-      );
-      if (!issued.ok) throw usageError(issued.reason);
-      writeLink(eventsPageUrl(baseUrl, issued.value.token));
-      const { tokenId, expiresAtMs } = issued.value;
+      const { token, tokenId, expiresAtMs } = await mintToken(context.env, {
+        scope,
+        ttlMs,
+        nowMs: now(),
+      });
+      writeLink(eventsPageUrl(baseUrl, token));
       context.output.err(
         `hookgate: open the link above in a browser (serve must be running with ` +
           `HOOKGATE_TOKEN_SECRET); ${scope} token ${tokenId} valid until ` +

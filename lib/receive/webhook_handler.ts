@@ -84,7 +84,7 @@ function errorBody(reason: string): string {
   return body;
 }
 
-interface Outcome {
+interface Answer {
   response: Response;
   /** How the connection ends after an answer to a body that was not read to its end. */
   close?: "drop" | "header";
@@ -94,7 +94,7 @@ interface Outcome {
   bodyBytes: number;
 }
 
-function reject(status: number, reason: string, bodyBytes: number): Outcome {
+function reject(status: number, reason: string, bodyBytes: number): Answer {
   return {
     response: json(status, errorBody(reason)),
     outcome: reason,
@@ -124,7 +124,7 @@ export function createWebhookHandler(
   return async (request, remoteAddress = null, path = requestPath(request)) => {
     const startedMs = options.now();
     const route = path === null ? null : routesByPath.get(path) ?? null;
-    let result: Outcome;
+    let result: Answer;
     if (path === null) {
       result = reject(400, "invalid Host header", 0);
     } else if (route === null) {
@@ -179,7 +179,7 @@ async function receive(
   route: Route,
   request: Request,
   options: WebhookHandlerOptions,
-): Promise<Outcome> {
+): Promise<Answer> {
   const body = await readBody(request, {
     maxBodyBytes: options.maxBodyBytes,
     timeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,

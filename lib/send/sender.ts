@@ -110,7 +110,7 @@ export async function sendWebhook(
   payload: Uint8Array,
   options: SendOptions,
 ): Promise<SendResult> {
-  const target = checkUrl(url);
+  const target = validateTarget(url);
   if (!target.ok) return fail({ kind: "invalid-url", message: target.reason });
   const prepared = ensurePayloadId(payload, {
     ...(options.id !== undefined ? { id: options.id } : {}),
@@ -219,7 +219,7 @@ function failureFrom(
   return { kind: "unreachable", message: outcome.message, timedOut: false, ...context };
 }
 
-function checkUrl(url: string): Result<string> {
+function validateTarget(url: string): Result<string> {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -1,5 +1,6 @@
 import type { EventStore } from "./event_store.ts";
 import { openKvEventStore } from "./kv/mod.ts";
+import { StoreSpecError } from "./store_spec_error.ts";
 import { errorMessage, preparePrivateKvFile } from "../util/mod.ts";
 
 export interface OpenStoreOptions {
@@ -22,7 +23,7 @@ export function defaultStoreSpec(dataDir: string): string {
  * Opens the event store a spec names: `kv:PATH` (Deno KV file, the default
  * `kv:<dataDir>/hookgate.kv`) or `redis://…` / `rediss://…` (loaded only when
  * asked for, so the embedded default pulls in no Redis code). An unknown spec
- * throws a TypeError whose message says what is accepted.
+ * throws a StoreSpecError whose message says what is accepted.
  */
 export async function openStore(spec: string, options: OpenStoreOptions): Promise<EventStore> {
   const now = options.now ? { now: options.now } : {};
@@ -45,5 +46,7 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
       ...(options.warn ? { warn: options.warn } : {}),
     });
   }
-  throw new TypeError(`unknown store '${spec.split(/[/:]/)[0]}': use kv:PATH or redis://HOST:PORT`);
+  throw new StoreSpecError(
+    `unknown store '${spec.split(/[/:]/)[0]}': use kv:PATH or redis://HOST:PORT`,
+  );
 }

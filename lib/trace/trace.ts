@@ -176,7 +176,7 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
     if (pendingBytes > 0) await writeAll(concat(pending, pendingBytes));
   }
 
-  async function drain(): Promise<void> {
+  async function writeQueued(): Promise<void> {
     while (queue.length > 0 || dropped > reportedDrops) {
       const batch = queue;
       queue = [];
@@ -194,7 +194,7 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
       clearTimeout(timer);
       timer = undefined;
     }
-    flushing ??= drain().finally(() => {
+    flushing ??= writeQueued().finally(() => {
       flushing = null;
     });
     return flushing.then(() => (queue.length > 0 ? flush() : undefined));

@@ -78,14 +78,14 @@ class SettleBatcher {
   settle(item: HeldSettlement): Promise<SettleResult> {
     return new Promise((resolve) => {
       this.#queue.push({ item, resolve });
-      // Drained after the current task: verdicts of a batch's fast handlers go together.
+      // Settled after the current task: verdicts of a batch's fast handlers go together.
       this.#running ??= new Promise<void>((resolve) => setTimeout(resolve, 0))
-        .then(() => this.#drain())
+        .then(() => this.#settleQueued())
         .finally(() => this.#running = null);
     });
   }
 
-  async #drain(): Promise<void> {
+  async #settleQueued(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, BATCH_MAX_EVENTS);
       let results: SettleResult[];

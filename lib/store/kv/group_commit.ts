@@ -83,7 +83,7 @@ export class GroupCommit {
     if (event.payload.length > INLINE_PAYLOAD_BYTES) return this.#tracked(this.#acceptLarge(event));
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
-      if (this.#committing < this.#options.commitsInFlight) void this.#drain();
+      if (this.#committing < this.#options.commitsInFlight) void this.#commitQueued();
     });
   }
 
@@ -110,7 +110,7 @@ export class GroupCommit {
   }
 
   /** Whatever queued up while the previous commit ran goes into the next one. */
-  async #drain(): Promise<void> {
+  async #commitQueued(): Promise<void> {
     this.#committing++;
     try {
       while (this.#queue.length > 0) await this.#commitBatch(this.#takeBatch());

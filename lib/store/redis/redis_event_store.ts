@@ -1,3 +1,4 @@
+import { StoreSpecError } from "../store_spec_error.ts";
 import type { Redis } from "npm:ioredis@6.0.0";
 import { TIMED_OUT, within } from "../../receive/mod.ts";
 import type {
@@ -295,7 +296,7 @@ export class RedisEventStore implements EventStore {
 
 /**
  * Connects to the Redis a store spec names and returns its event store. Rejects (without
- * the password in the message) when the spec is invalid (TypeError) or Redis cannot be
+ * the password in the message) when the spec is invalid (StoreSpecError) or Redis cannot be
  * reached or refuses the credentials.
  */
 export async function openRedisEventStore(
@@ -303,7 +304,7 @@ export async function openRedisEventStore(
   options: RedisEventStoreOptions = {},
 ): Promise<RedisEventStore> {
   const parsed = parseRedisUrl(spec, { password: options.password });
-  if (!parsed.ok) throw new TypeError(parsed.reason);
+  if (!parsed.ok) throw new StoreSpecError(parsed.reason);
   const target = parsed.value;
   if (options.keyPrefix !== undefined && !new URL(spec).searchParams.has("prefix")) {
     target.keyPrefix = options.keyPrefix;

@@ -4,7 +4,7 @@
  * heartbeats for slow handlers, outages, durability, credentials.
  */
 import assert from "node:assert/strict";
-import type { StoredEvent } from "../../../lib/store/mod.ts";
+import { type StoredEvent, StoreSpecError } from "../../../lib/store/mod.ts";
 import { openRedisEventStore, type RedisEventStore } from "../../../lib/store/redis/mod.ts";
 import { incomingEvent, openStore, redisMissing, redisTest } from "../../support/redis_store.ts";
 import { waitFor } from "../../support/wait.ts";
@@ -230,8 +230,8 @@ Deno.test({
   },
 });
 
-Deno.test("openRedisEventStore() rejects a malformed spec with a TypeError", async () => {
-  await assert.rejects(openRedisEventStore("redis://db:6379/x"), TypeError);
+Deno.test("openRedisEventStore() rejects a malformed spec with a StoreSpecError", async () => {
+  await assert.rejects(openRedisEventStore("redis://db:6379/x"), StoreSpecError);
 });
 
 redisTest("RedisEventStore prefixes isolate two gateways on one Redis", async (server) => {

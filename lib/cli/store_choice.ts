@@ -1,0 +1,78 @@
+/**
+ * Which event store a command opens (`--store`, else `HOOKGATE_STORE`, else the
+ * Deno KV file under `--data-dir`), and opening it with the errors a person can
+ * act on: a bad spec is the flag's usage error (64) or the variable's
+ * configuration error (78); an unreachable store is 69. Used by serve, mcp and
+ * events alike.
+ */
+import { errorMessage, makePrivateDir } from "../util/mod.ts";
+import { defaultStoreSpec, type EventStore, openStore, StoreSpecError } from "../store/mod.ts";
+import { CliError, configError, usageError } from "./cli_error.ts";
+import type { CommandContext } from "./command.ts";
+import { ExitCode } from "./exit_codes.ts";
+
+export interface StoreChoice {
+  dataDir: string;
+  storeSpec: string;
+  /** Whether the spec came from --store (a bad one is then a usage error, else configuration). */
+  storeFromFlag: boolean;
+}
+
+export function chooseStore(
+  values: { store?: string | undefined; "data-dir"?: string | undefined },
+  context: Pick<CommandContext, "cwd" | "env">,
+): StoreChoice {
+  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  return {
+    dataDir,
+    storeSpec: values.store ?? context.env.HOOKGATE_STORE ?? defaultStoreSpec(dataDir),
+    storeFromFlag: values.store !== undefined,
+  };
+}
+
+function isKv(spec: string): boolean {
+  return spec === "kv" || spec.startsWith("kv:");
+}
+
+/**
+ * Opens the chosen store. `create: true` makes the data dir (private) for a KV
+ * store; `create: false` refuses a KV file that does not exist yet, naming the
+ * command that creates it.
+ */
+export async function openChosenStore(
+  choice: StoreChoice,
+  context: Pick<CommandContext, "env" | "output">,
+  options: { create: boolean },
+): Promise<EventStore> {
+  if (isKv(choice.storeSpec)) {
+    const path = choice.storeSpec.length > "kv:".length
+      ? choice.storeSpec.slice("kv:".length)
+      : `${choice.dataDir}/hookgate.kv`;
+    if (options.create) {
+      await makePrivateDir(choice.dataDir);
+    } else if (!(await Deno.stat(path).then(() => true, () => false))) {
+      throw new CliError(
+        ExitCode.unavailable,
+        `cannot open the event store: ${path} does not exist: run 'hookgate serve' here first`,
+      );
+    }
+  }
+  try {
+    return await openStore(choice.storeSpec, {
+      dataDir: choice.dataDir,
+      ...(context.env.REDIS_PASSWORD === undefined
+        ? {}
+        : { redisPassword: context.env.REDIS_PASSWORD }),
+      warn: (line) => context.output.err(`hookgate: ${line}`),
+    });
+  } catch (error) {
+    if (error instanceof StoreSpecError) {
+      const message = `${choice.storeFromFlag ? "--store" : "HOOKGATE_STORE"}: ${error.message}`;
+      throw choice.storeFromFlag ? usageError(message) : configError(message);
+    }
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      throw error;
+    }
+    throw new CliError(ExitCode.unavailable, `cannot open the event store: ${errorMessage(error)}`);
+  }
+}

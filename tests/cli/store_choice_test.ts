@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { CliError, createMemoryOutput, ExitCode } from "../../lib/cli/mod.ts";
+import { chooseStore, openChosenStore } from "../../lib/cli/store_choice.ts";
+import { tempDir } from "../support/temp_dir.ts";
+
+Deno.test("chooseStore() prefers --store, then HOOKGATE_STORE, then the KV file under --data-dir", () => {
+  const context = { cwd: "/p", env: { HOOKGATE_STORE: "redis://r:6379" } };
+  assert.deepEqual(chooseStore({ store: "kv:/x.kv" }, context), {
+    dataDir: "/p/.hookgate",
+    storeSpec: "kv:/x.kv",
+    storeFromFlag: true,
+  });
+  assert.equal(chooseStore({}, context).storeSpec, "redis://r:6379");
+  assert.equal(chooseStore({}, { cwd: "/p", env: {} }).storeSpec, "kv:/p/.hookgate/hookgate.kv");
+});
+
+Deno.test("openChosenStore(): an unknown store in --store is a usage error, in HOOKGATE_STORE a configuration error", async () => {
+  const context = { env: {}, output: createMemoryOutput() };
+  for (const [fromFlag, code] of [[true, ExitCode.usage], [false, ExitCode.config]] as const) {
+    await assert.rejects(
+      openChosenStore(
+        { dataDir: "/nonexistent", storeSpec: "mongo://db", storeFromFlag: fromFlag },
+        context,
+        { create: false },
+      ),
+      (error: unknown) =>
+        error instanceof CliError && error.exitCode === code &&
+        error.message.includes(fromFlag ? "--store" : "HOOKGATE_STORE") &&
+        error.message.includes("kv:PATH"),
+    );
+  }
+});
+
+Deno.test("openChosenStore() without create refuses a KV file that does not exist, and creates nothing", async () => {
+  await using dir = await tempDir("hookgate-store-choice-");
+  const choice = chooseStore({ "data-dir": `${dir.path}/data` }, { cwd: dir.path, env: {} });
+  await assert.rejects(
+    openChosenStore(choice, { env: {}, output: createMemoryOutput() }, { create: false }),
+    (error: unknown) =>
+      error instanceof CliError && error.exitCode === ExitCode.unavailable &&
+      error.message.includes("hookgate serve"),
+  );
+  assert.deepEqual([...Deno.readDirSync(dir.path)], []);
+});
+
+Deno.test("openChosenStore() with create makes the data dir private and opens the store", async () => {
+  await using dir = await tempDir("hookgate-store-choice-");
+  const choice = chooseStore({ "data-dir": `${dir.path}/data` }, { cwd: dir.path, env: {} });
+  const store = await openChosenStore(choice, { env: {}, output: createMemoryOutput() }, {
+    create: true,
+  });
+  await store.close();
+  assert.equal(Deno.statSync(`${dir.path}/data`).mode! & 0o777, 0o700);
+});
