@@ -1,6 +1,6 @@
 import { openChosenStore } from "./store_choice.ts";
 import { errorMessage } from "../util/mod.ts";
-import { CliError, configError } from "./cli_error.ts";
+import { configError } from "./cli_error.ts";
 import {
   createEventsApi,
   createEventsStream,
