@@ -12,7 +12,7 @@ import { TOKEN_SECRET_VAR } from "../setup/mod.ts";
 import type { EventStatus, EventStore } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { connectionRefusedHint, networkErrorMessage } from "../util/mod.ts";
-import type { Redactor } from "../redact/mod.ts";
+import { type Redactor, truncateForPrinting } from "../redact/mod.ts";
 
 export interface EventView {
   route: string;
@@ -111,7 +111,7 @@ export function remoteSource(
       const text = await response.text();
       throw new CliError(
         ExitCode.unavailable,
-        `${baseUrl.origin} answered ${response.status}: ${text.slice(0, 200)}`,
+        `${baseUrl.origin} answered ${response.status}: ${truncateForPrinting(text, 200)}`,
       );
     }
     return response;

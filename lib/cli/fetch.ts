@@ -123,6 +123,7 @@ export const fetchCommand: Command = {
       maxChars,
       maxBytes,
       userAgent: `hookgate/${denoConfig.version}`,
+      redactor: context.output.redactor,
     });
     trace.write({
       type: "fetch",

@@ -136,6 +136,7 @@ export const sendCommand: Command = {
       maxElapsedMs,
       timeoutMs,
       userAgent: `hookgate/${denoConfig.version}`,
+      redactor: context.output.redactor,
       onAttempt: (report) => {
         // A delivery that works at once is quiet: stdout has the answer.
         if (verbose || !deliveredAtOnce(report)) context.output.err(describeAttempt(report));

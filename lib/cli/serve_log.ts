@@ -8,6 +8,7 @@
  */
 import type { ApiRecord } from "../api/mod.ts";
 import type { RequestRecord } from "../receive/mod.ts";
+import { truncateForPrinting } from "../redact/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 
 export const SERVE_LOG_FLAGS = {
@@ -80,9 +81,7 @@ const MAX_LINE_CHARS = 200;
 /** The last lines of an agent's stderr, each cut to a readable length. */
 export function stderrTail(stderr: string, lines: number = STDERR_TAIL_LINES): string[] {
   return stderr.split(/\r?\n/).map((line) => line.trimEnd()).filter((line) => line !== "")
-    .slice(-lines).map((line) =>
-      line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line
-    );
+    .slice(-lines).map((line) => truncateForPrinting(line, MAX_LINE_CHARS));
 }
 
 /** Whether stderr gets colour: a terminal, and NO_COLOR unset or empty (no-color.org). */

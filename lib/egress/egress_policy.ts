@@ -4,6 +4,7 @@
  * fetch_url.ts, the permission layer in fetch_worker.ts, both fed from here.
  */
 import { isIpAddress } from "./ip_address.ts";
+import { truncateForPrinting } from "../redact/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 
 export const ALLOW_HOSTS_VAR = "EGRESS_ALLOW_HOSTS";
@@ -288,11 +289,15 @@ function rawAuthority(raw: string): string {
   return end === -1 ? rest : rest.slice(0, end);
 }
 
-/** The raw text made printable and short, for a message about an unusable URL. */
+/**
+ * The raw text made printable and short, for a message about an unusable URL. Credential
+ * shapes go before the cut; the cut mark lets the printing redactor, which knows the
+ * secrets, remove a piece of one left just before it.
+ */
 function displayRaw(raw: string): string {
   const escaped = JSON.stringify(raw).slice(1, -1).replace(
     /[\p{Cf}\p{Z}]/gu,
     (c) => `\\u${c.codePointAt(0)?.toString(16).padStart(4, "0")}`,
   );
-  return escaped.length > 100 ? `${escaped.slice(0, 100)}…` : escaped;
+  return truncateForPrinting(escaped, 100);
 }

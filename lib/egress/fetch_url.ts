@@ -26,12 +26,14 @@ import {
   requestAfterRedirect,
 } from "./fetch_request.ts";
 import { classifyIpAddress } from "./ip_address.ts";
+import { createRedactor, redactBytesThenTruncate, type Redactor } from "../redact/mod.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_BYTES = 1_048_576;
 /** What a model is shown of one response by default. */
 export const DEFAULT_MAX_CHARS = 8000;
 export const MAX_REDIRECTS = 5;
+const SHAPES_ONLY = createRedactor();
 
 export type FetchFailure =
   | "denied"
@@ -49,7 +51,7 @@ export interface FetchUrlResult {
   /** The last URL requested (after redirects), normalized; null if none was. */
   url: string | null;
   status: number | null;
-  /** The body as text, cut to maxChars (and never more than maxBytes were kept). */
+  /** The body as text, redacted, then cut to maxChars (never more than maxBytes were kept). */
   body: string;
   /** True when the body was cut at maxBytes or maxChars. */
   truncated: boolean;
@@ -77,6 +79,8 @@ export interface FetchUrlOptions extends FetchRequestInput {
   maxBytes?: number;
   maxChars?: number;
   userAgent?: string;
+  /** Redacts the body before it is cut; credential shapes only when absent. */
+  redactor?: Redactor;
   /** `Deno.resolveDns` (A and AAAA) by default. */
   resolveAddresses?: ResolveAddresses;
   /** The sandboxed worker by default. */
@@ -164,14 +168,18 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
         : checkEgressRedirect(current, outcome.location, policy);
       continue;
     }
-    const text = bodyText(outcome.body, outcome.truncated, maxChars);
+    // Redacted before it is cut, so the cut cannot leave a readable piece of a secret.
+    const text = redactBytesThenTruncate(options.redactor ?? SHAPES_ONLY, outcome.body, {
+      maxChars,
+      inputWasCut: outcome.truncated,
+    });
     const success = outcome.status >= 200 && outcome.status <= 299;
     return {
       ok: success,
       url: current,
       status: outcome.status,
-      body: text.body,
-      truncated: outcome.truncated || text.cut,
+      body: text.text,
+      truncated: text.truncated,
       bytes: outcome.bytesRead,
       redirects,
       error: success ? null : `HTTP ${outcome.status}`,
@@ -263,18 +271,6 @@ function uncheckedVerdict(raw: string): EgressVerdict {
     scheme: url.protocol === "http:" ? "http:" : "https:",
     entry: "(unchecked)",
   };
-}
-
-/** UTF-8 text cut to maxChars; a character split by the byte cap is dropped, not mangled. */
-function bodyText(
-  bytes: Uint8Array,
-  byteTruncated: boolean,
-  maxChars: number,
-): { body: string; cut: boolean } {
-  const text = new TextDecoder().decode(bytes, { stream: byteTruncated });
-  if (text.length <= maxChars) return { body: text, cut: false };
-  const end = /[\uD800-\uDBFF]/.test(text.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
-  return { body: text.slice(0, end), cut: true };
 }
 
 function denied(

@@ -6,9 +6,10 @@
  */
 import type { HandlerContext, HandlerOutcome, StoredEvent } from "../store/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
+import { createRedactor, redactBytesThenTruncate } from "../redact/mod.ts";
 import { eventEnv, planExecEnv } from "./exec_env.ts";
 import type { Launch } from "./launcher.ts";
-import { type ExecResult, runExec } from "./run_exec.ts";
+import { type CapturedOutput, type ExecResult, runExec } from "./run_exec.ts";
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 export const DEFAULT_EXEC_ATTEMPTS = 5;
@@ -76,7 +77,10 @@ export function createExecHandler(
   // The agent's user has a home of its own; hookgate's would be unreadable or, worse, readable.
   const home = options.launch?.identity?.home;
   const baseEnv = home === undefined ? plan.env : { ...plan.env, HOME: home };
-  const decoder = new TextDecoder();
+  // The output is cut at a byte cap: redacted across that cut before the trace sees it.
+  const redactor = createRedactor({ secrets: options.secrets });
+  const captured = (output: CapturedOutput) =>
+    redactBytesThenTruncate(redactor, output.bytes, { inputWasCut: output.truncated }).text;
   return async (event, context) => {
     const signals = [options.signal, context?.signal].filter((s) => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
@@ -101,8 +105,8 @@ export function createExecHandler(
       signal: result.signal,
       timedOut: result.timedOut,
       durationMs: Math.round(result.durationMs),
-      stdout: decoder.decode(result.stdout.bytes),
-      stderr: decoder.decode(result.stderr.bytes),
+      stdout: captured(result.stdout),
+      stderr: captured(result.stderr),
       stdoutTruncated: result.stdout.truncated,
       stderrTruncated: result.stderr.truncated,
     });

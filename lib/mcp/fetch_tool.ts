@@ -75,6 +75,8 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
       maxChars: DEFAULT_MAX_CHARS,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       userAgent: options.userAgent,
+      // The body is redacted with every known secret before it is cut to maxChars.
+      redactor: options.redactor,
     });
     return fetchToolResult(result, options.redactor);
   });

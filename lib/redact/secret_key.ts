@@ -2,7 +2,7 @@
  * Which key, header and variable names hold a credential: `Authorization`, `x-api-key`,
  * `clientSecret`, `DB_PASSWORD`, `WEBHOOK_SECRET_PREVIOUS` do; `max_tokens`,
  * `token_count`, `token_type`, `client_id`, `public_key` and an event key do not. Names
- * are compared as words, ignoring case and separators. Pure; used by lib/redact/redact.ts.
+ * are compared as words, ignoring case and separators. Pure; used by the redactor (lib/redact/).
  */
 /** Whole names (separators and case removed) that always hold a credential. */
 const SECRET_NAMES = new Set([

@@ -1,5 +1,6 @@
-import { networkErrorMessage, sleep as waitMs } from "../util/mod.ts";
+import { concatBytes, networkErrorMessage, sleep as waitMs } from "../util/mod.ts";
 import { ensurePayloadId } from "../receive/mod.ts";
+import { createRedactor, redactBytesThenTruncate, type Redactor } from "../redact/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 import {
   judgeStatus,
@@ -27,6 +28,8 @@ export interface SendOptions {
   userAgent?: string;
   /** Response bodies past this are cut (the receiver's answer is a short status). */
   maxResponseBytes?: number;
+  /** Redacts the receiver's answer before it is cut; credential shapes only when absent. */
+  redactor?: Redactor;
   fetch?: FetchLike;
   sleep?: (ms: number) => Promise<void>;
   nowMs?: () => number;
@@ -128,6 +131,7 @@ export async function sendWebhook(
   const maxAttempts = (options.retries ?? DEFAULT_RETRIES) + 1;
   const maxElapsedMs = options.maxElapsedMs ?? DEFAULT_MAX_ELAPSED_MS;
   const startedMs = nowMs();
+  const redactor = options.redactor ?? createRedactor();
 
   for (let attempt = 1;; attempt++) {
     const timestampSeconds = Math.floor(nowMs() / 1000);
@@ -141,6 +145,7 @@ export async function sendWebhook(
       body: bytes,
       timeoutMs,
       maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      redactor,
     });
     const step = nextStep(raw, {
       attempt,
@@ -245,6 +250,7 @@ async function attemptOnce(
     body: Uint8Array;
     timeoutMs: number;
     maxResponseBytes: number;
+    redactor: Redactor;
   },
 ): Promise<RawOutcome> {
   const controller = new AbortController();
@@ -261,7 +267,7 @@ async function attemptOnce(
       redirect: "manual",
       signal: controller.signal,
     });
-    const body = await readCapped(response, request.maxResponseBytes);
+    const body = await readCapped(response, request.maxResponseBytes, request.redactor);
     return {
       kind: "response",
       status: response.status,
@@ -277,15 +283,27 @@ async function attemptOnce(
   }
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
+/**
+ * The answer's text, at most `maxChars`, redacted before it is cut: everything read is
+ * redacted whole, and a piece of a secret at the end of what was read goes too.
+ */
+async function readCapped(
+  response: Response,
+  maxChars: number,
+  redactor: Redactor,
+): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let ended = false;
   try {
-    while (total < maxBytes) {
+    while (total < maxChars) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        ended = true;
+        break;
+      }
       chunks.push(value);
       total += value.length;
     }
@@ -293,12 +311,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
     // Frees the connection whether the body ended, was cut, or failed.
     await reader.cancel().catch(() => {});
   }
-  const bytes = new Uint8Array(Math.min(total, maxBytes));
-  let offset = 0;
-  for (const chunk of chunks) {
-    const part = chunk.subarray(0, bytes.length - offset);
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return new TextDecoder().decode(bytes);
+  return redactBytesThenTruncate(redactor, concatBytes(...chunks), {
+    maxChars,
+    inputWasCut: !ended,
+  }).text;
 }

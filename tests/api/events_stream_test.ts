@@ -77,11 +77,21 @@ async function readUntil(
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   const messages: Message[] = [];
   let buffer = "";
-  const deadline = setTimeout(() => reader.cancel("deadline"), WAIT_MS);
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    reader.cancel("deadline");
+  }, WAIT_MS);
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) throw new Error(`the stream ended after ${JSON.stringify(messages)}`);
+      if (done) {
+        throw new Error(
+          timedOut
+            ? `no awaited message within ${WAIT_MS} ms; got ${JSON.stringify(messages)}`
+            : `the stream ended after ${JSON.stringify(messages)}`,
+        );
+      }
       buffer += value;
       let end;
       while ((end = buffer.indexOf("\n\n")) !== -1) {

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { runCli } from "../support/cli.ts";
-import { closedPort, startRecordingServer } from "../support/recording_server.ts";
+import {
+  closedPort,
+  startRecordingServer,
+  startSilentServer,
+} from "../support/recording_server.ts";
 
 function portOf(url: string): number {
   return Number(new URL(url).port);
@@ -11,103 +15,79 @@ function localEnv(port: number): Record<string, string> {
 }
 
 Deno.test("hookgate fetch prints the body on stdout and status, bytes, cut on stderr", async () => {
-  const server = startRecordingServer(() => new Response("zen of the allowlist"));
-  try {
-    const port = portOf(server.url);
-    const result = await runCli(["fetch", `http://localhost:${port}/zen`], { env: localEnv(port) });
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, "zen of the allowlist\n");
-    assert.match(result.stderr, /status 200, 20 bytes read, body not cut/);
-    assert.equal(server.requests[0]?.path, "/zen");
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("zen of the allowlist"));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", `http://localhost:${port}/zen`], { env: localEnv(port) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, "zen of the allowlist\n");
+  assert.match(result.stderr, /status 200, 20 bytes read, body not cut/);
+  assert.equal(server.requests[0]?.path, "/zen");
 });
 
 Deno.test("hookgate fetch cuts the body to --max-chars and says so", async () => {
-  const server = startRecordingServer(() => new Response("y".repeat(9000)));
-  try {
-    const port = portOf(server.url);
-    const cut = await runCli(["fetch", `http://localhost:${port}/`, "--max-chars", "100"], {
-      env: localEnv(port),
-    });
-    assert.equal(cut.code, 0, cut.stderr);
-    assert.equal(cut.stdout, "y".repeat(100) + "\n");
-    assert.match(cut.stderr, /9000 bytes read, body cut/);
-    const byDefault = await runCli(["fetch", `http://localhost:${port}/`], { env: localEnv(port) });
-    assert.equal(byDefault.stdout.length, 8000 + 1, "8000 characters by default");
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("y".repeat(9000)));
+  const port = portOf(server.url);
+  const cut = await runCli(["fetch", `http://localhost:${port}/`, "--max-chars", "100"], {
+    env: localEnv(port),
+  });
+  assert.equal(cut.code, 0, cut.stderr);
+  assert.equal(cut.stdout, "y".repeat(100) + "\n");
+  assert.match(cut.stderr, /9000 bytes read, body cut/);
+  const byDefault = await runCli(["fetch", `http://localhost:${port}/`], { env: localEnv(port) });
+  assert.equal(byDefault.stdout.length, 8000 + 1, "8000 characters by default");
 });
 
 Deno.test("hookgate fetch --json prints the tool result as one JSON object", async () => {
-  const server = startRecordingServer(() => new Response('{"a":1}'));
-  try {
-    const port = portOf(server.url);
-    const result = await runCli(["fetch", "--json", `http://localhost:${port}/`], {
-      env: localEnv(port),
-    });
-    assert.equal(result.code, 0, result.stderr);
-    const parsed = JSON.parse(result.stdout);
-    assert.equal(parsed.ok, true);
-    assert.equal(parsed.status, 200);
-    assert.equal(parsed.body, '{"a":1}');
-    assert.equal(parsed.truncated, false);
-    assert.equal(parsed.error, null);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response('{"a":1}'));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", "--json", `http://localhost:${port}/`], {
+    env: localEnv(port),
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const parsed = JSON.parse(result.stdout);
+  assert.equal(parsed.ok, true);
+  assert.equal(parsed.status, 200);
+  assert.equal(parsed.body, '{"a":1}');
+  assert.equal(parsed.truncated, false);
+  assert.equal(parsed.error, null);
 });
 
 Deno.test("hookgate fetch exits 1 on a non-2xx and still shows the body", async () => {
-  const server = startRecordingServer(() => new Response("rate limited", { status: 429 }));
-  try {
-    const port = portOf(server.url);
-    const result = await runCli(["fetch", `http://localhost:${port}/`], { env: localEnv(port) });
-    assert.equal(result.code, 1);
-    assert.equal(result.stdout, "rate limited\n");
-    assert.match(result.stderr, /HTTP 429/);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("rate limited", { status: 429 }));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", `http://localhost:${port}/`], { env: localEnv(port) });
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, "rate limited\n");
+  assert.match(result.stderr, /HTTP 429/);
 });
 
 Deno.test("hookgate fetch denies an unlisted host with the denial message, exit 77, no request", async () => {
-  const server = startRecordingServer(() => new Response("secret"));
-  try {
-    const port = portOf(server.url);
-    const result = await runCli(["fetch", `http://localhost:${port}/`], {
-      env: {
-        EGRESS_ALLOW_HOSTS: "api.github.com,api.weather.gov",
-        EGRESS_ALLOW_PRIVATE: "localhost",
-      },
-    });
-    assert.equal(result.code, 77);
-    assert.equal(result.stdout, "");
-    assert.match(
-      result.stderr,
-      /egress to 'localhost' denied; allowed: \["api\.github\.com","api\.weather\.gov"\]/,
-    );
-    assert.equal(server.requests.length, 0);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("secret"));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", `http://localhost:${port}/`], {
+    env: {
+      EGRESS_ALLOW_HOSTS: "api.github.com,api.weather.gov",
+      EGRESS_ALLOW_PRIVATE: "localhost",
+    },
+  });
+  assert.equal(result.code, 77);
+  assert.equal(result.stdout, "");
+  assert.match(
+    result.stderr,
+    /egress to 'localhost' denied; allowed: \["api\.github\.com","api\.weather\.gov"\]/,
+  );
+  assert.equal(server.requests.length, 0);
 });
 
 Deno.test("hookgate fetch denies a listed localhost not in EGRESS_ALLOW_PRIVATE after resolution", async () => {
-  const server = startRecordingServer(() => new Response("secret"));
-  try {
-    const port = portOf(server.url);
-    const result = await runCli(["fetch", `http://localhost:${port}/`], {
-      env: { EGRESS_ALLOW_HOSTS: `http://localhost:${port}` },
-    });
-    assert.equal(result.code, 77);
-    assert.match(result.stderr, /loopback/);
-    assert.equal(server.requests.length, 0);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("secret"));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", `http://localhost:${port}/`], {
+    env: { EGRESS_ALLOW_HOSTS: `http://localhost:${port}` },
+  });
+  assert.equal(result.code, 77);
+  assert.match(result.stderr, /loopback/);
+  assert.equal(server.requests.length, 0);
 });
 
 Deno.test("hookgate fetch with no allowlist denies and says how to allow a host", async () => {
@@ -118,18 +98,14 @@ Deno.test("hookgate fetch with no allowlist denies and says how to allow a host"
 });
 
 Deno.test("hookgate fetch exits 78 on an invalid allowlist entry, before any request", async () => {
-  const server = startRecordingServer(() => new Response("x"));
-  try {
-    const port = portOf(server.url);
-    const result = await runCli(["fetch", `http://localhost:${port}/`], {
-      env: { ...localEnv(port), EGRESS_ALLOW_HOSTS: `http://localhost:${port},*` },
-    });
-    assert.equal(result.code, 78);
-    assert.match(result.stderr, /EGRESS_ALLOW_HOSTS entry '\*' is invalid/);
-    assert.equal(server.requests.length, 0);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("x"));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", `http://localhost:${port}/`], {
+    env: { ...localEnv(port), EGRESS_ALLOW_HOSTS: `http://localhost:${port},*` },
+  });
+  assert.equal(result.code, 78);
+  assert.match(result.stderr, /EGRESS_ALLOW_HOSTS entry '\*' is invalid/);
+  assert.equal(server.requests.length, 0);
 });
 
 Deno.test("hookgate fetch exits 69 when the host refuses the connection", async () => {
@@ -139,23 +115,13 @@ Deno.test("hookgate fetch exits 69 when the host refuses the connection", async 
 });
 
 Deno.test("hookgate fetch exits 69 when --timeout passes", async () => {
-  let release = () => {};
-  const held = new Promise<void>((resolve) => release = resolve);
-  const server = startRecordingServer(async () => {
-    await held;
-    return new Response("late");
+  await using server = startSilentServer(() => new Response("late"));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", `http://localhost:${port}/`, "--timeout", "300ms"], {
+    env: localEnv(port),
   });
-  try {
-    const port = portOf(server.url);
-    const result = await runCli(["fetch", `http://localhost:${port}/`, "--timeout", "300ms"], {
-      env: localEnv(port),
-    });
-    assert.equal(result.code, 69);
-    assert.match(result.stderr, /no complete answer within 300 ms/);
-  } finally {
-    release();
-    await server.close();
-  }
+  assert.equal(result.code, 69);
+  assert.match(result.stderr, /no complete answer within 300 ms/);
 });
 
 Deno.test("hookgate fetch without a URL or with a bad flag value is a usage error", async () => {
@@ -173,40 +139,32 @@ Deno.test("hookgate fetch --help describes the allowlist and the exit codes", as
 });
 
 Deno.test("hookgate fetch runs with read, env and net only (its trace written to .hookgate)", async () => {
-  const server = startRecordingServer(() => new Response("ok"));
-  try {
-    const port = portOf(server.url);
-    const result = await runCli(["fetch", `http://localhost:${port}/`], {
-      env: localEnv(port),
-      permissions: ["--allow-read", "--allow-env", "--allow-net", "--allow-write=.hookgate"],
-    });
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, "ok\n");
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("ok"));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", `http://localhost:${port}/`], {
+    env: localEnv(port),
+    permissions: ["--allow-read", "--allow-env", "--allow-net", "--allow-write=.hookgate"],
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, "ok\n");
 });
 
 Deno.test("hookgate fetch reports Deno's --deny-net refusal of a resolved address as a denial", async () => {
-  const server = startRecordingServer(() => new Response("internal"));
-  try {
-    const port = portOf(server.url);
-    // The code check lets localhost through (EGRESS_ALLOW_PRIVATE); Deno checks the resolved IP.
-    const result = await runCli(["fetch", `http://localhost:${port}/`], {
-      env: localEnv(port),
-      permissions: [
-        "--allow-read",
-        "--allow-env",
-        "--allow-net",
-        "--allow-write=.hookgate",
-        "--deny-net=127.0.0.0/8",
-      ],
-    });
-    assert.equal(result.code, 77, result.stderr);
-    assert.match(result.stderr, /egress to 'localhost' denied/);
-    assert.match(result.stderr, /Deno's net permission refused it/);
-    assert.equal(server.requests.length, 0);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("internal"));
+  const port = portOf(server.url);
+  // The code check lets localhost through (EGRESS_ALLOW_PRIVATE); Deno checks the resolved IP.
+  const result = await runCli(["fetch", `http://localhost:${port}/`], {
+    env: localEnv(port),
+    permissions: [
+      "--allow-read",
+      "--allow-env",
+      "--allow-net",
+      "--allow-write=.hookgate",
+      "--deny-net=127.0.0.0/8",
+    ],
+  });
+  assert.equal(result.code, 77, result.stderr);
+  assert.match(result.stderr, /egress to 'localhost' denied/);
+  assert.match(result.stderr, /Deno's net permission refused it/);
+  assert.equal(server.requests.length, 0);
 });

@@ -18,8 +18,8 @@ Deno.test("hookgate redact copies stdin to stdout with credential shapes removed
   assert.equal(result.stderr, "");
 });
 
-Deno.test("hookgate redact --secrets-from-env removes the values of secrets in the environment", async () => {
-  const result = await runCli(["redact", "--secrets-from-env"], {
+Deno.test("hookgate redact removes the values of secrets in the environment by default", async () => {
+  const result = await runCli(["redact"], {
     env: { WEBHOOK_SECRET: CANARY },
     stdin: `value ${CANARY} and ${encodeURIComponent(CANARY)} end\n`,
   });
@@ -27,8 +27,17 @@ Deno.test("hookgate redact --secrets-from-env removes the values of secrets in t
   assert.equal(result.stdout, `value ${REDACTED} and ${REDACTED} end\n`);
 });
 
-Deno.test("hookgate redact without --secrets-from-env removes shapes only, not environment values", async () => {
-  const result = await runCli(["redact"], {
+Deno.test("hookgate redact --secrets-from-env (the default, said explicitly) still works", async () => {
+  const result = await runCli(["redact", "--secrets-from-env"], {
+    env: { WEBHOOK_SECRET: CANARY },
+    stdin: `value ${CANARY}\n`,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `value ${REDACTED}\n`);
+});
+
+Deno.test("hookgate redact --no-secrets-from-env removes shapes only, not environment values", async () => {
+  const result = await runCli(["redact", "--no-secrets-from-env"], {
     env: { WEBHOOK_SECRET: CANARY },
     stdin: `value ${CANARY} token=${CANARY}\n`,
   });
@@ -36,10 +45,17 @@ Deno.test("hookgate redact without --secrets-from-env removes shapes only, not e
   assert.equal(result.stdout, `value ${CANARY} token=${REDACTED}\n`);
 });
 
-Deno.test("hookgate redact --secrets-from-env reads secrets from .env in the working directory", async () => {
+Deno.test("hookgate redact --secrets-from-env together with --no-secrets-from-env is a usage error", async () => {
+  const result = await runCli(["redact", "--secrets-from-env", "--no-secrets-from-env"], {
+    stdin: "",
+  });
+  assert.equal(result.code, 64);
+});
+
+Deno.test("hookgate redact removes secrets from .env in the working directory by default", async () => {
   const cwd = Deno.makeTempDirSync({ prefix: "hookgate-redact-" });
   Deno.writeTextFileSync(`${cwd}/.env`, `GITHUB_WEBHOOK_SECRET=${CANARY}\n`);
-  const result = await runCli(["redact", "--secrets-from-env"], {
+  const result = await runCli(["redact"], {
     cwd,
     stdin: `x${CANARY}x\n`,
   });

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import denoConfig from "../../deno.json" with { type: "json" };
+import { tempDir } from "../support/temp_dir.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const VERSION = Deno.version.deno;
@@ -101,8 +102,8 @@ if (source === null) {
   });
 } else {
   Deno.test(`${NAME} (runtime: ${source})`, async () => {
-    const base = await Deno.makeTempDir({ prefix: "hookgate-compile-" });
-    globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
+    await using scratch = await tempDir("hookgate-compile-");
+    const base = scratch.path;
     const project = `${base}/project`;
     await Deno.mkdir(project);
     const copy = await run(
@@ -139,30 +140,29 @@ if (source === null) {
     const secret = `run-time-secret-${randomHex(16)}`;
     await Deno.writeTextFile(`${runDir}/.env`, `WEBHOOK_SECRET=${secret}\n`, { mode: 0o600 });
     const received: { headers: Headers; body: string }[] = [];
-    const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-      received.push({ headers: req.headers, body: await req.text() });
-      return Response.json({ status: "accepted" });
-    });
-    try {
-      const body = '{"id":"evt_compiled","event":"ping"}';
-      const sent = await run(binary, [
-        "send",
-        `http://127.0.0.1:${receiver.addr.port}/webhook`,
-        "--data",
-        body,
-        "--retries",
-        "0",
-      ], { cwd: runDir });
-      assert.equal(sent.code, 0, sent.stderr);
-      assert.equal(received.length, 1);
-      const delivery = received[0] as { headers: Headers; body: string };
-      const timestamp = delivery.headers.get("x-timestamp") ?? "";
-      const expected = createHmac("sha256", secret).update(`${timestamp}.${delivery.body}`)
-        .digest("hex");
-      assert.equal(delivery.headers.get("x-signature"), expected);
-      assert.doesNotMatch(sent.stdout + sent.stderr, new RegExp(secret));
-    } finally {
-      await receiver.shutdown();
-    }
+    await using receiver = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      async (req) => {
+        received.push({ headers: req.headers, body: await req.text() });
+        return Response.json({ status: "accepted" });
+      },
+    );
+    const body = '{"id":"evt_compiled","event":"ping"}';
+    const sent = await run(binary, [
+      "send",
+      `http://127.0.0.1:${receiver.addr.port}/webhook`,
+      "--data",
+      body,
+      "--retries",
+      "0",
+    ], { cwd: runDir });
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(received.length, 1);
+    const delivery = received[0] as { headers: Headers; body: string };
+    const timestamp = delivery.headers.get("x-timestamp") ?? "";
+    const expected = createHmac("sha256", secret).update(`${timestamp}.${delivery.body}`)
+      .digest("hex");
+    assert.equal(delivery.headers.get("x-signature"), expected);
+    assert.doesNotMatch(sent.stdout + sent.stderr, new RegExp(secret));
   });
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { cliCommand, runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
+import { eventually } from "../support/wait.ts";
 
 const SECRET = "events-cli-canary-" + crypto.randomUUID();
 const ENV = {
@@ -24,14 +25,6 @@ async function post(server: ServeProcess, body: string): Promise<number> {
   });
   await response.body?.cancel();
   return response.status;
-}
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>, limitMs = 30_000) {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 interface Fixture extends AsyncDisposable {

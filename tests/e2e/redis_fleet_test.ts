@@ -6,16 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { openRedisEventStore } from "../../lib/store/redis/mod.ts";
-import {
-  type RedisServer,
-  redisServerAvailable,
-  startRedisServer,
-} from "../support/redis_server.ts";
+import type { RedisServer } from "../support/redis_server.ts";
+import { openStore, redisTest } from "../support/redis_store.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
+import { waitFor } from "../support/wait.ts";
 
 const SECRET = "fleet-test-secret-0123456789abcdef";
-const ignore = !redisServerAvailable();
 
 function signed(id: string): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify({ id, type: "fleet.test" });
@@ -77,23 +74,23 @@ function handledIds(instances: ServeProcess[]): Set<string> {
   return ids;
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, limitMs: number): Promise<boolean> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return await check();
+interface Fleet extends AsyncDisposable {
+  instances: ServeProcess[];
+  /** The store URL every instance uses. */
+  store: string;
 }
 
-async function withFleet(
+/** `count` serve processes on one Redis; `await using` SIGKILLs every one however the test ends. */
+async function startFleet(
+  redis: RedisServer,
   count: number,
-  options: { storeQuery?: string; args?: string[] },
-  body: (redis: RedisServer, instances: ServeProcess[], store: string) => Promise<void>,
-): Promise<void> {
-  const redis = await startRedisServer();
+  options: { storeQuery?: string; args?: string[] } = {},
+): Promise<Fleet> {
   const instances: ServeProcess[] = [];
   const store = `${redis.url}/0${options.storeQuery ?? ""}`;
+  const kill = async () => {
+    await Promise.all(instances.map((instance) => instance.stop("SIGKILL")));
+  };
   try {
     for (let i = 0; i < count; i++) {
       instances.push(
@@ -103,11 +100,11 @@ async function withFleet(
         }),
       );
     }
-    await body(redis, instances, store);
-  } finally {
-    await Promise.all(instances.map((instance) => instance.stop("SIGKILL")));
-    await redis.stop();
+  } catch (error) {
+    await kill();
+    throw error;
   }
+  return { instances, store, [Symbol.asyncDispose]: kill };
 }
 
 /** Runs `task` over `items` with at most `limit` in flight. */
@@ -118,167 +115,150 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
   }));
 }
 
-Deno.test({
-  name:
-    "fleet: 500 events each sent to two of three instances at once: 500 accepted, 500 duplicates, all handled",
-  ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await withFleet(3, {}, async (_redis, instances) => {
-      const ids = Array.from({ length: 500 }, (_, i) => `fleet_${i}_${crypto.randomUUID()}`);
-      const answers: Answer[] = [];
-      await pool(ids, 16, async (id) => {
-        const first = Math.floor(Math.random() * 3);
-        const second = (first + 1 + Math.floor(Math.random() * 2)) % 3;
-        answers.push(
-          ...await Promise.all([
-            deliver(instances[first] as ServeProcess, id),
-            deliver(instances[second] as ServeProcess, id),
-          ]),
-        );
-      });
-      const statuses = answers.map(statusOf);
-      assert.equal(answers.filter((a) => a.status !== 200).length, 0, "every answer is a 200");
-      assert.equal(statuses.filter((s) => s === "accepted").length, 500);
-      assert.equal(statuses.filter((s) => s === "duplicate-ignored").length, 500);
-      const handled = await waitFor(() => handledIds(instances).size === ids.length, 30_000);
-      const seen = handledIds(instances);
-      assert.ok(handled, `handled ${seen.size} of ${ids.length}`);
-      for (const id of ids) assert.ok(seen.has(id), id);
+redisTest(
+  "fleet: 500 events each sent to two of three instances at once: 500 accepted, 500 duplicates, all handled",
+  async (redis) => {
+    await using fleet = await startFleet(redis, 3);
+    const { instances } = fleet;
+    const ids = Array.from({ length: 500 }, (_, i) => `fleet_${i}_${crypto.randomUUID()}`);
+    const answers: Answer[] = [];
+    await pool(ids, 16, async (id) => {
+      const first = Math.floor(Math.random() * 3);
+      const second = (first + 1 + Math.floor(Math.random() * 2)) % 3;
+      answers.push(
+        ...await Promise.all([
+          deliver(instances[first] as ServeProcess, id),
+          deliver(instances[second] as ServeProcess, id),
+        ]),
+      );
     });
+    const statuses = answers.map(statusOf);
+    assert.equal(answers.filter((a) => a.status !== 200).length, 0, "every answer is a 200");
+    assert.equal(statuses.filter((s) => s === "accepted").length, 500);
+    assert.equal(statuses.filter((s) => s === "duplicate-ignored").length, 500);
+    const handled = await waitFor(() => handledIds(instances).size === ids.length, 30_000);
+    const seen = handledIds(instances);
+    assert.ok(handled, `handled ${seen.size} of ${ids.length}`);
+    for (const id of ids) assert.ok(seen.has(id), id);
   },
-});
+);
 
-Deno.test({
-  name: "fleet: an instance SIGKILLed while its handler holds events: the others take them over",
-  ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "hookgate-fleet-" });
-    const log = `${dir}/handled.log`;
-    try {
-      // Each hand-off takes 1.5 s, then logs "<id> <attempt> <hookgate pid> <ms>". A killed
-      // instance's orphaned handlers may still log later: only lines written before the kill
-      // count for it.
-      const exec =
-        `sleep 1.5; echo "$HOOKGATE_EVENT_ID $HOOKGATE_ATTEMPT $PPID $(date +%s%3N)" >> ${log}`;
-      await withFleet(
-        3,
-        { storeQuery: "?visibility_timeout=2s", args: ["--exec", exec, "--exec-concurrency", "4"] },
-        async (_redis, instances) => {
-          const ids = Array.from({ length: 30 }, (_, i) => `kill_${i}_${crypto.randomUUID()}`);
-          const answers = await Promise.all(
-            ids.map((id, i) => deliver(instances[i % 3] as ServeProcess, id)),
-          );
-          assert.ok(answers.every((a) => statusOf(a) === "accepted"));
-          // Mid-run: the victim's handlers hold events it took but never finished.
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          const victim = instances[0] as ServeProcess;
-          await victim.stop("SIGKILL");
-          const killedAtMs = Date.now();
-          const lines = async () =>
-            (await Deno.readTextFile(log).catch(() => "")).split("\n").filter(Boolean).map(
-              (line) => {
-                const [id, attempt, pid, atMs] = line.split(" ");
-                return { id, attempt: Number(attempt), pid: Number(pid), atMs: Number(atMs) };
-              },
-            );
-          const handled = async () =>
-            new Set(
-              (await lines()).filter((l) => l.pid !== victim.pid || l.atMs < killedAtMs)
-                .map((l) => l.id),
-            );
-          const complete = await waitFor(async () => (await handled()).size === ids.length, 60_000);
-          assert.ok(complete, `handled ${(await handled()).size} of ${ids.length}`);
-          const takenOver = (await lines()).filter((l) => l.pid !== victim.pid && l.attempt >= 2);
-          assert.ok(takenOver.length > 0, "no event of the killed instance was taken over");
+redisTest(
+  "fleet: an instance SIGKILLed while its handler holds events: the others take them over",
+  async (redis) => {
+    await using dir = await tempDir("hookgate-fleet-");
+    const log = `${dir.path}/handled.log`;
+    // Each hand-off takes 1.5 s, then logs "<id> <attempt> <hookgate pid> <ms>". A killed
+    // instance's orphaned handlers may still log later: only lines written before the kill
+    // count for it.
+    const exec =
+      `sleep 1.5; echo "$HOOKGATE_EVENT_ID $HOOKGATE_ATTEMPT $PPID $(date +%s%3N)" >> ${log}`;
+    await using fleet = await startFleet(redis, 3, {
+      storeQuery: "?visibility_timeout=2s",
+      args: ["--exec", exec, "--exec-concurrency", "4"],
+    });
+    const { instances } = fleet;
+    const ids = Array.from({ length: 30 }, (_, i) => `kill_${i}_${crypto.randomUUID()}`);
+    const answers = await Promise.all(
+      ids.map((id, i) => deliver(instances[i % 3] as ServeProcess, id)),
+    );
+    assert.ok(answers.every((a) => statusOf(a) === "accepted"));
+    // Mid-run: the victim's handlers hold events it took but never finished.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const victim = instances[0] as ServeProcess;
+    await victim.stop("SIGKILL");
+    const killedAtMs = Date.now();
+    const lines = async () =>
+      (await Deno.readTextFile(log).catch(() => "")).split("\n").filter(Boolean).map(
+        (line) => {
+          const [id, attempt, pid, atMs] = line.split(" ");
+          return { id, attempt: Number(attempt), pid: Number(pid), atMs: Number(atMs) };
         },
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const handled = async () =>
+      new Set(
+        (await lines()).filter((l) => l.pid !== victim.pid || l.atMs < killedAtMs)
+          .map((l) => l.id),
+      );
+    const complete = await waitFor(async () => (await handled()).size === ids.length, 60_000);
+    assert.ok(complete, `handled ${(await handled()).size} of ${ids.length}`);
+    const takenOver = (await lines()).filter((l) => l.pid !== victim.pid && l.attempt >= 2);
+    assert.ok(takenOver.length > 0, "no event of the killed instance was taken over");
   },
-});
+);
 
-Deno.test({
-  name: "fleet: Redis restarted under load: 503 during the outage, never 200; retries complete",
-  ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await withFleet(2, {}, async (redis, instances, store) => {
-      const ids: string[] = [];
-      const answers: Answer[] = [];
-      let haltedAtMs = Infinity;
-      let restartingAtMs = Infinity;
-      let outageOver = false;
-      const outage = (async () => {
-        await new Promise((resolve) => setTimeout(resolve, 700));
-        await redis.halt("SIGKILL");
-        haltedAtMs = Date.now();
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
-        restartingAtMs = Date.now();
-        await redis.start();
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        outageOver = true;
-      })();
-      const accepted = new Set<string>();
-      const finalStatus = new Map<string, string>();
-      // The sender's retry loop: a 503 (or no answer) is retried, bounded.
-      const send = async (id: string) => {
-        for (let attempt = 0; attempt < 200; attempt++) {
-          const answer = await deliver(
-            instances[(attempt + ids.length) % instances.length] as ServeProcess,
-            id,
-          );
-          answers.push(answer);
-          const status = statusOf(answer);
-          if (status !== null) {
-            if (status === "accepted") accepted.add(id);
-            finalStatus.set(id, status);
-            return;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 100));
+redisTest(
+  "fleet: Redis restarted under load: 503 during the outage, never 200; retries complete",
+  async (redis) => {
+    await using fleet = await startFleet(redis, 2);
+    const { instances, store } = fleet;
+    const ids: string[] = [];
+    const answers: Answer[] = [];
+    let haltedAtMs = Infinity;
+    let restartingAtMs = Infinity;
+    let outageOver = false;
+    const outage = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await redis.halt("SIGKILL");
+      haltedAtMs = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      restartingAtMs = Date.now();
+      await redis.start();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      outageOver = true;
+    })();
+    const accepted = new Set<string>();
+    const finalStatus = new Map<string, string>();
+    // The sender's retry loop: a 503 (or no answer) is retried, bounded in count and time; an
+    // event that never got its 200 fails the finalStatus check below.
+    const giveUpAtMs = Date.now() + 60_000;
+    const send = async (id: string) => {
+      for (let attempt = 0; attempt < 200 && Date.now() < giveUpAtMs; attempt++) {
+        const answer = await deliver(
+          instances[(attempt + ids.length) % instances.length] as ServeProcess,
+          id,
+        );
+        answers.push(answer);
+        const status = statusOf(answer);
+        if (status !== null) {
+          if (status === "accepted") accepted.add(id);
+          finalStatus.set(id, status);
+          return;
         }
-      };
-      // New events keep coming (4 senders, paced) until well after Redis is back; at most 1,000.
-      const sender = Promise.all(Array.from({ length: 4 }, async () => {
-        while (!outageOver && ids.length < 1_000) {
-          const id = `outage_${ids.length}_${crypto.randomUUID()}`;
-          ids.push(id);
-          await send(id);
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      }));
-      await Promise.all([outage, sender]);
-
-      const duringOutage = answers.filter((a) =>
-        a.sentAtMs > haltedAtMs && a.answeredAtMs < restartingAtMs
-      );
-      assert.ok(duringOutage.length > 0, "no request fell into the outage");
-      assert.deepEqual(
-        duringOutage.filter((a) => a.status === 200),
-        [],
-        "a 200 was answered while Redis was down",
-      );
-      assert.ok(duringOutage.some((a) => a.status === 503), "no 503 during the outage");
-      assert.ok(answers.every((a) => a.status === 200 || a.status === 503), "only 200 and 503");
-
-      // Every event went through, and everything answered "accepted" is in Redis.
-      assert.equal(finalStatus.size, ids.length, "some event never got a 200");
-      const check = await openRedisEventStore(store, {});
-      try {
-        for (const id of ids) {
-          assert.ok(await check.get("webhook", `id:${id}`), `${id} is not in Redis`);
-        }
-      } finally {
-        await check.close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      assert.ok(accepted.size > 0);
-      const handled = await waitFor(() => handledIds(instances).size === ids.length, 30_000);
-      assert.ok(handled, `handled ${handledIds(instances).size} of ${ids.length}`);
-    });
+    };
+    // New events keep coming (4 senders, paced) until well after Redis is back; at most 1,000.
+    const sender = Promise.all(Array.from({ length: 4 }, async () => {
+      while (!outageOver && ids.length < 1_000 && Date.now() < giveUpAtMs) {
+        const id = `outage_${ids.length}_${crypto.randomUUID()}`;
+        ids.push(id);
+        await send(id);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }));
+    await Promise.all([outage, sender]);
+
+    const duringOutage = answers.filter((a) =>
+      a.sentAtMs > haltedAtMs && a.answeredAtMs < restartingAtMs
+    );
+    assert.ok(duringOutage.length > 0, "no request fell into the outage");
+    assert.deepEqual(
+      duringOutage.filter((a) => a.status === 200),
+      [],
+      "a 200 was answered while Redis was down",
+    );
+    assert.ok(duringOutage.some((a) => a.status === 503), "no 503 during the outage");
+    assert.ok(answers.every((a) => a.status === 200 || a.status === 503), "only 200 and 503");
+
+    // Every event went through, and everything answered "accepted" is in Redis.
+    assert.equal(finalStatus.size, ids.length, "some event never got a 200");
+    await using check = await openStore(store);
+    for (const id of ids) {
+      assert.ok(await check.get("webhook", `id:${id}`), `${id} is not in Redis`);
+    }
+    assert.ok(accepted.size > 0);
+    const handled = await waitFor(() => handledIds(instances).size === ids.length, 30_000);
+    assert.ok(handled, `handled ${handledIds(instances).size} of ${ids.length}`);
   },
-});
+);

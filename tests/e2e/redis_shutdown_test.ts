@@ -10,6 +10,7 @@ import { redisServerAvailable, startRedisServer } from "../support/redis_server.
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { eventually, fileLines as lines } from "../support/wait.ts";
+import { assertNoStackTrace } from "../support/stderr_checks.ts";
 
 const SECRET = "redis-shutdown-secret-" + crypto.randomUUID();
 /** Slack on top of the grace for process start-up and exit on a loaded machine. */
@@ -28,10 +29,6 @@ async function deliver(server: ServeProcess, id: string): Promise<string> {
     },
   });
   return `${response.status} ${await response.text()}`;
-}
-
-function assertNoStackTrace(stderr: string) {
-  assert.ok(!/^\s+at \S/m.test(stderr), `a stack trace reached stderr:\n${stderr}`);
 }
 
 function args(store: string, dataDir: string, command: string, extra: string[] = []): string[] {

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { runCli } from "../support/cli.ts";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
+import { eventually } from "../support/wait.ts";
 
 const SECRET = "e2e-secret-" + crypto.randomUUID();
 const ENV = { WEBHOOK_SECRET: SECRET };
@@ -24,207 +26,166 @@ async function post(url: string, body: string, headers: Record<string, string>) 
   return { status: response.status, text: await response.text() };
 }
 
-async function tempDataDir(): Promise<string> {
-  return `${await Deno.makeTempDir({ prefix: "hookgate-e2e-" })}/data`;
+/** A data directory (not yet created) inside a temp dir that removes itself. */
+async function tempDataDir() {
+  const dir = await tempDir("hookgate-e2e-");
+  return { path: `${dir.path}/data`, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
 }
 
 /** Every key in the store's KV file (after the server stopped). */
 async function storeKeyCount(dataDir: string): Promise<number> {
-  const kv = await Deno.openKv(`${dataDir}/hookgate.kv`);
-  try {
-    let n = 0;
-    for await (const _ of kv.list({ prefix: [] })) n++;
-    return n;
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(`${dataDir}/hookgate.kv`);
+  let n = 0;
+  for await (const _ of kv.list({ prefix: [] })) n++;
+  return n;
 }
 
 const ACCEPTED = '{"status":"accepted"}';
 const DUPLICATE = '{"status":"duplicate-ignored"}';
 
 Deno.test("serve: unsigned → 401, signed → accepted, same id → duplicate, restart → still duplicate", async (t) => {
-  const dataDir = await tempDataDir();
+  await using dataDir = await tempDataDir();
   const body = JSON.stringify({ id: "e42", event: "push", repo: "demo" });
-  let server = await startServe({ env: ENV, args: ["--data-dir", dataDir] });
-  try {
-    await t.step("an unsigned request is 401", async () => {
-      const response = await post(server.url, body, { "content-type": "application/json" });
-      assert.deepEqual(response, { status: 401, text: '{"error":"missing/invalid timestamp"}' });
+  await using first = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  await t.step("an unsigned request is 401", async () => {
+    const response = await post(first.url, body, { "content-type": "application/json" });
+    assert.deepEqual(response, { status: 401, text: '{"error":"missing/invalid timestamp"}' });
+  });
+  await t.step("a request signed with node:crypto is accepted", async () => {
+    assert.deepEqual(await post(first.url, body, signedHeaders(body)), {
+      status: 200,
+      text: ACCEPTED,
     });
-    await t.step("a request signed with node:crypto is accepted", async () => {
-      assert.deepEqual(await post(server.url, body, signedHeaders(body)), {
-        status: 200,
-        text: ACCEPTED,
-      });
+  });
+  await t.step("the same id again is duplicate-ignored", async () => {
+    assert.deepEqual(await post(first.url, body, signedHeaders(body)), {
+      status: 200,
+      text: DUPLICATE,
     });
-    await t.step("the same id again is duplicate-ignored", async () => {
-      assert.deepEqual(await post(server.url, body, signedHeaders(body)), {
-        status: 200,
-        text: DUPLICATE,
-      });
+  });
+  await t.step("the accepted event is printed once as a verified line", async () => {
+    await eventually("serve printed a line", () => first.stdout().includes("\n"), 10_000);
+    const lines = first.stdout().trim().split("\n");
+    assert.deepEqual(lines.map((l) => JSON.parse(l)), [
+      { event: "verified", id: "e42", payload: JSON.parse(body) },
+    ]);
+  });
+  assert.equal(await first.stop(), 0);
+  await t.step("after a restart the same id is still duplicate-ignored", async () => {
+    await using again = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+    assert.deepEqual(await post(again.url, body, signedHeaders(body)), {
+      status: 200,
+      text: DUPLICATE,
     });
-    await t.step("the accepted event is printed once as a verified line", async () => {
-      const deadline = Date.now() + 10_000;
-      while (!server.stdout().includes("\n") && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const lines = server.stdout().trim().split("\n");
-      assert.deepEqual(lines.map((l) => JSON.parse(l)), [
-        { event: "verified", id: "e42", payload: JSON.parse(body) },
-      ]);
-    });
-    assert.equal(await server.stop(), 0);
-    await t.step("after a restart the same id is still duplicate-ignored", async () => {
-      server = await startServe({ env: ENV, args: ["--data-dir", dataDir] });
-      assert.deepEqual(await post(server.url, body, signedHeaders(body)), {
-        status: 200,
-        text: DUPLICATE,
-      });
-    });
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 Deno.test("serve: forged and stale requests are 401 and leave the store empty", async () => {
-  const dataDir = await tempDataDir();
-  const server = await startServe({ env: ENV, args: ["--data-dir", dataDir] });
-  try {
-    const body = '{"id":"evil","event":"push"}';
-    const forged = signedHeaders(body, undefined, "attacker-secret-0123456789");
-    assert.deepEqual(await post(server.url, body, forged), {
-      status: 401,
-      text: '{"error":"bad signature"}',
-    });
-    const stale = signedHeaders(body, Math.floor(Date.now() / 1000) - 301);
-    assert.deepEqual(await post(server.url, body, stale), {
-      status: 401,
-      text: '{"error":"timestamp outside allowed window"}',
-    });
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  await using dataDir = await tempDataDir();
+  await using server = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  const body = '{"id":"evil","event":"push"}';
+  const forged = signedHeaders(body, undefined, "attacker-secret-0123456789");
+  assert.deepEqual(await post(server.url, body, forged), {
+    status: 401,
+    text: '{"error":"bad signature"}',
+  });
+  const stale = signedHeaders(body, Math.floor(Date.now() / 1000) - 301);
+  assert.deepEqual(await post(server.url, body, stale), {
+    status: 401,
+    text: '{"error":"timestamp outside allowed window"}',
+  });
+  assert.equal(await server.stop(), 0);
   assert.equal(server.stdout(), "");
-  assert.equal(await storeKeyCount(dataDir), 0);
+  assert.equal(await storeKeyCount(dataDir.path), 0);
 });
 
 Deno.test("serve: 50 concurrent identical deliveries → exactly one accepted", async () => {
-  const server = await startServe({ env: ENV, args: ["--data-dir", await tempDataDir()] });
-  try {
-    const body = '{"id":"burst","event":"push"}';
-    const headers = signedHeaders(body);
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, () => post(server.url, body, headers)),
-    );
-    assert.ok(answers.every((a) => a.status === 200));
-    assert.equal(answers.filter((a) => a.text === ACCEPTED).length, 1);
-    assert.equal(answers.filter((a) => a.text === DUPLICATE).length, 49);
-  } finally {
-    await server.stop();
-  }
+  await using dataDir = await tempDataDir();
+  await using server = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  const body = '{"id":"burst","event":"push"}';
+  const headers = signedHeaders(body);
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, () => post(server.url, body, headers)),
+  );
+  assert.ok(answers.every((a) => a.status === 200));
+  assert.equal(answers.filter((a) => a.text === ACCEPTED).length, 1);
+  assert.equal(answers.filter((a) => a.text === DUPLICATE).length, 49);
 });
 
 Deno.test("serve: two processes on one data dir accept each event exactly once", async () => {
-  const dataDir = await tempDataDir();
-  await Deno.mkdir(dataDir, { recursive: true });
-  const a = await startServe({ env: ENV, args: ["--data-dir", dataDir] });
-  const b = await startServe({ env: ENV, args: ["--data-dir", dataDir] }).catch(async (e) => {
-    await a.stop();
-    throw e;
-  });
-  try {
-    const events = Array.from({ length: 10 }, (_, i) => `{"id":"shared-${i}"}`);
-    const answers = await Promise.all(
-      events.flatMap((body) => {
-        const headers = signedHeaders(body);
-        return [a, b, a, b].map((s) => post(s.url, body, headers).then((r) => ({ body, ...r })));
-      }),
-    );
-    assert.deepEqual(answers.filter((r) => r.status !== 200), []);
-    for (const body of events) {
-      const accepted = answers.filter((r) => r.body === body && r.text === ACCEPTED);
-      assert.equal(accepted.length, 1, `${body} accepted ${accepted.length} times`);
-    }
-  } finally {
-    await Promise.all([a.stop(), b.stop()]);
+  await using dataDir = await tempDataDir();
+  await Deno.mkdir(dataDir.path, { recursive: true });
+  await using a = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  await using b = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  const events = Array.from({ length: 10 }, (_, i) => `{"id":"shared-${i}"}`);
+  const answers = await Promise.all(
+    events.flatMap((body) => {
+      const headers = signedHeaders(body);
+      return [a, b, a, b].map((s) => post(s.url, body, headers).then((r) => ({ body, ...r })));
+    }),
+  );
+  assert.deepEqual(answers.filter((r) => r.status !== 200), []);
+  for (const body of events) {
+    const accepted = answers.filter((r) => r.body === body && r.text === ACCEPTED);
+    assert.equal(accepted.length, 1, `${body} accepted ${accepted.length} times`);
   }
 });
 
 Deno.test("serve: an exact replay of an id-less delivery is duplicate-ignored", async () => {
-  const server = await startServe({ env: ENV, args: ["--data-dir", await tempDataDir()] });
-  try {
-    const body = '{"event":"push","repo":"demo"}';
-    const headers = signedHeaders(body);
-    assert.equal((await post(server.url, body, headers)).text, ACCEPTED);
-    assert.equal((await post(server.url, body, headers)).text, DUPLICATE);
-  } finally {
-    await server.stop();
-  }
+  await using dataDir = await tempDataDir();
+  await using server = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  const body = '{"event":"push","repo":"demo"}';
+  const headers = signedHeaders(body);
+  assert.equal((await post(server.url, body, headers)).text, ACCEPTED);
+  assert.equal((await post(server.url, body, headers)).text, DUPLICATE);
 });
 
 Deno.test("serve: a payload larger than 64 KiB is accepted and handed over whole", async () => {
-  const server = await startServe({ env: ENV, args: ["--data-dir", await tempDataDir()] });
-  try {
-    const filler = "x".repeat(300 * 1024);
-    const body = JSON.stringify({ id: "large", filler });
-    assert.equal((await post(server.url, body, signedHeaders(body))).text, ACCEPTED);
-    const deadline = Date.now() + 10_000;
-    while (!server.stdout().endsWith("\n") && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const line = JSON.parse(server.stdout().trim());
-    assert.equal(line.payload.filler, filler);
-  } finally {
-    await server.stop();
-  }
+  await using dataDir = await tempDataDir();
+  await using server = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  const filler = "x".repeat(300 * 1024);
+  const body = JSON.stringify({ id: "large", filler });
+  assert.equal((await post(server.url, body, signedHeaders(body))).text, ACCEPTED);
+  await eventually("serve printed the whole line", () => server.stdout().endsWith("\n"), 10_000);
+  const line = JSON.parse(server.stdout().trim());
+  assert.equal(line.payload.filler, filler);
 });
 
 Deno.test("serve: SIGTERM during a request lets that request complete", async () => {
-  const server = await startServe({ env: ENV, args: ["--data-dir", await tempDataDir()] });
-  let conn: Deno.TcpConn | null = null;
-  try {
-    const port = Number(new URL(server.url).port);
-    const body = '{"id":"in-flight","event":"push"}';
-    const headers = signedHeaders(body);
-    conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const head = `POST /webhook HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n` +
-      `content-type: application/json\r\nx-timestamp: ${headers["x-timestamp"]}\r\n` +
-      `x-signature: ${headers["x-signature"]}\r\ncontent-length: ${body.length}\r\n\r\n`;
-    const encoder = new TextEncoder();
-    await conn.write(encoder.encode(head + body.slice(0, 10)));
-    await new Promise((r) => setTimeout(r, 200));
-    Deno.kill(server.pid, "SIGTERM");
-    await new Promise((r) => setTimeout(r, 200));
-    await conn.write(encoder.encode(body.slice(10)));
-    const response = new TextDecoder().decode(
-      await new Response(conn.readable).arrayBuffer(),
-    );
-    conn = null;
-    assert.match(response, /^HTTP\/1\.1 200/);
-    assert.ok(response.endsWith(ACCEPTED), response);
-    assert.equal(await server.exited, 0);
-  } finally {
-    try {
-      conn?.close();
-    } catch { /* closed */ }
-    await server.stop();
-  }
+  await using dataDir = await tempDataDir();
+  await using server = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  const port = Number(new URL(server.url).port);
+  const body = '{"id":"in-flight","event":"push"}';
+  const headers = signedHeaders(body);
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const head = `POST /webhook HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n` +
+    `content-type: application/json\r\nx-timestamp: ${headers["x-timestamp"]}\r\n` +
+    `x-signature: ${headers["x-signature"]}\r\ncontent-length: ${body.length}\r\n\r\n`;
+  const encoder = new TextEncoder();
+  await conn.write(encoder.encode(head + body.slice(0, 10)));
+  await new Promise((r) => setTimeout(r, 200));
+  Deno.kill(server.pid, "SIGTERM");
+  await new Promise((r) => setTimeout(r, 200));
+  await conn.write(encoder.encode(body.slice(10)));
+  const response = new TextDecoder().decode(
+    await new Response(conn.readable).arrayBuffer(),
+  );
+  assert.match(response, /^HTTP\/1\.1 200/);
+  assert.ok(response.endsWith(ACCEPTED), response);
+  assert.equal(await server.exited, 0);
 });
 
 Deno.test("serve: a port already in use is exit 69 with a clear message", async () => {
-  const server = await startServe({ env: ENV, args: ["--data-dir", await tempDataDir()] });
-  try {
-    const port = new URL(server.url).port;
-    const result = await runCli(["serve", "--port", port, "--data-dir", await tempDataDir()], {
-      env: ENV,
-    });
-    assert.equal(result.code, 69);
-    assert.match(result.stderr, /already in use/);
-    assert.doesNotMatch(result.stderr, /^ {4}at /m);
-  } finally {
-    await server.stop();
-  }
+  await using dataDir = await tempDataDir();
+  await using server = await startServe({ env: ENV, args: ["--data-dir", dataDir.path] });
+  const port = new URL(server.url).port;
+  await using otherDir = await tempDataDir();
+  const result = await runCli(["serve", "--port", port, "--data-dir", otherDir.path], {
+    env: ENV,
+  });
+  assert.equal(result.code, 69);
+  assert.match(result.stderr, /already in use/);
+  assert.doesNotMatch(result.stderr, /^ {4}at /m);
 });
 
 Deno.test("serve: a missing secret is exit 78 before listening", async () => {

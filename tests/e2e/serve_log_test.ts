@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
+import { eventually } from "../support/wait.ts";
 
 const SECRET = "serve-log-canary-" + crypto.randomUUID();
 const ENV = { WEBHOOK_SECRET: SECRET };
@@ -19,14 +20,6 @@ function post(server: ServeProcess, body: string, secret = SECRET): Promise<Resp
     body,
     headers: { "x-timestamp": String(ts), "x-signature": mac },
   });
-}
-
-async function eventually(what: string, check: () => boolean, limitMs = 30_000) {
-  const deadline = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function serving(args: string[]): Promise<ServeProcess & AsyncDisposable> {

@@ -9,6 +9,8 @@ import { createHmac } from "node:crypto";
 import { runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { eventually, fileLines as lines } from "../support/wait.ts";
+import { assertNoStackTrace } from "../support/stderr_checks.ts";
 
 const SECRET = "shutdown-secret-" + crypto.randomUUID();
 /** Slack on top of the grace for process start-up and exit on a loaded machine. */
@@ -33,33 +35,11 @@ async function deliver(server: ServeProcess, id: string): Promise<string> {
   return `${response.status} ${await response.text()}`;
 }
 
-async function lines(path: string): Promise<string[]> {
-  try {
-    return (await Deno.readTextFile(path)).split("\n").filter((line) => line !== "");
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, limitMs = 30_000) {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Sends SIGTERM (or `signal`) and returns the exit code and how long the exit took. */
 async function stopTimed(server: ServeProcess, signal: Deno.Signal = "SIGTERM") {
   const started = Date.now();
   const code = await server.stop(signal);
   return { code, tookMs: Date.now() - started };
-}
-
-function assertNoStackTrace(stderr: string) {
-  assert.ok(!stderr.includes("Exception in queue handler"), stderr);
-  assert.ok(!/^\s+at \S/m.test(stderr), `a stack trace reached stderr:\n${stderr}`);
 }
 
 function execArgs(dir: string, command: string, extra: string[] = []): string[] {

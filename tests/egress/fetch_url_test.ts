@@ -10,7 +10,11 @@ import {
   parseEgressPolicy,
 } from "../../lib/egress/mod.ts";
 import { ExitCode } from "../../lib/cli/mod.ts";
-import { closedPort, startRecordingServer } from "../support/recording_server.ts";
+import {
+  closedPort,
+  startRecordingServer,
+  startSilentServer,
+} from "../support/recording_server.ts";
 
 function policyOf(env: Record<string, string>): EgressPolicy {
   const parsed = parseEgressPolicy(env);
@@ -31,38 +35,30 @@ function localPolicy(...ports: number[]): EgressPolicy {
 }
 
 Deno.test("fetchUrl() returns status, body and bytes from an allowed host", async () => {
-  const server = startRecordingServer(() => new Response("hello from the allowlist"));
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/zen`, { policy: localPolicy(port) });
-    assert.equal(result.ok, true, result.error ?? "");
-    assert.equal(result.status, 200);
-    assert.equal(result.body, "hello from the allowlist");
-    assert.equal(result.bytes, 24);
-    assert.equal(result.truncated, false);
-    assert.equal(result.error, null);
-    assert.equal(server.requests[0]?.path, "/zen");
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("hello from the allowlist"));
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/zen`, { policy: localPolicy(port) });
+  assert.equal(result.ok, true, result.error ?? "");
+  assert.equal(result.status, 200);
+  assert.equal(result.body, "hello from the allowlist");
+  assert.equal(result.bytes, 24);
+  assert.equal(result.truncated, false);
+  assert.equal(result.error, null);
+  assert.equal(server.requests[0]?.path, "/zen");
 });
 
 Deno.test("fetchUrl() returns a non-2xx as an error value with the body", async () => {
-  const server = startRecordingServer(() => new Response("not here", { status: 404 }));
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/missing`, {
-      policy: localPolicy(port),
-    });
-    assert.equal(result.ok, false);
-    assert.equal(result.failure, "status");
-    assert.equal(result.status, 404);
-    assert.equal(result.error, "HTTP 404");
-    assert.equal(result.body, "not here");
-    assert.equal(exitCodeForFetch(result), ExitCode.failed);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("not here", { status: 404 }));
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/missing`, {
+    policy: localPolicy(port),
+  });
+  assert.equal(result.ok, false);
+  assert.equal(result.failure, "status");
+  assert.equal(result.status, 404);
+  assert.equal(result.error, "HTTP 404");
+  assert.equal(result.body, "not here");
+  assert.equal(exitCodeForFetch(result), ExitCode.failed);
 });
 
 Deno.test("fetchUrl() returns a refused connection as a network error value", async () => {
@@ -74,63 +70,49 @@ Deno.test("fetchUrl() returns a refused connection as a network error value", as
 });
 
 Deno.test("fetchUrl() refuses a redirect to an unlisted host at the hop", async () => {
-  const target = startRecordingServer(() => new Response("stolen"));
+  await using target = startRecordingServer(() => new Response("stolen"));
   const targetPort = portOf(target.url);
-  const origin = startRecordingServer(() =>
+  await using origin = startRecordingServer(() =>
     new Response(null, { status: 302, headers: { location: `http://localhost:${targetPort}/x` } })
   );
-  try {
-    const port = portOf(origin.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, { policy: localPolicy(port) });
-    assert.equal(result.ok, false);
-    assert.equal(result.failure, "denied");
-    assert.match(
-      result.error ?? "",
-      /^egress to 'localhost' denied; allowed: \["http:\/\/localhost:/,
-    );
-    assert.equal(result.redirects, 1);
-    assert.equal(origin.requests.length, 1);
-    assert.equal(target.requests.length, 0, "the unlisted host must not be contacted");
-  } finally {
-    await origin.close();
-    await target.close();
-  }
+  const port = portOf(origin.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, { policy: localPolicy(port) });
+  assert.equal(result.ok, false);
+  assert.equal(result.failure, "denied");
+  assert.match(
+    result.error ?? "",
+    /^egress to 'localhost' denied; allowed: \["http:\/\/localhost:/,
+  );
+  assert.equal(result.redirects, 1);
+  assert.equal(origin.requests.length, 1);
+  assert.equal(target.requests.length, 0, "the unlisted host must not be contacted");
 });
 
 Deno.test("fetchUrl() follows a redirect to another listed host", async () => {
-  const target = startRecordingServer(() => new Response("arrived"));
+  await using target = startRecordingServer(() => new Response("arrived"));
   const targetPort = portOf(target.url);
-  const origin = startRecordingServer(() =>
+  await using origin = startRecordingServer(() =>
     new Response(null, { status: 301, headers: { location: `http://localhost:${targetPort}/x` } })
   );
-  try {
-    const port = portOf(origin.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, {
-      policy: localPolicy(port, targetPort),
-    });
-    assert.equal(result.ok, true, result.error ?? "");
-    assert.equal(result.body, "arrived");
-    assert.equal(result.redirects, 1);
-    assert.equal(result.url, `http://localhost:${targetPort}/x`);
-  } finally {
-    await origin.close();
-    await target.close();
-  }
+  const port = portOf(origin.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, {
+    policy: localPolicy(port, targetPort),
+  });
+  assert.equal(result.ok, true, result.error ?? "");
+  assert.equal(result.body, "arrived");
+  assert.equal(result.redirects, 1);
+  assert.equal(result.url, `http://localhost:${targetPort}/x`);
 });
 
 Deno.test(`fetchUrl() gives up after ${MAX_REDIRECTS} redirects`, async () => {
-  const server = startRecordingServer((_request, index) =>
+  await using server = startRecordingServer((_request, index) =>
     new Response(null, { status: 307, headers: { location: `/hop${index + 1}` } })
   );
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, { policy: localPolicy(port) });
-    assert.equal(result.failure, "redirects");
-    assert.equal(server.requests.length, MAX_REDIRECTS + 1);
-    assert.equal(exitCodeForFetch(result), ExitCode.failed);
-  } finally {
-    await server.close();
-  }
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, { policy: localPolicy(port) });
+  assert.equal(result.failure, "redirects");
+  assert.equal(server.requests.length, MAX_REDIRECTS + 1);
+  assert.equal(exitCodeForFetch(result), ExitCode.failed);
 });
 
 /** A transport standing in for the network, with DNS answering a public address. */
@@ -223,19 +205,15 @@ Deno.test("fetchUrl() reports a name that does not resolve as a network error", 
 });
 
 Deno.test("fetchUrl() refuses localhost on the list but not in EGRESS_ALLOW_PRIVATE", async () => {
-  const server = startRecordingServer(() => new Response("local secret"));
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, {
-      policy: policyOf({ EGRESS_ALLOW_HOSTS: `http://localhost:${port}` }),
-    });
-    assert.equal(result.failure, "denied");
-    assert.match(result.reason ?? "", /resolves to 127\.0\.0\.1 \(loopback\)/);
-    assert.equal(server.requests.length, 0);
-    assert.equal(exitCodeForFetch(result), ExitCode.denied);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("local secret"));
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, {
+    policy: policyOf({ EGRESS_ALLOW_HOSTS: `http://localhost:${port}` }),
+  });
+  assert.equal(result.failure, "denied");
+  assert.match(result.reason ?? "", /resolves to 127\.0\.0\.1 \(loopback\)/);
+  assert.equal(server.requests.length, 0);
+  assert.equal(exitCodeForFetch(result), ExitCode.denied);
 });
 
 Deno.test("fetchUrl() refuses a *.localhost name as loopback without asking DNS", async () => {
@@ -253,139 +231,108 @@ Deno.test("fetchUrl() refuses a *.localhost name as loopback without asking DNS"
 });
 
 Deno.test("Deno's net permission refuses a host the code check let through (NotCapable → 77)", async () => {
-  const server = startRecordingServer(() => new Response("should never be read"));
+  await using server = startRecordingServer(() => new Response("should never be read"));
   const listedPort = closedPort();
-  try {
-    const port = portOf(server.url);
-    // The seam switches the code-level checks off: only the Worker's permission is left.
-    const result = await fetchUrl(`http://127.0.0.1:${port}/`, {
-      policy: localPolicy(listedPort),
-      unsafeSkipCodeChecksForTests: true,
-    });
-    assert.equal(result.ok, false);
-    assert.equal(result.failure, "denied");
-    assert.match(result.reason ?? "", /NotCapable/);
-    assert.equal(
-      result.error,
-      `egress to '127.0.0.1' denied; allowed: ["http://localhost:${listedPort}"]`,
-    );
-    assert.equal(server.requests.length, 0, "the permission layer must stop the request");
-    assert.equal(exitCodeForFetch(result), ExitCode.denied);
-  } finally {
-    await server.close();
-  }
+  const port = portOf(server.url);
+  // The seam switches the code-level checks off: only the Worker's permission is left.
+  const result = await fetchUrl(`http://127.0.0.1:${port}/`, {
+    policy: localPolicy(listedPort),
+    unsafeSkipCodeChecksForTests: true,
+  });
+  assert.equal(result.ok, false);
+  assert.equal(result.failure, "denied");
+  assert.match(result.reason ?? "", /NotCapable/);
+  assert.equal(
+    result.error,
+    `egress to '127.0.0.1' denied; allowed: ["http://localhost:${listedPort}"]`,
+  );
+  assert.equal(server.requests.length, 0, "the permission layer must stop the request");
+  assert.equal(exitCodeForFetch(result), ExitCode.denied);
 });
 
 Deno.test("Deno's net permission refuses an unlisted port on a listed host", async () => {
-  const server = startRecordingServer(() => new Response("should never be read"));
+  await using server = startRecordingServer(() => new Response("should never be read"));
   const listedPort = closedPort();
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, {
-      policy: localPolicy(listedPort),
-      unsafeSkipCodeChecksForTests: true,
-    });
-    assert.equal(result.failure, "denied");
-    assert.equal(server.requests.length, 0);
-  } finally {
-    await server.close();
-  }
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, {
+    policy: localPolicy(listedPort),
+    unsafeSkipCodeChecksForTests: true,
+  });
+  assert.equal(result.failure, "denied");
+  assert.equal(server.requests.length, 0);
 });
 
 /** A server whose body is 10 MB, produced chunk by chunk as the client reads. */
 function startBigBodyServer(totalBytes: number, chunkBytes: number) {
   const chunk = new Uint8Array(chunkBytes).fill(0x61);
-  const stats = { producedBytes: 0 };
-  const server = startRecordingServer(() => {
+  let producedBytes = 0;
+  return startRecordingServer(() => {
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (stats.producedBytes >= totalBytes) return controller.close();
-        stats.producedBytes += chunk.length;
+        if (producedBytes >= totalBytes) return controller.close();
+        producedBytes += chunk.length;
         controller.enqueue(chunk);
       },
     });
     return new Response(body);
   });
-  return { server, stats };
 }
 
 Deno.test("fetchUrl() cuts a 10 MB body at the byte cap and stops reading", async () => {
   const maxBytes = 64 * 1024;
-  const { server } = startBigBodyServer(10 * 1024 * 1024, 16 * 1024);
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/big`, {
-      policy: localPolicy(port),
-      maxBytes,
-      maxChars: 1_000_000,
-    });
-    assert.equal(result.ok, true, result.error ?? "");
-    assert.equal(result.truncated, true);
-    assert.equal(result.body.length, maxBytes);
-    // Reading stops at the cap plus at most one read of the HTTP client (well under 1 MB).
-    assert.ok(result.bytes >= maxBytes, `read ${result.bytes}`);
-    assert.ok(result.bytes <= maxBytes + 256 * 1024, `read ${result.bytes}`);
-  } finally {
-    await server.close();
-  }
+  await using server = startBigBodyServer(10 * 1024 * 1024, 16 * 1024);
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/big`, {
+    policy: localPolicy(port),
+    maxBytes,
+    maxChars: 1_000_000,
+  });
+  assert.equal(result.ok, true, result.error ?? "");
+  assert.equal(result.truncated, true);
+  assert.equal(result.body.length, maxBytes);
+  // Reading stops at the cap plus at most one read of the HTTP client (well under 1 MB).
+  assert.ok(result.bytes >= maxBytes, `read ${result.bytes}`);
+  assert.ok(result.bytes <= maxBytes + 256 * 1024, `read ${result.bytes}`);
 });
 
 Deno.test("fetchUrl() cuts the text to maxChars and says so", async () => {
-  const server = startRecordingServer(() => new Response("x".repeat(100)));
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, {
-      policy: localPolicy(port),
-      maxChars: 10,
-    });
-    assert.equal(result.body, "x".repeat(10));
-    assert.equal(result.truncated, true);
-    assert.equal(result.bytes, 100);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("x".repeat(100)));
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, {
+    policy: localPolicy(port),
+    maxChars: 10,
+  });
+  assert.equal(result.body, "x".repeat(10));
+  assert.equal(result.truncated, true);
+  assert.equal(result.bytes, 100);
 });
 
 Deno.test("fetchUrl() drops a character split by the byte cap instead of mangling it", async () => {
-  const server = startRecordingServer(() => new Response("é".repeat(10)));
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, {
-      policy: localPolicy(port),
-      maxBytes: 5,
-    });
-    assert.equal(result.body, "éé");
-    assert.equal(result.truncated, true);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("é".repeat(10)));
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, {
+    policy: localPolicy(port),
+    maxBytes: 5,
+  });
+  assert.equal(result.body, "éé");
+  assert.equal(result.truncated, true);
 });
 
 Deno.test("fetchUrl() times out on a server that never answers", async () => {
-  let release = () => {};
-  const held = new Promise<void>((resolve) => release = resolve);
-  const server = startRecordingServer(async () => {
-    await held;
-    return new Response("too late");
+  await using server = startSilentServer(() => new Response("too late"));
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, {
+    policy: localPolicy(port),
+    timeoutMs: 300,
   });
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, {
-      policy: localPolicy(port),
-      timeoutMs: 300,
-    });
-    assert.equal(result.ok, false);
-    assert.equal(result.failure, "timeout");
-    assert.equal(exitCodeForFetch(result), ExitCode.unavailable);
-  } finally {
-    release();
-    await server.close();
-  }
+  assert.equal(result.ok, false);
+  assert.equal(result.failure, "timeout");
+  assert.equal(exitCodeForFetch(result), ExitCode.unavailable);
 });
 
 Deno.test("fetchUrl() times out on a body that stalls after the headers", async () => {
   let stop = () => {};
-  const server = startRecordingServer(() => {
+  await using server = startRecordingServer(() => {
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(new TextEncoder().encode("first bytes"));
@@ -394,15 +341,12 @@ Deno.test("fetchUrl() times out on a body that stalls after the headers", async 
     });
     return new Response(body);
   });
-  try {
-    const port = portOf(server.url);
-    const result = await fetchUrl(`http://localhost:${port}/`, {
-      policy: localPolicy(port),
-      timeoutMs: 300,
-    });
-    assert.equal(result.failure, "timeout");
-  } finally {
-    stop();
-    await server.close();
-  }
+  // Disposed before the server: ends the stalled body so shutdown does not wait on it.
+  using _endBody = { [Symbol.dispose]: () => stop() };
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, {
+    policy: localPolicy(port),
+    timeoutMs: 300,
+  });
+  assert.equal(result.failure, "timeout");
 });

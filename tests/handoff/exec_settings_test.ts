@@ -5,7 +5,7 @@ Deno.test("parseExecSettings() is null without --exec, so serve keeps printing e
   assert.deepEqual(parseExecSettings({}), { ok: true, value: null });
 });
 
-Deno.test("parseExecSettings() applies the issue's defaults: 60 s, 5 attempts, concurrency 1", () => {
+Deno.test("parseExecSettings() defaults to 60 s, 5 attempts, concurrency 1", () => {
   assert.deepEqual(parseExecSettings({ exec: "./agent.sh" }), {
     ok: true,
     value: {

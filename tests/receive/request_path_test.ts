@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { pathOf } from "../../lib/receive/mod.ts";
 
-Deno.test("pathOf() gives what URL's pathname gives, without parsing the common case", () => {
+Deno.test("pathOf() gives the same path as URL's pathname for every shape of URL", () => {
   for (
     const url of [
       "http://127.0.0.1:8000/webhook",

@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
 import { loadEnv } from "../../lib/setup/mod.ts";
-import { makeTempDir, removeDir } from "../support/temp_repo.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 async function withEnvFile(text: string | null, body: (dir: string) => void | Promise<void>) {
-  const dir = await makeTempDir();
-  try {
-    if (text !== null) await Deno.writeTextFile(`${dir}/.env`, text);
-    await body(dir);
-  } finally {
-    await removeDir(dir);
-  }
+  await using dir = await tempDir();
+  if (text !== null) await Deno.writeTextFile(`${dir.path}/.env`, text);
+  await body(dir.path);
 }
 
 Deno.test("loadEnv() lets a variable set in the real environment win over .env", async () => {

@@ -4,6 +4,7 @@
  * sync), no sandbox (tests run as an unprivileged user without user namespaces).
  */
 import puppeteer, { type Browser } from "npm:puppeteer-core@25.16.0";
+import { tempDir } from "./temp_dir.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -33,7 +34,7 @@ export interface Chromium extends AsyncDisposable {
 }
 
 export async function launchChromium(): Promise<Chromium> {
-  const profile = await Deno.makeTempDir({ prefix: "hookgate-chromium-" });
+  const profile = await tempDir("hookgate-chromium-");
   let browser: Browser;
   try {
     browser = await puppeteer.launch({
@@ -51,18 +52,18 @@ export async function launchChromium(): Promise<Chromium> {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        `--user-data-dir=${profile}`,
+        `--user-data-dir=${profile.path}`,
       ],
     });
   } catch (error) {
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    await profile[Symbol.asyncDispose]();
     throw error;
   }
   return {
     browser,
     async [Symbol.asyncDispose]() {
       await browser.close().catch(() => {});
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
+      await profile[Symbol.asyncDispose]();
     },
   };
 }

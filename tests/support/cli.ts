@@ -1,4 +1,5 @@
 /** Runs hookgate as a real subprocess, the way users do. */
+import { tempDir } from "./temp_dir.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -31,7 +32,7 @@ export function cliCommand(args: string[], options: RunCliOptions = {}): Deno.Co
       MAIN,
       ...args,
     ],
-    cwd: options.cwd ?? Deno.makeTempDirSync({ prefix: "hookgate-cli-" }),
+    cwd: options.cwd ?? scratchDir(),
     clearEnv: true,
     env: {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
@@ -48,14 +49,26 @@ export function cliCommand(args: string[], options: RunCliOptions = {}): Deno.Co
 
 export async function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   // Without a cwd the child runs in a fresh empty directory, removed afterwards.
-  const scratch = options.cwd === undefined
-    ? Deno.makeTempDirSync({ prefix: "hookgate-cli-" })
-    : undefined;
-  try {
-    return await runIn(args, { ...options, cwd: options.cwd ?? scratch as string });
-  } finally {
-    if (scratch) Deno.removeSync(scratch, { recursive: true });
+  if (options.cwd !== undefined) return await runIn(args, options);
+  await using scratch = await tempDir("hookgate-cli-");
+  return await runIn(args, { ...options, cwd: scratch.path });
+}
+
+/**
+ * A fresh empty working directory for a child started without a cwd. The child may
+ * outlive this call (a server), so the directories are removed when the test process
+ * unloads rather than here.
+ */
+const scratchDirs = new Set<string>();
+function scratchDir(): string {
+  if (scratchDirs.size === 0) {
+    globalThis.addEventListener("unload", () => {
+      for (const dir of scratchDirs) Deno.removeSync(dir, { recursive: true });
+    });
   }
+  const dir = Deno.makeTempDirSync({ prefix: "hookgate-cli-" });
+  scratchDirs.add(dir);
+  return dir;
 }
 
 async function runIn(args: string[], options: RunCliOptions): Promise<CliResult> {

@@ -7,7 +7,7 @@ export interface RecordedRequest {
   body: Uint8Array;
 }
 
-export interface RecordingServer {
+export interface RecordingServer extends AsyncDisposable {
   url: string;
   requests: RecordedRequest[];
   close(): Promise<void>;
@@ -15,7 +15,7 @@ export interface RecordingServer {
 
 /**
  * Starts on a free port. `answer` gets each request (already recorded) and
- * its 0-based index. Always `close()` it in a `finally`.
+ * its 0-based index. Hold it with `await using` so it shuts down even when the test fails.
  */
 export function startRecordingServer(
   answer: (request: RecordedRequest, index: number) => Response | Promise<Response>,
@@ -35,7 +35,25 @@ export function startRecordingServer(
     url: `http://127.0.0.1:${server.addr.port}/webhook`,
     requests,
     close: () => server.shutdown(),
+    [Symbol.asyncDispose]: () => server.shutdown(),
   };
+}
+
+/**
+ * A recording server that never answers while the test runs: each request waits until
+ * the server is disposed, then gets `late` (so shutdown does not wait on a hung handler).
+ */
+export function startSilentServer(late: () => Response): RecordingServer {
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  const server = startRecordingServer(async () => {
+    await released;
+    return late();
+  });
+  const close = () => {
+    release();
+    return server.close();
+  };
+  return { ...server, close, [Symbol.asyncDispose]: close };
 }
 
 /** A loopback port with nothing listening on it (bound, read back, released). */

@@ -1,4 +1,5 @@
 /** Temporary directories and git repositories for tests that touch files and git. */
+import { type TempDir, tempDir } from "./temp_dir.ts";
 
 export async function git(cwd: string, ...args: string[]): Promise<string> {
   const { code, stdout, stderr } = await new Deno.Command("git", {
@@ -16,11 +17,27 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
 /** A fresh git repository with a local identity (commits work on any machine). */
 export async function makeTempRepo(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "hookgate-repo-" });
+  await initRepo(dir);
+  return dir;
+}
+
+/** Like makeTempRepo, removed by itself: `await using repo = await tempRepo()`. */
+export async function tempRepo(): Promise<TempDir> {
+  const repo = await tempDir("hookgate-repo-");
+  try {
+    await initRepo(repo.path);
+  } catch (error) {
+    await repo[Symbol.asyncDispose]();
+    throw error;
+  }
+  return repo;
+}
+
+async function initRepo(dir: string): Promise<void> {
   await git(dir, "init", "--quiet");
   await git(dir, "config", "user.name", "hookgate tests");
   await git(dir, "config", "user.email", "tests@hookgate.invalid");
   await git(dir, "config", "commit.gpgsign", "false");
-  return dir;
 }
 
 export async function makeTempDir(): Promise<string> {

@@ -11,7 +11,14 @@ Deno.test("sleep() resolves at once when its signal aborts, leaving no timer beh
 });
 
 Deno.test("sleep() with an already aborted signal resolves at once", async () => {
-  await sleep(60_000, AbortSignal.abort());
+  // Without the guard a sleep that ignored the signal would only make the test slow, not fail.
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    sleep(60_000, AbortSignal.abort()).then(() => "resolved"),
+    new Promise<string>((resolve) => guard = setTimeout(() => resolve("still asleep"), 5_000)),
+  ]);
+  clearTimeout(guard);
+  assert.equal(outcome, "resolved");
 });
 
 Deno.test("sleep() waits about the time it is given", async () => {

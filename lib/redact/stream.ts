@@ -5,16 +5,9 @@
  * chunks: a private-key block that spans lines (everything up to its END line is
  * dropped), and a line longer than `maxLineChars`, which is cut where no credential is.
  */
-import {
-  longestSecretChars,
-  openPrivateKeyStart,
-  PEM_STOP,
-  PEM_STOP_MAX_CHARS,
-  type RedactionSpan,
-  type Redactor,
-  redactSecretsAndKeys,
-  redactShapes,
-} from "./redact.ts";
+import { openPrivateKeyStart, PEM_STOP, PEM_STOP_MAX_CHARS } from "./private_keys.ts";
+import { type Redactor, redactSecretsAndKeys } from "./redactor.ts";
+import { type RedactionSpan, shapePass } from "./shapes.ts";
 
 export interface LineRedactorOptions {
   /** A line without a newline is flushed in pieces past this size (1 Mi chars by default). */
@@ -69,7 +62,7 @@ export function createLineRedactor(
   options: LineRedactorOptions = {},
 ): LineRedactor {
   const maxLineChars = Math.max(options.maxLineChars ?? DEFAULT_MAX_LINE_CHARS, 1024);
-  const tailChars = Math.max(MIN_TAIL_CHARS, 2 * longestSecretChars(redactor));
+  const tailChars = Math.max(MIN_TAIL_CHARS, 2 * redactor.known.longestChars);
   let buffer = "";
   let inPrivateKey = false;
   let swallow: Swallow = null;
@@ -82,8 +75,8 @@ export function createLineRedactor(
       buffer = buffer.slice(-PEM_STOP_MAX_CHARS);
       return out;
     }
-    const s = redactSecretsAndKeys(redactor, buffer);
-    const { spans } = redactShapes(s);
+    const s = redactSecretsAndKeys(redactor.known, buffer);
+    const { spans } = shapePass(s);
     let cut = s.length > 2 * tailChars ? s.length - tailChars : s.length >> 1;
     const covering = spanAt(spans, cut);
     if (covering !== undefined) cut = covering.from;

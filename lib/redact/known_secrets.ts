@@ -1,0 +1,137 @@
+/**
+ * The exact values of the secrets a process knows, in every form they travel in: raw,
+ * URL-encoded, form-encoded, JSON-escaped, base64 (standard and URL-safe, whole or inside
+ * longer base64 text) and hex (either case). Also removes a piece of one where text was
+ * cut short, so that shortening text never leaves a readable part of a secret.
+ */
+import { toBase64, toHex, utf8 } from "../util/mod.ts";
+import { CUT_MARK, REDACTED } from "./marks.ts";
+
+/** Shorter values are not redacted as exact secrets: "on" or "1" would shred every line. */
+export const MIN_SECRET_CHARS = 6;
+/** A piece of a known secret left at a cut is removed from this many characters on. */
+export const MIN_FRAGMENT_CHARS = 4;
+const TRIVIAL_VALUES = new Set(["true", "false", "null", "undefined", "none", "changeme"]);
+/**
+ * The fixed start of a vendor's secrets (`whsec_`, `ghp_`, `sk_live_` …) says nothing about
+ * the secret: text that ends with it at a cut ("paste the whsec_… value") is left alone.
+ */
+const PUBLIC_PREFIX =
+  /^(?:whsec_|(?:sk|rk|pk)_(?:live|test)_|gh[pousr]_|github_pat_|xox[a-z]-|xapp-|glpat-|npm_|hf_|sk-(?:ant-|proj-)?|hgt_|SG\.|AKIA|ASIA)/;
+
+/**
+ * Whether a value is long enough to be removed wherever it appears. Digits count like any
+ * other character: a numeric secret is removed too, by every command.
+ */
+export function usableSecret(value: string): boolean {
+  return value.length >= MIN_SECRET_CHARS && !TRIVIAL_VALUES.has(value.toLowerCase());
+}
+
+function base64Url(base64: string): string {
+  return base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * A secret's base64 forms. Inside longer base64 text (a Basic credential `user:secret`)
+ * the secret's bytes start at any of three offsets of a 3-byte group; for each, the
+ * characters that depend on the secret's bytes alone are a form of their own.
+ */
+function base64Forms(bytes: Uint8Array): string[] {
+  const whole = toBase64(bytes);
+  const forms = [whole, whole.replace(/=+$/, "")];
+  for (const skip of [0, 1, 2]) {
+    const part = bytes.subarray(skip);
+    forms.push(toBase64(part.subarray(0, part.length - (part.length % 3))));
+  }
+  return forms.flatMap((form) => [form, base64Url(form)]);
+}
+
+/** Every form a secret travels in. */
+export function secretForms(secret: string): string[] {
+  const forms = [secret];
+  const encoded = encodeURIComponent(secret);
+  forms.push(encoded, encoded.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+  forms.push(encoded.replace(/%20/g, "+"), encodeURI(secret));
+  forms.push(JSON.stringify(secret).slice(1, -1));
+  const bytes = utf8(secret);
+  forms.push(...base64Forms(bytes));
+  const hex = toHex(bytes);
+  forms.push(hex, hex.toUpperCase());
+  // A Standard Webhooks secret is used without its prefix as the base64 key.
+  if (secret.startsWith("whsec_")) forms.push(secret.slice("whsec_".length));
+  // A multi-line secret (a PEM key in .env) is also caught line by line.
+  if (secret.includes("\n")) forms.push(...secret.split(/\r?\n/).map((line) => line.trim()));
+  return forms;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+}
+
+/** The known secrets of one redactor, compiled once. */
+export class KnownSecrets {
+  readonly secrets: readonly string[];
+  /** The longest form removed (a stream keeps that much unflushed). */
+  readonly longestChars: number;
+  /** Usable forms, longest first. */
+  readonly #forms: readonly string[];
+  /** Per form, the shortest piece of it that is removed at a cut. */
+  readonly #minFragment: readonly number[];
+  readonly #exact: RegExp | null;
+
+  constructor(secrets: Iterable<string>) {
+    this.secrets = [...new Set(secrets)];
+    this.#forms = [...new Set(this.secrets.flatMap(secretForms))].filter(usableSecret)
+      .sort((a, b) => b.length - a.length);
+    this.#exact = this.#forms.length === 0
+      ? null
+      : new RegExp(this.#forms.map(escapeRegExp).join("|"), "g");
+    this.#minFragment = this.#forms.map((form) =>
+      Math.max(MIN_FRAGMENT_CHARS, (PUBLIC_PREFIX.exec(form)?.[0].length ?? 0) + 1)
+    );
+    this.longestChars = this.#forms[0]?.length ?? 0;
+  }
+
+  /** Replaces every form of every secret, and a piece of one just before a cut mark. */
+  redact(s: string): string {
+    const exact = this.#exact;
+    if (exact === null) return s;
+    exact.lastIndex = 0;
+    const out = exact.test(s) ? s.replace(exact, REDACTED) : s;
+    return out.includes(CUT_MARK) ? this.#redactBeforeMarks(out) : out;
+  }
+
+  /** For text that was cut short: a piece of a secret at its very end goes too. */
+  redactCutEnd(s: string): string {
+    const chars = this.#fragmentEndingAt(s, s.length);
+    return chars === 0 ? s : s.slice(0, s.length - chars) + REDACTED;
+  }
+
+  #redactBeforeMarks(s: string): string {
+    let out = "";
+    let copied = 0;
+    for (let at = s.indexOf(CUT_MARK); at !== -1; at = s.indexOf(CUT_MARK, at + 1)) {
+      const chars = this.#fragmentEndingAt(s, at);
+      if (chars === 0 || at - chars < copied) continue;
+      out += s.slice(copied, at - chars) + REDACTED;
+      copied = at;
+    }
+    return copied === 0 ? s : out + s.slice(copied);
+  }
+
+  /** The length of the longest proper prefix of a form that ends at `end`, or 0. */
+  #fragmentEndingAt(s: string, end: number): number {
+    let longest = 0;
+    for (const [i, form] of this.#forms.entries()) {
+      const shortest = this.#minFragment[i] as number;
+      for (let chars = Math.min(form.length - 1, end); chars > longest; chars--) {
+        if (chars < shortest) break;
+        if (s.startsWith(form.slice(0, chars), end - chars)) {
+          longest = chars;
+          break;
+        }
+      }
+    }
+    return longest;
+  }
+}
