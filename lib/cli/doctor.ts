@@ -24,6 +24,7 @@ not ok:
   .env is not readable by other users (mode 0600)
   WEBHOOK_SECRET is at least 32 bytes and not the published example value (a warning)
   EGRESS_ALLOW_HOSTS is set (a warning: without it the agent reaches no host)
+  agents started by 'serve --exec' run as a user of their own (HOOKGATE_EXEC_USER; a warning)
 Outside a git repository the git checks are skipped with a note. No secret
 is ever printed.
 

@@ -1,6 +1,6 @@
 import { openChosenStore } from "./store_choice.ts";
 import { errorMessage } from "../util/mod.ts";
-import { CliError, configError } from "./cli_error.ts";
+import { configError } from "./cli_error.ts";
 import {
   createEventsApi,
   createEventsStream,
@@ -12,8 +12,8 @@ import { narrowToTask, TOKEN_SECRET_VAR } from "../setup/mod.ts";
 import { type EventStore, type HandlerOutcome, type StoredEvent } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { closingReserveMs, drainable, listenForStop, shutDown } from "./serve_shutdown.ts";
-import { checkExecPermissions, createExecHandler, execRetryDelayMs } from "../handoff/mod.ts";
-import { EXEC_HELP } from "./exec_settings.ts";
+import { createExecHandler, execRetryDelayMs } from "../handoff/mod.ts";
+import { EXEC_HELP, prepareExec } from "./exec_settings.ts";
 import type { Output } from "./output.ts";
 import { secretValuesFromEnv } from "../redact/mod.ts";
 import {
@@ -119,10 +119,8 @@ async function run(context: CommandContext): Promise<ExitCode> {
     nowMs: Date.now(),
   });
   if (!routes.ok) throw configError(routeProblem(routes.reason, context.env, settings.routeSpecs));
-  if (settings.exec !== null) {
-    const permitted = checkExecPermissions();
-    if (!permitted.ok) throw new CliError(ExitCode.denied, permitted.reason);
-  }
+  // The checked settings with what the start-up checks found (the program's path, user, cwd).
+  const exec = await prepareExec(settings.exec, settings.dataDir, context);
   const tokenKey = context.env[TOKEN_SECRET_VAR] === undefined
     ? null
     : await tokenKeyFromEnv(context.env);
@@ -206,7 +204,6 @@ async function run(context: CommandContext): Promise<ExitCode> {
       return eventsPageResponse(request, path) ?? (await api(request, path)) ??
         await webhooks(request, info.remoteAddr.hostname, path);
     });
-    const exec = settings.exec;
     const maxAttempts = exec?.maxAttempts ?? 5;
     const watch = watchHandoffs((event, handlerContext) => act(event, handlerContext), {
       maxAttempts,
@@ -216,6 +213,8 @@ async function run(context: CommandContext): Promise<ExitCode> {
     });
     const act = exec === null ? printVerified(context.output) : createExecHandler({
       command: exec.command,
+      cwd: exec.cwd,
+      launch: exec.launch,
       env: context.env,
       envAllowlist: exec.envAllowlist,
       timeoutMs: exec.timeoutMs,

@@ -64,7 +64,7 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   if (hostname.trim() === "") throw usageError("--hostname must not be empty");
   const readTimeout = parseDurationMs("--read-timeout", values["read-timeout"] ?? "10s");
   if (!readTimeout.ok) throw usageError(readTimeout.reason);
-  const exec = parseExecSettings(values);
+  const exec = parseExecSettings(values, context.env);
   if (!exec.ok) throw usageError(exec.reason);
   const log = parseServeLogFlags(values);
   if (!log.ok) throw usageError(log.reason);

@@ -44,3 +44,6 @@ export function parseDurationMs(name: string, raw: string): Result<number> {
 
 /** The key that signs inspection-API bearer tokens; `init` creates it. */
 export const TOKEN_SECRET_VAR = "HOOKGATE_TOKEN_SECRET";
+
+/** The user `serve --exec` runs agents as, when --exec-user is not given (`doctor` reads it too). */
+export const EXEC_USER_VAR = "HOOKGATE_EXEC_USER";

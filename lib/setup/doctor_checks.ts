@@ -4,6 +4,7 @@
  * order of a first set-up; every non-ok result says how to fix it.
  */
 import {
+  EXEC_USER_VAR,
   MIN_SECRET_BYTES,
   PLACEHOLDER_SECRET,
   readSecret,
@@ -26,7 +27,8 @@ export type CheckId =
   | "env-history"
   | "env-mode"
   | "secret-strength"
-  | "egress";
+  | "egress"
+  | "agent-user";
 
 export interface CheckResult {
   id: CheckId;
@@ -222,6 +224,27 @@ function checkEgress(facts: DoctorFacts): CheckResult {
   );
 }
 
+/** The same warning `serve --exec` gives at start when the agent would share its user. */
+function checkAgentUser(facts: DoctorFacts): CheckResult {
+  const user = facts.env[EXEC_USER_VAR];
+  if (isSet(user)) {
+    return result(
+      "agent-user",
+      "ok",
+      `agents started by 'serve --exec' run as ${user.trim()} (${EXEC_USER_VAR}); ` +
+        `serve checks at start that it can switch to it`,
+    );
+  }
+  return result(
+    "agent-user",
+    "warn",
+    `agents started by 'serve --exec' run as the same user as hookgate, so they can read ` +
+      `hookgate's secrets (.env, /proc/<pid>/environ)`,
+    `start serve as root with --exec-user USER or ${EXEC_USER_VAR}=USER in .env, ` +
+      `a user that cannot read .env (docs/exec.md)`,
+  );
+}
+
 /** Every check, in the order of a first set-up. */
 export function runDoctorChecks(facts: DoctorFacts): CheckResult[] {
   return [
@@ -232,6 +255,7 @@ export function runDoctorChecks(facts: DoctorFacts): CheckResult[] {
     checkEnvMode(facts),
     checkSecretStrength(facts),
     checkEgress(facts),
+    checkAgentUser(facts),
   ];
 }
 

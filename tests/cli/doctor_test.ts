@@ -13,7 +13,9 @@ import {
 } from "../support/temp_repo.ts";
 
 const STRONG = "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1zZWNyZXQ";
-const HEALTHY_ENV = `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=api.github.com,api.weather.gov\n`;
+const HEALTHY_ENV =
+  `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=api.github.com,api.weather.gov\n` +
+  "HOOKGATE_EXEC_USER=hookgate-agent\n";
 
 interface DoctorRun {
   code: number;
@@ -60,7 +62,7 @@ Deno.test("doctor passes a healthy repository with exit 0", async () => {
     assert.equal(run.code, 0, run.stdout);
     assert.deepEqual(withStatus(run, "FAIL"), []);
     assert.deepEqual(withStatus(run, "warn"), []);
-    assert.equal(withStatus(run, "ok").length, 8, run.stdout);
+    assert.equal(withStatus(run, "ok").length, 9, run.stdout);
     assert.match(run.stdout, /all checks passed/);
   } finally {
     await removeDir(dir);
@@ -197,7 +199,7 @@ Deno.test("doctor only warns about an unset EGRESS_ALLOW_HOSTS (receiving only i
   try {
     await writeFileWithMode(
       `${dir}/.env`,
-      `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=\n`,
+      `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=\nHOOKGATE_EXEC_USER=hookgate-agent\n`,
       0o600,
     );
     const run = await doctor(dir);
@@ -214,7 +216,8 @@ Deno.test("doctor only warns about an unset EGRESS_ALLOW_HOSTS (receiving only i
 Deno.test("doctor only warns about the published example secret, exit 0", async () => {
   const dir = await healthyRepo();
   try {
-    const env = "WEBHOOK_SECRET=dev-shared-secret-change-me\nEGRESS_ALLOW_HOSTS=a.example\n";
+    const env = "WEBHOOK_SECRET=dev-shared-secret-change-me\nEGRESS_ALLOW_HOSTS=a.example\n" +
+      "HOOKGATE_EXEC_USER=hookgate-agent\n";
     await writeFileWithMode(`${dir}/.env`, env, 0o600);
     const run = await doctor(dir);
     assert.equal(run.code, 0, run.stdout);
@@ -279,7 +282,12 @@ Deno.test("doctor runs as a subprocess after init and passes", async () => {
     assert.equal((await runCli(["init"], { cwd: dir, permissions })).code, 0);
     const run = await runCli(["doctor"], { cwd: dir, permissions });
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /all checks passed/);
+    // init gives agents no user of their own: that is the one warning.
+    const lines = run.stdout.split("\n");
+    assert.deepEqual(lines.filter((line) => line.startsWith("FAIL ")), []);
+    const warnings = lines.filter((line) => line.startsWith("warn "));
+    assert.equal(warnings.length, 1, run.stdout);
+    assert.match(warnings[0] ?? "", /run as the same user as hookgate/);
   } finally {
     await removeDir(dir);
   }
@@ -351,4 +359,17 @@ Deno.test("runDoctorChecks() fails an allowlist that fetch would refuse, naming 
   const check = runDoctorChecks(input).find((c) => c.id === "egress");
   assert.equal(check?.status, "FAIL");
   assert.match(check?.message ?? "", /EGRESS_ALLOW_HOSTS entry 'ftp:\/\/x' is invalid/);
+});
+
+Deno.test("runDoctorChecks() warns that --exec agents can read hookgate's secrets unless they have a user of their own", () => {
+  const shared = runDoctorChecks(facts({ env: { WEBHOOK_SECRET: STRONG } }))
+    .find((c) => c.id === "agent-user");
+  assert.equal(shared?.status, "warn");
+  assert.match(shared?.message ?? "", /can read hookgate's secrets/);
+  assert.match(shared?.fix ?? "", /--exec-user USER/);
+  const own = runDoctorChecks(
+    facts({ env: { WEBHOOK_SECRET: STRONG, HOOKGATE_EXEC_USER: "agent" } }),
+  )
+    .find((c) => c.id === "agent-user");
+  assert.equal(own?.status, "ok");
 });

@@ -9,6 +9,7 @@ import {
   planExecEnv,
   runExec,
 } from "../../lib/handoff/mod.ts";
+import { survivors } from "../support/agent_processes.ts";
 
 const CANARY = "canary-webhook-secret-" + crypto.randomUUID();
 const TOKEN_CANARY = "canary-token-secret-" + crypto.randomUUID();
@@ -38,18 +39,9 @@ function handler(command: string, options: Partial<ExecHandlerOptions> = {}) {
   });
 }
 
-/** Gone = no such process, or a zombie waiting for init to reap it. */
+/** Gone within a bounded wait (no such process, or a zombie). */
 async function processGone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 40; i++) {
-    try {
-      const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-      if (/^\d+ \(.*\) Z /.test(stat)) return true;
-    } catch {
-      return true;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
+  return (await survivors([pid], 2_000)).length === 0;
 }
 
 /** A guard, not a measurement: without the group kill the handler would wait the full sleep. */
@@ -260,7 +252,7 @@ Deno.test("execRetryDelayMs() grows with each attempt, jitters, and is capped", 
 
 Deno.test("checkExecPermissions() refuses a run permission scoped to /bin/sh (it cannot kill a process group)", async () => {
   const script = `import { checkExecPermissions } from "${
-    new URL("../../lib/handoff/exec_runner.ts", import.meta.url).href
+    new URL("../../lib/handoff/mod.ts", import.meta.url).href
   }"; console.log(JSON.stringify(checkExecPermissions()));`;
   const file = await Deno.makeTempFile({ suffix: ".ts" });
   await Deno.writeTextFile(file, script);
