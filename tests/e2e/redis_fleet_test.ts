@@ -95,7 +95,8 @@ async function startFleet(
     for (let i = 0; i < count; i++) {
       instances.push(
         await startServe({
-          env: { WEBHOOK_SECRET: SECRET },
+          // FLEET_INSTANCE tells the agents which instance ran them (passed on with --exec-env).
+          env: { WEBHOOK_SECRET: SECRET, FLEET_INSTANCE: String(i) },
           args: ["--store", store, ...(options.args ?? [])],
         }),
       );
@@ -148,14 +149,13 @@ redisTest(
   async (redis) => {
     await using dir = await tempDir("hookgate-fleet-");
     const log = `${dir.path}/handled.log`;
-    // Each hand-off takes 1.5 s, then logs "<id> <attempt> <hookgate pid> <ms>". A killed
-    // instance's orphaned handlers may still log later: only lines written before the kill
-    // count for it.
+    // Each hand-off takes 1.5 s, then logs "<id> <attempt> <instance> <ms>". The agents of
+    // a killed instance die with it, so it logs nothing after the kill.
     const exec =
-      `sleep 1.5; echo "$HOOKGATE_EVENT_ID $HOOKGATE_ATTEMPT $PPID $(date +%s%3N)" >> ${log}`;
+      `sleep 1.5; echo "$HOOKGATE_EVENT_ID $HOOKGATE_ATTEMPT $FLEET_INSTANCE $(date +%s%3N)" >> ${log}`;
     await using fleet = await startFleet(redis, 3, {
       storeQuery: "?visibility_timeout=2s",
-      args: ["--exec", exec, "--exec-concurrency", "4"],
+      args: ["--exec", exec, "--exec-concurrency", "4", "--exec-env", "FLEET_INSTANCE"],
     });
     const { instances } = fleet;
     const ids = Array.from({ length: 30 }, (_, i) => `kill_${i}_${crypto.randomUUID()}`);
@@ -171,19 +171,22 @@ redisTest(
     const lines = async () =>
       (await Deno.readTextFile(log).catch(() => "")).split("\n").filter(Boolean).map(
         (line) => {
-          const [id, attempt, pid, atMs] = line.split(" ");
-          return { id, attempt: Number(attempt), pid: Number(pid), atMs: Number(atMs) };
+          const [id, attempt, instance, atMs] = line.split(" ");
+          return { id, attempt: Number(attempt), instance, atMs: Number(atMs) };
         },
       );
     const handled = async () =>
       new Set(
-        (await lines()).filter((l) => l.pid !== victim.pid || l.atMs < killedAtMs)
+        (await lines()).filter((l) => l.instance !== "0" || l.atMs < killedAtMs)
           .map((l) => l.id),
       );
     const complete = await waitFor(async () => (await handled()).size === ids.length, 60_000);
     assert.ok(complete, `handled ${(await handled()).size} of ${ids.length}`);
-    const takenOver = (await lines()).filter((l) => l.pid !== victim.pid && l.attempt >= 2);
+    const takenOver = (await lines()).filter((l) => l.instance !== "0" && l.attempt >= 2);
     assert.ok(takenOver.length > 0, "no event of the killed instance was taken over");
+    // Its agents died with it: nothing of instance 0 finished after the kill.
+    const late = (await lines()).filter((l) => l.instance === "0" && l.atMs > killedAtMs + 200);
+    assert.deepEqual(late, [], "an agent of the killed instance outlived it");
   },
 );
 
