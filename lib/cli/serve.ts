@@ -31,6 +31,7 @@ import { watchHandoffs } from "./handoff_watch.ts";
 import { routeProblem } from "./provider_setup.ts";
 import { isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
+import { batchLines } from "./line_batcher.ts";
 
 import { parseServeSettings, type ServeSettings } from "./serve_settings.ts";
 
@@ -142,20 +143,26 @@ async function run(context: CommandContext): Promise<ExitCode> {
     throw error;
   }
   let revocations: TokenRevocations | null = null;
+  const logLines = batchLines((text) => context.output.err(text));
   const log = createServeLog({
     ...settings.log,
     color: useColor(context.env, Deno.stderr.isTerminal()),
-    write: (line) => context.output.err(line),
+    write: logLines.write,
     now: Date.now,
   });
   const close = async () => {
     log.close();
+    logLines.flush();
     await trace.close();
     revocations?.close();
     await store.close();
   };
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
-  const stop = listenForStop(context.output, (code) => Deno.exit(code));
+  const exitNow = (code: ExitCode): never => {
+    logLines.flush();
+    Deno.exit(code);
+  };
+  const stop = listenForStop(context.output, exitNow);
   // A stray rejection is reported through the redactor, never as a runtime stack trace.
   const onRejection = (event: PromiseRejectionEvent) => {
     event.preventDefault();
@@ -263,7 +270,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       consumer,
       consuming,
       close,
-      exit: (code) => Deno.exit(code),
+      exit: exitNow,
     });
   } catch (error) {
     await close();

@@ -11,6 +11,7 @@ import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { eventually, fileLines as lines } from "../support/wait.ts";
 import { assertNoStackTrace } from "../support/stderr_checks.ts";
+import { survivors, writeOwnPid } from "../support/agent_processes.ts";
 
 const SECRET = "redis-shutdown-secret-" + crypto.randomUUID();
 /** Slack on top of the grace for process start-up and exit on a loaded machine. */
@@ -111,7 +112,7 @@ Deno.test({
     {
       await using server = await startServe({
         env,
-        args: args(store, `${dir.path}/data`, `echo $$ >> "$AGENT_PIDS"; exec sleep 300`, [
+        args: args(store, `${dir.path}/data`, `${writeOwnPid('"$AGENT_PIDS"')}; exec sleep 300`, [
           "--shutdown-grace",
           "1s",
         ]),
@@ -122,15 +123,8 @@ Deno.test({
       assert.equal(code, 0, server.stderr());
       assertNoStackTrace(server.stderr());
     }
-    const [pid] = await lines(pids);
-    await eventually("the agent was killed", async () => {
-      try {
-        const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-        return stat.split(") ")[1]?.startsWith("Z") ?? true;
-      } catch {
-        return true;
-      }
-    }, 5_000);
+    const pid = Number((await lines(pids))[0]);
+    assert.deepEqual(await survivors([pid], 5_000), [], "the agent outlived the shutdown");
     await using _again = await startServe({
       env,
       args: args(store, `${dir.path}/data`, RECORD),

@@ -11,6 +11,7 @@ import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { eventually, fileLines as lines } from "../support/wait.ts";
 import { assertNoStackTrace } from "../support/stderr_checks.ts";
+import { survivors, writeOwnPid } from "../support/agent_processes.ts";
 
 const SECRET = "shutdown-secret-" + crypto.randomUUID();
 /** Slack on top of the grace for process start-up and exit on a loaded machine. */
@@ -100,7 +101,8 @@ Deno.test(
     const log = `${dir.path}/handled.log`;
     const pids = `${dir.path}/agent.pid`;
     const env = { WEBHOOK_SECRET: SECRET, HANDLED_LOG: log, AGENT_PIDS: pids };
-    const hanging = `echo $$ >> "$AGENT_PIDS"; exec sleep 300`;
+    // The host PID (inside the agent's PID namespace $$ is the namespace's own number).
+    const hanging = `${writeOwnPid('"$AGENT_PIDS"')}; exec sleep 300`;
     {
       await using server = await startServe({
         env,
@@ -117,15 +119,8 @@ Deno.test(
       assert.ok(tookMs < 1_000 + EXIT_SLACK_MS, `exit took ${tookMs} ms with a 1 s grace`);
       assertNoStackTrace(server.stderr());
     }
-    const [pid] = await lines(pids);
-    await eventually("the agent was killed", async () => {
-      try {
-        const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-        return stat.split(") ")[1]?.startsWith("Z") ?? true;
-      } catch {
-        return true;
-      }
-    }, 5_000);
+    const pid = Number((await lines(pids))[0]);
+    assert.deepEqual(await survivors([pid], 5_000), [], "the agent outlived the shutdown");
     // Handed out again at once on the next start (released, not left to its lease).
     await using _again = await startServe({ env, args: execArgs(dir.path, RECORD) });
     await eventually("the stopped event reached the next agent", async () => {
