@@ -50,11 +50,13 @@ export async function eventKey(
     const checked = checkIdString(raw);
     return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
   }
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    options.signedContent as Uint8Array<ArrayBuffer>,
-  );
-  return ok({ key: `sha256:${toHex(new Uint8Array(digest))}`, id: null });
+  return ok({ key: await digestKey(options.signedContent), id: null });
+}
+
+/** The key of an id-less event, and the alias claimed beside a delivery id: `sha256:<hex>`. */
+export async function digestKey(signedContent: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", signedContent as Uint8Array<ArrayBuffer>);
+  return `sha256:${toHex(new Uint8Array(digest))}`;
 }
 
 /**

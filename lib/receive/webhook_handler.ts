@@ -1,6 +1,5 @@
 import type { EventStore } from "../store/mod.ts";
-import { toHex } from "../util/mod.ts";
-import { eventKey } from "./event_key.ts";
+import { digestKey, eventKey } from "./event_key.ts";
 import { readBody } from "./read_body.ts";
 import { requestPath } from "./request_path.ts";
 import type { RequestRecord } from "./request_record.ts";
@@ -211,9 +210,7 @@ async function receive(
     accepted = await options.store.accept({
       route: route.name,
       key: key.value.key,
-      ...(route.scheme.timestamped
-        ? {}
-        : { aliasKeys: [await digestKey(verified.value.signedContent)] }),
+      ...(await replayAliases(route, key.value.key, verified.value.signedContent)),
       id: key.value.id,
       payload: bytes,
       receivedAtMs: nowMs,
@@ -252,9 +249,15 @@ export function claimRetentionMs(
  * body: the body's digest is claimed beside the (unsigned) delivery id, so the same signed
  * body under a new delivery id, or none, is a replay.
  */
-async function digestKey(signedContent: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", signedContent as Uint8Array<ArrayBuffer>);
-  return `sha256:${toHex(new Uint8Array(digest))}`;
+async function replayAliases(
+  route: Route,
+  key: string,
+  signedContent: Uint8Array,
+): Promise<{ aliasKeys?: string[] }> {
+  if (route.scheme.timestamped) return {};
+  // The alias claim is its own namespace: an id-less delivery claims it too (a later copy
+  // under a delivery id checks aliases), and its key already is the digest.
+  return { aliasKeys: [key.startsWith("sha256:") ? key : await digestKey(signedContent)] };
 }
 
 function parseObject(bytes: Uint8Array): Record<string, unknown> | null {
