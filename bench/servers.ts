@@ -4,6 +4,7 @@
  * receiver and adnanh/webhook from ../shared/peers/, when installed). Each runs
  * as its own process on 127.0.0.1, so its CPU time can be read from /proc.
  */
+import { freePort } from "../tests/support/machine.ts";
 import { ROOT } from "./load.ts";
 
 export interface Server {
@@ -34,13 +35,6 @@ export async function commandExists(name: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function portOpen(port: number): Promise<boolean> {

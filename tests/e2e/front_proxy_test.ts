@@ -4,7 +4,8 @@
  * `hookgate serve`, closes them; hookgate itself warns when it listens beyond loopback.
  */
 import assert from "node:assert/strict";
-import { freePort, nginxAvailable, startNginx } from "../support/nginx_server.ts";
+import { freePort } from "../support/machine.ts";
+import { nginxAvailable, startNginx } from "../support/nginx_server.ts";
 import { startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
 

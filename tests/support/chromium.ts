@@ -4,29 +4,18 @@
  * sync), no sandbox (tests run as an unprivileged user without user namespaces).
  */
 import puppeteer, { type Browser } from "npm:puppeteer-core@25.16.0";
+import { availableOrSkip, programRuns } from "./machine.ts";
 import { tempDir } from "./temp_dir.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
 /** Whether Chromium can be run here; tests skip with a clear message when not (never in CI). */
 export function chromiumAvailable(): boolean {
-  try {
-    const { success } = new Deno.Command(CHROMIUM, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync();
-    if (success) return true;
-  } catch {
-    // not installed
-  }
-  if (Deno.env.get("CI")) {
-    throw new Error(`${CHROMIUM} is not installed, but CI must run the browser tests: see .ci/run`);
-  }
-  console.warn(
-    "SKIPPING the events page browser tests: Chromium is not installed (apt-get install chromium)",
-  );
-  return false;
+  return availableOrSkip(programRuns(CHROMIUM, ["--version"]), {
+    program: CHROMIUM,
+    tests: "the events page browser tests",
+    install: "chromium",
+  });
 }
 
 export interface Chromium extends AsyncDisposable {

@@ -3,6 +3,7 @@
  * temporary prefix, on a free loopback port; always stopped and removed on dispose.
  */
 
+import { availableOrSkip } from "./machine.ts";
 const NGINX_BINS = ["nginx", "/usr/sbin/nginx"];
 
 function nginxBin(): string | null {
@@ -20,19 +21,11 @@ function nginxBin(): string | null {
 
 /** Whether nginx can be run here; tests skip with a clear message when not (never in CI). */
 export function nginxAvailable(): boolean {
-  if (nginxBin() !== null) return true;
-  if (Deno.env.get("CI")) {
-    throw new Error("nginx is not installed, but CI must run the front-proxy tests: see .ci/run");
-  }
-  console.warn("SKIPPING front-proxy tests: nginx is not installed (apt-get install nginx)");
-  return false;
-}
-
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  return availableOrSkip(nginxBin() !== null, {
+    program: "nginx",
+    tests: "front-proxy tests",
+    install: "nginx",
+  });
 }
 
 export interface NginxServer {

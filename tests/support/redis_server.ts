@@ -3,6 +3,7 @@
  * temporary directory, the durable settings docs/deploy.md recommends (AOF with
  * appendfsync always, no RDB snapshots). Callers hold it with `await using` (or stop it).
  */
+import { availableOrSkip, freePort, programRuns } from "./machine.ts";
 
 export interface RedisServer extends AsyncDisposable {
   port: number;
@@ -34,30 +35,11 @@ const REDIS_BIN = "redis-server";
 
 /** Whether `redis-server` can be run here; tests skip with a clear message when not (never in CI). */
 export function redisServerAvailable(): boolean {
-  try {
-    const { success } = new Deno.Command(REDIS_BIN, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync();
-    if (success) return true;
-  } catch {
-    // not installed
-  }
-  if (Deno.env.get("CI")) {
-    throw new Error("redis-server is not installed, but CI must run the Redis tests: see .ci/run");
-  }
-  console.warn(
-    "SKIPPING Redis tests: redis-server is not installed (apt-get install redis-server)",
-  );
-  return false;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  return availableOrSkip(programRuns(REDIS_BIN, ["--version"]), {
+    program: "redis-server",
+    tests: "Redis tests",
+    install: "redis-server",
+  });
 }
 
 async function ping(port: number, password: string | undefined): Promise<boolean> {
