@@ -63,3 +63,10 @@ export function onlyPositional(command: string, positionals: string[], what: str
   }
   return positionals[0] as string;
 }
+
+/** A command that takes no positional arguments: any is a usage error naming it. */
+export function noPositionals(command: string, positionals: string[]): void {
+  if (positionals.length > 0) {
+    throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate ${command} --help'.`);
+  }
+}

@@ -17,7 +17,7 @@ import {
   type PermissionKind,
 } from "../setup/mod.ts";
 import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
-import { parseCommandArgs } from "./args.ts";
+import { noPositionals, parseCommandArgs } from "./args.ts";
 import { configError, usageError } from "./cli_error.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { MAX_EXEC_ATTEMPTS } from "./exec_settings.ts";
@@ -84,9 +84,7 @@ export interface McpSettings extends StoreChoice {
 /** Reads and checks every flag before anything is opened: a bad value is exit 64. */
 export function parseMcpSettings(context: CommandContext): McpSettings {
   const { values, positionals } = parseCommandArgs("mcp", context.args, FLAGS);
-  if (positionals.length > 0) {
-    throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate mcp --help'.`);
-  }
+  noPositionals("mcp", positionals);
   return {
     tools: parseTools(values.tools),
     readOnly: values["read-only"] === true,

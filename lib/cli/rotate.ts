@@ -3,7 +3,7 @@ import { parseDotenv, parseDurationMs, SECRET_VAR, writeEnvFile } from "../setup
 import { schemeByName, SCHEMES } from "../schemes/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { formatExpiry, parseRouteSpecs, PREVIOUS_SUFFIX, rotateEnvText } from "../receive/mod.ts";
-import { parseCommandArgs } from "./args.ts";
+import { noPositionals, parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { providerSetup } from "./provider_setup.ts";
 
@@ -98,9 +98,7 @@ export const rotateCommand: Command = {
   help: HELP,
   async run(context) {
     const { values, positionals } = parseCommandArgs("rotate", context.args, FLAGS);
-    if (positionals.length > 0) {
-      throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate rotate --help'.`);
-    }
+    noPositionals("rotate", positionals);
     const varName = values.var ?? SECRET_VAR;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(varName) || varName.endsWith(PREVIOUS_SUFFIX)) {
       throw usageError(`--var must name a secret variable such as ${SECRET_VAR}`);

@@ -4,7 +4,7 @@
  */
 import { chooseStore, type StoreChoice } from "./store_choice.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
-import { parseCommandArgs } from "./args.ts";
+import { noPositionals, parseCommandArgs } from "./args.ts";
 import { usageError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
 import { EXEC_FLAGS, type ExecSettings, parseExecSettings } from "./exec_settings.ts";
@@ -47,9 +47,7 @@ export interface ServeSettings extends StoreChoice {
 /** Reads and checks every flag before anything listens: a bad value is exit 64. */
 export function parseServeSettings(context: CommandContext): ServeSettings {
   const { values, positionals } = parseCommandArgs("serve", context.args, FLAGS);
-  if (positionals.length > 0) {
-    throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate serve --help'.`);
-  }
+  noPositionals("serve", positionals);
   const positive = (flag: string, raw: string | undefined, fallback: number): number => {
     if (raw === undefined) return fallback;
     const parsed = parsePositiveInt(`--${flag}`, raw);

@@ -12,7 +12,7 @@ import {
 import { configError, usageError } from "./cli_error.ts";
 import { parseDurationMs } from "../setup/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { parseCommandArgs } from "./args.ts";
+import { noPositionals, parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 
 const HELP =
@@ -71,9 +71,7 @@ export function createTokenCommand(options: TokenCommandOptions = {}): Command {
     help: HELP,
     async run(context) {
       const { values, positionals } = parseCommandArgs("token", context.args, FLAGS);
-      if (positionals.length > 0) {
-        throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate token --help'.`);
-      }
+      noPositionals("token", positionals);
       const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
       if (values.revoke !== undefined) {
         if (values.scope !== undefined || values.ttl !== undefined) {

@@ -1,7 +1,7 @@
 import { usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { eventsPageUrl } from "../ui/mod.ts";
-import { parseCommandArgs } from "./args.ts";
+import { noPositionals, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { mintToken, parseScope, parseTtlMs, writeStdout } from "./token.ts";
 
@@ -59,9 +59,7 @@ export function createUiCommand(options: UiCommandOptions = {}): Command {
     help: HELP,
     async run(context) {
       const { values, positionals } = parseCommandArgs("ui", context.args, FLAGS);
-      if (positionals.length > 0) {
-        throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate ui --help'.`);
-      }
+      noPositionals("ui", positionals);
       const scope = parseScope(values.scope ?? "read");
       const ttlMs = parseTtlMs(values.ttl);
       const baseUrl = parseBaseUrl(values);
