@@ -9,7 +9,7 @@
 import type { ApiRecord } from "../api/mod.ts";
 import type { RequestRecord } from "../receive/mod.ts";
 import { truncateForPrinting } from "../redact/mod.ts";
-import { fail, ok, type Result } from "../util/mod.ts";
+import { fail, ok, type Result, windowedTally } from "../util/mod.ts";
 
 export const SERVE_LOG_FLAGS = {
   "log-format": { type: "string" },
@@ -90,59 +90,40 @@ export function useColor(env: Record<string, string>, isTerminal: boolean): bool
 }
 
 export function createServeLog(options: ServeLogOptions): ServeLog {
-  const limit = options.refusalsPerWindow ?? 10;
-  const windowMs = options.windowMs ?? 10_000;
   const paint = (code: number, text: string) =>
     options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
   const clock = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
-  let windowStart = 0;
-  let shown = 0;
-  const held = new Map<string, number>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  const flush = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    if (held.size === 0) return;
-    const total = [...held.values()].reduce((sum, count) => sum + count, 0);
-    if (options.format === "json") {
-      options.write(JSON.stringify({
-        time: new Date(options.now()).toISOString(),
-        type: "refusals-summarised",
-        count: total,
-        reasons: Object.fromEntries(held),
-      }));
-    } else {
-      const parts = [...held].sort((a, b) => b[1] - a[1]).map(([what, n]) => `${what} ×${n}`);
-      options.write(
-        `${clock(options.now())} ${paint(33, `… ${total} more refusals not shown`)} (${
-          parts.join(", ")
-        })`,
-      );
-    }
-    held.clear();
-  };
+  // Refusals past the window's limit are only counted, then summarised in one line.
+  const refusals = windowedTally<null>({
+    windowMs: options.windowMs ?? 10_000,
+    passPerWindow: options.refusalsPerWindow ?? 10,
+    now: options.now,
+    report(entries, other) {
+      const counts = [...entries].map(([what, { count }]): [string, number] => [what, count]);
+      if (other > 0) counts.push(["other", other]);
+      const total = counts.reduce((sum, [, count]) => sum + count, 0);
+      if (options.format === "json") {
+        options.write(JSON.stringify({
+          time: new Date(options.now()).toISOString(),
+          type: "refusals-summarised",
+          count: total,
+          reasons: Object.fromEntries(counts),
+        }));
+      } else {
+        const parts = counts.sort((a, b) => b[1] - a[1]).map(([what, n]) => `${what} ×${n}`);
+        options.write(
+          `${clock(options.now())} ${paint(33, `… ${total} more refusals not shown`)} (${
+            parts.join(", ")
+          })`,
+        );
+      }
+    },
+  });
 
   /** False when the line is only counted: too many refusals in this window. */
   const admit = (status: number, reason: string): boolean => {
-    if (status < 400) return true;
-    const nowMs = options.now();
-    if (nowMs - windowStart >= windowMs) {
-      flush();
-      windowStart = nowMs;
-      shown = 0;
-    }
-    if (shown < limit) {
-      shown++;
-      return true;
-    }
-    const what = `${status} ${reason}`;
-    held.set(what, (held.get(what) ?? 0) + 1);
-    if (timer === undefined) {
-      const pending = setTimeout(flush, Math.max(0, windowStart + windowMs - nowMs));
-      Deno.unrefTimer(pending);
-      timer = pending;
-    }
+    if (status < 400 || refusals.pass()) return true;
+    refusals.count(`${status} ${reason}`, null);
     return false;
   };
 
@@ -222,7 +203,7 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
       options.write(`${clock(options.now())} ${line}`);
       for (const tail of report.stderrTail) options.write(`           │ ${tail}`);
     },
-    close: flush,
+    close: refusals.flush,
   };
 }
 

@@ -6,3 +6,4 @@ export * from "./limiter.ts";
 export * from "./sleep.ts";
 export * from "./network_error.ts";
 export * from "./private_files.ts";
+export * from "./windowed_tally.ts";
