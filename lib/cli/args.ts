@@ -1,4 +1,5 @@
 import { errorMessage } from "../util/mod.ts";
+import { type NumberParser, parseOptionalNumber } from "../setup/mod.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { usageError } from "./cli_error.ts";
 import { suggest } from "./did_you_mean.ts";
@@ -69,4 +70,28 @@ export function noPositionals(command: string, positionals: string[]): void {
   if (positionals.length > 0) {
     throw usageError(`unexpected argument '${positionals[0]}'\nRun 'hookgate ${command} --help'.`);
   }
+}
+
+/**
+ * An optional numeric flag: `fallback` when it is absent, else parsed (`parsePositiveInt`,
+ * `parseDurationMs`) and at most `max`; a bad value is a usage error naming the flag.
+ */
+export function numberFlag(
+  flag: string,
+  raw: string | undefined,
+  parse: NumberParser,
+  limits: { fallback: number; max?: number; tooLarge?: string },
+): number {
+  const parsed = parseOptionalNumber(flag, raw, parse, limits);
+  if (!parsed.ok) throw usageError(parsed.reason);
+  return parsed.value;
+}
+
+/** Flags that each take a value (`--port 8000`), for a command's flag table. */
+export function valueFlags<const Name extends string>(
+  ...names: Name[]
+): { readonly [N in Name]: { readonly type: "string" } } {
+  return Object.fromEntries(names.map((name) => [name, { type: "string" }])) as {
+    readonly [N in Name]: { readonly type: "string" };
+  };
 }

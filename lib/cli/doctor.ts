@@ -1,4 +1,4 @@
-import { errorMessage } from "../util/mod.ts";
+import { errorMessage, readTextIfExists } from "../util/mod.ts";
 import { usageError } from "./cli_error.ts";
 import {
   type CheckResult,
@@ -48,15 +48,6 @@ async function readEnvFileFact(path: string): Promise<EnvFileFact> {
   }
 }
 
-async function readTextOrNull(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
-
 function summary(checks: CheckResult[]): string {
   const failed = checks.filter((check) => check.status === "FAIL").length;
   const warned = checks.filter((check) => check.status === "warn").length;
@@ -77,7 +68,7 @@ export const doctorCommand: Command = {
     }
     const [envFile, gitignore, git] = await Promise.all([
       readEnvFileFact(`${cwd}/.env`),
-      readTextOrNull(`${cwd}/.gitignore`),
+      readTextIfExists(`${cwd}/.gitignore`),
       readGitFacts(cwd, ".env"),
     ]);
     const facts: DoctorFacts = { envFile, gitignore, git, env };

@@ -1,10 +1,10 @@
-import { chooseStore, openChosenStore } from "./store_choice.ts";
+import { chooseStore, openChosenStore, STORE_FLAGS } from "./store_choice.ts";
 import { usageError } from "./cli_error.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
 import type { EventStatus } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { stringifyRedacted } from "../redact/mod.ts";
-import { parseCommandArgs } from "./args.ts";
+import { numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { suggest } from "./did_you_mean.ts";
 import {
@@ -54,14 +54,9 @@ Exit codes: 0 ok · 1 no such event · 64 usage · 69 store or server unreachabl
 · 77 token refused · 78 no token for --url.`;
 
 const FLAGS = {
-  status: { type: "string" },
-  route: { type: "string" },
-  limit: { type: "string" },
+  ...valueFlags("status", "route", "limit", "interval", "url"),
   json: { type: "boolean" },
-  interval: { type: "string" },
-  url: { type: "string" },
-  "data-dir": { type: "string" },
-  store: { type: "string" },
+  ...STORE_FLAGS,
 } as const;
 
 interface EventsOptions {
@@ -113,24 +108,17 @@ function parseOptions(values: Record<string, string | boolean | undefined>): Eve
   if (status !== "all" && !(STATUSES as readonly string[]).includes(status)) {
     throw usageError(`--status must be pending, done, dead or all, got '${status}'`);
   }
-  let limit = 20;
-  if (values.limit !== undefined) {
-    const parsed = parsePositiveInt("--limit", values.limit as string);
-    if (!parsed.ok) throw usageError(parsed.reason);
-    limit = Math.min(parsed.value, 1000);
-  }
-  let intervalMs = 1000;
-  if (values.interval !== undefined) {
-    const parsed = parseDurationMs("--interval", values.interval as string);
-    if (!parsed.ok) throw usageError(parsed.reason);
-    intervalMs = parsed.value;
-  }
+  const limit = numberFlag("--limit", values.limit as string | undefined, parsePositiveInt, {
+    fallback: 20,
+  });
   return {
     statuses: status === "all" ? STATUSES : [status as EventStatus],
     route: (values.route as string | undefined) ?? null,
-    limit,
+    limit: Math.min(limit, 1000),
     json: values.json === true,
-    intervalMs,
+    intervalMs: numberFlag("--interval", values.interval as string | undefined, parseDurationMs, {
+      fallback: 1000,
+    }),
   };
 }
 

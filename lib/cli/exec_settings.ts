@@ -12,18 +12,21 @@ import {
 import { CliError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
 import { ExitCode } from "./exit_codes.ts";
+import { valueFlags } from "./args.ts";
 
 /** The flags' checks, offered beside the flags (they live with the hand-off). */
 export { type ExecSettings, MAX_EXEC_ATTEMPTS, parseExecSettings } from "../handoff/mod.ts";
 
 export const EXEC_FLAGS = {
-  exec: { type: "string" },
+  ...valueFlags(
+    "exec",
+    "exec-timeout",
+    "exec-attempts",
+    "exec-concurrency",
+    "exec-user",
+    "exec-cwd",
+  ),
   "exec-env": { type: "string", multiple: true },
-  "exec-timeout": { type: "string" },
-  "exec-attempts": { type: "string" },
-  "exec-concurrency": { type: "string" },
-  "exec-user": { type: "string" },
-  "exec-cwd": { type: "string" },
 } as const;
 
 export const EXEC_HELP =

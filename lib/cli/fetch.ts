@@ -18,7 +18,7 @@ import {
 } from "../egress/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
-import { onlyPositional, parseCommandArgs } from "./args.ts";
+import { numberFlag, onlyPositional, parseCommandArgs, valueFlags } from "./args.ts";
 import { schemelessSuggestion } from "./url_hint.ts";
 import type { Command } from "./command.ts";
 
@@ -63,10 +63,8 @@ export const fetchCommand: Command = {
   help: HELP,
   async run(context) {
     const { values, positionals, help } = parseCommandArgs("fetch", context.args, {
+      ...valueFlags("timeout", "max-chars", "max-bytes"),
       "dry-run": { type: "boolean" },
-      timeout: { type: "string" },
-      "max-chars": { type: "string" },
-      "max-bytes": { type: "string" },
       json: { type: "boolean" },
       ...TRACE_FLAGS,
     });
@@ -83,21 +81,15 @@ export const fetchCommand: Command = {
           " (give an absolute URL such as https://api.github.com/zen)",
       );
     }
-    const timeoutMs = optionalNumber(
-      values.timeout,
-      DEFAULT_TIMEOUT_MS,
-      (raw) => parseDurationMs("--timeout", raw),
-    );
-    const maxChars = optionalNumber(
-      values["max-chars"],
-      DEFAULT_MAX_CHARS,
-      (raw) => parsePositiveInt("--max-chars", raw),
-    );
-    const maxBytes = optionalNumber(
-      values["max-bytes"],
-      DEFAULT_MAX_BYTES,
-      (raw) => parsePositiveInt("--max-bytes", raw),
-    );
+    const timeoutMs = numberFlag("--timeout", values.timeout, parseDurationMs, {
+      fallback: DEFAULT_TIMEOUT_MS,
+    });
+    const maxChars = numberFlag("--max-chars", values["max-chars"], parsePositiveInt, {
+      fallback: DEFAULT_MAX_CHARS,
+    });
+    const maxBytes = numberFlag("--max-bytes", values["max-bytes"], parsePositiveInt, {
+      fallback: DEFAULT_MAX_BYTES,
+    });
     const policy = parseEgressPolicy(context.env);
     if (!policy.ok) throw configError(policy.reason);
 
@@ -177,15 +169,4 @@ function describe(result: FetchAnswer, maxChars: number, maxBytes: number): stri
   const cut = result.truncated ? `cut (at ${maxBytes} bytes or ${maxChars} chars)` : "not cut";
   const hops = result.redirects > 0 ? `, ${result.redirects} redirect(s)` : "";
   return `status ${result.status}, ${result.bytes} bytes read, body ${cut}${hops}`;
-}
-
-function optionalNumber(
-  raw: string | undefined,
-  fallback: number,
-  parse: (raw: string) => { ok: true; value: number } | { ok: false; reason: string },
-): number {
-  if (raw === undefined) return fallback;
-  const parsed = parse(raw);
-  if (!parsed.ok) throw usageError(parsed.reason);
-  return parsed.value;
 }

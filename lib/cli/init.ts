@@ -1,4 +1,5 @@
 import { configError, usageError } from "./cli_error.ts";
+import { readTextIfExists } from "../util/mod.ts";
 import {
   addGitignoreLines,
   ENV_TEMPLATE,
@@ -60,15 +61,6 @@ const TRACKED = `.env is tracked by git, so the secrets in it are already in the
 Fix: run 'git rm --cached .env' and commit (the file stays on disk; .gitignore keeps it out),
 then rotate every secret it holds: empty the value of ${SECRET_VAR} in .env, run 'hookgate init'
 again, and give the new secret to your senders. init changed nothing.`;
-
-async function readTextIfExists(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
 
 interface SecretPlan {
   /** Secrets `.env` already holds: never touched. */

@@ -1,4 +1,4 @@
-import { chooseStore, openChosenStore, type StoreChoice } from "./store_choice.ts";
+import { chooseStore, openChosenStore, STORE_FLAGS, type StoreChoice } from "./store_choice.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { ALLOW_HOSTS_VAR, ALLOW_PRIVATE_VAR, parseEgressPolicy } from "../egress/mod.ts";
 import { DEFAULT_EXEC_ATTEMPTS, execRetryDelayMs } from "../handoff/mod.ts";
@@ -17,7 +17,7 @@ import {
   type PermissionKind,
 } from "../setup/mod.ts";
 import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
-import { noPositionals, parseCommandArgs } from "./args.ts";
+import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import { configError, usageError } from "./cli_error.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { MAX_EXEC_ATTEMPTS } from "./exec_settings.ts";
@@ -66,12 +66,9 @@ Examples:
   an MCP client's server entry: {"command": "hookgate", "args": ["mcp"]}`;
 
 const FLAGS = {
-  tools: { type: "string" },
+  ...valueFlags("tools", "lease", "attempts"),
   "read-only": { type: "boolean" },
-  store: { type: "string" },
-  "data-dir": { type: "string" },
-  lease: { type: "string" },
-  attempts: { type: "string" },
+  ...STORE_FLAGS,
 } as const;
 
 export interface McpSettings extends StoreChoice {
@@ -89,14 +86,14 @@ export function parseMcpSettings(context: CommandContext): McpSettings {
     tools: parseTools(values.tools),
     readOnly: values["read-only"] === true,
     ...chooseStore(values, context),
-    leaseMs: bounded("--lease", values.lease, DEFAULT_LEASE_MS, MAX_LEASE_MS, parseDurationMs),
-    maxAttempts: bounded(
-      "--attempts",
-      values.attempts,
-      DEFAULT_EXEC_ATTEMPTS,
-      MAX_EXEC_ATTEMPTS,
-      parsePositiveInt,
-    ),
+    leaseMs: numberFlag("--lease", values.lease, parseDurationMs, {
+      fallback: DEFAULT_LEASE_MS,
+      max: MAX_LEASE_MS,
+    }),
+    maxAttempts: numberFlag("--attempts", values.attempts, parsePositiveInt, {
+      fallback: DEFAULT_EXEC_ATTEMPTS,
+      max: MAX_EXEC_ATTEMPTS,
+    }),
   };
 }
 
@@ -110,20 +107,6 @@ function parseTools(raw: string | undefined): ReadonlySet<ToolGroup> {
     );
   }
   return new Set(names as ToolGroup[]);
-}
-
-function bounded(
-  flag: string,
-  raw: string | undefined,
-  fallback: number,
-  max: number,
-  parse: (name: string, raw: string) => { ok: true; value: number } | { ok: false; reason: string },
-): number {
-  if (raw === undefined) return fallback;
-  const parsed = parse(flag, raw);
-  if (!parsed.ok) throw usageError(parsed.reason);
-  if (parsed.value > max) throw usageError(`${flag} must be at most ${max}, got ${raw}`);
-  return parsed.value;
 }
 
 /** What this session does not need of the mcp task's permissions. */

@@ -3,11 +3,11 @@ import { parseDotenv, parseDurationMs, SECRET_VAR, writeEnvFile } from "../setup
 import { schemeByName, SCHEMES } from "../schemes/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { formatExpiry, parseRouteSpecs, PREVIOUS_SUFFIX, rotateEnvText } from "../receive/mod.ts";
-import { noPositionals, parseCommandArgs } from "./args.ts";
+import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { providerSetup } from "./provider_setup.ts";
 
-const DEFAULT_GRACE = "24h";
+const DEFAULT_GRACE_MS = 24 * 3_600_000;
 const MAX_GRACE_MS = 365 * 86_400_000;
 const FORMATS = ["base64url", "whsec"] as const;
 type Format = typeof FORMATS[number];
@@ -28,7 +28,7 @@ the scheme carries several signatures (standard, stripe).
 Options:
   --var NAME         the variable to rotate (default ${SECRET_VAR})
   --grace DURATION   how long the old secret keeps verifying: 30m, 24h, 7d
-                     (default ${DEFAULT_GRACE}, at most 365d)
+                     (default ${DEFAULT_GRACE_MS / 3_600_000}h, at most 365d)
   --scheme NAME      the provider NAME belongs to: hookgate (base64url), github
                      (random hex), standard (whsec_ + base64); default: the scheme
                      of the route in HOOKGATE_ROUTES that uses NAME, else standard
@@ -44,12 +44,7 @@ Example:
 Exit codes: 0 rotated · 64 usage · 78 .env missing, a bad ${PREVIOUS_SUFFIX} list, or the
 variable set in the real environment (which would override .env).`;
 
-const FLAGS = {
-  var: { type: "string" },
-  scheme: { type: "string" },
-  grace: { type: "string" },
-  format: { type: "string" },
-} as const;
+const FLAGS = valueFlags("var", "scheme", "grace", "format");
 
 interface Target {
   scheme: string;
@@ -103,9 +98,11 @@ export const rotateCommand: Command = {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(varName) || varName.endsWith(PREVIOUS_SUFFIX)) {
       throw usageError(`--var must name a secret variable such as ${SECRET_VAR}`);
     }
-    const grace = parseDurationMs("--grace", values.grace ?? DEFAULT_GRACE);
-    if (!grace.ok) throw usageError(grace.reason);
-    if (grace.value > MAX_GRACE_MS) throw usageError("--grace must be at most 365d");
+    const graceMs = numberFlag("--grace", values.grace, parseDurationMs, {
+      fallback: DEFAULT_GRACE_MS,
+      max: MAX_GRACE_MS,
+      tooLarge: "--grace must be at most 365d",
+    });
     if (values.format !== undefined && !(FORMATS as readonly string[]).includes(values.format)) {
       throw usageError(`--format must be one of ${FORMATS.join(", ")}`);
     }
@@ -131,7 +128,7 @@ export const rotateCommand: Command = {
     const rotation = rotateEnvText(text, {
       varName,
       newSecret: secret,
-      graceMs: grace.value,
+      graceMs,
       nowMs,
       keepCurrent: usable,
     });

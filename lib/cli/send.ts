@@ -16,7 +16,7 @@ import {
   sendWebhook,
 } from "../send/mod.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
-import { onlyPositional, parseCommandArgs } from "./args.ts";
+import { numberFlag, onlyPositional, parseCommandArgs, valueFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { schemelessSuggestion } from "./url_hint.ts";
 
@@ -63,14 +63,16 @@ export const sendCommand: Command = {
   help: HELP,
   async run(context) {
     const { values, positionals, help } = parseCommandArgs("send", context.args, {
-      data: { type: "string" },
-      file: { type: "string" },
-      id: { type: "string" },
-      scheme: { type: "string" },
-      "secret-var": { type: "string" },
-      retries: { type: "string" },
-      "max-elapsed": { type: "string" },
-      timeout: { type: "string" },
+      ...valueFlags(
+        "data",
+        "file",
+        "id",
+        "scheme",
+        "secret-var",
+        "retries",
+        "max-elapsed",
+        "timeout",
+      ),
       verbose: { type: "boolean", short: "v" },
       ...TRACE_FLAGS,
     });
@@ -87,8 +89,12 @@ export const sendCommand: Command = {
       );
     }
     const retries = parseRetries(values.retries);
-    const maxElapsedMs = duration("--max-elapsed", values["max-elapsed"], DEFAULT_MAX_ELAPSED_MS);
-    const timeoutMs = duration("--timeout", values.timeout, DEFAULT_TIMEOUT_MS);
+    const maxElapsedMs = numberFlag("--max-elapsed", values["max-elapsed"], parseDurationMs, {
+      fallback: DEFAULT_MAX_ELAPSED_MS,
+    });
+    const timeoutMs = numberFlag("--timeout", values.timeout, parseDurationMs, {
+      fallback: DEFAULT_TIMEOUT_MS,
+    });
     if (values.data !== undefined && values.file !== undefined) {
       throw usageError("give the payload once: --data or --file, not both");
     }
@@ -183,13 +189,6 @@ function parseRetries(raw: string | undefined): number {
     throw usageError(`--retries must be a whole number from 0 to ${MAX_RETRIES}, got '${raw}'`);
   }
   return Number(raw);
-}
-
-function duration(flag: string, raw: string | undefined, fallbackMs: number): number {
-  if (raw === undefined) return fallbackMs;
-  const parsed = parseDurationMs(flag, raw);
-  if (!parsed.ok) throw usageError(parsed.reason);
-  return parsed.value;
 }
 
 async function readPayload(

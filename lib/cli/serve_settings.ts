@@ -2,9 +2,9 @@
  * `serve`'s flags and the settings they make: every value is read and checked
  * before anything listens, so a bad one is exit 64 with nothing started.
  */
-import { chooseStore, type StoreChoice } from "./store_choice.ts";
+import { chooseStore, STORE_FLAGS, type StoreChoice } from "./store_choice.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
-import { noPositionals, parseCommandArgs } from "./args.ts";
+import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import { usageError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
 import { EXEC_FLAGS, type ExecSettings, parseExecSettings } from "./exec_settings.ts";
@@ -13,16 +13,11 @@ import { parseServeLogFlags, SERVE_LOG_FLAGS, type ServeLogSettings } from "./se
 import { TRACE_FLAGS, type TraceFlagValues } from "./trace_flags.ts";
 
 export const FLAGS = {
-  port: { type: "string" },
-  hostname: { type: "string" },
-  tolerance: { type: "string" },
-  "max-body-bytes": { type: "string" },
-  "read-timeout": { type: "string" },
-  "data-dir": { type: "string" },
-  store: { type: "string" },
+  ...valueFlags("port", "hostname", "tolerance", "max-body-bytes", "read-timeout"),
+  ...STORE_FLAGS,
   route: { type: "string", multiple: true },
   pull: { type: "boolean" },
-  "shutdown-grace": { type: "string" },
+  ...valueFlags("shutdown-grace"),
   ...EXEC_FLAGS,
   ...TRACE_FLAGS,
   ...SERVE_LOG_FLAGS,
@@ -48,20 +43,12 @@ export interface ServeSettings extends StoreChoice {
 export function parseServeSettings(context: CommandContext): ServeSettings {
   const { values, positionals } = parseCommandArgs("serve", context.args, FLAGS);
   noPositionals("serve", positionals);
-  const positive = (flag: string, raw: string | undefined, fallback: number): number => {
-    if (raw === undefined) return fallback;
-    const parsed = parsePositiveInt(`--${flag}`, raw);
-    if (!parsed.ok) throw usageError(parsed.reason);
-    return parsed.value;
-  };
   const rawPort = values.port ?? "8000";
   if (!/^[0-9]{1,5}$/.test(rawPort) || Number(rawPort) > 65535) {
     throw usageError(`--port must be a port number from 0 to 65535, got '${rawPort}'`);
   }
   const hostname = values.hostname ?? "127.0.0.1";
   if (hostname.trim() === "") throw usageError("--hostname must not be empty");
-  const readTimeout = parseDurationMs("--read-timeout", values["read-timeout"] ?? "10s");
-  if (!readTimeout.ok) throw usageError(readTimeout.reason);
   const exec = parseExecSettings(values, context.env);
   if (!exec.ok) throw usageError(exec.reason);
   const log = parseServeLogFlags(values);
@@ -70,23 +57,23 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
   if (pull && exec.value !== null) {
     throw usageError("--pull and --exec exclude each other: --pull hands nothing off");
   }
-  let shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
-  if (values["shutdown-grace"] !== undefined) {
-    const grace = parseDurationMs("--shutdown-grace", values["shutdown-grace"]);
-    if (!grace.ok) throw usageError(grace.reason);
-    shutdownGraceMs = grace.value;
-  }
   return {
     port: Number(rawPort),
     hostname,
     toleranceSeconds: toleranceSeconds(values.tolerance),
-    maxBodyBytes: positive("max-body-bytes", values["max-body-bytes"], 1_048_576),
-    readTimeoutMs: readTimeout.value,
+    maxBodyBytes: numberFlag("--max-body-bytes", values["max-body-bytes"], parsePositiveInt, {
+      fallback: 1_048_576,
+    }),
+    readTimeoutMs: numberFlag("--read-timeout", values["read-timeout"], parseDurationMs, {
+      fallback: 10_000,
+    }),
     ...chooseStore(values, context),
     routeSpecs: values.route ?? [],
     exec: exec.value,
     pull,
-    shutdownGraceMs,
+    shutdownGraceMs: numberFlag("--shutdown-grace", values["shutdown-grace"], parseDurationMs, {
+      fallback: DEFAULT_SHUTDOWN_GRACE_MS,
+    }),
     trace: values,
     log: log.value,
   };
@@ -94,11 +81,9 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
 
 /** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
 function toleranceSeconds(raw: string | undefined): number {
-  if (raw === undefined) return 300;
-  const parsed = parseDurationMs("--tolerance", raw);
-  if (!parsed.ok) throw usageError(parsed.reason);
-  if (parsed.value % 1000 !== 0) {
+  const toleranceMs = numberFlag("--tolerance", raw, parseDurationMs, { fallback: 300_000 });
+  if (toleranceMs % 1000 !== 0) {
     throw usageError("--tolerance must be whole seconds, e.g. 300 or 5m");
   }
-  return parsed.value / 1000;
+  return toleranceMs / 1000;
 }

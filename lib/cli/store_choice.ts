@@ -11,6 +11,12 @@ import { CliError, configError, usageError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
 import { ExitCode } from "./exit_codes.ts";
 
+/** The flags that choose the store, read by `chooseStore`; spread into a command's flag table. */
+export const STORE_FLAGS = {
+  "data-dir": { type: "string" },
+  store: { type: "string" },
+} as const;
+
 export interface StoreChoice {
   dataDir: string;
   storeSpec: string;

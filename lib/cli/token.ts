@@ -12,7 +12,8 @@ import {
 import { configError, usageError } from "./cli_error.ts";
 import { parseDurationMs } from "../setup/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { noPositionals, parseCommandArgs } from "./args.ts";
+import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
+import type { Output } from "./output.ts";
 import type { Command, CommandContext } from "./command.ts";
 
 const HELP =
@@ -47,58 +48,36 @@ Example:
 
 Exit codes: 0 printed or revoked · 64 usage · 78 HOOKGATE_TOKEN_SECRET missing or weak.`;
 
-const FLAGS = {
-  scope: { type: "string" },
-  ttl: { type: "string" },
-  revoke: { type: "string" },
-  "data-dir": { type: "string" },
-} as const;
+const FLAGS = valueFlags("scope", "ttl", "revoke", "data-dir");
 
-export interface TokenCommandOptions {
-  /**
-   * Where the token goes. Deliberately NOT through the redactor: the token is
-   * this command's result, and a redactor that learns hookgate's token shape
-   * (which it should, for every other sink) would print `***redacted***`.
-   */
-  writeToken?(token: string): void;
-  now?(): number;
-}
-
-export function createTokenCommand(options: TokenCommandOptions = {}): Command {
-  const writeToken = options.writeToken ?? writeStdout;
-  const now = options.now ?? Date.now;
-  return {
-    help: HELP,
-    async run(context) {
-      const { values, positionals } = parseCommandArgs("token", context.args, FLAGS);
-      noPositionals("token", positionals);
-      const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
-      if (values.revoke !== undefined) {
-        if (values.scope !== undefined || values.ttl !== undefined) {
-          throw usageError("--revoke takes no --scope or --ttl: revoke and issue separately");
-        }
-        return await revoke(context, values.revoke, { dataDir, nowMs: now() });
-      }
-      if (values.scope === undefined) {
-        throw usageError(
-          "give --scope read or --scope write to issue a token, or --revoke ID to refuse one\n" +
-            "Run 'hookgate token --help'.",
-        );
-      }
-      const scope = parseScope(values.scope);
-      const { token, tokenId, expiresAtMs } = await mintToken(context.env, {
-        scope,
-        ttlMs: parseTtlMs(values.ttl),
-        nowMs: now(),
-      });
-      writeToken(token);
-      context.output.err(
-        `hookgate: ${scope} token ${tokenId} valid until ${new Date(expiresAtMs).toISOString()}` +
-          `; revoke it with: hookgate token --revoke ${tokenId}`,
-      );
-      return ExitCode.ok;
-    },
-  };
+async function run(context: CommandContext): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs("token", context.args, FLAGS);
+  noPositionals("token", positionals);
+  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
+  if (values.revoke !== undefined) {
+    if (values.scope !== undefined || values.ttl !== undefined) {
+      throw usageError("--revoke takes no --scope or --ttl: revoke and issue separately");
+    }
+    return await revoke(context.output, values.revoke, dataDir);
+  }
+  if (values.scope === undefined) {
+    throw usageError(
+      "give --scope read or --scope write to issue a token, or --revoke ID to refuse one\n" +
+        "Run 'hookgate token --help'.",
+    );
+  }
+  const scope = parseScope(values.scope);
+  const { token, tokenId, expiresAtMs } = await mintToken(context.env, {
+    scope,
+    ttlMs: parseTtlMs(values.ttl),
+    nowMs: Date.now(),
+  });
+  writeStdout(token);
+  context.output.err(
+    `hookgate: ${scope} token ${tokenId} valid until ${new Date(expiresAtMs).toISOString()}` +
+      `; revoke it with: hookgate token --revoke ${tokenId}`,
+  );
+  return ExitCode.ok;
 }
 
 /**
@@ -124,41 +103,38 @@ export function parseScope(raw: string): TokenScope {
 }
 
 export function parseTtlMs(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_TOKEN_TTL_MS;
-  const parsed = parseDurationMs("--ttl", raw);
-  if (!parsed.ok) throw usageError(parsed.reason);
-  if (parsed.value > MAX_TOKEN_TTL_MS) {
-    throw usageError(`--ttl is capped at 24h (short-lived tokens limit the damage of a leak)`);
-  }
-  return parsed.value;
+  return numberFlag("--ttl", raw, parseDurationMs, {
+    fallback: DEFAULT_TOKEN_TTL_MS,
+    max: MAX_TOKEN_TTL_MS,
+    tooLarge: "--ttl is capped at 24h (short-lived tokens limit the damage of a leak)",
+  });
 }
 
-async function revoke(
-  context: CommandContext,
-  tokenId: string,
-  options: { dataDir: string; nowMs: number },
-): Promise<ExitCode> {
+async function revoke(output: Output, tokenId: string, dataDir: string): Promise<ExitCode> {
   if (!isTokenId(tokenId)) {
     throw usageError(
       "--revoke needs a token id: the 32 hex digits 'hookgate token' printed on stderr",
     );
   }
-  const revocations = await openTokenRevocations(options.dataDir);
+  const revocations = await openTokenRevocations(dataDir);
   try {
-    await revocations.revoke(tokenId, { nowMs: options.nowMs });
+    await revocations.revoke(tokenId, { nowMs: Date.now() });
   } finally {
     revocations.close();
   }
-  context.output.err(
-    `hookgate: token ${tokenId} revoked; serve refuses it from its next request`,
-  );
+  output.err(`hookgate: token ${tokenId} revoked; serve refuses it from its next request`);
   return ExitCode.ok;
 }
 
+/**
+ * Writes a freshly minted token (or a link that carries one) to stdout. Deliberately NOT
+ * through the redactor: the token is the command's result, and a redactor that learns
+ * hookgate's token shape (which it should, for every other sink) would print `***redacted***`.
+ */
 export function writeStdout(token: string): void {
   const bytes = new TextEncoder().encode(token + "\n");
   let written = 0;
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
 }
 
-export const tokenCommand: Command = createTokenCommand();
+export const tokenCommand: Command = { help: HELP, run };

@@ -15,12 +15,11 @@ import {
   type TraceSink,
 } from "../trace/mod.ts";
 import { configError, usageError } from "./cli_error.ts";
+import { numberFlag, valueFlags } from "./args.ts";
 
 /** The trace flags every tracing command accepts; spread into its `parseCommandArgs` options. */
 export const TRACE_FLAGS = {
-  trace: { type: "string" },
-  "trace-max-bytes": { type: "string" },
-  "trace-keep": { type: "string" },
+  ...valueFlags("trace", "trace-max-bytes", "trace-keep"),
   "no-trace": { type: "boolean" },
 } as const;
 
@@ -56,18 +55,12 @@ export async function openTraceFromFlags(
   options: TraceFromFlagsOptions,
 ): Promise<TraceSink> {
   if (values["no-trace"] === true) return NULL_TRACE;
-  let maxBytes = DEFAULT_TRACE_MAX_BYTES;
-  if (values["trace-max-bytes"] !== undefined) {
-    const parsed = parsePositiveInt("--trace-max-bytes", values["trace-max-bytes"]);
-    if (!parsed.ok) throw usageError(parsed.reason);
-    maxBytes = parsed.value;
-  }
-  let keep = DEFAULT_TRACE_KEEP;
-  if (values["trace-keep"] !== undefined) {
-    const parsed = parsePositiveInt("--trace-keep", values["trace-keep"]);
-    if (!parsed.ok) throw usageError(parsed.reason);
-    keep = parsed.value;
-  }
+  const maxBytes = numberFlag("--trace-max-bytes", values["trace-max-bytes"], parsePositiveInt, {
+    fallback: DEFAULT_TRACE_MAX_BYTES,
+  });
+  const keep = numberFlag("--trace-keep", values["trace-keep"], parsePositiveInt, {
+    fallback: DEFAULT_TRACE_KEEP,
+  });
   const raw = values.trace ?? DEFAULT_TRACE_PATH;
   if (raw.trim() === "") throw usageError("--trace must be a file path (or use --no-trace)");
   const path = raw.startsWith("/") ? raw : `${options.cwd}/${raw}`;

@@ -1,8 +1,8 @@
 import { usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { eventsPageUrl } from "../ui/mod.ts";
-import { noPositionals, parseCommandArgs } from "./args.ts";
-import type { Command } from "./command.ts";
+import { noPositionals, parseCommandArgs, valueFlags } from "./args.ts";
+import type { Command, CommandContext } from "./command.ts";
 import { mintToken, parseScope, parseTtlMs, writeStdout } from "./token.ts";
 
 const HELP = `hookgate ui — print a link that opens serve's events page, logged in
@@ -38,47 +38,27 @@ Example:
 
 Exit codes: 0 link printed · 64 usage · 78 HOOKGATE_TOKEN_SECRET missing or weak`;
 
-const FLAGS = {
-  scope: { type: "string" },
-  ttl: { type: "string" },
-  hostname: { type: "string" },
-  port: { type: "string" },
-  url: { type: "string" },
-} as const;
+const FLAGS = valueFlags("scope", "ttl", "hostname", "port", "url");
 
-export interface UiCommandOptions {
-  /** Where the link goes: stdout as is (the redactor would hide the token it carries). */
-  writeLink?(link: string): void;
-  now?(): number;
-}
-
-export function createUiCommand(options: UiCommandOptions = {}): Command {
-  const writeLink = options.writeLink ?? writeStdout;
-  const now = options.now ?? Date.now;
-  return {
-    help: HELP,
-    async run(context) {
-      const { values, positionals } = parseCommandArgs("ui", context.args, FLAGS);
-      noPositionals("ui", positionals);
-      const scope = parseScope(values.scope ?? "read");
-      const ttlMs = parseTtlMs(values.ttl);
-      const baseUrl = parseBaseUrl(values);
-      const { token, tokenId, expiresAtMs } = await mintToken(context.env, {
-        scope,
-        ttlMs,
-        nowMs: now(),
-      });
-      writeLink(eventsPageUrl(baseUrl, token));
-      context.output.err(
-        `hookgate: open the link above in a browser (serve must be running with ` +
-          `HOOKGATE_TOKEN_SECRET); ${scope} token ${tokenId} valid until ` +
-          `${
-            new Date(expiresAtMs).toISOString()
-          }; revoke it with: hookgate token --revoke ${tokenId}`,
-      );
-      return ExitCode.ok;
-    },
-  };
+async function run(context: CommandContext): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs("ui", context.args, FLAGS);
+  noPositionals("ui", positionals);
+  const scope = parseScope(values.scope ?? "read");
+  const ttlMs = parseTtlMs(values.ttl);
+  const baseUrl = parseBaseUrl(values);
+  const { token, tokenId, expiresAtMs } = await mintToken(context.env, {
+    scope,
+    ttlMs,
+    nowMs: Date.now(),
+  });
+  // The link carries the token: stdout as is (the redactor would hide it).
+  writeStdout(eventsPageUrl(baseUrl, token));
+  context.output.err(
+    `hookgate: open the link above in a browser (serve must be running with ` +
+      `HOOKGATE_TOKEN_SECRET); ${scope} token ${tokenId} valid until ` +
+      `${new Date(expiresAtMs).toISOString()}; revoke it with: hookgate token --revoke ${tokenId}`,
+  );
+  return ExitCode.ok;
 }
 
 /** serve's origin as the browser reaches it, without a trailing slash. */
@@ -120,4 +100,4 @@ function parseBaseUrl(values: { hostname?: string; port?: string; url?: string }
   return `http://${host}:${Number(rawPort)}`;
 }
 
-export const uiCommand: Command = createUiCommand();
+export const uiCommand: Command = { help: HELP, run };

@@ -29,54 +29,56 @@ export interface IpClassification {
   embeddedIpv4?: string;
 }
 
-interface Range {
+type SpecialCategory = Exclude<IpCategory, "public" | "invalid">;
+
+interface Prefix {
   base: bigint;
   prefixBits: number;
-  category: Exclude<IpCategory, "public" | "invalid">;
 }
 
-const V4_RANGES: Range[] = [
-  v4Range("0.0.0.0", 8, "unspecified"),
-  v4Range("10.0.0.0", 8, "private"),
-  v4Range("100.64.0.0", 10, "cgnat"),
-  v4Range("127.0.0.0", 8, "loopback"),
-  v4Range("169.254.0.0", 16, "link-local"),
-  v4Range("172.16.0.0", 12, "private"),
-  v4Range("192.0.0.0", 24, "reserved"),
-  v4Range("192.0.2.0", 24, "documentation"),
-  v4Range("192.88.99.0", 24, "reserved"),
-  v4Range("192.168.0.0", 16, "private"),
-  v4Range("198.18.0.0", 15, "benchmarking"),
-  v4Range("198.51.100.0", 24, "documentation"),
-  v4Range("203.0.113.0", 24, "documentation"),
-  v4Range("224.0.0.0", 4, "multicast"),
-  v4Range("255.255.255.255", 32, "broadcast"),
-  v4Range("240.0.0.0", 4, "reserved"),
-];
+interface Range extends Prefix {
+  category: SpecialCategory;
+}
 
-const V6_RANGES: Range[] = [
-  v6Range("::", 128, "unspecified"),
-  v6Range("::1", 128, "loopback"),
-  v6Range("::ffff:0:0", 96, "ipv4-mapped"),
-  v6Range("64:ff9b:1::", 48, "nat64-local"),
-  v6Range("100::", 64, "reserved"),
-  v6Range("2001::", 32, "reserved"), // Teredo: the client address inside is obfuscated
-  v6Range("2001:2::", 48, "benchmarking"),
-  v6Range("2001:10::", 28, "reserved"),
-  v6Range("2001:20::", 28, "reserved"),
-  v6Range("2001:db8::", 32, "documentation"),
-  v6Range("3fff::", 20, "documentation"),
-  v6Range("fc00::", 7, "unique-local"),
-  v6Range("fe80::", 10, "link-local"),
-  v6Range("fec0::", 10, "private"), // deprecated site-local, still routed inside some networks
-  v6Range("ff00::", 8, "multicast"),
-];
+/** The IPv4 special-purpose ranges, by category. */
+const V4_SPECIAL: Partial<Record<SpecialCategory, string[]>> = {
+  unspecified: ["0.0.0.0/8"],
+  private: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+  cgnat: ["100.64.0.0/10"],
+  loopback: ["127.0.0.0/8"],
+  "link-local": ["169.254.0.0/16"],
+  documentation: ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+  benchmarking: ["198.18.0.0/15"],
+  multicast: ["224.0.0.0/4"],
+  broadcast: ["255.255.255.255/32"],
+  reserved: ["192.0.0.0/24", "192.88.99.0/24", "240.0.0.0/4"],
+};
 
-const NAT64 = v6Range("64:ff9b::", 96, "reserved");
-const SIX_TO_FOUR = v6Range("2002::", 16, "reserved");
-const V4_COMPATIBLE = v6Range("::", 96, "reserved");
+/** The IPv6 special-purpose ranges, by category. */
+const V6_SPECIAL: Partial<Record<SpecialCategory, string[]>> = {
+  unspecified: ["::/128"],
+  loopback: ["::1/128"],
+  "ipv4-mapped": ["::ffff:0:0/96"],
+  "nat64-local": ["64:ff9b:1::/48"],
+  benchmarking: ["2001:2::/48"],
+  documentation: ["2001:db8::/32", "3fff::/20"],
+  "unique-local": ["fc00::/7"],
+  "link-local": ["fe80::/10"],
+  // Deprecated site-local, still routed inside some networks.
+  private: ["fec0::/10"],
+  multicast: ["ff00::/8"],
+  // 2001::/32 is Teredo: the client address inside is obfuscated.
+  reserved: ["100::/64", "2001::/32", "2001:10::/28", "2001:20::/28"],
+};
+
+const V4_RANGES = rangeTable(V4_SPECIAL);
+const V6_RANGES = rangeTable(V6_SPECIAL);
+
+const NAT64 = prefix("64:ff9b::/96");
+const SIX_TO_FOUR = prefix("2002::/16");
+const V4_COMPATIBLE = prefix("::/96");
 /** Only 2000::/3 is allocated as global unicast; everything else is not public. */
-const GLOBAL_UNICAST = v6Range("2000::", 3, "reserved");
+const GLOBAL_UNICAST = prefix("2000::/3");
 
 /**
  * Classifies a textual IPv4 (dotted decimal, four parts) or IPv6 address
@@ -132,21 +134,26 @@ function classifyV6(value: bigint): IpClassification {
   return { public: true, category: "public" };
 }
 
-function inRange(value: bigint, range: Range, totalBits: number): boolean {
+function inRange(value: bigint, range: Prefix, totalBits: number): boolean {
   const shift = BigInt(totalBits - range.prefixBits);
   return (value >> shift) === (range.base >> shift);
 }
 
-function v4Range(text: string, prefixBits: number, category: Range["category"]): Range {
-  const base = parseIpv4(text);
-  if (base === null) throw new Error(`bad built-in IPv4 range ${text}`);
-  return { base, prefixBits, category };
+/** A built-in `address/bits` prefix, IPv4 or IPv6. */
+function prefix(cidr: string): Prefix {
+  const [text = "", bits = ""] = cidr.split("/");
+  const base = parseIpv4(text) ?? parseIpv6(text);
+  if (base === null || !/^[0-9]{1,3}$/.test(bits)) throw new Error(`bad built-in range ${cidr}`);
+  return { base, prefixBits: Number(bits) };
 }
 
-function v6Range(text: string, prefixBits: number, category: Range["category"]): Range {
-  const base = parseIpv6(text);
-  if (base === null) throw new Error(`bad built-in IPv6 range ${text}`);
-  return { base, prefixBits, category };
+/** A category table as ranges, most specific first: 255.255.255.255/32 is broadcast, not 240/4. */
+function rangeTable(table: Partial<Record<SpecialCategory, string[]>>): Range[] {
+  return Object.entries(table)
+    .flatMap(([category, cidrs]) =>
+      cidrs.map((cidr) => ({ ...prefix(cidr), category: category as SpecialCategory }))
+    )
+    .sort((a, b) => b.prefixBits - a.prefixBits);
 }
 
 /** Strict dotted decimal: four parts 0-255, no leading zeros (DNS answers are canonical). */

@@ -1,9 +1,14 @@
 /**
  * `serve`'s `--exec*` settings, checked. Pure: a bad value is a failure value
  * that `serve` turns into a usage error before anything listens. (The flag
- * table and the help text are the CLI's: lib/exec_settings.ts.)
+ * table and the help text are the CLI's: lib/cli/exec_settings.ts.)
  */
-import { EXEC_USER_VAR, parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
+import {
+  EXEC_USER_VAR,
+  parseDurationMs,
+  parseOptionalNumber,
+  parsePositiveInt,
+} from "../setup/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 import {
   DEFAULT_EXEC_ATTEMPTS,
@@ -64,32 +69,17 @@ export function parseExecSettings(
   if (badName !== undefined) {
     return fail(`--exec-env takes a variable name (letters, digits, _), got '${badName}'`);
   }
-  let timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
-  if (values["exec-timeout"] !== undefined) {
-    const parsed = parseDurationMs("--exec-timeout", values["exec-timeout"]);
-    if (!parsed.ok) return parsed;
-    if (parsed.value > MAX_TIMEOUT_MS) return fail("--exec-timeout must be at most 24h");
-    timeoutMs = parsed.value;
-  }
-  const count = (flag: string, raw: string | undefined, fallback: number, max: number) => {
-    if (raw === undefined) return ok(fallback);
-    const parsed = parsePositiveInt(flag, raw);
-    if (!parsed.ok) return parsed;
-    return parsed.value <= max ? parsed : fail(`${flag} must be at most ${max}, got ${raw}`);
-  };
-  const maxAttempts = count(
-    "--exec-attempts",
-    values["exec-attempts"],
-    DEFAULT_EXEC_ATTEMPTS,
-    MAX_EXEC_ATTEMPTS,
-  );
+  const timeoutMs = parseOptionalNumber("--exec-timeout", values["exec-timeout"], parseDurationMs, {
+    fallback: DEFAULT_EXEC_TIMEOUT_MS,
+    max: MAX_TIMEOUT_MS,
+    tooLarge: "--exec-timeout must be at most 24h",
+  });
+  if (!timeoutMs.ok) return timeoutMs;
+  const count = (flag: "exec-attempts" | "exec-concurrency", fallback: number, max: number) =>
+    parseOptionalNumber(`--${flag}`, values[flag], parsePositiveInt, { fallback, max });
+  const maxAttempts = count("exec-attempts", DEFAULT_EXEC_ATTEMPTS, MAX_EXEC_ATTEMPTS);
   if (!maxAttempts.ok) return maxAttempts;
-  const concurrency = count(
-    "--exec-concurrency",
-    values["exec-concurrency"],
-    DEFAULT_EXEC_CONCURRENCY,
-    MAX_CONCURRENCY,
-  );
+  const concurrency = count("exec-concurrency", DEFAULT_EXEC_CONCURRENCY, MAX_CONCURRENCY);
   if (!concurrency.ok) return concurrency;
   const fromEnv = env[EXEC_USER_VAR]?.trim();
   const user = values["exec-user"] ?? (fromEnv === "" ? undefined : fromEnv) ?? null;
@@ -102,7 +92,7 @@ export function parseExecSettings(
   return ok({
     command: values.exec,
     envAllowlist,
-    timeoutMs,
+    timeoutMs: timeoutMs.value,
     maxAttempts: maxAttempts.value,
     concurrency: concurrency.value,
     user,

@@ -4,39 +4,6 @@
  * `token_count`, `token_type`, `client_id`, `public_key` and an event key do not. Names
  * are compared as words, ignoring case and separators. Pure; used by the redactor (lib/redact/).
  */
-/** Whole names (separators and case removed) that always hold a credential. */
-const SECRET_NAMES = new Set([
-  "authorization",
-  "proxyauthorization",
-  "auth",
-  "authtoken",
-  "authtokens",
-  "denoauthtokens",
-  "cookie",
-  "cookies",
-  "setcookie",
-  "password",
-  "passwd",
-  "passphrase",
-  "secret",
-  "secrets",
-  "token",
-  "apikey",
-  "xapikey",
-  "apitoken",
-  "accesstoken",
-  "refreshtoken",
-  "idtoken",
-  "clientsecret",
-  "privatekey",
-  "secretkey",
-  "accesskey",
-  "signingkey",
-  "sessionid",
-  "credential",
-  "credentials",
-  "jwt",
-]);
 /** A name whose last word is one of these holds a credential (`github_token`, `db_password`). */
 const SECRET_LAST_WORDS = new Set([
   "password",
@@ -51,6 +18,28 @@ const SECRET_LAST_WORDS = new Set([
   "cookies",
   "apikey",
   "authorization",
+]);
+/** Whole names (separators and case removed) that always hold a credential: those words, and these. */
+const SECRET_NAMES = new Set([
+  ...SECRET_LAST_WORDS,
+  "proxyauthorization",
+  "auth",
+  "authtoken",
+  "authtokens",
+  "denoauthtokens",
+  "setcookie",
+  "xapikey",
+  "apitoken",
+  "accesstoken",
+  "refreshtoken",
+  "idtoken",
+  "clientsecret",
+  "privatekey",
+  "secretkey",
+  "accesskey",
+  "signingkey",
+  "sessionid",
+  "jwt",
 ]);
 /** `<qualifier>_key` names that are identifiers, not credentials. */
 const PUBLIC_KEY_QUALIFIERS = new Set([

@@ -42,6 +42,25 @@ export function parseDurationMs(name: string, raw: string): Result<number> {
   return value > 0 ? ok(value) : fail(`${name} must be greater than zero`);
 }
 
+/** Reads one option's text as a number: `parsePositiveInt` or `parseDurationMs`. */
+export type NumberParser = (name: string, raw: string) => Result<number>;
+
+/**
+ * An optional numeric option: `fallback` when it is absent, else `parse`d and refused past
+ * `max` (with `tooLarge`, else "NAME must be at most MAX, got RAW").
+ */
+export function parseOptionalNumber(
+  name: string,
+  raw: string | undefined,
+  parse: NumberParser,
+  limits: { fallback: number; max?: number; tooLarge?: string },
+): Result<number> {
+  if (raw === undefined) return ok(limits.fallback);
+  const parsed = parse(name, raw);
+  if (!parsed.ok || limits.max === undefined || parsed.value <= limits.max) return parsed;
+  return fail(limits.tooLarge ?? `${name} must be at most ${limits.max}, got ${raw}`);
+}
+
 /** The key that signs inspection-API bearer tokens; `init` creates it. */
 export const TOKEN_SECRET_VAR = "HOOKGATE_TOKEN_SECRET";
 

@@ -7,3 +7,4 @@ export * from "./sleep.ts";
 export * from "./network_error.ts";
 export * from "./private_files.ts";
 export * from "./windowed_tally.ts";
+export * from "./text_file.ts";

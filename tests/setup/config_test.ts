@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   parseDurationMs,
+  parseOptionalNumber,
   parsePositiveInt,
   PLACEHOLDER_SECRET,
   readSecret,
@@ -86,6 +87,38 @@ async function inDir(envText: string, body: (dir: string) => Promise<void>): Pro
     await removeDir(dir);
   }
 }
+
+Deno.test("parseOptionalNumber() gives the fallback when absent and refuses a value past max", () => {
+  const limits = { fallback: 5, max: 64 };
+  assert.deepEqual(parseOptionalNumber("--n", undefined, parsePositiveInt, limits), {
+    ok: true,
+    value: 5,
+  });
+  assert.deepEqual(parseOptionalNumber("--n", "64", parsePositiveInt, limits), {
+    ok: true,
+    value: 64,
+  });
+  assert.deepEqual(parseOptionalNumber("--n", "65", parsePositiveInt, limits), {
+    ok: false,
+    reason: "--n must be at most 64, got 65",
+  });
+  assert.deepEqual(parseOptionalNumber("--n", "0", parsePositiveInt, limits), {
+    ok: false,
+    reason: "--n must be a positive whole number, got '0'",
+  });
+  assert.deepEqual(
+    parseOptionalNumber("--ttl", "25h", parseDurationMs, {
+      fallback: 1000,
+      max: 86_400_000,
+      tooLarge: "--ttl is capped at 24h",
+    }),
+    { ok: false, reason: "--ttl is capped at 24h" },
+  );
+  assert.deepEqual(parseOptionalNumber("--t", "2d", parseDurationMs, { fallback: 1 }), {
+    ok: true,
+    value: 172_800_000,
+  });
+});
 
 Deno.test("a variable in the real environment beats .env in a real process", async () => {
   const envText = "WEBHOOK_SECRET=0123456789abcdef0123456789abcdef\n" +
