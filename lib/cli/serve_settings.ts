@@ -13,11 +13,17 @@ import { parseServeLogFlags, SERVE_LOG_FLAGS, type ServeLogSettings } from "./se
 import { TRACE_FLAGS, type TraceFlagValues } from "./trace_flags.ts";
 
 export const FLAGS = {
-  ...valueFlags("port", "hostname", "tolerance", "max-body-bytes", "read-timeout"),
+  ...valueFlags(
+    "port",
+    "hostname",
+    "tolerance",
+    "max-body-bytes",
+    "read-timeout",
+    "shutdown-grace",
+  ),
   ...STORE_FLAGS,
   route: { type: "string", multiple: true },
   pull: { type: "boolean" },
-  ...valueFlags("shutdown-grace"),
   ...EXEC_FLAGS,
   ...TRACE_FLAGS,
   ...SERVE_LOG_FLAGS,
