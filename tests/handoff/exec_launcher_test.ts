@@ -9,6 +9,19 @@ import {
 
 const AGENT: AgentIdentity = { name: "agent", uid: 1001, gid: 1002, home: "/home/agent" };
 const SH = ["/bin/sh", "-c", "./agent.sh"];
+/** The switch to AGENT's user and group, with no extra groups, no new privileges and a parent-death signal. */
+const AS_AGENT = [
+  "setpriv",
+  "--reuid",
+  "1001",
+  "--regid",
+  "1002",
+  "--clear-groups",
+  "--no-new-privs",
+  "--pdeathsig",
+  "KILL",
+  "--",
+];
 
 Deno.test("launchCommand() puts the agent in a PID namespace under a parent-death signal, switching user inside", () => {
   const launched = launchCommand({ containment: "pid-namespace", identity: AGENT }, SH);
@@ -25,16 +38,7 @@ Deno.test("launchCommand() puts the agent in a PID namespace under a parent-deat
     "--fork",
     "--kill-child",
     "--",
-    "setpriv",
-    "--reuid",
-    "1001",
-    "--regid",
-    "1002",
-    "--clear-groups",
-    "--no-new-privs",
-    "--pdeathsig",
-    "KILL",
-    "--",
+    ...AS_AGENT,
     ...SH,
   ]);
 });
@@ -47,16 +51,7 @@ Deno.test("launchCommand() without a user or namespaces still sets the parent-de
   });
   assert.deepEqual(launchCommand({ containment: "process-group", identity: AGENT }, SH).args, [
     "--",
-    "setpriv",
-    "--reuid",
-    "1001",
-    "--regid",
-    "1002",
-    "--clear-groups",
-    "--no-new-privs",
-    "--pdeathsig",
-    "KILL",
-    "--",
+    ...AS_AGENT,
     ...SH,
   ]);
   assert.deepEqual(launchCommand({ containment: "session", identity: null }, SH), {
