@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { IncomingEvent, StoredEvent } from "../../../lib/store/mod.ts";
 import { utf8 } from "../../../lib/util/mod.ts";
 import { waitFor } from "../../support/wait.ts";
-import { BATCH_MAX_EVENTS, INLINE_PAYLOAD_BYTES, KvEventStore } from "../../../lib/store/kv/mod.ts";
+import { BATCH_MAX_EVENTS, INLINE_PAYLOAD_BYTES } from "../../../lib/store/kv/mod.ts";
 import {
   countKeys,
   handOutOne,
