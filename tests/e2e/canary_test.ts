@@ -8,7 +8,8 @@ import { createHmac } from "node:crypto";
 import { cliCommand, type CliResult, runCli } from "../support/cli.ts";
 import { closedPort, startRecordingServer } from "../support/recording_server.ts";
 import { startServe } from "../support/serve_process.ts";
-import { git, makeTempRepo } from "../support/temp_repo.ts";
+import { git, tempRepo } from "../support/temp_repo.ts";
+import { type TempDir, tempDir } from "../support/temp_dir.ts";
 
 function randomText(bytes: number): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
@@ -113,14 +114,25 @@ function tomorrow(): string {
   return new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** Commands whose --help offers --trace: their trace files are checked line by line. */
-async function tracingCommands(): Promise<Set<string>> {
-  const names = ["serve", "send", "fetch"];
-  const helps = await Promise.all(names.map((name) => runCli([name, "--help"])));
-  return new Set(names.filter((_, i) => helps[i]?.stdout.includes("--trace")));
+/** A scratch directory for one test, removed however the test ends. */
+function canaryDir(): Promise<TempDir> {
+  return tempDir("hookgate-canary-");
 }
 
-const TRACING = await tracingCommands();
+/**
+ * A test of `command`'s --trace file, checked line by line: `fn` runs `command`
+ * with the trace at `trace` in the scratch directory `cwd`.
+ */
+function traceTest(
+  name: string,
+  command: string,
+  fn: (cwd: string, trace: string) => Promise<void>,
+): void {
+  Deno.test(name, async () => {
+    await using dir = await canaryDir();
+    await fn(dir.path, `${dir.path}/${command}-trace.jsonl`);
+  });
+}
 
 function traceLines(path: string): Record<string, unknown>[] {
   const text = Deno.readTextFileSync(path);
@@ -226,7 +238,8 @@ function deliveries(): Exchange[] {
 }
 
 Deno.test("canary: serve answers good, forged, stale and malformed requests without leaking", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   const server = await startServe({
     env: { ...ENV, WEBHOOK_SECRET_PREVIOUS: `${PREVIOUS_CANARY}@${tomorrow()}` },
     cwd,
@@ -279,7 +292,8 @@ Deno.test("canary: serve answers good, forged, stale and malformed requests with
 });
 
 Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   const server = await startServe({ env: ENV, cwd });
   const recorder = startRecordingServer(() =>
     new Response(`{"error":"nope"}`, {
@@ -288,16 +302,17 @@ Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async (
     })
   );
   try {
-    const runs: [string, string[]][] = [
-      ["accepted", ["send", `${server.url}/webhook`, "--data", '{"event":"push"}']],
-      ["a payload holding the canary", [
+    // Each run with whether send must succeed: a run that fails for another reason proves nothing.
+    const runs: [string, boolean, string[]][] = [
+      ["accepted", true, ["send", `${server.url}/webhook`, "--data", '{"event":"push"}']],
+      ["a payload holding the canary", true, [
         "send",
         `${server.url}/webhook`,
         "--data",
         JSON.stringify({ note: CANARY }),
       ]],
-      ["refused 500 with retries", ["send", recorder.url, "--data", "{}", "--retries", "1"]],
-      ["unreachable", [
+      ["refused 500 with retries", false, ["send", recorder.url, "--data", "{}", "--retries", "1"]],
+      ["unreachable", false, [
         "send",
         `http://127.0.0.1:${closedPort()}/webhook`,
         "--data",
@@ -305,7 +320,7 @@ Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async (
         "--retries",
         "0",
       ]],
-      ["a URL with the canary as password", [
+      ["a URL with the canary as password", false, [
         "send",
         `http://u:${CANARY}@127.0.0.1:${closedPort()}/?token=${CANARY}`,
         "--data",
@@ -313,11 +328,12 @@ Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async (
         "--retries",
         "0",
       ]],
-      ["not a JSON object", ["send", `${server.url}/webhook`, "--data", "[1]"]],
+      ["not a JSON object", false, ["send", `${server.url}/webhook`, "--data", "[1]"]],
     ];
-    for (const [label, args] of runs) {
+    for (const [label, succeeds, args] of runs) {
       const result = await runCli(args, { env: ENV, cwd });
       assertResultClean(`send ${label}`, result);
+      assert.equal(result.code === 0, succeeds, `send ${label}: exit ${result.code}`);
     }
     const secretInRecorder = recorder.requests.some((request) =>
       new TextDecoder().decode(request.body).includes(CANARY) ||
@@ -333,7 +349,8 @@ Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async (
 });
 
 Deno.test("canary: a denied and a failed fetch leak nothing", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   const port = closedPort();
   const env = {
     ...ENV,
@@ -356,7 +373,8 @@ Deno.test("canary: a denied and a failed fetch leak nothing", async () => {
 });
 
 Deno.test("canary: init and doctor leak neither the old secrets nor the new ones", async () => {
-  const repo = await makeTempRepo();
+  await using repoDir = await tempRepo();
+  const repo = repoDir.path;
   Deno.writeTextFileSync(`${repo}/.env`, `HOOKGATE_TOKEN_SECRET=${TOKEN_CANARY}\n`, {
     mode: 0o600,
   });
@@ -387,7 +405,8 @@ Deno.test("canary: init and doctor leak neither the old secrets nor the new ones
     assert.ok(!text.includes(fresh));
   }
 
-  const placeholder = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using placeholderDir = await canaryDir();
+  const placeholder = placeholderDir.path;
   Deno.writeTextFileSync(`${placeholder}/.env`, `WEBHOOK_SECRET=${SHORT_CANARY}\n`, {
     mode: 0o644,
   });
@@ -397,7 +416,8 @@ Deno.test("canary: init and doctor leak neither the old secrets nor the new ones
 });
 
 Deno.test("canary: every configuration error names the variable, never the value", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   const runs: [string, string[], Record<string, string>][] = [
     ["serve, short secret", ["serve", "--port", "0"], { WEBHOOK_SECRET: SHORT_CANARY }],
     ["serve, no secret", ["serve", "--port", "0"], { HOOKGATE_TOKEN_SECRET: TOKEN_CANARY }],
@@ -495,7 +515,8 @@ Deno.test("canary: redact --secrets-from-env and token leak nothing", async () =
 });
 
 Deno.test("canary: rotate prints neither the old secret nor the new one", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   Deno.writeTextFileSync(
     `${cwd}/.env`,
     `WEBHOOK_SECRET=${CANARY}\nGITHUB_WEBHOOK_SECRET=${ROUTE_CANARY}\n`,
@@ -521,12 +542,10 @@ Deno.test("canary: rotate prints neither the old secret nor the new one", async 
   assertResultClean("rotate of a missing variable", bad);
 });
 
-Deno.test({
-  name: "canary: serve's trace holds a valid line per request and no canary",
-  ignore: !TRACING.has("serve"),
-  async fn() {
-    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
-    const trace = `${cwd}/serve-trace.jsonl`;
+traceTest(
+  "canary: serve's trace holds a valid line per request and no canary",
+  "serve",
+  async (cwd, trace) => {
     const server = await startServe({ env: ENV, cwd, args: ["--trace", trace] });
     const exchanges = deliveries();
     try {
@@ -547,27 +566,25 @@ Deno.test({
       assert.equal(record.remoteAddress, "127.0.0.1");
     }
   },
-});
+);
 
-Deno.test({
-  name: "canary: send's trace records each attempt and no canary",
-  ignore: !TRACING.has("send"),
-  async fn() {
-    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
-    const trace = `${cwd}/send-trace.jsonl`;
+traceTest(
+  "canary: send's trace records each attempt and no canary",
+  "send",
+  async (cwd, trace) => {
     const url = `http://u:${CANARY}@127.0.0.1:${closedPort()}/?token=${CANARY}`;
     const args = ["send", url, "--data", JSON.stringify({ note: CANARY }), "--retries", "1"];
-    assertResultClean("send", await runCli([...args, "--trace", trace], { env: ENV, cwd }));
+    const result = await runCli([...args, "--trace", trace], { env: ENV, cwd });
+    assertResultClean("send", result);
+    assert.notEqual(result.code, 0, "send to a closed port succeeded");
     assert.ok(traceLines(trace).length >= 2, "one line per attempt");
   },
-});
+);
 
-Deno.test({
-  name: "canary: fetch's trace records a denial and a failure and no canary",
-  ignore: !TRACING.has("fetch"),
-  async fn() {
-    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
-    const trace = `${cwd}/fetch-trace.jsonl`;
+traceTest(
+  "canary: fetch's trace records a denial and a failure and no canary",
+  "fetch",
+  async (cwd, trace) => {
     const port = closedPort();
     const env = {
       ...ENV,
@@ -587,4 +604,4 @@ Deno.test({
     }
     assert.ok(traceLines(trace).length >= 2, "one line per fetch");
   },
-});
+);
