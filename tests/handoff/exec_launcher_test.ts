@@ -87,21 +87,20 @@ Deno.test("leadingProgram() finds the program of a plain command line and gives 
 });
 
 Deno.test("resolveProgram() makes a relative program path absolute against serve's directory, quoted", () => {
-  assert.deepEqual(resolveProgram("./agent.sh --x", "/srv/project"), {
-    command: "/srv/project/agent.sh --x",
-    program: "/srv/project/agent.sh",
-  });
-  assert.deepEqual(resolveProgram("bin/../agent.sh", "/srv/my project"), {
-    command: "'/srv/my project/agent.sh'",
-    program: "/srv/my project/agent.sh",
-  });
-  assert.deepEqual(resolveProgram("python3 agent.py", "/srv"), {
-    command: "python3 agent.py",
-    program: "python3",
-  });
-  assert.deepEqual(resolveProgram("/usr/bin/env x", "/srv"), {
-    command: "/usr/bin/env x",
-    program: "/usr/bin/env",
-  });
-  assert.deepEqual(resolveProgram("$AGENT", "/srv"), { command: "$AGENT", program: null });
+  const cases: [string, string, { command: string; program: string | null }][] = [
+    ["./agent.sh --x", "/srv/project", {
+      command: "/srv/project/agent.sh --x",
+      program: "/srv/project/agent.sh",
+    }],
+    ["bin/../agent.sh", "/srv/my project", {
+      command: "'/srv/my project/agent.sh'",
+      program: "/srv/my project/agent.sh",
+    }],
+    ["python3 agent.py", "/srv", { command: "python3 agent.py", program: "python3" }],
+    ["/usr/bin/env x", "/srv", { command: "/usr/bin/env x", program: "/usr/bin/env" }],
+    ["$AGENT", "/srv", { command: "$AGENT", program: null }],
+  ];
+  for (const [command, dir, expected] of cases) {
+    assert.deepEqual(resolveProgram(command, dir), expected, `${command} in ${dir}`);
+  }
 });

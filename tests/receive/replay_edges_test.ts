@@ -52,6 +52,19 @@ async function kvStore(now: () => number) {
   };
 }
 
+/** The GitHub route (5 min tolerance, 7 days' retention) on a real KV store, removed on dispose. */
+async function githubOnKv(now: () => number) {
+  const kv = await kvStore(now);
+  const retentionMs = 7 * 86_400_000;
+  const handler = await handlerFor(
+    githubScheme,
+    { toleranceSeconds: 300, retentionMs },
+    kv.store,
+    now,
+  );
+  return { store: kv.store, handler, [Symbol.asyncDispose]: () => kv[Symbol.asyncDispose]() };
+}
+
 /** A store that holds each claim (key and aliases) exactly until receivedAtMs + retentionMs. */
 function expiringStore(now: () => number): EventStore & { accepted: IncomingEvent[] } {
   const held = new Map<string, number>();
@@ -101,13 +114,8 @@ async function outcome(response: Response): Promise<string> {
 
 Deno.test("github: the same signed body under a new delivery id, or none, is duplicate-ignored", async () => {
   let nowMs = NOW_S * 1000;
-  await using kv = await kvStore(() => nowMs);
-  const handler = await handlerFor(
-    githubScheme,
-    { toleranceSeconds: 300, retentionMs: 7 * 86_400_000 },
-    kv.store,
-    () => nowMs,
-  );
+  await using kv = await githubOnKv(() => nowMs);
+  const { handler } = kv;
   const body = '{"action":"opened","number":7}';
   assert.equal(await outcome(await handler(githubPost(body, "d-1"))), "200 accepted");
   nowMs += 3_600_000;
@@ -123,13 +131,8 @@ Deno.test("github: the same signed body under a new delivery id, or none, is dup
 
 Deno.test("github: an id-less first delivery still blocks the same body under a delivery id", async () => {
   const nowMs = NOW_S * 1000;
-  await using kv = await kvStore(() => nowMs);
-  const handler = await handlerFor(
-    githubScheme,
-    { toleranceSeconds: 300, retentionMs: 7 * 86_400_000 },
-    kv.store,
-    () => nowMs,
-  );
+  await using kv = await githubOnKv(() => nowMs);
+  const { handler } = kv;
   const body = '{"zen":"Keep it logically awesome."}';
   assert.equal(await outcome(await handler(githubPost(body, null))), "200 accepted");
   assert.equal(await outcome(await handler(githubPost(body, "d-9"))), "200 duplicate-ignored");

@@ -9,6 +9,7 @@ import {
   type KvEventStoreOptions,
   openKvEventStore,
 } from "../../lib/store/kv/mod.ts";
+import { closing } from "./closing.ts";
 import { tempDir } from "./temp_dir.ts";
 import { waitFor } from "./wait.ts";
 
@@ -30,8 +31,7 @@ export async function openKvStore(
   path: string,
   options: KvEventStoreOptions = {},
 ): Promise<KvEventStore & AsyncDisposable> {
-  const store = await openKvEventStore(path, options);
-  return Object.assign(store, { [Symbol.asyncDispose]: () => store.close() });
+  return closing(await openKvEventStore(path, options));
 }
 
 /** What a test can see and steer of an instrumented KV's commits. */

@@ -5,12 +5,12 @@
  * at once after a restart. The real subprocess, a shell agent.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { survivors, writeOwnPid } from "./agent_processes.ts";
 import { type ServeProcess, startServe } from "./serve_process.ts";
 import { assertNoStackTrace } from "./stderr_checks.ts";
 import { tempDir } from "./temp_dir.ts";
 import { eventually, fileLines as lines } from "./wait.ts";
+import { postSigned } from "./signing.ts";
 
 export const SHUTDOWN_SECRET = "shutdown-secret-" + crypto.randomUUID();
 /** Slack on top of the grace for process start-up and exit on a loaded machine. */
@@ -21,17 +21,11 @@ export const ACCEPTED = '200 {"status":"accepted"}';
 
 /** POSTs a signed event `id` to /webhook; answers "<status> <body>". */
 export async function deliver(server: ServeProcess, id: string): Promise<string> {
-  const body = JSON.stringify({ id, event: "push" });
-  const ts = Math.floor(Date.now() / 1000);
-  const response = await fetch(`${server.url}/webhook`, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/json",
-      "x-timestamp": String(ts),
-      "x-signature": createHmac("sha256", SHUTDOWN_SECRET).update(`${ts}.${body}`).digest("hex"),
-    },
-  });
+  const response = await postSigned(
+    server.url,
+    JSON.stringify({ id, event: "push" }),
+    SHUTDOWN_SECRET,
+  );
   return `${response.status} ${await response.text()}`;
 }
 
