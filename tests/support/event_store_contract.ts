@@ -11,6 +11,8 @@ import type {
   RetryPolicy,
   StoredEvent,
 } from "../../lib/store/mod.ts";
+import { sleep } from "../../lib/util/mod.ts";
+import { waitFor } from "./wait.ts";
 
 export interface ContractStore {
   store: EventStore;
@@ -87,17 +89,13 @@ async function consumeUntil(
 
 const POLICY: RetryPolicy = { maxAttempts: 3, retryDelayMs: () => 0 };
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor(check: () => Promise<boolean>, limitMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return await check();
+/** Accepts a fresh event and leases it: the event, its lease, and what settle() needs to name it. */
+async function acceptAndLease(store: EventStore, leaseMs = 30_000) {
+  const incoming = event();
+  await store.accept(incoming);
+  const lease = await store.lease({ leaseMs, waitMs: 0 });
+  assert.ok(lease, "the accepted event was not handed out");
+  return { incoming, lease, held: { ...lease.event, leaseId: lease.leaseId } };
 }
 
 /** Registers one Deno.test per promise of the EventStore interface for the backend `name`. */
@@ -110,6 +108,7 @@ export function eventStoreContract(
     Deno.test({
       name: `${name}: ${title}`,
       ignore: contractOptions.ignore ?? false,
+      // A store (the Redis client library) keeps timers and sockets until its close() settles.
       sanitizeOps: false,
       sanitizeResources: false,
       fn: async () => {
@@ -437,10 +436,7 @@ export function eventStoreContract(
   });
 
   test("lease() hands out a pending event once, counting the attempt, until it is settled", async (store) => {
-    const incoming = event();
-    await store.accept(incoming);
-    const lease = await store.lease({ leaseMs: 30_000, waitMs: 0 });
-    assert.ok(lease);
+    const { incoming, lease, held } = await acceptAndLease(store);
     assert.equal(lease.event.key, incoming.key);
     assert.equal(lease.event.attempt, 1);
     assert.equal(lease.event.status, "pending");
@@ -450,10 +446,7 @@ export function eventStoreContract(
     assert.equal(await store.lease({ leaseMs: 30_000, waitMs: 0 }), null);
     const stranger = { ...lease.event, leaseId: "not-this-lease" };
     assert.equal(await store.settle(stranger, { ok: false, error: "x" }, POLICY), "lost");
-    assert.equal(
-      await store.settle({ ...lease.event, leaseId: lease.leaseId }, { ok: true }, POLICY),
-      "done",
-    );
+    assert.equal(await store.settle(held, { ok: true }, POLICY), "done");
     assert.equal((await store.get(ROUTE, incoming.key))?.status, "done");
   });
 
@@ -476,12 +469,8 @@ export function eventStoreContract(
   });
 
   test("settle() after the lease expired is lost, and the event stays pending", async (store) => {
-    const incoming = event();
-    await store.accept(incoming);
-    const lease = await store.lease({ leaseMs: 200, waitMs: 0 });
-    assert.ok(lease);
+    const { incoming, held } = await acceptAndLease(store, 200);
     await sleep(350);
-    const held = { ...lease.event, leaseId: lease.leaseId };
     assert.equal(await store.settle(held, { ok: true }, POLICY), "lost");
     const stored = await store.get(ROUTE, incoming.key);
     assert.equal(stored?.status, "pending");
@@ -490,11 +479,7 @@ export function eventStoreContract(
   });
 
   test("a settled-done event is never handed out again, also after its lease time", async (store) => {
-    const incoming = event();
-    await store.accept(incoming);
-    const lease = await store.lease({ leaseMs: 200, waitMs: 0 });
-    assert.ok(lease);
-    const held = { ...lease.event, leaseId: lease.leaseId };
+    const { incoming, held } = await acceptAndLease(store, 200);
     assert.equal(await store.settle(held, { ok: true }, POLICY), "done");
     assert.equal(await store.lease({ leaseMs: 200, waitMs: 600 }), null);
     assert.equal(await store.settle(held, { ok: true }, POLICY), "lost");
@@ -526,11 +511,7 @@ export function eventStoreContract(
   });
 
   test("settle() with retry: false makes a failure dead at once", async (store) => {
-    const incoming = event();
-    await store.accept(incoming);
-    const lease = await store.lease({ leaseMs: 30_000, waitMs: 0 });
-    assert.ok(lease);
-    const held = { ...lease.event, leaseId: lease.leaseId };
+    const { incoming, held } = await acceptAndLease(store);
     const verdict = { ok: false as const, error: "malformed", retry: false };
     assert.equal(await store.settle(held, verdict, POLICY), "dead");
     const dead = await store.get(ROUTE, incoming.key);
@@ -540,11 +521,7 @@ export function eventStoreContract(
   });
 
   test("settle() of a retry holds the event back for the policy's delay", async (store) => {
-    const incoming = event();
-    await store.accept(incoming);
-    const lease = await store.lease({ leaseMs: 30_000, waitMs: 0 });
-    assert.ok(lease);
-    const held = { ...lease.event, leaseId: lease.leaseId };
+    const { held } = await acceptAndLease(store);
     const policy: RetryPolicy = { maxAttempts: 3, retryDelayMs: () => 600_000 };
     assert.equal(await store.settle(held, { ok: false, error: "later" }, policy), "retrying");
     assert.equal(await store.lease({ leaseMs: 30_000, waitMs: 300 }), null);
