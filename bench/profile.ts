@@ -10,7 +10,7 @@
  *   innermost hookgate module on its stack (lib/receive, lib/store, lib/trace …),
  *   or, with none, to what ran (Deno.serve's HTTP glue, GC, native code).
  *
- * Usage: deno task bench:profile [--scenario accepted|forged|duplicates] [--seconds 6]
+ * Usage: deno task bench:profile [--scenario accepted|forged|duplicates] [--seconds 6] [--tree DIR]
  */
 import { parseArgs } from "node:util";
 import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     scenario: { type: "string", default: "accepted" },
     seconds: { type: "string", default: "6" },
     connections: { type: "string", default: "32" },
+    // Another checkout's hookgate (e.g. the base of a change, for a before/after profile).
+    tree: { type: "string" },
   },
 });
 
@@ -99,10 +101,12 @@ async function main(): Promise<void> {
     await writeDeliveries(file, scenario === "duplicates" ? 2_000 : 40_000 * seconds, {
       secret: signer,
     });
-    const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+    const tree = values.tree === undefined ? ROOT : `${await Deno.realPath(values.tree)}/`;
+    const config = JSON.parse(await Deno.readTextFile(`${tree}deno.json`)) as {
       tasks: Record<string, string>;
     };
     const server = await startHookgate({
+      tree,
       dataDir: `${tmp}/data`,
       v8Flags: /--v8-flags=(\S+)/.exec(config.tasks.serve ?? "")?.[1] ?? "",
       denoFlags: [`--cpu-prof-dir=${tmp}/prof`],

@@ -42,13 +42,15 @@ const { values } = parseArgs({
     // One wrk thread: the cheapest load, so the server gets as much of the 2 cores as it can use.
     threads: { type: "string", default: "1" },
     peers: { type: "string" },
+    // Another checkout's hookgate under the same load (e.g. to compare a change with its base).
+    tree: { type: "string" },
     out: { type: "string", default: `${ROOT}bench/results/latest.json` },
   },
 });
 
-/** The `--v8-flags=…` of deno.json's serve task, or "" when it has none. */
-async function serveTaskV8Flags(): Promise<string> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+/** The `--v8-flags=…` of `tree`'s deno.json serve task, or "" when it has none. */
+async function serveTaskV8Flags(tree: string): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(`${tree}deno.json`)) as {
     tasks?: Record<string, string>;
   };
   const match = /--v8-flags=(\S+)/.exec(config.tasks?.serve ?? "");
@@ -130,11 +132,12 @@ async function main(): Promise<void> {
   const reasons = await unavailable(requested, peersDir, python);
   for (const [scenario, reason] of reasons) console.error(`bench: ${scenario} skipped: ${reason}`);
   const scenarios = requested.filter((name) => !reasons.has(name));
+  const tree = values.tree === undefined ? ROOT : `${await Deno.realPath(values.tree)}/`;
   const ctx: BenchContext = {
     tmp: await Deno.makeTempDir({ prefix: "hookgate-bench-" }),
     seconds: Number(values.duration),
     load: { useWrk, threads: Number(values.threads), connections: Number(values.connections) },
-    v8Flags: values["serve-v8-flags"] ?? await serveTaskV8Flags(),
+    hookgate: { v8Flags: values["serve-v8-flags"] ?? await serveTaskV8Flags(tree), tree },
     secret: "bench-secret-" + crypto.randomUUID(),
     forgedSecret: "forged-secret-" + crypto.randomUUID(),
     peersDir,
@@ -144,7 +147,9 @@ async function main(): Promise<void> {
   console.error(
     `bench: ${runs} run(s) of ${ctx.seconds} s, ${ctx.load.connections} connections, load from ${
       useWrk ? `wrk -t${ctx.load.threads}` : "the built-in generator"
-    }, serve V8 flags: ${ctx.v8Flags || "(none)"}`,
+    }, serve V8 flags: ${ctx.hookgate.v8Flags || "(none)"}${
+      tree === ROOT ? "" : `, hookgate from ${tree}`
+    }`,
   );
   try {
     const all: Measurement[] = [];
@@ -168,7 +173,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       generator: useWrk ? "wrk" : "builtin",
       wrkThreads: useWrk ? ctx.load.threads : null,
-      serveV8Flags: ctx.v8Flags,
+      serveV8Flags: ctx.hookgate.v8Flags,
       cpus: navigator.hardwareConcurrency,
       loadAverageAtStart,
       durationSeconds: ctx.seconds,

@@ -21,7 +21,8 @@ export interface BenchContext {
   tmp: string;
   seconds: number;
   load: LoadSettings;
-  v8Flags: string;
+  /** How hookgate runs: its V8 flags and the checkout it runs from. */
+  hookgate: { v8Flags: string; tree: string };
   secret: string;
   forgedSecret: string;
   peersDir: string;
@@ -52,10 +53,10 @@ async function startFor(scenario: string, ctx: BenchContext, file: string): Prom
       return await startReference("verify_only_server.ts", env);
     case "forged":
       await writeDeliveries(file, count, { secret: ctx.forgedSecret });
-      return await startHookgate({ dataDir, v8Flags: ctx.v8Flags, env });
+      return await startHookgate({ dataDir, ...ctx.hookgate, env });
     case "duplicates": {
       await writeDeliveries(file, 2_000, { secret: ctx.secret });
-      const server = await startHookgate({ dataDir, v8Flags: ctx.v8Flags, env });
+      const server = await startHookgate({ dataDir, ...ctx.hookgate, env });
       await preAccept(server.url, file);
       return server;
     }
@@ -63,13 +64,13 @@ async function startFor(scenario: string, ctx: BenchContext, file: string): Prom
       await writeDeliveries(file, count, { secret: ctx.secret });
       return await startHookgate({
         dataDir,
-        v8Flags: ctx.v8Flags,
+        ...ctx.hookgate,
         env,
         extra: ["--exec", "true"],
       });
     case "accepted":
       await writeDeliveries(file, count, { secret: ctx.secret });
-      return await startHookgate({ dataDir, v8Flags: ctx.v8Flags, env });
+      return await startHookgate({ dataDir, ...ctx.hookgate, env });
     case "fastapi":
       if (!ctx.python) throw new Error("fastapi: no python3 with FastAPI");
       await writeDeliveries(file, count, { secret: ctx.secret });
@@ -165,7 +166,7 @@ export async function measureFleet(run: number, ctx: BenchContext): Promise<Meas
       servers.push(
         await startHookgate({
           dataDir: `${ctx.tmp}/fleet-${run}-${i}`,
-          v8Flags: ctx.v8Flags,
+          ...ctx.hookgate,
           env: { WEBHOOK_SECRET: ctx.secret },
           extra: ["--store", redis.url],
         }),
@@ -239,7 +240,7 @@ export async function storeGrowth(
   const dataDir = `${ctx.tmp}/growth`;
   const server = await startHookgate({
     dataDir,
-    v8Flags: ctx.v8Flags,
+    ...ctx.hookgate,
     env: { WEBHOOK_SECRET: ctx.secret },
     extra: ["--tolerance", "5"],
   });

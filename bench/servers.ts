@@ -118,6 +118,8 @@ export async function startServer(
 export interface HookgateOptions {
   dataDir: string;
   v8Flags: string;
+  /** The checkout whose main.ts and deno.json run (this one by default), ending in "/". */
+  tree?: string;
   /** Deno flags before the script (e.g. `--cpu-prof-dir=DIR`). */
   denoFlags?: string[];
   extra?: string[];
@@ -131,8 +133,8 @@ export function startHookgate(options: HookgateOptions): Promise<Server> {
     "-A",
     ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
     ...(options.denoFlags ?? []),
-    `--config=${ROOT}deno.json`,
-    `${ROOT}main.ts`,
+    `--config=${options.tree ?? ROOT}deno.json`,
+    `${options.tree ?? ROOT}main.ts`,
     "serve",
     "--port",
     "0",

@@ -6,6 +6,8 @@
  * does not sit on a hundred leases). Leases of events still waiting or running
  * are renewed, so a long hand-off is never handed out twice by its own lease
  * running out; after a crash the leases lapse and the events are due again.
+ * Events this process accepts while the consumer has room arrive already leased
+ * (direct_intake.ts): it scans the inbox only when something may be due there.
  */
 import { errorMessage, sleep } from "../../util/mod.ts";
 import type {
@@ -17,6 +19,7 @@ import type {
 } from "../event_store.ts";
 import { finishWithin } from "../lease_consumer.ts";
 import { readPayload } from "./chunks.ts";
+import { DirectIntake } from "./direct_intake.ts";
 import type { InboxSignal } from "./inbox_signal.ts";
 import { BATCH_MAX_EVENTS, type EventRecord } from "./layout.ts";
 import type { Held, HeldSettlement, Leases } from "./leases.ts";
@@ -27,6 +30,8 @@ export interface ConsumerParts {
   kv: LockedKv;
   leases: Leases;
   inbox: InboxSignal;
+  /** Lets this process's accept commits lease events to the consumer; returns the detach. */
+  attachIntake(intake: DirectIntake): () => void;
   now: () => number;
   /** Where an error of the store itself goes (the consumer keeps running). */
   onError(error: unknown): void;
@@ -156,11 +161,23 @@ export async function consumeInbox(
     const run: Promise<void> = runOne(held).catch(parts.onError).finally(() => running.delete(run));
     running.add(run);
   };
-  const batchSize = (free: number) => {
-    if (averageMs === 0) return free;
-    const fits = Math.floor((concurrency * PREFETCH_WINDOW_MS) / averageMs);
-    return Math.max(free, Math.min(BATCH_MAX_EVENTS, fits));
-  };
+  /** Events worth holding ahead of the handlers: about PREFETCH_WINDOW_MS of their work. */
+  const ahead = () =>
+    averageMs === 0
+      ? concurrency
+      : Math.min(BATCH_MAX_EVENTS, Math.floor((concurrency * PREFETCH_WINDOW_MS) / averageMs));
+  const batchSize = (free: number) => Math.max(free, ahead());
+  /** Resolves when events arrive through the intake, so a waiting loop starts them. */
+  let kick = Promise.withResolvers<void>();
+  const intake = new DirectIntake(
+    () => options.signal.aborted ? 0 : concurrency + ahead() - prefetched.length - running.size,
+    (held) => {
+      prefetched.push(...held);
+      kick.resolve();
+    },
+    tuning.leaseMs,
+  );
+  const detachIntake = parts.attachIntake(intake);
 
   // Renews leases that have used half their time, for events waiting or running.
   const renewing = setInterval(() => {
@@ -177,6 +194,10 @@ export async function consumeInbox(
   }, Math.max(10, Math.floor(tuning.leaseMs / 4)));
 
   try {
+    // Whether the inbox may hold due events nobody leased: at start, after a notify (an
+    // accept without room, a retry, a release, a redelivery) and after each poll (another
+    // process's events); not after a scan that found fewer than it asked for.
+    let scan = true;
     while (!options.signal.aborted) {
       while (prefetched.length > 0 && running.size < concurrency) start(prefetched.shift() as Held);
       if (running.size >= concurrency) {
@@ -184,21 +205,35 @@ export async function consumeInbox(
         continue;
       }
       const woken = inbox.next();
-      let held: Held[] = [];
-      try {
-        held = await leases.leaseDue(batchSize(concurrency - running.size), tuning.leaseMs);
-      } catch (error) {
-        parts.onError(error);
+      if (scan) {
+        const wanted = batchSize(concurrency - running.size);
+        let held: Held[] = [];
+        try {
+          held = await leases.leaseDue(wanted, tuning.leaseMs);
+        } catch (error) {
+          parts.onError(error);
+        }
+        scan = held.length >= wanted;
+        if (held.length > 0) {
+          woken.cancel();
+          prefetched.push(...held);
+          continue;
+        }
       }
-      if (held.length > 0) {
+      if (prefetched.length > 0) {
         woken.cancel();
-        prefetched.push(...held);
         continue;
       }
-      await woken.wait(tuning.pollMs, options.signal);
+      const reason = await woken.wait(tuning.pollMs, options.signal, kick.promise);
+      kick = Promise.withResolvers<void>();
+      if (reason === "kicked") continue;
+      scan = true;
       // A moment more, so events accepted in the next few commits go out in one lease batch.
-      if (!options.signal.aborted) await sleep(LINGER_MS);
+      if (reason === "notified") await sleep(LINGER_MS);
     }
+    detachIntake();
+    // Commits leasing events to this consumer hand them over before they are released.
+    await intake.close();
     // Leased but never started: due again at once, the attempt not counted.
     if (prefetched.length > 0) {
       await leases.release(prefetched.splice(0), true).catch(parts.onError);
@@ -206,6 +241,7 @@ export async function consumeInbox(
     await finishWithin(running, options.graceMs, handlers);
     await Promise.all(recording);
   } finally {
+    detachIntake();
     clearInterval(renewing);
   }
 }

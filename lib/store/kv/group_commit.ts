@@ -15,6 +15,7 @@
 import type { AcceptOutcome, IncomingEvent } from "../event_store.ts";
 import { adoptChunks, writeChunks, type WrittenBlob } from "./chunks.ts";
 import { ClaimCache, claimId } from "./claim_cache.ts";
+import type { DirectIntake } from "./direct_intake.ts";
 import {
   aliasKey,
   aliasMember,
@@ -28,6 +29,7 @@ import {
   readChunks,
   recordKey,
 } from "./layout.ts";
+import { asHeld, leaseIdFor } from "./leases.ts";
 import type { LockedKv } from "./locked_kv.ts";
 
 interface PendingAccept {
@@ -50,6 +52,8 @@ export class GroupCommit {
   readonly #kv: LockedKv;
   readonly #options: GroupCommitOptions;
   readonly #claims = new ClaimCache();
+  /** This process's push consumer, taking events leased in their accept commit. */
+  #intake: DirectIntake | null = null;
   #queue: PendingAccept[] = [];
   /** Batches being committed right now, and large payloads being written. */
   #committing = 0;
@@ -85,6 +89,18 @@ export class GroupCommit {
       this.#queue.push({ event, resolve, reject });
       if (this.#committing < this.#options.commitsInFlight) void this.#commitQueued();
     });
+  }
+
+  /**
+   * Leases events to `intake` in their accept commit while it has room; returns the
+   * detach. One intake at a time: a second consumer scans the inbox like any other.
+   */
+  attach(intake: DirectIntake): () => void {
+    if (this.#intake !== null) return () => {};
+    this.#intake = intake;
+    return () => {
+      if (this.#intake === intake) this.#intake = null;
+    };
   }
 
   /** Resolves once no commit is in flight and nothing waits for one. */
@@ -147,7 +163,9 @@ export class GroupCommit {
     const unique = [...leaders.values()];
     let pending = unique;
     try {
-      for (let round = 0; round < 2 && pending.length > 1; round++) {
+      // A lone event goes through the group path too (it may be leased in its commit);
+      // only a group's second round needs two, as a failed check alone names its key.
+      for (let round = 0; round < 2 && pending.length > (round === 0 ? 0 : 1); round++) {
         if (await this.#commitGroup(pending.map((entry) => entry.event))) {
           for (const entry of pending) outcomes.set(entry, Promise.resolve("accepted"));
           pending = [];
@@ -185,15 +203,38 @@ export class GroupCommit {
     }
   }
 
-  /** One commit for the records (the claims) and inbox keys of `events`. */
+  /**
+   * One commit for the records (the claims) and inbox keys of `events`; the first
+   * ones, as many as this process's consumer has room for, are leased to it there.
+   */
   async #commitGroup(events: IncomingEvent[]): Promise<boolean> {
     const nowMs = this.#options.now();
-    const result = await this.#kv.commit((op) => {
-      for (const event of events) this.#addAccept(op, event, nowMs, null, null);
-    });
-    if (!result.ok) return false;
+    const intake = this.#intake;
+    const reserved = intake?.reserve(events.length) ?? 0;
+    const leased: EventRecord[] = [];
+    let result: Deno.KvCommitResult | Deno.KvCommitError;
+    try {
+      result = await this.#kv.commit((op) => {
+        leased.length = 0;
+        events.forEach((event, i) => {
+          const lease = i < reserved && intake !== null ? intake.leaseMs : null;
+          const due = this.#addAccept(op, event, nowMs, null, null, lease);
+          if (lease !== null) leased.push(due);
+        });
+      });
+    } catch (error) {
+      intake?.take([], reserved);
+      throw error;
+    }
+    if (!result.ok) {
+      intake?.take([], reserved);
+      return false;
+    }
     for (const event of events) this.#claims.remember(event, claimExpiry(event));
-    this.#options.onAccepted();
+    const versionstamp = result.versionstamp;
+    intake?.take(leased.map((record) => asHeld(record, versionstamp)), reserved);
+    // Unleased events wait in the inbox: the consumers look at once.
+    if (reserved < events.length) this.#options.onAccepted();
     return true;
   }
 
@@ -229,7 +270,9 @@ export class GroupCommit {
 
   /**
    * Adds one event's record (its claim) and inbox key to a commit, checked against
-   * `previous`: absent for a new key, or the expired done record it replaces.
+   * `previous`: absent for a new key, or the expired done record it replaces. With
+   * `leaseMs`, the due key is written leased to this process's consumer, at the
+   * lease's expiry (direct_intake.ts). Returns the due key's value.
    */
   #addAccept(
     op: Deno.AtomicOperation,
@@ -237,7 +280,9 @@ export class GroupCommit {
     nowMs: number,
     previous: Deno.KvEntry<EventRecord> | null,
     blob: WrittenBlob | null,
-  ): void {
+    leaseMs: number | null = null,
+  ): EventRecord {
+    const dueAtMs = leaseMs === null ? nowMs : nowMs + Math.max(1, leaseMs);
     const record: EventRecord = {
       route: event.route,
       key: event.key,
@@ -249,15 +294,22 @@ export class GroupCommit {
       lastError: null,
       payload: blob ? null : event.payload,
       blob: blob ? blob.ref : null,
-      dueAtMs: nowMs,
+      dueAtMs,
       updatedAtMs: nowMs,
+    };
+    const due: EventRecord = leaseMs === null ? record : {
+      ...record,
+      attempt: 1,
+      leaseId: leaseIdFor(dueAtMs),
+      leaseExpiresAtMs: dueAtMs,
     };
     op.check({
       key: recordKey(event.route, event.key),
       versionstamp: previous?.versionstamp ?? null,
     });
-    putRecord(op, record, previous?.value ?? null);
+    putRecord(op, record, previous?.value ?? null, due);
     if (blob) adoptChunks(op, blob);
+    return due;
   }
 
   /**

@@ -38,32 +38,40 @@ export class InboxSignal {
   }
 
   /**
-   * A wait that ends at the next notify() after this call, after `ms`, or when
-   * `signal` aborts. Taken before looking at the inbox, so a notify in between is
-   * not missed; `cancel` releases its timer when the wait is no longer needed.
+   * A wait that ends at the next notify() after this call, after `ms`, when `signal`
+   * aborts, or when `kick` resolves; it says which. Taken before looking at the inbox,
+   * so a notify in between is not missed; `cancel` releases it when no longer needed.
    */
-  next(): { wait(ms: number, signal?: AbortSignal): Promise<void>; cancel(): void } {
+  next(): {
+    wait(ms: number, signal?: AbortSignal, kick?: Promise<void>): Promise<WakeReason>;
+    cancel(): void;
+  } {
     let woken = false;
-    let wake: () => void = () => {
+    let wake: (reason: WakeReason) => void = () => {
       woken = true;
     };
-    const onNotify = () => wake();
+    const onNotify = () => wake("notified");
     this.#waiters.add(onNotify);
     return {
-      wait: (ms, signal) =>
-        new Promise<void>((resolve) => {
+      wait: (ms, signal, kick) =>
+        new Promise<WakeReason>((resolve) => {
           if (woken || signal?.aborted) {
             this.#waiters.delete(onNotify);
-            return resolve();
+            return resolve(woken ? "notified" : "stopped");
           }
-          const done = () => {
+          let ended = false;
+          const done = (reason: WakeReason) => {
+            if (ended) return;
+            ended = true;
             clearTimeout(timer);
-            signal?.removeEventListener("abort", done);
+            signal?.removeEventListener("abort", stopped);
             this.#waiters.delete(onNotify);
-            resolve();
+            resolve(reason);
           };
-          const timer = setTimeout(done, Math.max(0, ms));
-          signal?.addEventListener("abort", done, { once: true });
+          const stopped = () => done("stopped");
+          const timer = setTimeout(() => done("timeout"), Math.max(0, ms));
+          signal?.addEventListener("abort", stopped, { once: true });
+          kick?.then(() => done("kicked"));
           wake = done;
         }),
       cancel: () => {
@@ -72,3 +80,6 @@ export class InboxSignal {
     };
   }
 }
+
+/** Why a wait ended: a notify, its time, the stop signal, or the caller's own kick. */
+export type WakeReason = "notified" | "timeout" | "stopped" | "kicked";

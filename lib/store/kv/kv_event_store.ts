@@ -113,6 +113,7 @@ export class KvEventStore implements EventStore {
           kv: this.#kv,
           leases: this.#leases,
           inbox: this.#inbox,
+          attachIntake: (intake) => this.#accepts.attach(intake),
           now: this.#now,
           onError: this.#onError,
         },

@@ -105,20 +105,22 @@ export const claimExpiry = (event: { receivedAtMs: number; retentionMs: number }
 
 /**
  * Writes `next` in place of `previous` (null: no record yet) and moves its index
- * keys with it: the due key (holding the record) while pending, the listed key
- * once done or dead. A done record and its listed key expire after the retention.
+ * keys with it: the due key (holding the record, or `due` when its live state
+ * differs, as for an event leased in its accept commit) while pending, the listed
+ * key once done or dead. A done record and its listed key expire after the retention.
  */
 export function putRecord(
   op: Deno.AtomicOperation,
   next: EventRecord,
   previous: EventRecord | null,
+  due: EventRecord = next,
 ): void {
   const expiring = next.status === "done" ? { expireIn: next.retentionMs } : undefined;
   op.set(recordKey(next.route, next.key), next, expiring);
   const wasDue = previous?.status === "pending" ? previous.dueAtMs : undefined;
   const isDue = next.status === "pending" ? next.dueAtMs : undefined;
   if (wasDue !== undefined && wasDue !== isDue) op.delete(dueKey(wasDue, next.route, next.key));
-  if (isDue !== undefined) op.set(dueKey(isDue, next.route, next.key), next);
+  if (isDue !== undefined) op.set(dueKey(isDue, next.route, next.key), due);
   const wasListed = previous !== null && previous.status !== "pending" ? listedKey(previous) : null;
   const isListed = next.status !== "pending" ? listedKey(next) : null;
   // The same key twice in one commit is avoided: delete only a listed key that moves.

@@ -88,6 +88,7 @@ export class Leases {
    */
   async release(held: Held[], unstarted: boolean): Promise<void> {
     if (held.length === 0) return;
+    const nowMs = this.#now();
     await this.#rewrite(held.map((h) => ({
       entry: asEntry(h),
       record: {
@@ -95,6 +96,8 @@ export class Leases {
         attempt: unstarted ? Math.max(0, h.record.attempt - 1) : h.record.attempt,
         leaseId: null,
         leaseExpiresAtMs: 0,
+        // Leased in its accept commit, the due key stands at the lease's expiry: due now.
+        dueAtMs: Math.min(h.record.dueAtMs, nowMs),
       },
     })));
     this.#onDue(0, 0);
@@ -194,14 +197,18 @@ export class Leases {
 
   /**
    * Writes each new value over its checked due entry, in as few commits as the limits
-   * allow; when a group's check fails, each is tried alone. Returns those written.
+   * allow; when a group's check fails, each is tried alone. Returns those written. A
+   * value due at another time moves its due key, and its record with it.
    */
   async #rewrite(
     changes: { entry: Deno.KvEntry<EventRecord>; record: EventRecord }[],
   ): Promise<Held[]> {
     const out: Held[] = [];
     const write = (op: Deno.AtomicOperation, change: (typeof changes)[number]) => {
-      op.check(change.entry).set(change.entry.key, change.record);
+      op.check(change.entry);
+      if (change.record.dueAtMs === change.entry.value.dueAtMs) {
+        op.set(change.entry.key, change.record);
+      } else putRecord(op, change.record, change.entry.value);
     };
     for (const group of commitGroups(changes, (change) => change.record)) {
       const result = await this.#kv.commit((op) => group.forEach((change) => write(op, change)));
@@ -218,7 +225,7 @@ export class Leases {
   }
 }
 
-function asHeld(record: EventRecord, versionstamp: string): Held {
+export function asHeld(record: EventRecord, versionstamp: string): Held {
   return { record: record as Held["record"], versionstamp };
 }
 
