@@ -78,6 +78,21 @@ export async function instrumentedStore(path: string, options: KvEventStoreOptio
   return { store, control, [Symbol.asyncDispose]: () => store.close() };
 }
 
+/** A store whose commits wait until `release()` is called (at the latest when it is disposed). */
+export async function heldStore(path: string, commitsInFlight: number) {
+  const kv = await instrumentedStore(path, { commitsInFlight });
+  let release = () => {};
+  kv.control.hold = new Promise((resolve) => release = resolve);
+  return {
+    ...kv,
+    release: () => release(),
+    [Symbol.asyncDispose]() {
+      release();
+      return kv[Symbol.asyncDispose]();
+    },
+  };
+}
+
 /** How many keys under `prefix` the KV file at `path` holds. */
 export async function countKeys(path: string, prefix: Deno.KvKey = []): Promise<number> {
   const kv = await Deno.openKv(path);

@@ -6,6 +6,7 @@ import { BATCH_MAX_EVENTS, INLINE_PAYLOAD_BYTES } from "../../../lib/store/kv/mo
 import {
   countKeys,
   handOutOne,
+  heldStore,
   instrumentedStore,
   kvFile,
   openKvStore,
@@ -104,21 +105,6 @@ Deno.test("KvEventStore batches stay within one commit's size limit (100 × 40 K
   );
   assert.ok(outcomes.every((o) => o === "accepted"));
 });
-
-/** A store whose commits wait until `release()` is called (at the latest when it is disposed). */
-async function heldStore(path: string, commitsInFlight: number) {
-  const kv = await instrumentedStore(path, { commitsInFlight });
-  let release = () => {};
-  kv.control.hold = new Promise((resolve) => release = resolve);
-  return {
-    ...kv,
-    release: () => release(),
-    [Symbol.asyncDispose]() {
-      release();
-      return kv[Symbol.asyncDispose]();
-    },
-  };
-}
 
 Deno.test("KvEventStore.accept() does not resolve before its commit resolved", async () => {
   await using file = await kvFile();
