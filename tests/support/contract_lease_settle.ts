@@ -3,7 +3,7 @@
  * that run out, long polls), listing by route, consume()'s shutdown grace, close().
  */
 import assert from "node:assert/strict";
-import type { RetryPolicy } from "../../lib/store/mod.ts";
+import type { EventStore, HandlerOutcome, RetryPolicy } from "../../lib/store/mod.ts";
 import { sleep } from "../../lib/util/mod.ts";
 import {
   acceptAndLease,
@@ -13,6 +13,29 @@ import {
   POLICY,
   ROUTE,
 } from "./contract_events.ts";
+
+/**
+ * Accepts a fresh event, starts consume() with a shutdown grace of `graceMs`, and
+ * stops the consumer as soon as `handle` has begun; answers the event and consume()'s
+ * promise.
+ */
+async function stopWhileHandling(
+  store: EventStore,
+  graceMs: number,
+  handle: (signal: AbortSignal) => Promise<HandlerOutcome>,
+) {
+  const incoming = event();
+  await store.accept(incoming);
+  const stop = new AbortController();
+  const { promise: handlerStarted, resolve: started } = Promise.withResolvers<void>();
+  const consuming = store.consume((_stored, { signal }) => {
+    started();
+    return handle(signal);
+  }, options({ signal: stop.signal, graceMs }));
+  await Promise.race([handlerStarted, sleep(10_000)]);
+  stop.abort();
+  return { incoming, consuming };
+}
 
 export function leaseAndSettleContract(test: ContractTest): void {
   test("lease() hands out a pending event once, counting the attempt, until it is settled", async (store) => {
@@ -162,20 +185,12 @@ export function leaseAndSettleContract(test: ContractTest): void {
   });
 
   test("consume() gives each handler a signal that aborts past the grace; its event stays pending", async (store) => {
-    const incoming = event();
-    await store.accept(incoming);
-    const stop = new AbortController();
-    let started!: () => void;
-    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
     let abortedInside = false;
-    const consuming = store.consume(async (_stored, { signal }) => {
-      started();
+    const { incoming, consuming } = await stopWhileHandling(store, 200, async (signal) => {
       await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
       abortedInside = signal.aborted;
       return { ok: false, error: "stopped by shutdown" };
-    }, options({ signal: stop.signal, graceMs: 200 }));
-    await Promise.race([handlerStarted, sleep(10_000)]);
-    stop.abort();
+    });
     const result = await Promise.race([
       consuming.then(() => "returned"),
       sleep(5_000).then(() => "still running"),
@@ -190,18 +205,10 @@ export function leaseAndSettleContract(test: ContractTest): void {
   });
 
   test("consume() lets a running handler finish within the grace and records its verdict", async (store) => {
-    const incoming = event();
-    await store.accept(incoming);
-    const stop = new AbortController();
-    let started!: () => void;
-    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
-    const consuming = store.consume(async () => {
-      started();
+    const { incoming, consuming } = await stopWhileHandling(store, 5_000, async () => {
       await sleep(200);
       return { ok: true };
-    }, options({ signal: stop.signal, graceMs: 5_000 }));
-    await Promise.race([handlerStarted, sleep(10_000)]);
-    stop.abort();
+    });
     await consuming;
     assert.equal((await store.get(ROUTE, incoming.key))?.status, "done");
   });
