@@ -84,6 +84,23 @@ async function call(
   return response;
 }
 
+/** An Authorization header value carrying a fresh token of `scope`. */
+async function bearer(scope: TokenScope): Promise<string> {
+  return `Bearer ${(await token(scope)).token}`;
+}
+
+/** The status of the API's answer; its body is discarded. */
+async function statusOf(
+  f: Fixture,
+  method: string,
+  path: string,
+  authorization: string | null,
+): Promise<number> {
+  const response = await call(f, method, path, authorization);
+  await response.body?.cancel();
+  return response.status;
+}
+
 const ROUTES = [
   { name: "list", method: "GET", path: "/events?status=pending", read: 200, write: 200 },
   { name: "get", method: "GET", path: "/events/webhook/id%3Aevt-1", read: 200, write: 200 },
@@ -100,14 +117,7 @@ for (const route of ROUTES) {
   for (const scope of ["read", "write"] as const) {
     Deno.test(`createEventsApi() answers ${route.name} with a ${scope} token: ${route[scope]}`, async () => {
       const f = fixture();
-      const response = await call(
-        f,
-        route.method,
-        route.path,
-        `Bearer ${(await token(scope)).token}`,
-      );
-      assert.equal(response.status, route[scope]);
-      await response.body?.cancel();
+      assert.equal(await statusOf(f, route.method, route.path, await bearer(scope)), route[scope]);
     });
   }
   Deno.test(`createEventsApi() answers ${route.name} without a token: 401 with WWW-Authenticate`, async () => {
@@ -125,7 +135,7 @@ Deno.test("createEventsApi() refuses a read token on redeliver with insufficient
     f,
     "POST",
     "/events/webhook/id%3Aevt-2/redeliver",
-    `Bearer ${(await token("read")).token}`,
+    await bearer("read"),
   );
   assert.equal(response.status, 403);
   assert.match(response.headers.get("www-authenticate") ?? "", /error="insufficient_scope"/);
@@ -139,7 +149,7 @@ Deno.test("createEventsApi() redeliver with a write token revives a dead letter"
     f,
     "POST",
     "/events/webhook/id%3Aevt-2/redeliver",
-    `Bearer ${(await token("write")).token}`,
+    await bearer("write"),
   );
   assert.deepEqual(await response.json(), { status: "pending", route: "webhook", key: "id:evt-2" });
   const event = await f.store.get("webhook", "id:evt-2");
@@ -173,9 +183,7 @@ Deno.test("createEventsApi() answers 401 invalid_token for malformed, tampered a
 Deno.test("createEventsApi() refuses a token once its id is revoked", async () => {
   const f = fixture();
   const { token: bearer, id } = await token("read");
-  const before = await call(f, "GET", "/events", `Bearer ${bearer}`);
-  assert.equal(before.status, 200);
-  await before.body?.cancel();
+  assert.equal(await statusOf(f, "GET", "/events", `Bearer ${bearer}`), 200);
   f.revoked.add(id);
   const after = await call(f, "GET", "/events", `Bearer ${bearer}`);
   assert.equal(after.status, 401);
@@ -184,27 +192,13 @@ Deno.test("createEventsApi() refuses a token once its id is revoked", async () =
 
 Deno.test("createEventsApi() checks the token before the path: an unknown /events path without one is 401", async () => {
   const f = fixture();
-  const response = await call(f, "GET", "/events/only-one-segment", null);
-  assert.equal(response.status, 401);
-  await response.body?.cancel();
-  const authed = await call(
-    f,
-    "GET",
-    "/events/only-one-segment",
-    `Bearer ${(await token("read")).token}`,
-  );
-  assert.equal(authed.status, 404);
-  await authed.body?.cancel();
+  assert.equal(await statusOf(f, "GET", "/events/only-one-segment", null), 401);
+  assert.equal(await statusOf(f, "GET", "/events/only-one-segment", await bearer("read")), 404);
 });
 
 Deno.test("createEventsApi() returns a JSON payload redacted as a tree (secret keys, secret values, shapes)", async () => {
   const f = fixture();
-  const response = await call(
-    f,
-    "GET",
-    "/events/webhook/id%3Aevt-1",
-    `Bearer ${(await token("read")).token}`,
-  );
+  const response = await call(f, "GET", "/events/webhook/id%3Aevt-1", await bearer("read"));
   const text = await response.text();
   const body = JSON.parse(text);
   assert.equal(body.key, "id:evt-1");
@@ -219,7 +213,7 @@ Deno.test("createEventsApi() returns a JSON payload redacted as a tree (secret k
 Deno.test("createEventsApi() returns a non-JSON payload as redacted text, for a key with ':' and '/'", async () => {
   const f = fixture();
   const path = `/events/webhook/${encodeURIComponent("id:a/b:c")}`;
-  const response = await call(f, "GET", path, `Bearer ${(await token("read")).token}`);
+  const response = await call(f, "GET", path, await bearer("read"));
   const body = await response.json();
   assert.equal(body.key, "id:a/b:c");
   assert.equal(typeof body.payload, "string");
@@ -230,12 +224,12 @@ Deno.test("createEventsApi() returns a non-JSON payload as redacted text, for a 
 
 Deno.test("createEventsApi() lists events of one status, up to the limit, without payloads", async () => {
   const f = fixture();
-  const bearer = `Bearer ${(await token("read")).token}`;
-  const pending = await (await call(f, "GET", "/events?status=pending&limit=1", bearer)).json();
+  const read = await bearer("read");
+  const pending = await (await call(f, "GET", "/events?status=pending&limit=1", read)).json();
   assert.equal(pending.count, 1);
   assert.equal(pending.events[0].status, "pending");
   assert.equal("payload" in pending.events[0], false);
-  const dead = await (await call(f, "GET", "/events?status=dead", bearer)).json();
+  const dead = await (await call(f, "GET", "/events?status=dead", read)).json();
   assert.deepEqual(dead.events.map((e: { key: string }) => e.key), ["id:evt-2"]);
   assert.equal(dead.events[0].lastError, "exit code 3");
   assert.equal(dead.events[0].href, "/events/webhook/id%3Aevt-2");
@@ -245,35 +239,29 @@ Deno.test("createEventsApi() shows when an event changed and is next due, where 
   const f = fixture();
   const timed = { ...stored("id:evt-9", "pending", '{"id":"evt-9"}'), updatedAtMs: NOW_MS - 1_000 };
   f.store.put(Object.assign(timed, { nextAttemptAtMs: NOW_MS + 4_000 }));
-  const bearer = `Bearer ${(await token("read")).token}`;
-  const event = await (await call(f, "GET", "/events/webhook/id%3Aevt-9", bearer)).json();
+  const read = await bearer("read");
+  const event = await (await call(f, "GET", "/events/webhook/id%3Aevt-9", read)).json();
   assert.equal(event.updatedAt, new Date(NOW_MS - 1_000).toISOString());
   assert.equal(event.nextAttemptAt, new Date(NOW_MS + 4_000).toISOString());
-  const plain = await (await call(f, "GET", "/events/webhook/id%3Aevt-2", bearer)).json();
+  const plain = await (await call(f, "GET", "/events/webhook/id%3Aevt-2", read)).json();
   assert.equal("updatedAt" in plain, false);
   assert.equal("nextAttemptAt" in plain, false);
 });
 
 Deno.test("createEventsApi() answers 400 for an unknown status or a bad limit", async () => {
   const f = fixture();
-  const bearer = `Bearer ${(await token("read")).token}`;
+  const read = await bearer("read");
   for (const query of ["status=gone", "limit=0", "limit=abc", "limit=100000", "limit=-1"]) {
-    const response = await call(f, "GET", `/events?${query}`, bearer);
-    assert.equal(response.status, 400, query);
-    await response.body?.cancel();
+    assert.equal(await statusOf(f, "GET", `/events?${query}`, read), 400, query);
   }
 });
 
 Deno.test("createEventsApi() answers 404 for an unknown event and 405 for a wrong method", async () => {
   const f = fixture();
-  const bearer = `Bearer ${(await token("write")).token}`;
-  const missing = await call(f, "GET", "/events/webhook/id%3Anope", bearer);
-  assert.equal(missing.status, 404);
-  await missing.body?.cancel();
-  const missingRedeliver = await call(f, "POST", "/events/webhook/id%3Anope/redeliver", bearer);
-  assert.equal(missingRedeliver.status, 404);
-  await missingRedeliver.body?.cancel();
-  const wrong = await call(f, "DELETE", "/events/webhook/id%3Aevt-1", bearer);
+  const write = await bearer("write");
+  assert.equal(await statusOf(f, "GET", "/events/webhook/id%3Anope", write), 404);
+  assert.equal(await statusOf(f, "POST", "/events/webhook/id%3Anope/redeliver", write), 404);
+  const wrong = await call(f, "DELETE", "/events/webhook/id%3Aevt-1", write);
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.get("allow"), "GET");
   await wrong.body?.cancel();
@@ -281,9 +269,7 @@ Deno.test("createEventsApi() answers 404 for an unknown event and 405 for a wron
 
 Deno.test("createEventsApi() answers 404 for /events/stream when no stream is given", async () => {
   const f = fixture();
-  const response = await call(f, "GET", "/events/stream", `Bearer ${(await token("read")).token}`);
-  assert.equal(response.status, 404);
-  await response.body?.cancel();
+  assert.equal(await statusOf(f, "GET", "/events/stream", await bearer("read")), 404);
 });
 
 Deno.test("createEventsApi() leaves paths outside /events to the webhook routes", async () => {
@@ -297,10 +283,8 @@ Deno.test("createEventsApi() leaves paths outside /events to the webhook routes"
 Deno.test("createEventsApi() records who did what by token id, never the token itself", async () => {
   const f = fixture();
   const { token: bearer, id } = await token("write");
-  const ok = await call(f, "POST", "/events/webhook/id%3Aevt-2/redeliver", `Bearer ${bearer}`);
-  await ok.body?.cancel();
-  const refused = await call(f, "GET", "/events", `Bearer ${bearer}x`);
-  await refused.body?.cancel();
+  await statusOf(f, "POST", "/events/webhook/id%3Aevt-2/redeliver", `Bearer ${bearer}`);
+  await statusOf(f, "GET", "/events", `Bearer ${bearer}x`);
   assert.deepEqual(f.records, [
     {
       type: "api",
@@ -335,7 +319,7 @@ Deno.test("createEventsApi() answers 503 when the store fails, without its error
     now: () => NOW_MS,
   });
   const url = new URL("http://127.0.0.1/events/webhook/id%3Ax");
-  const headers = { authorization: `Bearer ${(await token("read")).token}` };
+  const headers = { authorization: await bearer("read") };
   const response = await api(new Request(url, { headers }));
   assert.equal(response?.status, 503);
   assert.equal((await response?.text())?.includes("/secret/path"), false);

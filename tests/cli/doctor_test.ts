@@ -4,13 +4,8 @@ import { type DoctorFacts, formatCheck, loadEnv, runDoctorChecks } from "../../l
 import { createMemoryOutput } from "../../lib/cli/mod.ts";
 import { createRedactor, secretValuesFromEnv } from "../../lib/redact/mod.ts";
 import { runCli } from "../support/cli.ts";
-import {
-  git,
-  makeTempDir,
-  makeTempRepo,
-  removeDir,
-  writeFileWithMode,
-} from "../support/temp_repo.ts";
+import { git, tempRepo, writeFileWithMode } from "../support/temp_repo.ts";
+import { type TempDir, tempDir } from "../support/temp_dir.ts";
 
 const STRONG = "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1zZWNyZXQ";
 const HEALTHY_ENV =
@@ -32,14 +27,19 @@ async function doctor(cwd: string, realEnv: Record<string, string> = {}): Promis
   return { code, stdout, lines: stdout.trimEnd().split("\n") };
 }
 
-/** A repository that passes every check: the state `init` leaves behind, committed. */
-async function healthyRepo(): Promise<string> {
-  const dir = await makeTempRepo();
-  await Deno.writeTextFile(`${dir}/.gitignore`, ".env\n.hookgate/\n");
-  await git(dir, "add", ".gitignore");
-  await git(dir, "commit", "--quiet", "-m", "ignore secrets");
-  await writeFileWithMode(`${dir}/.env`, HEALTHY_ENV, 0o600);
-  return dir;
+/** A repository that passes every check: the state `init` leaves behind, committed; removed by itself. */
+async function healthyRepo(): Promise<TempDir> {
+  const repo = await tempRepo();
+  try {
+    await Deno.writeTextFile(`${repo.path}/.gitignore`, ".env\n.hookgate/\n");
+    await git(repo.path, "add", ".gitignore");
+    await git(repo.path, "commit", "--quiet", "-m", "ignore secrets");
+    await writeFileWithMode(`${repo.path}/.env`, HEALTHY_ENV, 0o600);
+  } catch (error) {
+    await repo[Symbol.asyncDispose]();
+    throw error;
+  }
+  return repo;
 }
 
 function withStatus(run: DoctorRun, status: string): string[] {
@@ -56,241 +56,194 @@ function assertOnlyFailure(run: DoctorRun, what: RegExp, fix: RegExp): void {
 }
 
 Deno.test("doctor passes a healthy repository with exit 0", async () => {
-  const dir = await healthyRepo();
-  try {
-    const run = await doctor(dir);
-    assert.equal(run.code, 0, run.stdout);
-    assert.deepEqual(withStatus(run, "FAIL"), []);
-    assert.deepEqual(withStatus(run, "warn"), []);
-    assert.equal(withStatus(run, "ok").length, 9, run.stdout);
-    assert.match(run.stdout, /all checks passed/);
-  } finally {
-    await removeDir(dir);
-  }
+  await using repo = await healthyRepo();
+  const run = await doctor(repo.path);
+  assert.equal(run.code, 0, run.stdout);
+  assert.deepEqual(withStatus(run, "FAIL"), []);
+  assert.deepEqual(withStatus(run, "warn"), []);
+  assert.equal(withStatus(run, "ok").length, 9, run.stdout);
+  assert.match(run.stdout, /all checks passed/);
 });
 
-Deno.test("doctor fails a missing .env", async () => {
-  const dir = await healthyRepo();
-  try {
-    await Deno.remove(`${dir}/.env`);
-    const run = await doctor(dir, { EGRESS_ALLOW_HOSTS: "api.github.com" });
-    assertOnlyFailure(run, /\.env does not exist/, /hookgate init/);
-  } finally {
-    await removeDir(dir);
-  }
-});
+/** One fault in an otherwise healthy repository, and the one FAIL line doctor must give for it. */
+interface Fault {
+  name: string;
+  /** Breaks the healthy repository in `dir`. */
+  make: (dir: string) => Promise<void>;
+  /** The variables of the real environment doctor sees. */
+  realEnv?: Record<string, string>;
+  what: RegExp;
+  fix: RegExp;
+  /** Text doctor's output must not contain. */
+  absent?: string[];
+}
 
-Deno.test("doctor fails a .env without WEBHOOK_SECRET", async () => {
-  const dir = await healthyRepo();
-  try {
-    await writeFileWithMode(`${dir}/.env`, "EGRESS_ALLOW_HOSTS=api.github.com\n", 0o600);
-    assertOnlyFailure(await doctor(dir), /does not define WEBHOOK_SECRET/, /hookgate init/);
-  } finally {
-    await removeDir(dir);
-  }
-});
+const SHORT_SECRET = "tiny-secret-15b";
 
-Deno.test("doctor fails an empty WEBHOOK_SECRET", async () => {
-  const dir = await healthyRepo();
-  try {
-    await writeFileWithMode(
-      `${dir}/.env`,
-      "WEBHOOK_SECRET=\nEGRESS_ALLOW_HOSTS=a.example\n",
-      0o600,
-    );
-    assertOnlyFailure(await doctor(dir), /does not define WEBHOOK_SECRET/, /hookgate init/);
-  } finally {
-    await removeDir(dir);
-  }
-});
+const FAULTS: Fault[] = [
+  {
+    name: "doctor fails a missing .env",
+    make: (dir) => Deno.remove(`${dir}/.env`),
+    realEnv: { EGRESS_ALLOW_HOSTS: "api.github.com" },
+    what: /\.env does not exist/,
+    fix: /hookgate init/,
+  },
+  {
+    name: "doctor fails a .env without WEBHOOK_SECRET",
+    make: (dir) => writeFileWithMode(`${dir}/.env`, "EGRESS_ALLOW_HOSTS=api.github.com\n", 0o600),
+    what: /does not define WEBHOOK_SECRET/,
+    fix: /hookgate init/,
+  },
+  {
+    name: "doctor fails an empty WEBHOOK_SECRET",
+    make: (dir) =>
+      writeFileWithMode(`${dir}/.env`, "WEBHOOK_SECRET=\nEGRESS_ALLOW_HOSTS=a.example\n", 0o600),
+    what: /does not define WEBHOOK_SECRET/,
+    fix: /hookgate init/,
+  },
+  {
+    name: "doctor fails a .gitignore without the exact line .env",
+    make: (dir) => Deno.writeTextFile(`${dir}/.gitignore`, ".env \n/.env.local\n.hookgate/\n"),
+    what: /\.gitignore lacks the exact line \.env/,
+    fix: /\.gitignore/,
+  },
+  {
+    name: "doctor fails a tracked .env",
+    make: async (dir) => {
+      await git(dir, "add", "--force", ".env");
+    },
+    what: /\.env is tracked by git/,
+    fix: /git rm --cached \.env/,
+  },
+  {
+    name: "doctor fails a .env that is in git history though no longer tracked",
+    make: async (dir) => {
+      await git(dir, "add", "--force", ".env");
+      await git(dir, "commit", "--quiet", "-m", "oops");
+      await git(dir, "rm", "--cached", "--quiet", ".env");
+      await git(dir, "commit", "--quiet", "-m", "untrack .env");
+    },
+    what: /\.env appears in git history/,
+    fix: /rotate WEBHOOK_SECRET/,
+  },
+  {
+    name: "doctor finds .env in the history of another branch",
+    make: async (dir) => {
+      await git(dir, "checkout", "--quiet", "-b", "leak");
+      await git(dir, "add", "--force", ".env");
+      await git(dir, "commit", "--quiet", "-m", "oops");
+      // Leaving the branch removes the file it tracked; put the working copy back.
+      await git(dir, "checkout", "--quiet", "-");
+      await writeFileWithMode(`${dir}/.env`, HEALTHY_ENV, 0o600);
+    },
+    what: /\.env appears in git history/,
+    fix: /rotate/,
+  },
+  {
+    name: "doctor fails a .env readable by other users",
+    make: (dir) => Deno.chmod(`${dir}/.env`, 0o644),
+    what: /readable or writable by other users \(mode 0644\)/,
+    fix: /chmod 600 \.env/,
+  },
+  {
+    name: "doctor fails a .env readable by its group",
+    make: (dir) => Deno.chmod(`${dir}/.env`, 0o640),
+    what: /mode 0640/,
+    fix: /chmod 600 \.env/,
+  },
+  {
+    name: "doctor fails a secret shorter than 16 bytes without printing it",
+    make: (dir) =>
+      writeFileWithMode(
+        `${dir}/.env`,
+        `WEBHOOK_SECRET=${SHORT_SECRET}\nEGRESS_ALLOW_HOSTS=a.b\n`,
+        0o600,
+      ),
+    what: /WEBHOOK_SECRET is shorter than 16 bytes/,
+    fix: /hookgate init/,
+    absent: [SHORT_SECRET, "redacted"],
+  },
+];
 
-Deno.test("doctor fails a .gitignore without the exact line .env", async () => {
-  const dir = await healthyRepo();
-  try {
-    await Deno.writeTextFile(`${dir}/.gitignore`, ".env \n/.env.local\n.hookgate/\n");
-    assertOnlyFailure(await doctor(dir), /\.gitignore lacks the exact line \.env/, /\.gitignore/);
-  } finally {
-    await removeDir(dir);
-  }
-});
+for (const fault of FAULTS) {
+  Deno.test(fault.name, async () => {
+    await using repo = await healthyRepo();
+    await fault.make(repo.path);
+    const run = await doctor(repo.path, fault.realEnv);
+    assertOnlyFailure(run, fault.what, fault.fix);
+    for (const text of fault.absent ?? []) assert.ok(!run.stdout.includes(text), text);
+  });
+}
 
-Deno.test("doctor fails a tracked .env", async () => {
-  const dir = await healthyRepo();
-  try {
-    await git(dir, "add", "--force", ".env");
-    assertOnlyFailure(await doctor(dir), /\.env is tracked by git/, /git rm --cached \.env/);
-  } finally {
-    await removeDir(dir);
-  }
-});
-
-Deno.test("doctor fails a .env that is in git history though no longer tracked", async () => {
-  const dir = await healthyRepo();
-  try {
-    await git(dir, "add", "--force", ".env");
-    await git(dir, "commit", "--quiet", "-m", "oops");
-    await git(dir, "rm", "--cached", "--quiet", ".env");
-    await git(dir, "commit", "--quiet", "-m", "untrack .env");
-    assertOnlyFailure(await doctor(dir), /\.env appears in git history/, /rotate WEBHOOK_SECRET/);
-  } finally {
-    await removeDir(dir);
-  }
-});
-
-Deno.test("doctor finds .env in the history of another branch", async () => {
-  const dir = await healthyRepo();
-  try {
-    await git(dir, "checkout", "--quiet", "-b", "leak");
-    await git(dir, "add", "--force", ".env");
-    await git(dir, "commit", "--quiet", "-m", "oops");
-    // Leaving the branch removes the file it tracked; put the working copy back.
-    await git(dir, "checkout", "--quiet", "-");
-    await writeFileWithMode(`${dir}/.env`, HEALTHY_ENV, 0o600);
-    assertOnlyFailure(await doctor(dir), /\.env appears in git history/, /rotate/);
-  } finally {
-    await removeDir(dir);
-  }
-});
-
-Deno.test("doctor fails a .env readable by other users", async () => {
-  const dir = await healthyRepo();
-  try {
-    await Deno.chmod(`${dir}/.env`, 0o644);
-    assertOnlyFailure(
-      await doctor(dir),
-      /readable or writable by other users \(mode 0644\)/,
-      /chmod 600 \.env/,
-    );
-  } finally {
-    await removeDir(dir);
-  }
-});
-
-Deno.test("doctor fails a .env readable by its group", async () => {
-  const dir = await healthyRepo();
-  try {
-    await Deno.chmod(`${dir}/.env`, 0o640);
-    assertOnlyFailure(await doctor(dir), /mode 0640/, /chmod 600 \.env/);
-  } finally {
-    await removeDir(dir);
-  }
-});
-
-Deno.test("doctor fails a secret shorter than 16 bytes without printing it", async () => {
-  const dir = await healthyRepo();
-  try {
-    const short = "tiny-secret-15b";
-    await writeFileWithMode(
-      `${dir}/.env`,
-      `WEBHOOK_SECRET=${short}\nEGRESS_ALLOW_HOSTS=a.b\n`,
-      0o600,
-    );
-    const run = await doctor(dir);
-    assertOnlyFailure(run, /WEBHOOK_SECRET is shorter than 16 bytes/, /hookgate init/);
-    assert.ok(!run.stdout.includes(short));
-    assert.ok(!run.stdout.includes("redacted"));
-  } finally {
-    await removeDir(dir);
-  }
-});
+/** Replaces the healthy repository's .env (mode 0600) with `env` and runs doctor. */
+async function doctorWithEnv(env: string): Promise<DoctorRun> {
+  await using repo = await healthyRepo();
+  await writeFileWithMode(`${repo.path}/.env`, env, 0o600);
+  return await doctor(repo.path);
+}
 
 Deno.test("doctor only warns about an unset EGRESS_ALLOW_HOSTS (receiving only is valid), exit 0", async () => {
-  const dir = await healthyRepo();
-  try {
-    await writeFileWithMode(
-      `${dir}/.env`,
-      `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=\nHOOKGATE_EXEC_USER=hookgate-agent\n`,
-      0o600,
-    );
-    const run = await doctor(dir);
-    assert.deepEqual(withStatus(run, "FAIL"), [], run.stdout);
-    const warnings = withStatus(run, "warn");
-    assert.equal(warnings.length, 1, run.stdout);
-    assert.match(warnings[0] ?? "", /EGRESS_ALLOW_HOSTS is not set.*add EGRESS_ALLOW_HOSTS=/s);
-    assert.equal(run.code, 0);
-  } finally {
-    await removeDir(dir);
-  }
+  const run = await doctorWithEnv(
+    `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=\nHOOKGATE_EXEC_USER=hookgate-agent\n`,
+  );
+  assert.deepEqual(withStatus(run, "FAIL"), [], run.stdout);
+  const warnings = withStatus(run, "warn");
+  assert.equal(warnings.length, 1, run.stdout);
+  assert.match(warnings[0] ?? "", /EGRESS_ALLOW_HOSTS is not set.*add EGRESS_ALLOW_HOSTS=/s);
+  assert.equal(run.code, 0);
 });
 
 Deno.test("doctor only warns about the published example secret, exit 0", async () => {
-  const dir = await healthyRepo();
-  try {
-    const env = "WEBHOOK_SECRET=dev-shared-secret-change-me\nEGRESS_ALLOW_HOSTS=a.example\n" +
-      "HOOKGATE_EXEC_USER=hookgate-agent\n";
-    await writeFileWithMode(`${dir}/.env`, env, 0o600);
-    const run = await doctor(dir);
-    assert.equal(run.code, 0, run.stdout);
-    assert.deepEqual(withStatus(run, "FAIL"), []);
-    const warnings = withStatus(run, "warn");
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? "", /published example value/);
-    assert.ok(!run.stdout.includes("dev-shared-secret-change-me"));
-  } finally {
-    await removeDir(dir);
-  }
+  const run = await doctorWithEnv(
+    "WEBHOOK_SECRET=dev-shared-secret-change-me\nEGRESS_ALLOW_HOSTS=a.example\n" +
+      "HOOKGATE_EXEC_USER=hookgate-agent\n",
+  );
+  assert.equal(run.code, 0, run.stdout);
+  assert.deepEqual(withStatus(run, "FAIL"), []);
+  const warnings = withStatus(run, "warn");
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? "", /published example value/);
+  assert.ok(!run.stdout.includes("dev-shared-secret-change-me"));
 });
 
 Deno.test("doctor warns about a secret under 32 bytes, exit 0", async () => {
-  const dir = await healthyRepo();
-  try {
-    await writeFileWithMode(
-      `${dir}/.env`,
-      "WEBHOOK_SECRET=twenty-byte-secret-x\nEGRESS_ALLOW_HOSTS=a.b\n",
-      0o600,
-    );
-    const run = await doctor(dir);
-    assert.equal(run.code, 0);
-    assert.match(withStatus(run, "warn")[0] ?? "", /20 bytes; 32 or more recommended/);
-  } finally {
-    await removeDir(dir);
-  }
+  const run = await doctorWithEnv("WEBHOOK_SECRET=twenty-byte-secret-x\nEGRESS_ALLOW_HOSTS=a.b\n");
+  assert.equal(run.code, 0);
+  assert.match(withStatus(run, "warn")[0] ?? "", /20 bytes; 32 or more recommended/);
 });
 
 Deno.test("doctor skips the git checks outside a repository, with a note", async () => {
-  const dir = await makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/.gitignore`, ".env\n");
-    await writeFileWithMode(`${dir}/.env`, HEALTHY_ENV, 0o600);
-    const run = await doctor(dir);
-    assert.equal(run.code, 0, run.stdout);
-    assert.deepEqual(withStatus(run, "skip"), ["skip  git checks skipped: not a git repository"]);
-    assert.ok(!run.stdout.includes("tracked by git"));
-  } finally {
-    await removeDir(dir);
-  }
+  await using dir = await tempDir("hookgate-dir-");
+  await Deno.writeTextFile(`${dir.path}/.gitignore`, ".env\n");
+  await writeFileWithMode(`${dir.path}/.env`, HEALTHY_ENV, 0o600);
+  const run = await doctor(dir.path);
+  assert.equal(run.code, 0, run.stdout);
+  assert.deepEqual(withStatus(run, "skip"), ["skip  git checks skipped: not a git repository"]);
+  assert.ok(!run.stdout.includes("tracked by git"));
 });
 
 Deno.test("doctor reports several failures together, one line each", async () => {
-  const dir = await healthyRepo();
-  try {
-    await Deno.chmod(`${dir}/.env`, 0o644);
-    await git(dir, "add", "--force", ".env");
-    const run = await doctor(dir);
-    assert.equal(run.code, 78);
-    assert.equal(withStatus(run, "FAIL").length, 2);
-    assert.match(run.lines.at(-1) ?? "", /2 failed/);
-  } finally {
-    await removeDir(dir);
-  }
+  await using repo = await healthyRepo();
+  await Deno.chmod(`${repo.path}/.env`, 0o644);
+  await git(repo.path, "add", "--force", ".env");
+  const run = await doctor(repo.path);
+  assert.equal(run.code, 78);
+  assert.equal(withStatus(run, "FAIL").length, 2);
+  assert.match(run.lines.at(-1) ?? "", /2 failed/);
 });
 
 Deno.test("doctor runs as a subprocess after init and passes", async () => {
-  const dir = await makeTempRepo();
-  try {
-    const permissions = ["--allow-read", "--allow-write", "--allow-env", "--allow-run=git"];
-    assert.equal((await runCli(["init"], { cwd: dir, permissions })).code, 0);
-    const run = await runCli(["doctor"], { cwd: dir, permissions });
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    // init gives agents no user of their own: that is the one warning.
-    const lines = run.stdout.split("\n");
-    assert.deepEqual(lines.filter((line) => line.startsWith("FAIL ")), []);
-    const warnings = lines.filter((line) => line.startsWith("warn "));
-    assert.equal(warnings.length, 1, run.stdout);
-    assert.match(warnings[0] ?? "", /run as the same user as hookgate/);
-  } finally {
-    await removeDir(dir);
-  }
+  await using repo = await tempRepo();
+  const permissions = ["--allow-read", "--allow-write", "--allow-env", "--allow-run=git"];
+  assert.equal((await runCli(["init"], { cwd: repo.path, permissions })).code, 0);
+  const run = await runCli(["doctor"], { cwd: repo.path, permissions });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  // init gives agents no user of their own: that is the one warning.
+  const lines = run.stdout.split("\n");
+  assert.deepEqual(lines.filter((line) => line.startsWith("FAIL ")), []);
+  const warnings = lines.filter((line) => line.startsWith("warn "));
+  assert.equal(warnings.length, 1, run.stdout);
+  assert.match(warnings[0] ?? "", /run as the same user as hookgate/);
 });
 
 // The pure checks, over facts.

@@ -8,6 +8,7 @@ import {
   startRecordingServer,
 } from "../support/recording_server.ts";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const SECRET = "send-cli-test-secret-0123456789";
 const ENV = { WEBHOOK_SECRET: SECRET };
@@ -25,146 +26,114 @@ function independentlyValid(request: RecordedRequest, secret = SECRET): boolean 
 const accepted = () => Response.json({ status: "accepted" });
 
 Deno.test("send delivers --data signed and prints '<status> <body>'", async () => {
-  const server = startRecordingServer(accepted);
-  try {
-    const result = await runCli(["send", server.url, "--data", '{"id":"e42","event":"push"}'], {
-      env: ENV,
-    });
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, '200 {"status":"accepted"}\n');
-    const [request] = server.requests;
-    if (!request) throw new Error("nothing received");
-    assert.equal(decode(request.body), '{"id":"e42","event":"push"}');
-    assert.equal(independentlyValid(request), true);
-    assert.equal(request.headers.get("content-type"), "application/json");
-    assert.equal(request.headers.get("user-agent"), `hookgate/${denoConfig.version}`);
-    const ts = Number(request.headers.get("x-timestamp"));
-    assert.ok(Math.abs(ts - Date.now() / 1000) < 60);
-    assert.doesNotMatch(result.stderr, /warning/);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(accepted);
+  const result = await runCli(["send", server.url, "--data", '{"id":"e42","event":"push"}'], {
+    env: ENV,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, '200 {"status":"accepted"}\n');
+  const [request] = server.requests;
+  if (!request) throw new Error("nothing received");
+  assert.equal(decode(request.body), '{"id":"e42","event":"push"}');
+  assert.equal(independentlyValid(request), true);
+  assert.equal(request.headers.get("content-type"), "application/json");
+  assert.equal(request.headers.get("user-agent"), `hookgate/${denoConfig.version}`);
+  const ts = Number(request.headers.get("x-timestamp"));
+  assert.ok(Math.abs(ts - Date.now() / 1000) < 60);
+  assert.doesNotMatch(result.stderr, /warning/);
 });
 
 Deno.test("send --file sends CRLF, unicode and odd spacing byte for byte", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-send-" });
+  await using temp = await tempDir("hookgate-send-");
+  const dir = temp.path;
   const payload = encode(
     '\r\n{ "id" :\t"e7" ,\r\n  "text" : "h\u00e9llo \u2713 \ud83d\ude00 \\u00e9",\r\n' +
       '  "n":1.50E+3 , "empty":{ } }\r\n\r\n',
   );
   await Deno.writeFile(`${dir}/event.json`, payload);
-  const server = startRecordingServer(accepted);
-  try {
-    const result = await runCli(["send", server.url, "--file", "event.json"], {
-      env: ENV,
-      cwd: dir,
-    });
-    assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(server.requests[0]?.body, payload);
-    assert.equal(independentlyValid(server.requests[0] as RecordedRequest), true);
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using server = startRecordingServer(accepted);
+  const result = await runCli(["send", server.url, "--file", "event.json"], {
+    env: ENV,
+    cwd: dir,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(server.requests[0]?.body, payload);
+  assert.equal(independentlyValid(server.requests[0] as RecordedRequest), true);
 });
 
 Deno.test("send adds a missing id as the first member, says so, and changes no other byte", async () => {
   const original = '{\n  "event": "push",\r\n  "note": "caf\u00e9"\n}';
-  const server = startRecordingServer(accepted);
-  try {
-    const result = await runCli(["send", server.url, "--verbose"], { env: ENV, stdin: original });
-    assert.equal(result.code, 0, result.stderr);
-    const sent = server.requests[0]?.body ?? new Uint8Array();
-    const id = JSON.parse(decode(sent)).id;
-    assert.match(id, /^evt_[a-z2-7]{24}$/);
-    assert.match(result.stderr, new RegExp(`added "id":"${id}"`));
-    const member = encode(`"id":"${id}",`);
-    const at = 4; // after "{\n  "
-    assert.deepEqual(sent.subarray(at, at + member.length), member);
-    const rest = new Uint8Array([...sent.subarray(0, at), ...sent.subarray(at + member.length)]);
-    assert.deepEqual(rest, encode(original));
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(accepted);
+  const result = await runCli(["send", server.url, "--verbose"], { env: ENV, stdin: original });
+  assert.equal(result.code, 0, result.stderr);
+  const sent = server.requests[0]?.body ?? new Uint8Array();
+  const id = JSON.parse(decode(sent)).id;
+  assert.match(id, /^evt_[a-z2-7]{24}$/);
+  assert.match(result.stderr, new RegExp(`added "id":"${id}"`));
+  const member = encode(`"id":"${id}",`);
+  const at = 4; // after "{\n  "
+  assert.deepEqual(sent.subarray(at, at + member.length), member);
+  const rest = new Uint8Array([...sent.subarray(0, at), ...sent.subarray(at + member.length)]);
+  assert.deepEqual(rest, encode(original));
 });
 
 Deno.test("send --id sets the id of a payload that has none", async () => {
-  const server = startRecordingServer(accepted);
-  try {
-    const result = await runCli(["send", server.url, "--data", '{"event":"push"}', "--id", "e99"], {
-      env: ENV,
-    });
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(
-      decode(server.requests[0]?.body ?? new Uint8Array()),
-      '{"id":"e99","event":"push"}',
-    );
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(accepted);
+  const result = await runCli(["send", server.url, "--data", '{"event":"push"}', "--id", "e99"], {
+    env: ENV,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    decode(server.requests[0]?.body ?? new Uint8Array()),
+    '{"id":"e99","event":"push"}',
+  );
 });
 
 Deno.test("send --id that contradicts the payload's id exits 65 and sends nothing", async () => {
-  const server = startRecordingServer(accepted);
-  try {
-    const result = await runCli(["send", server.url, "--data", '{"id":"e1"}', "--id", "e2"], {
-      env: ENV,
-    });
-    assert.equal(result.code, 65);
-    assert.match(result.stderr, /--id 'e2' differs/);
-    assert.equal(server.requests.length, 0);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(accepted);
+  const result = await runCli(["send", server.url, "--data", '{"id":"e1"}', "--id", "e2"], {
+    env: ENV,
+  });
+  assert.equal(result.code, 65);
+  assert.match(result.stderr, /--id 'e2' differs/);
+  assert.equal(server.requests.length, 0);
 });
 
 for (const payload of ["[1,2]", '"text"', "not json", ""]) {
   Deno.test(`send exits 65 for a payload that is not a JSON object: ${JSON.stringify(payload)}`, async () => {
-    const server = startRecordingServer(accepted);
-    try {
-      const result = await runCli(["send", server.url, "--data", payload], { env: ENV });
-      assert.equal(result.code, 65, result.stderr);
-      assert.match(result.stderr, /JSON object|not valid JSON|empty/);
-      assert.equal(server.requests.length, 0);
-    } finally {
-      await server.close();
-    }
+    await using server = startRecordingServer(accepted);
+    const result = await runCli(["send", server.url, "--data", payload], { env: ENV });
+    assert.equal(result.code, 65, result.stderr);
+    assert.match(result.stderr, /JSON object|not valid JSON|empty/);
+    assert.equal(server.requests.length, 0);
   });
 }
 
 Deno.test("send exits 78 naming WEBHOOK_SECRET when the secret is missing", async () => {
-  const server = startRecordingServer(accepted);
-  try {
-    const result = await runCli(["send", server.url, "--data", '{"id":"e1"}']);
-    assert.equal(result.code, 78);
-    assert.match(result.stderr, /WEBHOOK_SECRET is not set/);
-    assert.equal(server.requests.length, 0);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(accepted);
+  const result = await runCli(["send", server.url, "--data", '{"id":"e1"}']);
+  assert.equal(result.code, 78);
+  assert.match(result.stderr, /WEBHOOK_SECRET is not set/);
+  assert.equal(server.requests.length, 0);
 });
 
 Deno.test("send --secret-var reads another variable and never prints its value", async () => {
   const secret = "rotated-key-value-9876543210";
-  const server = startRecordingServer(() => new Response(`no: ${secret}`, { status: 401 }));
-  try {
-    const result = await runCli([
-      "send",
-      server.url,
-      "--data",
-      '{"id":"e1"}',
-      "--secret-var",
-      "HOOK_KEY",
-    ], {
-      env: { HOOK_KEY: secret },
-    });
-    assert.equal(result.code, 1);
-    assert.equal(independentlyValid(server.requests[0] as RecordedRequest, secret), true);
-    assert.equal(result.stdout, "401 no: ***redacted***\n");
-    assert.ok(!result.stderr.includes(secret));
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response(`no: ${secret}`, { status: 401 }));
+  const result = await runCli([
+    "send",
+    server.url,
+    "--data",
+    '{"id":"e1"}',
+    "--secret-var",
+    "HOOK_KEY",
+  ], {
+    env: { HOOK_KEY: secret },
+  });
+  assert.equal(result.code, 1);
+  assert.equal(independentlyValid(server.requests[0] as RecordedRequest, secret), true);
+  assert.equal(result.stdout, "401 no: ***redacted***\n");
+  assert.ok(!result.stderr.includes(secret));
 });
 
 Deno.test("send exits 69 when the receiver is unreachable", async () => {
@@ -182,48 +151,35 @@ Deno.test("send exits 69 when the receiver is unreachable", async () => {
 });
 
 Deno.test("send reports each attempt on stderr and retries a 503", async () => {
-  const server = startRecordingServer((_r, index) =>
+  await using server = startRecordingServer((_r, index) =>
     index === 0
       ? new Response("busy", { status: 503, headers: { "retry-after": "0" } })
       : accepted()
   );
-  try {
-    const result = await runCli(["send", server.url, "--data", '{"id":"e1"}'], { env: ENV });
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /^attempt 1\/6: 503, retrying in 0\.0 s$/m);
-    assert.match(result.stderr, /^attempt 2\/6: 200$/m);
-    assert.equal(server.requests.length, 2);
-  } finally {
-    await server.close();
-  }
+  const result = await runCli(["send", server.url, "--data", '{"id":"e1"}'], { env: ENV });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^attempt 1\/6: 503, retrying in 0\.0 s$/m);
+  assert.match(result.stderr, /^attempt 2\/6: 200$/m);
+  assert.equal(server.requests.length, 2);
 });
 
 Deno.test("send exits 1 on a final non-2xx and prints it", async () => {
-  const server = startRecordingServer(() => new Response("bad signature", { status: 401 }));
-  try {
-    const result = await runCli(["send", server.url, "--data", '{"id":"e1"}'], { env: ENV });
-    assert.equal(result.code, 1);
-    assert.equal(result.stdout, "401 bad signature\n");
-    assert.equal(server.requests.length, 1);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response("bad signature", { status: 401 }));
+  const result = await runCli(["send", server.url, "--data", '{"id":"e1"}'], { env: ENV });
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, "401 bad signature\n");
+  assert.equal(server.requests.length, 1);
 });
 
 Deno.test("send reports a redirect instead of following it", async () => {
-  const target = startRecordingServer(accepted);
-  const redirector = startRecordingServer(() =>
+  await using target = startRecordingServer(accepted);
+  await using redirector = startRecordingServer(() =>
     new Response(null, { status: 307, headers: { location: target.url } })
   );
-  try {
-    const result = await runCli(["send", redirector.url, "--data", '{"id":"e1"}'], { env: ENV });
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /redirect to .*send to the final URL/);
-    assert.equal(target.requests.length, 0);
-  } finally {
-    await redirector.close();
-    await target.close();
-  }
+  const result = await runCli(["send", redirector.url, "--data", '{"id":"e1"}'], { env: ENV });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /redirect to .*send to the final URL/);
+  assert.equal(target.requests.length, 0);
 });
 
 Deno.test("send warns about plain http:// to a host that is not loopback", async () => {
@@ -252,19 +208,14 @@ Deno.test("send rejects bad usage with 64", async () => {
 });
 
 Deno.test("send → serve: accepted, then the same id is duplicate-ignored", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-send-serve-" });
-  const serve = await startServe({ env: ENV, cwd: dir });
-  try {
-    const url = `${serve.url}/webhook`;
-    const args = ["send", url, "--data", '{"event":"push","repo":"demo"}', "--id", "e42"];
-    const first = await runCli(args, { env: ENV });
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout, '200 {"status":"accepted"}\n');
-    const second = await runCli(args, { env: ENV });
-    assert.equal(second.code, 0, second.stderr);
-    assert.equal(second.stdout, '200 {"status":"duplicate-ignored"}\n');
-  } finally {
-    await serve.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir("hookgate-send-serve-");
+  await using serve = await startServe({ env: ENV, cwd: dir.path });
+  const url = `${serve.url}/webhook`;
+  const args = ["send", url, "--data", '{"event":"push","repo":"demo"}', "--id", "e42"];
+  const first = await runCli(args, { env: ENV });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, '200 {"status":"accepted"}\n');
+  const second = await runCli(args, { env: ENV });
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, '200 {"status":"duplicate-ignored"}\n');
 });

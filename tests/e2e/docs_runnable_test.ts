@@ -15,6 +15,7 @@
  */
 import assert from "node:assert/strict";
 import { everyCommandPermissions, permissionFlags } from "../../lib/setup/mod.ts";
+import { childEnv } from "../support/cli.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DOC_ADDRESS = "127.0.0.1:8000";
@@ -142,12 +143,7 @@ async function runBlock(block: Block): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hookgate-docs-" });
   const bin = `${dir}/.bin`;
   await writeWrapper(bin);
-  const env: Record<string, string> = {
-    PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
-    HOME: Deno.env.get("HOME") ?? "/tmp",
-    NO_COLOR: "1",
-    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR") as string } : {}),
-  };
+  const env = childEnv({ PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` });
   const project = `${dir}/project`;
   await Deno.mkdir(project);
   let serve: Serve | null = null;

@@ -3,10 +3,10 @@
  * same through the inspection API with --url and a token it mints itself.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { cliCommand, runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { eventually } from "../support/wait.ts";
+import { postSigned } from "../support/signing.ts";
 
 const SECRET = "events-cli-canary-" + crypto.randomUUID();
 const ENV = {
@@ -16,13 +16,7 @@ const ENV = {
 const API_KEY = "sk_live_" + "x".repeat(24);
 
 async function post(server: ServeProcess, body: string): Promise<number> {
-  const ts = Math.floor(Date.now() / 1000);
-  const mac = createHmac("sha256", SECRET).update(`${ts}.${body}`).digest("hex");
-  const response = await fetch(`${server.url}/webhook`, {
-    method: "POST",
-    body,
-    headers: { "x-timestamp": String(ts), "x-signature": mac },
-  });
+  const response = await postSigned(server.url, body, SECRET);
   await response.body?.cancel();
   return response.status;
 }

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { MAIN, ROOT, runCli } from "../support/cli.ts";
+import { childEnv, MAIN, ROOT, runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { agentUser } from "../support/agent_processes.ts";
 
@@ -197,13 +197,7 @@ Deno.test({
         ],
         cwd: dir,
         clearEnv: true,
-        env: {
-          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-          HOME: Deno.env.get("HOME") ?? "/tmp",
-          NO_COLOR: "1",
-          WEBHOOK_SECRET: SECRET,
-          ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR") as string } : {}),
-        },
+        env: childEnv({ WEBHOOK_SECRET: SECRET }),
         stdout: "piped",
         stderr: "piped",
       });

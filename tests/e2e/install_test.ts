@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { installArgs } from "../../lib/cli/install.ts";
+import { childEnv } from "../support/cli.ts";
 import { startServe } from "../support/serve_process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -21,12 +22,7 @@ function tempDir(prefix: string): TempDir {
 }
 
 function baseEnv(installRoot: string): Record<string, string> {
-  return {
-    PATH: `${installRoot}/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
-    HOME: Deno.env.get("HOME") ?? "/tmp",
-    NO_COLOR: "1",
-    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR") as string } : {}),
-  };
+  return childEnv({ PATH: `${installRoot}/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` });
 }
 
 async function run(

@@ -3,9 +3,9 @@
  * revocations, trace) 0600, even when serve runs under umask 000.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { postSigned } from "../support/signing.ts";
 
 Deno.test("under umask 000, serve creates its data dir 0700 and its store and trace files 0600", async () => {
   const secret = "private-files-secret-" + crypto.randomUUID();
@@ -23,16 +23,7 @@ Deno.test("under umask 000, serve creates its data dir 0700 and its store and tr
   }
   await using server = await starting;
   {
-    const body = '{"id":"umask-1"}';
-    const ts = String(Math.floor(Date.now() / 1000));
-    const response = await fetch(`${server.url}/webhook`, {
-      method: "POST",
-      body,
-      headers: {
-        "x-timestamp": ts,
-        "x-signature": createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex"),
-      },
-    });
+    const response = await postSigned(server.url, '{"id":"umask-1"}', secret);
     assert.equal(response.status, 200);
     await response.body?.cancel();
   }

@@ -3,22 +3,17 @@
  * over HTTP. Signatures are computed with node:crypto, independently of lib/.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { runCli } from "../support/cli.ts";
 import { startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { eventually } from "../support/wait.ts";
+import { signedHeaders as signedWith } from "../support/signing.ts";
 
 const SECRET = "e2e-secret-" + crypto.randomUUID();
 const ENV = { WEBHOOK_SECRET: SECRET };
 
 function signedHeaders(body: string, ts = Math.floor(Date.now() / 1000), secret = SECRET) {
-  const signature = createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
-  return {
-    "content-type": "application/json",
-    "x-timestamp": String(ts),
-    "x-signature": signature,
-  };
+  return signedWith(body, secret, ts);
 }
 
 async function post(url: string, body: string, headers: Record<string, string>) {

@@ -4,22 +4,16 @@
  * tail (redacted), and nothing of that with --quiet.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { eventually } from "../support/wait.ts";
+import { postSigned } from "../support/signing.ts";
 
 const SECRET = "serve-log-canary-" + crypto.randomUUID();
 const ENV = { WEBHOOK_SECRET: SECRET };
 const GITHUB_TOKEN = "ghp_" + "a".repeat(36);
 
 function post(server: ServeProcess, body: string, secret = SECRET): Promise<Response> {
-  const ts = Math.floor(Date.now() / 1000);
-  const mac = createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex");
-  return fetch(`${server.url}/webhook`, {
-    method: "POST",
-    body,
-    headers: { "x-timestamp": String(ts), "x-signature": mac },
-  });
+  return postSigned(server.url, body, secret);
 }
 
 async function serving(args: string[]): Promise<ServeProcess & AsyncDisposable> {

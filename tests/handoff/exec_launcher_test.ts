@@ -9,6 +9,19 @@ import {
 
 const AGENT: AgentIdentity = { name: "agent", uid: 1001, gid: 1002, home: "/home/agent" };
 const SH = ["/bin/sh", "-c", "./agent.sh"];
+/** The switch to AGENT's user and group, with no extra groups, no new privileges and a parent-death signal. */
+const AS_AGENT = [
+  "setpriv",
+  "--reuid",
+  "1001",
+  "--regid",
+  "1002",
+  "--clear-groups",
+  "--no-new-privs",
+  "--pdeathsig",
+  "KILL",
+  "--",
+];
 
 Deno.test("launchCommand() puts the agent in a PID namespace under a parent-death signal, switching user inside", () => {
   const launched = launchCommand({ containment: "pid-namespace", identity: AGENT }, SH);
@@ -25,16 +38,7 @@ Deno.test("launchCommand() puts the agent in a PID namespace under a parent-deat
     "--fork",
     "--kill-child",
     "--",
-    "setpriv",
-    "--reuid",
-    "1001",
-    "--regid",
-    "1002",
-    "--clear-groups",
-    "--no-new-privs",
-    "--pdeathsig",
-    "KILL",
-    "--",
+    ...AS_AGENT,
     ...SH,
   ]);
 });
@@ -47,16 +51,7 @@ Deno.test("launchCommand() without a user or namespaces still sets the parent-de
   });
   assert.deepEqual(launchCommand({ containment: "process-group", identity: AGENT }, SH).args, [
     "--",
-    "setpriv",
-    "--reuid",
-    "1001",
-    "--regid",
-    "1002",
-    "--clear-groups",
-    "--no-new-privs",
-    "--pdeathsig",
-    "KILL",
-    "--",
+    ...AS_AGENT,
     ...SH,
   ]);
   assert.deepEqual(launchCommand({ containment: "session", identity: null }, SH), {
@@ -92,21 +87,20 @@ Deno.test("leadingProgram() finds the program of a plain command line and gives 
 });
 
 Deno.test("resolveProgram() makes a relative program path absolute against serve's directory, quoted", () => {
-  assert.deepEqual(resolveProgram("./agent.sh --x", "/srv/project"), {
-    command: "/srv/project/agent.sh --x",
-    program: "/srv/project/agent.sh",
-  });
-  assert.deepEqual(resolveProgram("bin/../agent.sh", "/srv/my project"), {
-    command: "'/srv/my project/agent.sh'",
-    program: "/srv/my project/agent.sh",
-  });
-  assert.deepEqual(resolveProgram("python3 agent.py", "/srv"), {
-    command: "python3 agent.py",
-    program: "python3",
-  });
-  assert.deepEqual(resolveProgram("/usr/bin/env x", "/srv"), {
-    command: "/usr/bin/env x",
-    program: "/usr/bin/env",
-  });
-  assert.deepEqual(resolveProgram("$AGENT", "/srv"), { command: "$AGENT", program: null });
+  const cases: [string, string, { command: string; program: string | null }][] = [
+    ["./agent.sh --x", "/srv/project", {
+      command: "/srv/project/agent.sh --x",
+      program: "/srv/project/agent.sh",
+    }],
+    ["bin/../agent.sh", "/srv/my project", {
+      command: "'/srv/my project/agent.sh'",
+      program: "/srv/my project/agent.sh",
+    }],
+    ["python3 agent.py", "/srv", { command: "python3 agent.py", program: "python3" }],
+    ["/usr/bin/env x", "/srv", { command: "/usr/bin/env x", program: "/usr/bin/env" }],
+    ["$AGENT", "/srv", { command: "$AGENT", program: null }],
+  ];
+  for (const [command, dir, expected] of cases) {
+    assert.deepEqual(resolveProgram(command, dir), expected, `${command} in ${dir}`);
+  }
 });

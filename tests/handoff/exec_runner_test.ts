@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import type { StoredEvent } from "../../lib/store/mod.ts";
 import {
   checkExecPermissions,
-  createExecHandler,
   type ExecHandlerOptions,
   type ExecReport,
   execRetryDelayMs,
@@ -10,51 +8,26 @@ import {
   runExec,
 } from "../../lib/handoff/mod.ts";
 import { survivors } from "../support/agent_processes.ts";
+import {
+  agentDir,
+  execHandler,
+  PATH,
+  storedEvent as event,
+  withinSeconds,
+} from "../support/exec_handoff.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const CANARY = "canary-webhook-secret-" + crypto.randomUUID();
 const TOKEN_CANARY = "canary-token-secret-" + crypto.randomUUID();
 
-function event(overrides: Partial<StoredEvent> = {}): StoredEvent {
-  return {
-    route: "webhook",
-    key: "id:evt-1",
-    id: "evt-1",
-    payload: new TextEncoder().encode('{"id":"evt-1"}'),
-    receivedAtMs: Date.UTC(2026, 10, 30, 12, 0, 0),
-    attempt: 1,
-    status: "pending",
-    lastError: null,
-    ...overrides,
-  };
-}
-
+/** An exec handler that knows both canaries as secrets. */
 function handler(command: string, options: Partial<ExecHandlerOptions> = {}) {
-  return createExecHandler({
-    command,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" },
-    envAllowlist: [],
-    timeoutMs: 10_000,
-    secrets: [CANARY, TOKEN_CANARY],
-    ...options,
-  });
+  return execHandler(command, { timeoutMs: 10_000, secrets: [CANARY, TOKEN_CANARY], ...options });
 }
 
 /** Gone within a bounded wait (no such process, or a zombie). */
 async function processGone(pid: number): Promise<boolean> {
   return (await survivors([pid], 2_000)).length === 0;
-}
-
-/** A guard, not a measurement: without the group kill the handler would wait the full sleep. */
-async function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${seconds} s`)), seconds * 1000);
-  });
-  try {
-    return await Promise.race([promise, guard]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function parseEnvDump(text: string): Map<string, string> {
@@ -67,17 +40,18 @@ function parseEnvDump(text: string): Map<string, string> {
 }
 
 Deno.test("createExecHandler() hands a payload over 64 KiB to the command on stdin byte for byte", async () => {
-  const dir = await Deno.makeTempDir();
+  await using temp = await tempDir();
+  const dir = temp.path;
   const payload = new Uint8Array(200 * 1024);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 8)) % 256;
   const outcome = await handler(`cat > '${dir}/payload.bin'`)(event({ payload }));
   assert.deepEqual(outcome, { ok: true });
   assert.deepEqual(await Deno.readFile(`${dir}/payload.bin`), payload);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("createExecHandler() never puts the payload on the command line", async () => {
-  const dir = await Deno.makeTempDir();
+  await using temp = await tempDir();
+  const dir = temp.path;
   const payload = new TextEncoder().encode(`$(touch '${dir}/pwned')\`touch '${dir}/pwned2'\``);
   const outcome = await handler(`cat > /dev/null; echo "$HOOKGATE_EVENT_ID" > /dev/null`)(
     event({ payload, id: `$(touch '${dir}/pwned3')` }),
@@ -86,18 +60,18 @@ Deno.test("createExecHandler() never puts the payload on the command line", asyn
   for (const name of ["pwned", "pwned2", "pwned3"]) {
     await assert.rejects(Deno.stat(`${dir}/${name}`), Deno.errors.NotFound);
   }
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("createExecHandler() gives the command no secret, only the base, allowlisted and HOOKGATE_* variables", async () => {
-  const dir = await Deno.makeTempDir();
+  await using temp = await tempDir();
+  const dir = temp.path;
   // In hookgate's own process environment too: clearEnv must keep it out.
   Deno.env.set("HOOKGATE_TEST_INHERITED", CANARY);
   const warnings: string[] = [];
   try {
     const outcome = await handler(`env > '${dir}/env.txt'`, {
       env: {
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        PATH: PATH,
         HOME: "/tmp",
         LANG: "C.UTF-8",
         WEBHOOK_SECRET: CANARY,
@@ -147,7 +121,6 @@ Deno.test("createExecHandler() gives the command no secret, only the base, allow
   );
   assert.equal(warnings.join("\n").includes(CANARY), false);
   assert.equal(warnings.join("\n").includes(TOKEN_CANARY), false);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("planExecEnv() refuses an invalid name and reports an allowlisted variable that is not set", () => {
@@ -162,7 +135,8 @@ Deno.test("createExecHandler() reports a non-zero exit as a failed attempt", asy
 });
 
 Deno.test("createExecHandler() kills the whole process group of a hanging command at the timeout", async () => {
-  const dir = await Deno.makeTempDir();
+  await using temp = await agentDir();
+  const dir = temp.path;
   const reports: ExecReport[] = [];
   // The grandchild ignores SIGTERM, so only the group-wide SIGKILL can end it.
   const command = `(trap '' TERM; exec sleep 300) & echo $! > '${dir}/grandchild.pid'; wait`;
@@ -176,11 +150,11 @@ Deno.test("createExecHandler() kills the whole process group of a hanging comman
   const grandchild = Number(await Deno.readTextFile(`${dir}/grandchild.pid`));
   assert.ok(grandchild > 1);
   assert.equal(await processGone(grandchild), true, `grandchild ${grandchild} still runs`);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("createExecHandler() does not wait for a background job a successful command left behind", async () => {
-  const dir = await Deno.makeTempDir();
+  await using temp = await agentDir();
+  const dir = temp.path;
   const outcome = await withinSeconds(
     30,
     handler(`sleep 300 & echo $! > '${dir}/bg.pid'; exit 0`, { timeoutMs: 60_000 })(event()),
@@ -188,33 +162,27 @@ Deno.test("createExecHandler() does not wait for a background job a successful c
   assert.deepEqual(outcome, { ok: true });
   const background = Number(await Deno.readTextFile(`${dir}/bg.pid`));
   assert.equal(await processGone(background), true, `background job ${background} still runs`);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("createExecHandler() returns even when a descendant escapes the process group holding the pipes", async () => {
-  const dir = await Deno.makeTempDir();
+  await using temp = await agentDir();
+  const dir = temp.path;
   // setsid puts the sleep in a session of its own, out of reach of the group kill, with
   // stdin (saved as fd 3 first: sh gives a background job /dev/null), stdout and stderr
   // still open: waiting for EOF, or for the payload write to finish, would hang for 30 s.
   const command = `exec 3<&0; setsid sh -c 'echo $$ > "${dir}/escaped.pid"; exec sleep 30' <&3 & ` +
     `while [ ! -s '${dir}/escaped.pid' ]; do sleep 0.01; done; exit 0`;
-  try {
-    const outcome = await withinSeconds(
-      15,
-      handler(command, { timeoutMs: 60_000 })(event({ payload: new Uint8Array(256 * 1024) })),
-    );
-    assert.deepEqual(outcome, { ok: true });
-  } finally {
-    const pid = Number(await Deno.readTextFile(`${dir}/escaped.pid`).catch(() => "0"));
-    if (pid > 1) Deno.kill(pid, "SIGKILL");
-    await Deno.remove(dir, { recursive: true });
-  }
+  const outcome = await withinSeconds(
+    15,
+    handler(command, { timeoutMs: 60_000 })(event({ payload: new Uint8Array(256 * 1024) })),
+  );
+  assert.deepEqual(outcome, { ok: true });
 });
 
 Deno.test("runExec() keeps at most maxOutputBytes of each stream and says it truncated", async () => {
   const result = await runExec("head -c 100000 /dev/zero | tr '\\000' a; echo oops >&2", {
     stdin: new Uint8Array(),
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    env: { PATH: PATH },
     timeoutMs: 10_000,
     maxOutputBytes: 1024,
   });
@@ -254,14 +222,14 @@ Deno.test("checkExecPermissions() refuses a run permission scoped to /bin/sh (it
   const script = `import { checkExecPermissions } from "${
     new URL("../../lib/handoff/mod.ts", import.meta.url).href
   }"; console.log(JSON.stringify(checkExecPermissions()));`;
-  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await using temp = await tempDir();
+  const file = `${temp.path}/check.ts`;
   await Deno.writeTextFile(file, script);
   const scoped = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-run=/bin/sh", "--allow-read", "--no-prompt", file],
     stdout: "piped",
     stderr: "piped",
   }).output();
-  await Deno.remove(file);
   const result = JSON.parse(new TextDecoder().decode(scoped.stdout));
   assert.equal(result.ok, false);
   assert.match(result.reason, /unrestricted run permission \(--allow-run/);

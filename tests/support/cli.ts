@@ -21,6 +21,21 @@ export interface RunCliOptions {
 
 const ALL_PERMISSIONS = ["--allow-all"];
 
+/**
+ * The whole environment of a hookgate child: `vars` plus PATH, HOME, NO_COLOR and
+ * the test's DENO_DIR (its module cache), nothing else from the test runner.
+ */
+export function childEnv(vars: Record<string, string> = {}): Record<string, string> {
+  const denoDir = Deno.env.get("DENO_DIR");
+  return {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/tmp",
+    NO_COLOR: "1",
+    ...(denoDir ? { DENO_DIR: denoDir } : {}),
+    ...vars,
+  };
+}
+
 export function cliCommand(args: string[], options: RunCliOptions = {}): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -34,13 +49,7 @@ export function cliCommand(args: string[], options: RunCliOptions = {}): Deno.Co
     ],
     cwd: options.cwd ?? scratchDir(),
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      NO_COLOR: "1",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR") as string } : {}),
-      ...options.env,
-    },
+    env: childEnv(options.env),
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

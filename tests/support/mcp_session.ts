@@ -11,7 +11,7 @@ import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
 import { StdioClientTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/client/stdio.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
 import type { CallToolResult } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
-import { MAIN, ROOT } from "./cli.ts";
+import { childEnv, MAIN, ROOT } from "./cli.ts";
 
 export type { CallToolResult };
 
@@ -73,13 +73,7 @@ export async function startMcp(options: StartMcpOptions): Promise<McpSession> {
       ],
     }),
     cwd: options.cwd,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      NO_COLOR: "1",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR") as string } : {}),
-      ...options.env,
-    },
+    env: childEnv(options.env),
     stderr: "pipe",
   });
   const errText: string[] = [];

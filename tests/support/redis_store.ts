@@ -11,6 +11,7 @@ import {
   type StartRedisOptions,
   startRedisServer,
 } from "./redis_server.ts";
+import { closing } from "./closing.ts";
 
 export const redisMissing = !redisServerAvailable();
 
@@ -38,8 +39,7 @@ export async function openStore(
   spec: string,
   options: RedisEventStoreOptions = {},
 ): Promise<RedisEventStore & AsyncDisposable> {
-  const store = await openRedisEventStore(spec, options);
-  return Object.assign(store, { [Symbol.asyncDispose]: () => store.close() });
+  return closing(await openRedisEventStore(spec, options));
 }
 
 /** A fresh event with a unique id, received now. */

@@ -3,10 +3,10 @@
  * flood of junk requests cannot rotate the records of accepted events out of the trace.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { summarizeRefusals, type TraceSink } from "../../lib/trace/mod.ts";
 import { startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { postSigned } from "../support/signing.ts";
 
 function memorySink(): TraceSink & { records: Record<string, unknown>[] } {
   const records: Record<string, unknown>[] = [];
@@ -70,16 +70,7 @@ Deno.test("a burst of junk 404s does not rotate an accepted event out of the tra
     ],
   });
   {
-    const body = '{"id":"must-stay-in-the-trace"}';
-    const ts = String(Math.floor(Date.now() / 1000));
-    const accepted = await fetch(`${server.url}/webhook`, {
-      method: "POST",
-      body,
-      headers: {
-        "x-timestamp": ts,
-        "x-signature": createHmac("sha256", secret).update(`${ts}.${body}`).digest("hex"),
-      },
-    });
+    const accepted = await postSigned(server.url, '{"id":"must-stay-in-the-trace"}', secret);
     assert.equal(accepted.status, 200);
     await accepted.body?.cancel();
     // 2,000 junk requests: about 500 KB of records if each were written, 25 times the cap.

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { createRedactor } from "../../lib/redact/mod.ts";
 import { openTrace, TraceOpenError } from "../../lib/trace/mod.ts";
+import { tempDirSync } from "../support/temp_dir.ts";
 
 const CANARY = "trace-canary-" + crypto.randomUUID();
 
-function tempTracePath(): string {
-  return `${Deno.makeTempDirSync({ prefix: "hookgate-trace-" })}/sub/trace.jsonl`;
+/** A trace path whose folder (sub/) does not exist yet, in a temp dir removed at the end of the scope. */
+function tempTrace(): { path: string } & Disposable {
+  const dir = tempDirSync("hookgate-trace-");
+  return { path: `${dir.path}/sub/trace.jsonl`, [Symbol.dispose]: () => dir[Symbol.dispose]() };
 }
 
 function readLines(path: string): Record<string, unknown>[] {
@@ -15,7 +18,8 @@ function readLines(path: string): Record<string, unknown>[] {
 }
 
 Deno.test("openTrace() writes one valid JSON line per record, in order, with a time field", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   let clock = Date.UTC(2026, 10, 30, 18, 0, 0);
   const trace = await openTrace(path, { now: () => clock++ });
   for (let i = 0; i < 250; i++) trace.write({ type: "request", n: i, route: "/webhook" });
@@ -31,7 +35,8 @@ Deno.test("openTrace() writes one valid JSON line per record, in order, with a t
 });
 
 Deno.test("openTrace() keeps a secret in a record out of the file", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const trace = await openTrace(path, { redactor: createRedactor({ secrets: [CANARY] }) });
   trace.write({
     type: "send",
@@ -49,7 +54,8 @@ Deno.test("openTrace() keeps a secret in a record out of the file", async () => 
 });
 
 Deno.test("openTrace() removes credential shapes even without known secrets", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const trace = await openTrace(path);
   const token = "ghp_" + "k".repeat(36);
   trace.write({
@@ -63,7 +69,8 @@ Deno.test("openTrace() removes credential shapes even without known secrets", as
 });
 
 Deno.test("write() only buffers: nothing reaches the file before the next tick", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const trace = await openTrace(path);
   trace.write({ type: "request", n: 1 });
   assert.equal(Deno.statSync(path).size, 0);
@@ -73,7 +80,8 @@ Deno.test("write() only buffers: nothing reaches the file before the next tick",
 });
 
 Deno.test("openTrace() rotates at maxBytes and keeps exactly `keep: 1` previous file", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const maxBytes = 2048;
   const trace = await openTrace(path, { maxBytes, keep: 1 });
   for (let i = 0; i < 300; i++) {
@@ -93,7 +101,8 @@ Deno.test("openTrace() rotates at maxBytes and keeps exactly `keep: 1` previous 
 });
 
 Deno.test("openTrace() keeps 5 rotated files by default, newest in .1, in order", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const trace = await openTrace(path, { maxBytes: 1024 });
   for (let i = 0; i < 400; i++) {
     trace.write({ type: "request", n: i, pad: "x".repeat(40) });
@@ -111,7 +120,8 @@ Deno.test("openTrace() keeps 5 rotated files by default, newest in .1, in order"
 });
 
 Deno.test("openTrace() appends to an existing file and counts its size toward rotation", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const first = await openTrace(path, { maxBytes: 300 });
   first.write({ n: 1, pad: "y".repeat(200) });
   await first.close();
@@ -123,14 +133,16 @@ Deno.test("openTrace() appends to an existing file and counts its size toward ro
 });
 
 Deno.test("openTrace() creates the file readable by its owner only", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const trace = await openTrace(path);
   await trace.close();
   assert.equal(Deno.statSync(path).mode! & 0o077, 0);
 });
 
 Deno.test("close() flushes pending records and later writes are ignored", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const trace = await openTrace(path);
   trace.write({ n: 1 });
   trace.write({ n: 2 });
@@ -141,7 +153,8 @@ Deno.test("close() flushes pending records and later writes are ignored", async 
 });
 
 Deno.test("openTrace() drops records past maxQueued and says how many it dropped", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const trace = await openTrace(path, { maxQueued: 3 });
   for (let i = 0; i < 10; i++) trace.write({ n: i });
   await trace.close();
@@ -152,17 +165,18 @@ Deno.test("openTrace() drops records past maxQueued and says how many it dropped
 });
 
 Deno.test("openTrace() on an unwritable path rejects with TraceOpenError naming the path", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "hookgate-trace-" });
+  using tmp = tempDirSync("hookgate-trace-");
+  const dir = tmp.path;
   Deno.writeTextFileSync(`${dir}/file`, "");
   await assert.rejects(
     () => openTrace(`${dir}/file/trace.jsonl`),
     (error: unknown) => error instanceof TraceOpenError && error.path === `${dir}/file/trace.jsonl`,
   );
-  Deno.removeSync(dir, { recursive: true });
 });
 
 Deno.test("a record that cannot be serialized costs only its own line", async () => {
-  const path = tempTracePath();
+  using tmp = tempTrace();
+  const path = tmp.path;
   const trace = await openTrace(path);
   trace.write({ n: 1 });
   trace.write({

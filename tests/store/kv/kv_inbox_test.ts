@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { IncomingEvent } from "../../../lib/store/mod.ts";
-import { INLINE_PAYLOAD_BYTES, KvEventStore } from "../../../lib/store/kv/mod.ts";
-import { tempDir } from "../../support/temp_dir.ts";
+import { INLINE_PAYLOAD_BYTES } from "../../../lib/store/kv/mod.ts";
+import { instrumentedStore, kvFile } from "../../support/kv_store.ts";
 
 const POLICY = { maxAttempts: 3, retryDelayMs: () => 0 };
 
@@ -21,42 +21,9 @@ function event(key: string, payload = new TextEncoder().encode(`{"id":"${key}"}`
   };
 }
 
-/** A KV file whose next `failures` commits throw "database is locked". */
-async function lockingKv(path: string) {
-  const kv = await Deno.openKv(path);
-  const control = { failures: 0, commits: 0 };
-  const atomic = kv.atomic.bind(kv);
-  kv.atomic = () => {
-    const op = atomic();
-    const commit = op.commit.bind(op);
-    op.commit = () => {
-      if (control.failures > 0) {
-        control.failures--;
-        return Promise.reject(new TypeError("database is locked"));
-      }
-      control.commits++;
-      return commit();
-    };
-    return op;
-  };
-  return { kv, control };
-}
-
-async function storeIn(dir: string, options: ConstructorParameters<typeof KvEventStore>[1] = {}) {
-  const { kv, control } = await lockingKv(`${dir}/hookgate.kv`);
-  const store = new KvEventStore(kv, options);
-  return {
-    store,
-    control,
-    async [Symbol.asyncDispose]() {
-      await store.close();
-    },
-  };
-}
-
 Deno.test("KvEventStore.consume() renews a long hand-off's lease: nobody else gets its event", async () => {
-  await using dir = await tempDir("hookgate-kv-inbox-");
-  await using kv = await storeIn(dir.path, { leaseMs: 300 });
+  await using file = await kvFile("hookgate-kv-inbox-");
+  await using kv = await instrumentedStore(file.path, { leaseMs: 300 });
   const { store } = kv;
   await store.accept(event("long"));
   const stop = new AbortController();
@@ -90,34 +57,34 @@ Deno.test("KvEventStore.consume() renews a long hand-off's lease: nobody else ge
 });
 
 Deno.test("KvEventStore retries 'database is locked' in lease, settle, redeliver and sweep", async () => {
-  await using dir = await tempDir("hookgate-kv-inbox-");
+  await using file = await kvFile("hookgate-kv-inbox-");
   let now = Date.now();
-  await using kv = await storeIn(dir.path, { now: () => now });
+  await using kv = await instrumentedStore(file.path, { now: () => now });
   const { store, control } = kv;
   await store.accept(event("e1"));
-  control.failures = 2;
+  control.lockedFailuresLeft = 2;
   const lease = await store.lease({ leaseMs: 30_000, waitMs: 0 });
   assert.ok(lease);
-  control.failures = 2;
+  control.lockedFailuresLeft = 2;
   const held = { route: "webhook", key: "e1", leaseId: lease.leaseId };
   assert.equal(await store.settle(held, { ok: false, error: "x", retry: false }, POLICY), "dead");
-  control.failures = 2;
+  control.lockedFailuresLeft = 2;
   assert.equal(await store.redeliver("webhook", "e1"), true);
   assert.equal((await store.get("webhook", "e1"))?.status, "pending");
   // A large duplicate from another process leaves orphaned chunks for the sweep.
   const payload = new Uint8Array(INLINE_PAYLOAD_BYTES * 2).fill(7);
-  await using other = await storeIn(dir.path, { now: () => now });
+  await using other = await instrumentedStore(file.path, { now: () => now });
   assert.equal(await store.accept(event("big", payload)), "accepted");
   assert.equal(await other.store.accept(event("big", payload)), "duplicate");
   now += 11 * 60_000;
-  control.failures = 2;
+  control.lockedFailuresLeft = 2;
   assert.equal(await store.sweep(), 1);
-  assert.equal(control.failures, 0);
+  assert.equal(control.lockedFailuresLeft, 0);
 });
 
 Deno.test("KvEventStore.list() answers from the status index, newest first, without the payloads of others", async () => {
-  await using dir = await tempDir("hookgate-kv-inbox-");
-  await using kv = await storeIn(dir.path);
+  await using file = await kvFile("hookgate-kv-inbox-");
+  await using kv = await instrumentedStore(file.path);
   const { store } = kv;
   for (let i = 0; i < 30; i++) {
     await store.accept({ ...event(`e${i}`), receivedAtMs: 1_000 + i });
@@ -132,7 +99,7 @@ Deno.test("KvEventStore.list() answers from the status index, newest first, with
   assert.deepEqual(dead.map((e) => e.key), ["e2", "e1", "e0"]);
   const pending = await store.list({ status: "pending", limit: 2 });
   assert.deepEqual(pending.map((e) => e.key), ["e29", "e28"]);
-  const raw = await Deno.openKv(`${dir.path}/hookgate.kv`);
+  const raw = await Deno.openKv(file.path);
   try {
     let listed = 0;
     for await (const _ of raw.list({ prefix: ["hookgate", "listed", "dead"] })) listed++;
@@ -143,8 +110,8 @@ Deno.test("KvEventStore.list() answers from the status index, newest first, with
 });
 
 Deno.test("KvEventStore: events a stopped consumer leased but never started are due again at once", async () => {
-  await using dir = await tempDir("hookgate-kv-inbox-");
-  await using kv = await storeIn(dir.path);
+  await using file = await kvFile("hookgate-kv-inbox-");
+  await using kv = await instrumentedStore(file.path);
   const { store } = kv;
   // Fast hand-offs first, so the consumer leases ahead; then ones that block.
   for (let i = 0; i < 5; i++) await store.accept(event(`fast${i}`));
@@ -158,7 +125,7 @@ Deno.test("KvEventStore: events a stopped consumer leased but never started are 
     return { ok: true };
   }, { signal: stop.signal, concurrency: 1, graceMs: 0, ...POLICY });
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const raw = await Deno.openKv(`${dir.path}/hookgate.kv`);
+  const raw = await Deno.openKv(file.path);
   let held = 0;
   try {
     for await (
