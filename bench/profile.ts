@@ -24,6 +24,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "32" },
     // Another checkout's hookgate (e.g. the base of a change, for a before/after profile).
     tree: { type: "string" },
+    functions: { type: "string", default: "20" },
   },
 });
 
@@ -90,6 +91,20 @@ function byStep(profile: CpuProfile): Map<string, number> {
   return steps;
 }
 
+/** Self time by function (name and file), the heaviest first: what the steps above are made of. */
+function bySelf(profile: CpuProfile): [string, number][] {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const frame = nodes.get(id)?.callFrame;
+    if (!frame || frame.functionName === "(idle)") return;
+    const file = frame.url.slice(frame.url.lastIndexOf("/") + 1) || "native";
+    const name = `${frame.functionName || "(anonymous)"} (${file})`;
+    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return [...self].sort((a, b) => b[1] - a[1]);
+}
+
 async function main(): Promise<void> {
   const scenario = values.scenario;
   const seconds = Number(values.seconds);
@@ -146,6 +161,11 @@ async function main(): Promise<void> {
     for (const [step, us] of [...steps].sort((a, b) => b[1] - a[1])) {
       if (step === "(idle)") continue;
       console.log(`| ${step} | ${perRequest(us)} | ${(100 * us / busy).toFixed(0)} % |`);
+    }
+    console.log("\n| JavaScript thread, heaviest functions (self time) | CPU µs / request |");
+    console.log("| --- | ---: |");
+    for (const [name, us] of bySelf(profile).slice(0, Number(values.functions))) {
+      console.log(`| ${name.replaceAll("|", "\\|")} | ${perRequest(us)} |`);
     }
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});

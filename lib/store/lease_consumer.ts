@@ -3,7 +3,7 @@
  * handler, settle. Used by backends whose leases are cheap one at a time (the
  * in-memory test store); the Deno KV store leases and settles in batches instead.
  */
-import { errorMessage } from "../util/mod.ts";
+import { errorMessage, Wakeup } from "../util/mod.ts";
 import type {
   ConsumeOptions,
   EventHandler,
@@ -33,10 +33,8 @@ export async function consumeByLeasing(
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   const handlers = new AbortController();
-  const stopped = new Promise<void>((resolve) => {
-    if (options.signal.aborted) resolve();
-    options.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
+  /** Fired when a run ends or the consumer stops (Wakeup's comment says why not a race). */
+  const slotFreed = new Wakeup(options.signal);
   const runOne = async (lease: Lease): Promise<void> => {
     let outcome: HandlerOutcome;
     try {
@@ -50,7 +48,7 @@ export async function consumeByLeasing(
   };
   while (!options.signal.aborted) {
     if (running.size >= Math.max(1, options.concurrency)) {
-      await Promise.race([...running, stopped]);
+      await slotFreed.next();
       continue;
     }
     const lease = await source.lease({
@@ -59,19 +57,30 @@ export async function consumeByLeasing(
       signal: options.signal,
     });
     if (lease === null) continue;
-    const run: Promise<void> = runOne(lease).catch(() => {}).finally(() => running.delete(run));
+    const run: Promise<void> = runOne(lease).catch(() => {}).finally(() => {
+      running.delete(run);
+      slotFreed.fire();
+    });
     running.add(run);
   }
   await finishWithin(running, options.graceMs, handlers);
 }
 
-/** Waits for `running` up to `graceMs`, then aborts `handlers` and waits for them to return. */
+/**
+ * Waits for `running` up to `graceMs` (no limit when undefined), then aborts `handlers`
+ * and waits for them to return.
+ */
 export async function finishWithin(
   running: Set<Promise<void>>,
   graceMs: number | undefined,
   handlers: AbortController,
 ): Promise<void> {
-  if (running.size > 0 && graceMs !== undefined) {
+  if (graceMs === undefined) {
+    // Every run may finish, verdict included: aborting now would release events that are done.
+    while (running.size > 0) await Promise.all(running);
+    return;
+  }
+  if (running.size > 0) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, Math.max(0, graceMs));

@@ -8,3 +8,4 @@ export * from "./network_error.ts";
 export * from "./private_files.ts";
 export * from "./windowed_tally.ts";
 export * from "./text_file.ts";
+export * from "./wakeup.ts";

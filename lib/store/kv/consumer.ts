@@ -9,7 +9,7 @@
  * Events this process accepts while the consumer has room arrive already leased
  * (direct_intake.ts): it scans the inbox only when something may be due there.
  */
-import { errorMessage, sleep } from "../../util/mod.ts";
+import { errorMessage, sleep, Wakeup } from "../../util/mod.ts";
 import type {
   ConsumeOptions,
   EventHandler,
@@ -123,10 +123,8 @@ export async function consumeInbox(
   /** Leased and running. */
   const active = new Set<Held>();
   let averageMs = 0;
-  const stopped = new Promise<void>((resolve) => {
-    if (options.signal.aborted) resolve();
-    options.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
+  /** Fired when a handler's run ends or the consumer stops: a slot may be free. */
+  const slotFreed = new Wakeup(options.signal);
 
   /** Verdicts being recorded: a handler's slot is free once it returned, not once recorded. */
   const recording = new Set<Promise<unknown>>();
@@ -158,7 +156,10 @@ export async function consumeInbox(
     }
   };
   const start = (held: Held) => {
-    const run: Promise<void> = runOne(held).catch(parts.onError).finally(() => running.delete(run));
+    const run: Promise<void> = runOne(held).catch(parts.onError).finally(() => {
+      running.delete(run);
+      slotFreed.fire();
+    });
     running.add(run);
   };
   /** Events worth holding ahead of the handlers: about PREFETCH_WINDOW_MS of their work. */
@@ -201,7 +202,7 @@ export async function consumeInbox(
     while (!options.signal.aborted) {
       while (prefetched.length > 0 && running.size < concurrency) start(prefetched.shift() as Held);
       if (running.size >= concurrency) {
-        await Promise.race([...running, stopped]);
+        await slotFreed.next();
         continue;
       }
       const woken = inbox.next();

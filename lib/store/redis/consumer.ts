@@ -7,7 +7,7 @@
 import type { ConsumeOptions, EventHandler, HandlerOutcome, SettleResult } from "../event_store.ts";
 import type { HeldLease } from "./leasing.ts";
 import type { Verdict } from "./scripts.ts";
-import { errorMessage, sleep } from "../../util/mod.ts";
+import { errorMessage, sleep, Wakeup } from "../../util/mod.ts";
 
 /** What the consumer needs of the store; every call rejects when Redis cannot be reached. */
 export interface ConsumerStore {
@@ -52,7 +52,8 @@ export class PushConsumer {
   /** Aborts when the grace ran out: running handlers must stop. */
   readonly #handlersStop = new AbortController();
   readonly #running = new Map<string, Running>();
-  readonly #stopped: Promise<void>;
+  /** Fired when a hand-off ends or the consumer stops (Wakeup's comment says why not a race). */
+  readonly #slotFreed: Wakeup;
   #failures = 0;
 
   constructor(
@@ -67,7 +68,7 @@ export class PushConsumer {
     this.#options = options;
     this.#timings = timings;
     this.#stop = stop;
-    this.#stopped = abortOf(stop);
+    this.#slotFreed = new Wakeup(stop);
   }
 
   async run(): Promise<void> {
@@ -90,7 +91,7 @@ export class PushConsumer {
 
   async #slotFree(): Promise<void> {
     while (this.#running.size >= Math.max(1, this.#options.concurrency) && !this.#stop.aborted) {
-      await Promise.race([...[...this.#running.values()].map((r) => r.done), this.#stopped]);
+      await this.#slotFreed.next();
     }
   }
 
@@ -118,9 +119,10 @@ export class PushConsumer {
       return;
     }
     const running: Running = { lease, done: Promise.resolve() };
-    running.done = this.#handOff(running).catch(() => {}).finally(() =>
-      this.#running.delete(lease.member)
-    );
+    running.done = this.#handOff(running).catch(() => {}).finally(() => {
+      this.#running.delete(lease.member);
+      this.#slotFreed.fire();
+    });
     this.#running.set(lease.member, running);
   }
 
@@ -177,11 +179,4 @@ export class PushConsumer {
     this.#handlersStop.abort();
     await Promise.race([all(), sleep(HANDLER_STOP_MS)]);
   }
-}
-
-function abortOf(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
-  });
 }
