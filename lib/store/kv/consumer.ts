@@ -48,6 +48,13 @@ export interface ConsumerTuning {
 const LINGER_MS = 5;
 /** Events leased ahead are about this many milliseconds of handler work. */
 const PREFETCH_WINDOW_MS = 250;
+/**
+ * Verdicts handed back but not yet recorded, at most: past this, no hand-off starts
+ * until settling catches up. Handlers faster than the store's commits would otherwise
+ * pile their verdicts (each holding its event) up in memory; held back, the backlog
+ * stays where it is durable, in the inbox.
+ */
+const UNRECORDED_MAX = 2 * BATCH_MAX_EVENTS;
 
 /** The stored event a handler sees, from its record and payload. */
 export function storedEvent(record: EventRecord, payload: Uint8Array): StoredEvent {
@@ -123,13 +130,16 @@ export async function consumeInbox(
   /** Leased and running. */
   const active = new Set<Held>();
   let averageMs = 0;
-  /** Fired when a handler's run ends or the consumer stops: a slot may be free. */
+  /** Fired when a run ends, a verdict is recorded, or the consumer stops: a slot may be free. */
   const slotFreed = new Wakeup(options.signal);
 
   /** Verdicts being recorded: a handler's slot is free once it returned, not once recorded. */
   const recording = new Set<Promise<unknown>>();
   const record = (work: Promise<unknown>) => {
-    const tracked = work.catch(parts.onError).finally(() => recording.delete(tracked));
+    const tracked = work.catch(parts.onError).finally(() => {
+      recording.delete(tracked);
+      slotFreed.fire();
+    });
     recording.add(tracked);
   };
   const runOne = async (held: Held): Promise<void> => {
@@ -171,7 +181,10 @@ export async function consumeInbox(
   /** Resolves when events arrive through the intake, so a waiting loop starts them. */
   let kick = Promise.withResolvers<void>();
   const intake = new DirectIntake(
-    () => options.signal.aborted ? 0 : concurrency + ahead() - prefetched.length - running.size,
+    () =>
+      options.signal.aborted
+        ? 0
+        : concurrency + ahead() - prefetched.length - running.size - recording.size,
     (held) => {
       prefetched.push(...held);
       kick.resolve();
@@ -199,9 +212,10 @@ export async function consumeInbox(
     // accept without room, a retry, a release, a redelivery) and after each poll (another
     // process's events); not after a scan that found fewer than it asked for.
     let scan = true;
+    const busy = () => running.size >= concurrency || recording.size >= UNRECORDED_MAX;
     while (!options.signal.aborted) {
-      while (prefetched.length > 0 && running.size < concurrency) start(prefetched.shift() as Held);
-      if (running.size >= concurrency) {
+      while (prefetched.length > 0 && !busy()) start(prefetched.shift() as Held);
+      if (busy()) {
         await slotFreed.next();
         continue;
       }

@@ -47,28 +47,43 @@ export async function sweepChunks(kv: LockedKv, nowMs: number): Promise<number> 
   return removed;
 }
 
+/** Records read per page while adopting an older file. */
+const ADOPT_PAGE = 500;
+
 /**
  * Gives every record of an older file its index keys (pending ones become due
- * now) and drops the parked queue messages of that layout. Runs once per file.
+ * now) and drops the parked queue messages of that layout. Runs once per file:
+ * the layout mark is set at the end, and at once on a file without records, so
+ * a file this code created is never read whole.
  */
 export async function adoptOlderLayout(kv: LockedKv, nowMs: number): Promise<number> {
   const layout = await kv.get<number>(LAYOUT_KEY);
   if (layout.value === LAYOUT_VERSION) return 0;
-  const records = await kv.list<EventRecord>({ prefix: [ROOT, "event"] });
-  // An empty file needs no mark: whatever it gets is written in this layout.
-  if (records.length === 0) return 0;
-  const older = records.filter((entry) => entry.value.dueAtMs === undefined);
   let adopted = 0;
-  for (const group of commitGroups(older, (entry) => entry.value)) {
-    const result = await kv.commit((op) => {
-      for (const entry of group) {
-        op.check(entry);
-        const record: EventRecord = { ...entry.value, dueAtMs: nowMs, leaseId: null };
-        // null as previous: the record had no index keys to move.
-        putRecord(op, record, null);
-      }
+  let start: Deno.KvKey | null = null;
+  for (;;) {
+    // A page at a time: an older file may hold more records than fit in memory at once.
+    const selector: Deno.KvListSelector = start === null
+      ? { prefix: [ROOT, "event"] }
+      : { prefix: [ROOT, "event"], start };
+    const page: Deno.KvEntry<EventRecord>[] = await kv.list<EventRecord>(selector, {
+      limit: ADOPT_PAGE,
     });
-    if (result.ok) adopted += group.length;
+    const older = page.filter((entry) => entry.value.dueAtMs === undefined);
+    for (const group of commitGroups(older, (entry) => entry.value)) {
+      const result = await kv.commit((op) => {
+        for (const entry of group) {
+          op.check(entry);
+          const record: EventRecord = { ...entry.value, dueAtMs: nowMs, leaseId: null };
+          // null as previous: the record had no index keys to move.
+          putRecord(op, record, null);
+        }
+      });
+      if (result.ok) adopted += group.length;
+    }
+    if (page.length < ADOPT_PAGE) break;
+    // Just after the last key read: the same key with one more (smallest) part.
+    start = [...(page[page.length - 1] as Deno.KvEntry<EventRecord>).key, new Uint8Array()];
   }
   for (const parked of await kv.list({ prefix: [ROOT, "undelivered"] })) {
     await kv.commit((op) => op.check(parked).delete(parked.key));

@@ -389,3 +389,52 @@ Deno.test("KvEventStore hands out a pending event of the queue-based layout and 
   assert.equal(await countKeys(path, ["hookgate", "undelivered"]), 0);
   assert.equal(await countKeys(path, ["hookgate", "listed"]), 1);
 });
+
+Deno.test("KvEventStore marks a file it created with its layout when its consumer starts, so housekeeping never reads it whole", async () => {
+  await using file = await kvFile();
+  {
+    await using store = await openKvStore(file.path);
+    await handOutOne(store, 500);
+  }
+  const raw = await Deno.openKv(file.path);
+  try {
+    assert.equal((await raw.get(["hookgate", "layout"])).value, 2);
+  } finally {
+    raw.close();
+  }
+});
+
+Deno.test("KvEventStore adopts an older file page by page: every one of its pending events is handed out", async () => {
+  await using file = await kvFile();
+  const raw = await Deno.openKv(file.path);
+  const total = 1_234;
+  const payload = new TextEncoder().encode("{}");
+  for (let first = 0; first < total; first += 400) {
+    const op = raw.atomic();
+    for (let i = first; i < Math.min(total, first + 400); i++) {
+      op.set(["hookgate", "event", "webhook", `old${i}`], {
+        route: "webhook",
+        key: `old${i}`,
+        id: `old${i}`,
+        receivedAtMs: Date.now(),
+        retentionMs: 600_000,
+        attempt: 0,
+        status: "pending",
+        lastError: null,
+        payload,
+        blob: null,
+      });
+    }
+    await op.commit();
+  }
+  raw.close();
+  await using store = await openKvStore(file.path);
+  assert.equal(await countKeys(file.path, ["hookgate", "due"]), 0);
+  await handOutOne(store, 500);
+  assert.equal(
+    await countKeys(file.path, ["hookgate", "due"]) +
+      await countKeys(file.path, ["hookgate", "listed"]),
+    total,
+    "some records of the older file were never adopted",
+  );
+});
