@@ -11,8 +11,10 @@
 import { everyCommandPermissions, permissionFlags } from "../setup/mod.ts";
 
 export const INSTALLED_NAME = "hookgate";
-/** A V8 flag the serve task uses; harmless for the other commands. */
-const V8_FLAGS = "--v8-flags=--max-semi-space-size=2";
+/**
+ * The V8 flags of the serve task (docs/deploy.md, "Memory"); harmless for the other commands.
+ */
+const V8_FLAGS = "--v8-flags=--max-semi-space-size=2,--max-old-space-size=512";
 
 export interface InstallOptions {
   /** The checkout holding deno.json and main.ts, ending in '/'. */
