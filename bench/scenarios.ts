@@ -4,7 +4,14 @@
  * acknowledged was lost (every `200 accepted` must be in the store).
  */
 import { type RedisServer, startRedisServer } from "../tests/support/redis_server.ts";
-import { drive, type LoadSettings, type LoadSummary, preAccept, writeDeliveries } from "./load.ts";
+import {
+  drive,
+  type LoadSettings,
+  type LoadSummary,
+  preAccept,
+  ROOT,
+  writeDeliveries,
+} from "./load.ts";
 import { cpuMicros, peakRssMb } from "./proc_stats.ts";
 import type { Measurement } from "./results_format.ts";
 import {
@@ -15,7 +22,7 @@ import {
   startHookgate,
   startReference,
 } from "./servers.ts";
-import { countStoredEvents } from "./stored_events.ts";
+import { countEventRecords, countStoredEvents } from "./stored_events.ts";
 
 export interface BenchContext {
   tmp: string;
@@ -114,7 +121,11 @@ export async function measure(
     await server.stop();
   }
   await Deno.remove(file);
-  const storedEvents = DURABLE.has(scenario) ? await countStoredEvents(`${file}.data`) : null;
+  const storedEvents = !DURABLE.has(scenario)
+    ? null
+    : ctx.hookgate.tree === ROOT
+    ? await countStoredEvents(`${file}.data`)
+    : await countEventRecords(`${file}.data`);
   if (storedEvents !== null && storedEvents < summary.accepted) {
     throw new Error(
       `${scenario}: ${summary.accepted} deliveries were answered 'accepted' but only ` +

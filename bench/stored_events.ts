@@ -14,3 +14,18 @@ export async function countStoredEvents(dataDir: string, spec?: string): Promise
     await store.close();
   }
 }
+
+/**
+ * Counts the event records (the claims) in a data dir's KV file by reading its keys: for a
+ * run of another checkout (`--tree`), whose layout may differ from what this store reads.
+ */
+export async function countEventRecords(dataDir: string): Promise<number> {
+  const kv = await Deno.openKv(`${dataDir}/hookgate.kv`);
+  try {
+    let count = 0;
+    for await (const _ of kv.list({ prefix: ["hookgate", "event"] })) count++;
+    return count;
+  } finally {
+    kv.close();
+  }
+}
