@@ -65,13 +65,24 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     return jsonResult(redactor, { events: events.map(eventSummary) });
   });
 
-  server.registerTool("event_get", {
+  /** A tool that addresses one event by its route and key. */
+  const oneEventTool = (
+    name: string,
+    spec: { title: string; description: string; annotations: Record<string, boolean> },
+    run: (route: string, key: string) => Promise<CallToolResult>,
+  ) =>
+    server.registerTool(
+      name,
+      { ...spec, inputSchema: { route, key } },
+      ({ route, key }) => run(route, key),
+    );
+
+  oneEventTool("event_get", {
     title: "Show one inbox event",
     description: "Show one event of hookgate's inbox with its payload, status, attempts " +
       "and last error.",
-    inputSchema: { route, key },
     annotations: { readOnlyHint: true },
-  }, async ({ route, key }) => {
+  }, async (route, key) => {
     const event = await explained(store.get(route, key));
     if (event === null) {
       return errorResult(redactor, `no event ${route}/${key}: list events with events_list`);
@@ -112,15 +123,12 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     });
   });
 
-  server.registerTool("events_ack", {
+  oneEventTool("events_ack", {
     title: "Acknowledge an event",
     description: "Mark an event this session took with events_next as done: it is never " +
       "handed out again. Fails if the lease ran out first (the event then comes again).",
-    inputSchema: { route, key },
     annotations: { idempotentHint: true },
-  }, async ({ route, key }) => {
-    return await settle(route, key, { ok: true });
-  });
+  }, (route, key) => settle(route, key, { ok: true }));
 
   server.registerTool("events_fail", {
     title: "Report a failed event",
