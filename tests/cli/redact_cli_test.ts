@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tempDir } from "../support/temp_dir.ts";
 import { REDACTED } from "../../lib/redact/mod.ts";
 import { cliCommand, runCli } from "../support/cli.ts";
 
@@ -53,7 +54,8 @@ Deno.test("hookgate redact --secrets-from-env together with --no-secrets-from-en
 });
 
 Deno.test("hookgate redact removes secrets from .env in the working directory by default", async () => {
-  const cwd = Deno.makeTempDirSync({ prefix: "hookgate-redact-" });
+  await using dir = await tempDir("hookgate-redact-");
+  const cwd = dir.path;
   Deno.writeTextFileSync(`${cwd}/.env`, `GITHUB_WEBHOOK_SECRET=${CANARY}\n`);
   const result = await runCli(["redact"], {
     cwd,

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const SECRET = "bad-input-secret-" + crypto.randomUUID();
 const encoder = new TextEncoder();
@@ -222,9 +223,10 @@ function cases(): Case[] {
 }
 
 Deno.test("serve answers every bad input with its exact 4xx, and keeps serving", async (t) => {
+  await using dir = await tempDir("hookgate-bad-");
   const server = await startServe({
     env: { WEBHOOK_SECRET: SECRET },
-    args: ["--data-dir", `${await Deno.makeTempDir({ prefix: "hookgate-bad-" })}/data`],
+    args: ["--data-dir", `${dir.path}/data`],
   });
   try {
     const port = Number(new URL(server.url).port);
