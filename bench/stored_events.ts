@@ -1,5 +1,6 @@
 /** Counts the events a benchmark run left in its store (pending, done and dead). */
 import { defaultStoreSpec, type EventStatus, openStore } from "../lib/store/mod.ts";
+import { countKeys } from "../tests/support/kv_store.ts";
 
 /** `spec` defaults to the data dir's KV file; a `redis://` spec counts the fleet's shared store. */
 export async function countStoredEvents(dataDir: string, spec?: string): Promise<number> {
@@ -19,13 +20,6 @@ export async function countStoredEvents(dataDir: string, spec?: string): Promise
  * Counts the event records (the claims) in a data dir's KV file by reading its keys: for a
  * run of another checkout (`--tree`), whose layout may differ from what this store reads.
  */
-export async function countEventRecords(dataDir: string): Promise<number> {
-  const kv = await Deno.openKv(`${dataDir}/hookgate.kv`);
-  try {
-    let count = 0;
-    for await (const _ of kv.list({ prefix: ["hookgate", "event"] })) count++;
-    return count;
-  } finally {
-    kv.close();
-  }
+export function countEventRecords(dataDir: string): Promise<number> {
+  return countKeys(`${dataDir}/hookgate.kv`, ["hookgate", "event"]);
 }
