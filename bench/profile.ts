@@ -10,11 +10,15 @@
  *   innermost hookgate module on its stack (lib/receive, lib/store, lib/trace …),
  *   or, with none, to what ran (Deno.serve's HTTP glue, GC, native code).
  *
- * Usage: deno task bench:profile [--scenario accepted|forged|duplicates] [--seconds 6] [--tree DIR]
+ * `--scenario verify-only` profiles the verify-only reference under the forged load, so the
+ * two profiles side by side show what hookgate adds to a refused request.
+ *
+ * Usage: deno task bench:profile [--scenario accepted|forged|duplicates|verify-only]
+ *        [--seconds 6] [--tree DIR]
  */
 import { parseArgs } from "node:util";
 import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
-import { startHookgate } from "./servers.ts";
+import { startHookgate, startReference } from "./servers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -112,7 +116,9 @@ async function main(): Promise<void> {
   const secret = "profile-secret-" + crypto.randomUUID();
   try {
     const file = `${tmp}/deliveries.tsv`;
-    const signer = scenario === "forged" ? "another-" + secret : secret;
+    const signer = scenario === "forged" || scenario === "verify-only"
+      ? "another-" + secret
+      : secret;
     await writeDeliveries(file, scenario === "duplicates" ? 2_000 : 40_000 * seconds, {
       secret: signer,
     });
@@ -120,13 +126,16 @@ async function main(): Promise<void> {
     const config = JSON.parse(await Deno.readTextFile(`${tree}deno.json`)) as {
       tasks: Record<string, string>;
     };
-    const server = await startHookgate({
-      tree,
-      dataDir: `${tmp}/data`,
-      v8Flags: /--v8-flags=(\S+)/.exec(config.tasks.serve ?? "")?.[1] ?? "",
-      denoFlags: [`--cpu-prof-dir=${tmp}/prof`],
-      env: { WEBHOOK_SECRET: secret },
-    });
+    const denoFlags = [`--cpu-prof-dir=${tmp}/prof`];
+    const server = scenario === "verify-only"
+      ? await startReference("verify_only_server.ts", { WEBHOOK_SECRET: secret }, denoFlags)
+      : await startHookgate({
+        tree,
+        dataDir: `${tmp}/data`,
+        v8Flags: /--v8-flags=(\S+)/.exec(config.tasks.serve ?? "")?.[1] ?? "",
+        denoFlags,
+        env: { WEBHOOK_SECRET: secret },
+      });
     if (scenario === "duplicates") await preAccept(server.url, file);
     const before = threadCpu(server.pid);
     const summary = await drive(server.url, file, {

@@ -145,8 +145,14 @@ export function startHookgate(options: HookgateOptions): Promise<Server> {
 }
 
 /** A reference server of bench/ (bare_server.ts, verify_only_server.ts). */
-export function startReference(file: string, env: Record<string, string> = {}): Promise<Server> {
-  return startServer(Deno.execPath(), ["run", "-A", `${ROOT}bench/${file}`, "0"], { env });
+export function startReference(
+  file: string,
+  env: Record<string, string> = {},
+  denoFlags: string[] = [],
+): Promise<Server> {
+  return startServer(Deno.execPath(), ["run", "-A", ...denoFlags, `${ROOT}bench/${file}`, "0"], {
+    env,
+  });
 }
 
 /** Where the peers live: ../shared/peers beside the checkout, unless --peers says otherwise. */

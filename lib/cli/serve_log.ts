@@ -75,6 +75,8 @@ export interface ServeLog {
   close(): void;
 }
 
+/** How a replay is named on the log line, as in the answer's body. */
+const DUPLICATE = "duplicate-ignored";
 const STDERR_TAIL_LINES = 3;
 const MAX_LINE_CHARS = 200;
 
@@ -120,9 +122,12 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
     },
   });
 
-  /** False when the line is only counted: too many refusals in this window. */
+  /**
+   * False when the line is only counted: too many refusals in this window. Replays count as
+   * refusals: whoever saw one signed delivery can send it again as fast as junk.
+   */
   const admit = (status: number, reason: string): boolean => {
-    if (status < 400 || refusals.pass()) return true;
+    if ((status < 400 && reason !== DUPLICATE) || refusals.pass()) return true;
     refusals.count(`${status} ${reason}`, null);
     return false;
   };
@@ -133,7 +138,7 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
   return {
     request(record) {
       if (options.quiet) return;
-      const outcome = record.outcome === "duplicate" ? "duplicate-ignored" : record.outcome;
+      const outcome = record.outcome === "duplicate" ? DUPLICATE : record.outcome;
       if (!admit(record.status, outcome)) return;
       if (options.format === "json") {
         options.write(JSON.stringify({

@@ -18,6 +18,7 @@ export interface ReadBodyOptions {
  * time under load (profiled on the forged-request flood).
  */
 const ONE_READ_MAX_BYTES = 64 * 1024;
+const DIGITS = /^[0-9]+$/;
 
 /**
  * Reads a request body as raw bytes, never more than `maxBodyBytes`: a
@@ -34,19 +35,22 @@ export async function readBody(
   request: Request,
   options: ReadBodyOptions,
 ): Promise<Result<Uint8Array, ReadBodyFailure>> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > options.maxBodyBytes) {
+  const header = request.headers.get("content-length");
+  const declared = header !== null && DIGITS.test(header) ? Number(header) : null;
+  if (declared !== null && declared > options.maxBodyBytes) {
     await request.body?.cancel().catch(() => {});
     return fail("too-large");
   }
-  if (request.body === null) return ok(new Uint8Array(0));
-  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) <= ONE_READ_MAX_BYTES) {
+  // Touching request.body makes a stream, and bytes() then reads through it instead of
+  // taking the whole buffered body at once: the one-read path never touches it.
+  if (declared !== null && declared <= ONE_READ_MAX_BYTES) {
     const reading = readAtOnce(request, options.maxBodyBytes);
     if (options.timeoutMs === undefined) return await reading;
     const bytes = await within(reading, options.timeoutMs);
     // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
     return bytes === TIMED_OUT ? fail("timeout") : bytes;
   }
+  if (request.body === null) return ok(new Uint8Array(0));
   const reader = request.body.getReader();
   const reading = readChunks(reader, options.maxBodyBytes);
   if (options.timeoutMs === undefined) return await reading;

@@ -1,7 +1,7 @@
 /**
- * Refused requests are summarised in the trace instead of written one by one: anyone can
- * send junk, and a record per junk request would rotate the records of accepted events out
- * of the trace. Within each window (one second by default) the first refusal of a reason is
+ * Refused requests and replays are summarised in the trace instead of written one by one:
+ * anyone can send junk, anyone who saw one signed delivery can replay it, and a record per
+ * junk request or replay would rotate the records of accepted events out of the trace. Within each window (one second by default) the first refusal of a reason is
  * kept, the others are only counted, and at the end of the window one record per reason is
  * written: the first refusal's fields plus `count`. Everything else passes straight through.
  * The window is lib/util's `windowedTally`, which serve's log uses for its own summary too.
@@ -13,10 +13,14 @@ export const REFUSAL_WINDOW_MS = 1000;
 /** Reasons are a small fixed set; past this many in one window, further ones are only counted. */
 const MAX_REASONS_PER_WINDOW = 256;
 
-/** The summary key of a refused request or API call (a 4xx), or null for anything else. */
+/**
+ * The summary key of a refused request or API call (a 4xx) or of a replay (a duplicate,
+ * answered 200 so the sender stops retrying), or null for anything else.
+ */
 function refusalReason(record: object): string | null {
   const { type, status, outcome, refused } = record as Record<string, unknown>;
   if (type !== "request" && type !== "api") return null;
+  if (type === "request" && outcome === "duplicate") return `request ${status} duplicate`;
   if (typeof status !== "number" || status < 400 || status >= 500) return null;
   return `${type} ${status} ${String(outcome ?? refused ?? "")}`;
 }

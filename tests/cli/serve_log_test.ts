@@ -94,6 +94,19 @@ Deno.test("serve log: a flood of refusals is summarised, not printed line by lin
   log.close();
 });
 
+Deno.test("serve log: a replay flood is summarised like refusals, accepted events still print", () => {
+  const lines: string[] = [];
+  let now = NOON;
+  const log = logInto(lines, { now: () => now });
+  for (let i = 0; i < 40; i++) log.request(record({ outcome: "duplicate" }));
+  log.request(record({ outcome: "accepted", key: "id:e43", id: "e43" }));
+  assert.equal(lines.length, 4, "three replays, then the accepted event");
+  assert.match(lines[3] as string, / 200 POST \/webhook accepted id:e43$/);
+  now += 10_000;
+  log.close();
+  assert.match(lines[4] as string, /… 37 more refusals not shown \(200 duplicate-ignored ×37\)/);
+});
+
 Deno.test("serve log: colour only when asked, and NO_COLOR or no terminal turns it off", () => {
   assert.equal(useColor({}, true), true);
   assert.equal(useColor({ NO_COLOR: "1" }, true), false);

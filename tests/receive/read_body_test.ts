@@ -30,6 +30,27 @@ Deno.test("readBody() joins a chunked body in order", async () => {
   });
 });
 
+Deno.test("readBody() takes a small declared body whole, without making a stream of it", async () => {
+  // Touching request.body makes a stream that bytes() would then read chunk by chunk: the
+  // costlier path that the declared-length read exists to avoid.
+  let streamed = 0;
+  class Watched extends Request {
+    override get body() {
+      streamed++;
+      return super.body;
+    }
+  }
+  const bytes = new TextEncoder().encode('{"id":"e1"}');
+  const request = new Watched("http://x/webhook", {
+    method: "POST",
+    body: bytes,
+    headers: { "content-length": String(bytes.length) },
+  });
+  const result = await readBody(request, { maxBodyBytes: 1024, timeoutMs: 1000 });
+  assert.deepEqual(result, { ok: true, value: bytes });
+  assert.equal(streamed, 0);
+});
+
 Deno.test("readBody() refuses a declared Content-Length past the cap without reading", async () => {
   let pulls = 0;
   const request = post(streamOf([new Uint8Array(5)], () => pulls++), {

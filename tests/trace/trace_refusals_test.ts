@@ -52,6 +52,24 @@ Deno.test("summarizeRefusals() writes one record per refusal reason per window, 
   });
 });
 
+Deno.test("summarizeRefusals() counts replays (duplicates) per window; accepted events pass at once", async () => {
+  const sink = memorySink();
+  const trace = summarizeRefusals(sink, { windowMs: 50 });
+  for (let i = 0; i < 30; i++) {
+    trace.write({ type: "request", status: 200, outcome: "duplicate", key: "id:e1" });
+  }
+  trace.write({ type: "request", status: 200, outcome: "accepted", key: "id:e2" });
+  assert.deepEqual(sink.records.map((r) => r.outcome), ["accepted"]);
+  await trace.close();
+  assert.deepEqual(sink.records.at(-1), {
+    type: "request",
+    status: 200,
+    outcome: "duplicate",
+    key: "id:e1",
+    count: 30,
+  });
+});
+
 Deno.test("a burst of junk 404s does not rotate an accepted event out of the trace", async () => {
   const secret = "trace-crowd-secret-" + crypto.randomUUID();
   await using dir = await tempDir("hookgate-crowd-");
@@ -91,4 +109,46 @@ Deno.test("a burst of junk 404s does not rotate an accepted event out of the tra
   );
   const notFound = records.filter((r) => r.outcome === "not found");
   assert.equal(notFound.reduce((sum, r) => sum + r.count, 0), 2000);
+});
+
+Deno.test("a replay flood does not rotate an accepted event out of the trace", async () => {
+  const secret = "trace-replay-secret-" + crypto.randomUUID();
+  await using dir = await tempDir("hookgate-replays-");
+  const tracePath = `${dir.path}/trace.jsonl`;
+  await using server = await startServe({
+    env: { WEBHOOK_SECRET: secret },
+    args: [
+      "--data-dir",
+      `${dir.path}/data`,
+      "--trace",
+      tracePath,
+      "--trace-max-bytes",
+      "20000",
+      "--trace-keep",
+      "2",
+    ],
+  });
+  const first = await postSigned(server.url, '{"id":"must-stay-in-the-trace"}', secret);
+  assert.equal(first.status, 200);
+  await first.body?.cancel();
+  // One captured delivery sent 1,200 more times: about 300 KB of records if each were written.
+  const replayed = new Set<string>();
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let i = 0; i < 150; i++) {
+      const replay = await postSigned(server.url, '{"id":"replayed"}', secret);
+      replayed.add(((await replay.json()) as { status: string }).status);
+    }
+  }));
+  assert.deepEqual([...replayed].sort(), ["accepted", "duplicate-ignored"]);
+  assert.equal(await server.stop(), 0);
+  const files = [tracePath, `${tracePath}.1`, `${tracePath}.2`];
+  const text = (await Promise.all(files.map((f) => Deno.readTextFile(f).catch(() => "")))).join("");
+  const records = text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+  assert.ok(
+    records.some((r) => r.outcome === "accepted" && r.id === "must-stay-in-the-trace"),
+    "the accepted event's record is still in the trace",
+  );
+  assert.equal(records.filter((r) => r.outcome === "accepted" && r.id === "replayed").length, 1);
+  const duplicates = records.filter((r) => r.outcome === "duplicate");
+  assert.equal(duplicates.reduce((sum, r) => sum + r.count, 0), 1199);
 });
