@@ -10,8 +10,18 @@
  * - accept + settle: that, plus the settle commit (check, done record, listed key,
  *   due key deleted): what every event handed off costs the store.
  *
+ * For scale, the same accept + settle through two other engines a store could be
+ * built on, in the same commits of 32, each commit durable before the next:
+ *
+ * - node:sqlite (WAL, synchronous=FULL): one prepared INSERT … ON CONFLICT DO NOTHING
+ *   (the claim and the record) and one UPDATE (done) per event;
+ * - an append-only file: one line per event and per verdict, one write and one
+ *   fdatasync per commit — what an engine of our own could hope for at best.
+ *
  * Usage: deno task bench:kv-floor [--events 20000]
  */
+import { DatabaseSync } from "node:sqlite";
+import { closeSync, fdatasyncSync, openSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { cpuMicros } from "./proc_stats.ts";
 
@@ -89,8 +99,78 @@ async function measure(variant: Variant): Promise<number> {
   }
 }
 
-console.log(`| Deno KV, ${EVENTS} events in commits of ${BATCH} | process CPU µs / event |`);
+/** Runs `commit(first)` for each batch of events in a fresh temp dir; CPU µs per event. */
+async function perEvent(
+  open: (dir: string) => { commit(first: number): void; close(): void },
+): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "hookgate-store-floor-" });
+  const store = open(dir);
+  try {
+    const before = cpuMicros(Deno.pid);
+    for (let first = 0; first < EVENTS; first += BATCH) store.commit(first);
+    return (cpuMicros(Deno.pid) - before) / EVENTS;
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function sqlite(dir: string) {
+  const db = new DatabaseSync(`${dir}/floor.db`);
+  db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+    CREATE TABLE event(route TEXT, key TEXT, id TEXT, payload BLOB, received INTEGER,
+      status INTEGER, due INTEGER, lease TEXT, PRIMARY KEY (route, key)) WITHOUT ROWID;
+    CREATE INDEX due ON event(due) WHERE status = 0;`);
+  const claim = db.prepare(
+    "INSERT INTO event VALUES ('webhook', ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
+  );
+  const done = db.prepare(
+    "UPDATE event SET status = 1, due = NULL WHERE route = 'webhook' " +
+      "AND key = ? AND lease = ?",
+  );
+  const inCommit = (work: () => void) => {
+    db.exec("BEGIN IMMEDIATE");
+    work();
+    db.exec("COMMIT");
+  };
+  return {
+    commit(first: number) {
+      const keys = Array.from({ length: BATCH }, (_, i) => `id:${first + i}`);
+      inCommit(() => {
+        for (const key of keys) {
+          if (claim.run(key, key, payload, Date.now(), Date.now(), key).changes !== 1) {
+            throw new Error("claim failed");
+          }
+        }
+      });
+      inCommit(() => keys.forEach((key) => done.run(key, key)));
+    },
+    close: () => db.close(),
+  };
+}
+
+function appendLog(dir: string) {
+  const fd = openSync(`${dir}/floor.log`, "a");
+  const encoder = new TextEncoder();
+  const append = (lines: string[]) => {
+    writeSync(fd, encoder.encode(lines.join("")));
+    fdatasyncSync(fd);
+  };
+  const body = new TextDecoder().decode(payload);
+  return {
+    commit(first: number) {
+      const keys = Array.from({ length: BATCH }, (_, i) => `id:${first + i}`);
+      append(keys.map((key) => `A\twebhook\t${key}\t${Date.now()}\t${body}\n`));
+      append(keys.map((key) => `D\twebhook\t${key}\t${Date.now()}\n`));
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+console.log(`| ${EVENTS} events in commits of ${BATCH} | process CPU µs / event |`);
 console.log("| --- | ---: |");
 for (const variant of ["claim", "accept", "accept + settle"] as Variant[]) {
-  console.log(`| ${variant} | ${(await measure(variant)).toFixed(0)} |`);
+  console.log(`| Deno KV: ${variant} | ${(await measure(variant)).toFixed(0)} |`);
 }
+console.log(`| node:sqlite: accept + settle | ${(await perEvent(sqlite)).toFixed(0)} |`);
+console.log(`| append-only file: accept + settle | ${(await perEvent(appendLog)).toFixed(0)} |`);
