@@ -11,12 +11,12 @@
  */
 export const TIMED_OUT = Symbol("timed out");
 
-interface Waiting {
+export interface Waiting {
   deadlineMs: number;
   expire(): void;
 }
 
-class Deadline {
+export class Deadline {
   readonly #timeoutMs: number;
   readonly #sweepMs: number;
   readonly #waiting = new Set<Waiting>();
@@ -29,22 +29,29 @@ class Deadline {
 
   within<T>(promise: Promise<T>): Promise<T | typeof TIMED_OUT> {
     return new Promise((resolve, reject) => {
-      const waiting: Waiting = {
-        deadlineMs: performance.now() + this.#timeoutMs,
-        expire: () => resolve(TIMED_OUT),
-      };
-      this.#add(waiting);
+      const waiting = this.watch(() => resolve(TIMED_OUT));
       promise.then(
         (value) => {
-          this.#remove(waiting);
+          this.release(waiting);
           resolve(value);
         },
         (error) => {
-          this.#remove(waiting);
+          this.release(waiting);
           reject(error);
         },
       );
     });
+  }
+
+  /** Calls `expire` once the timeout has passed, unless released before. */
+  watch(expire: () => void): Waiting {
+    const waiting = { deadlineMs: performance.now() + this.#timeoutMs, expire };
+    this.#add(waiting);
+    return waiting;
+  }
+
+  release(waiting: Waiting): void {
+    this.#remove(waiting);
   }
 
   #add(waiting: Waiting): void {
@@ -79,16 +86,21 @@ class Deadline {
 
 const deadlines = new Map<number, Deadline>();
 
-/**
- * Resolves to `promise`'s value, or to `TIMED_OUT` once `timeoutMs` passed (plus at most
- * one sweep interval). A promise that settles later is left to settle unobserved.
- */
-export function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
+/** The shared deadline of every wait of `timeoutMs`. */
+export function deadlineOf(timeoutMs: number): Deadline {
   let deadline = deadlines.get(timeoutMs);
   if (deadline === undefined) {
     deadline = new Deadline(timeoutMs);
     // Timeouts come from configuration: a handful of distinct values per process.
     if (deadlines.size < 64) deadlines.set(timeoutMs, deadline);
   }
-  return deadline.within(promise);
+  return deadline;
+}
+
+/**
+ * Resolves to `promise`'s value, or to `TIMED_OUT` once `timeoutMs` passed (plus at most
+ * one sweep interval). A promise that settles later is left to settle unobserved.
+ */
+export function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
+  return deadlineOf(timeoutMs).within(promise);
 }
