@@ -1,0 +1,78 @@
+/**
+ * `deno task bench:spawn`: what one hand-off to `--exec true` costs, and how much of
+ * it is the containment. Runs `true` N times, one after the other, through hookgate's
+ * own runExec() in each containment this machine allows, and once as a bare spawn
+ * (what adnanh/webhook does per hook), and prints per run: the CPU of this process
+ * alone (Deno's spawn, pipes and reaping, on the thread that also receives) and with
+ * the reaped children (every program the launch chain executes).
+ *
+ * Usage: deno task bench:spawn [--runs 300]
+ */
+import { parseArgs } from "node:util";
+import { type Containment, runExec } from "../lib/handoff/mod.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { runs: { type: "string", default: "300" } },
+});
+const RUNS = Number(values.runs);
+
+/** This process's CPU µs: its own, and with the children it reaped. */
+function cpu(): { self: number; all: number } {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  const tick = 10_000;
+  const self = ((f[11] ?? 0) + (f[12] ?? 0)) * tick;
+  return { self, all: self + ((f[13] ?? 0) + (f[14] ?? 0)) * tick };
+}
+
+async function perRun(run: () => Promise<unknown>): Promise<[number, number, number]> {
+  const before = cpu();
+  const started = performance.now();
+  for (let i = 0; i < RUNS; i++) await run();
+  const after = cpu();
+  return [
+    (after.self - before.self) / RUNS,
+    (after.all - before.all) / RUNS,
+    ((performance.now() - started) * 1000) / RUNS,
+  ];
+}
+
+const env = { PATH: "/usr/bin:/bin" };
+const rows: [string, () => Promise<unknown>][] = [[
+  "bare spawn of /bin/true (no shell, no containment)",
+  () => new Deno.Command("/bin/true", { clearEnv: true, env, stdout: "null" }).output(),
+]];
+const containments: Containment[] = ["process-group", "user-pid-namespace", "pid-namespace"];
+for (const containment of containments) {
+  const launch = { containment, identity: null };
+  const probe = await runExec("true", {
+    stdin: new Uint8Array(),
+    env,
+    timeoutMs: 10_000,
+    maxOutputBytes: 1024,
+    launch,
+  });
+  if (probe.exitCode !== 0) {
+    const why = new TextDecoder().decode(probe.stderr.bytes).trim() || probe.spawnError;
+    console.error(`skipped ${containment}: not allowed here (${why})`);
+    continue;
+  }
+  rows.push([`hookgate --exec true, ${containment}`, () =>
+    runExec("true", {
+      stdin: new TextEncoder().encode('{"id":"e1"}'),
+      env,
+      timeoutMs: 10_000,
+      maxOutputBytes: 64 * 1024,
+      launch,
+    })]);
+}
+
+console.log(
+  `| ${RUNS} runs of \`true\`, one at a time | this process CPU µs | with children | wall µs |`,
+);
+console.log("| --- | ---: | ---: | ---: |");
+for (const [name, run] of rows) {
+  const [self, all, wall] = await perRun(run);
+  console.log(`| ${name} | ${self.toFixed(0)} | ${all.toFixed(0)} | ${wall.toFixed(0)} |`);
+}
