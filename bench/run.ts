@@ -14,16 +14,21 @@ import { type BenchContext, measure, measureFleet, measureSoak, storeGrowth } fr
 import { commandExists, defaultPeersDir, fastapiPython } from "./servers.ts";
 import { checkTargets } from "./targets.ts";
 
+/**
+ * The order of each run: what a target compares runs next to each other (verify-only with
+ * forged and duplicates, accepted with the peers, the peers with exec), so a drift of the
+ * machine's speed during a run moves both sides of a ratio alike.
+ */
 const ALL_SCENARIOS = [
   "bare",
   "verify-only",
-  "accepted",
   "forged",
   "duplicates",
-  "exec",
-  "fleet",
+  "accepted",
   "fastapi",
   "adnanh",
+  "exec",
+  "fleet",
 ];
 
 const { values } = parseArgs({
