@@ -30,12 +30,12 @@ export interface EventKeyOptions {
  * Gate 3's key for a verified payload. The body's "id" must be a non-empty
  * string of at most 256 bytes or a safe integer; any other type is a reason
  * (400), never a silent fallback to the digest, so a sender bug cannot turn
- * into duplicate processing.
+ * into duplicate processing. Only a digest needs a promise: an id is keyed at once.
  */
-export async function eventKey(
+export function eventKey(
   payload: Record<string, unknown>,
   options: EventKeyOptions,
-): Promise<Result<EventKey>> {
+): Result<EventKey> | Promise<Result<EventKey>> {
   if (options.headerId !== null) {
     const checked = checkIdString(options.headerId);
     return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
@@ -50,7 +50,7 @@ export async function eventKey(
     const checked = checkIdString(raw);
     return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
   }
-  return ok({ key: await digestKey(options.signedContent), id: null });
+  return digestKey(options.signedContent).then((key) => ok({ key, id: null }));
 }
 
 /** The key of an id-less event, and the alias claimed beside a delivery id: `sha256:<hex>`. */
@@ -73,6 +73,9 @@ function idKey(id: string): string {
 
 function checkIdString(raw: string): Result<string> {
   if (raw.length === 0) return fail("id must not be empty");
-  if (utf8(raw).length > MAX_ID_BYTES) return fail(`id is longer than ${MAX_ID_BYTES} bytes`);
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes: a short id needs no encoding to measure.
+  if (raw.length * 3 > MAX_ID_BYTES && utf8(raw).length > MAX_ID_BYTES) {
+    return fail(`id is longer than ${MAX_ID_BYTES} bytes`);
+  }
   return ok(raw);
 }
