@@ -99,7 +99,13 @@ function readAtOnce(
     // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
     const deadline = timeoutMs === undefined ? null : deadlineOf(timeoutMs);
     const waiting = deadline?.watch(() => resolve(fail("timeout")));
-    request.bytes().then(
+    let reading: Promise<Uint8Array>;
+    try {
+      reading = request.bytes();
+    } catch {
+      reading = Promise.reject();
+    }
+    reading.then(
       (bytes) => {
         if (waiting) deadline?.release(waiting);
         resolve(bytes.length > maxBodyBytes ? fail("too-large") : ok(bytes));

@@ -51,6 +51,15 @@ Deno.test("readBody() takes a small declared body whole, without making a stream
   assert.equal(streamed, 0);
 });
 
+Deno.test("readBody() reports a small declared body that cannot be read as unreadable", async () => {
+  const request = post('{"id":"e1"}', { "content-length": "11" });
+  await request.arrayBuffer();
+  assert.deepEqual(await readBody(request, { maxBodyBytes: 1024, timeoutMs: 1000 }), {
+    ok: false,
+    reason: "unreadable",
+  });
+});
+
 Deno.test("readBody() refuses a declared Content-Length past the cap without reading", async () => {
   let pulls = 0;
   const request = post(streamOf([new Uint8Array(5)], () => pulls++), {
