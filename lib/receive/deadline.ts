@@ -11,12 +11,12 @@
  */
 export const TIMED_OUT = Symbol("timed out");
 
-export interface Waiting {
+interface Waiting {
   deadlineMs: number;
   expire(): void;
 }
 
-export class Deadline {
+class Deadline {
   readonly #timeoutMs: number;
   readonly #sweepMs: number;
   readonly #waiting = new Set<Waiting>();
@@ -29,29 +29,22 @@ export class Deadline {
 
   within<T>(promise: Promise<T>): Promise<T | typeof TIMED_OUT> {
     return new Promise((resolve, reject) => {
-      const waiting = this.watch(() => resolve(TIMED_OUT));
+      const waiting: Waiting = {
+        deadlineMs: performance.now() + this.#timeoutMs,
+        expire: () => resolve(TIMED_OUT),
+      };
+      this.#add(waiting);
       promise.then(
         (value) => {
-          this.release(waiting);
+          this.#remove(waiting);
           resolve(value);
         },
         (error) => {
-          this.release(waiting);
+          this.#remove(waiting);
           reject(error);
         },
       );
     });
-  }
-
-  /** Calls `expire` once the timeout has passed, unless released before. */
-  watch(expire: () => void): Waiting {
-    const waiting = { deadlineMs: performance.now() + this.#timeoutMs, expire };
-    this.#add(waiting);
-    return waiting;
-  }
-
-  release(waiting: Waiting): void {
-    this.#remove(waiting);
   }
 
   #add(waiting: Waiting): void {
@@ -86,21 +79,16 @@ export class Deadline {
 
 const deadlines = new Map<number, Deadline>();
 
-/** The shared deadline of every wait of `timeoutMs`. */
-export function deadlineOf(timeoutMs: number): Deadline {
+/**
+ * Resolves to `promise`'s value, or to `TIMED_OUT` once `timeoutMs` passed (plus at most
+ * one sweep interval). A promise that settles later is left to settle unobserved.
+ */
+export function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
   let deadline = deadlines.get(timeoutMs);
   if (deadline === undefined) {
     deadline = new Deadline(timeoutMs);
     // Timeouts come from configuration: a handful of distinct values per process.
     if (deadlines.size < 64) deadlines.set(timeoutMs, deadline);
   }
-  return deadline;
-}
-
-/**
- * Resolves to `promise`'s value, or to `TIMED_OUT` once `timeoutMs` passed (plus at most
- * one sweep interval). A promise that settles later is left to settle unobserved.
- */
-export function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
-  return deadlineOf(timeoutMs).within(promise);
+  return deadline.within(promise);
 }

@@ -30,12 +30,12 @@ export interface EventKeyOptions {
  * Gate 3's key for a verified payload. The body's "id" must be a non-empty
  * string of at most 256 bytes or a safe integer; any other type is a reason
  * (400), never a silent fallback to the digest, so a sender bug cannot turn
- * into duplicate processing. Only a digest needs a promise: an id is keyed at once.
+ * into duplicate processing.
  */
-export function eventKey(
+export async function eventKey(
   payload: Record<string, unknown>,
   options: EventKeyOptions,
-): Result<EventKey> | Promise<Result<EventKey>> {
+): Promise<Result<EventKey>> {
   if (options.headerId !== null) {
     const checked = checkIdString(options.headerId);
     return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
@@ -50,7 +50,7 @@ export function eventKey(
     const checked = checkIdString(raw);
     return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
   }
-  return digestKey(options.signedContent).then((key) => ok({ key, id: null }));
+  return ok({ key: await digestKey(options.signedContent), id: null });
 }
 
 /** The key of an id-less event, and the alias claimed beside a delivery id: `sha256:<hex>`. */

@@ -1,4 +1,4 @@
-import { deadlineOf, TIMED_OUT, within } from "./deadline.ts";
+import { TIMED_OUT, within } from "./deadline.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 
 export type ReadBodyFailure = "too-large" | "unreadable" | "timeout";
@@ -44,7 +44,11 @@ export async function readBody(
   // Touching request.body makes a stream, and bytes() then reads through it instead of
   // taking the whole buffered body at once: the one-read path never touches it.
   if (declared !== null && declared <= ONE_READ_MAX_BYTES) {
-    return readAtOnce(request, options.maxBodyBytes, options.timeoutMs);
+    const reading = readAtOnce(request, options.maxBodyBytes);
+    if (options.timeoutMs === undefined) return await reading;
+    const bytes = await within(reading, options.timeoutMs);
+    // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
+    return bytes === TIMED_OUT ? fail("timeout") : bytes;
   }
   if (request.body === null) return ok(new Uint8Array(0));
   const reader = request.body.getReader();
@@ -86,34 +90,14 @@ async function readChunks(
   return ok(body);
 }
 
-/**
- * One `bytes()` call, bounded by the deadline when there is one: the read, the deadline
- * and the answer share one promise, since this runs for every small request.
- */
-function readAtOnce(
+async function readAtOnce(
   request: Request,
   maxBodyBytes: number,
-  timeoutMs: number | undefined,
 ): Promise<Result<Uint8Array, ReadBodyFailure>> {
-  return new Promise((resolve) => {
-    // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
-    const deadline = timeoutMs === undefined ? null : deadlineOf(timeoutMs);
-    const waiting = deadline?.watch(() => resolve(fail("timeout")));
-    let reading: Promise<Uint8Array>;
-    try {
-      reading = request.bytes();
-    } catch {
-      reading = Promise.reject();
-    }
-    reading.then(
-      (bytes) => {
-        if (waiting) deadline?.release(waiting);
-        resolve(bytes.length > maxBodyBytes ? fail("too-large") : ok(bytes));
-      },
-      () => {
-        if (waiting) deadline?.release(waiting);
-        resolve(fail("unreadable"));
-      },
-    );
-  });
+  try {
+    const bytes = await request.bytes();
+    return bytes.length > maxBodyBytes ? fail("too-large") : ok(bytes);
+  } catch {
+    return fail("unreadable");
+  }
 }

@@ -21,15 +21,10 @@ export interface Route {
   toleranceSeconds: number;
   /** How long an event key is kept: at least 2 x tolerance, longer where a provider redelivers. */
   retentionMs: number;
-  /** activeKeys()' answer for a route whose one key is current, kept once made. */
-  currentOnly?: CryptoKey[];
 }
 
 /** The keys that may verify a delivery at `nowMs` (current, and previous ones not yet expired). */
 export function activeKeys(route: Route, nowMs: number): CryptoKey[] {
-  const only = route.keys.length === 1 ? route.keys[0] as RouteKey : null;
-  // A route with one current secret (the usual case) answers the same array every time.
-  if (only !== null && only.expiresAtMs === null) return route.currentOnly ??= [only.key];
   return route.keys.filter((k) => k.expiresAtMs === null || nowMs < k.expiresAtMs).map((k) =>
     k.key
   );

@@ -200,20 +200,17 @@ async function receive(
   if (!verified.ok) return reject(401, verified.reason, bytes.length);
   const payload = parseObject(bytes);
   if (payload === null) return reject(400, "payload must be a JSON object", bytes.length);
-  const keying = eventKey(payload, {
+  const key = await eventKey(payload, {
     headerId: verified.value.headerId,
     signedContent: verified.value.signedContent,
   });
-  const key = keying instanceof Promise ? await keying : keying;
   if (!key.ok) return reject(400, key.reason, bytes.length);
   let accepted: "accepted" | "duplicate";
   try {
     accepted = await options.store.accept({
       route: route.name,
       key: key.value.key,
-      ...(route.scheme.timestamped
-        ? {}
-        : await replayAliases(key.value.key, verified.value.signedContent)),
+      ...(await replayAliases(route, key.value.key, verified.value.signedContent)),
       id: key.value.id,
       payload: bytes,
       receivedAtMs: nowMs,
@@ -250,13 +247,14 @@ export function claimRetentionMs(
 /**
  * A scheme whose signature covers neither a timestamp nor an id (GitHub) signs only the
  * body: the body's digest is claimed beside the (unsigned) delivery id, so the same signed
- * body under a new delivery id, or none, is a replay. (A timestamped scheme's replays are
- * refused by gate 1 once their claim is gone: no alias.)
+ * body under a new delivery id, or none, is a replay.
  */
 async function replayAliases(
+  route: Route,
   key: string,
   signedContent: Uint8Array,
-): Promise<{ aliasKeys: string[] }> {
+): Promise<{ aliasKeys?: string[] }> {
+  if (route.scheme.timestamped) return {};
   // The alias claim is its own namespace: an id-less delivery claims it too (a later copy
   // under a delivery id checks aliases), and its key already is the digest.
   return { aliasKeys: [key.startsWith("sha256:") ? key : await digestKey(signedContent)] };

@@ -48,11 +48,6 @@ export async function matchingSignature(
   signatures: Uint8Array[],
   data: Uint8Array,
 ): Promise<boolean> {
-  if (keys.length === 1 && signatures.length === 1) {
-    // The common case (one secret, one signature) without the arrays and Promise.all.
-    const [key, signature] = [keys[0] as CryptoKey, signatures[0] as Uint8Array];
-    return signature.length === SHA256_BYTES && await verifyHmacSha256(key, signature, data);
-  }
   const candidates = signatures.filter((signature) => signature.length === SHA256_BYTES);
   if (candidates.length === 0 || keys.length === 0) return false;
   const checks = keys.flatMap((key) =>
