@@ -7,7 +7,7 @@
  * out through `write`, which is the redacting Output.
  */
 import type { ApiRecord } from "../api/mod.ts";
-import type { RequestRecord } from "../receive/mod.ts";
+import { isReplay, type RequestRecord } from "../receive/mod.ts";
 import { truncateForPrinting } from "../redact/mod.ts";
 import { fail, ok, type Result, windowedTally } from "../util/mod.ts";
 
@@ -75,8 +75,6 @@ export interface ServeLog {
   close(): void;
 }
 
-/** How a replay is named on the log line, as in the answer's body. */
-const DUPLICATE = "duplicate-ignored";
 const STDERR_TAIL_LINES = 3;
 const MAX_LINE_CHARS = 200;
 
@@ -123,11 +121,11 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
   });
 
   /**
-   * False when the line is only counted: too many refusals in this window. Replays count as
-   * refusals: whoever saw one signed delivery can send it again as fast as junk.
+   * False when the line is only counted: too many refusals (an answer of 400 or more, or a
+   * replay: isReplay() says why) in this window.
    */
-  const admit = (status: number, reason: string): boolean => {
-    if ((status < 400 && reason !== DUPLICATE) || refusals.pass()) return true;
+  const admit = (refused: boolean, status: number, reason: string): boolean => {
+    if (!refused || refusals.pass()) return true;
     refusals.count(`${status} ${reason}`, null);
     return false;
   };
@@ -138,8 +136,9 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
   return {
     request(record) {
       if (options.quiet) return;
-      const outcome = record.outcome === "duplicate" ? DUPLICATE : record.outcome;
-      if (!admit(record.status, outcome)) return;
+      const replay = isReplay(record);
+      const outcome = replay ? "duplicate-ignored" : record.outcome;
+      if (!admit(replay || record.status >= 400, record.status, outcome)) return;
       if (options.format === "json") {
         options.write(JSON.stringify({
           time: new Date(options.now()).toISOString(),
@@ -167,7 +166,7 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
       const outcome = record.refused === null
         ? `${record.scope} token ${record.tokenId?.slice(0, 8)}`
         : `token ${record.refused.replaceAll("_", " ")}`;
-      if (!admit(record.status, outcome)) return;
+      if (!admit(record.status >= 400, record.status, outcome)) return;
       if (options.format === "json") {
         options.write(JSON.stringify({
           time: new Date(options.now()).toISOString(),

@@ -16,3 +16,12 @@ export interface RequestRecord {
   bodyBytes: number;
   durationMs: number;
 }
+
+/**
+ * Whether a request was a replay: a delivery whose event was claimed before, answered 200 so
+ * an honest sender stops retrying. Whoever saw one signed delivery can send it again as fast
+ * as junk, so the trace and the log summarise replays as they summarise refusals.
+ */
+export function isReplay(record: { type?: unknown; outcome?: unknown }): boolean {
+  return record.type === "request" && record.outcome === "duplicate";
+}

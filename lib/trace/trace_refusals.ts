@@ -1,11 +1,13 @@
 /**
  * Refused requests and replays are summarised in the trace instead of written one by one:
  * anyone can send junk, anyone who saw one signed delivery can replay it, and a record per
- * junk request or replay would rotate the records of accepted events out of the trace. Within each window (one second by default) the first refusal of a reason is
+ * junk request or replay would rotate the records of accepted events out of the trace.
+ * Within each window (one second by default) the first refusal of a reason is
  * kept, the others are only counted, and at the end of the window one record per reason is
  * written: the first refusal's fields plus `count`. Everything else passes straight through.
  * The window is lib/util's `windowedTally`, which serve's log uses for its own summary too.
  */
+import { isReplay } from "../receive/mod.ts";
 import { windowedTally } from "../util/mod.ts";
 import type { TraceSink } from "./trace_sink.ts";
 
@@ -20,7 +22,7 @@ const MAX_REASONS_PER_WINDOW = 256;
 function refusalReason(record: object): string | null {
   const { type, status, outcome, refused } = record as Record<string, unknown>;
   if (type !== "request" && type !== "api") return null;
-  if (type === "request" && outcome === "duplicate") return `request ${status} duplicate`;
+  if (isReplay(record)) return `request ${status} duplicate`;
   if (typeof status !== "number" || status < 400 || status >= 500) return null;
   return `${type} ${status} ${String(outcome ?? refused ?? "")}`;
 }
