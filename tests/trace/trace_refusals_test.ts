@@ -70,9 +70,17 @@ Deno.test("summarizeRefusals() counts replays (duplicates) per window; accepted 
   });
 });
 
-Deno.test("a burst of junk 404s does not rotate an accepted event out of the trace", async () => {
-  const secret = "trace-crowd-secret-" + crypto.randomUUID();
-  await using dir = await tempDir("hookgate-crowd-");
+/**
+ * Starts serve with a 20 KB trace and 2 rotated files, accepts one event, runs `flood`
+ * against it, stops it, and returns every trace record left, after checking that the
+ * accepted event's record is among them.
+ */
+async function floodSmallTrace(
+  name: string,
+  flood: (url: string, secret: string) => Promise<void>,
+): Promise<Record<string, unknown>[]> {
+  const secret = `trace-${name}-secret-` + crypto.randomUUID();
+  await using dir = await tempDir(`hookgate-${name}-`);
   const tracePath = `${dir.path}/trace.jsonl`;
   await using server = await startServe({
     env: { WEBHOOK_SECRET: secret },
@@ -87,68 +95,49 @@ Deno.test("a burst of junk 404s does not rotate an accepted event out of the tra
       "2",
     ],
   });
-  {
-    const accepted = await postSigned(server.url, '{"id":"must-stay-in-the-trace"}', secret);
-    assert.equal(accepted.status, 200);
-    await accepted.body?.cancel();
-    // 2,000 junk requests: about 500 KB of records if each were written, 25 times the cap.
+  const accepted = await postSigned(server.url, '{"id":"must-stay-in-the-trace"}', secret);
+  assert.equal(accepted.status, 200);
+  await accepted.body?.cancel();
+  await flood(server.url, secret);
+  assert.equal(await server.stop(), 0);
+  const files = [tracePath, `${tracePath}.1`, `${tracePath}.2`];
+  const text = (await Promise.all(files.map((f) => Deno.readTextFile(f).catch(() => "")))).join("");
+  const records = text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+  assert.ok(
+    records.some((r) => r.outcome === "accepted" && r.id === "must-stay-in-the-trace"),
+    "the accepted event's record is still in the trace",
+  );
+  return records;
+}
+
+const countOf = (records: Record<string, unknown>[], outcome: string) =>
+  records.filter((r) => r.outcome === outcome).reduce((sum, r) => sum + Number(r.count), 0);
+
+Deno.test("a burst of junk 404s does not rotate an accepted event out of the trace", async () => {
+  // 2,000 junk requests: about 500 KB of records if each were written, 25 times the cap.
+  const records = await floodSmallTrace("crowd", async (url) => {
     await Promise.all(Array.from({ length: 8 }, async (_, worker) => {
       for (let i = 0; i < 250; i++) {
-        const junk = await fetch(`${server.url}/junk-${worker}-${i}`);
+        const junk = await fetch(`${url}/junk-${worker}-${i}`);
         await junk.body?.cancel();
       }
     }));
-  }
-  assert.equal(await server.stop(), 0);
-  const files = [tracePath, `${tracePath}.1`, `${tracePath}.2`];
-  const text = (await Promise.all(files.map((f) => Deno.readTextFile(f).catch(() => "")))).join("");
-  const records = text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
-  assert.ok(
-    records.some((r) => r.outcome === "accepted" && r.id === "must-stay-in-the-trace"),
-    "the accepted event's record is still in the trace",
-  );
-  const notFound = records.filter((r) => r.outcome === "not found");
-  assert.equal(notFound.reduce((sum, r) => sum + r.count, 0), 2000);
+  });
+  assert.equal(countOf(records, "not found"), 2000);
 });
 
 Deno.test("a replay flood does not rotate an accepted event out of the trace", async () => {
-  const secret = "trace-replay-secret-" + crypto.randomUUID();
-  await using dir = await tempDir("hookgate-replays-");
-  const tracePath = `${dir.path}/trace.jsonl`;
-  await using server = await startServe({
-    env: { WEBHOOK_SECRET: secret },
-    args: [
-      "--data-dir",
-      `${dir.path}/data`,
-      "--trace",
-      tracePath,
-      "--trace-max-bytes",
-      "20000",
-      "--trace-keep",
-      "2",
-    ],
+  // One captured delivery sent 1,200 times: about 300 KB of records if each were written.
+  const answers = new Set<string>();
+  const records = await floodSmallTrace("replays", async (url, secret) => {
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < 150; i++) {
+        const replay = await postSigned(url, '{"id":"replayed"}', secret);
+        answers.add(((await replay.json()) as { status: string }).status);
+      }
+    }));
   });
-  const first = await postSigned(server.url, '{"id":"must-stay-in-the-trace"}', secret);
-  assert.equal(first.status, 200);
-  await first.body?.cancel();
-  // One captured delivery sent 1,200 more times: about 300 KB of records if each were written.
-  const replayed = new Set<string>();
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let i = 0; i < 150; i++) {
-      const replay = await postSigned(server.url, '{"id":"replayed"}', secret);
-      replayed.add(((await replay.json()) as { status: string }).status);
-    }
-  }));
-  assert.deepEqual([...replayed].sort(), ["accepted", "duplicate-ignored"]);
-  assert.equal(await server.stop(), 0);
-  const files = [tracePath, `${tracePath}.1`, `${tracePath}.2`];
-  const text = (await Promise.all(files.map((f) => Deno.readTextFile(f).catch(() => "")))).join("");
-  const records = text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
-  assert.ok(
-    records.some((r) => r.outcome === "accepted" && r.id === "must-stay-in-the-trace"),
-    "the accepted event's record is still in the trace",
-  );
+  assert.deepEqual([...answers].sort(), ["accepted", "duplicate-ignored"]);
   assert.equal(records.filter((r) => r.outcome === "accepted" && r.id === "replayed").length, 1);
-  const duplicates = records.filter((r) => r.outcome === "duplicate");
-  assert.equal(duplicates.reduce((sum, r) => sum + r.count, 0), 1199);
+  assert.equal(countOf(records, "duplicate"), 1199);
 });
