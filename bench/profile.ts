@@ -18,7 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
-import { startHookgate, startReference } from "./servers.ts";
+import { serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -123,16 +123,13 @@ async function main(): Promise<void> {
       secret: signer,
     });
     const tree = values.tree === undefined ? ROOT : `${await Deno.realPath(values.tree)}/`;
-    const config = JSON.parse(await Deno.readTextFile(`${tree}deno.json`)) as {
-      tasks: Record<string, string>;
-    };
     const denoFlags = [`--cpu-prof-dir=${tmp}/prof`];
     const server = scenario === "verify-only"
       ? await startReference("verify_only_server.ts", { WEBHOOK_SECRET: secret }, denoFlags)
       : await startHookgate({
         tree,
         dataDir: `${tmp}/data`,
-        v8Flags: /--v8-flags=(\S+)/.exec(config.tasks.serve ?? "")?.[1] ?? "",
+        v8Flags: await serveTaskV8Flags(tree),
         denoFlags,
         env: { WEBHOOK_SECRET: secret },
       });

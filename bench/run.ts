@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { ROOT } from "./load.ts";
 import type { BenchReport, Measurement } from "./results_format.ts";
 import { type BenchContext, measure, measureFleet, measureSoak, storeGrowth } from "./scenarios.ts";
-import { commandExists, defaultPeersDir, fastapiPython } from "./servers.ts";
+import { commandExists, defaultPeersDir, fastapiPython, serveTaskV8Flags } from "./servers.ts";
 import { checkTargets } from "./targets.ts";
 
 /**
@@ -52,15 +52,6 @@ const { values } = parseArgs({
     out: { type: "string", default: `${ROOT}bench/results/latest.json` },
   },
 });
-
-/** The `--v8-flags=…` of `tree`'s deno.json serve task, or "" when it has none. */
-async function serveTaskV8Flags(tree: string): Promise<string> {
-  const config = JSON.parse(await Deno.readTextFile(`${tree}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  const match = /--v8-flags=(\S+)/.exec(config.tasks?.serve ?? "");
-  return match?.[1] ?? "";
-}
 
 /** Which requested scenarios cannot run on this machine, and why (said, never silently dropped). */
 async function unavailable(

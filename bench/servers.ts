@@ -126,6 +126,15 @@ export interface HookgateOptions {
   env?: Record<string, string>;
 }
 
+/** The `--v8-flags=…` of `tree`'s deno.json serve task, or "" when it has none. */
+export async function serveTaskV8Flags(tree: string): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(`${tree}deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
+  const match = /--v8-flags=(\S+)/.exec(config.tasks?.serve ?? "");
+  return match?.[1] ?? "";
+}
+
 /** `hookgate serve` on a free port with its own data dir; deliveries go to URL/webhook. */
 export function startHookgate(options: HookgateOptions): Promise<Server> {
   return startServer(Deno.execPath(), [

@@ -13,6 +13,7 @@
  * Usage: deno task bench:spawn [--runs 300]
  */
 import { parseArgs } from "node:util";
+import { cpuMicros } from "./proc_stats.ts";
 import { type Containment, type Launch, launchCommand, runExec } from "../lib/handoff/mod.ts";
 
 const { values } = parseArgs({
@@ -24,11 +25,7 @@ const env = { PATH: "/usr/bin:/bin" };
 
 /** This process's CPU µs: its own, and with the children it reaped. */
 function cpu(): { self: number; all: number } {
-  const stat = Deno.readTextFileSync("/proc/self/stat");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-  const tick = 10_000;
-  const self = ((f[11] ?? 0) + (f[12] ?? 0)) * tick;
-  return { self, all: self + ((f[13] ?? 0) + (f[14] ?? 0)) * tick };
+  return { self: cpuMicros(Deno.pid, { children: false }), all: cpuMicros(Deno.pid) };
 }
 
 async function perRun(run: () => Promise<unknown>): Promise<[number, number, number]> {

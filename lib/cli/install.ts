@@ -8,13 +8,12 @@
  * The user's files (`.env`, `.hookgate`, `.gitignore`) stay relative: they
  * resolve in the directory `hookgate` is run from, never in the checkout.
  */
-import { everyCommandPermissions, permissionFlags } from "../setup/mod.ts";
+import { everyCommandPermissions, permissionFlags, taskV8Flags } from "../setup/mod.ts";
 
 export const INSTALLED_NAME = "hookgate";
-/**
- * The V8 flags of the serve task (docs/deploy.md, "Memory"); harmless for the other commands.
- */
-const V8_FLAGS = "--v8-flags=--max-semi-space-size=2,--max-old-space-size=512";
+
+/** The serve task's V8 flags (docs/deploy.md, "Memory"); harmless for the other commands. */
+const SERVE_V8_FLAGS = [taskV8Flags("serve")].filter((flag) => flag !== null);
 
 export interface InstallOptions {
   /** The checkout holding deno.json and main.ts, ending in '/'. */
@@ -37,7 +36,7 @@ export function installArgs(options: InstallOptions): string[] {
     "--config",
     `${options.checkoutDir}deno.json`,
     "--no-prompt",
-    V8_FLAGS,
+    ...SERVE_V8_FLAGS,
     ...permissionFlags(everyCommandPermissions(options.checkoutDir)),
     `${options.checkoutDir}main.ts`,
   ];

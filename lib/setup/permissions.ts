@@ -119,6 +119,11 @@ export function commandTasks(): Record<string, string> {
   );
 }
 
+/** The `--v8-flags=…` argument of the task that runs `command`, or null when it has none. */
+export function taskV8Flags(command: string): string | null {
+  return /--v8-flags=\S+/.exec(commandTasks()[command] ?? "")?.[0] ?? null;
+}
+
 /**
  * The tasks name the program's own files relative to the checkout
  * (`lib/fetch_worker_entry.ts`) and the user's files relative to the working

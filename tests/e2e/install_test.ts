@@ -55,6 +55,14 @@ Deno.test("installArgs() grants each permission kind the commands need, never -A
   ]);
 });
 
+Deno.test("installArgs() runs hookgate with the serve task's V8 flags", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  const serveFlags = /--v8-flags=\S+/.exec(config.tasks.serve)?.[0];
+  assert.match(serveFlags ?? "", /--max-old-space-size=/);
+  const args = installArgs({ checkoutDir: "/src/hookgate/" });
+  assert.deepEqual(args.filter((arg) => arg.startsWith("--v8-flags=")), [serveFlags]);
+});
+
 Deno.test("deno task install puts hookgate on the PATH: init, serve and send work from another directory, uninstall removes it", async () => {
   await using installRoot = tempDir("hookgate-install-");
   await using project = tempDir("hookgate-project-");
