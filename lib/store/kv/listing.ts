@@ -20,6 +20,7 @@ import type { LockedKv } from "./locked_kv.ts";
 const STATUSES: EventStatus[] = ["pending", "done", "dead"];
 /** Index keys read per round while filling a page (entries may be filtered out). */
 const PAGE_READ = 100;
+const NEWEST_FIRST = { limit: PAGE_READ, reverse: true };
 
 export class Listing {
   readonly #kv: LockedKv;
@@ -62,7 +63,7 @@ export class Listing {
    */
   async #listPending(route: string | undefined, limit: number): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
-    for await (const page of this.#pagesNewestFirst<EventRecord>([ROOT, "due"])) {
+    for await (const page of this.#kv.pages<EventRecord>([ROOT, "due"], NEWEST_FIRST)) {
       for (const entry of page) {
         if (route !== undefined && entry.value.route !== route) continue;
         const stored = await this.#stored(entry.value);
@@ -73,26 +74,11 @@ export class Listing {
     return out;
   }
 
-  /** The keys under `prefix`, last first, a page at a time. */
-  async *#pagesNewestFirst<T>(prefix: Deno.KvKey): AsyncGenerator<Deno.KvEntry<T>[]> {
-    let cursor: Deno.KvKey | null = null;
-    for (;;) {
-      const selector: Deno.KvListSelector = cursor === null ? { prefix } : { prefix, end: cursor };
-      const page: Deno.KvEntry<T>[] = await this.#kv.list<T>(selector, {
-        reverse: true,
-        limit: PAGE_READ,
-      });
-      if (page.length > 0) yield page;
-      if (page.length < PAGE_READ) return;
-      cursor = (page[page.length - 1] as Deno.KvEntry<T>).key;
-    }
-  }
-
   /** Newest first from the status index; an index key whose record moved on is skipped. */
   async #listStatus(status: EventStatus, route: string | undefined, limit: number) {
     if (status === "pending") return await this.#listPending(route, limit);
     const out: StoredEvent[] = [];
-    for await (const page of this.#pagesNewestFirst<number>([ROOT, "listed", status])) {
+    for await (const page of this.#kv.pages<number>([ROOT, "listed", status], NEWEST_FIRST)) {
       const wanted = page.filter((entry) => route === undefined || entry.key[4] === route);
       const records = (await Promise.all(
         readChunks(wanted).map((chunk) =>

@@ -48,6 +48,35 @@ export class LockedKv {
     });
   }
 
+  /**
+   * The keys under `prefix`, `limit` at a time (each page its own read: a large range is never
+   * held whole), first to last, or last to first with `reverse`.
+   */
+  async *pages<T>(
+    prefix: Deno.KvKey,
+    options: { limit: number; reverse?: boolean },
+  ): AsyncGenerator<Deno.KvEntry<T>[]> {
+    const reverse = options.reverse === true;
+    let cursor: Deno.KvKey | null = null;
+    for (;;) {
+      const selector: Deno.KvListSelector = cursor === null
+        ? { prefix }
+        : reverse
+        ? { prefix, end: cursor }
+        : { prefix, start: cursor };
+      const page: Deno.KvEntry<T>[] = await this.list<T>(selector, {
+        limit: options.limit,
+        reverse,
+      });
+      if (page.length > 0) yield page;
+      if (page.length < options.limit) return;
+      const last = (page[page.length - 1] as Deno.KvEntry<T>).key;
+      // `end` excludes the last key read; `start` includes, so start just after it: the same
+      // key with one more part of the smallest kind.
+      cursor = reverse ? last : [...last, new Uint8Array()];
+    }
+  }
+
   /** Builds the operation afresh on every try: a retried commit carries the same mutations. */
   commit(
     build: (op: Deno.AtomicOperation) => void,

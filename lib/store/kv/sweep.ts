@@ -60,15 +60,8 @@ export async function adoptOlderLayout(kv: LockedKv, nowMs: number): Promise<num
   const layout = await kv.get<number>(LAYOUT_KEY);
   if (layout.value === LAYOUT_VERSION) return 0;
   let adopted = 0;
-  let start: Deno.KvKey | null = null;
-  for (;;) {
-    // A page at a time: an older file may hold more records than fit in memory at once.
-    const selector: Deno.KvListSelector = start === null
-      ? { prefix: [ROOT, "event"] }
-      : { prefix: [ROOT, "event"], start };
-    const page: Deno.KvEntry<EventRecord>[] = await kv.list<EventRecord>(selector, {
-      limit: ADOPT_PAGE,
-    });
+  // A page at a time: an older file may hold more records than fit in memory at once.
+  for await (const page of kv.pages<EventRecord>([ROOT, "event"], { limit: ADOPT_PAGE })) {
     const older = page.filter((entry) => entry.value.dueAtMs === undefined);
     for (const group of commitGroups(older, (entry) => entry.value)) {
       const result = await kv.commit((op) => {
@@ -81,9 +74,6 @@ export async function adoptOlderLayout(kv: LockedKv, nowMs: number): Promise<num
       });
       if (result.ok) adopted += group.length;
     }
-    if (page.length < ADOPT_PAGE) break;
-    // Just after the last key read: the same key with one more (smallest) part.
-    start = [...(page[page.length - 1] as Deno.KvEntry<EventRecord>).key, new Uint8Array()];
   }
   for (const parked of await kv.list({ prefix: [ROOT, "undelivered"] })) {
     await kv.commit((op) => op.check(parked).delete(parked.key));
