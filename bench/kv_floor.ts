@@ -58,70 +58,72 @@ function record(key: string, status: string) {
 
 type Variant = "claim" | "accept" | "accept + settle";
 
-/** Wall time of each Deno KV accept commit of the last measure(), in ms. */
+/** Wall time of each Deno KV accept commit of the last run, in ms. */
 const commitMs: number[] = [];
 
-async function measure(variant: Variant): Promise<number> {
-  commitMs.length = 0;
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-kv-floor-" });
-  const kv = await Deno.openKv(`${dir}/floor.kv`);
+/** One engine under test: commits of BATCH events from `first` on, each durable before the next. */
+interface Engine {
+  commit(first: number): void | Promise<void>;
+  close(): void;
+}
+
+/** Runs `commit(first)` for each batch of events in a fresh temp dir; CPU µs per event. */
+async function perEvent(open: (dir: string) => Engine | Promise<Engine>): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "hookgate-store-floor-" });
+  const engine = await open(dir);
   try {
     const before = cpuMicros(Deno.pid);
-    for (let first = 0; first < EVENTS; first += BATCH) {
-      const keys = Array.from(
-        { length: BATCH },
-        (_, i) => `id:${first + i}-${crypto.randomUUID()}`,
-      );
-      const accept = kv.atomic();
-      for (const key of keys) {
-        const pending = record(key, "pending");
-        accept.check({ key: ["hookgate", "event", "webhook", key], versionstamp: null });
-        accept.set(["hookgate", "event", "webhook", key], pending);
-        if (variant !== "claim") {
-          accept.set(["hookgate", "due", pending.dueAtMs, "webhook", key], pending);
-        }
-      }
-      const startedMs = performance.now();
-      const accepted = await accept.commit();
-      commitMs.push(performance.now() - startedMs);
-      if (!accepted.ok || variant !== "accept + settle") continue;
-      const settle = kv.atomic();
-      for (const key of keys) {
-        const done = record(key, "done");
-        const expireIn = done.retentionMs;
-        settle.check({
-          key: ["hookgate", "event", "webhook", key],
-          versionstamp: accepted.versionstamp,
-        });
-        settle.set(["hookgate", "event", "webhook", key], done, { expireIn });
-        settle.set(["hookgate", "listed", "done", done.receivedAtMs, "webhook", key], 1, {
-          expireIn,
-        });
-        settle.delete(["hookgate", "due", done.dueAtMs, "webhook", key]);
-      }
-      await settle.commit();
-    }
+    for (let first = 0; first < EVENTS; first += BATCH) await engine.commit(first);
     return (cpuMicros(Deno.pid) - before) / EVENTS;
   } finally {
-    kv.close();
+    engine.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-/** Runs `commit(first)` for each batch of events in a fresh temp dir; CPU µs per event. */
-async function perEvent(
-  open: (dir: string) => { commit(first: number): void; close(): void },
-): Promise<number> {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-store-floor-" });
-  const store = open(dir);
-  try {
-    const before = cpuMicros(Deno.pid);
-    for (let first = 0; first < EVENTS; first += BATCH) store.commit(first);
-    return (cpuMicros(Deno.pid) - before) / EVENTS;
-  } finally {
-    store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+/** Deno KV with records and keys shaped like hookgate's, for `variant`'s commits. */
+function denoKv(variant: Variant): (dir: string) => Promise<Engine> {
+  return async (dir) => {
+    commitMs.length = 0;
+    const kv = await Deno.openKv(`${dir}/floor.kv`);
+    return {
+      async commit(first) {
+        const keys = Array.from(
+          { length: BATCH },
+          (_, i) => `id:${first + i}-${crypto.randomUUID()}`,
+        );
+        const accept = kv.atomic();
+        for (const key of keys) {
+          const pending = record(key, "pending");
+          accept.check({ key: ["hookgate", "event", "webhook", key], versionstamp: null });
+          accept.set(["hookgate", "event", "webhook", key], pending);
+          if (variant !== "claim") {
+            accept.set(["hookgate", "due", pending.dueAtMs, "webhook", key], pending);
+          }
+        }
+        const startedMs = performance.now();
+        const accepted = await accept.commit();
+        commitMs.push(performance.now() - startedMs);
+        if (!accepted.ok || variant !== "accept + settle") return;
+        const settle = kv.atomic();
+        for (const key of keys) {
+          const done = record(key, "done");
+          const expireIn = done.retentionMs;
+          settle.check({
+            key: ["hookgate", "event", "webhook", key],
+            versionstamp: accepted.versionstamp,
+          });
+          settle.set(["hookgate", "event", "webhook", key], done, { expireIn });
+          settle.set(["hookgate", "listed", "done", done.receivedAtMs, "webhook", key], 1, {
+            expireIn,
+          });
+          settle.delete(["hookgate", "due", done.dueAtMs, "webhook", key]);
+        }
+        await settle.commit();
+      },
+      close: () => kv.close(),
+    };
+  };
 }
 
 function sqlite(dir: string) {
@@ -179,9 +181,9 @@ function appendLog(dir: string) {
 console.log(`| ${EVENTS} events in commits of ${BATCH} | process CPU µs / event |`);
 console.log("| --- | ---: |");
 for (const variant of ["claim", "accept", "accept + settle"] as Variant[]) {
-  console.log(`| Deno KV: ${variant} | ${(await measure(variant)).toFixed(0)} |`);
+  console.log(`| Deno KV: ${variant} | ${(await perEvent(denoKv(variant))).toFixed(0)} |`);
 }
-// The last measure() was accept + settle: its accept commits' latencies.
+// The last Deno KV run was accept + settle: its accept commits' latencies.
 const kvCommitMs = [...commitMs];
 console.log(`| node:sqlite: accept + settle | ${(await perEvent(sqlite)).toFixed(0)} |`);
 console.log(`| append-only file: accept + settle | ${(await perEvent(appendLog)).toFixed(0)} |`);
