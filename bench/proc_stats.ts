@@ -13,16 +13,36 @@ const TICKS_PER_SECOND = 100;
  */
 export function cpuMicros(pid: number, options: { children?: boolean } = {}): number {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state); utime, stime, cutime, cstime are fields 14–17.
-    const counted = options.children === false ? [11, 12] : [11, 12, 13, 14];
-    const ticks = counted.reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
-    return ticks * (1_000_000 / TICKS_PER_SECOND);
+    return statCpu(`/proc/${pid}/stat`, options.children !== false).us;
   } catch {
     return 0;
   }
+}
+
+/** CPU µs (utime + stime) of every thread of `pid`, summed by thread name. */
+export function threadCpuMicros(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const { name, us } = statCpu(`/proc/${pid}/task/${entry.name}/stat`, false);
+      byName.set(name, (byName.get(name) ?? 0) + us);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+
+/** The command name and CPU µs of a /proc stat file, with reaped children's or without. */
+function statCpu(path: string, children: boolean): { name: string; us: number } {
+  const stat = Deno.readTextFileSync(path);
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
+  const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state); utime, stime, cutime, cstime are fields 14–17.
+  const counted = children ? [11, 12, 13, 14] : [11, 12];
+  const ticks = counted.reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  return { name, us: ticks * (1_000_000 / TICKS_PER_SECOND) };
 }
 
 /** VmHWM (peak resident set) of `pid` in MB; 0 when it cannot be read. */

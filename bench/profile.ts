@@ -18,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
+import { threadCpuMicros } from "./proc_stats.ts";
 import { serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
 
 const { values } = parseArgs({
@@ -41,23 +42,6 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
-}
-
-/** CPU µs of every thread of `pid`, by thread name. */
-function threadCpu(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
-  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/stat`);
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const us = (Number(fields[11]) + Number(fields[12])) * 10_000;
-      byName.set(name, (byName.get(name) ?? 0) + us);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return byName;
 }
 
 /** The step a stack belongs to: its innermost hookgate module, else what ran. */
@@ -134,14 +118,14 @@ async function main(): Promise<void> {
         env: { WEBHOOK_SECRET: secret },
       });
     if (scenario === "duplicates") await preAccept(server.url, file);
-    const before = threadCpu(server.pid);
+    const before = threadCpuMicros(server.pid);
     const summary = await drive(server.url, file, {
       useWrk: true,
       threads: 1,
       connections: Number(values.connections),
       seconds,
     });
-    const after = threadCpu(server.pid);
+    const after = threadCpuMicros(server.pid);
     await server.stop();
     const [profileFile] = [...Deno.readDirSync(`${tmp}/prof`)].map((e) => e.name);
     if (!profileFile) throw new Error("serve wrote no CPU profile");
