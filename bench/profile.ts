@@ -13,12 +13,15 @@
  * `--scenario verify-only` profiles the verify-only reference under the forged load, so the
  * two profiles side by side show what hookgate adds to a refused request.
  *
- * Usage: deno task bench:profile [--scenario accepted|forged|duplicates|verify-only]
+ * `--scenario exec` runs serve with `--exec true`; the agents' CPU (reaped children) is
+ * printed as a row of its own.
+ *
+ * Usage: deno task bench:profile [--scenario accepted|forged|duplicates|exec|verify-only]
  *        [--seconds 6] [--tree DIR]
  */
 import { parseArgs } from "node:util";
 import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
-import { threadCpuMicros } from "./proc_stats.ts";
+import { cpuMicros, threadCpuMicros } from "./proc_stats.ts";
 import { serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
 
 const { values } = parseArgs({
@@ -116,8 +119,11 @@ async function main(): Promise<void> {
         v8Flags: await serveTaskV8Flags(tree),
         denoFlags,
         env: { WEBHOOK_SECRET: secret },
+        extra: scenario === "exec" ? ["--exec", "true"] : [],
       });
     if (scenario === "duplicates") await preAccept(server.url, file);
+    const reaped = () => cpuMicros(server.pid) - cpuMicros(server.pid, { children: false });
+    const reapedBefore = reaped();
     const before = threadCpuMicros(server.pid);
     const summary = await drive(server.url, file, {
       useWrk: true,
@@ -126,6 +132,7 @@ async function main(): Promise<void> {
       seconds,
     });
     const after = threadCpuMicros(server.pid);
+    const reapedSpent = reaped() - reapedBefore;
     await server.stop();
     const [profileFile] = [...Deno.readDirSync(`${tmp}/prof`)].map((e) => e.name);
     if (!profileFile) throw new Error("serve wrote no CPU profile");
@@ -144,7 +151,10 @@ async function main(): Promise<void> {
       total += spent;
       if (spent > 0) console.log(`| ${name} | ${perRequest(spent)} |`);
     }
-    console.log(`| **all threads** | **${perRequest(total)}** |\n`);
+    if (reapedSpent > 0) {
+      console.log(`| reaped children (agents and their launchers) | ${perRequest(reapedSpent)} |`);
+    }
+    console.log(`| **all threads** | **${perRequest(total + reapedSpent)}** |\n`);
     const steps = byStep(profile);
     const busy = [...steps].filter(([step]) => step !== "(idle)").reduce((n, [, us]) => n + us, 0);
     console.log("| JavaScript thread, by step | CPU µs / request | share |\n| --- | ---: | ---: |");

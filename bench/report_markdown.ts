@@ -29,7 +29,9 @@ const lines: string[] = [];
 lines.push(
   `Run of ${report.date} (${report.generator}${
     report.wrkThreads ? ` -t${report.wrkThreads}` : ""
-  } -c${report.connections}, ${report.runs} runs of ${report.durationSeconds} s each, ` +
+  } -c${report.connections}, ${report.runs} runs of ${report.durationSeconds} s each${
+    report.warmupSeconds ? ` after ${report.warmupSeconds} s of warm-up` : ""
+  }, ` +
     `${report.cpus} CPUs, load average at start ${
       report.loadAverageAtStart.map((n) => n.toFixed(2)).join(" ")
     }, serve V8 flags: ${report.serveV8Flags ? `\`${report.serveV8Flags}\`` : "none"}).`,
@@ -57,6 +59,26 @@ for (const name of report.medians.map((r) => r.scenario)) {
       runs.map((r) => `${fmt(r.rps)} (${r.cpuUsPerRequest.toFixed(0)} µs)`).join(", ")
     }`,
   );
+}
+if (report.interleaved) {
+  const { rounds, sliceSeconds, rows } = report.interleaved;
+  lines.push(
+    "",
+    `Interleaved (the refusal ratios' measurement): the servers below ran at once and took ` +
+      `turns under the same load, ${rounds} rounds of ${sliceSeconds} s each, after their ` +
+      "warm-up; CPU and requests summed over the slices:",
+    "",
+    "| server | requests | server CPU µs / request | per round (µs) | errors |",
+    "| --- | ---: | ---: | --- | ---: |",
+  );
+  for (const r of rows) {
+    lines.push(
+      `| ${DESCRIPTIONS[r.scenario] ?? r.scenario} | ${fmt(r.requests)} | ` +
+        `${r.cpuUsPerRequest.toFixed(1)} | ${
+          r.perRoundCpuUs.map((us) => us.toFixed(0)).join(", ")
+        } | ${r.errors} |`,
+    );
+  }
 }
 if (report.soak) {
   lines.push(

@@ -21,6 +21,21 @@ export interface Measurement {
   instancesPeakRssMb?: number[];
 }
 
+/** The refusal scenarios and their reference, run interleaved (bench/interleaved.ts). */
+export interface Interleaved {
+  rounds: number;
+  sliceSeconds: number;
+  rows: {
+    scenario: string;
+    /** Summed over every slice of every round. */
+    requests: number;
+    cpuUsPerRequest: number;
+    errors: number;
+    /** CPU µs per request of each round's slice, in round order. */
+    perRoundCpuUs: number[];
+  }[];
+}
+
 export interface BenchReport {
   date: string;
   generator: "wrk" | "builtin";
@@ -39,4 +54,8 @@ export interface BenchReport {
   soak: Measurement | null;
   growthSeconds: number;
   storeGrowthMb: { t: number; mb: number }[];
+  /** Unmeasured load on every server before its measured window (absent in older results: none). */
+  warmupSeconds?: number;
+  /** Absent in older results, null when not run. */
+  interleaved?: Interleaved | null;
 }

@@ -8,6 +8,7 @@
  * and the server's own CPU time per request; bench/targets.ts checks the targets.
  */
 import { parseArgs } from "node:util";
+import { measureInterleaved, REFERENCE } from "./interleaved.ts";
 import { ROOT } from "./load.ts";
 import type { BenchReport, Measurement } from "./results_format.ts";
 import { type BenchContext, measure, measureFleet, measureSoak, storeGrowth } from "./scenarios.ts";
@@ -36,6 +37,11 @@ const { values } = parseArgs({
   options: {
     duration: { type: "string", default: "8" },
     runs: { type: "string", default: "3" },
+    // Unmeasured load on every server first, so each is measured warm (JIT, heap grown).
+    warmup: { type: "string", default: "2" },
+    // The refusal ratios, measured interleaved: rounds of one slice per server (0: not run).
+    "interleave-rounds": { type: "string", default: "8" },
+    "interleave-seconds": { type: "string", default: "2" },
     connections: { type: "string", default: "32" },
     scenarios: { type: "string", default: ALL_SCENARIOS.join(",") },
     soak: { type: "string", default: "60" },
@@ -132,6 +138,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = {
     tmp: await Deno.makeTempDir({ prefix: "hookgate-bench-" }),
     seconds: Number(values.duration),
+    warmupSeconds: Number(values.warmup),
     load: { useWrk, threads: Number(values.threads), connections: Number(values.connections) },
     hookgate: { v8Flags: values["serve-v8-flags"] ?? await serveTaskV8Flags(tree), tree },
     secret: "bench-secret-" + crypto.randomUUID(),
@@ -141,11 +148,12 @@ async function main(): Promise<void> {
   };
   const runs = Number(values.runs);
   console.error(
-    `bench: ${runs} run(s) of ${ctx.seconds} s, ${ctx.load.connections} connections, load from ${
-      useWrk ? `wrk -t${ctx.load.threads}` : "the built-in generator"
-    }, serve V8 flags: ${ctx.hookgate.v8Flags || "(none)"}${
-      tree === ROOT ? "" : `, hookgate from ${tree}`
-    }`,
+    `bench: ${runs} run(s) of ${ctx.seconds} s after ${ctx.warmupSeconds} s of warm-up, ` +
+      `${ctx.load.connections} connections, load from ${
+        useWrk ? `wrk -t${ctx.load.threads}` : "the built-in generator"
+      }, serve V8 flags: ${ctx.hookgate.v8Flags || "(none)"}${
+        tree === ROOT ? "" : `, hookgate from ${tree}`
+      }`,
   );
   try {
     const all: Measurement[] = [];
@@ -159,6 +167,20 @@ async function main(): Promise<void> {
           `run ${run}: ${scenario} ${m.rps} req/s, ${m.cpuUsPerRequest.toFixed(0)} µs CPU/req`,
         );
       }
+    }
+    const refusals = scenarios.filter((name) => name === "forged" || name === "duplicates");
+    const rounds = Number(values["interleave-rounds"]);
+    const interleaved = rounds > 0 && scenarios.includes(REFERENCE) && refusals.length > 0
+      ? await measureInterleaved([REFERENCE, ...refusals], {
+        rounds,
+        sliceSeconds: Number(values["interleave-seconds"]),
+      }, ctx)
+      : null;
+    for (const row of interleaved?.rows ?? []) {
+      console.error(
+        `interleaved: ${row.scenario} ${row.cpuUsPerRequest.toFixed(1)} µs CPU/req ` +
+          `(${row.perRoundCpuUs.map((us) => us.toFixed(0)).join(" ")})`,
+      );
     }
     const soakSeconds = Number(values.soak);
     const soak = soakSeconds > 0 ? await measureSoak(soakSeconds, ctx) : null;
@@ -182,6 +204,8 @@ async function main(): Promise<void> {
       soak,
       growthSeconds,
       storeGrowthMb: growth,
+      warmupSeconds: ctx.warmupSeconds,
+      interleaved,
     };
     await Deno.mkdir(new URL("results/", import.meta.url), { recursive: true });
     await Deno.writeTextFile(values.out, JSON.stringify(report, null, 2) + "\n");

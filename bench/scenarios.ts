@@ -10,6 +10,7 @@ import {
   type LoadSummary,
   preAccept,
   ROOT,
+  type SigningStyle,
   writeDeliveries,
 } from "./load.ts";
 import { cpuMicros, peakRssMb } from "./proc_stats.ts";
@@ -27,6 +28,8 @@ import { countEventRecords, countStoredEvents } from "./stored_events.ts";
 export interface BenchContext {
   tmp: string;
   seconds: number;
+  /** Unmeasured load on every server before its measured window (0: none). */
+  warmupSeconds: number;
   load: LoadSettings;
   /** How hookgate runs: its V8 flags and the checkout it runs from. */
   hookgate: { v8Flags: string; tree: string };
@@ -47,50 +50,80 @@ function uniqueCount(seconds: number): number {
   return Math.max(50_000, 40_000 * seconds);
 }
 
-async function startFor(scenario: string, ctx: BenchContext, file: string): Promise<Server> {
+/** How a scenario's deliveries are signed: forged, GitHub-style for adnanh, else the secret. */
+function signingOf(scenario: string, ctx: BenchContext): { secret: string; style?: SigningStyle } {
+  if (FORGED.has(scenario)) return { secret: ctx.forgedSecret };
+  if (scenario === "adnanh") return { secret: ADNANH_SECRET, style: "github" };
+  return { secret: ctx.secret };
+}
+
+/**
+ * Writes the deliveries of `scenario` to `file` and starts its server; duplicates get
+ * 2,000 deliveries, accepted before the server is handed back, to replay.
+ */
+export async function startFor(
+  scenario: string,
+  ctx: BenchContext,
+  file: string,
+): Promise<Server> {
   const env = { WEBHOOK_SECRET: ctx.secret };
   const dataDir = `${file}.data`;
-  const count = uniqueCount(ctx.seconds);
+  const count = scenario === "duplicates" ? 2_000 : uniqueCount(ctx.seconds);
+  await writeDeliveries(file, count, signingOf(scenario, ctx));
   switch (scenario) {
     case "bare":
-      await writeDeliveries(file, count, { secret: ctx.secret });
       return await startReference("bare_server.ts");
     case "verify-only":
-      await writeDeliveries(file, count, { secret: ctx.forgedSecret });
       return await startReference("verify_only_server.ts", env);
     case "forged":
-      await writeDeliveries(file, count, { secret: ctx.forgedSecret });
+    case "accepted":
       return await startHookgate({ dataDir, ...ctx.hookgate, env });
     case "duplicates": {
-      await writeDeliveries(file, 2_000, { secret: ctx.secret });
       const server = await startHookgate({ dataDir, ...ctx.hookgate, env });
       await preAccept(server.url, file);
       return server;
     }
     case "exec":
-      await writeDeliveries(file, count, { secret: ctx.secret });
-      return await startHookgate({
-        dataDir,
-        ...ctx.hookgate,
-        env,
-        extra: ["--exec", "true"],
-      });
-    case "accepted":
-      await writeDeliveries(file, count, { secret: ctx.secret });
-      return await startHookgate({ dataDir, ...ctx.hookgate, env });
+      return await startHookgate({ dataDir, ...ctx.hookgate, env, extra: ["--exec", "true"] });
     case "fastapi":
       if (!ctx.python) throw new Error("fastapi: no python3 with FastAPI");
-      await writeDeliveries(file, count, { secret: ctx.secret });
       return await startFastapi(ctx.python, ctx.peersDir, ctx.secret);
     case "adnanh":
-      await writeDeliveries(file, count, { secret: ADNANH_SECRET, style: "github" });
       return await startAdnanh(ctx.peersDir);
     default:
       throw new Error(`unknown scenario '${scenario}'`);
   }
 }
 
-function errorsOf(scenario: string, summary: LoadSummary): number {
+/**
+ * Loads a freshly started server for `ctx.warmupSeconds` before it is measured, so every
+ * server is measured warm (JIT-compiled, its heap grown) as a long-running one is. Its own
+ * deliveries (new ids, signed like the scenario's; duplicates replay theirs), so the
+ * measured window replays none of them. Answers the warm-up's summary, or null without one.
+ */
+export async function warmUp(
+  scenario: string,
+  server: Server,
+  file: string,
+  ctx: BenchContext,
+): Promise<LoadSummary | null> {
+  if (ctx.warmupSeconds <= 0) return null;
+  const warmFile = scenario === "duplicates" ? file : `${file}.warm`;
+  if (warmFile !== file) {
+    await writeDeliveries(warmFile, uniqueCount(ctx.warmupSeconds), signingOf(scenario, ctx));
+  }
+  try {
+    return await drive(server.url, warmFile, {
+      ...ctx.load,
+      seconds: ctx.warmupSeconds,
+      ...(scenario === "adnanh" ? { style: "github" as const } : {}),
+    });
+  } finally {
+    if (warmFile !== file) await Deno.remove(warmFile);
+  }
+}
+
+export function errorsOf(scenario: string, summary: LoadSummary): number {
   const expected = FORGED.has(scenario) ? "401" : "200";
   return summary.socketErrors + Object.entries(summary.statuses)
     .filter(([status]) => status !== expected).reduce((sum, [, n]) => sum + n, 0) +
@@ -105,10 +138,12 @@ export async function measure(
 ): Promise<Measurement> {
   const file = `${ctx.tmp}/${scenario}-${run}.tsv`;
   const server = await startFor(scenario, ctx, file);
+  let warm: LoadSummary | null;
   let summary: LoadSummary;
   let cpuUs: number;
   let rss: number;
   try {
+    warm = await warmUp(scenario, server, file, ctx);
     const before = cpuMicros(server.pid);
     summary = await drive(server.url, file, {
       ...ctx.load,
@@ -121,19 +156,22 @@ export async function measure(
     await server.stop();
   }
   await Deno.remove(file);
+  // The warm-up's answers are checked like the measured ones: what it was told was accepted
+  // must be stored too, and no forgery may pass in it either.
+  const accepted = summary.accepted + (warm?.accepted ?? 0);
   const storedEvents = !DURABLE.has(scenario)
     ? null
     : ctx.hookgate.tree === ROOT
     ? await countStoredEvents(`${file}.data`)
     : await countEventRecords(`${file}.data`);
-  if (storedEvents !== null && storedEvents < summary.accepted) {
+  if (storedEvents !== null && storedEvents < accepted) {
     throw new Error(
-      `${scenario}: ${summary.accepted} deliveries were answered 'accepted' but only ` +
+      `${scenario}: ${accepted} deliveries were answered 'accepted' but only ` +
         `${storedEvents} are in the store: events were lost`,
     );
   }
-  if (FORGED.has(scenario) && summary.accepted > 0) {
-    throw new Error(`${scenario}: ${summary.accepted} forged deliveries were accepted`);
+  if (FORGED.has(scenario) && accepted > 0) {
+    throw new Error(`${scenario}: ${accepted} forged deliveries were accepted`);
   }
   return {
     scenario,
@@ -143,8 +181,8 @@ export async function measure(
     p99Ms: summary.p99Us / 1000,
     cpuUsPerRequest: summary.requests > 0 ? cpuUs / summary.requests : 0,
     peakRssMb: rss,
-    errors: errorsOf(scenario, summary),
-    accepted: summary.accepted,
+    errors: errorsOf(scenario, summary) + (warm === null ? 0 : errorsOf(scenario, warm)),
+    accepted,
     storedEvents,
   };
 }
@@ -156,14 +194,10 @@ export async function measure(
  * two, CPU is both instances' (not Redis's), and every `200 accepted` must be in Redis.
  */
 export async function measureFleet(run: number, ctx: BenchContext): Promise<Measurement> {
-  const all = `${ctx.tmp}/fleet-${run}.tsv`;
-  await writeDeliveries(all, uniqueCount(ctx.seconds), { secret: ctx.secret });
-  const lines = (await Deno.readTextFile(all)).split("\n").filter(Boolean);
-  await Deno.remove(all);
-  const files = [0, 1].map((i) => `${ctx.tmp}/fleet-${run}-${i}.tsv`);
-  for (const [i, file] of files.entries()) {
-    await Deno.writeTextFile(file, lines.filter((_, n) => n % 2 === i).join("\n") + "\n");
-  }
+  const files = await halvedDeliveries(`${ctx.tmp}/fleet-${run}`, uniqueCount(ctx.seconds), ctx);
+  const warmFiles = ctx.warmupSeconds > 0
+    ? await halvedDeliveries(`${ctx.tmp}/fleet-${run}-warm`, uniqueCount(ctx.warmupSeconds), ctx)
+    : [];
   const load = {
     ...ctx.load,
     connections: Math.max(1, Math.floor(ctx.load.connections / 2)),
@@ -183,16 +217,15 @@ export async function measureFleet(run: number, ctx: BenchContext): Promise<Meas
         }),
       );
     }
+    const driveBoth = (these: string[], seconds: number) =>
+      Promise.all(servers.map((server, i) => drive(server.url, these[i]!, { ...load, seconds })));
+    const warm = warmFiles.length > 0 ? await driveBoth(warmFiles, ctx.warmupSeconds) : [];
     const before = servers.map((server) => cpuMicros(server.pid));
-    const summaries = await Promise.all(
-      servers.map((server, i) =>
-        drive(server.url, files[i] as string, { ...load, seconds: ctx.seconds })
-      ),
-    );
+    const summaries = await driveBoth(files, ctx.seconds);
     const cpuUs = servers.reduce((sum, server, i) => sum + cpuMicros(server.pid) - before[i]!, 0);
     const rss = servers.map((server) => peakRssMb(server.pid));
     await Promise.all(servers.splice(0).map((server) => server.stop()));
-    const accepted = summaries.reduce((sum, s) => sum + s.accepted, 0);
+    const accepted = [...warm, ...summaries].reduce((sum, s) => sum + s.accepted, 0);
     // Counting every event is one long list() call: give it more than a request's deadline.
     const storedEvents = await countStoredEvents(
       `${ctx.tmp}/fleet-${run}-0`,
@@ -214,7 +247,7 @@ export async function measureFleet(run: number, ctx: BenchContext): Promise<Meas
       p99Ms: Math.max(...summaries.map((s) => s.p99Us)) / 1000,
       cpuUsPerRequest: requests > 0 ? cpuUs / requests : 0,
       peakRssMb: Math.max(...rss),
-      errors: summaries.reduce((sum, s) => sum + errorsOf("fleet", s), 0),
+      errors: [...warm, ...summaries].reduce((sum, s) => sum + errorsOf("fleet", s), 0),
       accepted,
       storedEvents,
       instancesPeakRssMb: rss,
@@ -222,8 +255,25 @@ export async function measureFleet(run: number, ctx: BenchContext): Promise<Meas
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await redis?.stop();
-    for (const file of files) await Deno.remove(file).catch(() => {});
+    for (const file of [...files, ...warmFiles]) await Deno.remove(file).catch(() => {});
   }
+}
+
+/** `count` unique deliveries signed with the secret, split between two files (one per instance). */
+async function halvedDeliveries(
+  prefix: string,
+  count: number,
+  ctx: BenchContext,
+): Promise<string[]> {
+  const all = `${prefix}.tsv`;
+  await writeDeliveries(all, count, { secret: ctx.secret });
+  const lines = (await Deno.readTextFile(all)).split("\n").filter(Boolean);
+  await Deno.remove(all);
+  const files = [0, 1].map((i) => `${prefix}-${i}.tsv`);
+  for (const [i, file] of files.entries()) {
+    await Deno.writeTextFile(file, lines.filter((_, n) => n % 2 === i).join("\n") + "\n");
+  }
+  return files;
 }
 
 /** One accepted measurement over a longer duration: the RSS soak. */
