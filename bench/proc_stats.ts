@@ -19,13 +19,34 @@ export function cpuMicros(pid: number, options: { children?: boolean } = {}): nu
   }
 }
 
-/** CPU µs (utime + stime) of every thread of `pid`, summed by thread name. */
-export function threadCpuMicros(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
+/** What a thread (or the threads of one name) spent on a CPU and waiting for one. */
+export interface ThreadTimes {
+  cpuUs: number;
+  /** Runnable but not running: the time the scheduler kept it waiting for a CPU. */
+  waitUs: number;
+}
+
+/**
+ * CPU µs of every thread of `pid`, and µs spent waiting for a CPU, summed by thread name:
+ * from /proc/<pid>/task/<tid>/schedstat (nanoseconds), or, where the kernel keeps no
+ * schedstat, utime + stime from its stat file with no wait figure.
+ */
+export function threadTimes(pid: number): Map<string, ThreadTimes> {
+  const byName = new Map<string, ThreadTimes>();
   for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const dir = `/proc/${pid}/task/${entry.name}`;
     try {
-      const { name, us } = statCpu(`/proc/${pid}/task/${entry.name}/stat`, false);
-      byName.set(name, (byName.get(name) ?? 0) + us);
+      const { name, us } = statCpu(`${dir}/stat`, false);
+      let times: ThreadTimes = { cpuUs: us, waitUs: 0 };
+      try {
+        const [onCpuNs, waitNs] = Deno.readTextFileSync(`${dir}/schedstat`).trim().split(" ")
+          .map(Number);
+        times = { cpuUs: (onCpuNs ?? 0) / 1000, waitUs: (waitNs ?? 0) / 1000 };
+      } catch {
+        // no schedstat on this kernel: stat's ticks, no wait
+      }
+      const sum = byName.get(name) ?? { cpuUs: 0, waitUs: 0 };
+      byName.set(name, { cpuUs: sum.cpuUs + times.cpuUs, waitUs: sum.waitUs + times.waitUs });
     } catch {
       // the thread ended meanwhile
     }

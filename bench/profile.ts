@@ -5,7 +5,9 @@
  *
  * - threads: the JavaScript thread ("deno"), Deno KV's SQLite writer, V8's
  *   helpers (GC, compiler), the profiler's own ("v8:ProfEvntProc", absent
- *   without profiling) — every thread's utime + stime from /proc;
+ *   without profiling) — every thread's CPU time from /proc, and how long the
+ *   scheduler kept it waiting for a CPU (on two cores shared with the load
+ *   generator, the wait behind the latency tail);
  * - the JavaScript thread by step: each profiler sample is charged to the
  *   innermost hookgate module on its stack (lib/receive, lib/store, lib/trace …),
  *   or, with none, to what ran (Deno.serve's HTTP glue, GC, native code).
@@ -21,7 +23,7 @@
  */
 import { parseArgs } from "node:util";
 import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
-import { cpuMicros, threadCpuMicros } from "./proc_stats.ts";
+import { cpuMicros, threadTimes } from "./proc_stats.ts";
 import { serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
 
 const { values } = parseArgs({
@@ -124,14 +126,14 @@ async function main(): Promise<void> {
     if (scenario === "duplicates") await preAccept(server.url, file);
     const reaped = () => cpuMicros(server.pid) - cpuMicros(server.pid, { children: false });
     const reapedBefore = reaped();
-    const before = threadCpuMicros(server.pid);
+    const before = threadTimes(server.pid);
     const summary = await drive(server.url, file, {
       useWrk: true,
       threads: 1,
       connections: Number(values.connections),
       seconds,
     });
-    const after = threadCpuMicros(server.pid);
+    const after = threadTimes(server.pid);
     const reapedSpent = reaped() - reapedBefore;
     await server.stop();
     const [profileFile] = [...Deno.readDirSync(`${tmp}/prof`)].map((e) => e.name);
@@ -144,17 +146,22 @@ async function main(): Promise<void> {
       `${scenario}: ${summary.requests} requests in ${seconds} s ` +
         `(${Math.round(summary.requests / seconds)} req/s)\n`,
     );
-    console.log("| thread | CPU µs / request |\n| --- | ---: |");
+    console.log(
+      "| thread | CPU µs / request | waiting for a CPU, µs / request |\n| --- | ---: | ---: |",
+    );
     let total = 0;
-    for (const [name, us] of [...after].sort((a, b) => b[1] - a[1])) {
-      const spent = us - (before.get(name) ?? 0);
+    for (const [name, times] of [...after].sort((a, b) => b[1].cpuUs - a[1].cpuUs)) {
+      const spent = times.cpuUs - (before.get(name)?.cpuUs ?? 0);
+      const waited = times.waitUs - (before.get(name)?.waitUs ?? 0);
       total += spent;
-      if (spent > 0) console.log(`| ${name} | ${perRequest(spent)} |`);
+      if (spent > 0) console.log(`| ${name} | ${perRequest(spent)} | ${perRequest(waited)} |`);
     }
     if (reapedSpent > 0) {
-      console.log(`| reaped children (agents and their launchers) | ${perRequest(reapedSpent)} |`);
+      console.log(
+        `| reaped children (agents and their launchers) | ${perRequest(reapedSpent)} | |`,
+      );
     }
-    console.log(`| **all threads** | **${perRequest(total + reapedSpent)}** |\n`);
+    console.log(`| **all threads** | **${perRequest(total + reapedSpent)}** | |\n`);
     const steps = byStep(profile);
     const busy = [...steps].filter(([step]) => step !== "(idle)").reduce((n, [, us]) => n + us, 0);
     console.log("| JavaScript thread, by step | CPU µs / request | share |\n| --- | ---: | ---: |");
