@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
 import { cpuMicros, threadTimes } from "./proc_stats.ts";
 import { serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
+import { countEventsByStatus } from "./stored_events.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -144,8 +145,16 @@ async function main(): Promise<void> {
     const perRequest = (us: number) => (us / summary.requests).toFixed(1);
     console.log(
       `${scenario}: ${summary.requests} requests in ${seconds} s ` +
-        `(${Math.round(summary.requests / seconds)} req/s)\n`,
+        `(${Math.round(summary.requests / seconds)} req/s)`,
     );
+    if (scenario === "exec") {
+      // Counted from the server's start, so a few hand-offs before the measured window too.
+      const { done, dead } = await countEventsByStatus(`${tmp}/data`);
+      console.log(
+        `handed off and settled: ${done + dead} (about ${Math.round((done + dead) / seconds)}/s)`,
+      );
+    }
+    console.log("");
     console.log(
       "| thread | CPU µs / request | waiting for a CPU, µs / request |\n| --- | ---: | ---: |",
     );

@@ -4,13 +4,22 @@ import { countKeys } from "../tests/support/kv_store.ts";
 
 /** `spec` defaults to the data dir's KV file; a `redis://` spec counts the fleet's shared store. */
 export async function countStoredEvents(dataDir: string, spec?: string): Promise<number> {
+  const counts = await countEventsByStatus(dataDir, spec);
+  return counts.pending + counts.done + counts.dead;
+}
+
+/** The events a run left in its store, by status (`done`: handed off and settled). */
+export async function countEventsByStatus(
+  dataDir: string,
+  spec?: string,
+): Promise<Record<EventStatus, number>> {
   const store = await openStore(spec ?? defaultStoreSpec(dataDir), { dataDir });
   try {
-    let count = 0;
+    const counts = { pending: 0, done: 0, dead: 0 };
     for (const status of ["pending", "done", "dead"] satisfies EventStatus[]) {
-      count += (await store.list({ status, limit: 100_000_000 })).length;
+      counts[status] = (await store.list({ status, limit: 100_000_000 })).length;
     }
-    return count;
+    return counts;
   } finally {
     await store.close();
   }
