@@ -85,6 +85,40 @@ function byStep(profile: CpuProfile): Map<string, number> {
   return steps;
 }
 
+/** A function's name and file, as the tables print it. */
+function frameName(frame: ProfileNode["callFrame"]): string {
+  const file = frame.url.slice(frame.url.lastIndexOf("/") + 1) || "native";
+  return `${frame.functionName || "(anonymous)"} (${file})`;
+}
+
+/**
+ * Stretches of at least `minMs` in which every sample saw the same frame (idle aside), the
+ * longest first: a frame that takes µs held for milliseconds means the thread was off its
+ * CPU (or V8 collected garbage) meanwhile, and every request in flight waited that long.
+ */
+function longStretches(profile: CpuProfile, minMs: number): { ms: number; frame: string }[] {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const stretches: { ms: number; frame: string }[] = [];
+  let startUs = 0;
+  let nowUs = 0;
+  let current: number | undefined;
+  const close = () => {
+    const frame = current === undefined ? undefined : nodes.get(current)?.callFrame;
+    const ms = (nowUs - startUs) / 1000;
+    if (frame && frame.functionName !== "(idle)" && ms >= minMs) {
+      stretches.push({ ms, frame: frameName(frame) });
+    }
+  };
+  profile.samples.forEach((id, i) => {
+    nowUs += profile.timeDeltas[i] ?? 0;
+    if (id === current) return;
+    close();
+    current = id;
+    startUs = nowUs;
+  });
+  return stretches.sort((a, b) => b.ms - a.ms);
+}
+
 /** Self time by function (name and file), the heaviest first: what the steps above are made of. */
 function bySelf(profile: CpuProfile): [string, number][] {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -92,8 +126,7 @@ function bySelf(profile: CpuProfile): [string, number][] {
   profile.samples.forEach((id, i) => {
     const frame = nodes.get(id)?.callFrame;
     if (!frame || frame.functionName === "(idle)") return;
-    const file = frame.url.slice(frame.url.lastIndexOf("/") + 1) || "native";
-    const name = `${frame.functionName || "(anonymous)"} (${file})`;
+    const name = frameName(frame);
     self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   return [...self].sort((a, b) => b[1] - a[1]);
@@ -182,6 +215,17 @@ async function main(): Promise<void> {
     console.log("| --- | ---: |");
     for (const [name, us] of bySelf(profile).slice(0, Number(values.functions))) {
       console.log(`| ${name.replaceAll("|", "\\|")} | ${perRequest(us)} |`);
+    }
+    const stalls = longStretches(profile, 2);
+    const stalled = stalls.reduce((sum, stall) => sum + stall.ms, 0);
+    console.log(
+      `\nJavaScript thread: ${stalls.length} stretches of 2 ms or more in one frame ` +
+        `(${stalled.toFixed(0)} ms in all); the longest:\n`,
+    );
+    console.log("| ms | frame |\n| ---: | --- |");
+    for (const { ms, frame } of stalls.slice(0, 8)) {
+      const shown = frame.length > 80 ? `${frame.slice(0, 77)}...` : frame;
+      console.log(`| ${ms.toFixed(1)} | ${shown.replaceAll("|", "\\|")} |`);
     }
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
