@@ -6,11 +6,13 @@
  * - threads: the JavaScript thread ("deno"), Deno KV's SQLite writer, V8's
  *   helpers (GC, compiler), the profiler's own ("v8:ProfEvntProc", absent
  *   without profiling) — every thread's CPU time from /proc, and how long the
- *   scheduler kept it waiting for a CPU (on two cores shared with the load
- *   generator, the wait behind the latency tail);
+ *   scheduler kept it waiting for a CPU;
  * - the JavaScript thread by step: each profiler sample is charged to the
  *   innermost hookgate module on its stack (lib/receive, lib/store, lib/trace …),
  *   or, with none, to what ran (Deno.serve's HTTP glue, GC, native code).
+ *
+ * The profile covers the server's whole run, its first seconds included: unlike
+ * `deno task bench` there is no warm-up, so its figures sit a little above a warm server's.
  *
  * `--scenario verify-only` profiles the verify-only reference under the forged load, so the
  * two profiles side by side show what hookgate adds to a refused request.
@@ -22,8 +24,8 @@
  *        [--seconds 6] [--tree DIR]
  */
 import { parseArgs } from "node:util";
-import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
-import { cpuMicros, threadTimes } from "./proc_stats.ts";
+import { drive, type LoadSummary, preAccept, ROOT, writeDeliveries } from "./load.ts";
+import { cpuMicros, type ThreadTimes, threadTimes } from "./proc_stats.ts";
 import { serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
 import { countEventsByStatus } from "./stored_events.ts";
 
@@ -92,9 +94,10 @@ function frameName(frame: ProfileNode["callFrame"]): string {
 }
 
 /**
- * Stretches of at least `minMs` in which every sample saw the same frame (idle aside), the
- * longest first: a frame that takes µs held for milliseconds means the thread was off its
- * CPU (or V8 collected garbage) meanwhile, and every request in flight waited that long.
+ * Stretches of at least `minMs` in which every sample saw the same stack (idle aside), named
+ * by its innermost frame, the longest first: a frame that takes µs held for milliseconds
+ * means the thread was off its CPU (or V8 collected garbage) meanwhile, and every request in
+ * flight waited that long.
  */
 function longStretches(profile: CpuProfile, minMs: number): { ms: number; frame: string }[] {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -116,6 +119,7 @@ function longStretches(profile: CpuProfile, minMs: number): { ms: number; frame:
     current = id;
     startUs = nowUs;
   });
+  close();
   return stretches.sort((a, b) => b.ms - a.ms);
 }
 
@@ -157,19 +161,25 @@ async function main(): Promise<void> {
         env: { WEBHOOK_SECRET: secret },
         extra: scenario === "exec" ? ["--exec", "true"] : [],
       });
-    if (scenario === "duplicates") await preAccept(server.url, file);
-    const reaped = () => cpuMicros(server.pid) - cpuMicros(server.pid, { children: false });
-    const reapedBefore = reaped();
-    const before = threadTimes(server.pid);
-    const summary = await drive(server.url, file, {
-      useWrk: true,
-      threads: 1,
-      connections: Number(values.connections),
-      seconds,
-    });
-    const after = threadTimes(server.pid);
-    const reapedSpent = reaped() - reapedBefore;
-    await server.stop();
+    let summary: LoadSummary;
+    let before: Map<string, ThreadTimes>;
+    let after: Map<string, ThreadTimes>;
+    let reapedSpent: number;
+    try {
+      if (scenario === "duplicates") await preAccept(server.url, file);
+      const reapedBefore = cpuMicros(server.pid, "reaped");
+      before = threadTimes(server.pid);
+      summary = await drive(server.url, file, {
+        useWrk: true,
+        threads: 1,
+        connections: Number(values.connections),
+        seconds,
+      });
+      after = threadTimes(server.pid);
+      reapedSpent = cpuMicros(server.pid, "reaped") - reapedBefore;
+    } finally {
+      await server.stop();
+    }
     const [profileFile] = [...Deno.readDirSync(`${tmp}/prof`)].map((e) => e.name);
     if (!profileFile) throw new Error("serve wrote no CPU profile");
     const profile = JSON.parse(
@@ -181,11 +191,11 @@ async function main(): Promise<void> {
         `(${Math.round(summary.requests / seconds)} req/s)`,
     );
     if (scenario === "exec") {
-      // Counted from the server's start, so a few hand-offs before the measured window too.
-      const { done, dead } = await countEventsByStatus(`${tmp}/data`);
-      console.log(
-        `handed off and settled: ${done + dead} (about ${Math.round((done + dead) / seconds)}/s)`,
-      );
+      // Every hand-off the server settled, the few it finished while stopping included.
+      const settled = tree === ROOT
+        ? await countEventsByStatus(`${tmp}/data`).then(({ done, dead }) => String(done + dead))
+        : "not counted (another tree's store)";
+      console.log(`handed off and settled: ${settled}`);
     }
     console.log("");
     console.log(
@@ -193,17 +203,24 @@ async function main(): Promise<void> {
     );
     let total = 0;
     for (const [name, times] of [...after].sort((a, b) => b[1].cpuUs - a[1].cpuUs)) {
-      const spent = times.cpuUs - (before.get(name)?.cpuUs ?? 0);
-      const waited = times.waitUs - (before.get(name)?.waitUs ?? 0);
+      const was = before.get(name);
+      const spent = times.cpuUs - (was?.cpuUs ?? 0);
+      const waited = times.waitUs === null ? null : times.waitUs - (was?.waitUs ?? 0);
       total += spent;
-      if (spent > 0) console.log(`| ${name} | ${perRequest(spent)} | ${perRequest(waited)} |`);
+      if (spent <= 0) continue;
+      console.log(
+        `| ${name} | ${perRequest(spent)} | ${waited === null ? "n/a" : perRequest(waited)} |`,
+      );
     }
     if (reapedSpent > 0) {
       console.log(
         `| reaped children (agents and their launchers) | ${perRequest(reapedSpent)} | |`,
       );
     }
-    console.log(`| **all threads** | **${perRequest(total + reapedSpent)}** | |\n`);
+    console.log(
+      `| **all threads${reapedSpent > 0 ? " and reaped children" : ""}** | ` +
+        `**${perRequest(total + reapedSpent)}** | |\n`,
+    );
     const steps = byStep(profile);
     const busy = [...steps].filter(([step]) => step !== "(idle)").reduce((n, [, us]) => n + us, 0);
     console.log("| JavaScript thread, by step | CPU µs / request | share |\n| --- | ---: | ---: |");
@@ -219,7 +236,7 @@ async function main(): Promise<void> {
     const stalls = longStretches(profile, 2);
     const stalled = stalls.reduce((sum, stall) => sum + stall.ms, 0);
     console.log(
-      `\nJavaScript thread: ${stalls.length} stretches of 2 ms or more in one frame ` +
+      `\nJavaScript thread: ${stalls.length} stretches of 2 ms or more in one stack ` +
         `(${stalled.toFixed(0)} ms in all); the longest:\n`,
     );
     console.log("| ms | frame |\n| ---: | --- |");

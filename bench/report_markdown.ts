@@ -65,8 +65,8 @@ if (report.interleaved) {
   lines.push(
     "",
     `Interleaved (the refusal ratios' measurement): the servers below ran at once and took ` +
-      `turns under the same load, ${rounds} rounds of ${sliceSeconds} s each, after their ` +
-      "warm-up; CPU and requests summed over the slices:",
+      `turns under the same load, ${rounds} rounds in which each server had a slice of ` +
+      `${sliceSeconds} s, after their warm-up; CPU and requests summed over the slices:`,
     "",
     "| server | requests | server CPU µs / request | per round (µs) | errors |",
     "| --- | ---: | ---: | --- | ---: |",
@@ -75,7 +75,7 @@ if (report.interleaved) {
     lines.push(
       `| ${DESCRIPTIONS[r.scenario] ?? r.scenario} | ${fmt(r.requests)} | ` +
         `${r.cpuUsPerRequest.toFixed(1)} | ${
-          r.perRoundCpuUs.map((us) => us.toFixed(0)).join(", ")
+          r.perRoundCpuUs.map((us) => us === null ? "–" : us.toFixed(0)).join(", ")
         } | ${r.errors} |`,
     );
   }

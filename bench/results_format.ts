@@ -21,6 +21,11 @@ export interface Measurement {
   instancesPeakRssMb?: number[];
 }
 
+/** The reference every refusal ratio is taken against. */
+export const REFERENCE = "verify-only";
+/** The scenarios whose CPU per request a target compares with the reference's. */
+export const REFUSALS = ["forged", "duplicates"];
+
 /** The refusal scenarios and their reference, run interleaved (bench/interleaved.ts). */
 export interface Interleaved {
   rounds: number;
@@ -31,8 +36,8 @@ export interface Interleaved {
     requests: number;
     cpuUsPerRequest: number;
     errors: number;
-    /** CPU µs per request of each round's slice, in round order. */
-    perRoundCpuUs: number[];
+    /** CPU µs per request of each round's slice, in round order (null: it answered nothing). */
+    perRoundCpuUs: (number | null)[];
   }[];
 }
 
@@ -54,8 +59,8 @@ export interface BenchReport {
   soak: Measurement | null;
   growthSeconds: number;
   storeGrowthMb: { t: number; mb: number }[];
-  /** Unmeasured load on every server before its measured window (absent in older results: none). */
+  /** Unmeasured load on every server before its measured window (absent: none). */
   warmupSeconds?: number;
-  /** Absent in older results, null when not run. */
+  /** Absent or null: not run. */
   interleaved?: Interleaved | null;
 }

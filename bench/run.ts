@@ -4,13 +4,15 @@
  * verify) and the peers a user would otherwise pick (the seed's FastAPI receiver
  * and adnanh/webhook, from ../shared/peers, when installed), all under the same
  * pre-signed load from a separate process (wrk with bench/deliveries.lua when
- * installed, else bench/load_generator.ts). Each scenario reports req/s, p50/p99
- * and the server's own CPU time per request; bench/targets.ts checks the targets.
+ * installed, else bench/load_generator.ts). Every server is warmed up with
+ * unmeasured load first. Each scenario reports req/s, p50/p99 and the server's own
+ * CPU time per request; the refusal ratios are also measured interleaved
+ * (bench/interleaved.ts); bench/targets.ts checks the targets.
  */
 import { parseArgs } from "node:util";
-import { measureInterleaved, REFERENCE } from "./interleaved.ts";
+import { interleavedSeconds, measureInterleaved } from "./interleaved.ts";
 import { ROOT } from "./load.ts";
-import type { BenchReport, Measurement } from "./results_format.ts";
+import { type BenchReport, type Measurement, REFERENCE, REFUSALS } from "./results_format.ts";
 import { type BenchContext, measure, measureFleet, measureSoak, storeGrowth } from "./scenarios.ts";
 import { commandExists, defaultPeersDir, fastapiPython, serveTaskV8Flags } from "./servers.ts";
 import { checkTargets } from "./targets.ts";
@@ -18,7 +20,8 @@ import { checkTargets } from "./targets.ts";
 /**
  * The order of each run: what a target compares runs next to each other (verify-only with
  * forged and duplicates, accepted with the peers, the peers with exec), so a drift of the
- * machine's speed during a run moves both sides of a ratio alike.
+ * machine's speed during a run moves both sides of a ratio about alike. The refusal ratios
+ * are judged by the interleaved measurement when it runs, which pairs them closer still.
  */
 const ALL_SCENARIOS = [
   "bare",
@@ -58,6 +61,27 @@ const { values } = parseArgs({
     out: { type: "string", default: `${ROOT}bench/results/latest.json` },
   },
 });
+
+/** serve's default freshness window is 300 s; the interleaved deliveries stay well inside it. */
+const FRESH_FOR_SECONDS = 240;
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  Deno.exit(2);
+}
+
+/** A flag that counts whole seconds or rounds (wrk's -d takes whole seconds), at least `min`. */
+function wholeNumber(
+  flag: "duration" | "warmup" | "interleave-rounds" | "interleave-seconds",
+  min: number,
+): number {
+  const raw = values[flag];
+  const n = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || n < min) {
+    fail(`--${flag} ${raw}: give a whole number, at least ${min}`);
+  }
+  return n;
+}
 
 /** Which requested scenarios cannot run on this machine, and why (said, never silently dropped). */
 async function unavailable(
@@ -134,11 +158,26 @@ async function main(): Promise<void> {
   const reasons = await unavailable(requested, peersDir, python);
   for (const [scenario, reason] of reasons) console.error(`bench: ${scenario} skipped: ${reason}`);
   const scenarios = requested.filter((name) => !reasons.has(name));
+  const interleave = {
+    rounds: wholeNumber("interleave-rounds", 0),
+    sliceSeconds: wholeNumber("interleave-seconds", 1),
+  };
+  const warmupSeconds = wholeNumber("warmup", 0);
+  const replayedFor = interleavedSeconds(1 + REFUSALS.length, interleave, warmupSeconds);
+  if (replayedFor > FRESH_FOR_SECONDS) {
+    fail(
+      `--interleave-rounds ${interleave.rounds} × --interleave-seconds ${interleave.sliceSeconds} ` +
+        `with --warmup ${warmupSeconds} replays deliveries signed at its start for ` +
+        `${replayedFor} s; serve refuses timestamps older than 300 s before it verifies, which ` +
+        `would flatter the refusal ratios. Keep it under ${FRESH_FOR_SECONDS} s: fewer rounds ` +
+        "or shorter slices.",
+    );
+  }
   const tree = values.tree === undefined ? ROOT : `${await Deno.realPath(values.tree)}/`;
   const ctx: BenchContext = {
     tmp: await Deno.makeTempDir({ prefix: "hookgate-bench-" }),
-    seconds: Number(values.duration),
-    warmupSeconds: Number(values.warmup),
+    seconds: wholeNumber("duration", 1),
+    warmupSeconds,
     load: { useWrk, threads: Number(values.threads), connections: Number(values.connections) },
     hookgate: { v8Flags: values["serve-v8-flags"] ?? await serveTaskV8Flags(tree), tree },
     secret: "bench-secret-" + crypto.randomUUID(),
@@ -168,18 +207,15 @@ async function main(): Promise<void> {
         );
       }
     }
-    const refusals = scenarios.filter((name) => name === "forged" || name === "duplicates");
-    const rounds = Number(values["interleave-rounds"]);
-    const interleaved = rounds > 0 && scenarios.includes(REFERENCE) && refusals.length > 0
-      ? await measureInterleaved([REFERENCE, ...refusals], {
-        rounds,
-        sliceSeconds: Number(values["interleave-seconds"]),
-      }, ctx)
+    const refusals = scenarios.filter((name) => REFUSALS.includes(name));
+    const interleaved = interleave.rounds > 0 && scenarios.includes(REFERENCE) &&
+        refusals.length > 0
+      ? await measureInterleaved([REFERENCE, ...refusals], interleave, ctx)
       : null;
     for (const row of interleaved?.rows ?? []) {
       console.error(
         `interleaved: ${row.scenario} ${row.cpuUsPerRequest.toFixed(1)} µs CPU/req ` +
-          `(${row.perRoundCpuUs.map((us) => us.toFixed(0)).join(" ")})`,
+          `(${row.perRoundCpuUs.map((us) => us === null ? "–" : us.toFixed(0)).join(" ")})`,
       );
     }
     const soakSeconds = Number(values.soak);

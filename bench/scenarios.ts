@@ -1,7 +1,8 @@
 /**
- * One measurement per scenario: start the server, drive it with the same kind of
- * load, read its CPU time and peak RSS, stop it, and check that nothing it
- * acknowledged was lost (every `200 accepted` must be in the store).
+ * One measurement per scenario: start the server, warm it up with unmeasured load,
+ * drive it with the same kind of load, read its CPU time and peak RSS, stop it, and
+ * check that nothing it acknowledged was lost (every `200 accepted` must be in the
+ * store) and that no forgery passed. bench/interleaved.ts reuses the same steps.
  */
 import { type RedisServer, startRedisServer } from "../tests/support/redis_server.ts";
 import {
@@ -113,13 +114,30 @@ export async function warmUp(
     await writeDeliveries(warmFile, uniqueCount(ctx.warmupSeconds), signingOf(scenario, ctx));
   }
   try {
-    return await drive(server.url, warmFile, {
-      ...ctx.load,
-      seconds: ctx.warmupSeconds,
-      ...(scenario === "adnanh" ? { style: "github" as const } : {}),
-    });
+    const summary = await driveScenario(scenario, server, warmFile, ctx.warmupSeconds, ctx);
+    checkForgeries(scenario, summary);
+    return summary;
   } finally {
-    if (warmFile !== file) await Deno.remove(warmFile);
+    if (warmFile !== file) await Deno.remove(warmFile).catch(() => {});
+  }
+}
+
+/** Drives `server` with `file` for `seconds`, signed the way the scenario's server checks. */
+export function driveScenario(
+  scenario: string,
+  server: Server,
+  file: string,
+  seconds: number,
+  ctx: BenchContext,
+): Promise<LoadSummary> {
+  const { style } = signingOf(scenario, ctx);
+  return drive(server.url, file, { ...ctx.load, seconds, ...(style ? { style } : {}) });
+}
+
+/** Throws when a scenario whose every delivery is forged had one accepted. */
+export function checkForgeries(scenario: string, summary: LoadSummary): void {
+  if (FORGED.has(scenario) && summary.accepted > 0) {
+    throw new Error(`${scenario}: ${summary.accepted} forged deliveries were accepted`);
   }
 }
 
@@ -145,19 +163,16 @@ export async function measure(
   try {
     warm = await warmUp(scenario, server, file, ctx);
     const before = cpuMicros(server.pid);
-    summary = await drive(server.url, file, {
-      ...ctx.load,
-      seconds: ctx.seconds,
-      ...(scenario === "adnanh" ? { style: "github" as const } : {}),
-    });
+    summary = await driveScenario(scenario, server, file, ctx.seconds, ctx);
     cpuUs = cpuMicros(server.pid) - before;
     rss = peakRssMb(server.pid);
   } finally {
     await server.stop();
   }
   await Deno.remove(file);
-  // The warm-up's answers are checked like the measured ones: what it was told was accepted
-  // must be stored too, and no forgery may pass in it either.
+  checkForgeries(scenario, summary);
+  // The warm-up's answers are checked like the measured ones (warmUp() checked its
+  // forgeries): what it was told was accepted must be stored too.
   const accepted = summary.accepted + (warm?.accepted ?? 0);
   const storedEvents = !DURABLE.has(scenario)
     ? null
@@ -169,9 +184,6 @@ export async function measure(
       `${scenario}: ${accepted} deliveries were answered 'accepted' but only ` +
         `${storedEvents} are in the store: events were lost`,
     );
-  }
-  if (FORGED.has(scenario) && accepted > 0) {
-    throw new Error(`${scenario}: ${accepted} forged deliveries were accepted`);
   }
   return {
     scenario,

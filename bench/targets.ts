@@ -3,7 +3,7 @@
  * against the tools a user would otherwise pick (the seed's FastAPI receiver and
  * adnanh/webhook), against the verify-only reference, and absolute bounds.
  */
-import type { BenchReport, Measurement } from "./results_format.ts";
+import { type BenchReport, type Measurement, REFERENCE, REFUSALS } from "./results_format.ts";
 
 export interface TargetResult {
   target: string;
@@ -49,11 +49,11 @@ export function checkTargets(report: BenchReport): TargetResult[] {
       met: accepted.cpuUsPerRequest <= 90,
     });
   }
-  for (const name of ["forged", "duplicates"]) {
-    const share = refusalShare(report, name);
+  for (const name of REFUSALS) {
+    const share = refusalRatio(report, name);
     if (share === null) continue;
     results.push({
-      target: `${name}: server CPU per request ≤ 1.15 × verify-only's`,
+      target: `${name}: server CPU per request ≤ 1.15 × ${REFERENCE}'s`,
       measured: share.measured,
       met: share.ratio <= 1.15,
     });
@@ -110,18 +110,21 @@ export function checkTargets(report: BenchReport): TargetResult[] {
  * measurement when the run made one (both sides under the same machine speed), else from
  * the medians of the one-at-a-time runs. Null when either side did not run.
  */
-export function refusalShare(
+export function refusalRatio(
   report: BenchReport,
   name: string,
 ): { ratio: number; measured: string } | null {
   const rows = report.interleaved?.rows;
   const paired = rows?.find((r) => r.scenario === name);
-  const pairedReference = rows?.find((r) => r.scenario === "verify-only");
-  if (paired && pairedReference && pairedReference.cpuUsPerRequest > 0) {
+  const pairedReference = rows?.find((r) => r.scenario === REFERENCE);
+  if (report.interleaved && paired && pairedReference && pairedReference.cpuUsPerRequest > 0) {
     const ratio = paired.cpuUsPerRequest / pairedReference.cpuUsPerRequest;
-    const perRound = paired.perRoundCpuUs.map((us, i) =>
-      us / (pairedReference.perRoundCpuUs[i] ?? Number.NaN)
-    ).filter(Number.isFinite);
+    const perRound = paired.perRoundCpuUs.flatMap((us, i) => {
+      const reference = pairedReference.perRoundCpuUs[i];
+      return us === null || reference === null || reference === undefined || reference <= 0
+        ? []
+        : [us / reference];
+    });
     const spread = perRound.length > 0
       ? `; rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}`
       : "";
@@ -129,19 +132,17 @@ export function refusalShare(
       ratio,
       measured: `${ratio.toFixed(2)} × (${paired.cpuUsPerRequest.toFixed(1)} vs ${
         pairedReference.cpuUsPerRequest.toFixed(1)
-      } µs, interleaved ${report.interleaved!.rounds} × ${
-        report.interleaved!.sliceSeconds
-      } s${spread})`,
+      } µs, interleaved ${report.interleaved.rounds} × ${report.interleaved.sliceSeconds} s${spread})`,
     };
   }
   const own = report.medians.find((r) => r.scenario === name);
-  const reference = report.medians.find((r) => r.scenario === "verify-only");
+  const reference = report.medians.find((r) => r.scenario === REFERENCE);
   if (!own || !reference || reference.cpuUsPerRequest <= 0) return null;
   const ratio = own.cpuUsPerRequest / reference.cpuUsPerRequest;
   return {
     ratio,
     measured: `${ratio.toFixed(2)} × (${own.cpuUsPerRequest.toFixed(0)} vs ${
       reference.cpuUsPerRequest.toFixed(0)
-    } µs)`,
+    } µs, medians of ${report.runs} runs)`,
   };
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { BenchReport, Interleaved, Measurement } from "../../bench/results_format.ts";
-import { checkTargets, refusalShare } from "../../bench/targets.ts";
+import { checkTargets, refusalRatio } from "../../bench/targets.ts";
 
 function median(scenario: string, cpuUsPerRequest: number): Measurement {
   return {
@@ -62,7 +62,7 @@ const interleaved: Interleaved = {
 Deno.test("refusal ratios are taken from the interleaved measurement when there is one", () => {
   // The one-at-a-time medians say 1.60 ×; the interleaved slices say 1.10 ×.
   const r = report([median("verify-only", 50), median("forged", 80)], interleaved);
-  const share = refusalShare(r, "forged");
+  const share = refusalRatio(r, "forged");
   assert.ok(share !== null);
   assert.equal(share.ratio.toFixed(2), "1.10");
   assert.match(share.measured, /interleaved 2 × 2 s/);
@@ -73,7 +73,7 @@ Deno.test("refusal ratios are taken from the interleaved measurement when there 
 
 Deno.test("refusal ratios fall back to the medians of a run without interleaving", () => {
   const r = report([median("verify-only", 50), median("forged", 80)], null);
-  assert.equal(refusalShare(r, "forged")?.ratio.toFixed(2), "1.60");
+  assert.equal(refusalRatio(r, "forged")?.ratio.toFixed(2), "1.60");
   const verdict = checkTargets(r).find((t) => t.target.startsWith("forged:"));
   assert.equal(verdict?.met, false);
 });
@@ -83,12 +83,25 @@ Deno.test("a refusal scenario the interleaving left out is judged by its medians
     [median("verify-only", 50), median("forged", 80), median("duplicates", 55)],
     interleaved,
   );
-  assert.equal(refusalShare(r, "duplicates")?.ratio.toFixed(2), "1.10");
-  assert.equal(refusalShare(r, "duplicates")?.measured.includes("interleaved"), false);
+  assert.equal(refusalRatio(r, "duplicates")?.ratio.toFixed(2), "1.10");
+  assert.equal(refusalRatio(r, "duplicates")?.measured.includes("interleaved"), false);
 });
 
 Deno.test("no refusal verdict without the reference", () => {
   const r = report([median("forged", 80)], null);
-  assert.equal(refusalShare(r, "forged"), null);
+  assert.equal(refusalRatio(r, "forged"), null);
   assert.equal(checkTargets(r).some((t) => t.target.startsWith("forged:")), false);
+});
+
+Deno.test("a slice that answered nothing is left out of the rounds' spread, not counted as free", () => {
+  const withEmptySlice: Interleaved = {
+    ...interleaved,
+    rows: [
+      { ...interleaved.rows[0]!, perRoundCpuUs: [40, 60] },
+      { ...interleaved.rows[1]!, perRoundCpuUs: [null, 72] },
+    ],
+  };
+  const share = refusalRatio(report([], withEmptySlice), "forged");
+  assert.ok(share !== null);
+  assert.match(share.measured, /rounds 1\.20–1\.20/);
 });
