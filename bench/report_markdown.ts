@@ -37,7 +37,7 @@ lines.push(
     }, serve V8 flags: ${report.serveV8Flags ? `\`${report.serveV8Flags}\`` : "none"}).`,
   "",
   "Medians of the runs (peak RSS: the highest run; errors: the sum over runs of any status " +
-    "other than the expected one):",
+    `other than the expected one${report.warmupSeconds ? ", warm-ups included" : ""}):`,
   "",
   "| server | req/s | p50 ms | p99 ms | server CPU µs / request | peak RSS MB | errors |",
   "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
