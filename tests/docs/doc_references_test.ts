@@ -51,7 +51,7 @@ Deno.test("the reference checks report a missing path, a broken link and a missi
     [
       "# Probe",
       "",
-      "See `lib/` and `lib/gone/mod.ts`, [the map](map.md#the-receive-path),",
+      "See `lib/`, `lib/<folder>/mod.ts` and `lib/gone/mod.ts`, [the map](map.md#the-receive-path),",
       "[gone](gone.md), [no anchor](map.md#no-such-heading),",
       `${cite("docs/map.md", "The receive path")} and ${cite("docs/map.md", "Nowhere")}.`,
       "",

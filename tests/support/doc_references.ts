@@ -11,8 +11,11 @@ export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 /** Generated files a doc may name that are not in a fresh checkout. */
 const GENERATED = ["bench/results/"];
 
-/** A repository path: main.ts, or something under one of the top-level folders. */
-const PATH = /(?<![\w./-])(main\.ts|deno\.json|(?:lib|tests|bench|docs|\.ci)\/[\w./-]*[\w/])/g;
+/**
+ * A repository path: main.ts, or something under one of the top-level folders. A pattern
+ * (`tests/<folder>/<module>_test.ts`, `contract_*.ts`) stands for the folder it starts in.
+ */
+const PATH = /(?<![\w./-])(main\.ts|deno\.json|(?:lib|tests|bench|docs|\.ci)\/[\w./*<>-]*[\w/*>])/g;
 /** `[text](target)` where target is not a URL. */
 const LINK = /\]\(([^)\s]+)\)/g;
 /** A docs file, a comma or parenthesis, then the quoted section title; across a line break. */
@@ -69,7 +72,9 @@ export async function missingPaths(root: string, doc: string): Promise<string[]>
   const text = await Deno.readTextFile(doc);
   const missing = new Set<string>();
   for (const [, path] of text.matchAll(PATH)) {
-    const name = path as string;
+    const pattern = path as string;
+    const wild = pattern.search(/[*<]/);
+    const name = wild === -1 ? pattern : pattern.slice(0, pattern.lastIndexOf("/", wild) + 1);
     if (GENERATED.some((prefix) => name.startsWith(prefix))) continue;
     try {
       await Deno.stat(`${root}${name}`);
