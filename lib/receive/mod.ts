@@ -1,6 +1,5 @@
 export * from "./deadline.ts";
 export * from "./event_key.ts";
-export * from "./payload_id.ts";
 export * from "./read_body.ts";
 export * from "./request_path.ts";
 export * from "./request_record.ts";

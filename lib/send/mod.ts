@@ -1,1 +1,2 @@
+export * from "./payload_id.ts";
 export * from "./sender.ts";

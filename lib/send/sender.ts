@@ -1,5 +1,5 @@
 import { concatBytes, networkErrorMessage, sleep as waitMs } from "../util/mod.ts";
-import { ensurePayloadId } from "../receive/mod.ts";
+import { ensurePayloadId } from "./payload_id.ts";
 import { createRedactor, redactBytesThenTruncate, type Redactor } from "../redact/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 import {
