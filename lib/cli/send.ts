@@ -1,3 +1,7 @@
+/**
+ * `hookgate send`: reads the payload and the secrets, signs and delivers with lib/send/, and
+ * reports each attempt; the bytes given are the bytes signed and sent.
+ */
 import { errorMessage } from "../util/mod.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { parseDurationMs, SECRET_VAR } from "../setup/mod.ts";

@@ -1,3 +1,7 @@
+/**
+ * The receive path's public surface: the webhook handler, routes and their secrets, the
+ * request path, the request record, and the deadline helpers the stores reuse.
+ */
 export * from "./deadline.ts";
 export * from "./event_key.ts";
 export * from "./read_body.ts";
