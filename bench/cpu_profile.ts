@@ -20,9 +20,10 @@ export interface CpuProfile {
 }
 
 /** The step a stack belongs to: its innermost hookgate module, else what ran. */
-function stepOf(stack: ProfileNode[]): string {
+export function stepOf(stack: ProfileNode[]): string {
   for (const node of stack) {
-    const match = /\/lib\/([a-z_]+)\/([a-z_]+)\.ts/.exec(node.callFrame.url);
+    // A folder's sub-folders (lib/store/kv/) belong to it.
+    const match = /\/lib\/([a-z_]+)\/(?:[a-z_]+\/)*([a-z_]+)\.ts/.exec(node.callFrame.url);
     // util/ holds unrelated helpers: name the file (hmac.ts is the WebCrypto verify).
     if (match) return match[1] === "util" ? `lib/util/${match[2]}.ts` : `lib/${match[1]}`;
   }

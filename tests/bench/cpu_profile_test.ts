@@ -3,7 +3,13 @@
  * in it, so a warm-up's and a start-up's samples do not count toward the measured requests.
  */
 import assert from "node:assert/strict";
-import { byStep, type CpuProfile, longStretches, windowed } from "../../bench/cpu_profile.ts";
+import {
+  byStep,
+  type CpuProfile,
+  longStretches,
+  stepOf,
+  windowed,
+} from "../../bench/cpu_profile.ts";
 
 /** Root → receive (id 2, lib/receive) and root → GC (id 3); one sample per 1 ms. */
 function profile(samples: number[]): CpuProfile {
@@ -52,4 +58,18 @@ Deno.test("a stretch of one stack is measured within the window only", () => {
   );
   assert.deepEqual(longStretches(whole, 2).map((s) => s.ms), [4, 3]);
   assert.deepEqual(longStretches(windowed(whole, 5_500, 8_000), 2).map((s) => s.ms), [2]);
+});
+
+Deno.test("a sample is charged to its innermost hookgate module, sub-folders included", () => {
+  const frame = (functionName: string, url: string) => ({
+    id: 0,
+    callFrame: { functionName, url },
+  });
+  const commit = frame("commit", "file:///x/lib/store/kv/group_commit.ts");
+  const op = frame("op_kv_atomic_write", "ext:deno_kv/01_db.ts");
+  const receive = frame("receive", "file:///x/lib/receive/webhook_handler.ts");
+  assert.equal(stepOf([op, commit, receive]), "lib/store");
+  assert.equal(stepOf([receive]), "lib/receive");
+  assert.equal(stepOf([frame("sign", "file:///x/lib/util/hmac.ts")]), "lib/util/hmac.ts");
+  assert.equal(stepOf([op]), "runtime (other)");
 });
