@@ -19,6 +19,7 @@ const DESCRIPTIONS: Record<string, string> = {
   "fleet": "hookgate fleet (2 instances + Redis, AOF always)",
   "floor-kv": "durable floor on Deno KV (verify, claim + inbox, settle; nothing else)",
   "floor-sqlite": "durable floor on node:sqlite (the same, another engine)",
+  "receive-only": "hookgate receive only (`--pull --quiet --no-trace`: gates and accept commit)",
   "fastapi": "the seed's FastAPI receiver (in-memory set, not durable)",
   "adnanh": "adnanh/webhook (Go, runs `/bin/true` per hook, not durable)",
 };

@@ -32,6 +32,7 @@ const ALL_SCENARIOS = [
   "duplicates",
   "floor-kv",
   "floor-sqlite",
+  "receive-only",
   "accepted",
   "fastapi",
   "adnanh",

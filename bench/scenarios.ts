@@ -44,7 +44,7 @@ export interface BenchContext {
 /** Scenarios whose every delivery is signed with another secret: all must be refused. */
 const FORGED = new Set(["forged", "verify-only"]);
 /** Scenarios whose answers say `accepted`, checked against the store afterwards. */
-const DURABLE = new Set(["accepted", "exec", "floor-kv", "floor-sqlite"]);
+const DURABLE = new Set(["accepted", "receive-only", "exec", "floor-kv", "floor-sqlite"]);
 
 /** Enough unique deliveries that even the bare reference does not wrap around. */
 function uniqueCount(seconds: number): number {
@@ -84,6 +84,14 @@ export async function startFor(
       await preAccept(server.url, file);
       return server;
     }
+    case "receive-only":
+      // The gates and the accept commit alone: no hand-off, no log line, no trace record.
+      return await startHookgate({
+        dataDir,
+        ...ctx.hookgate,
+        env,
+        extra: ["--pull", "--quiet", "--no-trace"],
+      });
     case "exec":
       return await startHookgate({ dataDir, ...ctx.hookgate, env, extra: ["--exec", "true"] });
     case "floor-kv":
