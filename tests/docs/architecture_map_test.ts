@@ -1,9 +1,10 @@
 /**
- * docs/architecture.md is the map of lib/: every folder must be on it, and what its table
- * "What each folder offers" says a folder offers must be exported by that folder's mod.ts.
+ * docs/architecture.md is the map of lib/: every folder must be on it, what its table
+ * "What each folder offers" says a folder offers must be exported by that folder's mod.ts,
+ * and code outside a folder (main.ts, other folders, bench/) imports only its mod.ts.
  */
 import assert from "node:assert/strict";
-import { REPO_ROOT } from "../support/doc_references.ts";
+import { REPO_ROOT, walkFiles } from "../support/doc_references.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
 const MAP = "docs/architecture.md";
@@ -115,5 +116,53 @@ Deno.test("the map check reports a folder left off the map and a name its mod.ts
   assert.deepEqual(await mapProblems(base), [
     `lib/beta/inner/ has no row in "What each folder offers"`,
     "lib/alpha/mod.ts does not export absent",
+  ]);
+});
+
+/** The concern folder a repository path belongs to: `lib/store/kv/x.ts` → `lib/store/`. */
+function concernOf(path: string): string | null {
+  return /^(lib\/[\w-]+\/)/.exec(path)?.[1] ?? null;
+}
+
+/** Imports in `root`'s main.ts, lib/ and bench/ that reach into another folder past its mod.ts. */
+async function boundaryCrossings(root: string): Promise<string[]> {
+  const files = [`${root}main.ts`];
+  for (const dir of ["lib", "bench"]) files.push(...await walkFiles(`${root}${dir}`, /\.ts$/));
+  const crossings: string[] = [];
+  for (const file of files) {
+    const from = file.slice(root.length);
+    const text = await Deno.readTextFile(file);
+    for (const [, specifier] of text.matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+)"/g)) {
+      const target = new URL(specifier as string, `file:///${from}`).pathname.slice(1);
+      const concern = concernOf(target);
+      if (concern === null || concern === concernOf(from)) continue;
+      // A folder's surface is its mod.ts, or the mod.ts of one of its subfolders (store/kv/).
+      if (target.endsWith("/mod.ts")) continue;
+      crossings.push(`${from} imports ${target}`);
+    }
+  }
+  return crossings;
+}
+
+Deno.test("code outside a lib/ folder imports only that folder's mod.ts", async () => {
+  assert.deepEqual(await boundaryCrossings(REPO_ROOT), []);
+});
+
+Deno.test("the boundary check reports an import past another folder's mod.ts, not one inside", async () => {
+  await using root = await tempDir("hookgate-boundaries-");
+  const base = `${root.path}/`;
+  for (const dir of ["lib/alpha", "lib/beta/inner", "bench"]) {
+    await Deno.mkdir(`${base}${dir}`, { recursive: true });
+  }
+  await Deno.writeTextFile(`${base}main.ts`, 'import { a } from "./lib/alpha/mod.ts";\n');
+  await Deno.writeTextFile(
+    `${base}lib/alpha/a.ts`,
+    'import { b } from "../beta/b.ts";\nimport { c } from "../beta/inner/mod.ts";\n',
+  );
+  await Deno.writeTextFile(`${base}lib/beta/inner/i.ts`, 'import { b } from "../b.ts";\n');
+  await Deno.writeTextFile(`${base}bench/x.ts`, 'const m = await import("../lib/beta/b.ts");\n');
+  assert.deepEqual(await boundaryCrossings(base), [
+    "lib/alpha/a.ts imports lib/beta/b.ts",
+    "bench/x.ts imports lib/beta/b.ts",
   ]);
 });
