@@ -1,7 +1,7 @@
 /**
  * A newcomer opens a file and learns from its first lines what it is for: every module of
- * lib/, bench/ and tests/support/ (and main.ts) starts with a comment, and stays within
- * 400 lines, past which a file is split by concern.
+ * lib/, bench/ and tests/support/ (and main.ts) starts with a comment, and every file of
+ * those and of tests/ stays within 400 lines, past which it is split by concern.
  */
 import assert from "node:assert/strict";
 import { REPO_ROOT, walkFiles } from "../support/doc_references.ts";
@@ -38,6 +38,17 @@ Deno.test("every module of lib/, bench/ and tests/support/ opens with a comment 
     ...await treeProblems(REPO_ROOT, MODULE_DIRS),
     ...moduleProblems("main.ts", await Deno.readTextFile(`${REPO_ROOT}main.ts`)),
   ];
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("every test file has at most 400 lines", async () => {
+  const problems: string[] = [];
+  for (const path of await walkFiles(`${REPO_ROOT}tests`, MODULE_FILE)) {
+    const name = path.slice(REPO_ROOT.length);
+    problems.push(
+      ...moduleProblems(name, await Deno.readTextFile(path)).filter((p) => p.includes(" lines ")),
+    );
+  }
   assert.deepEqual(problems, []);
 });
 
