@@ -10,6 +10,13 @@ import { tempDir } from "../support/temp_dir.ts";
 const MAP = "docs/architecture.md";
 const TABLE_HEADING = "## What each folder offers";
 
+/** A throwaway repository root holding `dirs`, for showing that a check fails. */
+async function throwawayRoot(dirs: string[]) {
+  const root = await tempDir("hookgate-architecture-map-");
+  for (const dir of dirs) await Deno.mkdir(`${root.path}/${dir}`, { recursive: true });
+  return Object.assign(root, { base: `${root.path}/` });
+}
+
 /** Every folder under lib/ that has a mod.ts, as `lib/x/` or `lib/x/y/`. */
 async function libFolders(root: string, dir = "lib"): Promise<string[]> {
   const found: string[] = [];
@@ -87,11 +94,8 @@ Deno.test("architecture.md lists every lib/ folder, and each folder exports what
 });
 
 Deno.test("the map check reports a folder left off the map and a name its mod.ts lacks", async () => {
-  await using root = await tempDir("hookgate-architecture-map-");
-  const base = `${root.path}/`;
-  for (const dir of ["docs", "lib/alpha", "lib/beta", "lib/beta/inner"]) {
-    await Deno.mkdir(`${base}${dir}`, { recursive: true });
-  }
+  await using root = await throwawayRoot(["docs", "lib/alpha", "lib/beta", "lib/beta/inner"]);
+  const base = root.base;
   await Deno.writeTextFile(`${base}lib/alpha/mod.ts`, 'export * from "./a.ts";\n');
   await Deno.writeTextFile(`${base}lib/alpha/a.ts`, "export function present() {}\n");
   await Deno.writeTextFile(`${base}lib/beta/mod.ts`, "export { type Shown } from './b.ts';\n");
@@ -149,11 +153,8 @@ Deno.test("code outside a lib/ folder imports only that folder's mod.ts", async 
 });
 
 Deno.test("the boundary check reports an import past another folder's mod.ts, not one inside", async () => {
-  await using root = await tempDir("hookgate-boundaries-");
-  const base = `${root.path}/`;
-  for (const dir of ["lib/alpha", "lib/beta/inner", "bench"]) {
-    await Deno.mkdir(`${base}${dir}`, { recursive: true });
-  }
+  await using root = await throwawayRoot(["lib/alpha", "lib/beta/inner", "bench"]);
+  const base = root.base;
   await Deno.writeTextFile(`${base}main.ts`, 'import { a } from "./lib/alpha/mod.ts";\n');
   await Deno.writeTextFile(
     `${base}lib/alpha/a.ts`,
