@@ -111,7 +111,7 @@ export async function tokenKeyFromEnv(
   if (env[SECRET_VAR] !== undefined) webhookSecrets.add(env[SECRET_VAR]);
   if (webhookSecrets.has(secret.value)) {
     return fail(
-      `${TOKEN_SECRET_VAR} must differ from ${SECRET_VAR} and from every route's secret: run ` +
+      `${TOKEN_SECRET_VAR} must differ from ${SECRET_VAR} and from the secret of every route: run ` +
         `'hookgate init' for a separate random value or set one in .env`,
     );
   }
