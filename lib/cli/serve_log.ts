@@ -76,9 +76,13 @@ export interface ServeLog {
 }
 
 const STDERR_TAIL_LINES = 3;
-/** C0 controls, DEL and C1 controls: a terminal acts on them (new lines, escapes) instead of showing them. */
-const TERMINAL_CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
-const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+/**
+ * C0 controls but tab, DEL and C1 controls: a terminal acts on them (new lines, escapes)
+ * instead of showing them. A tab only moves to the next column, and stack traces indent with it.
+ */
+// deno-lint-ignore no-control-regex
+const TERMINAL_CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r" };
 /** What JSON.stringify leaves as it is but a terminal still acts on: DEL and C1 controls. */
 const JSON_UNESCAPED_CONTROLS = /[\x7f-\x9f]/g;
 
