@@ -76,6 +76,35 @@ export interface ServeLog {
 }
 
 const STDERR_TAIL_LINES = 3;
+/**
+ * C0 controls but tab, DEL and C1 controls: a terminal acts on them (new lines, escapes)
+ * instead of showing them. A tab only moves to the next column, and stack traces indent with it.
+ */
+// deno-lint-ignore no-control-regex
+const TERMINAL_CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r" };
+/** What JSON.stringify leaves as it is but a terminal still acts on: DEL and C1 controls. */
+const JSON_UNESCAPED_CONTROLS = /[\x7f-\x9f]/g;
+
+/**
+ * Text as a terminal shows it, control characters spelled out (`\n`, `\x1b`): an event id
+ * (signed, but chosen by the sender) and an agent's stderr (which may echo a payload anyone
+ * could write, such as an issue title) cannot start a forged log line or move the cursor.
+ */
+function printable(text: string): string {
+  return text.replace(
+    TERMINAL_CONTROLS,
+    (c) => NAMED_CONTROLS[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/** One JSON line with DEL and C1 controls escaped too (JSON.parse reads them back unchanged). */
+function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    JSON_UNESCAPED_CONTROLS,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
 const MAX_LINE_CHARS = 200;
 
 /** The last lines of an agent's stderr, each cut to a readable length. */
@@ -103,7 +132,7 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
       if (other > 0) counts.push(["other", other]);
       const total = counts.reduce((sum, [, count]) => sum + count, 0);
       if (options.format === "json") {
-        options.write(JSON.stringify({
+        options.write(jsonLine({
           time: new Date(options.now()).toISOString(),
           type: "refusals-summarised",
           count: total,
@@ -140,7 +169,7 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
       const outcome = replay ? "duplicate-ignored" : record.outcome;
       if (!admit(replay || record.status >= 400, record.status, outcome)) return;
       if (options.format === "json") {
-        options.write(JSON.stringify({
+        options.write(jsonLine({
           time: new Date(options.now()).toISOString(),
           type: "request",
           status: record.status,
@@ -157,8 +186,8 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
       }
       const key = record.key === null ? "" : ` ${shortKey(record.key)}`;
       options.write(
-        `${clock(options.now())} ${statusText(record.status)} ${record.method} ${record.path} ` +
-          `${outcome}${key}`,
+        `${clock(options.now())} ${statusText(record.status)} ${record.method} ` +
+          `${printable(record.path)} ${outcome}${key}`,
       );
     },
     api(record) {
@@ -168,22 +197,22 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
         : `token ${record.refused.replaceAll("_", " ")}`;
       if (!admit(record.status >= 400, record.status, outcome)) return;
       if (options.format === "json") {
-        options.write(JSON.stringify({
+        options.write(jsonLine({
           time: new Date(options.now()).toISOString(),
           ...record,
         }));
         return;
       }
       options.write(
-        `${clock(options.now())} ${statusText(record.status)} ${record.method} ${record.path} ` +
-          outcome,
+        `${clock(options.now())} ${statusText(record.status)} ${record.method} ` +
+          `${printable(record.path)} ${outcome}`,
       );
     },
     handoff(report) {
       if (options.quiet) return;
       const dead = !report.ok && report.retryInMs === null;
       if (options.format === "json") {
-        options.write(JSON.stringify({
+        options.write(jsonLine({
           time: new Date(options.now()).toISOString(),
           type: "handoff",
           ...report,
@@ -202,10 +231,10 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
       } else {
         line = `${paint(31, `agent ${report.error}`)}, dead letter after ${report.attempt} ` +
           `attempt${report.attempt === 1 ? "" : "s"} ${who}: retry it with ` +
-          `'hookgate events redeliver ${report.route}/${report.key}'`;
+          `'hookgate events redeliver ${report.route}/${printable(report.key)}'`;
       }
       options.write(`${clock(options.now())} ${line}`);
-      for (const tail of report.stderrTail) options.write(`           │ ${tail}`);
+      for (const tail of report.stderrTail) options.write(`           │ ${printable(tail)}`);
     },
     close: refusals.flush,
   };
@@ -213,7 +242,7 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
 
 /** `id:e42` stays; a content digest is cut to something a person can compare. */
 function shortKey(key: string): string {
-  return key.startsWith("sha256:") ? `${key.slice(0, 19)}…` : key;
+  return key.startsWith("sha256:") ? `${key.slice(0, 19)}…` : printable(key);
 }
 
 function formatDuration(ms: number): string {

@@ -4,7 +4,7 @@
  * problem is found at start-up, before serve listens.
  */
 import { SECRET_VAR } from "../setup/mod.ts";
-import { fail, importHmacKey, ok, type Result } from "../util/mod.ts";
+import { fail, importHmacKey, ok, type Result, toHex } from "../util/mod.ts";
 import type { Route, RouteKey } from "./route.ts";
 import { type Scheme, schemeByName, SCHEMES } from "../schemes/mod.ts";
 import { previousVarName, routeSecrets } from "./secret_rotation.ts";
@@ -87,10 +87,17 @@ export function parseRouteSpecs(
   return ok(specs);
 }
 
+/** Where a route's active key came from, for the start-up error that names a shared one. */
+interface KeyOrigin {
+  path: string;
+  from: string;
+}
+
 async function routeKeys(
   spec: RouteSpec,
   env: Record<string, string>,
   nowMs: number,
+  seen: Map<string, KeyOrigin>,
 ): Promise<Result<RouteKey[]>> {
   const secrets = routeSecrets(env, spec.secretVar);
   if (!secrets.ok) return secrets;
@@ -105,9 +112,36 @@ async function routeKeys(
     if (!bytes.ok) {
       return fail(`route ${spec.path} (${spec.scheme.name}): ${entry.from} ${bytes.reason}`);
     }
+    const shared = sharedKey(seen, bytes.value, { path: spec.path, from: entry.from });
+    if (shared !== null) return fail(shared);
     keys.push({ key: await importHmacKey(bytes.value), expiresAtMs: entry.expiresAtMs });
   }
   return ok(keys);
+}
+
+/**
+ * The refusal when another route already verifies with these key bytes, else null (and the
+ * bytes are recorded). The signature covers neither the path nor the route, and hookgate and
+ * Stripe even sign the same text, so with one key on two routes a delivery captured on its
+ * way to one would be accepted once more on the other: each route has its own replay
+ * namespace. The message names the variables, never the secret.
+ */
+function sharedKey(
+  seen: Map<string, KeyOrigin>,
+  bytes: Uint8Array,
+  origin: KeyOrigin,
+): string | null {
+  const id = toHex(bytes);
+  const first = seen.get(id);
+  if (first === undefined) {
+    seen.set(id, origin);
+    return null;
+  }
+  if (first.path === origin.path) return null;
+  const vars = first.from === origin.from ? first.from : `${first.from}, ${origin.from}`;
+  return `routes ${first.path} and ${origin.path} share a secret (${vars}): a delivery signed ` +
+    `for one would verify on the other and reach the agent once per route; give each route ` +
+    `its own secret ('hookgate init --route PATH=SCHEME:VAR' writes one)`;
 }
 
 /**
@@ -122,8 +156,9 @@ export async function buildRoutes(
   const specs = parseRouteSpecs(env, options.routeSpecs);
   if (!specs.ok) return specs;
   const routes: Route[] = [];
+  const seen = new Map<string, KeyOrigin>();
   for (const spec of specs.value) {
-    const keys = await routeKeys(spec, env, options.nowMs);
+    const keys = await routeKeys(spec, env, options.nowMs, seen);
     if (!keys.ok) return keys;
     routes.push({
       path: spec.path,

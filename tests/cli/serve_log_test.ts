@@ -155,6 +155,45 @@ Deno.test("serve log: the last failure is a dead letter with the command that re
   assert.match(lines[0] as string, /hookgate events redeliver webhook\/id:e42/);
 });
 
+/** C0 controls but tab, DEL and C1 controls: what a terminal acts on instead of showing. */
+// deno-lint-ignore no-control-regex
+const TERMINAL_CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+/** A signed id or an agent's stderr can carry anything: a newline, a carriage return, escapes. */
+const HOSTILE = "a\nforged 200 POST /webhook accepted\r\x1b[2J\x1b]0;title\x07\u009b31m\x00z";
+
+Deno.test("serve log: a key with control characters is one line that shows them escaped", () => {
+  const lines: string[] = [];
+  const log = logInto(lines);
+  log.request(record({ key: `id:${HOSTILE}`, id: HOSTILE }));
+  log.handoff(handoff({ key: `id:${HOSTILE}`, attempt: 5, retryInMs: null, stderrTail: [] }));
+  log.handoff(handoff({ key: `id:${HOSTILE}`, stderrTail: [] }));
+  assert.equal(lines.length, 3);
+  for (const line of lines) {
+    assert.doesNotMatch(line, TERMINAL_CONTROLS);
+    assert.match(line, /id:a\\nforged 200 POST \/webhook accepted\\r\\x1b\[2J/);
+  }
+});
+
+Deno.test("serve log: an agent's stderr reaches the terminal with its control characters escaped, tabs kept", () => {
+  const lines: string[] = [];
+  logInto(lines).handoff(handoff({ stderrTail: stderrTail(`${HOSTILE}\n\ttabbed\x1b[0m\n`) }));
+  // The first line, then the tail's three: HOSTILE's own newline splits it in two.
+  assert.equal(lines.length, 4);
+  for (const line of lines) assert.doesNotMatch(line, TERMINAL_CONTROLS);
+  assert.match(lines[3] as string, /│ \ttabbed\\x1b\[0m$/);
+});
+
+Deno.test("serve log: --log-format json keeps a hostile key and stderr as JSON escapes", () => {
+  const lines: string[] = [];
+  const log = logInto(lines, { json: true });
+  log.request(record({ key: `id:${HOSTILE}`, id: HOSTILE }));
+  log.handoff(handoff({ key: `id:${HOSTILE}`, stderrTail: [HOSTILE] }));
+  assert.equal(lines.length, 2);
+  for (const line of lines) assert.doesNotMatch(line, TERMINAL_CONTROLS);
+  assert.equal(JSON.parse(lines[0] as string).id, HOSTILE);
+  assert.deepEqual(JSON.parse(lines[1] as string).stderrTail, [HOSTILE]);
+});
+
 Deno.test("stderrTail() keeps the last three non-empty lines", () => {
   assert.deepEqual(stderrTail("a\nb\n\nc\nd\n"), ["b", "c", "d"]);
 });

@@ -166,6 +166,23 @@ Deno.test("serve --route with a missing secret exits 78 naming the variable", as
   assert.match(result.stderr, /NOT_SET_SECRET is not set/);
 });
 
+Deno.test("serve refuses to start with two routes on one secret, so no delivery counts twice", async () => {
+  const shared = "e2e-shared-" + crypto.randomUUID();
+  const result = await runCli([
+    "serve",
+    "--port",
+    "0",
+    "--route",
+    "/a=hookgate:SHARED_SECRET",
+    "--route",
+    "/b=stripe:SHARED_SECRET",
+  ], { env: { SHARED_SECRET: shared } });
+  assert.equal(result.code, 78);
+  assert.match(result.stderr, /routes \/a and \/b share a secret \(SHARED_SECRET\)/);
+  assert.ok(!result.stderr.includes(shared) && !result.stdout.includes(shared));
+  assert.doesNotMatch(result.stderr, /listening on/);
+});
+
 Deno.test("serve accepts a delivery signed with an unexpired WEBHOOK_SECRET_PREVIOUS", async () => {
   const current = "e2e-current-" + crypto.randomUUID();
   const old = "e2e-old-" + crypto.randomUUID();

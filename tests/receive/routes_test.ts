@@ -114,6 +114,41 @@ Deno.test("buildRoutes() refuses two specs for one path, and paths that share a 
   assert.match(clash.reason, /replay namespace 'a-b'/);
 });
 
+Deno.test("buildRoutes() refuses two routes that share a secret: a delivery to one would verify on the other", async () => {
+  const sameVar = await build(["/a=hookgate:WEBHOOK_SECRET", "/b=hookgate:WEBHOOK_SECRET"]);
+  assert.ok(!sameVar.ok);
+  assert.match(sameVar.reason, /routes \/a and \/b share a secret \(WEBHOOK_SECRET\)/);
+  assert.ok(!sameVar.reason.includes(SECRET));
+  // hookgate and Stripe sign the same text (`<ts>.` + body) the same way: one captured
+  // delivery would be accepted once per route.
+  const sameValue = await build(["/a=hookgate:WEBHOOK_SECRET", "/s=stripe:STRIPE_WEBHOOK_SECRET"], {
+    ...ENV,
+    STRIPE_WEBHOOK_SECRET: SECRET,
+  });
+  assert.ok(!sameValue.ok);
+  assert.match(
+    sameValue.reason,
+    /\/a and \/s share a secret \(WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET\)/,
+  );
+  assert.ok(!sameValue.reason.includes(SECRET));
+});
+
+Deno.test("buildRoutes() refuses a route whose unexpired previous secret is another route's", async () => {
+  const env = { ...ENV, GITHUB_WEBHOOK_SECRET_PREVIOUS: `${SECRET}@2999-01-01T00:00:00Z` };
+  const shared = await build(
+    ["/a=hookgate:WEBHOOK_SECRET", "/gh=github:GITHUB_WEBHOOK_SECRET"],
+    env,
+  );
+  assert.ok(!shared.ok);
+  assert.match(shared.reason, /share a secret \(WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET_PREVIOUS\)/);
+  // An expired one verifies nothing, so it shares nothing.
+  const expired = await build(["/a=hookgate:WEBHOOK_SECRET", "/gh=github:GITHUB_WEBHOOK_SECRET"], {
+    ...ENV,
+    GITHUB_WEBHOOK_SECRET_PREVIOUS: `${SECRET}@2020-01-01T00:00:00Z`,
+  });
+  assert.ok(expired.ok);
+});
+
 const BAD_SPECS: Array<[string, string, RegExp]> = [
   ["no '='", "/webhook:hookgate:WEBHOOK_SECRET", /must be PATH=SCHEME:SECRET_VAR/],
   ["no scheme", "/webhook=WEBHOOK_SECRET", /must be PATH=SCHEME:SECRET_VAR/],

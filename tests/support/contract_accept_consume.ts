@@ -28,6 +28,16 @@ export function acceptAndConsumeContract(test: ContractTest): void {
     assert.equal(stored.receivedAtMs, incoming.receivedAtMs);
   });
 
+  test("accept() of a payload that is a view into a larger buffer stores exactly its bytes", async (store) => {
+    // A request body can arrive as one chunk that is a window on the server's read buffer.
+    const buffer = new Uint8Array(1024 * 1024).fill(0x20);
+    const json = new TextEncoder().encode('{"id":"view"}');
+    buffer.set(json, 4096);
+    const incoming = event({ payload: buffer.subarray(4096, 4096 + json.length) });
+    assert.equal(await store.accept(incoming), "accepted");
+    assert.deepEqual((await store.get(ROUTE, incoming.key))?.payload, json);
+  });
+
   test("accept() of the same route and key again is a duplicate and keeps the first payload", async (store) => {
     const first = event();
     assert.equal(await store.accept(first), "accepted");

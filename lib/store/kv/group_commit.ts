@@ -292,7 +292,7 @@ export class GroupCommit {
       attempt: 0,
       status: "pending",
       lastError: null,
-      payload: blob ? null : event.payload,
+      payload: blob ? null : ownBytes(event.payload),
       blob: blob ? blob.ref : null,
       dueAtMs,
       updatedAtMs: nowMs,
@@ -379,4 +379,15 @@ export class GroupCommit {
     const blob = await writeChunks(this.#kv, event.payload, this.#options.now());
     return await this.#acceptOne(event, blob);
   }
+}
+
+/**
+ * The payload in a buffer of its own. Deno KV serializes a Uint8Array inside a record together
+ * with its whole backing buffer, so a body that arrived as a window on a larger read buffer
+ * (one HTTP/2 data frame, say) would make the record too large to commit, and every retry fail.
+ */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : bytes.slice();
 }
