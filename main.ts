@@ -37,6 +37,12 @@ function usage(): string {
     "  -V, --version  print the version",
     "",
     "Secrets come from the environment or .env in the working directory.",
+    "",
+    "Examples:",
+    "  hookgate init                      # .env with strong secrets, gitignored",
+    "  hookgate serve --exec ./agent.sh   # receive on http://127.0.0.1:8000/webhook",
+    '  hookgate send http://127.0.0.1:8000/webhook --data \'{"id":"e1"}\'',
+    "  hookgate serve --help              # a command's own options and examples",
   ].join("\n");
 }
 
@@ -63,7 +69,8 @@ export async function main(args: string[]): Promise<ExitCode> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     const what = name.startsWith("-") ? "option" : "command";
-    const hint = suggest(
+    // `version` is not a command, but what the user wants is plain.
+    const hint = name === "version" ? "--version" : suggest(
       name,
       name.startsWith("-") ? ["--help", "--version"] : Object.keys(COMMANDS),
     );
