@@ -148,7 +148,15 @@ export function exitCodeForFetch(
 ): ExitCode {
   if (result.ok) return ExitCode.ok;
   report(`hookgate: ${result.error}`);
-  if (result.failure === "denied") report(`hookgate: why: ${result.reason}`);
+  if (result.failure === "denied") {
+    report(`hookgate: why: ${result.reason}`);
+    const unlisted = /^(\S+) is not on EGRESS_ALLOW_HOSTS$/.exec(result.reason)?.[1];
+    if (unlisted !== undefined) {
+      report(
+        `hookgate: to allow it, add ${unlisted} to EGRESS_ALLOW_HOSTS in .env (comma-separated)`,
+      );
+    }
+  }
   switch (result.failure) {
     case "denied":
       return ExitCode.denied;

@@ -76,6 +76,7 @@ Deno.test("hookgate fetch denies an unlisted host with the denial message, exit 
     result.stderr,
     /egress to 'localhost' denied; allowed: \["api\.github\.com","api\.weather\.gov"\]/,
   );
+  assert.match(result.stderr, /to allow it, add localhost to EGRESS_ALLOW_HOSTS in \.env/);
   assert.equal(server.requests.length, 0);
 });
 
