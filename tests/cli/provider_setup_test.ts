@@ -88,6 +88,17 @@ Deno.test("init --route says the default /webhook route is no longer served, unl
   });
 });
 
+Deno.test("serve in a directory without .env says to run plain 'hookgate init'", async () => {
+  await inTempDir(async (dir) => {
+    const result = await runCli(["serve", "--port", "0"], { cwd: dir });
+    assert.equal(result.code, 78);
+    assert.match(
+      result.stderr,
+      /WEBHOOK_SECRET is not set \(route \/webhook, hookgate\): run 'hookgate init' in this directory/,
+    );
+  });
+});
+
 Deno.test("serve without a route's secret names the command that creates it", async () => {
   await inTempDir(async (dir) => {
     const github = await runCli(["serve", "--route", "/github=github:GH_SECRET"], { cwd: dir });
