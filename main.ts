@@ -15,6 +15,7 @@ import {
   suggest,
 } from "./lib/cli/mod.ts";
 import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
+import { permissionDeniedMessage } from "./lib/cli/permission_hint.ts";
 import { createRedactor, secretValuesFromEnv } from "./lib/redact/mod.ts";
 
 export const VERSION: string = denoConfig.version;
@@ -95,7 +96,7 @@ export async function main(args: string[]): Promise<ExitCode> {
     output = createOutput({ redactor: createRedactor({ secrets: secretValuesFromEnv(env) }) });
     return await command.run({ args: rest, env, cwd, output });
   } catch (error) {
-    return reportError(error, output, command);
+    return reportError(error, output, command, name);
   }
 }
 
@@ -126,7 +127,12 @@ function usageOf(command: Command): string | null {
   return command.help.slice(start, end === -1 ? undefined : end);
 }
 
-function reportError(error: unknown, output: Output, command?: Command): ExitCode {
+function reportError(
+  error: unknown,
+  output: Output,
+  command?: Command,
+  name?: string,
+): ExitCode {
   if (error instanceof CliError) {
     output.err(`hookgate: ${error.message}`);
     const commandUsage = command ? usageOf(command) : null;
@@ -134,7 +140,7 @@ function reportError(error: unknown, output: Output, command?: Command): ExitCod
     return error.exitCode;
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    output.err(`hookgate: permission denied: ${error.message}`);
+    output.err(`hookgate: permission denied: ${permissionDeniedMessage(name, error.message)}`);
     return ExitCode.denied;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
