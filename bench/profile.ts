@@ -11,8 +11,10 @@
  *   innermost hookgate module on its stack (lib/receive, lib/store, lib/trace …),
  *   or, with none, to what ran (Deno.serve's HTTP glue, GC, native code).
  *
- * The profile covers the server's whole run, its first seconds included: unlike
- * `deno task bench` there is no warm-up, so its figures sit a little above a warm server's.
+ * Like `deno task bench`, the server first gets `--warmup` seconds of unmeasured load with
+ * deliveries of its own; the thread figures and the profile's samples cover the measured
+ * window only (the profile is cut at the instants the load started and ended, counted back
+ * from the server's exit, where V8 ends its profile: a few milliseconds' error at most).
  *
  * `--scenario verify-only` profiles the verify-only reference under the forged load, so the
  * two profiles side by side show what hookgate adds to a refused request.
@@ -21,10 +23,11 @@
  * printed as a row of its own.
  *
  * Usage: deno task bench:profile [--scenario accepted|forged|duplicates|exec|verify-only]
- *        [--seconds 6] [--tree DIR]
+ *        [--seconds 6] [--warmup 2] [--tree DIR]
  */
 import { parseArgs } from "node:util";
 import { drive, type LoadSummary, preAccept, ROOT, writeDeliveries } from "./load.ts";
+import { bySelf, byStep, type CpuProfile, longStretches, windowed } from "./cpu_profile.ts";
 import { cpuMicros, type ThreadTimes, threadTimes } from "./proc_stats.ts";
 import { serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
 import { countEventsByStatus } from "./stored_events.ts";
@@ -34,6 +37,7 @@ const { values } = parseArgs({
   options: {
     scenario: { type: "string", default: "accepted" },
     seconds: { type: "string", default: "6" },
+    warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "32" },
     // Another checkout's hookgate (e.g. the base of a change, for a before/after profile).
     tree: { type: "string" },
@@ -41,104 +45,13 @@ const { values } = parseArgs({
   },
 });
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** The step a stack belongs to: its innermost hookgate module, else what ran. */
-function stepOf(stack: ProfileNode[]): string {
-  for (const node of stack) {
-    const match = /\/lib\/([a-z_]+)\/([a-z_]+)\.ts/.exec(node.callFrame.url);
-    // util/ holds unrelated helpers: name the file (hmac.ts is the WebCrypto verify).
-    if (match) return match[1] === "util" ? `lib/util/${match[2]}.ts` : `lib/${match[1]}`;
-  }
-  const leaf = stack[0]?.callFrame;
-  if (!leaf) return "(unknown)";
-  if (leaf.functionName === "(garbage collector)") return "(garbage collector)";
-  if (leaf.functionName === "(idle)") return "(idle)";
-  if (leaf.functionName === "(program)") return "(native: V8 and the runtime)";
-  if (/http|serve/i.test(leaf.url)) return "Deno.serve (HTTP glue)";
-  return "runtime (other)";
-}
-
-function byStep(profile: CpuProfile): Map<string, number> {
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) {
-    for (const child of node.children ?? []) parent.set(child, node.id);
-  }
-  const steps = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const stack: ProfileNode[] = [];
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const node = nodes.get(at);
-      if (node) stack.push(node);
-    }
-    const step = stepOf(stack);
-    steps.set(step, (steps.get(step) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  return steps;
-}
-
-/** A function's name and file, as the tables print it. */
-function frameName(frame: ProfileNode["callFrame"]): string {
-  const file = frame.url.slice(frame.url.lastIndexOf("/") + 1) || "native";
-  return `${frame.functionName || "(anonymous)"} (${file})`;
-}
-
-/**
- * Stretches of at least `minMs` in which every sample saw the same stack (idle aside), named
- * by its innermost frame, the longest first: a frame that takes µs held for milliseconds
- * means the thread was off its CPU (or V8 collected garbage) meanwhile, and every request in
- * flight waited that long.
- */
-function longStretches(profile: CpuProfile, minMs: number): { ms: number; frame: string }[] {
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-  const stretches: { ms: number; frame: string }[] = [];
-  let startUs = 0;
-  let nowUs = 0;
-  let current: number | undefined;
-  const close = () => {
-    const frame = current === undefined ? undefined : nodes.get(current)?.callFrame;
-    const ms = (nowUs - startUs) / 1000;
-    if (frame && frame.functionName !== "(idle)" && ms >= minMs) {
-      stretches.push({ ms, frame: frameName(frame) });
-    }
-  };
-  profile.samples.forEach((id, i) => {
-    nowUs += profile.timeDeltas[i] ?? 0;
-    if (id === current) return;
-    close();
-    current = id;
-    startUs = nowUs;
-  });
-  close();
-  return stretches.sort((a, b) => b.ms - a.ms);
-}
-
-/** Self time by function (name and file), the heaviest first: what the steps above are made of. */
-function bySelf(profile: CpuProfile): [string, number][] {
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const frame = nodes.get(id)?.callFrame;
-    if (!frame || frame.functionName === "(idle)") return;
-    const name = frameName(frame);
-    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  return [...self].sort((a, b) => b[1] - a[1]);
-}
-
 async function main(): Promise<void> {
   const scenario = values.scenario;
   const seconds = Number(values.seconds);
+  const warmup = Number(values.warmup);
+  if (!Number.isInteger(warmup) || warmup < 0) {
+    throw new Error(`--warmup must be a whole number of seconds, got ${values.warmup}`);
+  }
   const tmp = await Deno.makeTempDir({ prefix: "hookgate-profile-" });
   const secret = "profile-secret-" + crypto.randomUUID();
   try {
@@ -146,9 +59,14 @@ async function main(): Promise<void> {
     const signer = scenario === "forged" || scenario === "verify-only"
       ? "another-" + secret
       : secret;
-    await writeDeliveries(file, scenario === "duplicates" ? 2_000 : 40_000 * seconds, {
-      secret: signer,
-    });
+    const deliveries = (forSeconds: number) =>
+      scenario === "duplicates" ? 2_000 : 40_000 * forSeconds;
+    await writeDeliveries(file, deliveries(seconds), { secret: signer });
+    // The warm-up's own deliveries (new ids); duplicates replay theirs.
+    const warmFile = scenario === "duplicates" ? file : `${tmp}/warm.tsv`;
+    if (warmup > 0 && warmFile !== file) {
+      await writeDeliveries(warmFile, deliveries(warmup), { secret: signer });
+    }
     const tree = values.tree === undefined ? ROOT : `${await Deno.realPath(values.tree)}/`;
     const denoFlags = [`--cpu-prof-dir=${tmp}/prof`];
     const server = scenario === "verify-only"
@@ -165,37 +83,47 @@ async function main(): Promise<void> {
     let before: Map<string, ThreadTimes>;
     let after: Map<string, ThreadTimes>;
     let reapedSpent: number;
+    // Bench-clock instants (ms) of the measured load's start and end, and of the server's exit.
+    let loadStartMs: number;
+    let loadEndMs: number;
+    const load = { useWrk: true, threads: 1, connections: Number(values.connections) };
     try {
       if (scenario === "duplicates") await preAccept(server.url, file);
+      if (warmup > 0) await drive(server.url, warmFile, { ...load, seconds: warmup });
       const reapedBefore = cpuMicros(server.pid, "reaped");
       before = threadTimes(server.pid);
-      summary = await drive(server.url, file, {
-        useWrk: true,
-        threads: 1,
-        connections: Number(values.connections),
-        seconds,
-      });
+      loadStartMs = performance.now();
+      summary = await drive(server.url, file, { ...load, seconds });
+      loadEndMs = performance.now();
       after = threadTimes(server.pid);
       reapedSpent = cpuMicros(server.pid, "reaped") - reapedBefore;
     } finally {
       await server.stop();
     }
+    const exitedMs = performance.now();
     const [profileFile] = [...Deno.readDirSync(`${tmp}/prof`)].map((e) => e.name);
     if (!profileFile) throw new Error("serve wrote no CPU profile");
-    const profile = JSON.parse(
+    const whole = JSON.parse(
       await Deno.readTextFile(`${tmp}/prof/${profileFile}`),
     ) as CpuProfile;
+    // V8 ends the profile as the server exits: count the window back from there.
+    const spanUs = whole.endTime - whole.startTime;
+    const profile = windowed(
+      whole,
+      spanUs - (exitedMs - loadStartMs) * 1000,
+      spanUs - (exitedMs - loadEndMs) * 1000,
+    );
     const perRequest = (us: number) => (us / summary.requests).toFixed(1);
     console.log(
       `${scenario}: ${summary.requests} requests in ${seconds} s ` +
-        `(${Math.round(summary.requests / seconds)} req/s)`,
+        `(${Math.round(summary.requests / seconds)} req/s) after ${warmup} s of warm-up`,
     );
     if (scenario === "exec") {
       // Every hand-off the server settled, the few it finished while stopping included.
       const settled = tree === ROOT
         ? await countEventsByStatus(`${tmp}/data`).then(({ done, dead }) => String(done + dead))
         : "not counted (another tree's store)";
-      console.log(`handed off and settled: ${settled}`);
+      console.log(`handed off and settled (the warm-up's included): ${settled}`);
     }
     console.log("");
     console.log(

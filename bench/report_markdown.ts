@@ -17,6 +17,9 @@ const DESCRIPTIONS: Record<string, string> = {
   "duplicates": "hookgate duplicates (`duplicate-ignored`)",
   "exec": "hookgate `--exec true`",
   "fleet": "hookgate fleet (2 instances + Redis, AOF always)",
+  "floor-kv": "durable floor on Deno KV (verify, claim + inbox, settle; nothing else)",
+  "floor-sqlite": "durable floor on node:sqlite (the same, another engine)",
+  "receive-only": "hookgate receive only (`--pull --quiet --no-trace`: gates and accept commit)",
   "fastapi": "the seed's FastAPI receiver (in-memory set, not durable)",
   "adnanh": "adnanh/webhook (Go, runs `/bin/true` per hook, not durable)",
 };

@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: hookgate's receive path side by side, in one run, with two
  * references (a bare Deno.serve; verify-only, the bare server plus one WebCrypto
- * verify) and the peers a user would otherwise pick (the seed's FastAPI receiver
+ * verify) and two durable floors (verify-only plus a group-committed claim, inbox record
+ * and settle on Deno KV or node:sqlite, nothing else), the peers a user would otherwise pick (the seed's FastAPI receiver
  * and adnanh/webhook, from ../shared/peers, when installed), all under the same
  * pre-signed load from a separate process (wrk with bench/deliveries.lua when
  * installed, else bench/load_generator.ts). Every server is warmed up with
@@ -19,7 +20,8 @@ import { checkTargets } from "./targets.ts";
 
 /**
  * The order of each run: what a target compares runs next to each other (verify-only with
- * forged and duplicates, accepted with the peers, the peers with exec), so a drift of the
+ * forged and duplicates, the durable floors and accepted with the peers, the peers with
+ * exec), so a drift of the
  * machine's speed during a run moves both sides of a ratio about alike. The refusal ratios
  * are judged by the interleaved measurement when it runs, which pairs them closer still.
  */
@@ -28,6 +30,9 @@ const ALL_SCENARIOS = [
   "verify-only",
   "forged",
   "duplicates",
+  "floor-kv",
+  "floor-sqlite",
+  "receive-only",
   "accepted",
   "fastapi",
   "adnanh",

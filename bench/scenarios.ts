@@ -24,7 +24,7 @@ import {
   startHookgate,
   startReference,
 } from "./servers.ts";
-import { countEventRecords, countStoredEvents } from "./stored_events.ts";
+import { countEventRecords, countFloorEvents, countStoredEvents } from "./stored_events.ts";
 
 export interface BenchContext {
   tmp: string;
@@ -44,7 +44,7 @@ export interface BenchContext {
 /** Scenarios whose every delivery is signed with another secret: all must be refused. */
 const FORGED = new Set(["forged", "verify-only"]);
 /** Scenarios whose answers say `accepted`, checked against the store afterwards. */
-const DURABLE = new Set(["accepted", "exec"]);
+const DURABLE = new Set(["accepted", "receive-only", "exec", "floor-kv", "floor-sqlite"]);
 
 /** Enough unique deliveries that even the bare reference does not wrap around. */
 function uniqueCount(seconds: number): number {
@@ -84,8 +84,23 @@ export async function startFor(
       await preAccept(server.url, file);
       return server;
     }
+    case "receive-only":
+      // The gates and the accept commit alone: no hand-off, no log line, no trace record.
+      return await startHookgate({
+        dataDir,
+        ...ctx.hookgate,
+        env,
+        extra: ["--pull", "--quiet", "--no-trace"],
+      });
     case "exec":
       return await startHookgate({ dataDir, ...ctx.hookgate, env, extra: ["--exec", "true"] });
+    case "floor-kv":
+    case "floor-sqlite":
+      return await startReference("durable_floor_server.ts", {
+        ...env,
+        FLOOR_DATA: dataDir,
+        FLOOR_ENGINE: scenario === "floor-kv" ? "kv" : "sqlite",
+      });
     case "fastapi":
       if (!ctx.python) throw new Error("fastapi: no python3 with FastAPI");
       return await startFastapi(ctx.python, ctx.peersDir, ctx.secret);
@@ -176,6 +191,8 @@ export async function measure(
   const accepted = summary.accepted + (warm?.accepted ?? 0);
   const storedEvents = !DURABLE.has(scenario)
     ? null
+    : scenario.startsWith("floor-")
+    ? await countFloorEvents(`${file}.data`)
     : ctx.hookgate.tree === ROOT
     ? await countStoredEvents(`${file}.data`)
     : await countEventRecords(`${file}.data`);

@@ -1,5 +1,6 @@
 /** Counts the events a benchmark run left in its store (pending, done and dead). */
 import { defaultStoreSpec, type EventStatus, openStore } from "../lib/store/mod.ts";
+import { DatabaseSync } from "node:sqlite";
 import { countKeys } from "../tests/support/kv_store.ts";
 
 /** `spec` defaults to the data dir's KV file; a `redis://` spec counts the fleet's shared store. */
@@ -31,4 +32,20 @@ export async function countEventsByStatus(
  */
 export function countEventRecords(dataDir: string): Promise<number> {
   return countKeys(`${dataDir}/hookgate.kv`, ["hookgate", "event"]);
+}
+
+/** The events a durable floor reference (bench/durable_floor_server.ts) left in its data dir. */
+export async function countFloorEvents(dataDir: string): Promise<number> {
+  const names = [...Deno.readDirSync(dataDir)].map((entry) => entry.name);
+  if (names.includes("floor.kv")) {
+    return await countKeys(`${dataDir}/floor.kv`, ["hookgate", "event"]);
+  }
+  if (!names.includes("floor.db")) return 0;
+  const db = new DatabaseSync(`${dataDir}/floor.db`, { readOnly: true });
+  try {
+    const row = db.prepare("SELECT count(*) AS n FROM event").get() as { n: number };
+    return Number(row.n);
+  } finally {
+    db.close();
+  }
 }

@@ -1,3 +1,8 @@
+/**
+ * Strict argument parsing for every command, on node:util's parseArgs: an unknown flag or a
+ * missing value is a usage error (64) naming the command's `--help`, and numbers and
+ * positionals are checked in one place so every command words its errors alike.
+ */
 import { errorMessage } from "../util/mod.ts";
 import { type NumberParser, parseOptionalNumber } from "../setup/mod.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";

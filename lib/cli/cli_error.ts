@@ -1,3 +1,7 @@
+/**
+ * The error a command throws for an expected failure, carrying its exit code: main.ts turns
+ * it into one redacted line and that code, never a stack trace.
+ */
 import { ExitCode } from "./exit_codes.ts";
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * The shape of a command: its help text and a `run` that gets everything it needs (args,
+ * environment, working directory, output) passed in, so commands are tested without a process.
+ */
 import type { ExitCode } from "./exit_codes.ts";
 import type { Output } from "./output.ts";
 

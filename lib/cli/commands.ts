@@ -1,3 +1,7 @@
+/**
+ * The command table: each command's one-line summary and a lazy loader, so `hookgate send`
+ * never imports serve's code (nor needs the permissions that code would ask for).
+ */
 import type { Command } from "./command.ts";
 
 export interface CommandEntry {

@@ -1,3 +1,7 @@
+/**
+ * `hookgate doctor`: gathers the facts of the set-up (.env, its mode, .gitignore, git) and
+ * prints the checks of lib/setup/doctor_checks.ts, which are pure so each is unit-tested.
+ */
 import { errorMessage, readTextIfExists } from "../util/mod.ts";
 import { usageError } from "./cli_error.ts";
 import {

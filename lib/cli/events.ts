@@ -1,3 +1,7 @@
+/**
+ * `hookgate events ls|show|redeliver|tail`: the store as a person reads it, from the local
+ * store or a running serve (events_source.ts); payloads are shown only redacted.
+ */
 import { chooseStore, openChosenStore, STORE_FLAGS } from "./store_choice.ts";
 import { usageError } from "./cli_error.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";

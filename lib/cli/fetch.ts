@@ -1,3 +1,7 @@
+/**
+ * `hookgate fetch`: the agent's `fetch_url` tool on the command line. The guard itself is
+ * lib/egress/; this file reads the flags, runs it and maps a denial to exit 77.
+ */
 import denoConfig from "../../deno.json" with { type: "json" };
 import { configError, usageError } from "./cli_error.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";

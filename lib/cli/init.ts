@@ -1,3 +1,8 @@
+/**
+ * `hookgate init`: writes `.env` with fresh secrets (mode 0600, atomically, never printed),
+ * gitignores it and `.hookgate/`, and with `--route` makes each provider's secret in its own
+ * format (provider_setup.ts) and says where to paste it.
+ */
 import { configError, usageError } from "./cli_error.ts";
 import { readTextIfExists } from "../util/mod.ts";
 import {

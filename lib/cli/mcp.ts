@@ -1,3 +1,7 @@
+/**
+ * `hookgate mcp`: reads the flags, opens the store, drops the permissions the chosen tool
+ * groups do not need, and serves lib/mcp/ over stdio.
+ */
 import { chooseStore, openChosenStore, STORE_FLAGS, type StoreChoice } from "./store_choice.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { ALLOW_HOSTS_VAR, ALLOW_PRIVATE_VAR, parseEgressPolicy } from "../egress/mod.ts";

@@ -1,3 +1,7 @@
+/**
+ * Output for every command: stdout for results, stderr for diagnostics, both through the one
+ * redactor: commands write here, never to the console directly.
+ */
 import { createRedactor, type Redactor } from "../redact/mod.ts";
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * `hookgate redact`: copies stdin to stdout through the streaming redactor (lib/redact/),
+ * in constant memory, for logs a person wants to share.
+ */
 import { usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
 import {

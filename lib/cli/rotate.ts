@@ -1,3 +1,8 @@
+/**
+ * `hookgate rotate`: a new secret in `.env` while the old one keeps verifying until its
+ * expiry (`<VAR>_PREVIOUS`), in the format of the route's provider, so a secret is replaced
+ * without dropping deliveries signed with the old one.
+ */
 import { configError, usageError } from "./cli_error.ts";
 import { parseDotenv, parseDurationMs, SECRET_VAR, writeEnvFile } from "../setup/mod.ts";
 import { schemeByName, SCHEMES } from "../schemes/mod.ts";

@@ -1,7 +1,11 @@
+/**
+ * `hookgate send`: reads the payload and the secrets, signs and delivers with lib/send/, and
+ * reports each attempt; the bytes given are the bytes signed and sent.
+ */
 import { errorMessage } from "../util/mod.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { parseDurationMs, SECRET_VAR } from "../setup/mod.ts";
-import { activeSecrets, ensurePayloadId } from "../receive/mod.ts";
+import { activeSecrets } from "../receive/mod.ts";
 import { CliError, configError, usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { connectionRefusedHint, importHmacKey } from "../util/mod.ts";
@@ -12,6 +16,7 @@ import {
   DEFAULT_MAX_ELAPSED_MS,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
+  ensurePayloadId,
   type SendFailure,
   sendWebhook,
 } from "../send/mod.ts";

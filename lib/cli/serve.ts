@@ -1,3 +1,9 @@
+/**
+ * `hookgate serve`: puts the program together. It checks the settings, builds the routes,
+ * opens the trace and the store, serves the events page, the inspection API and the webhook
+ * routes on one port, and runs the consumer that hands events to the agent (docs/architecture.md,
+ * "How `serve` is put together").
+ */
 import { openChosenStore } from "./store_choice.ts";
 import { errorMessage } from "../util/mod.ts";
 import { configError } from "./cli_error.ts";

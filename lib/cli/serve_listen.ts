@@ -1,3 +1,7 @@
+/**
+ * Binding serve's port and announcing it: the listening line names every route with its
+ * scheme and secret variable, so a sender's 404 or 401 can be checked against it.
+ */
 import { classifyIpAddress } from "../egress/mod.ts";
 import type { Route } from "../receive/mod.ts";
 import { CliError } from "./cli_error.ts";

@@ -1,3 +1,7 @@
+/**
+ * `hookgate token`: mints a short-lived bearer token for the inspection API, or revokes one.
+ * The one place hookgate prints a credential, so it goes to stdout past the redactor.
+ */
 import {
   DEFAULT_TOKEN_TTL_MS,
   issueToken,

@@ -1,3 +1,7 @@
+/**
+ * `hookgate ui`: prints a link to serve's events page carrying a freshly minted token; the
+ * page itself is lib/ui/.
+ */
 import { usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { eventsPageUrl } from "../ui/mod.ts";

@@ -1,3 +1,7 @@
+/**
+ * The `--exec` hand-off's public surface: settings and start-up checks, the exec handler
+ * serve's consumer calls, the containment launcher and the retry policy.
+ */
 export * from "./exec_env.ts";
 export * from "./exec_handler.ts";
 export * from "./exec_preflight.ts";

@@ -1,3 +1,7 @@
+/**
+ * Gate 3's key: which event a delivery is (`id:`, `idu16:` or `sha256:`), derived the same
+ * way for every scheme, so a replay maps to the same key however it is sent.
+ */
 import { fail, ok, type Result, toHex, utf8 } from "../util/mod.ts";
 
 /** The longest id accepted, in UTF-8 bytes: keys stay far below Deno KV's 2 KiB key limit. */

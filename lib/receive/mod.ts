@@ -1,6 +1,9 @@
+/**
+ * The receive path's public surface: the webhook handler, routes and their secrets, the
+ * request path, the request record, and the deadline helpers the stores reuse.
+ */
 export * from "./deadline.ts";
 export * from "./event_key.ts";
-export * from "./payload_id.ts";
 export * from "./read_body.ts";
 export * from "./request_path.ts";
 export * from "./request_record.ts";

@@ -1,3 +1,7 @@
+/**
+ * Reading a request body within a byte cap and one total deadline, whatever the pace of its
+ * bytes, so neither a large nor a trickling body can hold a request open.
+ */
 import { TIMED_OUT, within } from "./deadline.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 

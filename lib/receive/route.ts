@@ -1,3 +1,7 @@
+/**
+ * What a receiving endpoint is once built: its path, scheme, verification keys, freshness
+ * window and claim retention (built by routes.ts).
+ */
 import type { Scheme } from "../schemes/mod.ts";
 
 /** One verification key; previous (rotated-out) secrets carry an expiry. */

@@ -1,3 +1,8 @@
+/**
+ * Routes from `--route` / HOOKGATE_ROUTES specs (`PATH=SCHEME:SECRET_VAR`): each with its
+ * scheme, its keys (current and unexpired previous secrets) and its claim retention. Every
+ * problem is found at start-up, before serve listens.
+ */
 import { SECRET_VAR } from "../setup/mod.ts";
 import { fail, importHmacKey, ok, type Result } from "../util/mod.ts";
 import type { Route, RouteKey } from "./route.ts";

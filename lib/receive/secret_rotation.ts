@@ -1,3 +1,7 @@
+/**
+ * Rotated-out secrets (`<VAR>_PREVIOUS`): reading them, choosing the active ones at an instant,
+ * and rewriting `.env` text for `hookgate rotate`, so a secret changes without downtime.
+ */
 import { MIN_SECRET_BYTES, parseDotenv, readSecret, setEnvValues } from "../setup/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 

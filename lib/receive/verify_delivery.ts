@@ -1,3 +1,7 @@
+/**
+ * Gates 1 and 2 for one delivery, on the scheme's parsed headers: fresh, then authentic.
+ * Pure (the clock is passed in), so every edge of the window is tested.
+ */
 import { fail, matchingSignature, ok, type Result } from "../util/mod.ts";
 import type { GateFailure, ParsedDelivery, Scheme } from "../schemes/mod.ts";
 

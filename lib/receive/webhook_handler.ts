@@ -1,3 +1,7 @@
+/**
+ * The webhook handler serve runs for its routes: body, scheme, the three gates, the store,
+ * one answer and one request record per request.
+ */
 import type { EventStore } from "../store/mod.ts";
 import { digestKey, eventKey } from "./event_key.ts";
 import { readBody } from "./read_body.ts";

@@ -1,3 +1,7 @@
+/**
+ * GitHub's wire format: no timestamp, so its replays are caught by delivery id and body
+ * digest (see githubScheme).
+ */
 import { fromHex, hmacSha256, ok, toHex, utf8 } from "../util/mod.ts";
 import type { Scheme } from "./scheme.ts";
 

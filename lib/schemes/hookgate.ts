@@ -1,3 +1,4 @@
+/** hookgate's own wire format, the default route's and `hookgate send`'s. */
 import { concatBytes, fail, fromHex, hmacSha256, ok, toHex, utf8 } from "../util/mod.ts";
 import { parseTimestampSeconds, type Scheme } from "./scheme.ts";
 

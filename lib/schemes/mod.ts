@@ -1,3 +1,7 @@
+/**
+ * The wire formats' public surface: the Scheme interface, SCHEMES by name, and one adapter
+ * per provider.
+ */
 export * from "./github.ts";
 export * from "./hookgate.ts";
 export * from "./scheme.ts";

@@ -1,3 +1,7 @@
+/**
+ * The Scheme interface every wire format implements, and the strict timestamp parsing they
+ * share: a scheme turns headers into what the gates check, and signs for `hookgate send`.
+ */
 import type { Result } from "../util/mod.ts";
 
 /** Why a delivery failed the first two gates; these are the exact 401 reasons. */

@@ -1,3 +1,4 @@
+/** The wire formats by name, as `--route` and `--scheme` spell them. */
 import type { Scheme } from "./scheme.ts";
 import { githubScheme } from "./github.ts";
 import { hookgateScheme } from "./hookgate.ts";

@@ -1,3 +1,7 @@
+/**
+ * Standard Webhooks (and Svix, its origin): `webhook-*` or `svix-*` headers, a `whsec_`
+ * base64 secret, several signatures per delivery so a rotation needs no downtime.
+ */
 import { concatBytes, fail, fromBase64, hmacSha256, ok, toBase64, utf8 } from "../util/mod.ts";
 import { MIN_SECRET_BYTES } from "../setup/mod.ts";
 import { parseTimestampSeconds, type Scheme } from "./scheme.ts";

@@ -1,3 +1,7 @@
+/**
+ * Stripe's wire format (`stripe-signature`), checked more strictly than Stripe's own
+ * library: see stripeScheme.
+ */
 import { concatBytes, fail, fromHex, hmacSha256, ok, toHex, utf8 } from "../util/mod.ts";
 import { parseTimestampSeconds, type Scheme } from "./scheme.ts";
 

@@ -1,5 +1,9 @@
+/**
+ * Signing and delivering one webhook with retries: the caller gives bytes, keys and a
+ * scheme; `fetch` and the clock can be passed in, so every retry path is tested offline.
+ */
 import { concatBytes, networkErrorMessage, sleep as waitMs } from "../util/mod.ts";
-import { ensurePayloadId } from "../receive/mod.ts";
+import { ensurePayloadId } from "./payload_id.ts";
 import { createRedactor, redactBytesThenTruncate, type Redactor } from "../redact/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
 import {

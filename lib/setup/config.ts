@@ -1,3 +1,7 @@
+/**
+ * Reading configuration values from the environment: required secrets (named, never echoed),
+ * durations (`30s`, `5m`, `1h`) and whole numbers, as Result values for a start-up error.
+ */
 import { fail, ok, type Result } from "../util/mod.ts";
 
 /** The variable of the shared webhook secret of the default route. */

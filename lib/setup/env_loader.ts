@@ -1,3 +1,4 @@
+/** The environment a command runs with: `.env` overlaid by the real environment. */
 import { parseDotenv } from "./dotenv.ts";
 
 export interface LoadEnvOptions {

@@ -1,3 +1,7 @@
+/**
+ * Editing `.env` text in place (set a variable, keep comments and order), for `init` and
+ * `rotate`.
+ */
 import { parseDotenv } from "./dotenv.ts";
 
 const PLAIN_VALUE = /^[A-Za-z0-9_\-.,:@/+=]*$/;

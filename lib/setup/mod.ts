@@ -1,3 +1,7 @@
+/**
+ * Set-up's public surface: configuration, `.env` reading and writing, the doctor checks,
+ * git facts, and the permission narrowing of each command.
+ */
 export * from "./config.ts";
 export * from "./doctor_checks.ts";
 export * from "./dotenv.ts";

@@ -1,5 +1,3 @@
-import denoConfig from "../../deno.json" with { type: "json" };
-
 /**
  * Deno permission sets as deno.json's tasks write them, and narrowing a
  * running process to one of them. deno.json is the one source: each task
@@ -8,6 +6,7 @@ import denoConfig from "../../deno.json" with { type: "json" };
  * that command's task does not grant. Deno can only take permissions away at
  * run time, never add them, so narrowing is safe to call under any flags.
  */
+import denoConfig from "../../deno.json" with { type: "json" };
 
 /** The kinds a task may grant, in the order they are narrowed. */
 export const PERMISSION_KINDS = ["read", "write", "net", "env", "run", "sys", "ffi"] as const;

@@ -1,3 +1,7 @@
+/**
+ * Opening the store a spec names (`kv:PATH`, `redis://…`). The Redis backend is imported only
+ * when asked for, so the embedded default loads no Redis code.
+ */
 import type { EventStore } from "./event_store.ts";
 import { openKvEventStore } from "./kv/mod.ts";
 import { StoreSpecError } from "./store_spec_error.ts";

@@ -1,3 +1,7 @@
+/**
+ * Small helpers shared by every folder; each exists once here (errorMessage, sleep,
+ * createLimiter …), so the rest of the code never grows a second copy.
+ */
 export * from "./encoding.ts";
 export * from "./hmac.ts";
 export * from "./result.ts";

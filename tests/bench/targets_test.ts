@@ -105,3 +105,36 @@ Deno.test("a slice that answered nothing is left out of the rounds' spread, not 
   assert.ok(share !== null);
   assert.match(share.measured, /rounds 1\.20–1\.20/);
 });
+
+Deno.test("the accepted verdicts say how far the durable floors get against the same peer", () => {
+  const rated = (scenario: string, rps: number, cpuUsPerRequest: number) => ({
+    ...median(scenario, cpuUsPerRequest),
+    rps,
+  });
+  const r = report([
+    rated("accepted", 6_000, 200),
+    rated("fastapi", 5_000, 190),
+    rated("floor-kv", 8_000, 110),
+    rated("floor-sqlite", 9_000, 60),
+  ], null);
+  const targets = checkTargets(r);
+  const fastapi = targets.find((t) => t.target.includes("FastAPI"));
+  assert.equal(fastapi?.met, false);
+  assert.equal(
+    fastapi?.measured,
+    "1.20 × (6,000 vs 5,000 req/s; the durable floor: 1.60 × on Deno KV, 1.80 × on node:sqlite)",
+  );
+  const cpu = targets.find((t) => t.target.startsWith("server CPU per accepted"));
+  assert.equal(
+    cpu?.measured,
+    "200 µs (the durable floor: 110 µs on Deno KV, 60 µs on node:sqlite)",
+  );
+  // Without the floors, the figures stand alone.
+  const alone = checkTargets(
+    report([rated("accepted", 6_000, 200), rated("fastapi", 5_000, 190)], null),
+  );
+  assert.equal(
+    alone.find((t) => t.target.includes("FastAPI"))?.measured,
+    "1.20 × (6,000 vs 5,000 req/s)",
+  );
+});

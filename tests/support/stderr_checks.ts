@@ -1,3 +1,4 @@
+/** Checks on a child's stderr shared by the end-to-end tests: hookgate's own lines only. */
 import assert from "node:assert/strict";
 
 /** Nothing reached stderr past hookgate's own output: no runtime stack trace, no queue exception. */

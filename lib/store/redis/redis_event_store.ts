@@ -1,3 +1,7 @@
+/**
+ * The Redis backend's facade: the EventStore calls, each bounded by the store deadline, on the
+ * Lua scripts of scripts.ts and the consumers of consumer.ts and leasing.ts.
+ */
 import { StoreSpecError } from "../store_spec_error.ts";
 import type { Redis } from "npm:ioredis@6.0.0";
 import { TIMED_OUT, within } from "../../receive/mod.ts";

@@ -1,3 +1,7 @@
+/**
+ * The `redis://` store spec: host, TLS, database, key prefix and timeouts from the URL, the
+ * password from REDIS_PASSWORD, and the values the redactor must hide.
+ */
 import { parseDurationMs } from "../../setup/mod.ts";
 import { fail, ok, type Result } from "../../util/mod.ts";
 

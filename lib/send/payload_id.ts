@@ -1,3 +1,7 @@
+/**
+ * The id a payload is sent under: kept when the JSON object has one, else spliced in as its
+ * first member without re-serializing, so a retry is the same event to the receiver.
+ */
 import { errorMessage } from "../util/mod.ts";
 import { concatBytes, fail, ok, type Result, utf8 } from "../util/mod.ts";
 

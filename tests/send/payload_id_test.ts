@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ensurePayloadId, isValidEventId, newEventId } from "../../lib/receive/mod.ts";
+import { ensurePayloadId, isValidEventId, newEventId } from "../../lib/send/mod.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
