@@ -12,10 +12,10 @@ import {
   createOutput,
   ExitCode,
   type Output,
+  permissionDeniedMessage,
   suggest,
 } from "./lib/cli/mod.ts";
 import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
-import { permissionDeniedMessage } from "./lib/cli/permission_hint.ts";
 import { createRedactor, secretValuesFromEnv } from "./lib/redact/mod.ts";
 
 export const VERSION: string = denoConfig.version;
