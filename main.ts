@@ -70,8 +70,8 @@ export async function main(args: string[]): Promise<ExitCode> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     const what = name.startsWith("-") ? "option" : "command";
-    // `version` is not a command, but what the user wants is plain.
-    const hint = name === "version" ? "--version" : suggest(
+    // `version` and `-v` are not hookgate's, but what the user wants is plain.
+    const hint = name === "version" || name === "-v" ? "--version" : suggest(
       name,
       name.startsWith("-") ? ["--help", "--version"] : Object.keys(COMMANDS),
     );

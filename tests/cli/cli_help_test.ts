@@ -41,13 +41,16 @@ for (const [name, entry] of Object.entries(COMMANDS)) {
 Deno.test("hookgate --help ends with examples of the first steps", async () => {
   const result = await runCli(["--help"]);
   assert.equal(result.code, 0);
-  assert.match(result.stdout, /\nExamples:\n  hookgate init\b.*\n  hookgate serve\b/);
+  assert.match(result.stdout, /\nExamples:\n {2}hookgate init\b.*\n {2}hookgate serve\b/);
 });
 
-Deno.test("hookgate version suggests --version", async () => {
+Deno.test("hookgate version and -v suggest --version", async () => {
   const result = await runCli(["version"]);
   assert.equal(result.code, 64);
   assert.match(result.stderr, /unknown command 'version': did you mean '--version'\?/);
+  const short = await runCli(["-v"]);
+  assert.equal(short.code, 64);
+  assert.match(short.stderr, /unknown option '-v': did you mean '--version'\?/);
 });
 
 Deno.test("token revoke ID and token read suggest the flags they meant, exit 64", async () => {
