@@ -5,6 +5,7 @@
  * WebCrypto: the clock, the token id and the revocation check are passed in.
  */
 import { readSecret, SECRET_VAR, TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import { routeSecretValues } from "../receive/mod.ts";
 import {
   fail,
   hmacSha256,
@@ -95,15 +96,23 @@ export function scopeAllows(granted: TokenScope, required: TokenScope): boolean 
 
 /**
  * The token key from HOOKGATE_TOKEN_SECRET. It must be a strong secret of its
- * own: the same value as WEBHOOK_SECRET would let a webhook sender mint tokens.
+ * own: the same value as a webhook secret (WEBHOOK_SECRET, a route's variable,
+ * a previous secret still accepted) would let whoever sends on that route mint
+ * tokens. `routeSpecs` are serve's `--route` flags; without them the routes
+ * come from HOOKGATE_ROUTES, as serve reads them.
  */
-export async function tokenKeyFromEnv(env: Record<string, string>): Promise<Result<CryptoKey>> {
+export async function tokenKeyFromEnv(
+  env: Record<string, string>,
+  options: { routeSpecs?: string[] } = {},
+): Promise<Result<CryptoKey>> {
   const secret = readSecret(env, TOKEN_SECRET_VAR);
   if (!secret.ok) return secret;
-  if (env[SECRET_VAR] !== undefined && env[SECRET_VAR] === secret.value) {
+  const webhookSecrets = new Set(routeSecretValues(env, options.routeSpecs ?? []));
+  if (env[SECRET_VAR] !== undefined) webhookSecrets.add(env[SECRET_VAR]);
+  if (webhookSecrets.has(secret.value)) {
     return fail(
-      `${TOKEN_SECRET_VAR} must differ from ${SECRET_VAR}: run 'hookgate init' for a separate ` +
-        `random value or set one in .env`,
+      `${TOKEN_SECRET_VAR} must differ from ${SECRET_VAR} and from the secret of every route: run ` +
+        `'hookgate init' for a separate random value or set one in .env`,
     );
   }
   return ok(await importHmacKey(utf8(secret.value)));

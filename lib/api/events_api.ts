@@ -3,7 +3,7 @@
  *
  *   GET  /events?status=pending|done|dead&limit=N   scope read
  *   GET  /events/{route}/{key}                      scope read  (payload redacted)
- *   POST /events/{route}/{key}/redeliver            scope write (also revives a dead letter)
+ *   POST /events/{route}/{key}/redeliver            scope write (a done or dead event; 409 if pending)
  *   GET  /events/stream                             scope read  (Server-Sent Events, when given)
  *
  * `{key}` is one path segment, percent-encoded (`id:evt%2F1` for the key
@@ -136,8 +136,14 @@ async function authorized(
         return redactedJson(describeEvent(event, options.redactor, true), options.redactor);
       }
       case "redeliver": {
-        const known = await options.store.redeliver(endpoint.route, endpoint.key);
-        if (!known) return json(404, { error: "no such event" });
+        if (!(await options.store.redeliver(endpoint.route, endpoint.key))) {
+          // Refused: unknown, or pending (waiting, or held by a consumer right now).
+          const event = await options.store.get(endpoint.route, endpoint.key);
+          if (event === null) return json(404, { error: "no such event" });
+          return json(409, {
+            error: "the event is pending: only a done or dead event can be redelivered",
+          });
+        }
         return json(202, { status: "pending", route: endpoint.route, key: endpoint.key });
       }
     }

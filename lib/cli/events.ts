@@ -232,7 +232,15 @@ async function redeliver(
   source: EventsSource,
   target: { route: string; key: string },
 ): Promise<ExitCode> {
-  if (!(await source.redeliver(target.route, target.key))) return noSuchEvent(context, target);
+  if (!(await source.redeliver(target.route, target.key))) {
+    if ((await source.get(target.route, target.key)) === null) return noSuchEvent(context, target);
+    // A pending event may be in an agent's hands right now: redelivering it would run it twice.
+    context.output.err(
+      `hookgate: ${target.route}/${target.key} is pending: only a done or dead event can be ` +
+        "redelivered",
+    );
+    return ExitCode.failed;
+  }
   context.output.out(`${target.route}/${target.key} is pending again: serve hands it off anew`);
   return ExitCode.ok;
 }

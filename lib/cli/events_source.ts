@@ -82,7 +82,12 @@ export function remoteSource(
   token: string,
   fetchImpl: typeof fetch = fetch,
 ): EventsSource {
-  const call = async (method: string, path: string): Promise<Response | null> => {
+  /** `accepted`: statuses other than 2xx that the caller reads itself (409: not redelivered). */
+  const call = async (
+    method: string,
+    path: string,
+    accepted: number[] = [],
+  ): Promise<Response | null> => {
     const url = new URL(path, baseUrl);
     let response: Response;
     try {
@@ -107,7 +112,7 @@ export function remoteSource(
       const { error } = await response.json().catch(() => ({ error: "refused" }));
       throw new CliError(ExitCode.denied, `${baseUrl.origin} refused the token: ${error}`);
     }
-    if (!response.ok) {
+    if (!response.ok && !accepted.includes(response.status)) {
       const text = await response.text();
       throw new CliError(
         ExitCode.unavailable,
@@ -134,9 +139,9 @@ export function remoteSource(
       return response === null ? null : await response.json() as EventView;
     },
     async redeliver(route, key) {
-      const response = await call("POST", `${eventPath(route, key)}/redeliver`);
+      const response = await call("POST", `${eventPath(route, key)}/redeliver`, [409]);
       await response?.body?.cancel();
-      return response !== null;
+      return response !== null && response.status !== 409;
     },
     close: () => Promise.resolve(),
   };

@@ -64,6 +64,9 @@ export function secretForms(secret: string): string[] {
   return forms;
 }
 
+/** A line of base64, base64url or hex text (and a form that could be one). */
+const ENCODED_LINE = /^[A-Za-z0-9+/=_-]+$/;
+
 function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
 }
@@ -78,6 +81,14 @@ export class KnownSecrets {
   /** Per form, the shortest piece of it that is removed at a cut. */
   readonly #minFragment: readonly number[];
   readonly #exact: RegExp | null;
+  /**
+   * The forms written in the base64 and hex alphabets, with a line break allowed between
+   * any two characters: `base64` wraps at 76 columns, `xxd -p` at 60, PEM at 64, so a
+   * secret in an encoded file falls across lines wherever they happen to end.
+   */
+  readonly #wrapped: RegExp | null;
+  /** How far back a wrapped form may start from the end of a text (a stream holds that much). */
+  readonly wrappedChars: number;
 
   constructor(secrets: Iterable<string>) {
     this.secrets = [...new Set(secrets)];
@@ -90,6 +101,28 @@ export class KnownSecrets {
       Math.max(MIN_FRAGMENT_CHARS, (PUBLIC_PREFIX.exec(form)?.[0].length ?? 0) + 1)
     );
     this.longestChars = this.#forms[0]?.length ?? 0;
+    const encoded = this.#forms.filter((form) => ENCODED_LINE.test(form));
+    this.#wrapped = encoded.length === 0 ? null : new RegExp(
+      encoded.map((form) => [...form].map(escapeRegExp).join("(?:\\r?\\n)?")).join("|"),
+      "g",
+    );
+    // A CRLF after every character at worst: three characters per character of the form.
+    this.wrappedChars = 3 * (encoded[0]?.length ?? 0);
+  }
+
+  /**
+   * Where a stream must hold `text` (complete lines) back from: when its last line is
+   * encoded text, the next line may carry the rest of a wrapped form that starts up to
+   * `wrappedChars` earlier, so the lines from there on wait for more input. Returns
+   * `text.length` when nothing needs to wait.
+   */
+  wrappedTailStart(text: string): number {
+    if (this.#wrapped === null) return text.length;
+    const lastLine = text.replace(/\r?\n$/, "");
+    const lineStart = lastLine.lastIndexOf("\n") + 1;
+    if (!ENCODED_LINE.test(lastLine.slice(lineStart))) return text.length;
+    const from = lastLine.length - this.wrappedChars;
+    return from <= 0 ? 0 : text.lastIndexOf("\n", from) + 1;
   }
 
   /** Replaces every form of every secret, and a piece of one just before a cut mark. */
@@ -97,7 +130,14 @@ export class KnownSecrets {
     const exact = this.#exact;
     if (exact === null) return s;
     exact.lastIndex = 0;
-    const out = exact.test(s) ? s.replace(exact, REDACTED) : s;
+    let out = exact.test(s) ? s.replace(exact, REDACTED) : s;
+    const wrapped = this.#wrapped;
+    if (wrapped !== null && out.includes("\n")) {
+      // The literal alternation is fast and the wrapped one is not: it runs only when the
+      // text with its line breaks taken out holds a form.
+      exact.lastIndex = 0;
+      if (exact.test(out.replace(/\r?\n/g, ""))) out = out.replace(wrapped, REDACTED);
+    }
     return out.includes(CUT_MARK) ? this.#redactBeforeMarks(out) : out;
   }
 

@@ -6,6 +6,7 @@
  * dropped), and a line longer than `maxLineChars`, which is cut where no credential is.
  */
 import { openPrivateKeyStart, PEM_STOP, PEM_STOP_MAX_CHARS } from "./private_keys.ts";
+import type { KnownSecrets } from "./known_secrets.ts";
 import { type Redactor, redactSecretsAndKeys } from "./redactor.ts";
 import { type RedactionSpan, shapePass } from "./shapes.ts";
 
@@ -55,6 +56,19 @@ function emitPrefix(s: string, spans: RedactionSpan[], cut: number): string {
     copied = span.end;
   }
   return out + s.slice(copied, cut);
+}
+
+/**
+ * Splits complete lines into what can be emitted now and what waits: when they end with a
+ * line of encoded text, the next line may finish a known secret's base64 or hex form that
+ * began on one of the last lines. The waiting lines already had every whole form removed,
+ * so nothing emitted now can be the start of one.
+ */
+function holdWrappedTail(known: KnownSecrets, block: string, rest: string): [string, string] {
+  if (known.wrappedTailStart(block) === block.length) return [block, rest];
+  const redacted = known.redact(block);
+  const hold = known.wrappedTailStart(redacted);
+  return [redacted.slice(0, hold), redacted.slice(hold) + rest];
 }
 
 export function createLineRedactor(
@@ -118,8 +132,9 @@ export function createLineRedactor(
       }
       const cut = final ? buffer.length : buffer.lastIndexOf("\n") + 1;
       if (cut > 0) {
-        const block = buffer.slice(0, cut);
+        let block = buffer.slice(0, cut);
         buffer = buffer.slice(cut);
+        if (!final) [block, buffer] = holdWrappedTail(redactor.known, block, buffer);
         out += redactor.text(block);
         if (openPrivateKeyStart(block) >= 0) {
           inPrivateKey = true;

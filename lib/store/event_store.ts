@@ -138,7 +138,10 @@ export interface EventStore {
   /** Newest first. */
   list(options: ListOptions): Promise<StoredEvent[]>;
   get(route: string, key: string): Promise<StoredEvent | null>;
-  /** Makes a done or dead event pending again (attempts start over). False if unknown. */
+  /**
+   * Makes a done or dead event pending again (attempts start over). False if unknown or
+   * pending: a pending event may be held by a lease, and must not go to a second consumer.
+   */
   redeliver(route: string, key: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -4,9 +4,15 @@
  * the umask, never widened).
  */
 
-/** Creates `dir` (and missing parents) readable by its owner only. An existing one is left as it is. */
+/**
+ * Creates `dir` (and missing parents) for its owner only. An existing one that others may
+ * read or write is narrowed to 0700: whoever can write the data directory can replace the
+ * event store or plant a link where a file will be opened.
+ */
 export async function makePrivateDir(dir: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const { mode } = await Deno.stat(dir);
+  if (mode !== null && (mode & 0o077) !== 0) await Deno.chmod(dir, 0o700);
 }
 
 /**

@@ -191,3 +191,35 @@ Deno.test("tokenKeyFromEnv() refuses a token key equal to the webhook secret", a
   assert.match(result.ok ? "" : result.reason, /must differ from WEBHOOK_SECRET/);
   assert.equal((result.ok ? "" : result.reason).includes(SECRET), false);
 });
+
+Deno.test("tokenKeyFromEnv() refuses a token key equal to a route's secret or a previous one", async () => {
+  const routes = {
+    HOOKGATE_ROUTES: "/gh=github:GH_HOOK_SECRET",
+    WEBHOOK_SECRET: "unrelated-0123456789abcdef",
+  };
+  const asRoute = await tokenKeyFromEnv({
+    ...routes,
+    HOOKGATE_TOKEN_SECRET: SECRET,
+    GH_HOOK_SECRET: SECRET,
+  });
+  assert.equal(asRoute.ok, false);
+  assert.match(asRoute.ok ? "" : asRoute.reason, /must differ from .*the secret of every route/);
+  assert.equal((asRoute.ok ? "" : asRoute.reason).includes(SECRET), false);
+  const asFlag = await tokenKeyFromEnv(
+    { HOOKGATE_TOKEN_SECRET: SECRET, MY_HOOK: SECRET },
+    { routeSpecs: ["/hook=hookgate:MY_HOOK"] },
+  );
+  assert.equal(asFlag.ok, false);
+  const asPrevious = await tokenKeyFromEnv({
+    HOOKGATE_TOKEN_SECRET: SECRET,
+    WEBHOOK_SECRET: "current-webhook-secret-0123456789",
+    WEBHOOK_SECRET_PREVIOUS: `${SECRET}@2099-01-01T00:00:00Z`,
+  });
+  assert.equal(asPrevious.ok, false);
+  const apart = await tokenKeyFromEnv({
+    ...routes,
+    HOOKGATE_TOKEN_SECRET: SECRET,
+    GH_HOOK_SECRET: "gh-0123456789abcdef0123",
+  });
+  assert.equal(apart.ok, true);
+});

@@ -157,6 +157,19 @@ Deno.test("createEventsApi() redeliver with a write token revives a dead letter"
   assert.equal(event?.attempt, 0);
 });
 
+Deno.test("createEventsApi() refuses to redeliver a pending event with 409, and no consumer gets it twice", async () => {
+  const f = fixture();
+  const lease = await f.store.lease({ leaseMs: 30_000, waitMs: 0 });
+  assert.ok(lease);
+  const path = `/events/webhook/${encodeURIComponent(lease.event.key)}/redeliver`;
+  const response = await call(f, "POST", path, await bearer("write"));
+  assert.equal(response.status, 409);
+  assert.match((await response.json()).error, /pending/);
+  assert.equal((await f.store.get("webhook", lease.event.key))?.attempt, lease.event.attempt);
+  const second = await f.store.lease({ leaseMs: 30_000, waitMs: 0 });
+  assert.notEqual(second?.event.key, lease.event.key, "handed out twice at once");
+});
+
 Deno.test("createEventsApi() answers 401 invalid_token for malformed, tampered and expired tokens, and never echoes them", async () => {
   const f = fixture();
   const good = (await token("write", 60_000)).token;

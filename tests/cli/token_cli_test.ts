@@ -6,7 +6,8 @@ import {
   verifyToken,
 } from "../../lib/api/mod.ts";
 import { createRedactor } from "../../lib/redact/mod.ts";
-import { runCli } from "../support/cli.ts";
+import { cliCommand, runCli } from "../support/cli.ts";
+import { tempDir } from "../support/temp_dir.ts";
 import { MemoryEventStore } from "../support/memory_event_store.ts";
 
 const TOKEN_SECRET = "token-cli-canary-" + crypto.randomUUID();
@@ -118,4 +119,33 @@ Deno.test("hookgate token --revoke ID makes the inspection API refuse that token
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }
+});
+
+Deno.test("hookgate token refuses to mint under a key that is also a route's webhook secret", async () => {
+  // Whoever holds a route's secret (the sender) could otherwise mint write tokens.
+  const env = {
+    HOOKGATE_TOKEN_SECRET: TOKEN_SECRET,
+    HOOKGATE_ROUTES: "/gh=github:GH_SECRET",
+    GH_SECRET: TOKEN_SECRET,
+  };
+  const result = await runCli(["token", "--scope", "write"], { env });
+  assert.equal(result.code, 78, result.stderr);
+  assert.equal(result.stdout, "");
+  assert.equal(result.stderr.includes(TOKEN_SECRET), false);
+  assert.match(result.stderr, /HOOKGATE_TOKEN_SECRET must differ/);
+});
+
+Deno.test("hookgate serve refuses to start when HOOKGATE_TOKEN_SECRET is a --route's secret", async () => {
+  await using dir = await tempDir();
+  const env = { HOOKGATE_TOKEN_SECRET: TOKEN_SECRET, MY_HOOK: TOKEN_SECRET };
+  const args = ["serve", "--port", "0", "--route", "/hook=hookgate:MY_HOOK", "--data-dir", "data"];
+  const child = cliCommand(args, { env, cwd: dir.path }).spawn();
+  // A serve that wrongly starts would listen for ever: the deadline ends it and the test fails.
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const result = await child.output().finally(() => clearTimeout(deadline));
+  const stdout = new TextDecoder().decode(result.stdout);
+  const stderr = new TextDecoder().decode(result.stderr);
+  assert.equal(result.code, 78, stderr);
+  assert.match(stderr, /HOOKGATE_TOKEN_SECRET must differ/);
+  assert.equal((stdout + stderr).includes(TOKEN_SECRET), false);
 });

@@ -7,6 +7,7 @@ import { cliCommand, runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { eventually } from "../support/wait.ts";
 import { postSigned } from "../support/signing.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const SECRET = "events-cli-canary-" + crypto.randomUUID();
 const ENV = {
@@ -135,4 +136,29 @@ Deno.test("events --url without a token key or token is a configuration error na
   });
   assert.equal(result.code, 78);
   assert.match(result.stderr, /HOOKGATE_TOKEN_SECRET .* HOOKGATE_TOKEN/);
+});
+
+Deno.test("events redeliver refuses a pending event, locally and through --url, and leaves it as it was", async () => {
+  await using dir = await tempDir("hookgate-events-pending-");
+  await using server = await startServe({
+    env: ENV,
+    cwd: dir.path,
+    args: ["--pull", "--no-trace"],
+  });
+  assert.equal(await post(server, '{"id":"p1"}'), 200);
+  for (const where of [[], ["--url", server.url]]) {
+    const result = await runCli(["events", "redeliver", "webhook/id:p1", ...where], {
+      env: ENV,
+      cwd: dir.path,
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /webhook\/id:p1 is pending: only a done or dead event/);
+    assert.equal(result.stdout, "");
+  }
+  const listed = await runCli(["events", "ls", "--json", "--status", "pending"], {
+    env: ENV,
+    cwd: dir.path,
+  });
+  const events = JSON.parse(listed.stdout) as { key: string; attempt: number }[];
+  assert.deepEqual(events.map((e) => [e.key, e.attempt]), [["id:p1", 0]]);
 });

@@ -39,3 +39,18 @@ Deno.test("under umask 000, serve creates its data dir 0700 and its store and tr
     assert.equal(mode, 0o600, `${name} is ${mode.toString(8)}`);
   }
 });
+
+Deno.test("serve narrows an existing world-writable data dir to 0700", async () => {
+  // Anyone who can write the data dir could swap in an event store of their own making.
+  const secret = "private-dir-secret-" + crypto.randomUUID();
+  await using cwd = await tempDir("hookgate-open-dir-");
+  const dir = `${cwd.path}/.hookgate`;
+  Deno.mkdirSync(dir);
+  Deno.chmodSync(dir, 0o777);
+  await using server = await startServe({
+    env: { WEBHOOK_SECRET: secret, HOOKGATE_TOKEN_SECRET: "token-" + crypto.randomUUID() },
+    cwd: cwd.path,
+  });
+  assert.equal(Deno.statSync(dir).mode! & 0o777, 0o700);
+  assert.equal(await server.stop(), 0);
+});

@@ -49,3 +49,48 @@ Deno.test("a secret of digits only is removed like any other secret", () => {
   assert.deepEqual(survivingFragments(out, digits), [], out);
   assert.equal(r.text("bytes 1024, time 1764525600"), "bytes 1024, time 1764525600");
 });
+
+/** `text` as `base64 -w WIDTH` or `xxd -p` print it: lines of `width` characters. */
+function wrapped(text: string, width: number, newline = "\n"): string {
+  const lines: string[] = [];
+  for (let i = 0; i < text.length; i += width) lines.push(text.slice(i, i + width));
+  return lines.join(newline) + newline;
+}
+
+/** Whether any whole form of the secret is left once the line breaks are gone. */
+function secretLeftWhenJoined(out: string): boolean {
+  const joined = out.replace(/\r?\n/g, "");
+  return redactor.text(joined) !== joined;
+}
+
+Deno.test("a known secret is removed from base64 wrapped over lines, at any width and offset", () => {
+  // `base64 .env` (76 columns), `base64 -w 20`, PEM-like 64 columns: the secret's
+  // characters fall across a line break wherever the lines happen to end.
+  for (const width of [76, 64, 20, 7]) {
+    for (let pad = 0; pad < 80; pad += 3) {
+      const file = `${"#".repeat(pad)}\nWEBHOOK_SECRET=${SECRET}\nOTHER=1\n`;
+      const out = redactor.text(wrapped(btoa(file), width));
+      assert.ok(out.includes(REDACTED), `width ${width}, pad ${pad}: ${out}`);
+      assert.equal(secretLeftWhenJoined(out), false, `width ${width}, pad ${pad}: ${out}`);
+    }
+  }
+});
+
+Deno.test("a known secret is removed from hex wrapped over lines as xxd -p prints it", () => {
+  for (const pad of [0, 1, 7, 29]) {
+    const hex = toHex(new TextEncoder().encode(`${"x".repeat(pad)}${SECRET}\n`));
+    for (const newline of ["\n", "\r\n"]) {
+      const out = redactor.text(wrapped(hex, 60, newline));
+      assert.ok(out.includes(REDACTED), `pad ${pad}: ${out}`);
+      assert.equal(secretLeftWhenJoined(out), false, `pad ${pad}: ${out}`);
+    }
+  }
+});
+
+Deno.test("a wrapped form is removed and the lines around it are kept", () => {
+  const token = "wrapTokenValue0123456789";
+  const r = createRedactor({ secrets: [token] });
+  const out = r.text(`before\n${token.slice(0, 10)}\r\n${token.slice(10)}\nafter line\n`);
+  assert.equal(out, `before\n${REDACTED}\nafter line\n`);
+  assert.equal(r.text("plain\nlines of\nprose\n"), "plain\nlines of\nprose\n");
+});

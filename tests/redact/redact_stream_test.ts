@@ -137,3 +137,24 @@ Deno.test("createRedactStream() works as a TransformStream in a pipe", async () 
   const text = out.join("");
   assert.equal(text, `Authorization: Bearer ${REDACTED}\n${REDACTED}\n`);
 });
+
+Deno.test("the stream removes a secret from wrapped base64 arriving a line at a time", () => {
+  const file = `# config\nWEBHOOK_SECRET=${SECRET}\nPORT=8000\n`;
+  for (const width of [76, 20, 5]) {
+    const encoded = btoa(file).replace(new RegExp(`(.{${width}})`, "g"), "$1\n") + "\n";
+    for (const chunkChars of [1, width + 1, 4096]) {
+      const out = redactText(redactor, encoded, { chunkChars });
+      assert.equal(out, redactor.text(encoded), `width ${width}, chunks of ${chunkChars}`);
+      const joined = out.replaceAll("\n", "");
+      assert.equal(redactor.text(joined), joined, `width ${width}, chunks of ${chunkChars}`);
+    }
+  }
+});
+
+Deno.test("the stream emits a line of prose at once, even while it holds back encoded lines", () => {
+  const lines = createLineRedactor(redactor);
+  assert.equal(lines.push("a line of log text\n"), "a line of log text\n");
+  const held = lines.push("QUJDREVGR0hJSktMTU5PUA\n");
+  assert.equal(held + lines.push("done.\n"), "QUJDREVGR0hJSktMTU5PUA\ndone.\n");
+  assert.equal(lines.end(), "");
+});

@@ -5,11 +5,13 @@
 import assert from "node:assert/strict";
 import type { StoredEvent } from "../../lib/store/mod.ts";
 import {
+  acceptAndLease,
   bytesOf,
   consumeUntil,
   type ContractTest,
   event,
   options,
+  POLICY,
   ROUTE,
 } from "./contract_events.ts";
 import { waitFor } from "./wait.ts";
@@ -291,6 +293,19 @@ export function acceptAndConsumeContract(test: ContractTest): void {
     assert.equal(await store.redeliver(ROUTE, incoming.key), true);
     assert.equal((await store.get(ROUTE, incoming.key))?.status, "pending");
     assert.equal(await store.redeliver(ROUTE, "id:never-seen"), false);
+  });
+
+  test("redeliver() leaves a pending event alone: a leased one goes to no second consumer", async (store) => {
+    const { incoming, held } = await acceptAndLease(store);
+    // Only a done or dead event is redelivered: reviving a leased one would hand it out twice at once.
+    assert.equal(await store.redeliver(ROUTE, incoming.key), false);
+    assert.equal(await store.lease({ leaseMs: 30_000, waitMs: 0 }), null);
+    assert.equal((await store.get(ROUTE, incoming.key))?.attempt, 1);
+    assert.equal(await store.settle(held, { ok: true }, POLICY), "done");
+    const waiting = event();
+    await store.accept(waiting);
+    assert.equal(await store.redeliver(ROUTE, waiting.key), false);
+    assert.equal((await store.get(ROUTE, waiting.key))?.status, "pending");
   });
 
   test("list() filters by status and honours the limit", async (store) => {

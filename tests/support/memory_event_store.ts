@@ -179,7 +179,7 @@ export class MemoryEventStore implements EventStore {
 
   redeliver(route: string, key: string): Promise<boolean> {
     const entry = this.#entries.get(entryKey(route, key));
-    if (!entry) return Promise.resolve(false);
+    if (!entry || entry.event.status === "pending") return Promise.resolve(false);
     entry.event.status = "pending";
     entry.event.attempt = 0;
     entry.event.lastError = null;

@@ -112,7 +112,8 @@ export class Listing {
     for (let round = 0; round < 10; round++) {
       const entry = await this.#kv.get<EventRecord>(recordKey(route, key));
       const previous = entry.value;
-      if (previous === null) return false;
+      // A pending event is waiting or held by a lease: reviving it would hand it out twice at once.
+      if (previous === null || previous.status === "pending") return false;
       if (previous.blob) {
         const first = await this.#kv.get(chunkKey(previous.blob.id, 0));
         if (first.value === null) return false;
