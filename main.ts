@@ -12,6 +12,7 @@ import {
   createOutput,
   ExitCode,
   type Output,
+  permissionDeniedMessage,
   suggest,
 } from "./lib/cli/mod.ts";
 import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
@@ -37,6 +38,12 @@ function usage(): string {
     "  -V, --version  print the version",
     "",
     "Secrets come from the environment or .env in the working directory.",
+    "",
+    "Examples:",
+    "  hookgate init                      # .env with strong secrets, gitignored",
+    "  hookgate serve --exec ./agent.sh   # receive on http://127.0.0.1:8000/webhook",
+    '  hookgate send http://127.0.0.1:8000/webhook --data \'{"id":"e1"}\'',
+    "  hookgate serve --help              # a command's own options and examples",
   ].join("\n");
 }
 
@@ -63,7 +70,8 @@ export async function main(args: string[]): Promise<ExitCode> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     const what = name.startsWith("-") ? "option" : "command";
-    const hint = suggest(
+    // `version` and `-v` are not hookgate's, but what the user wants is plain.
+    const hint = name === "version" || name === "-v" ? "--version" : suggest(
       name,
       name.startsWith("-") ? ["--help", "--version"] : Object.keys(COMMANDS),
     );
@@ -88,7 +96,7 @@ export async function main(args: string[]): Promise<ExitCode> {
     output = createOutput({ redactor: createRedactor({ secrets: secretValuesFromEnv(env) }) });
     return await command.run({ args: rest, env, cwd, output });
   } catch (error) {
-    return reportError(error, output, command);
+    return reportError(error, output, command, name);
   }
 }
 
@@ -119,7 +127,12 @@ function usageOf(command: Command): string | null {
   return command.help.slice(start, end === -1 ? undefined : end);
 }
 
-function reportError(error: unknown, output: Output, command?: Command): ExitCode {
+function reportError(
+  error: unknown,
+  output: Output,
+  command?: Command,
+  name?: string,
+): ExitCode {
   if (error instanceof CliError) {
     output.err(`hookgate: ${error.message}`);
     const commandUsage = command ? usageOf(command) : null;
@@ -127,7 +140,7 @@ function reportError(error: unknown, output: Output, command?: Command): ExitCod
     return error.exitCode;
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    output.err(`hookgate: permission denied: ${error.message}`);
+    output.err(`hookgate: permission denied: ${permissionDeniedMessage(name, error.message)}`);
     return ExitCode.denied;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -12,7 +12,9 @@ import {
   readGitFacts,
   runDoctorChecks,
 } from "../setup/mod.ts";
+import { buildRoutes, ROUTES_VAR } from "../receive/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
+import { routeProblem } from "./provider_setup.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -29,6 +31,7 @@ not ok:
   WEBHOOK_SECRET is at least 32 bytes and not the published example value (a warning)
   EGRESS_ALLOW_HOSTS is set (a warning: without it the agent reaches no host)
   agents started by 'serve --exec' run as a user of their own (HOOKGATE_EXEC_USER; a warning)
+  with HOOKGATE_ROUTES set: each route's secret is set and well-formed, as serve needs
 Outside a git repository the git checks are skipped with a note. No secret
 is ever printed.
 
@@ -39,6 +42,28 @@ Example:
   hookgate doctor
 
 Exit codes: 0 nothing failed (warnings allowed) · 64 usage · 78 a check failed.`;
+
+/**
+ * The routes of HOOKGATE_ROUTES, checked as serve checks them at start: a route
+ * whose secret is missing or malformed would stop serve with exit 78.
+ */
+async function checkRoutes(env: Record<string, string>): Promise<CheckResult[]> {
+  if ((env[ROUTES_VAR] ?? "").trim() === "") return [];
+  const routes = await buildRoutes(env, {
+    toleranceSeconds: 300,
+    routeSpecs: [],
+    nowMs: Date.now(),
+  });
+  if (!routes.ok) {
+    return [{ id: "routes", status: "FAIL", message: routeProblem(routes.reason, env, []) }];
+  }
+  const listed = routes.value.map((route) => `${route.path} (${route.scheme.name})`).join(", ");
+  return [{
+    id: "routes",
+    status: "ok",
+    message: `${ROUTES_VAR}: ${listed}, each with its secret set`,
+  }];
+}
 
 async function readEnvFileFact(path: string): Promise<EnvFileFact> {
   try {
@@ -76,7 +101,7 @@ export const doctorCommand: Command = {
       readGitFacts(cwd, ".env"),
     ]);
     const facts: DoctorFacts = { envFile, gitignore, git, env };
-    const checks = runDoctorChecks(facts);
+    const checks = [...runDoctorChecks(facts), ...await checkRoutes(env)];
     for (const check of checks) output.out(formatCheck(check));
     output.out(summary(checks));
     return checks.some((check) => check.status === "FAIL") ? ExitCode.config : ExitCode.ok;

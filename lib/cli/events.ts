@@ -50,9 +50,11 @@ Options:
   --store SPEC         the local store, as for serve (also HOOKGATE_STORE)
   -h, --help           show this help
 
-Example:
+Examples:
   hookgate events ls --status dead
+  hookgate events show webhook/id:e42
   hookgate events redeliver webhook/id:e42 --url http://127.0.0.1:8000
+  hookgate events tail --interval 5s
 
 Exit codes: 0 ok · 1 no such event · 64 usage · 69 store or server unreachable
 · 77 token refused · 78 no token for --url.`;

@@ -96,6 +96,17 @@ export const fetchCommand: Command = {
     });
     const policy = parseEgressPolicy(context.env);
     if (!policy.ok) throw configError(policy.reason);
+    // An agent started by 'serve --exec' runs in its own directory, without .env, and gets
+    // only the variables serve passes: the allowlist must be passed on explicitly.
+    if (
+      context.env.HOOKGATE_EVENT_ID !== undefined &&
+      (context.env.EGRESS_ALLOW_HOSTS ?? "").trim() === ""
+    ) {
+      context.output.err(
+        "hookgate: run by 'serve --exec', fetch sees no EGRESS_ALLOW_HOSTS (the agent has no " +
+          ".env and only the variables serve passes): start serve with --exec-env EGRESS_ALLOW_HOSTS",
+      );
+    }
 
     if (values["dry-run"] === true) {
       const verdict = checkEgressUrl(url, policy.value);
@@ -152,7 +163,15 @@ export function exitCodeForFetch(
 ): ExitCode {
   if (result.ok) return ExitCode.ok;
   report(`hookgate: ${result.error}`);
-  if (result.failure === "denied") report(`hookgate: why: ${result.reason}`);
+  if (result.failure === "denied") {
+    report(`hookgate: why: ${result.reason}`);
+    const unlisted = /^(\S+) is not on EGRESS_ALLOW_HOSTS$/.exec(result.reason)?.[1];
+    if (unlisted !== undefined) {
+      report(
+        `hookgate: to allow it, add ${unlisted} to EGRESS_ALLOW_HOSTS in .env (comma-separated)`,
+      );
+    }
+  }
   switch (result.failure) {
     case "denied":
       return ExitCode.denied;

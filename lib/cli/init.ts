@@ -145,7 +145,15 @@ async function writeSecrets(
       `${what} (mode 0600): new ${made.join(", ")}, 32 random bytes each (never printed)`,
     );
   }
-  if (routesValue !== null) output.out(`${ROUTES_VAR} in .env: ${routesValue}`);
+  if (routesValue !== null) {
+    // HOOKGATE_ROUTES replaces the default route: say so, or /webhook just stops answering.
+    const keepsDefault = routesValue.split(",").some((spec) => spec.startsWith("/webhook="));
+    output.out(
+      `${ROUTES_VAR} in .env: ${routesValue}` +
+        (keepsDefault ? "" : ` (serve answers only these now, no longer POST /webhook; ` +
+          `to keep it: hookgate init --route /webhook=hookgate:${SECRET_VAR})`),
+    );
+  }
   for (const route of routes.specs) {
     const setup = providerSetup(route.scheme.name);
     output.out(

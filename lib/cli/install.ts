@@ -42,6 +42,19 @@ export function installArgs(options: InstallOptions): string[] {
   ];
 }
 
+/**
+ * Where the installed `hookgate` looks for its lockfile: next to the copy of
+ * deno.json that `deno install` keeps in `<bin>/.hookgate/`. Without the
+ * checkout's lockfile there, Deno resolves each npm import afresh, which under
+ * `--cached-only` needs the registry's package metadata in the cache; a cache
+ * filled from the lockfile alone (a fresh machine) holds only the packages, so
+ * every command that loads an npm package would fail. With it, the installed
+ * command also runs exactly the dependency versions the checkout was tested with.
+ */
+export function installedLockPath(bin: string): string {
+  return `${bin}/.${INSTALLED_NAME}/deno.lock`;
+}
+
 /** The arguments to `deno` that remove it again. */
 export function uninstallArgs(options: { root?: string }): string[] {
   return [
@@ -90,6 +103,7 @@ async function mainOf(mode: "install" | "uninstall", args: string[]): Promise<nu
   const bin = `${
     parsed.root ?? Deno.env.get("DENO_INSTALL_ROOT") ?? `${Deno.env.get("HOME")}/.deno`
   }/bin`;
+  await Deno.copyFile(`${checkoutDir}deno.lock`, installedLockPath(bin));
   console.error(
     `installed ${INSTALLED_NAME} in ${bin} (it runs this checkout: ${checkoutDir})\n` +
       `next: make sure ${bin} is on your PATH, then in your project run 'hookgate init'`,

@@ -45,6 +45,9 @@ An MCP server for an agent's client: it speaks the protocol on stdin/stdout
   events_list  events by status and route, newest first;  event_get  one in full
 An event leased but not settled before its lease ends is handed out again.
 Run 'hookgate serve --pull' on the same --store to receive events for it.
+It reads .env and the store from its working directory: give the client your
+project directory as the server's cwd, and hookgate's full path as its command
+('command -v hookgate' prints it).
 
 Options:
   --tools LIST         which tool groups to offer: fetch, events or fetch,events (default)
@@ -67,7 +70,8 @@ Exit codes: 0 the client closed the session (or SIGINT/SIGTERM) · 64 usage ·
 Examples:
   hookgate mcp
   hookgate mcp --tools events --read-only --store redis://127.0.0.1:6379
-  an MCP client's server entry: {"command": "hookgate", "args": ["mcp"]}`;
+  an MCP client's server entry:
+    {"command": "/home/you/.deno/bin/hookgate", "args": ["mcp"], "cwd": "/home/you/project"}`;
 
 const FLAGS = {
   ...valueFlags("tools", "lease", "attempts"),

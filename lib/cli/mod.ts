@@ -13,3 +13,4 @@ export * from "./exit_codes.ts";
 export * from "./output.ts";
 export * from "./trace_flags.ts";
 export * from "./did_you_mean.ts";
+export * from "./permission_hint.ts";

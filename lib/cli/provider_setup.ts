@@ -5,7 +5,7 @@
  */
 import { toBase64, toHex } from "../util/mod.ts";
 import { parseRouteSpecs } from "../receive/mod.ts";
-import { randomSecret } from "../setup/mod.ts";
+import { randomSecret, SECRET_VAR } from "../setup/mod.ts";
 
 export interface ProviderSetup {
   scheme: string;
@@ -30,7 +30,11 @@ const SETUPS: Record<string, ProviderSetup> = {
     format: "base64url",
     nextStep: (varName) =>
       `give ${varName}'s value (in .env) to your sender; 'hookgate send' signs with it`,
-    howToCreate: (varName, path) => `run 'hookgate init --route ${path}=hookgate:${varName}'`,
+    // The default route's secret is what plain `hookgate init` makes (without writing a route).
+    howToCreate: (varName, path) =>
+      varName === SECRET_VAR
+        ? "run 'hookgate init' in this directory"
+        : `run 'hookgate init --route ${path}=hookgate:${varName}'`,
   },
   github: {
     scheme: "github",

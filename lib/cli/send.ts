@@ -24,6 +24,7 @@ import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
 import { numberFlag, onlyPositional, parseCommandArgs, valueFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { schemelessSuggestion } from "./url_hint.ts";
+import { routeMismatchHint } from "./send_route_hint.ts";
 
 const HELP = `hookgate send — sign a JSON payload and deliver it, with retries
 
@@ -110,14 +111,16 @@ export const sendCommand: Command = {
     }
     // Rotation: the current secret and every unexpired <VAR>_PREVIOUS one; schemes that carry
     // several signatures (standard, stripe) sign with each, the others with the current one.
+    const hint = routeMismatchHint(context.env, url, { scheme: scheme.name, secretVar });
+    const withHint = (reason: string) => hint === null ? reason : `${reason}\n${hint}`;
     const secrets = activeSecrets(context.env, secretVar, { nowMs: Date.now() });
-    if (!secrets.ok) throw configError(secrets.reason);
+    if (!secrets.ok) throw configError(withHint(secrets.reason));
     context.output.protect(secrets.value);
     const keys: CryptoKey[] = [];
     for (const [index, secret] of secrets.value.entries()) {
       const secretBytes = scheme.secretBytes(secret);
       const from = index === 0 ? secretVar : `${secretVar}_PREVIOUS`;
-      if (!secretBytes.ok) throw configError(`${from}: ${secretBytes.reason}`);
+      if (!secretBytes.ok) throw configError(withHint(`${from}: ${secretBytes.reason}`));
       keys.push(await importHmacKey(secretBytes.value));
     }
 
@@ -158,7 +161,11 @@ export const sendCommand: Command = {
       context.output.out(`${result.value.status} ${oneLine(result.value.body)}`);
       return ExitCode.ok;
     }
-    return reportFailure(result.reason, context.output, url.href);
+    const code = reportFailure(result.reason, context.output, url.href);
+    if (result.reason.kind === "status" && result.reason.status === 401 && hint !== null) {
+      context.output.err(`hookgate: ${hint}`);
+    }
+    return code;
   },
 };
 

@@ -61,7 +61,8 @@ Options:
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
   --read-timeout DUR   the whole request body must arrive within this long (default 10s),
                        however its bytes are paced, or the answer is 408
-  --data-dir DIR       where the embedded store lives (default .hookgate, created if missing)
+  --data-dir DIR       where the embedded store lives (default .hookgate, created if missing;
+                       serve writes only under .hookgate, so DIR is .hookgate/…)
   --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
                        redis://[user@]HOST:PORT[/DB][?prefix=…&visibility_timeout=…]
                        (also HOOKGATE_STORE; the password from REDIS_PASSWORD)

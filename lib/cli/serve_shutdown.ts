@@ -129,6 +129,13 @@ export async function shutDown(parts: ShutdownParts): Promise<ExitCode> {
   const deadline = Date.now() + parts.graceMs;
   const workUntil = deadline - closingReserveMs(parts.graceMs);
   const left = (until: number) => Math.max(0, until - Date.now());
+  // Said at once: with a hand-off running, the grace can be a silent wait of several seconds.
+  const again = "Ctrl-C again to exit now";
+  parts.output.err(
+    parts.consumer === null ? `hookgate: stopping (${again})` : `hookgate: stopping: a hand-off ` +
+      `still running may finish within ${parts.graceMs / 1000}s, else it stays pending for the ` +
+      `next start (${again})`,
+  );
   // Stop leasing at once: the backlog stays in the store for the next start.
   parts.consumer?.abort();
   // Deno's shutdown() cuts off a request body still being read, so requests in

@@ -30,7 +30,7 @@ Prints a bearer token for serve's inspection API (/events) on stdout: a signed,
 expiring credential carrying its scope, its expiry and a token id, under its own
 key HOOKGATE_TOKEN_SECRET (never the webhook secret). The token id and expiry
 go to stderr. This is the one place hookgate prints a credential. Keep it out
-of shell history and logs (pipe it into a variable, as below).
+of shell history and logs (redirect it into a file, as below).
 
   read   GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key}
   write  everything read allows, plus POST /events/{route}/{key}/redeliver
@@ -46,9 +46,10 @@ Options:
 
 Environment: HOOKGATE_TOKEN_SECRET (at least 16 bytes; 'hookgate init' makes one).
 
-Example:
+Examples:
   hookgate token --scope read --ttl 10m > read.token
   curl --oauth2-bearer "$(cat read.token)" 'http://127.0.0.1:8000/events?status=dead'
+  hookgate token --revoke 0f1e2d3c4b5a69788796a5b4c3d2e1f0   # the id it printed on stderr
 
 Exit codes: 0 printed or revoked · 64 usage · 78 HOOKGATE_TOKEN_SECRET missing or weak.`;
 
@@ -56,6 +57,15 @@ const FLAGS = valueFlags("scope", "ttl", "revoke", "data-dir");
 
 async function run(context: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs("token", context.args, FLAGS);
+  // `token revoke ID` and `token read` read naturally, but scope and revoke are flags.
+  const [first, second] = positionals;
+  if (first === "revoke" || ((TOKEN_SCOPES as readonly string[]).includes(first ?? ""))) {
+    const flagged = first === "revoke" ? `--revoke ${second ?? "ID"}` : `--scope ${first}`;
+    throw usageError(
+      `unexpected argument '${first}': did you mean 'hookgate token ${flagged}'?\n` +
+        "Run 'hookgate token --help'.",
+    );
+  }
   noPositionals("token", positionals);
   const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
   if (values.revoke !== undefined) {

@@ -28,7 +28,8 @@ export type CheckId =
   | "env-mode"
   | "secret-strength"
   | "egress"
-  | "agent-user";
+  | "agent-user"
+  | "routes";
 
 export interface CheckResult {
   id: CheckId;

@@ -26,6 +26,44 @@ for (const [name, entry] of Object.entries(COMMANDS)) {
   });
 }
 
+for (const [name, entry] of Object.entries(COMMANDS)) {
+  Deno.test(`hookgate ${name} --help shows an example of each form its usage lists`, async () => {
+    const help = (await entry.load()).help;
+    const forms = [...help.matchAll(new RegExp(`^(?:Usage: | {7})hookgate ${name} (\\S+)`, "gm"))]
+      .map((match) => match[1] as string);
+    const examples = help.split(/\nExamples?:\n/)[1]?.split("\n\n")[0] ?? "";
+    for (const form of forms.length > 1 ? forms : []) {
+      assert.ok(examples.includes(`hookgate ${name} ${form}`), `no example of '${name} ${form}'`);
+    }
+  });
+}
+
+Deno.test("hookgate --help ends with examples of the first steps", async () => {
+  const result = await runCli(["--help"]);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /\nExamples:\n {2}hookgate init\b.*\n {2}hookgate serve\b/);
+});
+
+Deno.test("hookgate version and -v suggest --version", async () => {
+  const result = await runCli(["version"]);
+  assert.equal(result.code, 64);
+  assert.match(result.stderr, /unknown command 'version': did you mean '--version'\?/);
+  const short = await runCli(["-v"]);
+  assert.equal(short.code, 64);
+  assert.match(short.stderr, /unknown option '-v': did you mean '--version'\?/);
+});
+
+Deno.test("token revoke ID and token read suggest the flags they meant, exit 64", async () => {
+  const env = { HOOKGATE_TOKEN_SECRET: TOKEN_SECRET };
+  const revoke = await runCli(["token", "revoke", "abc"], { env });
+  assert.equal(revoke.code, 64);
+  assert.match(revoke.stderr, /did you mean 'hookgate token --revoke abc'\?/);
+  const read = await runCli(["token", "read"], { env });
+  assert.equal(read.code, 64);
+  assert.match(read.stderr, /did you mean 'hookgate token --scope read'\?/);
+  assert.equal(read.stdout, "", "no token is printed");
+});
+
 Deno.test("suggest() finds the near miss and nothing for an unrelated word", () => {
   assert.equal(suggest("sevre", Object.keys(COMMANDS)), "serve");
   assert.equal(suggest("--tolerence", ["--tolerance", "--port"]), "--tolerance");

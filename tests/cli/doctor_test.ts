@@ -193,6 +193,28 @@ Deno.test("doctor only warns about an unset EGRESS_ALLOW_HOSTS (receiving only i
   assert.equal(run.code, 0);
 });
 
+Deno.test("doctor fails a HOOKGATE_ROUTES route whose secret is missing, naming where it comes from, exit 78", async () => {
+  const base =
+    `WEBHOOK_SECRET=${STRONG}\nEGRESS_ALLOW_HOSTS=a.example\nHOOKGATE_EXEC_USER=hookgate-agent\n`;
+  const missing = await doctorWithEnv(
+    `${base}HOOKGATE_ROUTES=/webhook=hookgate:WEBHOOK_SECRET,/stripe=stripe:STRIPE_WEBHOOK_SECRET\n`,
+  );
+  assert.equal(missing.code, 78, missing.stdout);
+  assert.match(
+    withStatus(missing, "FAIL").join("\n"),
+    /STRIPE_WEBHOOK_SECRET is not set \(route \/stripe, stripe\): .*Stripe's Dashboard/,
+  );
+  const present = await doctorWithEnv(
+    `${base}HOOKGATE_ROUTES=/webhook=hookgate:WEBHOOK_SECRET,/stripe=stripe:STRIPE_WEBHOOK_SECRET\n` +
+      `STRIPE_WEBHOOK_SECRET=whsec_${STRONG}\n`,
+  );
+  assert.equal(present.code, 0, present.stdout);
+  assert.match(
+    present.stdout,
+    /ok {4}HOOKGATE_ROUTES: \/webhook \(hookgate\), \/stripe \(stripe\), each with its secret set/,
+  );
+});
+
 Deno.test("doctor only warns about the published example secret, exit 0", async () => {
   const run = await doctorWithEnv(
     "WEBHOOK_SECRET=dev-shared-secret-change-me\nEGRESS_ALLOW_HOSTS=a.example\n" +

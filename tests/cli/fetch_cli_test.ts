@@ -76,6 +76,7 @@ Deno.test("hookgate fetch denies an unlisted host with the denial message, exit 
     result.stderr,
     /egress to 'localhost' denied; allowed: \["api\.github\.com","api\.weather\.gov"\]/,
   );
+  assert.match(result.stderr, /to allow it, add localhost to EGRESS_ALLOW_HOSTS in \.env/);
   assert.equal(server.requests.length, 0);
 });
 
@@ -167,4 +168,14 @@ Deno.test("hookgate fetch reports Deno's --deny-net refusal of a resolved addres
   assert.match(result.stderr, /egress to 'localhost' denied/);
   assert.match(result.stderr, /Deno's net permission refused it/);
   assert.equal(server.requests.length, 0);
+});
+
+Deno.test("hookgate fetch run by serve's agent without an allowlist says to pass it with --exec-env", async () => {
+  const result = await runCli(["fetch", "--dry-run", "https://api.github.com/zen"], {
+    env: { HOOKGATE_EVENT_ID: "e1", HOOKGATE_EVENT_KEY: "id:e1" },
+  });
+  assert.equal(result.code, 77);
+  assert.match(result.stderr, /start serve with --exec-env EGRESS_ALLOW_HOSTS/);
+  const outside = await runCli(["fetch", "--dry-run", "https://api.github.com/zen"]);
+  assert.doesNotMatch(outside.stderr, /--exec-env/, "only said to an agent");
 });

@@ -66,6 +66,39 @@ Deno.test("init --route writes a GitHub secret, a whsec_ secret, HOOKGATE_ROUTES
   });
 });
 
+Deno.test("init --route says the default /webhook route is no longer served, unless it is listed", async () => {
+  await inTempDir(async (dir) => {
+    const github = await runCli(["init", "--route", "/github=github:GITHUB_WEBHOOK_SECRET"], {
+      cwd: dir,
+    });
+    assert.equal(github.code, 0, github.stderr);
+    assert.match(
+      github.stdout,
+      /no longer POST \/webhook; to keep it: hookgate init --route \/webhook=hookgate:WEBHOOK_SECRET\)/,
+    );
+    const kept = await runCli(["init", "--route", "/webhook=hookgate:WEBHOOK_SECRET"], {
+      cwd: dir,
+    });
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(
+      (await envOf(dir)).HOOKGATE_ROUTES,
+      "/github=github:GITHUB_WEBHOOK_SECRET,/webhook=hookgate:WEBHOOK_SECRET",
+    );
+    assert.doesNotMatch(kept.stdout, /no longer POST \/webhook/);
+  });
+});
+
+Deno.test("serve in a directory without .env says to run plain 'hookgate init'", async () => {
+  await inTempDir(async (dir) => {
+    const result = await runCli(["serve", "--port", "0"], { cwd: dir });
+    assert.equal(result.code, 78);
+    assert.match(
+      result.stderr,
+      /WEBHOOK_SECRET is not set \(route \/webhook, hookgate\): run 'hookgate init' in this directory/,
+    );
+  });
+});
+
 Deno.test("serve without a route's secret names the command that creates it", async () => {
   await inTempDir(async (dir) => {
     const github = await runCli(["serve", "--route", "/github=github:GH_SECRET"], { cwd: dir });

@@ -130,6 +130,50 @@ Deno.test("deno task install puts hookgate on the PATH: init, serve and send wor
   assert.equal(await exists(hookgate), false);
 });
 
+Deno.test("the installed hookgate loads every command from a Deno cache filled from the lockfile alone", async () => {
+  // A fresh machine's cache, as `deno task` fills it from deno.lock: the npm packages,
+  // but not the registry's package metadata that resolving without a lockfile needs.
+  await using denoDir = tempDir("hookgate-deno-dir-");
+  await using installRoot = tempDir("hookgate-install-");
+  await using project = tempDir("hookgate-project-");
+  await lockfileOnlyNpmCache(denoDir.path);
+  const env = { ...baseEnv(installRoot.path), DENO_DIR: denoDir.path };
+  const installed = await run(["deno", "task", "install", "--root", installRoot.path], {
+    cwd: ROOT,
+    env,
+  });
+  assert.equal(installed.code, 0, installed.stderr);
+  for (const command of ["serve", "send", "events", "mcp", "fetch", "token", "ui", "rotate"]) {
+    const help = await run([command, "--help"], {
+      cwd: project.path,
+      env,
+      program: `${installRoot.path}/bin/hookgate`,
+    });
+    assert.equal(help.code, 0, `${command} --help: ${help.stderr}`);
+    assert.match(help.stdout, new RegExp(`^hookgate ${command} — `));
+  }
+});
+
+/** Copies the current Deno cache's npm packages into `dir`, without registry metadata. */
+async function lockfileOnlyNpmCache(dir: string): Promise<void> {
+  const info = await new Deno.Command("deno", { args: ["info", "--json"], stdout: "piped" })
+    .output();
+  const current = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
+  const copy = await new Deno.Command("cp", {
+    args: ["-al", `${current}/npm`, `${dir}/npm`],
+    stderr: "piped",
+  }).output();
+  assert.equal(copy.code, 0, new TextDecoder().decode(copy.stderr));
+  const removeMetadata = async (path: string): Promise<void> => {
+    for await (const entry of Deno.readDir(path)) {
+      const child = `${path}/${entry.name}`;
+      if (entry.isDirectory) await removeMetadata(child);
+      else if (entry.name === "registry.json") await Deno.remove(child);
+    }
+  };
+  await removeMetadata(`${dir}/npm`);
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);

@@ -136,6 +136,11 @@ export async function hangingAgentIsReleased(setup: AgentSetup): Promise<void> {
     assert.equal(code, 0, server.stderr());
     assert.ok(tookMs < 1_000 + EXIT_SLACK_MS, `exit took ${tookMs} ms with a 1 s grace`);
     assertNoStackTrace(server.stderr());
+    assert.match(
+      server.stderr(),
+      /stopping: a hand-off still running may finish within 1s, else it stays pending for the next start/,
+      "the wait after the signal is explained",
+    );
   }
   const pid = Number((await lines(pids))[0]);
   assert.deepEqual(await survivors([pid], 5_000), [], "the agent outlived the shutdown");
