@@ -2,6 +2,7 @@
  * `hookgate events ls|show|redeliver|tail`: the store as a person reads it, from the local
  * store or a running serve (events_source.ts); payloads are shown only redacted.
  */
+import { plainHttpWarning } from "./plain_http.ts";
 import { chooseStore, openChosenStore, STORE_FLAGS } from "./store_choice.ts";
 import { usageError } from "./cli_error.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
@@ -154,6 +155,11 @@ async function openSource(
     }
     const token = await remoteToken(context.env, scope, Date.now());
     context.output.protect([token]);
+    const warning = plainHttpWarning(
+      url,
+      "anyone on the path can read the bearer token, use it until it expires, and read the events",
+    );
+    if (warning !== null) context.output.err(warning);
     return remoteSource(url, token);
   }
   const store = await openChosenStore(chooseStore(values, context), context, { create: false });

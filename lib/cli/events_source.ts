@@ -91,9 +91,12 @@ export function remoteSource(
     const url = new URL(path, baseUrl);
     let response: Response;
     try {
+      // A redirect is not followed: the answer must come from the server --url names (a
+      // redirected redeliver would report another server's 2xx as done).
       response = await fetchImpl(url, {
         method,
         headers: { authorization: `Bearer ${token}` },
+        redirect: "manual",
       });
     } catch (error) {
       const reason = networkErrorMessage(error);
@@ -102,6 +105,15 @@ export function remoteSource(
         reason === "connection refused"
           ? connectionRefusedHint(baseUrl.origin)
           : `cannot reach ${baseUrl.origin}: ${reason}`,
+      );
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new CliError(
+        ExitCode.unavailable,
+        `${baseUrl.origin} answered ${response.status}, a redirect${
+          response.headers.has("location") ? " elsewhere" : ""
+        }: give --url serve's own address (events does not follow redirects)`,
       );
     }
     if (response.status === 404) {

@@ -2,6 +2,7 @@
  * `hookgate send`: reads the payload and the secrets, signs and delivers with lib/send/, and
  * reports each attempt; the bytes given are the bytes signed and sent.
  */
+import { plainHttpWarning } from "./plain_http.ts";
 import { errorMessage } from "../util/mod.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { parseDurationMs, SECRET_VAR } from "../setup/mod.ts";
@@ -130,12 +131,11 @@ export const sendCommand: Command = {
     const { bytes, id, added } = prepared.value;
     const verbose = values.verbose === true;
     if (added && verbose) context.output.err(`added "id":"${id}" as the payload's first member`);
-    if (url.protocol === "http:" && !isLoopback(url.hostname)) {
-      context.output.err(
-        `warning: plain http:// to ${url.hostname}: the signature protects integrity, not ` +
-          `confidentiality; anyone on the path can read the payload (use https://)`,
-      );
-    }
+    const warning = plainHttpWarning(
+      url,
+      "the signature protects integrity, not confidentiality; anyone on the path can read the payload",
+    );
+    if (warning !== null) context.output.err(warning);
 
     // Opened after protect(): the redactor it takes must already know the secret.
     const trace = await openTraceFromFlags(values, {
@@ -232,11 +232,6 @@ async function readPayload(
 }
 
 /** RFC 6761 reserves `localhost` names for loopback; 127/8 and ::1 are loopback addresses. */
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname.endsWith(".localhost") ||
-    /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(hostname) || hostname === "[::1]";
-}
-
 function describeAttempt(report: AttemptReport): string {
   const { outcome } = report;
   const what = outcome.kind === "response"

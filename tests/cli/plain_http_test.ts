@@ -1,0 +1,54 @@
+/**
+ * What `send` and `events --url` say before sending over plain http:// to another machine,
+ * and that `events --url` never carries its bearer token along a redirect.
+ */
+import assert from "node:assert/strict";
+import { remoteSource } from "../../lib/cli/events_source.ts";
+import { isLoopbackUrlHost, plainHttpWarning } from "../../lib/cli/plain_http.ts";
+import { startRecordingServer } from "../support/recording_server.ts";
+
+Deno.test("plain http to another machine is warned of, with what it exposes", () => {
+  for (
+    const url of ["http://10.0.0.5:8000/", "http://hooks.example.com/", "http://[2001:db8::1]/"]
+  ) {
+    const warning = plainHttpWarning(new URL(url), "the token can be read");
+    assert.ok(warning !== null, url);
+    assert.ok(warning.startsWith("warning: plain http:// to "), url);
+    assert.match(warning, /the token can be read \(use https:\/\/\)$/);
+  }
+});
+
+Deno.test("https and loopback addresses are not warned of", () => {
+  for (
+    const url of [
+      "https://hooks.example.com/",
+      "http://127.0.0.1:8000/",
+      "http://127.8.9.10/",
+      "http://localhost:8000/",
+      "http://app.localhost/",
+      "http://[::1]:8000/",
+    ]
+  ) {
+    assert.equal(plainHttpWarning(new URL(url), "x"), null, url);
+  }
+  assert.equal(isLoopbackUrlHost("127.0.0.1.example.com"), false);
+  assert.equal(isLoopbackUrlHost("localhost.example.com"), false);
+});
+
+Deno.test("events --url does not follow a redirect: the token never reaches the other server", async () => {
+  await using elsewhere = startRecordingServer(() => Response.json({ ok: true }));
+  await using server = startRecordingServer((request) =>
+    new Response(null, { status: 307, headers: { location: `${elsewhere.url}${request.path}` } })
+  );
+  const source = remoteSource(new URL(server.url), "the-bearer-token");
+  const error = await source.redeliver("webhook", "id:e1").then(() => null, (e: Error) => e);
+  assert.ok(error instanceof Error, "a redirected redeliver must not count as done");
+  assert.match(error.message, /answered 307, a redirect elsewhere: give --url serve's own address/);
+  assert.equal(server.requests.length, 1);
+  assert.deepEqual(elsewhere.requests, []);
+  assert.equal(
+    (await source.list("dead", 10).then(() => null, (e: Error) => e))?.message.includes("307"),
+    true,
+  );
+  assert.deepEqual(elsewhere.requests, []);
+});
