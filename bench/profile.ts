@@ -22,14 +22,18 @@
  * `--scenario exec` runs serve with `--exec true`; the agents' CPU (reaped children) is
  * printed as a row of its own.
  *
- * Usage: deno task bench:profile [--scenario accepted|forged|duplicates|exec|verify-only]
+ * `--scenario receive-only` runs serve with `--pull --quiet --no-trace` (the gates and the
+ * accept commit alone), to set beside `accepted`.
+ *
+ * Usage: deno task bench:profile
+ *        [--scenario accepted|receive-only|forged|duplicates|exec|verify-only]
  *        [--seconds 6] [--warmup 2] [--tree DIR]
  */
 import { parseArgs } from "node:util";
 import { drive, type LoadSummary, preAccept, ROOT, writeDeliveries } from "./load.ts";
 import { bySelf, byStep, type CpuProfile, longStretches, windowed } from "./cpu_profile.ts";
 import { cpuMicros, type ThreadTimes, threadTimes } from "./proc_stats.ts";
-import { serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
+import { RECEIVE_ONLY_FLAGS, serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
 import { countEventsByStatus } from "./stored_events.ts";
 
 const { values } = parseArgs({
@@ -77,7 +81,11 @@ async function main(): Promise<void> {
         v8Flags: await serveTaskV8Flags(tree),
         denoFlags,
         env: { WEBHOOK_SECRET: secret },
-        extra: scenario === "exec" ? ["--exec", "true"] : [],
+        extra: scenario === "exec"
+          ? ["--exec", "true"]
+          : scenario === "receive-only"
+          ? RECEIVE_ONLY_FLAGS
+          : [],
       });
     let summary: LoadSummary;
     let before: Map<string, ThreadTimes>;

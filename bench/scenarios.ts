@@ -18,6 +18,7 @@ import { cpuMicros, peakRssMb } from "./proc_stats.ts";
 import type { Measurement } from "./results_format.ts";
 import {
   ADNANH_SECRET,
+  RECEIVE_ONLY_FLAGS,
   type Server,
   startAdnanh,
   startFastapi,
@@ -86,12 +87,7 @@ export async function startFor(
     }
     case "receive-only":
       // The gates and the accept commit alone: no hand-off, no log line, no trace record.
-      return await startHookgate({
-        dataDir,
-        ...ctx.hookgate,
-        env,
-        extra: ["--pull", "--quiet", "--no-trace"],
-      });
+      return await startHookgate({ dataDir, ...ctx.hookgate, env, extra: RECEIVE_ONLY_FLAGS });
     case "exec":
       return await startHookgate({ dataDir, ...ctx.hookgate, env, extra: ["--exec", "true"] });
     case "floor-kv":

@@ -115,6 +115,9 @@ export async function startServer(
   throw new Error(`server did not start: ${program} ${args.join(" ")}`);
 }
 
+/** serve's flags for the receive-only scenario: the gates and the accept commit, nothing after. */
+export const RECEIVE_ONLY_FLAGS = ["--pull", "--quiet", "--no-trace"];
+
 export interface HookgateOptions {
   dataDir: string;
   v8Flags: string;
