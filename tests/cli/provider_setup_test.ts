@@ -143,3 +143,9 @@ Deno.test("rotate --scheme github writes a hex secret and prints GitHub's next s
     assert.doesNotMatch(result.stderr, /whsec_|Stripe/);
   });
 });
+
+Deno.test("every scheme has a set-up of its own: a new one cannot quietly get hookgate's secret format", () => {
+  for (const name of Object.keys(SCHEMES)) {
+    assert.equal(providerSetup(name).scheme, name, `no provider set-up for the '${name}' scheme`);
+  }
+});
