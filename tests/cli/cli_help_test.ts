@@ -8,6 +8,7 @@ import { COMMANDS } from "../../lib/cli/mod.ts";
 import { suggest } from "../../lib/cli/mod.ts";
 import { schemelessSuggestion } from "../../lib/cli/url_hint.ts";
 import { createRedactor } from "../../lib/redact/mod.ts";
+import { SCHEMES } from "../../lib/schemes/mod.ts";
 import { runCli } from "../support/cli.ts";
 import { startRecordingServer } from "../support/recording_server.ts";
 
@@ -176,4 +177,17 @@ Deno.test("messages and help name 'hookgate …', never 'deno task …', for a c
   };
   await walk(root);
   assert.deepEqual(offenders, []);
+});
+
+Deno.test("a help that lists the schemes lists every one hookgate speaks", async () => {
+  let listed = 0;
+  for (const [name, entry] of Object.entries(COMMANDS)) {
+    const help = (await entry.load()).help.replace(/\s+/g, " ");
+    const list = /SCHEME: ([a-z, ]+)/.exec(help)?.[1];
+    if (list === undefined) continue;
+    listed++;
+    const names = list.split(",").map((n) => n.trim()).filter(Boolean);
+    assert.deepEqual(names.sort(), Object.keys(SCHEMES).sort(), `hookgate ${name} --help`);
+  }
+  assert.ok(listed >= 2, "serve and init list the schemes");
 });
