@@ -136,15 +136,17 @@ async function authorized(
         return redactedJson(describeEvent(event, options.redactor, true), options.redactor);
       }
       case "redeliver": {
-        if (!(await options.store.redeliver(endpoint.route, endpoint.key))) {
-          // Refused: unknown, or pending (waiting, or held by a consumer right now).
-          const event = await options.store.get(endpoint.route, endpoint.key);
-          if (event === null) return json(404, { error: "no such event" });
-          return json(409, {
-            error: "the event is pending: only a done or dead event can be redelivered",
-          });
+        switch (await options.store.redeliver(endpoint.route, endpoint.key)) {
+          case "unknown":
+            return json(404, { error: "no such event" });
+          case "pending":
+            // Waiting, or held by a consumer right now.
+            return json(409, {
+              error: "the event is pending: only a done or dead event can be redelivered",
+            });
+          case "redelivered":
+            return json(202, { status: "pending", route: endpoint.route, key: endpoint.key });
         }
-        return json(202, { status: "pending", route: endpoint.route, key: endpoint.key });
       }
     }
   } catch {

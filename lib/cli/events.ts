@@ -238,8 +238,9 @@ async function redeliver(
   source: EventsSource,
   target: { route: string; key: string },
 ): Promise<ExitCode> {
-  if (!(await source.redeliver(target.route, target.key))) {
-    if ((await source.get(target.route, target.key)) === null) return noSuchEvent(context, target);
+  const result = await source.redeliver(target.route, target.key);
+  if (result === "unknown") return noSuchEvent(context, target);
+  if (result === "pending") {
     // A pending event may be in an agent's hands right now: redelivering it would run it twice.
     context.output.err(
       `hookgate: ${target.route}/${target.key} is pending: only a done or dead event can be ` +

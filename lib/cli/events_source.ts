@@ -9,7 +9,7 @@ import { mintToken } from "./token.ts";
 import { describeEvent } from "../api/mod.ts";
 import { CliError, configError } from "./cli_error.ts";
 import { TOKEN_SECRET_VAR } from "../setup/mod.ts";
-import type { EventStatus, EventStore } from "../store/mod.ts";
+import type { EventStatus, EventStore, RedeliverResult } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { connectionRefusedHint, networkErrorMessage } from "../util/mod.ts";
 import { type Redactor, truncateForPrinting } from "../redact/mod.ts";
@@ -30,8 +30,7 @@ export interface EventView {
 export interface EventsSource {
   list(status: EventStatus, limit: number): Promise<EventView[]>;
   get(route: string, key: string): Promise<EventView | null>;
-  /** False when the event is unknown. */
-  redeliver(route: string, key: string): Promise<boolean>;
+  redeliver(route: string, key: string): Promise<RedeliverResult>;
   close(): Promise<void>;
 }
 
@@ -153,7 +152,7 @@ export function remoteSource(
     async redeliver(route, key) {
       const response = await call("POST", `${eventPath(route, key)}/redeliver`, [409]);
       await response?.body?.cancel();
-      return response !== null && response.status !== 409;
+      return response === null ? "unknown" : response.status === 409 ? "pending" : "redelivered";
     },
     close: () => Promise.resolve(),
   };

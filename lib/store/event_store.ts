@@ -107,6 +107,9 @@ export type Settlement = { ok: true } | { ok: false; error: string; retry?: bool
 /** lost: the lease had expired or was taken over; nothing was recorded. */
 export type SettleResult = "done" | "retrying" | "dead" | "lost";
 
+/** What redeliver() did: revived the event, or found it unknown, or found it pending. */
+export type RedeliverResult = "redelivered" | "unknown" | "pending";
+
 export interface ListOptions {
   /** Only events in this state (all states when absent). */
   status?: EventStatus;
@@ -139,10 +142,10 @@ export interface EventStore {
   list(options: ListOptions): Promise<StoredEvent[]>;
   get(route: string, key: string): Promise<StoredEvent | null>;
   /**
-   * Makes a done or dead event pending again (attempts start over). False if unknown or
-   * pending: a pending event may be held by a lease, and must not go to a second consumer.
+   * Makes a done or dead event pending again (attempts start over). A pending event is left
+   * alone: it may be held by a lease, and must not go to a second consumer.
    */
-  redeliver(route: string, key: string): Promise<boolean>;
+  redeliver(route: string, key: string): Promise<RedeliverResult>;
   close(): Promise<void>;
 }
 

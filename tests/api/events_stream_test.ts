@@ -178,7 +178,7 @@ Deno.test("GET /events/stream sends an event again when its status changes", asy
   f.store.put(stored("dead-1", "dead", "exit code 3"));
   const response = await f.open((await bearer()).header);
   await readUntil(response.clone(), (message) => message.event === "ready");
-  assert.equal(await f.store.redeliver("webhook", "id:dead-1"), true);
+  assert.equal(await f.store.redeliver("webhook", "id:dead-1"), "redelivered");
   const messages = await readUntil(response, (message) => message.event === "changes");
   const events = JSON.parse(messages.at(-1)?.data ?? "").events;
   assert.deepEqual(

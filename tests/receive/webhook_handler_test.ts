@@ -31,7 +31,7 @@ function fakeStore(options: { hold?: Promise<void>; fail?: boolean } = {}) {
     settle: () => Promise.resolve("lost"),
     list: () => Promise.resolve([]),
     get: () => Promise.resolve(null),
-    redeliver: () => Promise.resolve(false),
+    redeliver: () => Promise.resolve("unknown" as const),
     close: () => Promise.resolve(),
   };
   return { store, accepted };

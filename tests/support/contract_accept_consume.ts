@@ -266,7 +266,7 @@ export function acceptAndConsumeContract(test: ContractTest): void {
     );
     assert.ok(await waitFor(async () => (await store.get(ROUTE, incoming.key))?.status === "dead"));
 
-    assert.equal(await store.redeliver(ROUTE, incoming.key), true);
+    assert.equal(await store.redeliver(ROUTE, incoming.key), "redelivered");
     const revived = await store.get(ROUTE, incoming.key);
     assert.equal(revived?.status, "pending");
     assert.equal(revived?.attempt, 0);
@@ -289,7 +289,7 @@ export function acceptAndConsumeContract(test: ContractTest): void {
     assert.ok(await waitFor(async () => (await store.get(ROUTE, incoming.key))?.status === "done"));
   });
 
-  test("redeliver() makes a done event pending again; an unknown key is false", async (store) => {
+  test("redeliver() makes a done event pending again; an unknown key is unknown", async (store) => {
     const incoming = event();
     await store.accept(incoming);
     let handled = 0;
@@ -300,21 +300,21 @@ export function acceptAndConsumeContract(test: ContractTest): void {
       }, () => handled >= 1),
     );
     assert.ok(await waitFor(async () => (await store.get(ROUTE, incoming.key))?.status === "done"));
-    assert.equal(await store.redeliver(ROUTE, incoming.key), true);
+    assert.equal(await store.redeliver(ROUTE, incoming.key), "redelivered");
     assert.equal((await store.get(ROUTE, incoming.key))?.status, "pending");
-    assert.equal(await store.redeliver(ROUTE, "id:never-seen"), false);
+    assert.equal(await store.redeliver(ROUTE, "id:never-seen"), "unknown");
   });
 
   test("redeliver() leaves a pending event alone: a leased one goes to no second consumer", async (store) => {
     const { incoming, held } = await acceptAndLease(store);
     // Only a done or dead event is redelivered: reviving a leased one would hand it out twice at once.
-    assert.equal(await store.redeliver(ROUTE, incoming.key), false);
+    assert.equal(await store.redeliver(ROUTE, incoming.key), "pending");
     assert.equal(await store.lease({ leaseMs: 30_000, waitMs: 0 }), null);
     assert.equal((await store.get(ROUTE, incoming.key))?.attempt, 1);
     assert.equal(await store.settle(held, { ok: true }, POLICY), "done");
     const waiting = event();
     await store.accept(waiting);
-    assert.equal(await store.redeliver(ROUTE, waiting.key), false);
+    assert.equal(await store.redeliver(ROUTE, waiting.key), "pending");
     assert.equal((await store.get(ROUTE, waiting.key))?.status, "pending");
   });
 

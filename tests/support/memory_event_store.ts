@@ -15,6 +15,7 @@ import {
   type Lease,
   type LeaseOptions,
   type ListOptions,
+  type RedeliverResult,
   type RetryPolicy,
   settledStatus,
   type Settlement,
@@ -177,16 +178,17 @@ export class MemoryEventStore implements EventStore {
     return Promise.resolve(entry ? copy(entry.event) : null);
   }
 
-  redeliver(route: string, key: string): Promise<boolean> {
+  redeliver(route: string, key: string): Promise<RedeliverResult> {
     const entry = this.#entries.get(entryKey(route, key));
-    if (!entry || entry.event.status === "pending") return Promise.resolve(false);
+    if (!entry) return Promise.resolve("unknown");
+    if (entry.event.status === "pending") return Promise.resolve("pending");
     entry.event.status = "pending";
     entry.event.attempt = 0;
     entry.event.lastError = null;
     entry.dueAtMs = 0;
     entry.leaseId = null;
     this.#wake();
-    return Promise.resolve(true);
+    return Promise.resolve("redelivered");
   }
 
   close(): Promise<void> {

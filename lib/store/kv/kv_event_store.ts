@@ -11,6 +11,7 @@ import type {
   Lease,
   LeaseOptions,
   ListOptions,
+  RedeliverResult,
   RetryPolicy,
   Settlement,
   SettleResult,
@@ -192,7 +193,7 @@ export class KvEventStore implements EventStore {
     return this.#listing.get(route, key);
   }
 
-  redeliver(route: string, key: string): Promise<boolean> {
+  redeliver(route: string, key: string): Promise<RedeliverResult> {
     return this.#listing.redeliver(route, key);
   }
 

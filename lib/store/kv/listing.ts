@@ -2,7 +2,7 @@
  * Reading events back (get, list by the status index, newest first) and
  * redelivery (a done or dead event pending again, attempts starting over).
  */
-import type { EventStatus, ListOptions, StoredEvent } from "../event_store.ts";
+import type { EventStatus, ListOptions, RedeliverResult, StoredEvent } from "../event_store.ts";
 import { readPayload } from "./chunks.ts";
 import { storedEvent } from "./consumer.ts";
 import {
@@ -108,15 +108,16 @@ export class Listing {
     return payload === null ? null : storedEvent(record, payload);
   }
 
-  async redeliver(route: string, key: string): Promise<boolean> {
+  async redeliver(route: string, key: string): Promise<RedeliverResult> {
     for (let round = 0; round < 10; round++) {
       const entry = await this.#kv.get<EventRecord>(recordKey(route, key));
       const previous = entry.value;
+      if (previous === null) return "unknown";
       // A pending event is waiting or held by a lease: reviving it would hand it out twice at once.
-      if (previous === null || previous.status === "pending") return false;
+      if (previous.status === "pending") return "pending";
       if (previous.blob) {
         const first = await this.#kv.get(chunkKey(previous.blob.id, 0));
-        if (first.value === null) return false;
+        if (first.value === null) return "unknown";
       }
       const nowMs = this.#now();
       const record: EventRecord = {
@@ -134,9 +135,9 @@ export class Listing {
       });
       if (result.ok) {
         this.#onRedelivered();
-        return true;
+        return "redelivered";
       }
     }
-    return false;
+    return "unknown";
   }
 }

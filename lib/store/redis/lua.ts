@@ -187,11 +187,12 @@ queue_set(A.member, now)
 ring(A.member)
 return 1`;
 
-/** Makes a done or dead event pending again, attempts starting over. → 1, or 0 when unknown or pending. */
+/** Makes a done or dead event pending again, attempts starting over. → 1, 0 when unknown, 2 when pending. */
 export const REDELIVER = `
 local rec = record(A.member)
 local f = redis.call('HMGET', rec, 'status', 'did', 'receivedAtMs')
-if not f[1] or f[1] == 'pending' then return 0 end
+if not f[1] then return 0 end
+if f[1] == 'pending' then return 2 end
 local now = now_ms()
 redis.call('HSET', rec, 'status', 'pending', 'attempt', 0, 'lastError', '', 'hasError', '0',
   'lease', '', 'leaseUntil', 0, 'updatedAtMs', now, 'did', '')

@@ -14,6 +14,7 @@ import type {
   IncomingEvent,
   Lease,
   LeaseOptions,
+  RedeliverResult,
   RetryPolicy,
   Settlement,
   SettleResult,
@@ -180,7 +181,7 @@ export class RedisEventStore implements EventStore {
     });
   }
 
-  async redeliver(route: string, key: string): Promise<boolean> {
+  async redeliver(route: string, key: string): Promise<RedeliverResult> {
     return await this.#call("redeliver", () => this.#scripts.redeliver(memberOf(route, key)));
   }
 

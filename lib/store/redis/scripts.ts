@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Redis } from "npm:ioredis@6.0.0";
-import type { SettleResult } from "../event_store.ts";
+import type { RedeliverResult, SettleResult } from "../event_store.ts";
 import { fieldsOf, text } from "./decode.ts";
 import type { RedisKeys } from "./keys.ts";
 import { ACCEPT, ADOPT, EXTEND, LEASE, PRELUDE, REDELIVER, RELEASE, SETTLE } from "./lua.ts";
@@ -172,8 +172,9 @@ export class RedisScripts {
     return await this.#run(this.#release, lease) === 1;
   }
 
-  async redeliver(member: string): Promise<boolean> {
-    return await this.#run(this.#redeliver, { member }) === 1;
+  async redeliver(member: string): Promise<RedeliverResult> {
+    const answer = await this.#run(this.#redeliver, { member });
+    return answer === 1 ? "redelivered" : answer === 2 ? "pending" : "unknown";
   }
 
   /** Takes over the pending events of the previous layout; how many there were. */

@@ -282,10 +282,10 @@ Deno.test("KvEventStore.consume() retries a failing handler, then dead-letters; 
     const dead = await store.list({ status: "dead", limit: 10 });
     assert.equal(dead[0]?.lastError, "exit 1");
     succeed = true;
-    assert.equal(await store.redeliver("webhook", "flaky"), true);
+    assert.equal(await store.redeliver("webhook", "flaky"), "redelivered");
     await untilStatus(store, "flaky", "done");
     assert.deepEqual(attempts, [1, 2, 3, 1]);
-    assert.equal(await store.redeliver("webhook", "unknown"), false);
+    assert.equal(await store.redeliver("webhook", "unknown"), "unknown");
   } finally {
     stop.abort();
     await consuming;

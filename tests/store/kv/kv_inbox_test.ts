@@ -69,7 +69,7 @@ Deno.test("KvEventStore retries 'database is locked' in lease, settle, redeliver
   const held = { route: "webhook", key: "e1", leaseId: lease.leaseId };
   assert.equal(await store.settle(held, { ok: false, error: "x", retry: false }, POLICY), "dead");
   control.lockedFailuresLeft = 2;
-  assert.equal(await store.redeliver("webhook", "e1"), true);
+  assert.equal(await store.redeliver("webhook", "e1"), "redelivered");
   assert.equal((await store.get("webhook", "e1"))?.status, "pending");
   // A large duplicate from another process leaves orphaned chunks for the sweep.
   const payload = new Uint8Array(INLINE_PAYLOAD_BYTES * 2).fill(7);
