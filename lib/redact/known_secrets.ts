@@ -132,7 +132,10 @@ export class KnownSecrets {
     exact.lastIndex = 0;
     let out = exact.test(s) ? s.replace(exact, REDACTED) : s;
     const wrapped = this.#wrapped;
-    if (wrapped !== null && out.includes("\n")) {
+    // A form can only be wrapped by a line break inside the text: a single line with its
+    // newline (every printed or logged line) skips this.
+    const firstBreak = out.indexOf("\n");
+    if (wrapped !== null && firstBreak !== -1 && firstBreak < out.length - 1) {
       // The literal alternation is fast and the wrapped one is not: it runs only when the
       // text with its line breaks taken out holds a form.
       exact.lastIndex = 0;
