@@ -100,11 +100,11 @@ export const fetchCommand: Command = {
     // only the variables serve passes: the allowlist must be passed on explicitly.
     if (
       context.env.HOOKGATE_EVENT_ID !== undefined &&
-      (context.env.EGRESS_ALLOW_HOSTS ?? "").trim() === ""
+      (context.env[ALLOW_HOSTS_VAR] ?? "").trim() === ""
     ) {
       context.output.err(
-        "hookgate: run by 'serve --exec', fetch sees no EGRESS_ALLOW_HOSTS (the agent has no " +
-          ".env and only the variables serve passes): start serve with --exec-env EGRESS_ALLOW_HOSTS",
+        `hookgate: run by 'serve --exec', fetch sees no ${ALLOW_HOSTS_VAR} (the agent has no ` +
+          `.env and only the variables serve passes): start serve with --exec-env ${ALLOW_HOSTS_VAR}`,
       );
     }
 
@@ -163,15 +163,7 @@ export function exitCodeForFetch(
 ): ExitCode {
   if (result.ok) return ExitCode.ok;
   report(`hookgate: ${result.error}`);
-  if (result.failure === "denied") {
-    report(`hookgate: why: ${result.reason}`);
-    const unlisted = /^(\S+) is not on EGRESS_ALLOW_HOSTS$/.exec(result.reason)?.[1];
-    if (unlisted !== undefined) {
-      report(
-        `hookgate: to allow it, add ${unlisted} to EGRESS_ALLOW_HOSTS in .env (comma-separated)`,
-      );
-    }
-  }
+  if (result.failure === "denied") report(`hookgate: why: ${result.reason}`);
   switch (result.failure) {
     case "denied":
       return ExitCode.denied;

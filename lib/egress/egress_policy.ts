@@ -212,7 +212,8 @@ function whyNotListed(
       ? `plain http is allowed only for entries written http://${host}`
       : `${host} is listed for http only`;
   }
-  return `${host} is not on ${ALLOW_HOSTS_VAR}`;
+  return `${host} is not on ${ALLOW_HOSTS_VAR}: to allow it, add ${host} to ${ALLOW_HOSTS_VAR} in ` +
+    ".env (comma-separated)";
 }
 
 function parseAllowEntry(item: string): Result<AllowEntry> {
