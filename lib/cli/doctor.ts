@@ -12,7 +12,12 @@ import {
   readGitFacts,
   runDoctorChecks,
 } from "../setup/mod.ts";
-import { buildRoutes, ROUTES_VAR } from "../receive/mod.ts";
+import {
+  buildRoutes,
+  DEFAULT_TOLERANCE_SECONDS,
+  hasRoutesVar,
+  ROUTES_VAR,
+} from "../receive/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { routeProblem } from "./provider_setup.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -48,9 +53,9 @@ Exit codes: 0 nothing failed (warnings allowed) · 64 usage · 78 a check failed
  * whose secret is missing or malformed would stop serve with exit 78.
  */
 async function checkRoutes(env: Record<string, string>): Promise<CheckResult[]> {
-  if ((env[ROUTES_VAR] ?? "").trim() === "") return [];
+  if (!hasRoutesVar(env)) return [];
   const routes = await buildRoutes(env, {
-    toleranceSeconds: 300,
+    toleranceSeconds: DEFAULT_TOLERANCE_SECONDS,
     routeSpecs: [],
     nowMs: Date.now(),
   });

@@ -4,7 +4,7 @@
  * is a bare 401. When the URL's path is a route in HOOKGATE_ROUTES (the same
  * .env serve reads) that is signed differently, this names the flags that match.
  */
-import { parseRouteSpecs, ROUTES_VAR } from "../receive/mod.ts";
+import { hasRoutesVar, parseRouteSpecs } from "../receive/mod.ts";
 
 export function routeMismatchHint(
   env: Record<string, string>,
@@ -12,7 +12,7 @@ export function routeMismatchHint(
   used: { scheme: string; secretVar: string },
 ): string | null {
   // Only routes the user wrote: with none, serve's default route is no evidence of intent.
-  if ((env[ROUTES_VAR] ?? "").trim() === "") return null;
+  if (!hasRoutesVar(env)) return null;
   const specs = parseRouteSpecs(env, []);
   if (!specs.ok) return null;
   const route = specs.value.find((spec) => spec.path === url.pathname);

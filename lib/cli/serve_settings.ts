@@ -4,6 +4,7 @@
  */
 import { chooseStore, STORE_FLAGS, type StoreChoice } from "./store_choice.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
+import { DEFAULT_TOLERANCE_SECONDS } from "../receive/mod.ts";
 import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import { usageError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
@@ -87,7 +88,9 @@ export function parseServeSettings(context: CommandContext): ServeSettings {
 
 /** `--tolerance`: a duration (bare number = seconds), whole seconds from 1s. */
 function toleranceSeconds(raw: string | undefined): number {
-  const toleranceMs = numberFlag("--tolerance", raw, parseDurationMs, { fallback: 300_000 });
+  const toleranceMs = numberFlag("--tolerance", raw, parseDurationMs, {
+    fallback: DEFAULT_TOLERANCE_SECONDS * 1000,
+  });
   if (toleranceMs % 1000 !== 0) {
     throw usageError("--tolerance must be whole seconds, e.g. 300 or 5m");
   }

@@ -56,12 +56,20 @@ export function parseRouteSpec(spec: string, options: { source: string }): Resul
   return ok({ path, name: routeName(path), scheme, secretVar });
 }
 
+/** Whether HOOKGATE_ROUTES names routes of the user's own (else the default route serves). */
+export function hasRoutesVar(env: Record<string, string>): boolean {
+  return (env[ROUTES_VAR] ?? "").trim() !== "";
+}
+
+/** The freshness window when `--tolerance` is not given. */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
 /** The specs in force: `--route` flags, else HOOKGATE_ROUTES, else the single default route `/webhook=hookgate:WEBHOOK_SECRET`. */
 export function parseRouteSpecs(
   env: Record<string, string>,
   routeSpecs: string[],
 ): Result<RouteSpec[]> {
-  const fromEnv = (env[ROUTES_VAR] ?? "").trim() !== "";
+  const fromEnv = hasRoutesVar(env);
   const source = routeSpecs.length > 0 ? "--route" : fromEnv ? ROUTES_VAR : "default route";
   const raw = routeSpecs.length > 0
     ? routeSpecs
