@@ -10,9 +10,9 @@
  * `sqlite` (node:sqlite, synchronous on this thread, what another engine could give).
  * FLOOR_DATA is the directory it writes in.
  */
-import { concatBytes, fromHex, importHmacKey, utf8, verifyHmacSha256 } from "../lib/util/mod.ts";
+import { importHmacKey, utf8 } from "../lib/util/mod.ts";
 import { type FloorEngine, type FloorEvent, openDenoKv, openSqlite } from "./floor_engines.ts";
-import { serveReference } from "./reference_server.ts";
+import { serveReference, verifiedBody } from "./reference_server.ts";
 
 /** At most this many events per commit: Deno KV allows 100 checks in one. */
 const BATCH_MAX = 100;
@@ -50,7 +50,6 @@ let committing = false;
  * time: the group commit every durable receiver on one thread needs under load.
  */
 async function commitWaiting(): Promise<void> {
-  committing = true;
   try {
     while (waiting.length > 0) {
       const batch = waiting.slice(0, BATCH_MAX);
@@ -66,19 +65,16 @@ async function commitWaiting(): Promise<void> {
 function claim(event: FloorEvent): Promise<boolean | null> {
   return new Promise((resolve) => {
     waiting.push({ ...event, claimed: resolve });
+    if (committing) return;
     // After this turn of the event loop, so the requests that arrived with it share the commit.
-    if (!committing) setTimeout(() => void commitWaiting(), 0);
     committing = true;
+    setTimeout(() => void commitWaiting(), 0);
   });
 }
 
 serveReference(async (request) => {
-  const signature = fromHex(request.headers.get("x-signature") ?? "");
-  const body = await request.bytes();
-  const signed = concatBytes(utf8(`${request.headers.get("x-timestamp") ?? ""}.`), body);
-  if (signature === null || !await verifyHmacSha256(key, signature, signed)) {
-    return new Response(answers.rejected, { status: 401, headers });
-  }
+  const body = await verifiedBody(request, key);
+  if (body === null) return new Response(answers.rejected, { status: 401, headers });
   let id: unknown;
   try {
     id = JSON.parse(new TextDecoder().decode(body))?.id;

@@ -29,6 +29,11 @@ export function checkTargets(report: BenchReport): TargetResult[] {
       return floor ? [{ engine, floor }] : [];
     },
   );
+  /** "the durable floor: <figure> on Deno KV, <figure> on node:sqlite", for the floors that ran. */
+  const floorsSay = (figure: (floor: Measurement) => string) =>
+    `the durable floor: ${
+      ran.map(({ engine, floor }) => `${figure(floor)} on ${engine}`).join(", ")
+    }`;
 
   const ratio = (
     label: string,
@@ -44,11 +49,7 @@ export function checkTargets(report: BenchReport): TargetResult[] {
     }
     const r = a.rps / b.rps;
     const floorNote = withFloors && ran.length > 0
-      ? `; the durable floor: ${
-        ran.map(({ engine, floor }) => `${(floor.rps / b.rps).toFixed(2)} × on ${engine}`).join(
-          ", ",
-        )
-      }`
+      ? `; ${floorsSay((floor) => `${(floor.rps / b.rps).toFixed(2)} ×`)}`
       : "";
     results.push({
       target: label,
@@ -60,11 +61,7 @@ export function checkTargets(report: BenchReport): TargetResult[] {
   ratio("accepted req/s ≥ 3.0 × adnanh/webhook's", accepted, adnanh, 3.0, true);
   if (accepted) {
     const floorNote = ran.length > 0
-      ? ` (the durable floor: ${
-        ran.map(({ engine, floor }) => `${floor.cpuUsPerRequest.toFixed(0)} µs on ${engine}`).join(
-          ", ",
-        )
-      })`
+      ? ` (${floorsSay((floor) => `${floor.cpuUsPerRequest.toFixed(0)} µs`)})`
       : "";
     results.push({
       target: "server CPU per accepted event ≤ 90 µs",

@@ -6,8 +6,8 @@
  * ceiling for any receiver that verifies on one JS thread, and the `forged` and
  * `duplicates` scenarios cannot be faster than it.
  */
-import { concatBytes, fromHex, importHmacKey, utf8, verifyHmacSha256 } from "../lib/util/mod.ts";
-import { serveReference } from "./reference_server.ts";
+import { importHmacKey, utf8 } from "../lib/util/mod.ts";
+import { serveReference, verifiedBody } from "./reference_server.ts";
 
 const secret = Deno.env.get("WEBHOOK_SECRET");
 if (!secret) throw new Error("verify_only_server.ts needs WEBHOOK_SECRET in the environment");
@@ -16,13 +16,8 @@ const headers = { "content-type": "application/json" };
 const accepted = JSON.stringify({ status: "accepted" });
 const rejected = JSON.stringify({ error: "invalid signature" });
 
-serveReference(async (request) => {
-  const signature = fromHex(request.headers.get("x-signature") ?? "");
-  const signed = concatBytes(
-    utf8(`${request.headers.get("x-timestamp") ?? ""}.`),
-    await request.bytes(),
-  );
-  return signature !== null && await verifyHmacSha256(key, signature, signed)
+serveReference(async (request) =>
+  await verifiedBody(request, key) !== null
     ? new Response(accepted, { headers })
-    : new Response(rejected, { status: 401, headers });
-});
+    : new Response(rejected, { status: 401, headers })
+);
