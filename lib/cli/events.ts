@@ -3,6 +3,7 @@
  * store or a running serve (events_source.ts); payloads are shown only redacted.
  */
 import { plainHttpWarning } from "./plain_http.ts";
+import { printable } from "./printable.ts";
 import { chooseStore, openChosenStore, STORE_FLAGS } from "./store_choice.ts";
 import { usageError } from "./cli_error.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
@@ -192,10 +193,10 @@ async function list(
   }
   const rows = events.map((event) => [
     event.receivedAt.replace("T", " ").slice(0, 19),
-    `${event.route}/${event.key}`,
+    printable(`${event.route}/${event.key}`),
     event.status,
     String(event.attempt),
-    event.lastError ?? "",
+    printable(event.lastError ?? ""),
   ]);
   for (const line of table(["RECEIVED (UTC)", "EVENT", "STATUS", "ATTEMPTS", "LAST ERROR"], rows)) {
     context.output.out(line);
@@ -226,7 +227,7 @@ async function show(
   }
   const { payload, ...fields } = event;
   for (const [name, value] of Object.entries(fields)) {
-    context.output.out(`${`${name}:`.padEnd(14)}${value ?? "-"}`);
+    context.output.out(`${`${name}:`.padEnd(14)}${printable(String(value ?? "-"))}`);
   }
   context.output.out("payload:");
   context.output.out(stringifyRedacted(context.output.redactor, payload));
@@ -284,7 +285,9 @@ async function tail(
           continue;
         }
         const error = event.status !== "done" && event.lastError ? `: ${event.lastError}` : "";
-        context.output.out(`${new Date().toTimeString().slice(0, 8)} ${id} ${state}${error}`);
+        context.output.out(
+          `${new Date().toTimeString().slice(0, 8)} ${printable(`${id} ${state}${error}`)}`,
+        );
       }
       if (first) context.output.err("following new events and their outcomes (Ctrl-C to stop)");
       first = false;

@@ -9,6 +9,7 @@
 import type { ApiRecord } from "../api/mod.ts";
 import { isReplay, type RequestRecord } from "../receive/mod.ts";
 import { truncateForPrinting } from "../redact/mod.ts";
+import { jsonLine, printable } from "./printable.ts";
 import { fail, ok, type Result, windowedTally } from "../util/mod.ts";
 
 export const SERVE_LOG_FLAGS = {
@@ -76,35 +77,6 @@ export interface ServeLog {
 }
 
 const STDERR_TAIL_LINES = 3;
-/**
- * C0 controls but tab, DEL and C1 controls: a terminal acts on them (new lines, escapes)
- * instead of showing them. A tab only moves to the next column, and stack traces indent with it.
- */
-// deno-lint-ignore no-control-regex
-const TERMINAL_CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
-const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r" };
-/** What JSON.stringify leaves as it is but a terminal still acts on: DEL and C1 controls. */
-const JSON_UNESCAPED_CONTROLS = /[\x7f-\x9f]/g;
-
-/**
- * Text as a terminal shows it, control characters spelled out (`\n`, `\x1b`): an event id
- * (signed, but chosen by the sender) and an agent's stderr (which may echo a payload anyone
- * could write, such as an issue title) cannot start a forged log line or move the cursor.
- */
-function printable(text: string): string {
-  return text.replace(
-    TERMINAL_CONTROLS,
-    (c) => NAMED_CONTROLS[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
-
-/** One JSON line with DEL and C1 controls escaped too (JSON.parse reads them back unchanged). */
-function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(
-    JSON_UNESCAPED_CONTROLS,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
 const MAX_LINE_CHARS = 200;
 
 /** The last lines of an agent's stderr, each cut to a readable length. */

@@ -1,0 +1,35 @@
+/**
+ * Text from outside (event keys, paths, an agent's output) made safe for a terminal and for
+ * one-line JSON logs: serve's log and `hookgate events` print it through here.
+ */
+
+/**
+ * C0 controls but tab, DEL and C1 controls: a terminal acts on them (new lines, escapes)
+ * instead of showing them. A tab only moves to the next column, and stack traces indent with it.
+ */
+// deno-lint-ignore no-control-regex
+const TERMINAL_CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r" };
+/** What JSON.stringify leaves as it is but a terminal still acts on: DEL and C1 controls. */
+const JSON_UNESCAPED_CONTROLS = /[\x7f-\x9f]/g;
+
+/**
+ * Text as a terminal shows it, control characters spelled out (`\n`, `\x1b`): an event id
+ * (signed, but chosen by the sender) and an agent's stderr or last error (which may echo a
+ * payload anyone could write, such as an issue title) cannot start a forged line or move
+ * the cursor, in serve's log or in `hookgate events`.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    TERMINAL_CONTROLS,
+    (c) => NAMED_CONTROLS[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/** One JSON line with DEL and C1 controls escaped too (JSON.parse reads them back unchanged). */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    JSON_UNESCAPED_CONTROLS,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
