@@ -36,25 +36,36 @@ export interface EventKeyOptions {
  * (400), never a silent fallback to the digest, so a sender bug cannot turn
  * into duplicate processing.
  */
-export async function eventKey(
+export function eventKey(
   payload: Record<string, unknown>,
   options: EventKeyOptions,
-): Promise<Result<EventKey>> {
-  if (options.headerId !== null) {
-    const checked = checkIdString(options.headerId);
+): Result<EventKey> | Promise<Result<EventKey>> {
+  // Synchronous whenever there is an id: a replay flood's requests make no promise here.
+  return idEventKey(payload, options.headerId) ?? digestEventKey(options.signedContent);
+}
+
+/** The key from the delivery's id (header first, then the body's), or null when it has none. */
+function idEventKey(
+  payload: Record<string, unknown>,
+  headerId: string | null,
+): Result<EventKey> | null {
+  if (headerId !== null) {
+    const checked = checkIdString(headerId);
     return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
   }
-  if (Object.hasOwn(payload, "id")) {
-    const raw = payload.id;
-    if (typeof raw === "number") {
-      if (!Number.isSafeInteger(raw)) return fail("id must be a string or an integer");
-      return ok({ key: `id:${raw}`, id: String(raw) });
-    }
-    if (typeof raw !== "string") return fail("id must be a string or an integer");
-    const checked = checkIdString(raw);
-    return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
+  if (!Object.hasOwn(payload, "id")) return null;
+  const raw = payload.id;
+  if (typeof raw === "number") {
+    if (!Number.isSafeInteger(raw)) return fail("id must be a string or an integer");
+    return ok({ key: `id:${raw}`, id: String(raw) });
   }
-  return ok({ key: await digestKey(options.signedContent), id: null });
+  if (typeof raw !== "string") return fail("id must be a string or an integer");
+  const checked = checkIdString(raw);
+  return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
+}
+
+async function digestEventKey(signedContent: Uint8Array): Promise<Result<EventKey>> {
+  return ok({ key: await digestKey(signedContent), id: null });
 }
 
 /** The key of an id-less event, and the alias claimed beside a delivery id: `sha256:<hex>`. */

@@ -27,8 +27,21 @@ export interface Route {
   retentionMs: number;
 }
 
-/** The keys that may verify a delivery at `nowMs` (current, and previous ones not yet expired). */
-export function activeKeys(route: Route, nowMs: number): CryptoKey[] {
+/** Routes whose keys never expire, with those keys (built once, never per request). */
+const unexpiring = new WeakMap<readonly RouteKey[], readonly CryptoKey[]>();
+
+/**
+ * The keys that may verify a delivery at `nowMs` (current, and previous ones not yet
+ * expired). Shared between requests when no key of the route expires: never to be changed.
+ */
+export function activeKeys(route: Route, nowMs: number): readonly CryptoKey[] {
+  const fixed = unexpiring.get(route.keys);
+  if (fixed !== undefined) return fixed;
+  if (route.keys.every((k) => k.expiresAtMs === null)) {
+    const all = Object.freeze(route.keys.map((k) => k.key));
+    unexpiring.set(route.keys, all);
+    return all;
+  }
   return route.keys.filter((k) => k.expiresAtMs === null || nowMs < k.expiresAtMs).map((k) =>
     k.key
   );

@@ -16,7 +16,7 @@ export interface VerifyOptions {
  * (crypto.subtle.verify, see lib/util/hmac.ts).
  */
 export async function verifyDelivery(
-  request: { scheme: Scheme; keys: CryptoKey[]; headers: Headers; body: Uint8Array },
+  request: { scheme: Scheme; keys: readonly CryptoKey[]; headers: Headers; body: Uint8Array },
   options: VerifyOptions,
 ): Promise<Result<ParsedDelivery, GateFailure>> {
   const parsed = request.scheme.parse(request.headers, request.body);

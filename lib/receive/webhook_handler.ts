@@ -204,17 +204,21 @@ async function receive(
   if (!verified.ok) return reject(401, verified.reason, bytes.length);
   const payload = parseObject(bytes);
   if (payload === null) return reject(400, "payload must be a JSON object", bytes.length);
-  const key = await eventKey(payload, {
+  const keying = eventKey(payload, {
     headerId: verified.value.headerId,
     signedContent: verified.value.signedContent,
   });
+  // Awaited only when it is a digest: a replay flood's ids cost no extra turn of the loop.
+  const key = keying instanceof Promise ? await keying : keying;
   if (!key.ok) return reject(400, key.reason, bytes.length);
   let accepted: "accepted" | "duplicate";
   try {
     accepted = await options.store.accept({
       route: route.name,
       key: key.value.key,
-      ...(await replayAliases(route, key.value.key, verified.value.signedContent)),
+      ...(route.scheme.timestamped
+        ? {}
+        : { aliasKeys: await replayAliases(key.value.key, verified.value.signedContent) }),
       id: key.value.id,
       payload: bytes,
       receivedAtMs: nowMs,
@@ -253,15 +257,10 @@ export function claimRetentionMs(
  * body: the body's digest is claimed beside the (unsigned) delivery id, so the same signed
  * body under a new delivery id, or none, is a replay.
  */
-async function replayAliases(
-  route: Route,
-  key: string,
-  signedContent: Uint8Array,
-): Promise<{ aliasKeys?: string[] }> {
-  if (route.scheme.timestamped) return {};
+async function replayAliases(key: string, signedContent: Uint8Array): Promise<string[]> {
   // The alias claim is its own namespace: an id-less delivery claims it too (a later copy
   // under a delivery id checks aliases), and its key already is the digest.
-  return { aliasKeys: [key.startsWith("sha256:") ? key : await digestKey(signedContent)] };
+  return [key.startsWith("sha256:") ? key : await digestKey(signedContent)];
 }
 
 function parseObject(bytes: Uint8Array): Record<string, unknown> | null {

@@ -73,3 +73,17 @@ Deno.test("eventKey() rejects an empty header id", async () => {
   const result = await eventKey({}, { headerId: "", signedContent: SIGNED });
   assert.equal(result.ok, false);
 });
+
+Deno.test("eventKey() keys an id at once, without a promise; only a digest is awaited", async () => {
+  // A replay flood carries ids: keying them makes no promise and costs no turn of the loop.
+  assert.equal(eventKey({ id: "e42" }, noHeader) instanceof Promise, false);
+  assert.equal(
+    eventKey({}, { headerId: "msg_1", signedContent: SIGNED }) instanceof Promise,
+    false,
+  );
+  assert.equal(eventKey({ id: [] }, noHeader) instanceof Promise, false);
+  const digest = eventKey({ event: "push" }, noHeader);
+  assert.ok(digest instanceof Promise);
+  const expected = createHash("sha256").update(SIGNED).digest("hex");
+  assert.deepEqual(await digest, { ok: true, value: { key: `sha256:${expected}`, id: null } });
+});

@@ -138,3 +138,19 @@ Deno.test("buildRoutes() leaves out previous secrets that already expired at sta
   assert.ok(built.ok);
   assert.equal(built.value[0]?.keys.length, 1);
 });
+
+Deno.test("activeKeys() shares one frozen list between requests when no key of the route expires", async () => {
+  const built = await buildRoutes({ WEBHOOK_SECRET: CURRENT }, {
+    toleranceSeconds: 300,
+    routeSpecs: [],
+    nowMs: EXPIRY_MS,
+  });
+  assert.ok(built.ok);
+  const route = built.value[0];
+  assert.ok(route);
+  const first = activeKeys(route, EXPIRY_MS);
+  assert.equal(first.length, 1);
+  // The same list at any time, not a copy per request; frozen, so no request can change it.
+  assert.equal(activeKeys(route, EXPIRY_MS + 86_400_000), first);
+  assert.ok(Object.isFrozen(first));
+});
