@@ -24,6 +24,8 @@ interface StartOptions {
   port?: number;
   /** The URL path deliveries go to. */
   path?: string;
+  /** Where the server's stdout goes (V8's --trace-gc writes there); discarded without it. */
+  stdoutFile?: string;
 }
 
 const START_DEADLINE_MS = 30_000;
@@ -58,9 +60,13 @@ export async function startServer(
     cwd: options.cwd ?? ROOT,
     env: { ...options.env, NO_COLOR: "1" },
     stdin: "null",
-    stdout: "null",
+    stdout: options.stdoutFile === undefined ? "null" : "piped",
     stderr: "piped",
   }).spawn();
+  if (options.stdoutFile !== undefined) {
+    const file = await Deno.open(options.stdoutFile, { write: true, create: true, truncate: true });
+    child.stdout.pipeTo(file.writable).catch(() => {});
+  }
   const stop = async () => {
     // serve shuts down within its grace on SIGTERM; a second SIGTERM and finally SIGKILL
     // bound the wait for anything that does not (what was accepted is durable either way).
@@ -127,6 +133,8 @@ export interface HookgateOptions {
   denoFlags?: string[];
   extra?: string[];
   env?: Record<string, string>;
+  /** Where serve's stdout goes (discarded without it). */
+  stdoutFile?: string;
 }
 
 /** The `--v8-flags=…` of `tree`'s deno.json serve task, or "" when it has none. */
@@ -153,7 +161,10 @@ export function startHookgate(options: HookgateOptions): Promise<Server> {
     "--data-dir",
     options.dataDir,
     ...(options.extra ?? []),
-  ], { env: options.env ?? {} });
+  ], {
+    env: options.env ?? {},
+    ...(options.stdoutFile === undefined ? {} : { stdoutFile: options.stdoutFile }),
+  });
 }
 
 /** A reference server of bench/ (bare_server.ts, verify_only_server.ts). */
