@@ -2,7 +2,7 @@
  * The webhook handler serve runs for its routes: body, scheme, the three gates, the store,
  * one answer and one request record per request.
  */
-import type { EventStore } from "../store/mod.ts";
+import type { EventStore, IncomingEvent } from "../store/mod.ts";
 import { digestKey, eventKey } from "./event_key.ts";
 import { readBody } from "./read_body.ts";
 import { requestPath } from "./request_path.ts";
@@ -211,19 +211,21 @@ async function receive(
   // Awaited only when it is a digest: a replay flood's ids cost no extra turn of the loop.
   const key = keying instanceof Promise ? await keying : keying;
   if (!key.ok) return reject(400, key.reason, bytes.length);
+  // Built field by field (no spread): a replay flood builds one of these per request.
+  const event: IncomingEvent = {
+    route: route.name,
+    key: key.value.key,
+    id: key.value.id,
+    payload: bytes,
+    receivedAtMs: nowMs,
+    retentionMs: claimRetentionMs(route, verified.value.timestampSeconds, nowMs),
+  };
   let accepted: "accepted" | "duplicate";
   try {
-    accepted = await options.store.accept({
-      route: route.name,
-      key: key.value.key,
-      ...(route.scheme.timestamped
-        ? {}
-        : { aliasKeys: await replayAliases(key.value.key, verified.value.signedContent) }),
-      id: key.value.id,
-      payload: bytes,
-      receivedAtMs: nowMs,
-      retentionMs: claimRetentionMs(route, verified.value.timestampSeconds, nowMs),
-    });
+    if (!route.scheme.timestamped) {
+      event.aliasKeys = await replayAliases(key.value.key, verified.value.signedContent);
+    }
+    accepted = await options.store.accept(event);
   } catch {
     // The sender will retry a 503; a 200 here could lose the event.
     return { ...reject(503, "store unavailable, retry later", bytes.length), ...key.value };
