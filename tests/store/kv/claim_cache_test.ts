@@ -11,7 +11,7 @@ Deno.test("ClaimCache holds a remembered claim until it expires, and only on its
   assert.equal(cache.holds({ route: "webhook", key: "id:e2" }, 1_000), false);
 });
 
-Deno.test("ClaimCache keeps at most its bound across routes, forgetting a route's oldest claim first", () => {
+Deno.test("ClaimCache keeps at most its bound across routes, forgetting the oldest claim first", () => {
   const cache = new ClaimCache(3);
   cache.remember({ route: "a", key: "id:1" }, 9_000);
   cache.remember({ route: "a", key: "id:2" }, 9_000);
@@ -27,7 +27,7 @@ Deno.test("ClaimCache keeps at most its bound across routes, forgetting a route'
   }
 });
 
-Deno.test("ClaimCache keeps a new route's first claim when the bound is reached", () => {
+Deno.test("ClaimCache keeps a new route's first claim when the bound is reached, forgetting the oldest", () => {
   const cache = new ClaimCache(2);
   cache.remember({ route: "a", key: "id:1" }, 9_000);
   cache.remember({ route: "a", key: "id:2" }, 9_000);
