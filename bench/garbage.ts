@@ -13,9 +13,8 @@
  * `--tree DIR` runs another checkout's hookgate, to compare a change with its base.
  */
 import { parseArgs } from "node:util";
-import { drive, preAccept, writeDeliveries } from "./load.ts";
+import { drive, preAccept, ROOT, writeDeliveries } from "./load.ts";
 import { type Server, serveTaskV8Flags, startHookgate, startServer } from "./servers.ts";
-import { ROOT } from "./load.ts";
 
 export interface GcTally {
   /** Young-generation collections. */
@@ -123,8 +122,6 @@ async function main(): Promise<void> {
       } finally {
         await server.stop();
       }
-      // The pipe drains into the file after the process ends.
-      await new Promise((resolve) => setTimeout(resolve, 200));
       const gc = tallyGcTrace(await Deno.readTextFile(trace));
       console.log(
         `| ${scenario} | ${requests} | ${gc.scavenges} | ${

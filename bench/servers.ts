@@ -63,10 +63,11 @@ export async function startServer(
     stdout: options.stdoutFile === undefined ? "null" : "piped",
     stderr: "piped",
   }).spawn();
-  if (options.stdoutFile !== undefined) {
-    const file = await Deno.open(options.stdoutFile, { write: true, create: true, truncate: true });
-    child.stdout.pipeTo(file.writable).catch(() => {});
-  }
+  // Drained into the file until the process ends; stop() waits for the last of it.
+  const stdoutDone = options.stdoutFile === undefined
+    ? Promise.resolve()
+    : Deno.open(options.stdoutFile, { write: true, create: true, truncate: true })
+      .then((file) => child.stdout.pipeTo(file.writable)).catch(() => {});
   const stop = async () => {
     // serve shuts down within its grace on SIGTERM; a second SIGTERM and finally SIGKILL
     // bound the wait for anything that does not (what was accepted is durable either way).
@@ -78,9 +79,10 @@ export async function startServer(
         child.status.then(() => true),
         new Promise<false>((resolve) => setTimeout(() => resolve(false), 15_000)),
       ]);
-      if (exited) return;
+      if (exited) break;
     }
     await child.status;
+    await stdoutDone;
   };
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   const drain = () =>
