@@ -56,7 +56,7 @@ export function byStep(profile: CpuProfile): Map<string, number> {
 }
 
 /** A function's name and file, as the tables print it. */
-export function frameName(frame: ProfileNode["callFrame"]): string {
+function frameName(frame: ProfileNode["callFrame"]): string {
   const file = frame.url.slice(frame.url.lastIndexOf("/") + 1) || "native";
   return `${frame.functionName || "(anonymous)"} (${file})`;
 }
