@@ -13,6 +13,7 @@ import type { EventStatus, EventStore, RedeliverResult } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { connectionRefusedHint, networkErrorMessage } from "../util/mod.ts";
 import { type Redactor, truncateForPrinting } from "../redact/mod.ts";
+import { printable } from "./printable.ts";
 
 export interface EventView {
   route: string;
@@ -121,13 +122,19 @@ export function remoteSource(
     }
     if (response.status === 401 || response.status === 403) {
       const { error } = await response.json().catch(() => ({ error: "refused" }));
-      throw new CliError(ExitCode.denied, `${baseUrl.origin} refused the token: ${error}`);
+      throw new CliError(
+        ExitCode.denied,
+        `${baseUrl.origin} refused the token: ${printable(String(error))}`,
+      );
     }
     if (!response.ok && !accepted.includes(response.status)) {
       const text = await response.text();
       throw new CliError(
         ExitCode.unavailable,
-        `${baseUrl.origin} answered ${response.status}: ${truncateForPrinting(text, 200)}`,
+        // The answer is the other server's text: printed, it cannot drive the terminal.
+        `${baseUrl.origin} answered ${response.status}: ${
+          printable(truncateForPrinting(text, 200))
+        }`,
       );
     }
     return response;

@@ -52,3 +52,20 @@ Deno.test("events --url does not follow a redirect: the token never reaches the 
   );
   assert.deepEqual(elsewhere.requests, []);
 });
+
+Deno.test("events --url spells out control characters in what another server answers", async () => {
+  await using failing = startRecordingServer(() =>
+    new Response("\x1b[2Jbusy\r\nok", { status: 500 })
+  );
+  await using refusing = startRecordingServer(() =>
+    Response.json({ error: "\x1b]0;owned\x07no" }, { status: 401 })
+  );
+  for (const server of [failing, refusing]) {
+    const source = remoteSource(new URL(server.url), "the-bearer-token");
+    const error = await source.list("dead", 10).then(() => null, (e: Error) => e);
+    assert.ok(error instanceof Error);
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(error.message, /[\x00-\x08\x0a-\x1f\x7f]/, "no raw control character");
+    assert.match(error.message, /\\x1b/);
+  }
+});
