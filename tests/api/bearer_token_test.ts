@@ -210,12 +210,19 @@ Deno.test("tokenKeyFromEnv() refuses a token key equal to a route's secret or a 
     { routeSpecs: ["/hook=hookgate:MY_HOOK"] },
   );
   assert.equal(asFlag.ok, false);
+  assert.match(asFlag.ok ? "" : asFlag.reason, /must differ from .*the secret of every route/);
+  assert.equal((asFlag.ok ? "" : asFlag.reason).includes(SECRET), false);
   const asPrevious = await tokenKeyFromEnv({
     HOOKGATE_TOKEN_SECRET: SECRET,
     WEBHOOK_SECRET: "current-webhook-secret-0123456789",
     WEBHOOK_SECRET_PREVIOUS: `${SECRET}@2099-01-01T00:00:00Z`,
   });
   assert.equal(asPrevious.ok, false);
+  assert.match(
+    asPrevious.ok ? "" : asPrevious.reason,
+    /must differ from .*the secret of every route/,
+  );
+  assert.equal((asPrevious.ok ? "" : asPrevious.reason).includes(SECRET), false);
   const apart = await tokenKeyFromEnv({
     ...routes,
     HOOKGATE_TOKEN_SECRET: SECRET,
