@@ -93,7 +93,17 @@ export function useColor(env: Record<string, string>, isTerminal: boolean): bool
 export function createServeLog(options: ServeLogOptions): ServeLog {
   const paint = (code: number, text: string) =>
     options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
-  const clock = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
+  // HH:MM:SS in local time; formatted once a second (the time zone lookup is the costly part).
+  let clockSecond = Number.NaN;
+  let clockText = "";
+  const clock = (ms: number) => {
+    const second = Math.floor(ms / 1000);
+    if (second !== clockSecond) {
+      clockSecond = second;
+      clockText = new Date(ms).toTimeString().slice(0, 8);
+    }
+    return clockText;
+  };
   // Refusals past the window's limit are only counted, then summarised in one line.
   const refusals = windowedTally<null>({
     windowMs: options.windowMs ?? 10_000,

@@ -54,6 +54,21 @@ Deno.test("serve log: a refusal is one line with status, method, route and reaso
   assert.match(lines[0] as string, /^\d\d:\d\d:\d\d 401 POST \/webhook bad signature$/);
 });
 
+Deno.test("serve log: each line carries the local time of its own second", () => {
+  const lines: string[] = [];
+  let now = NOON + 100;
+  const log = logInto(lines, { now: () => now });
+  log.request(record({ id: "a" }));
+  now = NOON + 900;
+  log.request(record({ id: "b" }));
+  now = NOON + 61_000;
+  log.request(record({ id: "c" }));
+  const clocks = lines.map((line) => line.slice(0, 8));
+  const local = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
+  assert.deepEqual(clocks, [local(NOON), local(NOON), local(NOON + 61_000)]);
+  assert.notEqual(clocks[2], clocks[0]);
+});
+
 Deno.test("serve log: a replay reads duplicate-ignored with its key", () => {
   const lines: string[] = [];
   logInto(lines).request(record({ outcome: "duplicate" }));
