@@ -1,9 +1,8 @@
 /** Strict, canonical encoders and decoders: anything non-canonical decodes to null. */
 
+/** Lowercase hex. */
 export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
+  return bytes.toHex();
 }
 
 /** Lowercase hex only (the canonical form); anything else is null. */
