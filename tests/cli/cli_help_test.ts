@@ -27,17 +27,126 @@ for (const [name, entry] of Object.entries(COMMANDS)) {
   });
 }
 
-for (const [name, entry] of Object.entries(COMMANDS)) {
-  Deno.test(`hookgate ${name} --help shows an example of each form its usage lists`, async () => {
-    const help = (await entry.load()).help;
-    const forms = [...help.matchAll(new RegExp(`^(?:Usage: | {7})hookgate ${name} (\\S+)`, "gm"))]
-      .map((match) => match[1] as string);
-    const examples = help.split(/\nExamples?:\n/)[1]?.split("\n\n")[0] ?? "";
-    for (const form of forms.length > 1 ? forms : []) {
-      assert.ok(examples.includes(`hookgate ${name} ${form}`), `no example of '${name} ${form}'`);
+/** The words of one command line, as a shell splits it: quotes removed, up to a comment or redirection. */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  for (const match of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) {
+    const bare = match[3];
+    if (bare !== undefined && /^(?:#|[<>|])/.test(bare)) break;
+    words.push(match[1] ?? match[2] ?? bare ?? "");
+  }
+  return words;
+}
+
+/** The flags a help lists in its option tables, each with whether it takes a value (`--port N`). */
+function listedFlags(help: string): Map<string, boolean> {
+  const flags = new Map<string, boolean>();
+  for (const match of help.matchAll(/^ {2,}(?:-\w, )?(--[a-z][a-z-]*)(?: (\S+))?/gm)) {
+    const value = match[2] ?? "";
+    flags.set(match[1] as string, /^(?:[A-Z][A-Z_]*|[a-z]+(?:\|[a-z]+)+)$/.test(value));
+  }
+  return flags;
+}
+
+/** A command line after `hookgate NAME`: its positional words and the flags it gives. */
+interface Invocation {
+  positionals: string[];
+  flags: string[];
+}
+
+/** Splits `words` into positionals and flags, a flag's value taken with it; unlisted flags go to `unknown`. */
+function invocation(words: string[], listed: Map<string, boolean>, unknown: string[]): Invocation {
+  const parsed: Invocation = { positionals: [], flags: [] };
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    if (!word.startsWith("-")) {
+      parsed.positionals.push(word);
+      continue;
     }
+    const flag = word.split("=")[0] as string;
+    const takesValue = listed.get(flag);
+    if (takesValue === undefined) unknown.push(flag);
+    if (takesValue === true && !word.includes("=")) i++;
+    parsed.flags.push(flag);
+  }
+  return parsed;
+}
+
+/**
+ * What is wrong with the usage forms and examples of `hookgate NAME`'s help: a form with no
+ * example of it, an example that fits no form (a missing or extra argument, a subcommand the
+ * usage does not list), or a flag in either that no option table lists.
+ */
+function usageProblems(name: string, help: string): string[] {
+  const listed = listedFlags(help);
+  const unknown: string[] = [];
+  // Optional parts (`[--ttl 15m]`, `[options]`) are left out: a form is what it requires.
+  const forms = [...help.matchAll(new RegExp(`^(?:Usage: | {7})(hookgate ${name}\\b.*)$`, "gm"))]
+    .map((match) => match[1] as string)
+    .map((text) => {
+      const required = text.replace(/\[[^\]]*\](?:\.\.\.)?/g, " ").trim().split(/\s+/).slice(2);
+      return { text, ...invocation(required, listed, unknown) };
+    });
+  const section = help.split(/\nExamples?:\n/)[1]?.split("\n\n")[0] ?? "";
+  const examples = [
+    ...section.matchAll(new RegExp(`^ +(?:[A-Z_]+=\\S+ +)*hookgate ${name}\\b(.*)$`, "gm")),
+  ].map((match) => ({
+    text: `hookgate ${name}${match[1]}`,
+    ...invocation(shellWords(match[1] as string), listed, unknown),
+  }));
+  // A placeholder (URL, ROUTE/KEY) stands for any word; a lowercase word is a subcommand.
+  const fits = (example: Invocation, form: Invocation) =>
+    example.positionals.length === form.positionals.length &&
+    form.positionals.every((word, i) => /^[A-Z]/.test(word) || example.positionals[i] === word) &&
+    form.flags.every((flag) => example.flags.includes(flag));
+  const problems = unknown.map((flag) => `'${flag}' is in no option table`);
+  if (forms.length === 0) problems.push("no usage line");
+  for (const form of forms) {
+    if (!examples.some((example) => fits(example, form))) {
+      problems.push(`no example of '${form.text}'`);
+    }
+  }
+  for (const example of examples) {
+    if (!forms.some((form) => fits(example, form))) {
+      problems.push(`'${example.text}' fits no usage form`);
+    }
+  }
+  if (examples.length === 0) problems.push(`no example runs 'hookgate ${name}'`);
+  return problems;
+}
+
+for (const [name, entry] of Object.entries(COMMANDS)) {
+  Deno.test(`hookgate ${name} --help shows an example of each usage form, and each example fits one`, async () => {
+    assert.deepEqual(usageProblems(name, (await entry.load()).help), []);
   });
 }
+
+Deno.test("usageProblems() finds a form without an example, an example of no form and an unlisted flag", () => {
+  const help = (usage: string, examples: string) =>
+    `hookgate demo — a demo\n\nUsage: ${usage}\n\nOptions:\n  --port N   a port\n` +
+    `  --json     JSON\n\nExamples:\n${examples}\n\nExit codes: 0 ok`;
+  const good = help(
+    "hookgate demo ls [--json]\n       hookgate demo get URL [--port N]",
+    "  hookgate demo ls --json\n  hookgate demo get http://127.0.0.1 --port 8000   # a comment",
+  );
+  assert.deepEqual(usageProblems("demo", good), []);
+  assert.deepEqual(
+    usageProblems("demo", help("hookgate demo URL", "  hookgate demo --port 8000")),
+    ["no example of 'hookgate demo URL'", "'hookgate demo --port 8000' fits no usage form"],
+  );
+  assert.deepEqual(
+    usageProblems("demo", help("hookgate demo [options]", "  hookgate demo --prot 8000")),
+    [
+      "'--prot' is in no option table",
+      "no example of 'hookgate demo [options]'",
+      "'hookgate demo --prot 8000' fits no usage form",
+    ],
+  );
+  assert.deepEqual(usageProblems("demo", help("hookgate demo", "  a sentence")), [
+    "no example of 'hookgate demo'",
+    "no example runs 'hookgate demo'",
+  ]);
+});
 
 Deno.test("hookgate --help ends with examples of the first steps", async () => {
   const result = await runCli(["--help"]);
