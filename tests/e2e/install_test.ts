@@ -5,24 +5,37 @@
 import assert from "node:assert/strict";
 import { installArgs } from "../../lib/cli/install.ts";
 import { childEnv } from "../support/cli.ts";
+import { closedPort } from "../support/recording_server.ts";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-interface TempDir extends AsyncDisposable {
-  path: string;
+function baseEnv(installRoot: string): Record<string, string> {
+  return childEnv({ PATH: `${installRoot}/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` });
 }
 
-function tempDir(prefix: string): TempDir {
-  const path = Deno.makeTempDirSync({ prefix });
+/**
+ * The environment of a hookgate that may use only its cache: the npm registry (and JSR, and
+ * any proxy Deno would send a download through) is a closed loopback port, and HOME is an
+ * empty directory, so no ~/.npmrc names another registry. A package missing from the cache
+ * then fails at once instead of being downloaded. Deno keys its npm cache by registry, so
+ * the packages are put in that registry's folder (see lockfileOnlyNpmCache).
+ */
+function offlineEnv(registry: URL, home: string): Record<string, string> {
+  const nowhere = registry.href;
   return {
-    path,
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+    HOME: home,
+    NPM_CONFIG_REGISTRY: nowhere,
+    JSR_URL: nowhere,
+    HTTP_PROXY: nowhere,
+    HTTPS_PROXY: nowhere,
   };
 }
 
-function baseEnv(installRoot: string): Record<string, string> {
-  return childEnv({ PATH: `${installRoot}/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` });
+/** The folder of a Deno cache's npm/ that holds the packages of `registry`. */
+function npmCacheFolder(registry: URL): string {
+  return registry.port === "" ? registry.hostname : `${registry.hostname}_${registry.port}`;
 }
 
 async function run(
@@ -64,8 +77,8 @@ Deno.test("installArgs() runs hookgate with the serve task's V8 flags", async ()
 });
 
 Deno.test("deno task install puts hookgate on the PATH: init, serve and send work from another directory, uninstall removes it", async () => {
-  await using installRoot = tempDir("hookgate-install-");
-  await using project = tempDir("hookgate-project-");
+  await using installRoot = await tempDir("hookgate-install-");
+  await using project = await tempDir("hookgate-project-");
   const env = baseEnv(installRoot.path);
   const installed = await run(["deno", "task", "install", "--root", installRoot.path], {
     cwd: ROOT,
@@ -133,11 +146,17 @@ Deno.test("deno task install puts hookgate on the PATH: init, serve and send wor
 Deno.test("the installed hookgate loads every command from a Deno cache filled from the lockfile alone", async () => {
   // A fresh machine's cache, as `deno task` fills it from deno.lock: the npm packages,
   // but not the registry's package metadata that resolving without a lockfile needs.
-  await using denoDir = tempDir("hookgate-deno-dir-");
-  await using installRoot = tempDir("hookgate-install-");
-  await using project = tempDir("hookgate-project-");
-  await lockfileOnlyNpmCache(denoDir.path);
-  const env = { ...baseEnv(installRoot.path), DENO_DIR: denoDir.path };
+  await using denoDir = await tempDir("hookgate-deno-dir-");
+  await using installRoot = await tempDir("hookgate-install-");
+  await using project = await tempDir("hookgate-project-");
+  await using home = await tempDir("hookgate-home-");
+  const registry = new URL(`http://localhost:${closedPort()}/`);
+  await lockfileOnlyNpmCache(denoDir.path, registry);
+  const env = {
+    ...baseEnv(installRoot.path),
+    ...offlineEnv(registry, home.path),
+    DENO_DIR: denoDir.path,
+  };
   const installed = await run(["deno", "task", "install", "--root", installRoot.path], {
     cwd: ROOT,
     env,
@@ -154,13 +173,25 @@ Deno.test("the installed hookgate loads every command from a Deno cache filled f
   }
 });
 
-/** Copies the current Deno cache's npm packages into `dir`, without registry metadata. */
-async function lockfileOnlyNpmCache(dir: string): Promise<void> {
-  const info = await new Deno.Command("deno", { args: ["info", "--json"], stdout: "piped" })
-    .output();
+/**
+ * Copies the npm packages of the test's own Deno cache into `dir`, as the cache of
+ * `registry`, without the registry's package metadata.
+ */
+async function lockfileOnlyNpmCache(dir: string, registry: URL): Promise<void> {
+  const info = await new Deno.Command("deno", {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(info.code, 0, new TextDecoder().decode(info.stderr));
   const current = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
+  const from = npmCacheFolder(
+    new URL(Deno.env.get("NPM_CONFIG_REGISTRY") ?? "https://registry.npmjs.org/"),
+  );
+  const to = `${dir}/npm/${npmCacheFolder(registry)}`;
+  await Deno.mkdir(`${dir}/npm`);
   const copy = await new Deno.Command("cp", {
-    args: ["-al", `${current}/npm`, `${dir}/npm`],
+    args: ["-al", `${current}/npm/${from}`, to],
     stderr: "piped",
   }).output();
   assert.equal(copy.code, 0, new TextDecoder().decode(copy.stderr));
@@ -171,7 +202,7 @@ async function lockfileOnlyNpmCache(dir: string): Promise<void> {
       else if (entry.name === "registry.json") await Deno.remove(child);
     }
   };
-  await removeMetadata(`${dir}/npm`);
+  await removeMetadata(to);
 }
 
 async function exists(path: string): Promise<boolean> {
