@@ -177,5 +177,7 @@ Deno.test("hookgate fetch run by serve's agent without an allowlist says to pass
   assert.equal(result.code, 77);
   assert.match(result.stderr, /start serve with --exec-env EGRESS_ALLOW_HOSTS/);
   const outside = await runCli(["fetch", "--dry-run", "https://api.github.com/zen"]);
+  assert.equal(outside.code, 77, outside.stderr);
+  assert.match(outside.stderr, /egress to 'api\.github\.com' denied/);
   assert.doesNotMatch(outside.stderr, /--exec-env/, "only said to an agent");
 });
