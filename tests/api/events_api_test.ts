@@ -166,8 +166,12 @@ Deno.test("createEventsApi() refuses to redeliver a pending event with 409, and 
   assert.equal(response.status, 409);
   assert.match((await response.json()).error, /pending/);
   assert.equal((await f.store.get("webhook", lease.event.key))?.attempt, lease.event.attempt);
+  // The fixture holds two pending events: a second consumer gets the other one, and then none.
   const second = await f.store.lease({ leaseMs: 30_000, waitMs: 0 });
-  assert.notEqual(second?.event.key, lease.event.key, "handed out twice at once");
+  assert.ok(second !== null, "the other pending event is handed out");
+  assert.notEqual(second.event.key, lease.event.key, "handed out twice at once");
+  assert.deepEqual([lease.event.key, second.event.key].sort(), ["id:a/b:c", "id:evt-1"]);
+  assert.equal(await f.store.lease({ leaseMs: 30_000, waitMs: 0 }), null, "handed out again");
 });
 
 Deno.test("createEventsApi() answers 401 invalid_token for malformed, tampered and expired tokens, and never echoes them", async () => {
