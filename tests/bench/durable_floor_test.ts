@@ -4,16 +4,14 @@
  * not stored twice, a forgery never reaches the store), or its figures would be no floor.
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { startReference } from "../../bench/servers.ts";
 import { countFloorEvents } from "../../bench/stored_events.ts";
+import { signedHeaders } from "../support/signing.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
-function delivery(secret: string, id: string) {
-  const timestamp = String(Math.floor(Date.now() / 1000));
+function delivery(secret: string, id: string): RequestInit {
   const body = JSON.stringify({ id, event: "push" });
-  const signature = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
-  return { method: "POST", body, headers: { "x-timestamp": timestamp, "x-signature": signature } };
+  return { method: "POST", body, headers: signedHeaders(body, secret) };
 }
 
 for (const engine of ["kv", "sqlite"]) {

@@ -8,15 +8,7 @@ import { missingSecretHint, providerSetup } from "../../lib/cli/provider_setup.t
 import { parseDotenv } from "../../lib/setup/mod.ts";
 import { SCHEMES } from "../../lib/schemes/mod.ts";
 import { runCli } from "../support/cli.ts";
-
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-provider-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { tempDir } from "../support/temp_dir.ts";
 
 async function envOf(dir: string): Promise<Record<string, string>> {
   return parseDotenv(await Deno.readTextFile(`${dir}/.env`));
@@ -33,115 +25,115 @@ Deno.test("providerSetup() makes secrets each scheme accepts; Stripe's is Stripe
 });
 
 Deno.test("init --route writes a GitHub secret, a whsec_ secret, HOOKGATE_ROUTES, and Stripe's paste step", async () => {
-  await inTempDir(async (dir) => {
-    const result = await runCli([
-      "init",
-      "--route",
-      "/github=github:GITHUB_WEBHOOK_SECRET",
-      "--route",
-      "/svix=standard:SVIX_SECRET",
-      "--route",
-      "/stripe=stripe:STRIPE_WEBHOOK_SECRET",
-    ], { cwd: dir });
-    assert.equal(result.code, 0, result.stderr);
-    const env = await envOf(dir);
-    assert.match(env.GITHUB_WEBHOOK_SECRET ?? "", /^[0-9a-f]{64}$/);
-    assert.match(env.SVIX_SECRET ?? "", /^whsec_/);
-    assert.equal(env.STRIPE_WEBHOOK_SECRET, undefined, "init does not invent Stripe's secret");
-    assert.equal(
-      env.HOOKGATE_ROUTES,
-      "/github=github:GITHUB_WEBHOOK_SECRET,/svix=standard:SVIX_SECRET,/stripe=stripe:STRIPE_WEBHOOK_SECRET",
-    );
-    assert.match(result.stdout, /route \/github \(github\): next: in GitHub, .*Webhooks/);
-    assert.match(
-      result.stdout,
-      /route \/stripe \(stripe\): next: Stripe makes this one\..*Signing secret/,
-    );
-    assert.ok(!result.stdout.includes(env.GITHUB_WEBHOOK_SECRET as string), "no secret printed");
-    assert.doesNotMatch(
-      result.stdout,
-      /redacted/,
-      "the next steps are not mangled by the redactor",
-    );
-  });
+  await using temp = await tempDir("hookgate-provider-");
+  const dir = temp.path;
+  const result = await runCli([
+    "init",
+    "--route",
+    "/github=github:GITHUB_WEBHOOK_SECRET",
+    "--route",
+    "/svix=standard:SVIX_SECRET",
+    "--route",
+    "/stripe=stripe:STRIPE_WEBHOOK_SECRET",
+  ], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  const env = await envOf(dir);
+  assert.match(env.GITHUB_WEBHOOK_SECRET ?? "", /^[0-9a-f]{64}$/);
+  assert.match(env.SVIX_SECRET ?? "", /^whsec_/);
+  assert.equal(env.STRIPE_WEBHOOK_SECRET, undefined, "init does not invent Stripe's secret");
+  assert.equal(
+    env.HOOKGATE_ROUTES,
+    "/github=github:GITHUB_WEBHOOK_SECRET,/svix=standard:SVIX_SECRET,/stripe=stripe:STRIPE_WEBHOOK_SECRET",
+  );
+  assert.match(result.stdout, /route \/github \(github\): next: in GitHub, .*Webhooks/);
+  assert.match(
+    result.stdout,
+    /route \/stripe \(stripe\): next: Stripe makes this one\..*Signing secret/,
+  );
+  assert.ok(!result.stdout.includes(env.GITHUB_WEBHOOK_SECRET as string), "no secret printed");
+  assert.doesNotMatch(
+    result.stdout,
+    /redacted/,
+    "the next steps are not mangled by the redactor",
+  );
 });
 
 Deno.test("init --route says the default /webhook route is no longer served, unless it is listed", async () => {
-  await inTempDir(async (dir) => {
-    const github = await runCli(["init", "--route", "/github=github:GITHUB_WEBHOOK_SECRET"], {
-      cwd: dir,
-    });
-    assert.equal(github.code, 0, github.stderr);
-    assert.match(
-      github.stdout,
-      /no longer POST \/webhook; to keep it: hookgate init --route \/webhook=hookgate:WEBHOOK_SECRET\)/,
-    );
-    const kept = await runCli(["init", "--route", "/webhook=hookgate:WEBHOOK_SECRET"], {
-      cwd: dir,
-    });
-    assert.equal(kept.code, 0, kept.stderr);
-    assert.equal(
-      (await envOf(dir)).HOOKGATE_ROUTES,
-      "/github=github:GITHUB_WEBHOOK_SECRET,/webhook=hookgate:WEBHOOK_SECRET",
-    );
-    assert.doesNotMatch(kept.stdout, /no longer POST \/webhook/);
+  await using temp = await tempDir("hookgate-provider-");
+  const dir = temp.path;
+  const github = await runCli(["init", "--route", "/github=github:GITHUB_WEBHOOK_SECRET"], {
+    cwd: dir,
   });
+  assert.equal(github.code, 0, github.stderr);
+  assert.match(
+    github.stdout,
+    /no longer POST \/webhook; to keep it: hookgate init --route \/webhook=hookgate:WEBHOOK_SECRET\)/,
+  );
+  const kept = await runCli(["init", "--route", "/webhook=hookgate:WEBHOOK_SECRET"], {
+    cwd: dir,
+  });
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(
+    (await envOf(dir)).HOOKGATE_ROUTES,
+    "/github=github:GITHUB_WEBHOOK_SECRET,/webhook=hookgate:WEBHOOK_SECRET",
+  );
+  assert.doesNotMatch(kept.stdout, /no longer POST \/webhook/);
 });
 
 Deno.test("serve in a directory without .env says to run plain 'hookgate init'", async () => {
-  await inTempDir(async (dir) => {
-    const result = await runCli(["serve", "--port", "0"], { cwd: dir });
-    assert.equal(result.code, 78);
-    assert.match(
-      result.stderr,
-      /WEBHOOK_SECRET is not set \(route \/webhook, hookgate\): run 'hookgate init' in this directory/,
-    );
-  });
+  await using temp = await tempDir("hookgate-provider-");
+  const dir = temp.path;
+  const result = await runCli(["serve", "--port", "0"], { cwd: dir });
+  assert.equal(result.code, 78);
+  assert.match(
+    result.stderr,
+    /WEBHOOK_SECRET is not set \(route \/webhook, hookgate\): run 'hookgate init' in this directory/,
+  );
 });
 
 Deno.test("serve without a route's secret names the command that creates it", async () => {
-  await inTempDir(async (dir) => {
-    const github = await runCli(["serve", "--route", "/github=github:GH_SECRET"], { cwd: dir });
-    assert.equal(github.code, 78);
-    assert.match(
-      github.stderr,
-      /GH_SECRET is not set \(route \/github, github\): run 'hookgate init --route \/github=github:GH_SECRET'/,
-    );
-    const stripe = await runCli(["serve", "--route", "/s=stripe:STRIPE_SECRET"], { cwd: dir });
-    assert.equal(stripe.code, 78);
-    assert.match(stripe.stderr, /STRIPE_SECRET is not set .*Stripe's Dashboard/);
-  });
+  await using temp = await tempDir("hookgate-provider-");
+  const dir = temp.path;
+  const github = await runCli(["serve", "--route", "/github=github:GH_SECRET"], { cwd: dir });
+  assert.equal(github.code, 78);
+  assert.match(
+    github.stderr,
+    /GH_SECRET is not set \(route \/github, github\): run 'hookgate init --route \/github=github:GH_SECRET'/,
+  );
+  const stripe = await runCli(["serve", "--route", "/s=stripe:STRIPE_SECRET"], { cwd: dir });
+  assert.equal(stripe.code, 78);
+  assert.match(stripe.stderr, /STRIPE_SECRET is not set .*Stripe's Dashboard/);
   assert.equal(missingSecretHint("bad signature", []), null);
 });
 
 Deno.test("rotate keeps a Standard Webhooks variable in whsec_ format and drops a value the scheme cannot use", async () => {
-  await inTempDir(async (dir) => {
-    // A base64url value where whsec_ is expected verifies nothing: it is not kept as _PREVIOUS.
-    await Deno.writeTextFile(
-      `${dir}/.env`,
-      "SVIX_SECRET=plain-base64url-value-0123456789abcdef\n" +
-        "HOOKGATE_ROUTES=/svix=standard:SVIX_SECRET\n",
-      { mode: 0o600 },
-    );
-    const result = await runCli(["rotate", "--var", "SVIX_SECRET"], { cwd: dir });
-    assert.equal(result.code, 0, result.stderr);
-    const env = await envOf(dir);
-    assert.match(env.SVIX_SECRET ?? "", /^whsec_/);
-    assert.equal(env.SVIX_SECRET_PREVIOUS ?? "", "");
-    assert.match(result.stdout, /was not a valid standard secret, so it was dropped/);
-    assert.doesNotMatch(result.stderr, /GitHub/, "the next step is for this provider only");
-  });
+  await using temp = await tempDir("hookgate-provider-");
+  const dir = temp.path;
+  // A base64url value where whsec_ is expected verifies nothing: it is not kept as _PREVIOUS.
+  await Deno.writeTextFile(
+    `${dir}/.env`,
+    "SVIX_SECRET=plain-base64url-value-0123456789abcdef\n" +
+      "HOOKGATE_ROUTES=/svix=standard:SVIX_SECRET\n",
+    { mode: 0o600 },
+  );
+  const result = await runCli(["rotate", "--var", "SVIX_SECRET"], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  const env = await envOf(dir);
+  assert.match(env.SVIX_SECRET ?? "", /^whsec_/);
+  assert.equal(env.SVIX_SECRET_PREVIOUS ?? "", "");
+  assert.match(result.stdout, /was not a valid standard secret, so it was dropped/);
+  assert.doesNotMatch(result.stderr, /GitHub/, "the next step is for this provider only");
 });
 
 Deno.test("rotate --scheme github writes a hex secret and prints GitHub's next step only", async () => {
-  await inTempDir(async (dir) => {
-    await Deno.writeTextFile(`${dir}/.env`, `GH=${"a".repeat(40)}\n`, { mode: 0o600 });
-    const result = await runCli(["rotate", "--var", "GH", "--scheme", "github"], { cwd: dir });
-    assert.equal(result.code, 0, result.stderr);
-    assert.match((await envOf(dir)).GH ?? "", /^[0-9a-f]{64}$/);
-    assert.match(result.stderr, /next: in GitHub/);
-    assert.doesNotMatch(result.stderr, /whsec_|Stripe/);
-  });
+  await using temp = await tempDir("hookgate-provider-");
+  const dir = temp.path;
+  await Deno.writeTextFile(`${dir}/.env`, `GH=${"a".repeat(40)}\n`, { mode: 0o600 });
+  const result = await runCli(["rotate", "--var", "GH", "--scheme", "github"], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match((await envOf(dir)).GH ?? "", /^[0-9a-f]{64}$/);
+  assert.match(result.stderr, /next: in GitHub/);
+  assert.doesNotMatch(result.stderr, /whsec_|Stripe/);
 });
 
 Deno.test("every scheme has a set-up of its own: a new one cannot quietly get hookgate's secret format", () => {
