@@ -250,21 +250,17 @@ Deno.test("fetch with something that is not a URL is a usage error (64), not a d
 });
 
 Deno.test("send prints nothing on stderr when the first attempt succeeds", async () => {
-  const server = startRecordingServer(() => new Response('{"status":"accepted"}'));
-  try {
-    const result = await runCli(["send", server.url, "--data", "{}"], {
-      env: { WEBHOOK_SECRET: SECRET },
-    });
-    assert.equal(result.code, 0);
-    assert.equal(result.stderr, "");
-    assert.match(result.stdout, /^200 /);
-    const verbose = await runCli(["send", server.url, "--data", "{}", "--verbose"], {
-      env: { WEBHOOK_SECRET: SECRET },
-    });
-    assert.match(verbose.stderr, /attempt 1\/\d+: 200/);
-  } finally {
-    await server.close();
-  }
+  await using server = startRecordingServer(() => new Response('{"status":"accepted"}'));
+  const result = await runCli(["send", server.url, "--data", "{}"], {
+    env: { WEBHOOK_SECRET: SECRET },
+  });
+  assert.equal(result.code, 0);
+  assert.equal(result.stderr, "");
+  assert.match(result.stdout, /^200 /);
+  const verbose = await runCli(["send", server.url, "--data", "{}", "--verbose"], {
+    env: { WEBHOOK_SECRET: SECRET },
+  });
+  assert.match(verbose.stderr, /attempt 1\/\d+: 200/);
 });
 
 Deno.test("messages and help name 'hookgate …', never 'deno task …', for a command", async () => {

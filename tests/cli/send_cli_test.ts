@@ -221,35 +221,31 @@ Deno.test("send → serve: accepted, then the same id is duplicate-ignored", asy
 });
 
 Deno.test("send to a route of .env signed differently names the --scheme and --secret-var it needs", async () => {
-  const server = startRecordingServer(() =>
+  await using server = startRecordingServer(() =>
     Response.json({ error: "bad signature" }, { status: 401 })
   );
-  try {
-    const github = new URL("/github", server.url).href;
-    const env = {
-      ...ENV,
-      HOOKGATE_ROUTES: "/webhook=hookgate:WEBHOOK_SECRET,/github=github:GITHUB_WEBHOOK_SECRET",
-      GITHUB_WEBHOOK_SECRET: "send-cli-test-github-secret-0123456789",
-    };
-    const refused = await runCli(["send", github, "--data", "{}"], { env });
-    assert.equal(refused.code, 1);
-    assert.match(
-      refused.stderr,
-      /the route \/github in \.env is github with GITHUB_WEBHOOK_SECRET: send with --scheme github --secret-var GITHUB_WEBHOOK_SECRET/,
-    );
-    const own = await runCli(["send", server.url, "--data", "{}"], { env });
-    assert.equal(own.code, 1);
-    assert.doesNotMatch(
-      own.stderr,
-      /send with --scheme/,
-      "the /webhook route matches the defaults",
-    );
-    const svix = await runCli(["send", github, "--scheme", "standard", "--data", "{}"], {
-      env: { ...env, HOOKGATE_ROUTES: "/github=standard:SVIX_SECRET" },
-    });
-    assert.equal(svix.code, 78);
-    assert.match(svix.stderr, /whsec_[\s\S]*send with --scheme standard --secret-var SVIX_SECRET/);
-  } finally {
-    await server.close();
-  }
+  const github = new URL("/github", server.url).href;
+  const env = {
+    ...ENV,
+    HOOKGATE_ROUTES: "/webhook=hookgate:WEBHOOK_SECRET,/github=github:GITHUB_WEBHOOK_SECRET",
+    GITHUB_WEBHOOK_SECRET: "send-cli-test-github-secret-0123456789",
+  };
+  const refused = await runCli(["send", github, "--data", "{}"], { env });
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /the route \/github in \.env is github with GITHUB_WEBHOOK_SECRET: send with --scheme github --secret-var GITHUB_WEBHOOK_SECRET/,
+  );
+  const own = await runCli(["send", server.url, "--data", "{}"], { env });
+  assert.equal(own.code, 1);
+  assert.doesNotMatch(
+    own.stderr,
+    /send with --scheme/,
+    "the /webhook route matches the defaults",
+  );
+  const svix = await runCli(["send", github, "--scheme", "standard", "--data", "{}"], {
+    env: { ...env, HOOKGATE_ROUTES: "/github=standard:SVIX_SECRET" },
+  });
+  assert.equal(svix.code, 78);
+  assert.match(svix.stderr, /whsec_[\s\S]*send with --scheme standard --secret-var SVIX_SECRET/);
 });
