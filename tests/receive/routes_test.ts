@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import {
+  activeKeys,
   buildRoutes,
   parseRouteSpec,
   routeSecretValues,
   UNTIMESTAMPED_RETENTION_MS,
 } from "../../lib/receive/mod.ts";
+import { verifyHmacSha256 } from "../../lib/util/mod.ts";
 
 const SECRET = "route-secret-0123456789abcdef";
 const STANDARD = "whsec_" + btoa("standard secret, 32 bytes long!!");
@@ -147,6 +150,68 @@ Deno.test("buildRoutes() refuses a route whose unexpired previous secret is anot
     GITHUB_WEBHOOK_SECRET_PREVIOUS: `${SECRET}@2020-01-01T00:00:00Z`,
   });
   assert.ok(expired.ok);
+});
+
+Deno.test("buildRoutes() lets a route's unexpired previous secret equal its current one, and the current one outlives it", async () => {
+  const expiresAtMs = Date.parse("2027-01-01T00:00:00Z");
+  const routes = await build([], {
+    ...ENV,
+    WEBHOOK_SECRET_PREVIOUS: `${SECRET}@2027-01-01T00:00:00Z`,
+  });
+  assert.ok(routes.ok, routes.ok ? "" : routes.reason);
+  const [route] = routes.value;
+  assert.ok(route);
+  // After the previous entry's expiry the route still verifies what the secret signs.
+  const signed = new TextEncoder().encode("1764590400.{}");
+  const mac = new Uint8Array(createHmac("sha256", SECRET).update(signed).digest());
+  for (const nowMs of [NOW_MS, expiresAtMs + 1]) {
+    const keys = activeKeys(route, nowMs);
+    assert.ok(keys.length >= 1, `no key at ${new Date(nowMs).toISOString()}`);
+    const verified = await Promise.all(
+      keys.map((key) => verifyHmacSha256(key, mac, signed)),
+    );
+    assert.ok(verified.includes(true), `nothing verifies at ${new Date(nowMs).toISOString()}`);
+  }
+});
+
+Deno.test("buildRoutes() compares key bytes: one key given as whsec_ base64, bare base64 or raw text is one secret", async () => {
+  const raw = "standard secret, 32 bytes long!!";
+  const base64 = btoa(raw);
+  const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
+    [
+      "with and without whsec_",
+      ["/svix=standard:SVIX_SECRET", "/other=standard:OTHER_SECRET"],
+      { SVIX_SECRET: `whsec_${base64}`, OTHER_SECRET: base64 },
+      /routes \/svix and \/other share a secret \(SVIX_SECRET, OTHER_SECRET\)/,
+    ],
+    [
+      "decoded by one scheme, raw text for the other",
+      ["/svix=standard:SVIX_SECRET", "/a=hookgate:WEBHOOK_SECRET"],
+      { SVIX_SECRET: `whsec_${base64}`, WEBHOOK_SECRET: raw },
+      /routes \/svix and \/a share a secret \(SVIX_SECRET, WEBHOOK_SECRET\)/,
+    ],
+  ];
+  for (const [label, specs, secrets, message] of cases) {
+    const routes = await build(specs, { ...ENV, ...secrets });
+    assert.ok(!routes.ok, label);
+    assert.match(routes.reason, message, label);
+    assert.ok(!routes.reason.includes(base64) && !routes.reason.includes(raw), label);
+  }
+  // One route holding its key in both spellings shares it with no other route.
+  const own = await build(["/svix=standard:SVIX_SECRET"], {
+    ...ENV,
+    SVIX_SECRET: `whsec_${base64}`,
+    SVIX_SECRET_PREVIOUS: `${base64}@2999-01-01T00:00:00Z`,
+  });
+  assert.ok(own.ok, own.ok ? "" : own.reason);
+  // The same text is two keys when one scheme decodes it and the other signs with its
+  // characters: neither route verifies what is signed for the other.
+  const twoKeys = await build(["/svix=standard:SVIX_SECRET", "/a=hookgate:WEBHOOK_SECRET"], {
+    ...ENV,
+    SVIX_SECRET: `whsec_${base64}`,
+    WEBHOOK_SECRET: base64,
+  });
+  assert.ok(twoKeys.ok, twoKeys.ok ? "" : twoKeys.reason);
 });
 
 const BAD_SPECS: Array<[string, string, RegExp]> = [
