@@ -158,3 +158,42 @@ Deno.test("the stream emits a line of prose at once, even while it holds back en
   assert.equal(held + lines.push("done.\n"), "QUJDREVGR0hJSktMTU5PUA\ndone.\n");
   assert.equal(lines.end(), "");
 });
+
+/** `bytes` deterministic pseudo-random bytes (xorshift32): encoded, they look like any file. */
+function noise(bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < bytes; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+Deno.test("a long secret-free stream of encoded lines comes out whole and as it goes, with a bounded hold", () => {
+  const data = noise(1_500_000);
+  const encodings: Array<[string, number, string]> = [
+    ["base64", 76, data.toBase64()],
+    ["xxd -p", 60, data.toHex()],
+  ];
+  for (const [label, width, flat] of encodings) {
+    const input = flat.replace(new RegExp(`(.{${width}})`, "g"), "$1\n") + "\n";
+    assert.ok(input.length > 2_000_000, label);
+    // What may wait for a wrapped form's rest: the lines within its reach, and a partial line.
+    const bound = redactor.known.wrappedChars + 2 * (width + 1);
+    const lines = createLineRedactor(redactor);
+    const chunkChars = 4096;
+    let out = "";
+    let mostHeld = 0;
+    for (let fed = 0; fed < input.length;) {
+      out += lines.push(input.slice(fed, fed + chunkChars));
+      fed = Math.min(input.length, fed + chunkChars);
+      mostHeld = Math.max(mostHeld, lines.bufferedChars, fed - out.length);
+    }
+    out += lines.end();
+    assert.ok(out === input, `${label}: the output is not the input`);
+    assert.ok(mostHeld <= bound, `${label}: ${mostHeld} characters held, more than ${bound}`);
+  }
+});
