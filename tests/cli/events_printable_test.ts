@@ -4,9 +4,11 @@
  * could write) cannot forge a line or send escape sequences to the reader's terminal.
  */
 import assert from "node:assert/strict";
-import { defaultStoreSpec, openStore } from "../../lib/store/mod.ts";
-import { runCli } from "../support/cli.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { defaultStoreSpec, openStore, type SettleResult } from "../../lib/store/mod.ts";
+import { runCli, startCli } from "../support/cli.ts";
+import { closing } from "../support/closing.ts";
+import { type TempDir, tempDir } from "../support/temp_dir.ts";
+import { eventually } from "../support/wait.ts";
 
 const HOSTILE_KEY = "id:a\x1b[2J\nFAKE 200 accepted\x9b31m";
 const HOSTILE_ERROR = "exit 3: \x1b]0;owned\x07title\r\nsecond line";
@@ -14,39 +16,62 @@ const HOSTILE_ERROR = "exit 3: \x1b]0;owned\x07title\r\nsecond line";
 // deno-lint-ignore no-control-regex
 const TERMINAL_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
-Deno.test("events ls and show spell out control characters in keys and last errors", async () => {
-  await using dir = await tempDir();
-  const dataDir = `${dir.path}/.hookgate`;
-  await Deno.mkdir(dataDir, { mode: 0o700 });
-  const store = await openStore(defaultStoreSpec(dataDir), { dataDir });
+/**
+ * A project directory whose local store holds one event under HOSTILE_KEY that failed
+ * once with HOSTILE_ERROR: a dead letter with `maxAttempts` 1, else pending for a retry.
+ */
+async function projectWithFailedEvent(maxAttempts: number): Promise<TempDir> {
+  const dir = await tempDir();
   try {
-    const nowMs = Date.now();
-    await store.accept({
-      route: "webhook",
-      key: HOSTILE_KEY,
-      id: null,
-      payload: new TextEncoder().encode('{"id":"x"}'),
-      receivedAtMs: nowMs,
-      retentionMs: 600_000,
-    });
-    const lease = await store.lease({ leaseMs: 30_000, waitMs: 0 });
-    assert.ok(lease !== null);
-    const policy = { maxAttempts: 1, retryDelayMs: () => 0 };
-    const held = { route: lease.event.route, key: lease.event.key, leaseId: lease.leaseId };
-    const settled = await store.settle(held, { ok: false, error: HOSTILE_ERROR }, policy);
-    assert.equal(settled, "dead");
-  } finally {
-    await store.close();
+    await storeFailedEvent(`${dir.path}/.hookgate`, maxAttempts);
+  } catch (error) {
+    await dir[Symbol.asyncDispose]();
+    throw error;
   }
+  return dir;
+}
 
+async function storeFailedEvent(dataDir: string, maxAttempts: number): Promise<void> {
+  await Deno.mkdir(dataDir, { mode: 0o700 });
+  await using store = closing(await openStore(defaultStoreSpec(dataDir), { dataDir }));
+  await store.accept({
+    route: "webhook",
+    key: HOSTILE_KEY,
+    id: null,
+    payload: new TextEncoder().encode('{"id":"x"}'),
+    receivedAtMs: Date.now(),
+    retentionMs: 600_000,
+  });
+  const lease = await store.lease({ leaseMs: 30_000, waitMs: 0 });
+  assert.ok(lease !== null);
+  const policy = { maxAttempts, retryDelayMs: () => 600_000 };
+  const held = { route: lease.event.route, key: lease.event.key, leaseId: lease.leaseId };
+  const settled = await store.settle(held, { ok: false, error: HOSTILE_ERROR }, policy);
+  assert.equal<SettleResult>(settled, maxAttempts === 1 ? "dead" : "retrying");
+}
+
+function assertSpelledOut(output: string): void {
+  assert.doesNotMatch(output, TERMINAL_CONTROL, "no control character reaches the terminal");
+  assert.match(output, /id:a\\x1b\[2J\\nFAKE 200 accepted\\x9b31m/);
+  assert.match(output, /exit 3: \\x1b\]0;owned\\x07title\\r\\nsecond line/);
+  assert.doesNotMatch(output, /^FAKE/m, "the key forged no line of its own");
+}
+
+Deno.test("events ls and show spell out control characters in keys and last errors", async () => {
+  await using dir = await projectWithFailedEvent(1);
   const ls = await runCli(["events", "ls"], { cwd: dir.path });
   assert.equal(ls.code, 0, ls.stderr);
   const show = await runCli(["events", "show", `webhook/${HOSTILE_KEY}`], { cwd: dir.path });
   assert.equal(show.code, 0, show.stderr);
-  for (const output of [ls.stdout, show.stdout]) {
-    assert.doesNotMatch(output, TERMINAL_CONTROL, "no control character reaches the terminal");
-    assert.match(output, /id:a\\x1b\[2J\\nFAKE 200 accepted\\x9b31m/);
-    assert.match(output, /exit 3: \\x1b\]0;owned\\x07title\\r\\nsecond line/);
-    assert.doesNotMatch(output, /^FAKE/m, "the key forged no line of its own");
-  }
+  for (const output of [ls.stdout, show.stdout]) assertSpelledOut(output);
+});
+
+Deno.test("events tail spells out control characters in the key and last error it prints", async () => {
+  // Pending after a failed attempt: tail's first look prints it with its error.
+  await using dir = await projectWithFailedEvent(2);
+  await using tail = startCli(["events", "tail", "--interval", "100ms"], { cwd: dir.path });
+  await eventually("tail prints the retried event", () => /attempt 1\)/.test(tail.stdout()));
+  assert.equal(await tail.stop(), 0, tail.stderr());
+  assert.match(tail.stdout(), /^\d\d:\d\d:\d\d webhook\/id:a\\x1b.* pending \(attempt 1\): exit 3/);
+  assertSpelledOut(tail.stdout());
 });

@@ -3,7 +3,7 @@
  * same through the inspection API with --url and a token it mints itself.
  */
 import assert from "node:assert/strict";
-import { cliCommand, runCli } from "../support/cli.ts";
+import { runCli, startCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { eventually } from "../support/wait.ts";
 import { postSigned } from "../support/signing.ts";
@@ -92,30 +92,13 @@ Deno.test("events ls, show and redeliver work on the local store and through --u
 Deno.test("events tail --url prints a new event as it arrives", async () => {
   await using fixture = await deadLetterFixture();
   const { dir, server } = fixture;
-  const child = cliCommand(["events", "tail", "--url", server.url, "--interval", "200ms"], {
+  await using tail = startCli(["events", "tail", "--url", server.url, "--interval", "200ms"], {
     env: ENV,
     cwd: dir,
-  }).spawn();
-  const chunks: string[] = [];
-  const errors: string[] = [];
-  const decoder = new TextDecoder();
-  const reading = Promise.all([
-    (async () => {
-      for await (const chunk of child.stdout) chunks.push(decoder.decode(chunk));
-    })(),
-    (async () => {
-      for await (const chunk of child.stderr) errors.push(decoder.decode(chunk));
-    })(),
-  ]);
-  try {
-    await eventually("tail is following", () => errors.join("").includes("following new events"));
-    assert.equal(await post(server, '{"id":"t1"}'), 200);
-    await eventually("tail prints t1", () => /webhook\/id:t1 (pending|dead)/.test(chunks.join("")));
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await reading;
-  }
+  });
+  await eventually("tail is following", () => tail.stderr().includes("following new events"));
+  assert.equal(await post(server, '{"id":"t1"}'), 200);
+  await eventually("tail prints t1", () => /webhook\/id:t1 (pending|dead)/.test(tail.stdout()));
 });
 
 Deno.test("events --url with nothing listening says connection refused, exit 69", async () => {

@@ -93,3 +93,52 @@ async function runIn(args: string[], options: RunCliOptions): Promise<CliResult>
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
+
+/** A hookgate command left running (`events tail`): its output so far, and how to stop it. */
+export interface RunningCli extends AsyncDisposable {
+  stdout(): string;
+  stderr(): string;
+  /** Sends `signal` (SIGTERM by default) and waits for the exit; returns the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+}
+
+/**
+ * Starts hookgate with stdin closed and collects its output as it comes. Hold it with
+ * `await using`: disposal sends SIGTERM, then SIGKILL if it has not left within 10 s.
+ */
+export function startCli(args: string[], options: Omit<RunCliOptions, "stdin"> = {}): RunningCli {
+  const child = cliCommand(args, options).spawn();
+  const out: string[] = [];
+  const err: string[] = [];
+  const read = async (stream: ReadableStream<Uint8Array>, into: string[]) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) into.push(decoder.decode(chunk, { stream: true }));
+  };
+  const draining = Promise.all([read(child.stdout, out), read(child.stderr, err)]);
+  const exited = child.status.then(async (status) => {
+    await draining;
+    return status.code;
+  });
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already exited
+    }
+    return await exited;
+  };
+  return {
+    stdout: () => out.join(""),
+    stderr: () => err.join(""),
+    stop,
+    async [Symbol.asyncDispose]() {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const left = await Promise.race([
+        stop("SIGTERM").then(() => true),
+        new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 10_000)),
+      ]);
+      clearTimeout(timer);
+      if (!left) await stop("SIGKILL");
+    },
+  };
+}
