@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { remoteSource } from "../../lib/cli/events_source.ts";
 import { isLoopbackUrlHost, plainHttpWarning } from "../../lib/cli/plain_http.ts";
+import { runCli } from "../support/cli.ts";
 import { startRecordingServer } from "../support/recording_server.ts";
+
+const TOKEN_ENV = { HOOKGATE_TOKEN_SECRET: "plain-http-token-key-" + crypto.randomUUID() };
 
 Deno.test("plain http to another machine is warned of, with what it exposes", () => {
   for (
@@ -68,4 +71,35 @@ Deno.test("events --url spells out control characters in what another server ans
     assert.doesNotMatch(error.message, /[\x00-\x08\x0a-\x1f\x7f]/, "no raw control character");
     assert.match(error.message, /\\x1b/);
   }
+});
+
+Deno.test("events --url to another host over plain http warns what the path can read, and still asks", async () => {
+  // No other machine is reached: the test server is the HTTP proxy the child sends through,
+  // which is what anyone on the path is, and it sees what the warning names.
+  await using path = startRecordingServer(() => Response.json({ events: [] }));
+  const result = await runCli(["events", "ls", "--url", "http://hooks.example.com:8000"], {
+    env: { ...TOKEN_ENV, HTTP_PROXY: new URL(path.url).origin },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stderr,
+    /^warning: plain http:\/\/ to hooks\.example\.com: anyone on the path can read the bearer token, use it until it expires, and read the events \(use https:\/\/\)$/m,
+  );
+  assert.ok(path.requests.length > 0, "events did not ask at all");
+  for (const request of path.requests) {
+    assert.equal(request.headers.get("host"), "hooks.example.com:8000");
+    const bearer = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+    assert.ok(bearer, "the request carried its token in the clear");
+    assert.ok(!result.stderr.includes(bearer) && !result.stdout.includes(bearer), "token printed");
+  }
+});
+
+Deno.test("events --url to this machine over plain http says nothing about it", async () => {
+  await using server = startRecordingServer(() => Response.json({ events: [] }));
+  const result = await runCli(["events", "ls", "--url", new URL(server.url).origin], {
+    env: TOKEN_ENV,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(server.requests.length > 0, "events did not ask at all");
+  assert.doesNotMatch(result.stderr, /warning|plain http/);
 });
