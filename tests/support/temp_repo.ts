@@ -14,14 +14,10 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
   return decoder.decode(stdout);
 }
 
-/** A fresh git repository with a local identity (commits work on any machine). */
-export async function makeTempRepo(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "hookgate-repo-" });
-  await initRepo(dir);
-  return dir;
-}
-
-/** Like makeTempRepo, removed by itself: `await using repo = await tempRepo()`. */
+/**
+ * A fresh git repository with a local identity (commits work on any machine), removed by
+ * itself: `await using repo = await tempRepo()`.
+ */
 export async function tempRepo(): Promise<TempDir> {
   const repo = await tempDir("hookgate-repo-");
   try {
