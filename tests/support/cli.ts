@@ -94,29 +94,42 @@ async function runIn(args: string[], options: RunCliOptions): Promise<CliResult>
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
 
-/** A hookgate command left running (`events tail`): its output so far, and how to stop it. */
+/** A hookgate command left running (`events tail`, `serve`): its output so far, and how to stop it. */
 export interface RunningCli extends AsyncDisposable {
+  pid: number;
   stdout(): string;
   stderr(): string;
   /** Sends `signal` (SIGTERM by default) and waits for the exit; returns the exit code. */
   stop(signal?: Deno.Signal): Promise<number>;
+  /** Resolves with the exit code whenever the process ends (its output read to the end). */
+  exited: Promise<number>;
 }
 
 /**
- * Starts hookgate with stdin closed and collects its output as it comes. Hold it with
- * `await using`: disposal sends SIGTERM, then SIGKILL if it has not left within 10 s.
+ * Spawns `command` with its output collected as it comes; `onStderr` runs after each piece of
+ * stderr. Hold it with `await using`: disposal sends SIGTERM, then SIGKILL if it has not left
+ * within `graceMs`.
  */
-export function startCli(args: string[], options: Omit<RunCliOptions, "stdin"> = {}): RunningCli {
-  const child = cliCommand(args, options).spawn();
+export function spawnCli(
+  command: Deno.Command,
+  options: { onStderr?: (text: string) => void; graceMs?: number } = {},
+): RunningCli {
+  const child = command.spawn();
   const out: string[] = [];
   const err: string[] = [];
-  const read = async (stream: ReadableStream<Uint8Array>, into: string[]) => {
+  const read = async (stream: ReadableStream<Uint8Array>, into: string[], onText?: () => void) => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) into.push(decoder.decode(chunk, { stream: true }));
+    for await (const chunk of stream) {
+      into.push(decoder.decode(chunk, { stream: true }));
+      onText?.();
+    }
   };
-  const draining = Promise.all([read(child.stdout, out), read(child.stderr, err)]);
+  const draining = Promise.all([
+    read(child.stdout, out),
+    read(child.stderr, err, () => options.onStderr?.(err.join(""))),
+  ]);
   const exited = child.status.then(async (status) => {
-    await draining;
+    await draining.catch(() => {});
     return status.code;
   });
   const stop = async (signal: Deno.Signal = "SIGTERM") => {
@@ -128,17 +141,26 @@ export function startCli(args: string[], options: Omit<RunCliOptions, "stdin"> =
     return await exited;
   };
   return {
+    pid: child.pid,
     stdout: () => out.join(""),
     stderr: () => err.join(""),
     stop,
+    exited,
     async [Symbol.asyncDispose]() {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const left = await Promise.race([
         stop("SIGTERM").then(() => true),
-        new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 10_000)),
+        new Promise<false>((resolve) =>
+          timer = setTimeout(() => resolve(false), options.graceMs ?? 10_000)
+        ),
       ]);
       clearTimeout(timer);
       if (!left) await stop("SIGKILL");
     },
   };
+}
+
+/** Starts hookgate with stdin closed and collects its output; see spawnCli. */
+export function startCli(args: string[], options: Omit<RunCliOptions, "stdin"> = {}): RunningCli {
+  return spawnCli(cliCommand(args, options));
 }
