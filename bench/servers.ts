@@ -6,6 +6,7 @@
  */
 import { freePort } from "../tests/support/machine.ts";
 import { ROOT } from "./load.ts";
+import { sleep } from "../lib/util/sleep.ts";
 
 export interface Server {
   /** Where deliveries are posted. */
@@ -75,10 +76,13 @@ export async function startServer(
       try {
         child.kill(signal);
       } catch { /* already gone */ }
+      // The grace timer ends with the child, so a stopped server leaves no timer pending.
+      const graceOver = new AbortController();
       const exited = await Promise.race([
         child.status.then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), 15_000)),
+        sleep(15_000, graceOver.signal).then(() => false),
       ]);
+      graceOver.abort();
       if (exited) break;
     }
     await child.status;
