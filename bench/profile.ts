@@ -25,9 +25,12 @@
  * `--scenario receive-only` runs serve with `--pull --quiet --no-trace` (the gates and the
  * accept commit alone), to set beside `accepted`.
  *
+ * `--serve-flags="--no-trace --quiet"` adds serve flags to the scenario's, to profile what
+ * one of them costs.
+ *
  * Usage: deno task bench:profile
  *        [--scenario accepted|receive-only|forged|duplicates|exec|verify-only]
- *        [--seconds 6] [--warmup 2] [--tree DIR]
+ *        [--seconds 6] [--warmup 2] [--tree DIR] [--serve-flags="FLAGS"]
  */
 import { parseArgs } from "node:util";
 import { drive, type LoadSummary, preAccept, ROOT, writeDeliveries } from "./load.ts";
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     // Another checkout's hookgate (e.g. the base of a change, for a before/after profile).
     tree: { type: "string" },
     functions: { type: "string", default: "20" },
+    "serve-flags": { type: "string", default: "" },
   },
 });
 
@@ -55,6 +59,9 @@ async function main(): Promise<void> {
   const warmup = Number(values.warmup);
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new Error(`--warmup must be a whole number of seconds, got ${values.warmup}`);
+  }
+  if (scenario === "verify-only" && values["serve-flags"] !== "") {
+    throw new Error("--serve-flags is for hookgate's scenarios; verify-only runs the reference");
   }
   const tmp = await Deno.makeTempDir({ prefix: "hookgate-profile-" });
   const secret = "profile-secret-" + crypto.randomUUID();
@@ -81,11 +88,14 @@ async function main(): Promise<void> {
         v8Flags: await serveTaskV8Flags(tree),
         denoFlags,
         env: { WEBHOOK_SECRET: secret },
-        extra: scenario === "exec"
-          ? ["--exec", "true"]
-          : scenario === "receive-only"
-          ? RECEIVE_ONLY_FLAGS
-          : [],
+        extra: [
+          ...(scenario === "exec"
+            ? ["--exec", "true"]
+            : scenario === "receive-only"
+            ? RECEIVE_ONLY_FLAGS
+            : []),
+          ...values["serve-flags"].split(" ").filter((flag) => flag !== ""),
+        ],
       });
     let summary: LoadSummary;
     let before: Map<string, ThreadTimes>;
