@@ -6,7 +6,7 @@
  */
 import { freePort } from "../tests/support/machine.ts";
 import { ROOT } from "./load.ts";
-import { sleep } from "../lib/util/sleep.ts";
+import { sleep } from "../lib/util/mod.ts";
 
 export interface Server {
   /** Where deliveries are posted. */
