@@ -12,7 +12,7 @@
  *   event: closing   data: {"reason":"expired"|"revoked"|"shutdown"}
  *
  * A stream ends when its token expires or is revoked (checked at each
- * heartbeat), and when serve stops: the client reconnects with its token and
+ * heartbeat interval, busy or not), and when serve stops: the client reconnects with its token and
  * is checked again. The token arrives in the Authorization header like every
  * other API request (the page reads the stream with fetch(), not EventSource,
  * so no token is ever put in a URL).
@@ -56,6 +56,8 @@ interface Client {
   controller: ReadableStreamDefaultController<Uint8Array>;
   token: VerifiedToken;
   lastSentMs: number;
+  /** Kept apart from lastSentMs: a busy stream never idles, yet must still learn of a revocation. */
+  lastCheckedMs: number;
   ready: boolean;
 }
 
@@ -134,16 +136,22 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
     for (const client of [...clients]) {
       if (nowMs >= client.token.expiresAtMs) {
         end(client, "expired");
-      } else if (nowMs - client.lastSentMs >= heartbeatMs) {
+        continue;
+      }
+      if (nowMs - client.lastCheckedMs >= heartbeatMs) {
+        client.lastCheckedMs = nowMs;
         let revoked: boolean;
         try {
           revoked = await options.isRevoked(client.token.tokenId);
         } catch {
           revoked = false;
         }
-        if (revoked) end(client, "revoked");
-        else send(client, ": ping\n\n");
+        if (revoked) {
+          end(client, "revoked");
+          continue;
+        }
       }
+      if (nowMs - client.lastSentMs >= heartbeatMs) send(client, ": ping\n\n");
     }
   }
 
@@ -179,7 +187,8 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
       let client: Client;
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
-          client = { controller, token, lastSentMs: options.now(), ready: false };
+          const nowMs = options.now();
+          client = { controller, token, lastSentMs: nowMs, lastCheckedMs: nowMs, ready: false };
           clients.add(client);
           // The browser waits this long before it reconnects on its own (EventSource clients).
           controller.enqueue(encoder.encode("retry: 2000\n\n"));

@@ -186,3 +186,20 @@ Deno.test("GET /events/stream sends an event again when its status changes", asy
     ["id:dead-1 pending"],
   );
 });
+
+Deno.test("GET /events/stream ends a revoked token's stream even while changes keep it busy", async () => {
+  using f = fixture();
+  const token = await bearer();
+  const response = await f.open(token.header);
+  await readUntil(response.clone(), (message) => message.event === "ready");
+  // A sender who keeps events arriving keeps the stream from ever idling until a heartbeat.
+  let n = 0;
+  const churn = setInterval(() => f.store.put(stored(`busy-${++n}`, "pending")), 5);
+  try {
+    f.revoked.add(token.tokenId);
+    const messages = await readUntil(response, (message) => message.event === "closing");
+    assert.deepEqual(JSON.parse(messages.at(-1)?.data ?? ""), { reason: "revoked" });
+  } finally {
+    clearInterval(churn);
+  }
+});
