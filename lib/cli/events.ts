@@ -3,7 +3,7 @@
  * store or a running serve (events_source.ts); payloads are shown only redacted.
  */
 import { plainHttpWarning } from "./plain_http.ts";
-import { printable } from "./printable.ts";
+import { escapeJsonControls, printable } from "./printable.ts";
 import { chooseStore, openChosenStore, STORE_FLAGS } from "./store_choice.ts";
 import { usageError } from "./cli_error.ts";
 import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
@@ -184,7 +184,7 @@ async function list(
 ): Promise<ExitCode> {
   const events = await collect(source, options);
   if (options.json) {
-    context.output.out(stringifyRedacted(context.output.redactor, events));
+    context.output.out(escapeJsonControls(stringifyRedacted(context.output.redactor, events)));
     return ExitCode.ok;
   }
   if (events.length === 0) {
@@ -222,7 +222,7 @@ async function show(
   const event = await source.get(target.route, target.key);
   if (event === null) return noSuchEvent(context, target);
   if (json) {
-    context.output.out(stringifyRedacted(context.output.redactor, event));
+    context.output.out(escapeJsonControls(stringifyRedacted(context.output.redactor, event)));
     return ExitCode.ok;
   }
   const { payload, ...fields } = event;
@@ -230,7 +230,7 @@ async function show(
     context.output.out(`${`${name}:`.padEnd(14)}${printable(String(value ?? "-"))}`);
   }
   context.output.out("payload:");
-  context.output.out(stringifyRedacted(context.output.redactor, payload));
+  context.output.out(escapeJsonControls(stringifyRedacted(context.output.redactor, payload)));
   return ExitCode.ok;
 }
 

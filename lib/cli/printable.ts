@@ -28,7 +28,15 @@ export function printable(text: string): string {
 
 /** One JSON line with DEL and C1 controls escaped too (JSON.parse reads them back unchanged). */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(
+  return escapeJsonControls(JSON.stringify(value));
+}
+
+/**
+ * JSON text with DEL and C1 controls escaped as `\u` sequences: still the same JSON, but a
+ * payload's string (anyone may write one, such as an issue title) sends no escape to a terminal.
+ */
+export function escapeJsonControls(json: string): string {
+  return json.replace(
     JSON_UNESCAPED_CONTROLS,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );

@@ -12,6 +12,8 @@ import { eventually } from "../support/wait.ts";
 
 const HOSTILE_KEY = "id:a\x1b[2J\nFAKE 200 accepted\x9b31m";
 const HOSTILE_ERROR = "exit 3: \x1b]0;owned\x07title\r\nsecond line";
+/** A payload string JSON leaves as it is: DEL and a C1 CSI, which a terminal still acts on. */
+const HOSTILE_TITLE = "issue \x9b2J\x7f title";
 /** What a terminal acts on, newlines between printed lines and tabs aside. */
 // deno-lint-ignore no-control-regex
 const TERMINAL_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
@@ -38,7 +40,7 @@ async function storeFailedEvent(dataDir: string, maxAttempts: number): Promise<v
     route: "webhook",
     key: HOSTILE_KEY,
     id: null,
-    payload: new TextEncoder().encode('{"id":"x"}'),
+    payload: new TextEncoder().encode(JSON.stringify({ id: "x", title: HOSTILE_TITLE })),
     receivedAtMs: Date.now(),
     retentionMs: 600_000,
   });
@@ -64,6 +66,22 @@ Deno.test("events ls and show spell out control characters in keys and last erro
   const show = await runCli(["events", "show", `webhook/${HOSTILE_KEY}`], { cwd: dir.path });
   assert.equal(show.code, 0, show.stderr);
   for (const output of [ls.stdout, show.stdout]) assertSpelledOut(output);
+  assert.match(show.stdout, /issue \\u009b2J\\u007f title/, "the payload is shown, escaped");
+});
+
+Deno.test("events ls --json and show --json send no DEL or C1 control from a payload or key", async () => {
+  await using dir = await projectWithFailedEvent(1);
+  const ls = await runCli(["events", "ls", "--status", "dead", "--json"], { cwd: dir.path });
+  assert.equal(ls.code, 0, ls.stderr);
+  const show = await runCli(["events", "show", `webhook/${HOSTILE_KEY}`, "--json"], {
+    cwd: dir.path,
+  });
+  assert.equal(show.code, 0, show.stderr);
+  for (const output of [ls.stdout, show.stdout]) {
+    assert.doesNotMatch(output, TERMINAL_CONTROL, "no control character reaches the terminal");
+  }
+  assert.equal(JSON.parse(show.stdout).payload.title, HOSTILE_TITLE, "still the same JSON");
+  assert.equal(JSON.parse(ls.stdout)[0].key, HOSTILE_KEY);
 });
 
 Deno.test("events tail spells out control characters in the key and last error it prints", async () => {
