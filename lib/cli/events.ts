@@ -191,13 +191,16 @@ async function list(
     context.output.err("no events");
     return ExitCode.ok;
   }
-  const rows = events.map((event) => [
-    event.receivedAt.replace("T", " ").slice(0, 19),
-    printable(`${event.route}/${event.key}`),
-    event.status,
-    String(event.attempt),
-    printable(event.lastError ?? ""),
-  ]);
+  // Every cell: with --url the whole row is another server's answer, status and time too.
+  const rows = events.map((event) =>
+    [
+      String(event.receivedAt).replace("T", " ").slice(0, 19),
+      `${event.route}/${event.key}`,
+      String(event.status),
+      String(event.attempt),
+      event.lastError ?? "",
+    ].map(printable)
+  );
   for (const line of table(["RECEIVED (UTC)", "EVENT", "STATUS", "ATTEMPTS", "LAST ERROR"], rows)) {
     context.output.out(line);
   }

@@ -9,6 +9,7 @@ import { runCli, startCli } from "../support/cli.ts";
 import { closing } from "../support/closing.ts";
 import { type TempDir, tempDir } from "../support/temp_dir.ts";
 import { eventually } from "../support/wait.ts";
+import { startRecordingServer } from "../support/recording_server.ts";
 
 const HOSTILE_KEY = "id:a\x1b[2J\nFAKE 200 accepted\x9b31m";
 const HOSTILE_ERROR = "exit 3: \x1b]0;owned\x07title\r\nsecond line";
@@ -92,4 +93,27 @@ Deno.test("events tail spells out control characters in the key and last error i
   assert.equal(await tail.stop(), 0, tail.stderr());
   assert.match(tail.stdout(), /^\d\d:\d\d:\d\d webhook\/id:a\\x1b.* pending \(attempt 1\): exit 3/);
   assertSpelledOut(tail.stdout());
+});
+
+Deno.test("events ls --url spells out control characters in every field a server answers", async () => {
+  // With --url every field is the other server's text: its status and time as much as its key.
+  const hostile = {
+    route: "webhook",
+    key: "id:k",
+    id: "k",
+    status: "dead\x1b]0;owned\x07",
+    attempt: "1\x1b[2J",
+    receivedAt: "2026-01-01T00:00:00\x9b2J",
+    lastError: null,
+    payloadBytes: 2,
+  };
+  await using server = startRecordingServer(() =>
+    Response.json({ status: "dead", count: 1, events: [hostile] })
+  );
+  const url = new URL(server.url).origin;
+  const env = { HOOKGATE_TOKEN: "hgt_not-checked-by-this-server" };
+  const ls = await runCli(["events", "ls", "--status", "dead", "--url", url], { env });
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.doesNotMatch(ls.stdout, TERMINAL_CONTROL, "no control character reaches the terminal");
+  assert.match(ls.stdout, /dead\\x1b\]0;owned\\x07/);
 });
