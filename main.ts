@@ -13,6 +13,7 @@ import {
   ExitCode,
   type Output,
   permissionDeniedMessage,
+  printable,
   suggest,
 } from "./lib/cli/mod.ts";
 import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
@@ -144,7 +145,10 @@ function reportError(
     return ExitCode.denied;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  output.err(`hookgate: internal error (a bug; please report it):\n${detail}`);
+  // A message may quote text from outside (JSON.parse quotes the text it failed on): its control
+  // characters are spelled out, line by line so the stack keeps its shape.
+  const lines = detail.split("\n").map(printable).join("\n");
+  output.err(`hookgate: internal error (a bug; please report it):\n${lines}`);
   return ExitCode.software;
 }
 

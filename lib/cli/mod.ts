@@ -14,3 +14,4 @@ export * from "./output.ts";
 export * from "./trace_flags.ts";
 export * from "./did_you_mean.ts";
 export * from "./permission_hint.ts";
+export * from "./printable.ts";

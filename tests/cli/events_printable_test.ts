@@ -117,3 +117,16 @@ Deno.test("events ls --url spells out control characters in every field a server
   assert.doesNotMatch(ls.stdout, TERMINAL_CONTROL, "no control character reaches the terminal");
   assert.match(ls.stdout, /dead\\x1b\]0;owned\\x07/);
 });
+
+Deno.test("events ls --url: an answer that is not JSON sends no control character to stderr", async () => {
+  // JSON.parse's error quotes the text it failed on, and the error is printed.
+  await using server = startRecordingServer(() =>
+    new Response("\x1b]0;owned\x07\x1b[2J not json", { status: 200 })
+  );
+  const url = new URL(server.url).origin;
+  const env = { HOOKGATE_TOKEN: "hgt_not-checked-by-this-server" };
+  const ls = await runCli(["events", "ls", "--url", url], { env });
+  assert.notEqual(ls.code, 0);
+  assert.doesNotMatch(ls.stderr, TERMINAL_CONTROL, "no control character reaches the terminal");
+  assert.match(ls.stderr, /\\x1b\]0;owned/, "the quoted text is still shown, spelled out");
+});
