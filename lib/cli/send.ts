@@ -3,6 +3,7 @@
  * reports each attempt; the bytes given are the bytes signed and sent.
  */
 import { plainHttpWarning } from "./plain_http.ts";
+import { printable } from "./printable.ts";
 import { errorMessage } from "../util/mod.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { parseDurationMs, SECRET_VAR } from "../setup/mod.ts";
@@ -247,9 +248,12 @@ function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The answer on one line: `<status> <body>`. */
+/**
+ * The answer on one line: `<status> <body>`. The body is the receiver's text, any server's:
+ * its control characters are spelled out so it cannot drive the terminal or forge a line.
+ */
 function oneLine(body: string): string {
-  return body.replace(/\r?\n$/, "");
+  return printable(body.replace(/\r?\n$/, ""));
 }
 
 function reportFailure(failure: SendFailure, output: Output, url: string): ExitCode {

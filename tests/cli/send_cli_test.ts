@@ -249,3 +249,14 @@ Deno.test("send to a route of .env signed differently names the --scheme and --s
   assert.equal(svix.code, 78);
   assert.match(svix.stderr, /whsec_[\s\S]*send with --scheme standard --secret-var SVIX_SECRET/);
 });
+
+Deno.test("send spells out control characters in the receiver's answer", async () => {
+  // The receiver is any server --url names: its body must not drive the operator's terminal.
+  const hostile = "ok\x1b]0;owned\x07\x1b[2J\nFAKE line\x9b31m";
+  await using server = startRecordingServer(() => new Response(hostile, { status: 200 }));
+  const result = await runCli(["send", server.url, "--data", '{"id":"e1"}'], { env: ENV });
+  assert.equal(result.code, 0, result.stderr);
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(result.stdout.replace(/\n$/, ""), /[\x00-\x1f\x7f-\x9f]/);
+  assert.equal(result.stdout, "200 ok\\x1b]0;owned\\x07\\x1b[2J\\nFAKE line\\x9b31m\n");
+});
