@@ -287,8 +287,10 @@ function statusText(failure: Extract<SendFailure, { kind: "status" }>): string {
   switch (failure.why) {
     case "redirect":
       return `the receiver answered ${failure.status} (redirect${
-        failure.location ? ` to ${failure.location}` : ""
-      }); a signed delivery is not redirected: send to the final URL`;
+        // A header value may hold bytes 0x80-0xff, read as C1 controls.
+        failure.location
+          ? ` to ${printable(failure.location)}`
+          : ""}); a signed delivery is not redirected: send to the final URL`;
     case "gone":
       return "the receiver answered 410 Gone: the endpoint is retired; not retried";
     case "rejected":

@@ -260,3 +260,14 @@ Deno.test("send spells out control characters in the receiver's answer", async (
   assert.doesNotMatch(result.stdout.replace(/\n$/, ""), /[\x00-\x1f\x7f-\x9f]/);
   assert.equal(result.stdout, "200 ok\\x1b]0;owned\\x07\\x1b[2J\\nFAKE line\\x9b31m\n");
 });
+
+Deno.test("send spells out a C1 control in a redirect's Location", async () => {
+  // Header bytes 0x80-0xff arrive as the characters U+0080-U+00FF: 0x9b is a terminal's CSI.
+  await using redirector = startRecordingServer(() =>
+    new Response(null, { status: 302, headers: { location: "http://x.test/\x9b2J" } })
+  );
+  const result = await runCli(["send", redirector.url, "--data", '{"id":"e1"}'], { env: ENV });
+  assert.equal(result.code, 1, result.stderr);
+  assert.doesNotMatch(result.stderr, /[\x7f-\x9f]/);
+  assert.match(result.stderr, /redirect to http:\/\/x\.test\/\\x9b2J/);
+});
