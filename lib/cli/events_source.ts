@@ -139,6 +139,17 @@ export function remoteSource(
     }
     return response;
   };
+  // A server that answers, but not with the inspection API's JSON, is the wrong address (or a
+  // proxy's page): said as that, not reported as a crash of the CLI.
+  const answer = async <T>(response: Response, valid: (value: unknown) => value is T) => {
+    const value: unknown = await response.json().catch(() => undefined);
+    if (valid(value)) return value;
+    throw new CliError(
+      ExitCode.unavailable,
+      `${baseUrl.origin} answered ${response.status} with something other than the inspection ` +
+        `API's JSON: give --url serve's own address`,
+    );
+  };
   const eventPath = (route: string, key: string) =>
     `/events/${encodeURIComponent(route)}/${encodeURIComponent(key)}`;
   return {
@@ -150,11 +161,11 @@ export function remoteSource(
           `${baseUrl.origin} has no inspection API: start serve with ${TOKEN_SECRET_VAR} set`,
         );
       }
-      return ((await response.json()) as { events: EventView[] }).events;
+      return (await answer(response, isEventList)).events;
     },
     async get(route, key) {
       const response = await call("GET", eventPath(route, key));
-      return response === null ? null : await response.json() as EventView;
+      return response === null ? null : await answer(response, isEventView);
     },
     async redeliver(route, key) {
       const response = await call("POST", `${eventPath(route, key)}/redeliver`, [409]);
@@ -163,4 +174,16 @@ export function remoteSource(
     },
     close: () => Promise.resolve(),
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isEventView(value: unknown): value is EventView {
+  return isObject(value) && typeof value.route === "string" && typeof value.key === "string";
+}
+
+function isEventList(value: unknown): value is { events: EventView[] } {
+  return isObject(value) && Array.isArray(value.events) && value.events.every(isEventView);
 }

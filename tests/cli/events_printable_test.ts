@@ -118,15 +118,22 @@ Deno.test("events ls --url spells out control characters in every field a server
   assert.match(ls.stdout, /dead\\x1b\]0;owned\\x07/);
 });
 
-Deno.test("events ls --url: an answer that is not JSON sends no control character to stderr", async () => {
-  // JSON.parse's error quotes the text it failed on, and the error is printed.
-  await using server = startRecordingServer(() =>
-    new Response("\x1b]0;owned\x07\x1b[2J not json", { status: 200 })
-  );
+Deno.test("events ls --url: an answer that is not the API's JSON is the wrong address, said plainly", async () => {
+  const answers = [
+    new Response("\x1b]0;owned\x07\x1b[2J not json", { status: 200 }),
+    Response.json({ events: "\x1b[2J" }),
+    Response.json({ events: [{ route: 1 }] }),
+  ];
+  let next = 0;
+  await using server = startRecordingServer(() => answers[next++] ?? new Response("gone"));
   const url = new URL(server.url).origin;
   const env = { HOOKGATE_TOKEN: "hgt_not-checked-by-this-server" };
-  const ls = await runCli(["events", "ls", "--url", url], { env });
-  assert.notEqual(ls.code, 0);
-  assert.doesNotMatch(ls.stderr, TERMINAL_CONTROL, "no control character reaches the terminal");
-  assert.match(ls.stderr, /\\x1b\]0;owned/, "the quoted text is still shown, spelled out");
+  for (let i = 0; i < answers.length; i++) {
+    const ls = await runCli(["events", "ls", "--url", url], { env });
+    assert.equal(ls.code, 69, `answer ${i}: unavailable, not a crash: ${ls.stderr}`);
+    assert.match(ls.stderr, /something other than the inspection API's JSON/);
+    assert.doesNotMatch(ls.stderr, /internal error/);
+    assert.doesNotMatch(ls.stderr, TERMINAL_CONTROL, "no control character reaches the terminal");
+    assert.equal(ls.stdout, "", "nothing is printed as if it were events");
+  }
 });
