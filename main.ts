@@ -128,7 +128,8 @@ function usageOf(command: Command): string | null {
   return command.help.slice(start, end === -1 ? undefined : end);
 }
 
-function reportError(
+/** What a command's error says on stderr, and the exit code it gives. */
+export function reportError(
   error: unknown,
   output: Output,
   command?: Command,
