@@ -107,12 +107,13 @@ export interface RunningCli extends AsyncDisposable {
 
 /**
  * Spawns `command` with its output collected as it comes; `onStderr` runs after each piece of
- * stderr. Hold it with `await using`: disposal sends SIGTERM, then SIGKILL if it has not left
- * within `graceMs`.
+ * stderr (it reads what it needs through `stderr()`, so a long-running server's output is not
+ * joined again for every line). Hold it with `await using`: disposal sends SIGTERM, then
+ * SIGKILL if it has not left within `graceMs`.
  */
 export function spawnCli(
   command: Deno.Command,
-  options: { onStderr?: (text: string) => void; graceMs?: number } = {},
+  options: { onStderr?: () => void; graceMs?: number } = {},
 ): RunningCli {
   const child = command.spawn();
   const out: string[] = [];
@@ -126,7 +127,7 @@ export function spawnCli(
   };
   const draining = Promise.all([
     read(child.stdout, out),
-    read(child.stderr, err, () => options.onStderr?.(err.join(""))),
+    read(child.stderr, err, options.onStderr),
   ]);
   const exited = child.status.then(async (status) => {
     await draining.catch(() => {});

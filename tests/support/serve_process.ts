@@ -19,23 +19,25 @@ export interface StartServeOptions {
 
 export async function startServe(options: StartServeOptions): Promise<ServeProcess> {
   const args = ["serve", "--port", "0", ...(options.args ?? [])];
-  let onErr: (text: string) => void = () => {};
+  let onErr: () => void = () => {};
   // SIGTERM, then SIGKILL if it has not left within its shutdown grace: no test leaves a server running.
   const serve = spawnCli(
     options.command?.(args) ?? cliCommand(args, {
       env: options.env,
       ...(options.cwd ? { cwd: options.cwd } : {}),
     }),
-    { onStderr: (text) => onErr(text), graceMs: 15_000 },
+    { onStderr: () => onErr(), graceMs: 15_000 },
   );
   const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`serve did not listen in time:\n${serve.stderr()}`)),
       options.timeoutMs ?? 20_000,
     );
-    onErr = (text) => {
-      const match = /listening on (http:\/\/\S+?)\/?\s/.exec(text);
+    onErr = () => {
+      const match = /listening on (http:\/\/\S+?)\/?\s/.exec(serve.stderr());
       if (match) {
+        // Found once: the rest of a long run's stderr is not searched again line by line.
+        onErr = () => {};
         clearTimeout(timer);
         resolve(match[1] as string);
       }
