@@ -36,7 +36,7 @@ import { parseArgs } from "node:util";
 import { drive, type LoadSummary, preAccept, ROOT, writeDeliveries } from "./load.ts";
 import { bySelf, byStep, type CpuProfile, longStretches, windowed } from "./cpu_profile.ts";
 import { cpuMicros, type ThreadTimes, threadTimes } from "./proc_stats.ts";
-import { RECEIVE_ONLY_FLAGS, serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
+import { profileServeFlags, serveTaskV8Flags, startHookgate, startReference } from "./servers.ts";
 import { countEventsByStatus } from "./stored_events.ts";
 
 const { values } = parseArgs({
@@ -60,9 +60,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new Error(`--warmup must be a whole number of seconds, got ${values.warmup}`);
   }
-  if (scenario === "verify-only" && values["serve-flags"] !== "") {
-    throw new Error("--serve-flags is for hookgate's scenarios; verify-only runs the reference");
-  }
+  const serveFlags = profileServeFlags(scenario, values["serve-flags"]);
   const tmp = await Deno.makeTempDir({ prefix: "hookgate-profile-" });
   const secret = "profile-secret-" + crypto.randomUUID();
   try {
@@ -88,14 +86,7 @@ async function main(): Promise<void> {
         v8Flags: await serveTaskV8Flags(tree),
         denoFlags,
         env: { WEBHOOK_SECRET: secret },
-        extra: [
-          ...(scenario === "exec"
-            ? ["--exec", "true"]
-            : scenario === "receive-only"
-            ? RECEIVE_ONLY_FLAGS
-            : []),
-          ...values["serve-flags"].split(" ").filter((flag) => flag !== ""),
-        ],
+        extra: serveFlags,
       });
     let summary: LoadSummary;
     let before: Map<string, ThreadTimes>;

@@ -130,6 +130,23 @@ export async function startServer(
 /** serve's flags for the receive-only scenario: the gates and the accept commit, nothing after. */
 export const RECEIVE_ONLY_FLAGS = ["--pull", "--quiet", "--no-trace"];
 
+/**
+ * serve's flags for one of bench:profile's scenarios, plus `serveFlags` (space-separated, as
+ * `--serve-flags` gives them). verify-only runs the reference, which takes none.
+ */
+export function profileServeFlags(scenario: string, serveFlags: string): string[] {
+  const added = serveFlags.split(" ").filter((flag) => flag !== "");
+  if (scenario === "verify-only" && added.length > 0) {
+    throw new Error("--serve-flags is for hookgate's scenarios; verify-only runs the reference");
+  }
+  const own = scenario === "exec"
+    ? ["--exec", "true"]
+    : scenario === "receive-only"
+    ? RECEIVE_ONLY_FLAGS
+    : [];
+  return [...own, ...added];
+}
+
 export interface HookgateOptions {
   dataDir: string;
   v8Flags: string;
