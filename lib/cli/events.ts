@@ -184,7 +184,7 @@ async function list(
 ): Promise<ExitCode> {
   const events = await collect(source, options);
   if (options.json) {
-    context.output.out(escapeJsonControls(stringifyRedacted(context.output.redactor, events)));
+    printJson(context, events);
     return ExitCode.ok;
   }
   if (events.length === 0) {
@@ -225,7 +225,7 @@ async function show(
   const event = await source.get(target.route, target.key);
   if (event === null) return noSuchEvent(context, target);
   if (json) {
-    context.output.out(escapeJsonControls(stringifyRedacted(context.output.redactor, event)));
+    printJson(context, event);
     return ExitCode.ok;
   }
   const { payload, ...fields } = event;
@@ -233,7 +233,7 @@ async function show(
     context.output.out(`${`${name}:`.padEnd(14)}${printable(String(value ?? "-"))}`);
   }
   context.output.out("payload:");
-  context.output.out(escapeJsonControls(stringifyRedacted(context.output.redactor, payload)));
+  printJson(context, payload);
   return ExitCode.ok;
 }
 
@@ -311,3 +311,11 @@ async function tail(
 }
 
 export const eventsCommand: Command = { help: HELP, run };
+
+/**
+ * Redacted JSON on stdout, with the DEL and C1 controls JSON leaves raw escaped: a payload's
+ * strings are anyone's text and must not drive the terminal.
+ */
+function printJson(context: CommandContext, value: unknown): void {
+  context.output.out(escapeJsonControls(stringifyRedacted(context.output.redactor, value)));
+}
