@@ -232,7 +232,7 @@ async function readPayload(
   return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
 }
 
-/** RFC 6761 reserves `localhost` names for loopback; 127/8 and ::1 are loopback addresses. */
+/** One attempt on stderr: its answer (or why there was none) and when the next comes. */
 function describeAttempt(report: AttemptReport): string {
   const { outcome } = report;
   const what = outcome.kind === "response"
