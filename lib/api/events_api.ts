@@ -77,12 +77,16 @@ export function createEventsApi(
   return async (request, path = pathOf(request.url)) => {
     if (path !== "/events" && !path.startsWith("/events/")) return null;
     const url = new URL(request.url);
+    // A revocation list that cannot be read (the shared store is down) refuses the request:
+    // a token is never let through unchecked.
     const token = await verifyToken(request.headers.get("authorization"), {
       key: options.tokenKey,
       nowMs: options.now(),
       isRevoked: (id) => options.revocations.isRevoked(id),
-    });
-    const response = token.ok
+    }).catch(() => null);
+    const response = token === null
+      ? storeUnavailable()
+      : token.ok
       ? await authorized(request, url, token.value, options)
       : unauthorized(token.reason);
     options.onRecord?.({
@@ -90,9 +94,9 @@ export function createEventsApi(
       method: request.method,
       path: url.pathname,
       status: response.status,
-      tokenId: token.ok ? token.value.tokenId : null,
-      scope: token.ok ? token.value.scope : null,
-      refused: token.ok ? null : token.reason,
+      tokenId: token?.ok ? token.value.tokenId : null,
+      scope: token?.ok ? token.value.scope : null,
+      refused: token === null || token.ok ? null : token.reason,
     });
     return response;
   };
@@ -150,9 +154,13 @@ async function authorized(
       }
     }
   } catch {
-    // The store's error text may name paths or hosts; the caller only needs to retry.
-    return json(503, { error: "store unavailable, retry later" });
+    return storeUnavailable();
   }
+}
+
+/** The store's error text may name paths or hosts; the caller only needs to retry. */
+function storeUnavailable(): Response {
+  return json(503, { error: "store unavailable, retry later" });
 }
 
 function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | "too-long" | null {

@@ -3,9 +3,12 @@
  * it; the inspection API reads it on every authenticated request. It lives in
  * its own Deno KV file under the data dir, so a revocation made by one process
  * is seen by a running `serve` at its next request, and survives restarts.
+ * On a store several instances share (Redis), the store keeps them as well, so
+ * a revocation made on one machine holds on every instance of the fleet.
  */
 import { MAX_TOKEN_TTL_MS } from "./bearer_token.ts";
 import { makePrivateDir, preparePrivateKvFile } from "../util/mod.ts";
+import type { SharedRevocations } from "../store/mod.ts";
 
 export interface TokenRevocations {
   /** Refuses `tokenId` from now on (until every token that could carry it has expired). */
@@ -40,6 +43,29 @@ export async function openTokenRevocations(dataDir: string): Promise<TokenRevoca
       return entry.versionstamp !== null;
     },
     close: () => kv.close(),
+  };
+}
+
+/**
+ * The data dir's list together with the shared store's, when there is one: a revocation is
+ * written to both (the local one first, so an unreachable store still leaves this machine
+ * refusing the token), and a token revoked in either is refused. A failed check of the shared
+ * store rejects, so the request is refused rather than let through.
+ */
+export function withSharedRevocations(
+  local: TokenRevocations,
+  shared: SharedRevocations | undefined,
+): TokenRevocations {
+  if (shared === undefined) return local;
+  return {
+    async revoke(tokenId, options) {
+      await local.revoke(tokenId, options);
+      await shared.revoke(tokenId, MAX_TOKEN_TTL_MS);
+    },
+    async isRevoked(tokenId) {
+      return await local.isRevoked(tokenId) || await shared.isRevoked(tokenId);
+    },
+    close: () => local.close(),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   openTokenRevocations,
   tokenKeyFromEnv,
   type TokenRevocations,
+  withSharedRevocations,
 } from "../api/mod.ts";
 import { narrowToTask, TOKEN_SECRET_VAR } from "../setup/mod.ts";
 import { type EventStore, type HandlerOutcome, type StoredEvent } from "../store/mod.ts";
@@ -189,7 +190,9 @@ async function run(context: CommandContext): Promise<ExitCode> {
       },
     });
     // The inspection API (and the events page that reads it) is on only when its token key is configured.
-    const known = tokenKey === null ? null : await openTokenRevocations(settings.dataDir);
+    const known = tokenKey === null
+      ? null
+      : withSharedRevocations(await openTokenRevocations(settings.dataDir), store.revocations);
     revocations = known;
     const live = known === null ? null : createEventsStream({
       store,

@@ -40,6 +40,11 @@ function isKv(spec: string): boolean {
   return spec === "kv" || spec.startsWith("kv:");
 }
 
+/** Whether the chosen store may be shared by several machines (anything but a local KV file). */
+export function isSharedStore(choice: StoreChoice): boolean {
+  return !isKv(choice.storeSpec);
+}
+
 /**
  * Opens the chosen store. `create: true` makes the data dir (private) for a KV
  * store; `create: false` refuses a KV file that does not exist yet, naming the

@@ -13,18 +13,26 @@ import {
   tokenKeyFromEnv,
   type TokenScope,
 } from "../api/mod.ts";
-import { configError, usageError } from "./cli_error.ts";
+import { CliError, configError, usageError } from "./cli_error.ts";
+import {
+  chooseStore,
+  isSharedStore,
+  openChosenStore,
+  STORE_FLAGS,
+  type StoreChoice,
+} from "./store_choice.ts";
+import { errorMessage } from "../util/mod.ts";
+import type { EventStore } from "../store/mod.ts";
 import { parseDurationMs } from "../setup/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
-import type { Output } from "./output.ts";
 import type { Command, CommandContext } from "./command.ts";
 
 const HELP =
   `hookgate token — issue a short-lived bearer token for serve's /events API, or revoke one
 
-Usage: hookgate token --scope read|write [--ttl 15m] [--data-dir DIR]
-       hookgate token --revoke ID [--data-dir DIR]
+Usage: hookgate token --scope read|write [--ttl 15m]
+       hookgate token --revoke ID [--data-dir DIR] [--store SPEC]
 
 Prints a bearer token for serve's inspection API (/events) on stdout: a signed,
 expiring credential carrying its scope, its expiry and a token id, under its own
@@ -42,18 +50,26 @@ Options:
                        on every request; no restart needed)
   --data-dir DIR       where the revocation list lives (default .hookgate, the
                        same directory serve uses)
+  --store SPEC         with --revoke: the store serve uses (default
+                       HOOKGATE_STORE). On a shared one (redis://…) the
+                       revocation is kept there too, so every instance of a
+                       fleet refuses the token
   -h, --help           show this help
 
-Environment: HOOKGATE_TOKEN_SECRET (at least 16 bytes; 'hookgate init' makes one).
+Environment: HOOKGATE_TOKEN_SECRET (at least 16 bytes; 'hookgate init' makes one);
+HOOKGATE_STORE and REDIS_PASSWORD, read by --revoke as serve reads them.
 
 Examples:
   hookgate token --scope read --ttl 10m > read.token
   curl --oauth2-bearer "$(cat read.token)" 'http://127.0.0.1:8000/events?status=dead'
   hookgate token --revoke 0f1e2d3c4b5a69788796a5b4c3d2e1f0   # the id it printed on stderr
+  hookgate token --revoke 0f1e2d3c4b5a69788796a5b4c3d2e1f0 --store redis://10.0.0.5:6379/0
 
-Exit codes: 0 printed or revoked · 64 usage · 78 HOOKGATE_TOKEN_SECRET missing or weak.`;
+Exit codes: 0 printed or revoked · 64 usage · 69 the shared store could not record the
+revocation (this machine's list has it; run it again) · 78 HOOKGATE_TOKEN_SECRET missing or
+weak, or a bad HOOKGATE_STORE.`;
 
-const FLAGS = valueFlags("scope", "ttl", "revoke", "data-dir");
+const FLAGS = { ...valueFlags("scope", "ttl", "revoke"), ...STORE_FLAGS };
 
 async function run(context: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs("token", context.args, FLAGS);
@@ -67,12 +83,16 @@ async function run(context: CommandContext): Promise<ExitCode> {
     );
   }
   noPositionals("token", positionals);
-  const dataDir = values["data-dir"] ?? `${context.cwd}/.hookgate`;
   if (values.revoke !== undefined) {
     if (values.scope !== undefined || values.ttl !== undefined) {
       throw usageError("--revoke takes no --scope or --ttl: revoke and issue separately");
     }
-    return await revoke(context.output, values.revoke, dataDir);
+    return await revoke(context, values.revoke, chooseStore(values, context));
+  }
+  if (values.store !== undefined) {
+    throw usageError(
+      "--store is for --revoke only: an issued token is kept nowhere (serve checks its signature)",
+    );
   }
   if (values.scope === undefined) {
     throw usageError(
@@ -124,19 +144,55 @@ export function parseTtlMs(raw: string | undefined): number {
   });
 }
 
-async function revoke(output: Output, tokenId: string, dataDir: string): Promise<ExitCode> {
+/**
+ * Revokes in the data dir's list and, on a store a fleet shares, in the store. A shared store
+ * that cannot be reached still leaves this machine refusing the token, and says so (69); a
+ * bad store spec or a missing permission stops before anything is written.
+ */
+async function revoke(
+  context: CommandContext,
+  tokenId: string,
+  choice: StoreChoice,
+): Promise<ExitCode> {
   if (!isTokenId(tokenId)) {
     throw usageError(
       "--revoke needs a token id: the 32 hex digits 'hookgate token' printed on stderr",
     );
   }
-  const revocations = await openTokenRevocations(dataDir);
-  try {
-    await revocations.revoke(tokenId, { nowMs: Date.now() });
-  } finally {
-    revocations.close();
+  let shared: EventStore | null = null;
+  let unrecorded: string | null = null;
+  if (isSharedStore(choice)) {
+    try {
+      shared = await openChosenStore(choice, context, { create: false });
+    } catch (error) {
+      if (!(error instanceof CliError) || error.exitCode !== ExitCode.unavailable) throw error;
+      unrecorded = error.message;
+    }
   }
-  output.err(`hookgate: token ${tokenId} revoked; serve refuses it from its next request`);
+  try {
+    const local = await openTokenRevocations(choice.dataDir);
+    try {
+      await local.revoke(tokenId, { nowMs: Date.now() });
+    } finally {
+      local.close();
+    }
+    await shared?.revocations?.revoke(tokenId, MAX_TOKEN_TTL_MS).catch((error) => {
+      unrecorded = `the shared store did not record it: ${errorMessage(error)}`;
+    });
+  } finally {
+    await shared?.close();
+  }
+  if (unrecorded !== null) {
+    throw new CliError(
+      ExitCode.unavailable,
+      `token ${tokenId} is revoked on this machine only: ${unrecorded}\n` +
+        "Run the same command again once the store is reachable, so every instance refuses it.",
+    );
+  }
+  const where = shared === null ? "" : " on every instance of the shared store";
+  context.output.err(
+    `hookgate: token ${tokenId} revoked${where}; serve refuses it from its next request`,
+  );
   return ExitCode.ok;
 }
 

@@ -118,7 +118,20 @@ export interface ListOptions {
   limit: number;
 }
 
+/**
+ * Token revocations kept in the store itself, so every instance that shares it sees them
+ * (a fleet on one Redis). A store only one machine opens has none: the data dir's own
+ * revocation list covers it.
+ */
+export interface SharedRevocations {
+  /** Refuses `tokenId` on every instance for `keepMs` (the longest a token can live). */
+  revoke(tokenId: string, keepMs: number): Promise<void>;
+  isRevoked(tokenId: string): Promise<boolean>;
+}
+
 export interface EventStore {
+  /** Present on a store several instances share; absent on a local one. */
+  readonly revocations?: SharedRevocations;
   /**
    * Gate 3: claims `route`+`key` (and its `aliasKeys`) and records the event in the
    * inbox in ONE atomic, durable commit. Resolves only after the commit is durable.

@@ -341,3 +341,36 @@ Deno.test("createEventsApi() answers 503 when the store fails, without its error
   assert.equal(response?.status, 503);
   assert.equal((await response?.text())?.includes("/secret/path"), false);
 });
+
+Deno.test("createEventsApi() refuses with 503 when the revocation list cannot be read, never lets the token through", async () => {
+  const store = new MemoryEventStore();
+  store.put(stored("id:evt-9", "dead", '{"id":"evt-9"}'));
+  const records: ApiRecord[] = [];
+  const api = createEventsApi({
+    store,
+    tokenKey,
+    revocations: { isRevoked: () => Promise.reject(new Error("redis 10.0.0.5:6379 is down")) },
+    redactor: createRedactor(),
+    now: () => NOW_MS,
+    onRecord: (record) => records.push(record),
+  });
+  for (
+    const [method, path] of [["GET", "/events?status=dead"], [
+      "POST",
+      "/events/webhook/id%3Aevt-9/redeliver",
+    ]]
+  ) {
+    const url = new URL(path as string, "http://127.0.0.1");
+    const headers = { authorization: await bearer("write") };
+    const response = await api(new Request(url, { method: method as string, headers }));
+    assert.equal(response?.status, 503);
+    const text = (await response?.text()) ?? "";
+    assert.equal(text.includes("10.0.0.5"), false, "the store's error text reached the caller");
+    assert.equal(text.includes("evt-9"), false, "the refused request was answered with events");
+  }
+  assert.equal((await store.get("webhook", "id:evt-9"))?.status, "dead", "the redeliver ran");
+  assert.deepEqual(records.map((r) => [r.status, r.tokenId, r.refused]), [
+    [503, null, null],
+    [503, null, null],
+  ]);
+});

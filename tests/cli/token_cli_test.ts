@@ -74,6 +74,9 @@ Deno.test("hookgate token refuses a TTL over 24h, an unknown scope, and a bad id
       [],
       ["--revoke", "not-an-id"],
       ["--revoke", "0123456789abcdef0123456789abcdef", "--scope", "read"],
+      // An issued token is kept nowhere: a store beside --scope would mislead.
+      ["--scope", "read", "--store", "redis://127.0.0.1:6379"],
+      ["--revoke", "0123456789abcdef0123456789abcdef", "--store", "postgres://db"],
     ]
   ) {
     const result = await runCli(["token", ...args], { env: ENV });
@@ -148,4 +151,16 @@ Deno.test("hookgate serve refuses to start when HOOKGATE_TOKEN_SECRET is a --rou
   assert.equal(result.code, 78, stderr);
   assert.match(stderr, /HOOKGATE_TOKEN_SECRET must differ/);
   assert.equal((stdout + stderr).includes(TOKEN_SECRET), false);
+});
+
+Deno.test("hookgate token --revoke with a bad HOOKGATE_STORE stops before writing anything", async () => {
+  await using dir = await tempDir();
+  const result = await runCli(["token", "--revoke", "0123456789abcdef0123456789abcdef"], {
+    env: { ...ENV, HOOKGATE_STORE: "postgres://db" },
+    cwd: dir.path,
+  });
+  assert.equal(result.code, 78, result.stderr);
+  assert.match(result.stderr, /HOOKGATE_STORE: unknown store/);
+  const written = await Deno.stat(`${dir.path}/.hookgate/tokens.kv`).then(() => true, () => false);
+  assert.equal(written, false, "the revocation list was written although the command failed");
 });

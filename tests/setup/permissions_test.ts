@@ -137,7 +137,7 @@ Deno.test("deno.json: compile never prompts, embeds no .env, bundles the fetch w
   assert.equal(tokens.at(-1), "main.ts");
 });
 
-Deno.test("deno.json: only serve (for --exec), init and doctor (git) run programs, net only where a host is reached (events: --url)", () => {
+Deno.test("deno.json: only serve (for --exec), init and doctor (git) run programs, net only where a host is reached (events: --url; token: --revoke on a Redis store)", () => {
   const runs: Record<string, unknown> = {};
   const nets: string[] = [];
   for (const name of commandTaskNames()) {
@@ -150,6 +150,6 @@ Deno.test("deno.json: only serve (for --exec), init and doctor (git) run program
   // serve's is unrestricted: Deno.kill of --exec's process group needs it (a shell runs
   // anything anyway); serve drops it at start-up unless --exec is configured.
   assert.deepEqual(runs, { serve: "all", init: ["git"], doctor: ["git"] });
-  assert.deepEqual(nets.sort(), ["events", "fetch", "mcp", "send", "serve"]);
+  assert.deepEqual(nets.sort(), ["events", "fetch", "mcp", "send", "serve", "token"]);
   assert.notEqual(parsePermissionFlags(task("serve")).net, "all");
 });

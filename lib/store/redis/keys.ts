@@ -15,6 +15,8 @@
  *   P:dead-letters   stream {m, error, attempts}  one entry per dead letter (for monitoring)
  *   P:bell           stream {m}              rung by every change that makes an event due: a
  *                                            waiting consumer blocks on it instead of polling
+ *   P:revoked-token:T  string               a revoked inspection-API token id T: SET PX the
+ *                                            longest a token lives; every instance checks it
  *
  * A hand-off is a lease: the event hash records the lease id and its end, and its score in
  * P:q becomes that end. Whoever holds it (a push consumer, which extends it while its handler
@@ -41,6 +43,7 @@ export interface RedisKeys {
   /** The queue every hand-off script is routed by (its first key). */
   queue: string;
   bell: string;
+  revokedToken(tokenId: string): string;
 }
 
 export function keysFor(prefix: string): RedisKeys {
@@ -54,5 +57,6 @@ export function keysFor(prefix: string): RedisKeys {
         : `${tag}:s:${status}:${encodeURIComponent(route)}`,
     queue: `${tag}:q`,
     bell: `${tag}:bell`,
+    revokedToken: (tokenId) => `${tag}:revoked-token:${tokenId}`,
   };
 }

@@ -18,6 +18,7 @@ import type {
   RetryPolicy,
   Settlement,
   SettleResult,
+  SharedRevocations,
   StoredEvent,
 } from "../event_store.ts";
 import { parseRedisUrl, type RedisTarget } from "./redis_url.ts";
@@ -120,6 +121,21 @@ export class RedisEventStore implements EventStore {
     for (const secret of this.#secrets) reason = reason.replaceAll(secret, "***");
     return new Error(`redis ${this.#display}: ${action} failed: ${reason}`);
   }
+
+  /** Every instance on this Redis refuses a token revoked through any of them. */
+  readonly revocations: SharedRevocations = {
+    revoke: async (tokenId, keepMs) => {
+      await this.#call(
+        "token revocation",
+        () => this.#redis.set(this.#keys.revokedToken(tokenId), "1", "PX", Math.ceil(keepMs)),
+      );
+    },
+    isRevoked: async (tokenId) =>
+      await this.#call(
+        "token revocation check",
+        () => this.#redis.exists(this.#keys.revokedToken(tokenId)),
+      ) === 1,
+  };
 
   /** Takes over what an earlier version's layout left pending (see lua.ts ADOPT). */
   async adoptPreviousLayout(): Promise<void> {
