@@ -34,6 +34,7 @@ const ALL_SCENARIOS = [
   "floor-sqlite",
   "receive-only",
   "accepted",
+  "accepted-sqlite",
   "fastapi",
   "adnanh",
   "exec",

@@ -45,7 +45,16 @@ export interface BenchContext {
 /** Scenarios whose every delivery is signed with another secret: all must be refused. */
 const FORGED = new Set(["forged", "verify-only"]);
 /** Scenarios whose answers say `accepted`, checked against the store afterwards. */
-const DURABLE = new Set(["accepted", "receive-only", "exec", "floor-kv", "floor-sqlite"]);
+const DURABLE = new Set([
+  "accepted",
+  "accepted-sqlite",
+  "receive-only",
+  "exec",
+  "floor-kv",
+  "floor-sqlite",
+]);
+/** The store spec of a hookgate scenario whose store is not the default. */
+const STORE_OF: Record<string, string> = { "accepted-sqlite": "sqlite" };
 
 /** Enough unique deliveries that even the bare reference does not wrap around. */
 function uniqueCount(seconds: number): number {
@@ -85,6 +94,13 @@ export async function startFor(
       await preAccept(server.url, file);
       return server;
     }
+    case "accepted-sqlite":
+      return await startHookgate({
+        dataDir,
+        ...ctx.hookgate,
+        env,
+        extra: ["--store", STORE_OF[scenario] as string],
+      });
     case "receive-only":
       // The gates and the accept commit alone: no hand-off, no log line, no trace record.
       return await startHookgate({ dataDir, ...ctx.hookgate, env, extra: RECEIVE_ONLY_FLAGS });
@@ -189,8 +205,8 @@ export async function measure(
     ? null
     : scenario.startsWith("floor-")
     ? await countFloorEvents(`${file}.data`)
-    : ctx.hookgate.tree === ROOT
-    ? await countStoredEvents(`${file}.data`)
+    : ctx.hookgate.tree === ROOT || scenario in STORE_OF
+    ? await countStoredEvents(`${file}.data`, STORE_OF[scenario])
     : await countEventRecords(`${file}.data`);
   if (storedEvents !== null && storedEvents < accepted) {
     throw new Error(

@@ -6,7 +6,13 @@
  * events alike.
  */
 import { errorMessage, makePrivateDir } from "../util/mod.ts";
-import { defaultStoreSpec, type EventStore, openStore, StoreSpecError } from "../store/mod.ts";
+import {
+  defaultStoreSpec,
+  type EventStore,
+  localStoreFile,
+  openStore,
+  StoreSpecError,
+} from "../store/mod.ts";
 import { CliError, configError, usageError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -36,29 +42,23 @@ export function chooseStore(
   };
 }
 
-function isKv(spec: string): boolean {
-  return spec === "kv" || spec.startsWith("kv:");
-}
-
-/** Whether the chosen store may be shared by several machines (anything but a local KV file). */
+/** Whether the chosen store may be shared by several machines (anything but a local file). */
 export function isSharedStore(choice: StoreChoice): boolean {
-  return !isKv(choice.storeSpec);
+  return localStoreFile(choice.storeSpec, choice.dataDir) === null;
 }
 
 /**
- * Opens the chosen store. `create: true` makes the data dir (private) for a KV
- * store; `create: false` refuses a KV file that does not exist yet, naming the
- * command that creates it.
+ * Opens the chosen store. `create: true` makes the data dir (private) for a local
+ * file (Deno KV, SQLite); `create: false` refuses such a file that does not exist
+ * yet, naming the command that creates it.
  */
 export async function openChosenStore(
   choice: StoreChoice,
   context: Pick<CommandContext, "env" | "output">,
   options: { create: boolean },
 ): Promise<EventStore> {
-  if (isKv(choice.storeSpec)) {
-    const path = choice.storeSpec.length > "kv:".length
-      ? choice.storeSpec.slice("kv:".length)
-      : `${choice.dataDir}/hookgate.kv`;
+  const path = localStoreFile(choice.storeSpec, choice.dataDir);
+  if (path !== null) {
     if (options.create) {
       await makePrivateDir(choice.dataDir);
     } else if (!(await Deno.stat(path).then(() => true, () => false))) {

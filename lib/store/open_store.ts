@@ -1,6 +1,6 @@
 /**
- * Opening the store a spec names (`kv:PATH`, `redis://…`). The Redis backend is imported only
- * when asked for, so the embedded default loads no Redis code.
+ * Opening the store a spec names (`kv:PATH`, `sqlite:PATH`, `redis://…`). The Redis and SQLite
+ * backends are imported only when asked for, so the embedded default loads neither.
  */
 import type { EventStore } from "./event_store.ts";
 import { openKvEventStore } from "./kv/mod.ts";
@@ -24,9 +24,23 @@ export function defaultStoreSpec(dataDir: string): string {
 }
 
 /**
+ * The file a local store spec names (`kv`, `kv:PATH`, `sqlite`, `sqlite:PATH`; a bare engine
+ * name means its default file in the data dir), or null for a store that is not a local file.
+ */
+export function localStoreFile(spec: string, dataDir: string): string | null {
+  const engines: [string, string][] = [["kv", "hookgate.kv"], ["sqlite", "hookgate.db"]];
+  for (const [engine, file] of engines) {
+    if (spec === engine || spec === `${engine}:`) return `${dataDir}/${file}`;
+    if (spec.startsWith(`${engine}:`)) return spec.slice(engine.length + 1);
+  }
+  return null;
+}
+
+/**
  * Opens the event store a spec names: `kv:PATH` (Deno KV file, the default
- * `kv:<dataDir>/hookgate.kv`) or `redis://…` / `rediss://…` (loaded only when
- * asked for, so the embedded default pulls in no Redis code). An unknown spec
+ * `kv:<dataDir>/hookgate.kv`), `sqlite:PATH` (one SQLite file, `sqlite` alone:
+ * `<dataDir>/hookgate.db`) or `redis://…` / `rediss://…` (both loaded only when
+ * asked for, so the embedded default pulls in neither). An unknown spec
  * throws a StoreSpecError whose message says what is accepted.
  */
 export async function openStore(spec: string, options: OpenStoreOptions): Promise<EventStore> {
@@ -36,12 +50,12 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     ...now,
     ...(warn ? { onError: (error: unknown) => warn(`event store: ${errorMessage(error)}`) } : {}),
   };
-  if (spec === "" || spec === "kv" || spec === "kv:" || spec.startsWith("kv:")) {
-    const path = spec.length > "kv:".length
-      ? spec.slice("kv:".length)
-      : `${options.dataDir}/hookgate.kv`;
-    await preparePrivateKvFile(path);
-    return await openKvEventStore(path, kv);
+  const file = localStoreFile(spec === "" ? "kv" : spec, options.dataDir);
+  if (file !== null) {
+    await preparePrivateKvFile(file);
+    if (!spec.startsWith("sqlite")) return await openKvEventStore(file, kv);
+    const { openSqliteEventStore } = await import("./sqlite/mod.ts");
+    return await openSqliteEventStore(file, kv);
   }
   if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
     const { openRedisEventStore } = await import("./redis/mod.ts");
@@ -51,6 +65,6 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     });
   }
   throw new StoreSpecError(
-    `unknown store '${spec.split(/[/:]/)[0]}': use kv:PATH or redis://HOST:PORT`,
+    `unknown store '${spec.split(/[/:]/)[0]}': use kv:PATH, sqlite:PATH or redis://HOST:PORT`,
   );
 }

@@ -43,84 +43,92 @@ async function handledIds(log: string): Promise<string[]> {
   }
 }
 
-Deno.test(
-  "serve --exec: after SIGKILL mid-way and a restart, every acknowledged event reaches the handler and none is accepted twice",
-  async () => {
-    const dir = await Deno.makeTempDir({ prefix: "hookgate-crash-" });
-    const log = `${dir}/handled.log`;
-    const env = { WEBHOOK_SECRET: SECRET, HANDLED_LOG: log };
-    const args = [
-      "--data-dir",
-      `${dir}/data`,
-      "--exec",
-      HANDLER,
-      "--exec-env",
-      "HANDLED_LOG",
-      "--exec-timeout",
-      "10s",
-      "--exec-concurrency",
-      "1",
-    ];
-    const ids = Array.from({ length: EVENTS }, (_, i) => `evt-${String(i).padStart(3, "0")}`);
-    const acceptedTimes = new Map<string, number>();
-    const acked = new Set<string>();
-    const record = (id: string, answer: Answer) => {
-      if (answer === "accepted") acceptedTimes.set(id, (acceptedTimes.get(id) ?? 0) + 1);
-      if (answer === "accepted" || answer === "duplicate") acked.add(id);
-    };
+/** The local stores: the default Deno KV file, and SQLite. */
+const STORES: [string, string[]][] = [["Deno KV", []], ["SQLite", ["--store", "sqlite"]]];
 
-    let server: ServeProcess | null = await startServe({ env, args, cwd: dir });
-    try {
-      // Phase 1: deliver with several senders; kill -9 once half are acknowledged.
-      let killing: Promise<number> | null = null;
-      let handledAtKill: string[] = [];
-      let next = 0;
-      const first = server;
-      await Promise.all(Array.from({ length: SENDERS }, async () => {
-        while (next < ids.length) {
-          const id = ids[next++] as string;
-          record(id, await deliver(first.url, id));
-          if (killing === null && acked.size >= KILL_AFTER_ACKS) {
-            handledAtKill = await handledIds(log);
-            killing = first.stop("SIGKILL");
-          }
+for (const [storeName, storeArgs] of STORES) {
+  Deno.test(
+    `serve --exec on ${storeName}: after SIGKILL mid-way and a restart, every acknowledged event reaches the handler and none is accepted twice`,
+    () => crashAndRestart(storeArgs),
+  );
+}
+
+async function crashAndRestart(storeArgs: string[]): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "hookgate-crash-" });
+  const log = `${dir}/handled.log`;
+  const env = { WEBHOOK_SECRET: SECRET, HANDLED_LOG: log };
+  const args = [
+    ...storeArgs,
+    "--data-dir",
+    `${dir}/data`,
+    "--exec",
+    HANDLER,
+    "--exec-env",
+    "HANDLED_LOG",
+    "--exec-timeout",
+    "10s",
+    "--exec-concurrency",
+    "1",
+  ];
+  const ids = Array.from({ length: EVENTS }, (_, i) => `evt-${String(i).padStart(3, "0")}`);
+  const acceptedTimes = new Map<string, number>();
+  const acked = new Set<string>();
+  const record = (id: string, answer: Answer) => {
+    if (answer === "accepted") acceptedTimes.set(id, (acceptedTimes.get(id) ?? 0) + 1);
+    if (answer === "accepted" || answer === "duplicate") acked.add(id);
+  };
+
+  let server: ServeProcess | null = await startServe({ env, args, cwd: dir });
+  try {
+    // Phase 1: deliver with several senders; kill -9 once half are acknowledged.
+    let killing: Promise<number> | null = null;
+    let handledAtKill: string[] = [];
+    let next = 0;
+    const first = server;
+    await Promise.all(Array.from({ length: SENDERS }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++] as string;
+        record(id, await deliver(first.url, id));
+        if (killing === null && acked.size >= KILL_AFTER_ACKS) {
+          handledAtKill = await handledIds(log);
+          killing = first.stop("SIGKILL");
         }
-      }));
-      assert.ok(killing !== null, "the server was never killed");
-      await killing;
-      const ackedBeforeKill = new Set(acked);
-      const unhandledAtKill = [...ackedBeforeKill].filter((id) => !handledAtKill.includes(id));
-      assert.ok(
-        unhandledAtKill.length > 0,
-        "every acknowledged event was handled before the kill: the test proves nothing",
-      );
-
-      // Phase 2: restart on the same data dir; the sender retries what got no 200,
-      // and replays everything that did (each must now be a duplicate).
-      server = await startServe({ env, args, cwd: dir });
-      for (const id of ids) record(id, await deliver(server.url, id));
-
-      for (const [id, times] of acceptedTimes) {
-        assert.equal(times, 1, `${id} accepted ${times} times`);
       }
-      assert.deepEqual([...acked].sort(), ids, "some event never got a 200 after the retries");
+    }));
+    assert.ok(killing !== null, "the server was never killed");
+    await killing;
+    const ackedBeforeKill = new Set(acked);
+    const unhandledAtKill = [...ackedBeforeKill].filter((id) => !handledAtKill.includes(id));
+    assert.ok(
+      unhandledAtKill.length > 0,
+      "every acknowledged event was handled before the kill: the test proves nothing",
+    );
 
-      // Every acknowledged event reaches the handler (those pending at the kill included).
-      // Events leased at the kill are due again once their lease lapses, so allow for
-      // that on top of 200 slow hand-offs.
-      const deadline = Date.now() + 150_000;
-      let handled = new Set(await handledIds(log));
-      while (ids.some((id) => !handled.has(id)) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        handled = new Set(await handledIds(log));
-      }
-      const missing = ids.filter((id) => !handled.has(id));
-      assert.deepEqual(missing, [], `acknowledged but never handled: ${missing.join(", ")}`);
-      for (const id of unhandledAtKill) assert.ok(handled.has(id));
-      for (const id of handled) assert.ok(ids.includes(id), `handled an id never sent: ${id}`);
-    } finally {
-      await server?.stop("SIGTERM");
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    // Phase 2: restart on the same data dir; the sender retries what got no 200,
+    // and replays everything that did (each must now be a duplicate).
+    server = await startServe({ env, args, cwd: dir });
+    for (const id of ids) record(id, await deliver(server.url, id));
+
+    for (const [id, times] of acceptedTimes) {
+      assert.equal(times, 1, `${id} accepted ${times} times`);
     }
-  },
-);
+    assert.deepEqual([...acked].sort(), ids, "some event never got a 200 after the retries");
+
+    // Every acknowledged event reaches the handler (those pending at the kill included).
+    // Events leased at the kill are due again once their lease lapses, so allow for
+    // that on top of 200 slow hand-offs.
+    const deadline = Date.now() + 150_000;
+    let handled = new Set(await handledIds(log));
+    while (ids.some((id) => !handled.has(id)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      handled = new Set(await handledIds(log));
+    }
+    const missing = ids.filter((id) => !handled.has(id));
+    assert.deepEqual(missing, [], `acknowledged but never handled: ${missing.join(", ")}`);
+    for (const id of unhandledAtKill) assert.ok(handled.has(id));
+    for (const id of handled) assert.ok(ids.includes(id), `handled an id never sent: ${id}`);
+  } finally {
+    await server?.stop("SIGTERM");
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}

@@ -1,9 +1,10 @@
 /**
- * The EventStore contract, run against every backend: Deno KV (the default), Redis,
- * and the in-memory test store.
+ * The EventStore contract, run against every backend: Deno KV (the default), SQLite,
+ * Redis, and the in-memory test store.
  */
 import { openKvEventStore } from "../../lib/store/kv/mod.ts";
 import { openRedisEventStore } from "../../lib/store/redis/mod.ts";
+import { openSqliteEventStore } from "../../lib/store/sqlite/mod.ts";
 import { eventStoreContract } from "../support/event_store_contract.ts";
 import { MemoryEventStore } from "../support/memory_event_store.ts";
 import { redisServerAvailable, startRedisServer } from "../support/redis_server.ts";
@@ -11,6 +12,18 @@ import { redisServerAvailable, startRedisServer } from "../support/redis_server.
 eventStoreContract("KvEventStore", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hookgate-kv-contract-" });
   const store = await openKvEventStore(`${dir}/events.kv`);
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+});
+
+eventStoreContract("SqliteEventStore", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hookgate-sqlite-contract-" });
+  const store = await openSqliteEventStore(`${dir}/events.db`);
   return {
     store,
     async dispose() {

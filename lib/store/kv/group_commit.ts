@@ -15,7 +15,7 @@
 import type { AcceptOutcome, IncomingEvent } from "../event_store.ts";
 import { adoptChunks, writeChunks, type WrittenBlob } from "./chunks.ts";
 import { ClaimCache, claimId } from "./claim_cache.ts";
-import type { DirectIntake } from "./direct_intake.ts";
+import type { DirectIntake } from "../direct_intake.ts";
 import {
   aliasKey,
   aliasMember,
@@ -29,7 +29,7 @@ import {
   readChunks,
   recordKey,
 } from "./layout.ts";
-import { asHeld, leaseIdFor } from "./leases.ts";
+import { asHeld, type Held, leaseIdFor } from "./leases.ts";
 import type { LockedKv } from "./locked_kv.ts";
 
 interface PendingAccept {
@@ -53,7 +53,7 @@ export class GroupCommit {
   readonly #options: GroupCommitOptions;
   readonly #claims = new ClaimCache();
   /** This process's push consumer, taking events leased in their accept commit. */
-  #intake: DirectIntake | null = null;
+  #intake: DirectIntake<Held> | null = null;
   #queue: PendingAccept[] = [];
   /** Batches being committed right now, and large payloads being written. */
   #committing = 0;
@@ -95,7 +95,7 @@ export class GroupCommit {
    * Leases events to `intake` in their accept commit while it has room; returns the
    * detach. One intake at a time: a second consumer scans the inbox like any other.
    */
-  attach(intake: DirectIntake): () => void {
+  attach(intake: DirectIntake<Held>): () => void {
     if (this.#intake !== null) return () => {};
     this.#intake = intake;
     return () => {

@@ -18,10 +18,10 @@ import type {
   StoredEvent,
 } from "../event_store.ts";
 import { readPayload } from "./chunks.ts";
-import { consumeInbox, storedEvent } from "./consumer.ts";
+import { consumeInbox } from "../push_consumer.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { InboxSignal } from "./inbox_signal.ts";
-import { BATCH_MAX_EVENTS } from "./layout.ts";
+import { InboxSignal } from "../inbox_signal.ts";
+import { BATCH_MAX_EVENTS, storedEvent } from "./layout.ts";
 import { Leases } from "./leases.ts";
 import { Listing } from "./listing.ts";
 import { LockedKv, withLockRetry } from "./locked_kv.ts";
@@ -111,8 +111,11 @@ export class KvEventStore implements EventStore {
     try {
       await consumeInbox(
         {
-          kv: this.#kv,
           leases: this.#leases,
+          load: async (held) => {
+            const payload = await readPayload(this.#kv, held.record);
+            return payload === null ? null : storedEvent(held.record, payload);
+          },
           inbox: this.#inbox,
           attachIntake: (intake) => this.#accepts.attach(intake),
           now: this.#now,
@@ -120,7 +123,7 @@ export class KvEventStore implements EventStore {
         },
         handler,
         options,
-        { leaseMs: this.#leaseMs, pollMs: this.#pollMs },
+        { leaseMs: this.#leaseMs, pollMs: this.#pollMs, batchMaxEvents: BATCH_MAX_EVENTS },
       );
     } finally {
       clearInterval(sweeper);

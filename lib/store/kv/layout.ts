@@ -22,7 +22,7 @@
  * Limits of one atomic commit on Deno 2.9.6 (tests pin them): at most 100 checks,
  * 1000 mutations, 819,200 bytes of keys + values, 65,536 bytes per value.
  */
-import type { EventStatus } from "../event_store.ts";
+import type { EventStatus, StoredEvent } from "../event_store.ts";
 
 export const ROOT = "hookgate";
 /** Payloads up to this size are stored in the record itself (value limit 64 KiB, minus metadata). */
@@ -169,4 +169,23 @@ export function readChunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += READ_MANY_MAX) out.push(items.slice(i, i + READ_MANY_MAX));
   return out;
+}
+
+/** The stored event a handler sees, from its record and payload. */
+export function storedEvent(record: EventRecord, payload: Uint8Array): StoredEvent {
+  const event: StoredEvent = {
+    route: record.route,
+    key: record.key,
+    id: record.id,
+    payload,
+    receivedAtMs: record.receivedAtMs,
+    attempt: record.attempt,
+    status: record.status,
+    lastError: record.lastError,
+  };
+  if (record.updatedAtMs !== undefined) event.updatedAtMs = record.updatedAtMs;
+  if (record.status === "pending" && record.dueAtMs !== undefined) {
+    event.nextAttemptAtMs = record.dueAtMs;
+  }
+  return event;
 }

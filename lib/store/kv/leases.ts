@@ -7,6 +7,7 @@
  * at-least-once needs no redelivery machinery beyond the scan.
  */
 import type { RetryPolicy, Settlement, SettleResult } from "../event_store.ts";
+import type { HeldSettlement as SharedHeldSettlement, LeaseBook } from "../push_consumer.ts";
 import { releaseChunks } from "./chunks.ts";
 import { commitGroups, dueKey, type EventRecord, leased, putRecord, ROOT } from "./layout.ts";
 import type { LockedKv } from "./locked_kv.ts";
@@ -18,11 +19,7 @@ export interface Held {
   versionstamp: string;
 }
 
-export interface HeldSettlement {
-  held: Held;
-  settlement: Settlement;
-  policy: RetryPolicy;
-}
+export type HeldSettlement = SharedHeldSettlement<Held>;
 
 /** Due keys read per page of a scan. */
 const SCAN_PAGE = 200;
@@ -43,7 +40,7 @@ function dueAtOf(leaseId: string): number | null {
   return colon > 0 && Number.isFinite(dueAtMs) ? dueAtMs : null;
 }
 
-export class Leases {
+export class Leases implements LeaseBook<Held> {
   readonly #kv: LockedKv;
   readonly #now: () => number;
   readonly #onDue: (atMs: number, nowMs: number) => void;

@@ -4,7 +4,6 @@
  */
 import type { EventStatus, ListOptions, RedeliverResult, StoredEvent } from "../event_store.ts";
 import { readPayload } from "./chunks.ts";
-import { storedEvent } from "./consumer.ts";
 import {
   chunkKey,
   dueKey,
@@ -14,6 +13,7 @@ import {
   readChunks,
   recordKey,
   ROOT,
+  storedEvent,
 } from "./layout.ts";
 import type { LockedKv } from "./locked_kv.ts";
 

@@ -4,9 +4,10 @@
  */
 import { type RetryPolicy, settledStatus, type Settlement } from "../event_store.ts";
 import type { EventRecord } from "./layout.ts";
+import { MISSING_PAYLOAD } from "../push_consumer.ts";
 
 /** The error of a hand-off whose payload chunks are gone: retrying cannot help. */
-export const MISSING_PAYLOAD = "payload chunks are missing";
+export { MISSING_PAYLOAD };
 
 export interface Settled {
   result: "done" | "retrying" | "dead";

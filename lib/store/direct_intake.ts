@@ -12,11 +12,11 @@
  * handlers); a commit reserves up to that many before it is built and hands over
  * what it committed, or nothing when its checks failed.
  */
-import type { Held } from "./leases.ts";
+import type { HeldLease } from "./push_consumer.ts";
 
-export class DirectIntake {
+export class DirectIntake<H extends HeldLease> {
   readonly #room: () => number;
-  readonly #deliver: (held: Held[]) => void;
+  readonly #deliver: (held: H[]) => void;
   /** Events of commits in flight that will be handed over. */
   #reserved = 0;
   #open = true;
@@ -26,7 +26,7 @@ export class DirectIntake {
    * `room`: how many more events the consumer takes now; `deliver`: receives them,
    * leased for `leaseMs`.
    */
-  constructor(room: () => number, deliver: (held: Held[]) => void, readonly leaseMs: number) {
+  constructor(room: () => number, deliver: (held: H[]) => void, readonly leaseMs: number) {
     this.#room = room;
     this.#deliver = deliver;
   }
@@ -40,7 +40,7 @@ export class DirectIntake {
   }
 
   /** Ends a reservation of `reserved`: `held` are the events its commit leased (none if it failed). */
-  take(held: Held[], reserved: number): void {
+  take(held: H[], reserved: number): void {
     this.#reserved -= reserved;
     if (held.length > 0) this.#deliver(held);
     if (this.#reserved === 0) { for (const resolve of this.#drained.splice(0)) resolve(); }

@@ -1,37 +1,58 @@
 /**
- * The push consumer (`serve`): leases due events in batches, runs the handler on
- * each (at most `concurrency` at once), and settles the verdicts in batches. The
- * batch it leases grows when handlers are fast (many events per commit) and
- * shrinks to the free slots when they are slow (an agent that takes seconds
- * does not sit on a hundred leases). Leases of events still waiting or running
- * are renewed, so a long hand-off is never handed out twice by its own lease
- * running out; after a crash the leases lapse and the events are due again.
- * Events this process accepts while the consumer has room arrive already leased
- * (direct_intake.ts): it scans the inbox only when something may be due there.
+ * The push consumer `serve` runs, for a backend with an inbox of leases (Deno KV,
+ * SQLite): leases due events in batches, runs the handler on each (at most
+ * `concurrency` at once), and settles the verdicts in batches. The batch it leases
+ * grows when handlers are fast (many events per commit) and shrinks to the free
+ * slots when they are slow (an agent that takes seconds does not sit on a hundred
+ * leases). Leases of events still waiting or running are renewed, so a long
+ * hand-off is never handed out twice by its own lease running out; after a crash
+ * the leases lapse and the events are due again. Events this process accepts while
+ * the consumer has room arrive already leased (direct_intake.ts): it scans the
+ * inbox only when something may be due there.
  */
-import { errorMessage, sleep, Wakeup } from "../../util/mod.ts";
+import { errorMessage, sleep, Wakeup } from "../util/mod.ts";
 import type {
   ConsumeOptions,
   EventHandler,
-  HandlerOutcome,
+  RetryPolicy,
+  Settlement,
   SettleResult,
   StoredEvent,
-} from "../event_store.ts";
-import { finishWithin } from "../lease_consumer.ts";
-import { readPayload } from "./chunks.ts";
+} from "./event_store.ts";
+import { finishWithin } from "./lease_consumer.ts";
 import { DirectIntake } from "./direct_intake.ts";
 import type { InboxSignal } from "./inbox_signal.ts";
-import { BATCH_MAX_EVENTS, type EventRecord } from "./layout.ts";
-import type { Held, HeldSettlement, Leases } from "./leases.ts";
-import type { LockedKv } from "./locked_kv.ts";
-import { MISSING_PAYLOAD } from "./settlement.ts";
 
-export interface ConsumerParts {
-  kv: LockedKv;
-  leases: Leases;
+/** What the consumer needs of a held lease; each backend's own lease carries more. */
+export interface HeldLease {
+  record: { route: string; key: string; leaseExpiresAtMs: number };
+}
+
+export interface HeldSettlement<H extends HeldLease> {
+  held: H;
+  settlement: Settlement;
+  policy: RetryPolicy;
+}
+
+/** A backend's leases, in batches: what the push consumer asks of its store. */
+export interface LeaseBook<H extends HeldLease> {
+  /** Leases up to `limit` due events for `leaseMs`. */
+  leaseDue(limit: number, leaseMs: number): Promise<H[]>;
+  /** Extends leases still held; returns those renewed (the others were taken over). */
+  renew(held: H[], leaseMs: number): Promise<H[]>;
+  /** Ends leases without a verdict (due again at once); `unstarted`: the attempt is taken back. */
+  release(held: H[], unstarted: boolean): Promise<void>;
+  /** Records verdicts of leases this process holds, many per commit. */
+  settleHeld(items: HeldSettlement<H>[]): Promise<SettleResult[]>;
+}
+
+export interface ConsumerParts<H extends HeldLease> {
+  leases: LeaseBook<H>;
   inbox: InboxSignal;
+  /** The event a lease holds, payload included; null when its payload is gone. */
+  load(held: H): Promise<StoredEvent | null>;
   /** Lets this process's accept commits lease events to the consumer; returns the detach. */
-  attachIntake(intake: DirectIntake): () => void;
+  attachIntake(intake: DirectIntake<H>): () => void;
   now: () => number;
   /** Where an error of the store itself goes (the consumer keeps running). */
   onError(error: unknown): void;
@@ -42,52 +63,33 @@ export interface ConsumerTuning {
   leaseMs: number;
   /** How often an idle consumer looks for events written by another process. */
   pollMs: number;
+  /** The most events one lease or settle commit takes. */
+  batchMaxEvents: number;
 }
+
+/** The error of a hand-off whose payload is gone from the store: retrying cannot help. */
+export const MISSING_PAYLOAD = "the event's payload is missing from the store";
 
 /** How long an idle consumer lets new events gather before it leases them. */
 const LINGER_MS = 5;
 /** Events leased ahead are about this many milliseconds of handler work. */
 const PREFETCH_WINDOW_MS = 250;
-/**
- * Verdicts handed back but not yet recorded, at most: past this, no hand-off starts
- * until settling catches up. Handlers faster than the store's commits would otherwise
- * pile their verdicts (each holding its event) up in memory; held back, the backlog
- * stays where it is durable, in the inbox.
- */
-const UNRECORDED_MAX = 2 * BATCH_MAX_EVENTS;
-
-/** The stored event a handler sees, from its record and payload. */
-export function storedEvent(record: EventRecord, payload: Uint8Array): StoredEvent {
-  const event: StoredEvent = {
-    route: record.route,
-    key: record.key,
-    id: record.id,
-    payload,
-    receivedAtMs: record.receivedAtMs,
-    attempt: record.attempt,
-    status: record.status,
-    lastError: record.lastError,
-  };
-  if (record.updatedAtMs !== undefined) event.updatedAtMs = record.updatedAtMs;
-  if (record.status === "pending" && record.dueAtMs !== undefined) {
-    event.nextAttemptAtMs = record.dueAtMs;
-  }
-  return event;
-}
 
 /** Settles verdicts as they come: whatever arrives during one commit goes into the next. */
-class SettleBatcher {
-  readonly #leases: Leases;
+class SettleBatcher<H extends HeldLease> {
+  readonly #leases: LeaseBook<H>;
   readonly #onError: (error: unknown) => void;
-  #queue: { item: HeldSettlement; resolve(result: SettleResult): void }[] = [];
+  readonly #batchMax: number;
+  #queue: { item: HeldSettlement<H>; resolve(result: SettleResult): void }[] = [];
   #running: Promise<void> | null = null;
 
-  constructor(leases: Leases, onError: (error: unknown) => void) {
+  constructor(leases: LeaseBook<H>, onError: (error: unknown) => void, batchMax: number) {
     this.#leases = leases;
     this.#onError = onError;
+    this.#batchMax = batchMax;
   }
 
-  settle(item: HeldSettlement): Promise<SettleResult> {
+  settle(item: HeldSettlement<H>): Promise<SettleResult> {
     return new Promise((resolve) => {
       this.#queue.push({ item, resolve });
       // Settled after the current task: verdicts of a batch's fast handlers go together.
@@ -99,7 +101,7 @@ class SettleBatcher {
 
   async #settleQueued(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, BATCH_MAX_EVENTS);
+      const batch = this.#queue.splice(0, this.#batchMax);
       let results: SettleResult[];
       try {
         results = await this.#leases.settleHeld(batch.map((entry) => entry.item));
@@ -114,21 +116,29 @@ class SettleBatcher {
 }
 
 /** Runs the push consumer until `options.signal` aborts; see EventStore.consume. */
-export async function consumeInbox(
-  parts: ConsumerParts,
+export async function consumeInbox<H extends HeldLease>(
+  parts: ConsumerParts<H>,
   handler: EventHandler,
   options: ConsumeOptions,
   tuning: ConsumerTuning,
 ): Promise<void> {
   const { leases, inbox } = parts;
   const concurrency = Math.max(1, options.concurrency);
-  const settler = new SettleBatcher(leases, parts.onError);
+  const batchMax = tuning.batchMaxEvents;
+  const settler = new SettleBatcher(leases, parts.onError, batchMax);
+  /**
+   * Verdicts handed back but not yet recorded, at most: past this, no hand-off starts
+   * until settling catches up. Handlers faster than the store's commits would otherwise
+   * pile their verdicts (each holding its event) up in memory; held back, the backlog
+   * stays where it is durable, in the inbox.
+   */
+  const unrecordedMax = 2 * batchMax;
   const handlers = new AbortController();
   const running = new Set<Promise<void>>();
   /** Leased, not started yet. */
-  const prefetched: Held[] = [];
+  const prefetched: H[] = [];
   /** Leased and running. */
-  const active = new Set<Held>();
+  const active = new Set<H>();
   let averageMs = 0;
   /** Fired when a run ends, a verdict is recorded, or the consumer stops: a slot may be free. */
   const slotFreed = new Wakeup(options.signal);
@@ -142,16 +152,16 @@ export async function consumeInbox(
     });
     recording.add(tracked);
   };
-  const runOne = async (held: Held): Promise<void> => {
+  const runOne = async (held: H): Promise<void> => {
     active.add(held);
     const started = performance.now();
     try {
-      const payload = await readPayload(parts.kv, held.record);
-      let outcome: HandlerOutcome;
-      if (payload === null) outcome = { ok: false, error: MISSING_PAYLOAD };
+      const event = await parts.load(held);
+      let outcome: Settlement;
+      if (event === null) outcome = { ok: false, error: MISSING_PAYLOAD, retry: false };
       else {
         try {
-          outcome = await handler(storedEvent(held.record, payload), { signal: handlers.signal });
+          outcome = await handler(event, { signal: handlers.signal });
         } catch (error) {
           outcome = { ok: false, error: errorMessage(error) };
         }
@@ -165,7 +175,7 @@ export async function consumeInbox(
       active.delete(held);
     }
   };
-  const start = (held: Held) => {
+  const start = (held: H) => {
     const run: Promise<void> = runOne(held).catch(parts.onError).finally(() => {
       running.delete(run);
       slotFreed.fire();
@@ -176,11 +186,11 @@ export async function consumeInbox(
   const ahead = () =>
     averageMs === 0
       ? concurrency
-      : Math.min(BATCH_MAX_EVENTS, Math.floor((concurrency * PREFETCH_WINDOW_MS) / averageMs));
+      : Math.min(batchMax, Math.floor((concurrency * PREFETCH_WINDOW_MS) / averageMs));
   const batchSize = (free: number) => Math.max(free, ahead());
   /** Resolves when events arrive through the intake, so a waiting loop starts them. */
   let kick = Promise.withResolvers<void>();
-  const intake = new DirectIntake(
+  const intake = new DirectIntake<H>(
     () =>
       options.signal.aborted
         ? 0
@@ -212,9 +222,9 @@ export async function consumeInbox(
     // accept without room, a retry, a release, a redelivery) and after each poll (another
     // process's events); not after a scan that found fewer than it asked for.
     let scan = true;
-    const busy = () => running.size >= concurrency || recording.size >= UNRECORDED_MAX;
+    const busy = () => running.size >= concurrency || recording.size >= unrecordedMax;
     while (!options.signal.aborted) {
-      while (prefetched.length > 0 && !busy()) start(prefetched.shift() as Held);
+      while (prefetched.length > 0 && !busy()) start(prefetched.shift() as H);
       if (busy()) {
         await slotFreed.next();
         continue;
@@ -222,7 +232,7 @@ export async function consumeInbox(
       const woken = inbox.next();
       if (scan) {
         const wanted = batchSize(concurrency - running.size);
-        let held: Held[] = [];
+        let held: H[] = [];
         try {
           held = await leases.leaseDue(wanted, tuning.leaseMs);
         } catch (error) {

@@ -1,0 +1,124 @@
+/**
+ * One node:sqlite connection with the settings the store relies on.
+ *
+ * - WAL: readers in other processes (`hookgate events`, `mcp`) never block the writer.
+ * - Transactions commit with `synchronous=NORMAL`: the commit is in the WAL (in the kernel's
+ *   cache) when it returns, which survives the process being killed but not a power loss.
+ * - A commit that must survive a power loss (an accept, a redelivery) then waits for
+ *   `onDisk()`: an fdatasync of the WAL file, run on a thread of the runtime's pool while
+ *   the JavaScript thread goes on. That is what `synchronous=FULL` does after each commit,
+ *   without the JavaScript thread waiting for the disk; one fdatasync covers every commit
+ *   made before it started, so the commits of a busy moment share one (group commit).
+ * - A lease or a verdict is not waited for: if a power loss undoes it, the event is handed
+ *   out again, which at-least-once allows, and the next fdatasync makes it durable anyway
+ *   (the WAL is written in order). SQLite syncs the WAL itself before each checkpoint.
+ *
+ * Calls are synchronous on the JavaScript thread; every transaction is short and bounded.
+ * Another process holding the write lock is waited for up to BUSY_TIMEOUT_MS, after which
+ * the call throws ("database is locked") and the caller answers 503 or retries later.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+
+const BUSY_TIMEOUT_MS = 5_000;
+/** The WAL is cut back to this after a checkpoint, so a burst does not leave a large file. */
+const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+export class SqliteDatabase {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #walPath: string;
+  #wal: Deno.FsFile | null = null;
+  /** The fdatasync running now, and the one that starts when it ends. */
+  #syncing: Promise<void> | null = null;
+  #nextSync: Promise<void> | null = null;
+  /** Whether a transaction committed since the last fdatasync started. */
+  #dirty = false;
+  #open = true;
+
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#walPath = `${path}-wal`;
+    this.#db.exec(
+      `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
+       PRAGMA journal_mode = WAL;
+       PRAGMA synchronous = NORMAL;
+       PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES};`,
+    );
+  }
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  /** A prepared statement, prepared once per connection. */
+  statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  exec(sql: string): void {
+    this.#db.exec(sql);
+  }
+
+  /** Runs `work` in one write transaction; it is rolled back if `work` throws. */
+  transaction<T>(work: () => T): T {
+    if (!this.#open) throw new Error("event store is closed");
+    const changesBefore = this.#totalChanges();
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      // A transaction that changed nothing (a poll that found no due event) wrote nothing.
+      if (this.#totalChanges() !== changesBefore) this.#dirty = true;
+      return result;
+    } catch (error) {
+      // After a failed COMMIT SQLite may already have rolled back: nothing more to undo then.
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #totalChanges(): number {
+    return Number((this.statement("SELECT total_changes() AS n").get() as { n: number }).n);
+  }
+
+  /**
+   * Resolves once every transaction committed before the call is on disk: the fdatasync
+   * that starts next (at once, or when the running one ends) covers it. With nothing
+   * committed since the running one started, that one is enough.
+   */
+  onDisk(): Promise<void> {
+    if (!this.#dirty) return this.#nextSync ?? this.#syncing ?? Promise.resolve();
+    if (this.#syncing === null) return this.#startSync();
+    this.#nextSync ??= this.#syncing.catch(() => {}).then(() => {
+      this.#nextSync = null;
+      return this.#startSync();
+    });
+    return this.#nextSync;
+  }
+
+  #startSync(): Promise<void> {
+    // fsync reaches the file's data whichever descriptor wrote it: SQLite's own, here.
+    this.#wal ??= Deno.openSync(this.#walPath, { read: true });
+    this.#dirty = false;
+    const sync: Promise<void> = this.#wal.syncData().finally(() => {
+      if (this.#syncing === sync) this.#syncing = null;
+    });
+    this.#syncing = sync;
+    return sync;
+  }
+
+  /** Waits for the fdatasyncs under way, then closes the connection. */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    await Promise.allSettled([this.#syncing, this.#nextSync]);
+    this.#wal?.close();
+    this.#statements.clear();
+    this.#db.close();
+  }
+}

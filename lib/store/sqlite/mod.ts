@@ -1,0 +1,6 @@
+/** The SQLite event store (`--store sqlite:PATH`): one file through node:sqlite. */
+export {
+  openSqliteEventStore,
+  SqliteEventStore,
+  type SqliteEventStoreOptions,
+} from "./sqlite_event_store.ts";
