@@ -2,7 +2,13 @@
  * `hookgate mcp`: reads the flags, opens the store, drops the permissions the chosen tool
  * groups do not need, and serves lib/mcp/ over stdio.
  */
-import { chooseStore, openChosenStore, STORE_FLAGS, type StoreChoice } from "./store_choice.ts";
+import {
+  chooseStore,
+  isSharedStore,
+  openChosenStore,
+  STORE_FLAGS,
+  type StoreChoice,
+} from "./store_choice.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { ALLOW_HOSTS_VAR, ALLOW_PRIVATE_VAR, parseEgressPolicy } from "../egress/mod.ts";
 import { DEFAULT_EXEC_ATTEMPTS, execRetryDelayMs } from "../handoff/mod.ts";
@@ -53,8 +59,9 @@ Options:
   --tools LIST         which tool groups to offer: fetch, events or fetch,events (default)
   --read-only          offer no tool that changes the inbox (no events_next, events_ack,
                        events_fail): events_list and event_get only
-  --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or redis://[user@]HOST:PORT[/DB]
-                       (also HOOKGATE_STORE; the password from REDIS_PASSWORD)
+  --store SPEC         as for serve: sqlite:PATH (default DIR/hookgate.db), kv:PATH or
+                       redis://[user@]HOST:PORT[/DB] (also HOOKGATE_STORE; the password
+                       from REDIS_PASSWORD)
   --data-dir DIR       where the embedded store lives (default .hookgate)
   --lease DUR          how long a leased event stays invisible to others (default 5m)
   --attempts N         attempts before a failed event becomes a dead letter (default
@@ -121,9 +128,9 @@ function parseTools(raw: string | undefined): ReadonlySet<ToolGroup> {
 function unneededPermissions(settings: McpSettings): PermissionKind[] {
   const drop: PermissionKind[] = [];
   const events = settings.tools.has("events");
-  const redis = events && !settings.storeSpec.startsWith("kv");
+  const remote = events && isSharedStore(settings);
   // Net serves the fetch tool's hops (each in a Worker held to the allowlist) and a Redis store.
-  if (!settings.tools.has("fetch") && !redis) drop.push("net");
+  if (!settings.tools.has("fetch") && !remote) drop.push("net");
   if (!events) drop.push("write");
   return drop;
 }

@@ -64,7 +64,8 @@ Options:
                        however its bytes are paced, or the answer is 408
   --data-dir DIR       where the embedded store lives (default .hookgate, created if missing;
                        serve writes only under .hookgate, so DIR is .hookgate/…)
-  --store SPEC         kv:PATH (default kv:DIR/hookgate.kv) or
+  --store SPEC         sqlite:PATH (default sqlite:DIR/hookgate.db, or DIR/hookgate.kv where
+                       an earlier hookgate made one), kv:PATH (Deno KV) or
                        redis://[user@]HOST:PORT[/DB][?prefix=…&visibility_timeout=…]
                        (also HOOKGATE_STORE; the password from REDIS_PASSWORD)
   --route SPEC         PATH=SCHEME:SECRET_VAR, repeatable (also HOOKGATE_ROUTES);

@@ -1,9 +1,8 @@
 /**
- * Opening the store a spec names (`kv:PATH`, `sqlite:PATH`, `redis://…`). The Redis and SQLite
- * backends are imported only when asked for, so the embedded default loads neither.
+ * Opening the store a spec names (`sqlite:PATH`, `kv:PATH`, `redis://…`). Each backend is
+ * imported only when asked for, so a command loads the code of one store only.
  */
 import type { EventStore } from "./event_store.ts";
-import { openKvEventStore } from "./kv/mod.ts";
 import { StoreSpecError } from "./store_spec_error.ts";
 import { errorMessage, preparePrivateKvFile } from "../util/mod.ts";
 
@@ -18,9 +17,25 @@ export interface OpenStoreOptions {
   warn?: (line: string) => void;
 }
 
-/** The store spec `serve` uses when none is given. */
+/**
+ * The store spec used when none is given: the SQLite file in the data dir, or the Deno KV
+ * file an earlier hookgate made there (it keeps its events, pending ones included, and goes
+ * on being used until it is moved by hand).
+ */
 export function defaultStoreSpec(dataDir: string): string {
-  return `kv:${dataDir}/hookgate.kv`;
+  const sqlite = `${dataDir}/hookgate.db`;
+  const kv = `${dataDir}/hookgate.kv`;
+  return fileExists(kv) && !fileExists(sqlite) ? `kv:${kv}` : `sqlite:${sqlite}`;
+}
+
+/** Whether `path` exists; a path that cannot be looked at counts as absent (opening it says why). */
+function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -37,11 +52,10 @@ export function localStoreFile(spec: string, dataDir: string): string | null {
 }
 
 /**
- * Opens the event store a spec names: `kv:PATH` (Deno KV file, the default
- * `kv:<dataDir>/hookgate.kv`), `sqlite:PATH` (one SQLite file, `sqlite` alone:
- * `<dataDir>/hookgate.db`) or `redis://…` / `rediss://…` (both loaded only when
- * asked for, so the embedded default pulls in neither). An unknown spec
- * throws a StoreSpecError whose message says what is accepted.
+ * Opens the event store a spec names: `sqlite:PATH` (one SQLite file; `sqlite` alone:
+ * `<dataDir>/hookgate.db`), `kv:PATH` (a Deno KV file; `kv` alone: `<dataDir>/hookgate.kv`),
+ * `redis://…` / `rediss://…`, or "" for `defaultStoreSpec`. An unknown spec throws a
+ * StoreSpecError whose message says what is accepted.
  */
 export async function openStore(spec: string, options: OpenStoreOptions): Promise<EventStore> {
   const now = options.now ? { now: options.now } : {};
@@ -50,12 +64,16 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     ...now,
     ...(warn ? { onError: (error: unknown) => warn(`event store: ${errorMessage(error)}`) } : {}),
   };
-  const file = localStoreFile(spec === "" ? "kv" : spec, options.dataDir);
+  const chosen = spec === "" ? defaultStoreSpec(options.dataDir) : spec;
+  const file = localStoreFile(chosen, options.dataDir);
   if (file !== null) {
     await preparePrivateKvFile(file);
-    if (!spec.startsWith("sqlite")) return await openKvEventStore(file, kv);
-    const { openSqliteEventStore } = await import("./sqlite/mod.ts");
-    return await openSqliteEventStore(file, kv);
+    if (chosen.startsWith("sqlite")) {
+      const { openSqliteEventStore } = await import("./sqlite/mod.ts");
+      return await openSqliteEventStore(file, kv);
+    }
+    const { openKvEventStore } = await import("./kv/mod.ts");
+    return await openKvEventStore(file, kv);
   }
   if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
     const { openRedisEventStore } = await import("./redis/mod.ts");
@@ -65,6 +83,6 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     });
   }
   throw new StoreSpecError(
-    `unknown store '${spec.split(/[/:]/)[0]}': use kv:PATH, sqlite:PATH or redis://HOST:PORT`,
+    `unknown store '${spec.split(/[/:]/)[0]}': use sqlite:PATH, kv:PATH or redis://HOST:PORT`,
   );
 }

@@ -3,7 +3,7 @@ import { CliError, createMemoryOutput, ExitCode } from "../../lib/cli/mod.ts";
 import { chooseStore, openChosenStore } from "../../lib/cli/store_choice.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
-Deno.test("chooseStore() prefers --store, then HOOKGATE_STORE, then the KV file under --data-dir", () => {
+Deno.test("chooseStore() prefers --store, then HOOKGATE_STORE, then the SQLite file under --data-dir", () => {
   const context = { cwd: "/p", env: { HOOKGATE_STORE: "redis://r:6379" } };
   assert.deepEqual(chooseStore({ store: "kv:/x.kv" }, context), {
     dataDir: "/p/.hookgate",
@@ -11,7 +11,21 @@ Deno.test("chooseStore() prefers --store, then HOOKGATE_STORE, then the KV file 
     storeFromFlag: true,
   });
   assert.equal(chooseStore({}, context).storeSpec, "redis://r:6379");
-  assert.equal(chooseStore({}, { cwd: "/p", env: {} }).storeSpec, "kv:/p/.hookgate/hookgate.kv");
+  assert.equal(
+    chooseStore({}, { cwd: "/p", env: {} }).storeSpec,
+    "sqlite:/p/.hookgate/hookgate.db",
+  );
+});
+
+Deno.test("chooseStore() keeps the Deno KV file an earlier hookgate made, until a SQLite one is there", async () => {
+  await using dir = await tempDir("hookgate-store-choice-");
+  const context = { cwd: dir.path, env: {} };
+  await Deno.mkdir(`${dir.path}/.hookgate`);
+  assert.equal(chooseStore({}, context).storeSpec, `sqlite:${dir.path}/.hookgate/hookgate.db`);
+  await Deno.writeFile(`${dir.path}/.hookgate/hookgate.kv`, new Uint8Array());
+  assert.equal(chooseStore({}, context).storeSpec, `kv:${dir.path}/.hookgate/hookgate.kv`);
+  await Deno.writeFile(`${dir.path}/.hookgate/hookgate.db`, new Uint8Array());
+  assert.equal(chooseStore({}, context).storeSpec, `sqlite:${dir.path}/.hookgate/hookgate.db`);
 });
 
 Deno.test("openChosenStore(): an unknown store in --store is a usage error, in HOOKGATE_STORE a configuration error", async () => {

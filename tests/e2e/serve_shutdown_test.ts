@@ -5,6 +5,8 @@
  * shell agent, signatures from node:crypto.
  */
 import assert from "node:assert/strict";
+import { openStore } from "../../lib/store/mod.ts";
+import { closing } from "../support/closing.ts";
 import { writeOwnPid } from "../support/agent_processes.ts";
 import { runCli } from "../support/cli.ts";
 import { startServe } from "../support/serve_process.ts";
@@ -108,19 +110,10 @@ Deno.test("serve --pull accepts events and hands none off; they stay pending", a
     assert.equal(await server.stop(), 0);
     assert.equal(server.stdout(), "", "an event was handed off (printed) despite --pull");
   }
-  const kv = await Deno.openKv(`${dir.path}/data/hookgate.kv`);
-  try {
-    const record = await kv.get<{ status: string; attempt: number }>([
-      "hookgate",
-      "event",
-      "webhook",
-      "id:for-mcp",
-    ]);
-    assert.equal(record.value?.status, "pending");
-    assert.equal(record.value?.attempt, 0);
-  } finally {
-    kv.close();
-  }
+  await using store = closing(await openStore("", { dataDir: `${dir.path}/data` }));
+  const stored = await store.get("webhook", "id:for-mcp");
+  assert.equal(stored?.status, "pending");
+  assert.equal(stored?.attempt, 0);
 });
 
 Deno.test("serve --pull with --exec is a usage error (64) that says why", async () => {

@@ -46,7 +46,7 @@ async function probeOf(
   return JSON.parse(line);
 }
 
-Deno.test("mcp --tools events on a Deno KV store holds no net, runs nothing, stays in its directory", async () => {
+Deno.test("mcp --tools events on a local store holds no net, runs nothing, stays in its directory", async () => {
   const report = await probeOf({ args: ["--tools", "events"] });
   assert.equal(report.readEnv, "ok");
   assert.equal(report.readOutside, "NotCapable");

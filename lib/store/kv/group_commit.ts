@@ -14,7 +14,7 @@
  */
 import type { AcceptOutcome, IncomingEvent } from "../event_store.ts";
 import { adoptChunks, writeChunks, type WrittenBlob } from "./chunks.ts";
-import { ClaimCache, claimId } from "./claim_cache.ts";
+import { ClaimCache, claimId } from "../claim_cache.ts";
 import type { DirectIntake } from "../direct_intake.ts";
 import {
   aliasKey,

@@ -13,6 +13,7 @@
  * scans for them nor leases them in a transaction of its own.
  */
 import type { AcceptOutcome, IncomingEvent } from "../event_store.ts";
+import { ClaimCache } from "../claim_cache.ts";
 import type { DirectIntake } from "../direct_intake.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { heldOf, type SqliteHeld } from "./leases.ts";
@@ -59,6 +60,8 @@ export class SqliteAccepts {
   readonly #now: () => number;
   readonly #onAccepted: () => void;
   #intake: DirectIntake<SqliteHeld> | null = null;
+  /** Claims this process saw committed and on disk: a replay of one needs no transaction. */
+  readonly #claims = new ClaimCache();
   #queue: PendingAccept[] = [];
   /** Whether commits and their fdatasyncs are under way (until nothing waits), and their end. */
   #committing = false;
@@ -72,6 +75,7 @@ export class SqliteAccepts {
   }
 
   accept(event: IncomingEvent): Promise<AcceptOutcome> {
+    if (this.#claims.holds(event, this.#now())) return Promise.resolve("duplicate");
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
       if (!this.#committing) this.#cycle = this.#commitWaiting();
@@ -150,7 +154,14 @@ export class SqliteAccepts {
       return;
     }
     this.#intake?.take(done.held, done.reserved);
-    done.batch.forEach((pending, i) => pending.resolve(done.outcomes[i] as AcceptOutcome));
+    done.batch.forEach((pending, i) => {
+      const outcome = done.outcomes[i] as AcceptOutcome;
+      const { event } = pending;
+      if (outcome === "accepted") {
+        this.#claims.remember(event, event.receivedAtMs + event.retentionMs);
+      }
+      pending.resolve(outcome);
+    });
     const accepted = done.outcomes.filter((outcome) => outcome === "accepted").length;
     if (accepted > done.held.length) this.#onAccepted();
   }

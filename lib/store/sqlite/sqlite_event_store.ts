@@ -42,9 +42,14 @@ export interface SqliteEventStoreOptions {
 
 const DEFAULT_LEASE_MS = 15_000;
 const DEFAULT_POLL_MS = 250;
-const SWEEP_INTERVAL_MS = 60_000;
-/** Expired rows removed per sweep transaction: bounded work on the JavaScript thread. */
-const SWEEP_BATCH = 1_000;
+/**
+ * How often serve removes what has expired. Often, in small transactions with a turn of the
+ * event loop between them: the file stays near one retention's worth of events, and no
+ * sweep holds up the requests behind it.
+ */
+const SWEEP_INTERVAL_MS = 1_000;
+/** Expired rows removed per sweep transaction. */
+const SWEEP_BATCH = 500;
 const STATUSES: EventStatus[] = ["pending", "done", "dead"];
 
 const GET = "SELECT * FROM event WHERE route = ? AND key = ?";
@@ -99,15 +104,22 @@ export class SqliteEventStore implements EventStore {
   }
 
   async #consume(handler: EventHandler, options: ConsumeOptions): Promise<void> {
-    const housekeeping = () => {
+    let sweeping = false;
+    const housekeeping = async () => {
+      if (sweeping) return;
+      sweeping = true;
       try {
-        this.sweep();
+        while (!options.signal.aborted && this.#sweepStep(this.#now()) === SWEEP_BATCH) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
       } catch (error) {
         this.#onError(error);
+      } finally {
+        sweeping = false;
       }
     };
-    housekeeping();
-    const sweeper = setInterval(housekeeping, SWEEP_INTERVAL_MS);
+    void housekeeping();
+    const sweeper = setInterval(() => void housekeeping(), SWEEP_INTERVAL_MS);
     try {
       await consumeInbox(
         {
@@ -212,16 +224,21 @@ export class SqliteEventStore implements EventStore {
   /** Removes done records past their retention and aliases past theirs; returns how many. */
   sweep(nowMs: number = this.#now()): number {
     let removed = 0;
-    for (const sql of [SWEEP_EVENTS, SWEEP_ALIASES]) {
-      for (;;) {
-        const changes = Number(
-          this.#db.transaction(() => this.#db.statement(sql).run(nowMs, SWEEP_BATCH).changes),
-        );
-        removed += changes;
-        if (changes < SWEEP_BATCH) break;
-      }
+    for (;;) {
+      const changes = this.#sweepStep(nowMs);
+      removed += changes;
+      if (changes < SWEEP_BATCH) return removed;
     }
-    return removed;
+  }
+
+  /** One bounded transaction of the sweep; returns how many rows went (SWEEP_BATCH: maybe more). */
+  #sweepStep(nowMs: number): number {
+    return this.#db.transaction(() => {
+      const events = Number(this.#db.statement(SWEEP_EVENTS).run(nowMs, SWEEP_BATCH).changes);
+      const left = SWEEP_BATCH - events;
+      if (left === 0) return events;
+      return events + Number(this.#db.statement(SWEEP_ALIASES).run(nowMs, left).changes);
+    });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ClaimCache } from "../../../lib/store/kv/claim_cache.ts";
+import { ClaimCache } from "../../lib/store/claim_cache.ts";
 
 Deno.test("ClaimCache holds a remembered claim until it expires, and only on its own route", () => {
   const cache = new ClaimCache();
