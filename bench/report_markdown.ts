@@ -13,7 +13,7 @@ const DESCRIPTIONS: Record<string, string> = {
   "bare": "bare `Deno.serve` (read body, answer 200)",
   "verify-only": "verify-only reference (one WebCrypto verify, forged load)",
   "accepted": "**hookgate accepted** (durable before the 200)",
-  "accepted-sqlite": "hookgate accepted on SQLite (`--store sqlite`)",
+  "accepted-kv": "hookgate accepted on Deno KV (`--store kv`, the store of earlier versions)",
   "forged": "hookgate forged (401)",
   "duplicates": "hookgate duplicates (`duplicate-ignored`)",
   "exec": "hookgate `--exec true`",

@@ -34,7 +34,7 @@ const ALL_SCENARIOS = [
   "floor-sqlite",
   "receive-only",
   "accepted",
-  "accepted-sqlite",
+  "accepted-kv",
   "fastapi",
   "adnanh",
   "exec",

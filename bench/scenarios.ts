@@ -47,14 +47,14 @@ const FORGED = new Set(["forged", "verify-only"]);
 /** Scenarios whose answers say `accepted`, checked against the store afterwards. */
 const DURABLE = new Set([
   "accepted",
-  "accepted-sqlite",
+  "accepted-kv",
   "receive-only",
   "exec",
   "floor-kv",
   "floor-sqlite",
 ]);
 /** The store spec of a hookgate scenario whose store is not the default. */
-const STORE_OF: Record<string, string> = { "accepted-sqlite": "sqlite" };
+const STORE_OF: Record<string, string> = { "accepted-kv": "kv" };
 
 /** Enough unique deliveries that even the bare reference does not wrap around. */
 function uniqueCount(seconds: number): number {
@@ -94,7 +94,7 @@ export async function startFor(
       await preAccept(server.url, file);
       return server;
     }
-    case "accepted-sqlite":
+    case "accepted-kv":
       return await startHookgate({
         dataDir,
         ...ctx.hookgate,
