@@ -7,7 +7,8 @@
  * rate is the ceiling for hookgate's accepted scenario on the same engine.
  *
  * The engine comes from FLOOR_ENGINE: `kv` (Deno KV, hookgate's store, the default) or
- * `sqlite` (node:sqlite, synchronous on this thread, what another engine could give).
+ * `sqlite` (node:sqlite, its WAL's fdatasync on the runtime's thread pool, as hookgate's
+ * SQLite store does).
  * FLOOR_DATA is the directory it writes in.
  */
 import { importHmacKey, utf8 } from "../lib/util/mod.ts";

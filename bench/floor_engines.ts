@@ -8,9 +8,11 @@
  *   durable claim writes), `accept` (hookgate's accept commit: check, record, due key) or
  *   `accept + settle` (then the settle commit: check, done record, listed key, due key
  *   deleted — what every event handed off costs the store);
- * - node:sqlite (WAL, synchronous=FULL), accept + settle: one prepared INSERT … ON CONFLICT
- *   DO NOTHING (claim and record) per event in one transaction, then one UPDATE (done) per
- *   event in another;
+ * - node:sqlite (WAL), accept + settle: one prepared INSERT … ON CONFLICT DO NOTHING (claim
+ *   and record) per event in one transaction, then one UPDATE (done) per event in another;
+ *   durable as hookgate's SQLite store makes it: `synchronous=NORMAL`, then an fdatasync of
+ *   the WAL on the runtime's thread pool before the commit counts (`openSqlite(path, true)`
+ *   waits for the fdatasync on this thread instead, as `synchronous=FULL` would);
  * - an append-only file, accept + settle: a line per event and per verdict, one write and
  *   one fdatasync per commit — what an engine of our own could hope for at best.
  *
@@ -102,9 +104,9 @@ export async function openDenoKv(
   };
 }
 
-export function openSqlite(path: string): FloorEngine {
+export function openSqlite(path: string, syncOnThisThread = false): FloorEngine {
   const db = new DatabaseSync(path);
-  db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+  db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${syncOnThisThread ? "FULL" : "NORMAL"};
     CREATE TABLE IF NOT EXISTS event(route TEXT, key TEXT, id TEXT, payload BLOB,
       received INTEGER, status INTEGER, due INTEGER, lease TEXT, PRIMARY KEY (route, key))
       WITHOUT ROWID;
@@ -126,18 +128,26 @@ export function openSqlite(path: string): FloorEngine {
       throw error;
     }
   };
+  let wal: Deno.FsFile | null = null;
   return {
-    commit(events) {
+    async commit(events) {
       const nowMs = Date.now();
       const claimed = inCommit(() =>
         events.map(({ key, payload }) =>
           claim.run(key, key, payload, nowMs, nowMs, key).changes === 1
         )
       );
+      if (!syncOnThisThread) {
+        wal ??= Deno.openSync(`${path}-wal`, { read: true });
+        await wal.syncData();
+      }
       inCommit(() => events.forEach(({ key }, i) => claimed[i] && done.run(key, key)));
       return claimed;
     },
-    close: () => db.close(),
+    close: () => {
+      wal?.close();
+      db.close();
+    },
   };
 }
 

@@ -69,7 +69,7 @@ for (const variant of ["claim", "accept", "accept + settle"] as KvVariant[]) {
 const kvCommitMs = [...commitMs];
 console.log(
   `| node:sqlite: accept + settle | ${
-    (await perEvent((dir) => openSqlite(`${dir}/floor.db`))).toFixed(0)
+    (await perEvent((dir) => openSqlite(`${dir}/floor.db`, true))).toFixed(0)
   } |`,
 );
 console.log(

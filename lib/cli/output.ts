@@ -15,6 +15,12 @@ export interface Output {
   err(line: string): void;
   /** Result text on stdout as is, no newline added (still through the redactor). */
   outText(text: string): void;
+  /**
+   * Lines on stdout or stderr (a newline added) without holding up the thread while the
+   * reader is slow; resolves once written. Its caller keeps one write under way at a time
+   * (line_batcher.ts), so the lines of two calls never mix.
+   */
+  writeLater(stream: "out" | "err", text: string): Promise<void>;
   readonly redactor: Redactor;
   /** Adds values that must never be printed from now on (e.g. a freshly made secret). */
   protect(secrets: Iterable<string>): void;
@@ -22,6 +28,8 @@ export interface Output {
 
 export interface WritableSink {
   writeSync(bytes: Uint8Array): number;
+  /** A write that does not block the thread, where the sink has one (Deno.stdout, Deno.stderr). */
+  write?(bytes: Uint8Array): Promise<number>;
 }
 
 export interface OutputOptions {
@@ -40,10 +48,17 @@ export function createOutput(options: OutputOptions = {}): Output {
     let written = 0;
     while (written < bytes.length) written += sink.writeSync(bytes.subarray(written));
   };
+  const writeLater = async (sink: WritableSink, text: string) => {
+    if (sink.write === undefined) return write(sink, text);
+    const bytes = encoder.encode(redactor.text(text));
+    let written = 0;
+    while (written < bytes.length) written += await sink.write(bytes.subarray(written));
+  };
   return {
     out: (line) => write(stdout, line + "\n"),
     err: (line) => write(stderr, line + "\n"),
     outText: (text) => write(stdout, text),
+    writeLater: (stream, text) => writeLater(stream === "out" ? stdout : stderr, text + "\n"),
     get redactor() {
       return redactor;
     },

@@ -152,7 +152,11 @@ async function run(context: CommandContext): Promise<ExitCode> {
     throw error;
   }
   let revocations: TokenRevocations | null = null;
-  const logLines = batchLines((text) => context.output.err(text));
+  // The log never holds up requests: a slow reader of stderr makes its writes wait instead.
+  const logLines = batchLines({
+    write: (text) => context.output.writeLater("err", text),
+    writeSync: (text) => context.output.err(text),
+  }, { droppedLine: (n) => `hookgate: ${n} log lines dropped: stderr was not keeping up` });
   const log = createServeLog({
     ...settings.log,
     color: useColor(context.env, Deno.stderr.isTerminal()),
@@ -161,7 +165,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
   });
   const close = async () => {
     log.close();
-    logLines.flush();
+    await logLines.drain();
     await trace.close();
     revocations?.close();
     await store.close();
