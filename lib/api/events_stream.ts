@@ -9,7 +9,7 @@
  *
  *   event: ready     data: {}
  *   event: changes   data: {"events":[<event summary as GET /events lists it>, …]}
- *   event: closing   data: {"reason":"expired"|"revoked"|"shutdown"}
+ *   event: closing   data: {"reason":"expired"|"revoked"|"unchecked"|"shutdown"}
  *
  * A stream ends when its token expires or is revoked (checked at each
  * heartbeat interval, busy or not), and when serve stops: the client reconnects with its token and
@@ -83,7 +83,7 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
     }
   }
 
-  function end(client: Client, reason: "expired" | "revoked" | "shutdown"): void {
+  function end(client: Client, reason: "expired" | "revoked" | "unchecked" | "shutdown"): void {
     send(client, message("closing", JSON.stringify({ reason })));
     drop(client);
   }
@@ -140,14 +140,11 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
       }
       if (nowMs - client.lastCheckedMs >= heartbeatMs) {
         client.lastCheckedMs = nowMs;
-        let revoked: boolean;
-        try {
-          revoked = await options.isRevoked(client.token.tokenId);
-        } catch {
-          revoked = false;
-        }
-        if (revoked) {
-          end(client, "revoked");
+        // A revocation list that cannot be read (the shared store is down) ends the stream, as
+        // it refuses a request: the page reconnects, and is answered once the check works.
+        const revoked = await options.isRevoked(client.token.tokenId).catch(() => null);
+        if (revoked !== false) {
+          end(client, revoked === null ? "unchecked" : "revoked");
           continue;
         }
       }

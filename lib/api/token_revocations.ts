@@ -48,7 +48,7 @@ export async function openTokenRevocations(dataDir: string): Promise<TokenRevoca
 
 /**
  * The data dir's list together with the shared store's, when there is one: a revocation is
- * written to both (the local one first, so an unreachable store still leaves this machine
+ * written to both (the local one first, so a store that fails still leaves this machine
  * refusing the token), and a token revoked in either is refused. A failed check of the shared
  * store rejects, so the request is refused rather than let through.
  */

@@ -145,9 +145,9 @@ export function parseTtlMs(raw: string | undefined): number {
 }
 
 /**
- * Revokes in the data dir's list and, on a store a fleet shares, in the store. A shared store
- * that cannot be reached still leaves this machine refusing the token, and says so (69); a
- * bad store spec or a missing permission stops before anything is written.
+ * Revokes in the data dir's list and, on a store a fleet shares, in the store. The store is
+ * opened first, so a bad spec or a missing permission stops before anything is written; one
+ * that cannot be reached still leaves this machine refusing the token, and says so (69).
  */
 async function revoke(
   context: CommandContext,
@@ -176,6 +176,9 @@ async function revoke(
     } finally {
       local.close();
     }
+    if (shared !== null && shared.revocations === undefined) {
+      unrecorded = "this store keeps no revocations";
+    }
     await shared?.revocations?.revoke(tokenId, MAX_TOKEN_TTL_MS).catch((error) => {
       unrecorded = `the shared store did not record it: ${errorMessage(error)}`;
     });
@@ -186,14 +189,24 @@ async function revoke(
     throw new CliError(
       ExitCode.unavailable,
       `token ${tokenId} is revoked on this machine only: ${unrecorded}\n` +
-        "Run the same command again once the store is reachable, so every instance refuses it.",
+        "Run the same command again once the store takes it, so every instance refuses it.",
     );
   }
-  const where = shared === null ? "" : " on every instance of the shared store";
+  // The store named as the fleet's instances must name it: a revocation kept under another
+  // host, database or prefix reaches none of them.
+  const where = shared === null ? "" : ` on every instance of ${await storeName(choice.storeSpec)}`;
   context.output.err(
     `hookgate: token ${tokenId} revoked${where}; serve refuses it from its next request`,
   );
   return ExitCode.ok;
+}
+
+/** A shared store as a person checks it against serve's: where, which database, which prefix. */
+async function storeName(spec: string): Promise<string> {
+  // Loaded only here, where the Redis store was opened anyway.
+  const { parseRedisUrl } = await import("../store/redis/mod.ts");
+  const target = parseRedisUrl(spec);
+  return target.ok ? `${target.value.display} (key prefix ${target.value.keyPrefix})` : "the store";
 }
 
 /**

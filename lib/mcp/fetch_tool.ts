@@ -21,6 +21,7 @@ import {
   MAX_URL_CHARS,
 } from "../egress/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
+import { createLimiter } from "../util/mod.ts";
 import { type CallToolResult, type McpServer, z } from "./sdk.ts";
 import { errorResult, jsonResult } from "./tool_result.ts";
 
@@ -30,7 +31,18 @@ export interface FetchToolOptions {
   userAgent: string;
   /** `fetchUrl` by default; a test passes a transport through `fetchOptions`. */
   fetchOptions?: Partial<FetchUrlOptions>;
+  /** Fetches run at once (default 4) and wait for a turn (default 16); past both, refused. */
+  maxRunning?: number;
+  maxWaiting?: number;
 }
+
+/**
+ * Each fetch holds a Worker and up to its byte cap in memory until it ends (its timeout at
+ * most): a model calling fetch_url many times at once must not exhaust the server's memory
+ * or hold up the event tools, so only a few run and a few wait, and the rest are refused.
+ */
+const MAX_RUNNING_FETCHES = 4;
+const MAX_WAITING_FETCHES = 16;
 
 const DESCRIPTION = "Request a URL (GET by default), but only if its host is on the " +
   "operator's egress allowlist (EGRESS_ALLOW_HOSTS). Names that resolve to private or " +
@@ -43,6 +55,9 @@ const DESCRIPTION = "Request a URL (GET by default), but only if its host is on 
   `(${DEFAULT_TIMEOUT_MS / 1000} s) is a tool error saying why.`;
 
 export function registerFetchTool(server: McpServer, options: FetchToolOptions): void {
+  const maxRunning = options.maxRunning ?? MAX_RUNNING_FETCHES;
+  const maxWaiting = options.maxWaiting ?? MAX_WAITING_FETCHES;
+  const fetches = createLimiter(maxRunning);
   server.registerTool("fetch_url", {
     title: "Fetch an allowlisted URL",
     description: DESCRIPTION,
@@ -66,19 +81,28 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
     },
     annotations: { openWorldHint: true },
   }, async ({ url, method, headers, body, max_bytes }): Promise<CallToolResult> => {
-    const result = await fetchUrl(url, {
-      ...options.fetchOptions,
-      ...(method === undefined ? {} : { method }),
-      ...(headers === undefined ? {} : { headers }),
-      ...(body === undefined ? {} : { body }),
-      policy: options.policy,
-      maxBytes: max_bytes ?? DEFAULT_MAX_BYTES,
-      maxChars: DEFAULT_MAX_CHARS,
-      timeoutMs: DEFAULT_TIMEOUT_MS,
-      userAgent: options.userAgent,
-      // The body is redacted with every known secret before it is cut to maxChars.
-      redactor: options.redactor,
-    });
+    if (fetches.running >= maxRunning && fetches.waiting >= maxWaiting) {
+      return errorResult(
+        options.redactor,
+        `too many fetch_url calls at once: ${maxRunning} run and ${maxWaiting} wait; ` +
+          "call again when one has answered",
+      );
+    }
+    const result = await fetches.run(() =>
+      fetchUrl(url, {
+        ...options.fetchOptions,
+        ...(method === undefined ? {} : { method }),
+        ...(headers === undefined ? {} : { headers }),
+        ...(body === undefined ? {} : { body }),
+        policy: options.policy,
+        maxBytes: max_bytes ?? DEFAULT_MAX_BYTES,
+        maxChars: DEFAULT_MAX_CHARS,
+        timeoutMs: DEFAULT_TIMEOUT_MS,
+        userAgent: options.userAgent,
+        // The body is redacted with every known secret before it is cut to maxChars.
+        redactor: options.redactor,
+      })
+    );
     return fetchToolResult(result, options.redactor);
   });
 }

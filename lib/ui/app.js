@@ -168,6 +168,8 @@ function onMessage(name, data) {
     const { reason } = JSON.parse(data);
     if (reason === "expired" || reason === "revoked") {
       logOut(`the token ${reason === "expired" ? "expired" : "was revoked"}: run 'hookgate ui'`);
+    } else if (reason === "unchecked") {
+      setLive("the token could not be checked (the store is unreachable); retrying");
     }
   }
 }

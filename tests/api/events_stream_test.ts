@@ -35,8 +35,13 @@ async function bearer(ttlMs = 60_000, scope: "read" | "write" = "read") {
 function fixture(options: { maxClients?: number; heartbeatMs?: number } = {}) {
   const store = new MemoryEventStore();
   const revoked = new Set<string>();
+  /** Set: every revocation check fails (the shared store is down). */
+  const unreadable = { now: false };
   const redactor = createRedactor({ secrets: [SECRET] });
-  const isRevoked = (id: string) => Promise.resolve(revoked.has(id));
+  const isRevoked = (id: string) =>
+    unreadable.now
+      ? Promise.reject(new Error("redis 10.0.0.5:6379 is down"))
+      : Promise.resolve(revoked.has(id));
   const stream = createEventsStream({
     store,
     redactor,
@@ -60,7 +65,7 @@ function fixture(options: { maxClients?: number; heartbeatMs?: number } = {}) {
     assert.ok(response !== null);
     return response;
   };
-  return { store, revoked, stream, open, [Symbol.dispose]: () => stream.close() };
+  return { store, revoked, unreadable, stream, open, [Symbol.dispose]: () => stream.close() };
 }
 
 interface Message {
@@ -152,6 +157,21 @@ Deno.test("GET /events/stream ends with 'closing' once its token is revoked", as
   f.revoked.add(token.tokenId);
   const messages = await readUntil(response, (message) => message.event === "closing");
   assert.deepEqual(JSON.parse(messages.at(-1)?.data ?? ""), { reason: "revoked" });
+});
+
+Deno.test("GET /events/stream ends with 'closing' (unchecked) once its token cannot be checked, never stays open", async () => {
+  using f = fixture();
+  const token = await bearer();
+  const response = await f.open(token.header);
+  await readUntil(response.clone(), (message) => message.event === "ready");
+  f.unreadable.now = true;
+  const messages = await readUntil(response, (message) => message.event === "closing");
+  assert.deepEqual(JSON.parse(messages.at(-1)?.data ?? ""), { reason: "unchecked" });
+  assert.equal(JSON.stringify(messages).includes("10.0.0.5"), false);
+  // And a new stream is refused while the check fails.
+  const again = await f.open(token.header);
+  assert.equal(again.status, 503);
+  await again.body?.cancel();
 });
 
 Deno.test("close() ends every open stream, so serve can stop", async () => {

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { startRecordingServer } from "../support/recording_server.ts";
 import { startMcp, tempProject, textOf } from "../support/mcp_session.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CANARY = "mcp-canary-secret-5f3a9c1e7b2d4086";
 
@@ -212,4 +213,31 @@ Deno.test("mcp fetch_url does not carry the caller's headers through a redirect 
   assert.equal(result.redirects, 1);
   assert.equal(origin.requests[0]?.headers.get("authorization"), "Bearer for-the-first-host-only");
   assert.equal(other.requests[0]?.headers.get("authorization"), null);
+});
+
+Deno.test("mcp fetch_url runs a few calls at once, lets a few wait, and refuses the rest until they answer", async () => {
+  // A server that holds every request until the test lets them all go.
+  const release = Promise.withResolvers<void>();
+  await using session = await fetchSession(async () => {
+    await release.promise;
+    return new Response("late");
+  });
+  const { port, mcp } = session;
+  const calls = Array.from(
+    { length: 30 },
+    () => mcp.call("fetch_url", { url: `http://localhost:${port}/hang` }),
+  );
+  // 4 run and 16 wait: the other 10 are refused at once, while the rest still hang.
+  const refused = await Promise.all(calls.slice(20));
+  for (const result of refused) {
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /too many fetch_url calls at once/);
+  }
+  assert.ok(await waitFor(() => session.server.requests.length >= 4, 10_000));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(session.server.requests.length, 4, "more than 4 fetches ran at once");
+  release.resolve();
+  const answered = await Promise.all(calls.slice(0, 20));
+  for (const result of answered) assert.notEqual(result.isError, true, textOf(result));
+  assert.equal(session.server.requests.length, 20);
 });
