@@ -83,3 +83,36 @@ export class InboxSignal {
 
 /** Why a wait ended: a notify, its time, the stop signal, or the caller's own kick. */
 export type WakeReason = "notified" | "timeout" | "stopped" | "kicked";
+
+/**
+ * lease()'s long-poll for a store with an inbox signal: tries `take` until it hands something
+ * out, `waitMs` has passed or `signal` aborts. Between tries it waits for this process's
+ * signal, or `pollMs` at most (another process's events). `take` answers what it leased,
+ * null (nothing due), or "again" (try at once: what it found could not be handed out).
+ */
+export async function pollInbox<T>(
+  inbox: InboxSignal,
+  take: () => Promise<T | null | "again">,
+  options: { waitMs: number; pollMs: number; signal: AbortSignal },
+): Promise<T | null> {
+  const deadline = Date.now() + Math.max(0, options.waitMs);
+  while (!options.signal.aborted) {
+    const woken = inbox.next();
+    const taken = await take();
+    if (taken === "again") {
+      woken.cancel();
+      continue;
+    }
+    if (taken !== null) {
+      woken.cancel();
+      return taken;
+    }
+    const leftMs = deadline - Date.now();
+    if (leftMs <= 0) {
+      woken.cancel();
+      break;
+    }
+    await woken.wait(Math.min(leftMs, options.pollMs), options.signal);
+  }
+  return null;
+}

@@ -67,6 +67,22 @@ export interface ConsumerTuning {
   batchMaxEvents: number;
 }
 
+/** What a store built on this consumer (Deno KV, SQLite) is opened with. */
+export interface InboxStoreOptions {
+  /** The clock, in milliseconds. */
+  now?: () => number;
+  /** The push consumer's lease: after a crash, its events are due again this long after. */
+  leaseMs?: number;
+  /** How often an idle consumer looks for events another process wrote (default 250 ms). */
+  pollMs?: number;
+  /** Where errors of the store's own background work go (default: dropped). */
+  onError?: (error: unknown) => void;
+}
+
+/** The push consumer's lease and poll when the store's options do not say. */
+export const DEFAULT_PUSH_LEASE_MS = 15_000;
+export const DEFAULT_POLL_MS = 250;
+
 /** The error of a hand-off whose payload is gone from the store: retrying cannot help. */
 export const MISSING_PAYLOAD = "the event's payload is missing from the store";
 

@@ -18,9 +18,14 @@ import type {
   StoredEvent,
 } from "../event_store.ts";
 import { readPayload } from "./chunks.ts";
-import { consumeInbox } from "../push_consumer.ts";
+import {
+  consumeInbox,
+  DEFAULT_POLL_MS,
+  DEFAULT_PUSH_LEASE_MS,
+  type InboxStoreOptions,
+} from "../push_consumer.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { InboxSignal } from "../inbox_signal.ts";
+import { InboxSignal, pollInbox } from "../inbox_signal.ts";
 import { BATCH_MAX_EVENTS, storedEvent } from "./layout.ts";
 import { Leases } from "./leases.ts";
 import { Listing } from "./listing.ts";
@@ -28,9 +33,7 @@ import { LockedKv, withLockRetry } from "./locked_kv.ts";
 import { MISSING_PAYLOAD } from "./settlement.ts";
 import { adoptOlderLayout, sweepChunks } from "./sweep.ts";
 
-export interface KvEventStoreOptions {
-  /** The clock, in milliseconds. */
-  now?: () => number;
+export interface KvEventStoreOptions extends InboxStoreOptions {
   /** Upper bound on events per group commit (1 = one commit per request). */
   batchMaxEvents?: number;
   /**
@@ -38,16 +41,8 @@ export interface KvEventStoreOptions {
    * time anyway; more in flight made batches smaller.
    */
   commitsInFlight?: number;
-  /** The push consumer's lease: after a crash, its events are due again this long after. */
-  leaseMs?: number;
-  /** How often an idle consumer looks for events another process wrote (default 250 ms). */
-  pollMs?: number;
-  /** Where errors of the store's own background work go (default: dropped). */
-  onError?: (error: unknown) => void;
 }
 
-const DEFAULT_LEASE_MS = 15_000;
-const DEFAULT_POLL_MS = 250;
 const SWEEP_INTERVAL_MS = 60_000;
 
 export class KvEventStore implements EventStore {
@@ -68,7 +63,7 @@ export class KvEventStore implements EventStore {
   constructor(kv: Deno.Kv, options: KvEventStoreOptions = {}) {
     this.#kv = new LockedKv(kv);
     this.#now = options.now ?? Date.now;
-    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#leaseMs = options.leaseMs ?? DEFAULT_PUSH_LEASE_MS;
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.#onError = options.onError ?? (() => {});
     this.#accepts = new GroupCommit(this.#kv, {
@@ -135,43 +130,30 @@ export class KvEventStore implements EventStore {
     return this.#track(this.#lease(options));
   }
 
-  async #lease(options: LeaseOptions): Promise<Lease | null> {
+  #lease(options: LeaseOptions): Promise<Lease | null> {
     const signal = options.signal === undefined
       ? this.#closing.signal
       : AbortSignal.any([options.signal, this.#closing.signal]);
-    const deadline = Date.now() + Math.max(0, options.waitMs);
-    while (!signal.aborted) {
-      const woken = this.#inbox.next();
+    return pollInbox(this.#inbox, async (): Promise<Lease | null | "again"> => {
       const [held] = await this.#leases.leaseDue(1, options.leaseMs, options.route);
-      if (held !== undefined) {
-        woken.cancel();
-        const payload = await readPayload(this.#kv, held.record);
-        if (payload === null) {
-          const { route, key, leaseId } = held.record;
-          await this.#leases.settle(
-            { route, key, leaseId },
-            { ok: false, error: MISSING_PAYLOAD },
-            {
-              maxAttempts: 1,
-              retryDelayMs: () => 0,
-            },
-          );
-          continue;
-        }
-        return {
-          event: storedEvent(held.record, payload),
-          leaseId: held.record.leaseId,
-          expiresAtMs: held.record.leaseExpiresAtMs,
-        };
+      if (held === undefined) return null;
+      const payload = await readPayload(this.#kv, held.record);
+      if (payload === null) {
+        // Its chunks are gone: a dead letter at once, and the next due event is tried.
+        const { route, key, leaseId } = held.record;
+        await this.#leases.settle(
+          { route, key, leaseId },
+          { ok: false, error: MISSING_PAYLOAD },
+          { maxAttempts: 1, retryDelayMs: () => 0 },
+        );
+        return "again";
       }
-      const leftMs = deadline - Date.now();
-      if (leftMs <= 0) {
-        woken.cancel();
-        break;
-      }
-      await woken.wait(Math.min(leftMs, this.#pollMs), signal);
-    }
-    return null;
+      return {
+        event: storedEvent(held.record, payload),
+        leaseId: held.record.leaseId,
+        expiresAtMs: held.record.leaseExpiresAtMs,
+      };
+    }, { waitMs: options.waitMs, pollMs: this.#pollMs, signal });
   }
 
   settle(

@@ -22,26 +22,20 @@ import type {
   SettleResult,
   StoredEvent,
 } from "../event_store.ts";
-import { InboxSignal } from "../inbox_signal.ts";
-import { consumeInbox } from "../push_consumer.ts";
+import { InboxSignal, pollInbox } from "../inbox_signal.ts";
+import {
+  consumeInbox,
+  DEFAULT_POLL_MS,
+  DEFAULT_PUSH_LEASE_MS,
+  type InboxStoreOptions,
+} from "../push_consumer.ts";
 import { BATCH_MAX_EVENTS, SqliteAccepts } from "./accepts.ts";
 import { SqliteDatabase } from "./database.ts";
 import { SqliteLeases } from "./leases.ts";
 import { type EventRow, isLive, prepareLayout, storedEventOf } from "./schema.ts";
 
-export interface SqliteEventStoreOptions {
-  /** The clock, in milliseconds. */
-  now?: () => number;
-  /** The push consumer's lease: after a crash, its events are due again this long after. */
-  leaseMs?: number;
-  /** How often an idle consumer looks for events another process wrote (default 250 ms). */
-  pollMs?: number;
-  /** Where errors of the store's own background work go (default: dropped). */
-  onError?: (error: unknown) => void;
-}
+export type SqliteEventStoreOptions = InboxStoreOptions;
 
-const DEFAULT_LEASE_MS = 15_000;
-const DEFAULT_POLL_MS = 250;
 /**
  * How often serve removes what has expired. Often, in small transactions with a turn of the
  * event loop between them: the file stays near one retention's worth of events, and no
@@ -81,7 +75,7 @@ export class SqliteEventStore implements EventStore {
   constructor(db: SqliteDatabase, options: SqliteEventStoreOptions = {}) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#leaseMs = options.leaseMs ?? DEFAULT_PUSH_LEASE_MS;
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.#onError = options.onError ?? (() => {});
     this.#accepts = new SqliteAccepts(db, this.#now, () => this.#inbox.notify());
@@ -143,27 +137,16 @@ export class SqliteEventStore implements EventStore {
     return this.#track(this.#lease(options));
   }
 
-  async #lease(options: LeaseOptions): Promise<Lease | null> {
+  #lease(options: LeaseOptions): Promise<Lease | null> {
     const signal = options.signal === undefined
       ? this.#closing.signal
       : AbortSignal.any([options.signal, this.#closing.signal]);
-    const deadline = Date.now() + Math.max(0, options.waitMs);
-    while (!signal.aborted) {
-      const woken = this.#inbox.next();
+    return pollInbox(this.#inbox, async () => {
       const [held] = await this.#leases.leaseDue(1, options.leaseMs, options.route);
-      if (held !== undefined) {
-        woken.cancel();
-        const { event, leaseId, leaseExpiresAtMs } = held.record;
-        return { event, leaseId, expiresAtMs: leaseExpiresAtMs };
-      }
-      const leftMs = deadline - Date.now();
-      if (leftMs <= 0) {
-        woken.cancel();
-        break;
-      }
-      await woken.wait(Math.min(leftMs, this.#pollMs), signal);
-    }
-    return null;
+      if (held === undefined) return null;
+      const { event, leaseId, leaseExpiresAtMs } = held.record;
+      return { event, leaseId, expiresAtMs: leaseExpiresAtMs };
+    }, { waitMs: options.waitMs, pollMs: this.#pollMs, signal });
   }
 
   settle(
