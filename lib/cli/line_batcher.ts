@@ -23,7 +23,10 @@ export interface LineSink {
 }
 
 export interface BatchOptions {
-  /** How long the first line of a batch may wait for others (default 20 ms). */
+  /**
+   * How long the first line of a batch may wait for others (default 20 ms; 0: written at
+   * once when no write is under way, the lines that come meanwhile going into the next).
+   */
   delayMs?: number;
   /** A batch this long is written at once (default 1,000 lines). */
   maxLines?: number;
@@ -83,7 +86,7 @@ export function batchLines(sink: LineSink, options: BatchOptions = {}): LineBatc
       }
       const written = new Promise<void>((resolve) => held.push({ line, written: resolve }));
       if (writing === null) {
-        if (held.length >= maxLines) pump();
+        if (held.length >= maxLines || delayMs === 0) pump();
         else timer ??= setTimeout(pump, delayMs);
       }
       return written;

@@ -21,7 +21,6 @@ import { ExitCode } from "./exit_codes.ts";
 import { closingReserveMs, drainable, listenForStop, shutDown } from "./serve_shutdown.ts";
 import { createExecHandler, execRetryDelayMs } from "../handoff/mod.ts";
 import { EXEC_HELP, prepareExec } from "./exec_settings.ts";
-import type { Output } from "./output.ts";
 import { secretValuesFromEnv } from "../redact/mod.ts";
 import {
   buildRoutes,
@@ -38,7 +37,7 @@ import { watchHandoffs } from "./handoff_watch.ts";
 import { routeProblem } from "./provider_setup.ts";
 import { isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
-import { batchLines } from "./line_batcher.ts";
+import { batchLines, type LineBatcher } from "./line_batcher.ts";
 
 import { parseServeSettings, type ServeSettings } from "./serve_settings.ts";
 
@@ -103,17 +102,26 @@ Exit codes: 0 stopped by SIGINT/SIGTERM · 1 a second signal during shutdown · 
 a bad route.`;
 
 /** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
-export function printVerified(output: Output): (event: StoredEvent) => Promise<HandlerOutcome> {
+export function printVerified(
+  lines: LineBatcher,
+): (event: StoredEvent) => Promise<HandlerOutcome> {
   const decoder = new TextDecoder();
-  return (event) => {
-    output.out(JSON.stringify({
+  return async (event) => {
+    // Done once its line is written: a reader that falls behind holds the event, not serve.
+    await lines.write(JSON.stringify({
       event: "verified",
       id: event.id,
       payload: JSON.parse(decoder.decode(event.payload)),
     }));
-    return Promise.resolve({ ok: true });
+    return { ok: true };
   };
 }
+
+/**
+ * Events printed at once without --exec: their lines go out together, in the order their
+ * hand-offs started, while a slow reader of stdout holds up only these.
+ */
+const PRINT_CONCURRENCY = 64;
 
 async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
@@ -157,6 +165,12 @@ async function run(context: CommandContext): Promise<ExitCode> {
     write: (text) => context.output.writeLater("err", text),
     writeSync: (text) => context.output.err(text),
   }, { droppedLine: (n) => `hookgate: ${n} log lines dropped: stderr was not keeping up` });
+  // Verified events without --exec; never dropped (a line is an event handed off), and at most
+  // PRINT_CONCURRENCY of them wait for the reader at once.
+  const printed = batchLines({
+    write: (text) => context.output.writeLater("out", text),
+    writeSync: (text) => context.output.out(text),
+  }, { delayMs: 0, maxHeldLines: Infinity });
   const log = createServeLog({
     ...settings.log,
     color: useColor(context.env, Deno.stderr.isTerminal()),
@@ -165,7 +179,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
   });
   const close = async () => {
     log.close();
-    await logLines.drain();
+    await Promise.all([logLines.drain(), printed.drain()]);
     await trace.close();
     revocations?.close();
     await store.close();
@@ -173,6 +187,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
   const exitNow = (code: ExitCode): never => {
     logLines.flush();
+    printed.flush();
     Deno.exit(code);
   };
   const stop = listenForStop(context.output, exitNow);
@@ -233,7 +248,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       report: (report) => log.handoff(report),
       now: Date.now,
     });
-    const act = exec === null ? printVerified(context.output) : createExecHandler({
+    const act = exec === null ? printVerified(printed) : createExecHandler({
       command: exec.command,
       cwd: exec.cwd,
       launch: exec.launch,
@@ -271,7 +286,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
         signal: consumer.signal,
         maxAttempts,
         retryDelayMs: exec === null ? execRetryDelayMs : watch.retryDelayMs,
-        concurrency: exec?.concurrency ?? 1,
+        concurrency: exec?.concurrency ?? PRINT_CONCURRENCY,
         graceMs: settings.shutdownGraceMs - closingReserveMs(settings.shutdownGraceMs),
       });
     await Promise.race([stop.stopRequested, ...(consuming === null ? [] : [consuming])]);
