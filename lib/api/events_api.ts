@@ -45,8 +45,11 @@ export interface ApiRecord {
   /** The verified token's id and scope; null when the token was refused. */
   tokenId: string | null;
   scope: TokenScope | null;
-  /** Why the token was refused, or null. */
-  refused: TokenFailure | null;
+  /**
+   * Why the token was refused, or null; `revocation_unchecked`: its revocation could not be
+   * looked up (the shared store is down), so the request was answered 503.
+   */
+  refused: TokenFailure | "revocation_unchecked" | null;
 }
 
 /** Route names come from --route paths; no real one comes near this. */
@@ -96,7 +99,7 @@ export function createEventsApi(
       status: response.status,
       tokenId: token?.ok ? token.value.tokenId : null,
       scope: token?.ok ? token.value.scope : null,
-      refused: token === null || token.ok ? null : token.reason,
+      refused: token === null ? "revocation_unchecked" : token.ok ? null : token.reason,
     });
     return response;
   };

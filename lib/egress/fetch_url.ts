@@ -289,16 +289,25 @@ async function checkAddresses(
 }
 
 async function resolveWithDeno(host: string, signal: AbortSignal): Promise<string[]> {
-  const answers = await Promise.allSettled([
-    Deno.resolveDns(host, "A", { signal }),
-    Deno.resolveDns(host, "AAAA", { signal }),
-  ]);
-  const addresses = answers.flatMap((answer) => answer.status === "fulfilled" ? answer.value : []);
+  return resolvedAddresses(
+    await Promise.allSettled([
+      Deno.resolveDns(host, "A", { signal }),
+      Deno.resolveDns(host, "AAAA", { signal }),
+    ]),
+  );
+}
+
+/**
+ * The addresses of a name's A and AAAA lookups. A lookup that failed (other than "no such
+ * record") fails the whole, even when the other one answered: the request resolves the name
+ * again, and may then get the addresses that lookup would have given, which nobody checked.
+ */
+export function resolvedAddresses(answers: PromiseSettledResult<string[]>[]): string[] {
   const hardFailure = answers.find((answer) =>
     answer.status === "rejected" && !(answer.reason instanceof Deno.errors.NotFound)
   );
-  if (addresses.length === 0 && hardFailure?.status === "rejected") throw hardFailure.reason;
-  return addresses;
+  if (hardFailure?.status === "rejected") throw hardFailure.reason;
+  return answers.flatMap((answer) => answer.status === "fulfilled" ? answer.value : []);
 }
 
 /** Whether a redirect's Location (relative, absolute or malformed) stays on `from`'s origin. */

@@ -369,8 +369,9 @@ Deno.test("createEventsApi() refuses with 503 when the revocation list cannot be
     assert.equal(text.includes("evt-9"), false, "the refused request was answered with events");
   }
   assert.equal((await store.get("webhook", "id:evt-9"))?.status, "dead", "the redeliver ran");
+  // The operator's record says why: the token was neither let through nor called bad.
   assert.deepEqual(records.map((r) => [r.status, r.tokenId, r.refused]), [
-    [503, null, null],
-    [503, null, null],
+    [503, null, "revocation_unchecked"],
+    [503, null, "revocation_unchecked"],
   ]);
 });

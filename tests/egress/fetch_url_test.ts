@@ -9,6 +9,7 @@ import {
   type HopTransport,
   MAX_REDIRECTS,
   parseEgressPolicy,
+  resolvedAddresses,
 } from "../../lib/egress/mod.ts";
 import { ExitCode } from "../../lib/cli/mod.ts";
 import {
@@ -353,4 +354,24 @@ Deno.test("fetchUrl() times out on a body that stalls after the headers", async 
     timeoutMs: 300,
   });
   assert.equal(result.failure, "timeout");
+});
+
+Deno.test("resolvedAddresses(): a failed AAAA lookup beside a public A answer is a failure, not the A answer alone", () => {
+  const servfail = new Error("SERVFAIL");
+  assert.throws(
+    () =>
+      resolvedAddresses([
+        { status: "fulfilled", value: ["93.184.216.34"] },
+        { status: "rejected", reason: servfail },
+      ]),
+    /SERVFAIL/,
+  );
+  // "No such record" is an answer: the A addresses alone are what the name has.
+  assert.deepEqual(
+    resolvedAddresses([
+      { status: "fulfilled", value: ["93.184.216.34"] },
+      { status: "rejected", reason: new Deno.errors.NotFound("no AAAA") },
+    ]),
+    ["93.184.216.34"],
+  );
 });
