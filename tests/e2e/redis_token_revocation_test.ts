@@ -58,17 +58,32 @@ async function ask(instance: ServeProcess, bearer: string): Promise<number> {
   return response.status;
 }
 
+/** Two machines on one Redis, each with its own data dir; `await using` stops both. */
 async function fleet(redis: RedisServer) {
   const store = `${redis.url}/0?timeout=1s`;
-  return { store, a: await machine(store), b: await machine(store) };
+  const a = await machine(store);
+  try {
+    const b = await machine(store);
+    return {
+      store,
+      a,
+      b,
+      async [Symbol.asyncDispose]() {
+        await a[Symbol.asyncDispose]();
+        await b[Symbol.asyncDispose]();
+      },
+    };
+  } catch (error) {
+    await a[Symbol.asyncDispose]();
+    throw error;
+  }
 }
 
 redisTest(
   "fleet: a token revoked with --store on one machine is refused by every instance",
   async (redis) => {
-    const { store, a: first, b: second } = await fleet(redis);
-    await using a = first;
-    await using b = second;
+    await using machines = await fleet(redis);
+    const { store, a, b } = machines;
     const { bearer, id } = await mint();
     assert.equal(await ask(a.serve, bearer), 200);
     assert.equal(await ask(b.serve, bearer), 200);
@@ -92,9 +107,8 @@ redisTest(
 redisTest(
   "fleet: HOOKGATE_STORE makes a plain --revoke reach every instance, from a machine running no serve",
   async (redis) => {
-    const { store, a: first, b: second } = await fleet(redis);
-    await using a = first;
-    await using b = second;
+    await using machines = await fleet(redis);
+    const { store, a, b } = machines;
     const { bearer, id } = await mint();
     assert.equal(await ask(b.serve, bearer), 200);
     const revoked = await runCli(["token", "--revoke", id], {
@@ -109,9 +123,8 @@ redisTest(
 redisTest(
   "fleet: with Redis gone, --revoke says it holds on this machine only, and no instance lets an unchecked token through",
   async (redis) => {
-    const { store, a: first, b: second } = await fleet(redis);
-    await using a = first;
-    await using b = second;
+    await using machines = await fleet(redis);
+    const { store, a, b } = machines;
     const { bearer, id } = await mint();
     assert.equal(await ask(b.serve, bearer), 200);
     await redis.halt("SIGKILL");
