@@ -27,11 +27,14 @@ export async function countEventsByStatus(
 }
 
 /**
- * Counts the event records (the claims) in a data dir's KV file by reading its keys: for a
- * run of another checkout (`--tree`), whose layout may differ from what this store reads.
+ * Counts the event records (the claims) a run of another checkout (`--tree`) left, by reading
+ * its file directly, whose layout may differ from what this store reads: the rows of a SQLite
+ * store's `event` table, or the event keys of a Deno KV one.
  */
-export function countEventRecords(dataDir: string): Promise<number> {
-  return countKeys(`${dataDir}/hookgate.kv`, ["hookgate", "event"]);
+export async function countEventRecords(dataDir: string): Promise<number> {
+  const names = [...Deno.readDirSync(dataDir)].map((entry) => entry.name);
+  if (names.includes("hookgate.db")) return countRows(`${dataDir}/hookgate.db`);
+  return await countKeys(`${dataDir}/hookgate.kv`, ["hookgate", "event"]);
 }
 
 /** The events a durable floor reference (bench/durable_floor_server.ts) left in its data dir. */
@@ -40,8 +43,12 @@ export async function countFloorEvents(dataDir: string): Promise<number> {
   if (names.includes("floor.kv")) {
     return await countKeys(`${dataDir}/floor.kv`, ["hookgate", "event"]);
   }
-  if (!names.includes("floor.db")) return 0;
-  const db = new DatabaseSync(`${dataDir}/floor.db`, { readOnly: true });
+  return names.includes("floor.db") ? countRows(`${dataDir}/floor.db`) : 0;
+}
+
+/** The rows of the `event` table of a SQLite file. */
+function countRows(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
   try {
     const row = db.prepare("SELECT count(*) AS n FROM event").get() as { n: number };
     return Number(row.n);
