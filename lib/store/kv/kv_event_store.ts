@@ -25,6 +25,7 @@ import {
   type InboxStoreOptions,
 } from "../push_consumer.ts";
 import { GroupCommit } from "./group_commit.ts";
+import { consumeWithHousekeeping, WorkInFlight } from "../background_work.ts";
 import { InboxSignal, pollInbox } from "../inbox_signal.ts";
 import { BATCH_MAX_EVENTS, storedEvent } from "./layout.ts";
 import { Leases } from "./leases.ts";
@@ -58,7 +59,7 @@ export class KvEventStore implements EventStore {
   /** Aborts every consumer and long-poll when the store closes. */
   readonly #closing = new AbortController();
   /** Work close() waits for: consumers, leases, settlements. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #inFlight = new WorkInFlight();
 
   constructor(kv: Deno.Kv, options: KvEventStoreOptions = {}) {
     this.#kv = new LockedKv(kv);
@@ -101,29 +102,27 @@ export class KvEventStore implements EventStore {
         this.#onError(error);
       }
     };
-    const sweeping = this.#track(housekeeping());
-    const sweeper = setInterval(() => void this.#track(housekeeping()), SWEEP_INTERVAL_MS);
-    try {
-      await consumeInbox(
-        {
-          leases: this.#leases,
-          load: async (held) => {
-            const payload = await readPayload(this.#kv, held.record);
-            return payload === null ? null : storedEvent(held.record, payload);
+    await consumeWithHousekeeping(
+      () =>
+        consumeInbox(
+          {
+            leases: this.#leases,
+            load: async (held) => {
+              const payload = await readPayload(this.#kv, held.record);
+              return payload === null ? null : storedEvent(held.record, payload);
+            },
+            inbox: this.#inbox,
+            attachIntake: (intake) => this.#accepts.attach(intake),
+            now: this.#now,
+            onError: this.#onError,
           },
-          inbox: this.#inbox,
-          attachIntake: (intake) => this.#accepts.attach(intake),
-          now: this.#now,
-          onError: this.#onError,
-        },
-        handler,
-        options,
-        { leaseMs: this.#leaseMs, pollMs: this.#pollMs, batchMaxEvents: BATCH_MAX_EVENTS },
-      );
-    } finally {
-      clearInterval(sweeper);
-      await sweeping;
-    }
+          handler,
+          options,
+          { leaseMs: this.#leaseMs, pollMs: this.#pollMs, batchMaxEvents: BATCH_MAX_EVENTS },
+        ),
+      housekeeping,
+      SWEEP_INTERVAL_MS,
+    );
   }
 
   lease(options: LeaseOptions): Promise<Lease | null> {
@@ -192,16 +191,14 @@ export class KvEventStore implements EventStore {
     this.#closing.abort();
     // Consumers stop (running handlers finish and record their verdicts) and
     // accepts in flight commit before the file closes.
-    await Promise.allSettled([...this.#inFlight, this.#accepts.idle()]);
+    await Promise.allSettled([this.#inFlight.settled(), this.#accepts.idle()]);
     await this.#accepts.idle();
     this.#inbox.close();
     this.#kv.close();
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight.add(work);
-    work.then(() => this.#inFlight.delete(work), () => this.#inFlight.delete(work));
-    return work;
+    return this.#inFlight.track(work);
   }
 }
 

@@ -22,6 +22,7 @@ import type {
   SettleResult,
   StoredEvent,
 } from "../event_store.ts";
+import { consumeWithHousekeeping, WorkInFlight } from "../background_work.ts";
 import { InboxSignal, pollInbox } from "../inbox_signal.ts";
 import {
   consumeInbox,
@@ -70,7 +71,7 @@ export class SqliteEventStore implements EventStore {
   /** Aborts every consumer and long-poll when the store closes. */
   readonly #closing = new AbortController();
   /** Work close() waits for: consumers and long-polls. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #inFlight = new WorkInFlight();
 
   constructor(db: SqliteDatabase, options: SqliteEventStoreOptions = {}) {
     this.#db = db;
@@ -98,39 +99,34 @@ export class SqliteEventStore implements EventStore {
   }
 
   async #consume(handler: EventHandler, options: ConsumeOptions): Promise<void> {
-    let sweeping = false;
+    // Small transactions with a turn of the event loop between them (see SWEEP_INTERVAL_MS).
     const housekeeping = async () => {
-      if (sweeping) return;
-      sweeping = true;
       try {
         while (!options.signal.aborted && this.#sweepStep(this.#now()) === SWEEP_BATCH) {
           await new Promise((resolve) => setTimeout(resolve, 0));
         }
       } catch (error) {
         this.#onError(error);
-      } finally {
-        sweeping = false;
       }
     };
-    void housekeeping();
-    const sweeper = setInterval(() => void housekeeping(), SWEEP_INTERVAL_MS);
-    try {
-      await consumeInbox(
-        {
-          leases: this.#leases,
-          inbox: this.#inbox,
-          load: (held) => Promise.resolve(held.record.event),
-          attachIntake: (intake) => this.#accepts.attach(intake),
-          now: this.#now,
-          onError: this.#onError,
-        },
-        handler,
-        options,
-        { leaseMs: this.#leaseMs, pollMs: this.#pollMs, batchMaxEvents: BATCH_MAX_EVENTS },
-      );
-    } finally {
-      clearInterval(sweeper);
-    }
+    await consumeWithHousekeeping(
+      () =>
+        consumeInbox(
+          {
+            leases: this.#leases,
+            inbox: this.#inbox,
+            load: (held) => Promise.resolve(held.record.event),
+            attachIntake: (intake) => this.#accepts.attach(intake),
+            now: this.#now,
+            onError: this.#onError,
+          },
+          handler,
+          options,
+          { leaseMs: this.#leaseMs, pollMs: this.#pollMs, batchMaxEvents: BATCH_MAX_EVENTS },
+        ),
+      housekeeping,
+      SWEEP_INTERVAL_MS,
+    );
   }
 
   lease(options: LeaseOptions): Promise<Lease | null> {
@@ -229,16 +225,14 @@ export class SqliteEventStore implements EventStore {
     this.#closing.abort();
     // Consumers stop (running handlers finish and record their verdicts) and accepts
     // waiting for their commit are committed before the file closes.
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#inFlight.settled();
     await this.#accepts.idle();
     this.#inbox.close();
     await this.#db.close();
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight.add(work);
-    work.then(() => this.#inFlight.delete(work), () => this.#inFlight.delete(work));
-    return work;
+    return this.#inFlight.track(work);
   }
 }
 
