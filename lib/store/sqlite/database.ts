@@ -46,10 +46,6 @@ export class SqliteDatabase {
     );
   }
 
-  get open(): boolean {
-    return this.#open;
-  }
-
   /** A prepared statement, prepared once per connection. */
   statement(sql: string): StatementSync {
     let statement = this.#statements.get(sql);
@@ -68,10 +64,11 @@ export class SqliteDatabase {
   transaction<T>(work: () => T): T {
     if (!this.#open) throw new Error("event store is closed");
     const changesBefore = this.#totalChanges();
-    this.#db.exec("BEGIN IMMEDIATE");
+    // Prepared once: a transaction runs per accept batch, lease batch and verdict batch.
+    this.statement("BEGIN IMMEDIATE").run();
     try {
       const result = work();
-      this.#db.exec("COMMIT");
+      this.statement("COMMIT").run();
       // A transaction that changed nothing (a poll that found no due event) wrote nothing.
       if (this.#totalChanges() !== changesBefore) this.#dirty = true;
       return result;
