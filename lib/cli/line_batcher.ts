@@ -6,6 +6,8 @@
  * not the requests; lines gather meanwhile, up to a bound past which they are counted and
  * dropped, and the count is written once the reader catches up. Lines keep their order.
  */
+import type { Output } from "./output.ts";
+
 export interface LineBatcher {
   /** Holds `line` for the next write; resolves once it is written (or dropped). */
   write(line: string): Promise<void>;
@@ -13,6 +15,14 @@ export interface LineBatcher {
   drain(): Promise<void>;
   /** Writes what is held at once, blocking if it must (the process is about to exit). */
   flush(): void;
+}
+
+/** One of the program's streams as a LineSink, through the Output and so the redactor. */
+export function outputSink(output: Output, stream: "out" | "err"): LineSink {
+  return {
+    write: (text) => output.writeLater(stream, text),
+    writeSync: (text) => stream === "out" ? output.out(text) : output.err(text),
+  };
 }
 
 export interface LineSink {

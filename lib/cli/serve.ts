@@ -37,7 +37,7 @@ import { watchHandoffs } from "./handoff_watch.ts";
 import { routeProblem } from "./provider_setup.ts";
 import { isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
-import { batchLines, type LineBatcher } from "./line_batcher.ts";
+import { batchLines, type LineBatcher, outputSink } from "./line_batcher.ts";
 
 import { parseServeSettings, type ServeSettings } from "./serve_settings.ts";
 
@@ -161,16 +161,15 @@ async function run(context: CommandContext): Promise<ExitCode> {
   }
   let revocations: TokenRevocations | null = null;
   // The log never holds up requests: a slow reader of stderr makes its writes wait instead.
-  const logLines = batchLines({
-    write: (text) => context.output.writeLater("err", text),
-    writeSync: (text) => context.output.err(text),
-  }, { droppedLine: (n) => `hookgate: ${n} log lines dropped: stderr was not keeping up` });
+  const logLines = batchLines(outputSink(context.output, "err"), {
+    droppedLine: (n) => `hookgate: ${n} log lines dropped: stderr was not keeping up`,
+  });
   // Verified events without --exec; never dropped (a line is an event handed off), and at most
   // PRINT_CONCURRENCY of them wait for the reader at once.
-  const printed = batchLines({
-    write: (text) => context.output.writeLater("out", text),
-    writeSync: (text) => context.output.out(text),
-  }, { delayMs: 0, maxHeldLines: Infinity });
+  const printed = batchLines(outputSink(context.output, "out"), {
+    delayMs: 0,
+    maxHeldLines: Infinity,
+  });
   const log = createServeLog({
     ...settings.log,
     color: useColor(context.env, Deno.stderr.isTerminal()),
