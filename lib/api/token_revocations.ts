@@ -7,7 +7,7 @@
  * a revocation made on one machine holds on every instance of the fleet.
  */
 import { MAX_TOKEN_TTL_MS } from "./bearer_token.ts";
-import { makePrivateDir, preparePrivateKvFile } from "../util/mod.ts";
+import { makePrivateDir, preparePrivateDbFile } from "../util/mod.ts";
 import type { SharedRevocations } from "../store/mod.ts";
 
 export interface TokenRevocations {
@@ -28,7 +28,7 @@ const LOCK_RETRIES = 40;
 /** Opens (and creates, with the data dir if missing) the revocation list of `dataDir`. */
 export async function openTokenRevocations(dataDir: string): Promise<TokenRevocations> {
   await makePrivateDir(dataDir);
-  await preparePrivateKvFile(revocationsPath(dataDir));
+  await preparePrivateDbFile(revocationsPath(dataDir));
   const kv = await Deno.openKv(revocationsPath(dataDir));
   return {
     async revoke(tokenId, { nowMs }) {

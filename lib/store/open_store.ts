@@ -4,7 +4,7 @@
  */
 import type { EventStore } from "./event_store.ts";
 import { StoreSpecError } from "./store_spec_error.ts";
-import { errorMessage, preparePrivateKvFile } from "../util/mod.ts";
+import { errorMessage, preparePrivateDbFile } from "../util/mod.ts";
 
 export interface OpenStoreOptions {
   /** Where `kv:` stores live by default (`--data-dir`). */
@@ -67,7 +67,7 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
   const chosen = spec === "" ? defaultStoreSpec(options.dataDir) : spec;
   const file = localStoreFile(chosen, options.dataDir);
   if (file !== null) {
-    await preparePrivateKvFile(file);
+    await preparePrivateDbFile(file);
     if (chosen.startsWith("sqlite")) {
       const { openSqliteEventStore } = await import("./sqlite/mod.ts");
       return await openSqliteEventStore(file, kv);

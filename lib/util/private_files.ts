@@ -16,11 +16,11 @@ export async function makePrivateDir(dir: string): Promise<void> {
 }
 
 /**
- * Prepares the Deno KV (SQLite) file at `path` before it is opened: SQLite creates a new
+ * Prepares a SQLite file (Deno KV or the SQLite store) at `path` before it is opened: SQLite creates a new
  * database 0644 and gives its -wal and -shm files the database's mode, so the file is
  * created 0600 first; an existing one (and its -wal/-shm) is narrowed to 0600.
  */
-export async function preparePrivateKvFile(path: string): Promise<void> {
+export async function preparePrivateDbFile(path: string): Promise<void> {
   const file = await Deno.open(path, { create: true, write: true, mode: 0o600 });
   file.close();
   for (const name of [path, `${path}-wal`, `${path}-shm`]) {
