@@ -8,7 +8,7 @@
  * requests per young-generation collection (scavenge). The garbage a request makes is
  * CPU twice over: the collections on the JavaScript thread and V8's helper threads.
  *
- *   deno task bench:garbage [--seconds 6] [--scenario verify-only,forged,duplicates] [--tree DIR]
+ *   deno task bench:garbage [--seconds 6] [--scenario verify-only,forged,duplicates,accepted] [--tree DIR]
  *
  * `--tree DIR` runs another checkout's hookgate, to compare a change with its base.
  */
@@ -46,7 +46,7 @@ export function tallyGcTrace(text: string): GcTally {
   return { scavenges, fullCollections, allocatedMb };
 }
 
-const SCENARIOS = ["verify-only", "forged", "duplicates"];
+const SCENARIOS = ["verify-only", "forged", "duplicates", "accepted"];
 /** The young generation both sides get: serve's own setting, so the collections compare. */
 const SEMI_SPACE_FLAG = "--max-semi-space-size=2";
 
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(
-      "Usage: deno task bench:garbage [--seconds N] [--scenario verify-only,forged,duplicates] " +
+      "Usage: deno task bench:garbage [--seconds N] [--scenario verify-only,forged,duplicates,accepted] " +
         "[--tree DIR]",
     );
     return;
@@ -89,8 +89,9 @@ async function main(): Promise<void> {
       const trace = `${tmp}/${scenario}.gc`;
       const file = `${tmp}/${scenario}.tsv`;
       const replay = scenario === "duplicates";
+      const valid = replay || scenario === "accepted";
       await writeDeliveries(file, replay ? 2_000 : 50_000 * seconds, {
-        secret: replay ? secret : forgedSecret,
+        secret: valid ? secret : forgedSecret,
       });
       const server: Server = scenario === "verify-only"
         ? await startServer(Deno.execPath(), [
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
         if (replay) await preAccept(server.url, file);
         const load = { useWrk: true, threads: 1, connections: 32, seconds };
         const summary = await drive(server.url, file, load);
-        const expected = replay ? "200" : "401";
+        const expected = valid ? "200" : "401";
         if (summary.statuses[expected] !== summary.requests) {
           throw new Error(
             `${scenario}: answers other than ${expected}: ${JSON.stringify(summary.statuses)}`,

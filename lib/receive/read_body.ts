@@ -35,24 +35,38 @@ const DIGITS = /^[0-9]+$/;
  * outgrow the declared size; the length is checked afterwards all the same.
  * Either way one deadline bounds the whole read.
  */
-export async function readBody(
+export function readBody(
   request: Request,
   options: ReadBodyOptions,
 ): Promise<Result<Uint8Array, ReadBodyFailure>> {
   const header = request.headers.get("content-length");
   const declared = header !== null && DIGITS.test(header) ? Number(header) : null;
+  // Touching request.body makes a stream, and bytes() then reads through it instead of
+  // taking the whole buffered body at once: the one-read path never touches it. Nor does
+  // it take an async function's frame of its own: it runs on every request.
+  if (declared !== null && declared <= ONE_READ_MAX_BYTES && declared <= options.maxBodyBytes) {
+    const reading = readAtOnce(request, options.maxBodyBytes);
+    if (options.timeoutMs === undefined) return reading;
+    // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
+    return within(reading, options.timeoutMs).then(timedOut);
+  }
+  return readStreamed(request, declared, options);
+}
+
+/** A body read at once, or "timeout" when the deadline came first. */
+const timedOut = (
+  bytes: Result<Uint8Array, ReadBodyFailure> | typeof TIMED_OUT,
+): Result<Uint8Array, ReadBodyFailure> => bytes === TIMED_OUT ? fail("timeout") : bytes;
+
+/** A body declared too large, not declared, or larger than one read: chunk by chunk. */
+async function readStreamed(
+  request: Request,
+  declared: number | null,
+  options: ReadBodyOptions,
+): Promise<Result<Uint8Array, ReadBodyFailure>> {
   if (declared !== null && declared > options.maxBodyBytes) {
     await request.body?.cancel().catch(() => {});
     return fail("too-large");
-  }
-  // Touching request.body makes a stream, and bytes() then reads through it instead of
-  // taking the whole buffered body at once: the one-read path never touches it.
-  if (declared !== null && declared <= ONE_READ_MAX_BYTES) {
-    const reading = readAtOnce(request, options.maxBodyBytes);
-    if (options.timeoutMs === undefined) return await reading;
-    const bytes = await within(reading, options.timeoutMs);
-    // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
-    return bytes === TIMED_OUT ? fail("timeout") : bytes;
   }
   if (request.body === null) return ok(new Uint8Array(0));
   const reader = request.body.getReader();

@@ -12,14 +12,16 @@ const MAX_DEPTH = 64;
 
 interface WalkState {
   text: (s: string) => string;
-  /** The objects on the current path, to cut cycles. */
-  path: WeakSet<object>;
-  depth: number;
+  /**
+   * The objects on the current path, to cut cycles: at most MAX_DEPTH of them, so a scan
+   * of this short stack costs less than a WeakSet made for every record.
+   */
+  path: object[];
 }
 
 /** Returns a copy of `input` with credentials removed; `text` redacts free text. */
 export function redactTree(text: (s: string) => string, input: unknown): unknown {
-  return walk({ text, path: new WeakSet(), depth: 0 }, input);
+  return walk({ text, path: [] }, input);
 }
 
 /** The value under a secret key: strings and numbers go; null and booleans say nothing. */
@@ -42,10 +44,9 @@ function walk(state: WalkState, input: unknown): unknown {
   if (input === null || typeof input !== "object") {
     return typeof input === "function" || typeof input === "symbol" ? undefined : input;
   }
-  if (seen.has(input)) return "[circular]";
-  if (state.depth >= MAX_DEPTH) return "[too deep]";
-  seen.add(input);
-  state.depth++;
+  if (seen.includes(input)) return "[circular]";
+  if (seen.length >= MAX_DEPTH) return "[too deep]";
+  seen.push(input);
   try {
     if (input instanceof Error) {
       return { name: input.name, message: text(input.message) };
@@ -68,8 +69,7 @@ function walk(state: WalkState, input: unknown): unknown {
     }
     return walkRecord(state, input as Record<string, unknown>);
   } finally {
-    seen.delete(input);
-    state.depth--;
+    seen.pop();
   }
 }
 
@@ -83,7 +83,8 @@ function walkRecord(state: WalkState, record: Record<string, unknown>): Record<s
     : null;
   const entryIsSecret = entryName !== null && "value" in record && isSecretKey(entryName);
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(record)) {
+  for (const key of Object.keys(record)) {
+    const value = record[key];
     const safeKey = text(key);
     if (isSecretKey(key)) out[safeKey] = redactSecretValue(key, value, text);
     else if (entryIsSecret && key === "value") {

@@ -18,8 +18,11 @@
 const KNOWN_CLAIMS_MAX = 20_000;
 
 export class ClaimCache {
-  #young = new Map<string, number>();
-  #old = new Map<string, number>();
+  /** Per route, key → claim expiry: a lookup hashes the key as it came, no joined string. */
+  #young = new Map<string, Map<string, number>>();
+  #old = new Map<string, Map<string, number>>();
+  #youngSize = 0;
+  #oldSize = 0;
   readonly #generation: number;
 
   /** `max`: claims held at most (at least 2); the newest `max / 2` are always held. */
@@ -29,25 +32,33 @@ export class ClaimCache {
 
   /** Whether route+key is known to be claimed at `nowMs`. */
   holds(event: { route: string; key: string }, nowMs: number): boolean {
-    const id = claimId(event);
-    const expiresAtMs = this.#young.get(id) ?? this.#old.get(id);
+    const expiresAtMs = this.#young.get(event.route)?.get(event.key) ??
+      this.#old.get(event.route)?.get(event.key);
     return expiresAtMs !== undefined && expiresAtMs > nowMs;
   }
 
   remember(event: { route: string; key: string }, expiresAtMs: number): void {
-    const id = claimId(event);
     // Renewed: it moves to the young map, counted once.
-    if (this.#old.size > 0) this.#old.delete(id);
-    this.#young.set(id, expiresAtMs);
-    if (this.#young.size >= this.#generation) {
+    if (this.#oldSize > 0 && this.#old.get(event.route)?.delete(event.key)) this.#oldSize--;
+    let young = this.#young.get(event.route);
+    if (young === undefined) {
+      young = new Map();
+      this.#young.set(event.route, young);
+    }
+    const size = young.size;
+    young.set(event.key, expiresAtMs);
+    this.#youngSize += young.size - size;
+    if (this.#youngSize >= this.#generation) {
       this.#old = this.#young;
+      this.#oldSize = this.#youngSize;
       this.#young = new Map();
+      this.#youngSize = 0;
     }
   }
 
   /** Claims remembered now. */
   get size(): number {
-    return this.#young.size + this.#old.size;
+    return this.#youngSize + this.#oldSize;
   }
 }
 

@@ -160,6 +160,9 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
       );
       reportedDrops = dropped;
     }
+    // One encode and one write for the batch, unless it reaches the rotation size.
+    const whole = encoder.encode(lines.join(""));
+    if (size + whole.length <= maxBytes) return await writeAll(whole);
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
     for (const line of lines) {
