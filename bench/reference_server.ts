@@ -4,7 +4,7 @@
  * SIGTERM shuts it down and the process ends normally, so `--cpu-prof-dir` gets its
  * profile written (bench:profile --scenario verify-only).
  */
-import { concatBytes, fromHex, utf8, verifyHmacSha256 } from "../lib/util/mod.ts";
+import { fromHex, prefixedBytes, verifyHmacSha256 } from "../lib/util/mod.ts";
 export function serveReference(handler: (request: Request) => Promise<Response>): void {
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -22,6 +22,6 @@ export function serveReference(handler: (request: Request) => Promise<Response>)
 export async function verifiedBody(request: Request, key: CryptoKey): Promise<Uint8Array | null> {
   const signature = fromHex(request.headers.get("x-signature") ?? "");
   const body = await request.bytes();
-  const signed = concatBytes(utf8(`${request.headers.get("x-timestamp") ?? ""}.`), body);
+  const signed = prefixedBytes(`${request.headers.get("x-timestamp") ?? ""}.`, body);
   return signature !== null && await verifyHmacSha256(key, signature, signed) ? body : null;
 }

@@ -1,5 +1,5 @@
 /** hookgate's own wire format, the default route's and `hookgate send`'s. */
-import { concatBytes, fail, fromHex, hmacSha256, ok, toHex, utf8 } from "../util/mod.ts";
+import { fail, fromHex, hmacSha256, ok, prefixedBytes, toHex, utf8 } from "../util/mod.ts";
 import { parseTimestampSeconds, type Scheme } from "./scheme.ts";
 
 /**
@@ -19,13 +19,13 @@ export const hookgateScheme: Scheme = {
       timestampSeconds,
       headerId: null,
       signatures: signature ? [signature] : [],
-      signedContent: concatBytes(utf8(`${timestampSeconds}.`), body),
+      signedContent: prefixedBytes(`${timestampSeconds}.`, body),
     });
   },
   async sign(body, { keys, timestampSeconds }) {
     const key = keys[0];
     if (!key) throw new Error("hookgate scheme: no signing key");
-    const mac = await hmacSha256(key, concatBytes(utf8(`${timestampSeconds}.`), body));
+    const mac = await hmacSha256(key, prefixedBytes(`${timestampSeconds}.`, body));
     return { "x-timestamp": String(timestampSeconds), "x-signature": toHex(mac) };
   },
 };

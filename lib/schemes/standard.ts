@@ -2,7 +2,7 @@
  * Standard Webhooks (and Svix, its origin): `webhook-*` or `svix-*` headers, a `whsec_`
  * base64 secret, several signatures per delivery so a rotation needs no downtime.
  */
-import { concatBytes, fail, fromBase64, hmacSha256, ok, toBase64, utf8 } from "../util/mod.ts";
+import { fail, fromBase64, hmacSha256, ok, prefixedBytes, toBase64 } from "../util/mod.ts";
 import { MIN_SECRET_BYTES } from "../setup/mod.ts";
 import { parseTimestampSeconds, type Scheme } from "./scheme.ts";
 
@@ -76,13 +76,13 @@ export const standardScheme: Scheme = {
       timestampSeconds,
       headerId: id.value || null,
       signatures,
-      signedContent: concatBytes(utf8(`${id.value ?? ""}.${timestampSeconds}.`), body),
+      signedContent: prefixedBytes(`${id.value ?? ""}.${timestampSeconds}.`, body),
     });
   },
   async sign(body, { keys, timestampSeconds, id }) {
     if (keys.length === 0) throw new Error("standard scheme: no signing key");
     if (id === "") throw new Error("standard scheme: an id is required");
-    const content = concatBytes(utf8(`${id}.${timestampSeconds}.`), body);
+    const content = prefixedBytes(`${id}.${timestampSeconds}.`, body);
     const signatures: string[] = [];
     for (const key of keys) signatures.push(`v1,${toBase64(await hmacSha256(key, content))}`);
     return {

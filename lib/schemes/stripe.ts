@@ -2,7 +2,7 @@
  * Stripe's wire format (`stripe-signature`), checked more strictly than Stripe's own
  * library: see stripeScheme.
  */
-import { concatBytes, fail, fromHex, hmacSha256, ok, toHex, utf8 } from "../util/mod.ts";
+import { fail, fromHex, hmacSha256, ok, prefixedBytes, toHex, utf8 } from "../util/mod.ts";
 import { parseTimestampSeconds, type Scheme } from "./scheme.ts";
 
 /** A well-formed header: `key=value` pairs separated by single commas, no spaces. */
@@ -43,12 +43,12 @@ export const stripeScheme: Scheme = {
       timestampSeconds,
       headerId: null,
       signatures,
-      signedContent: concatBytes(utf8(`${timestampSeconds}.`), body),
+      signedContent: prefixedBytes(`${timestampSeconds}.`, body),
     });
   },
   async sign(body, { keys, timestampSeconds }) {
     if (keys.length === 0) throw new Error("stripe scheme: no signing key");
-    const content = concatBytes(utf8(`${timestampSeconds}.`), body);
+    const content = prefixedBytes(`${timestampSeconds}.`, body);
     const parts = [`t=${timestampSeconds}`];
     for (const key of keys) parts.push(`v1=${toHex(await hmacSha256(key, content))}`);
     return { "stripe-signature": parts.join(",") };

@@ -49,6 +49,21 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/**
+ * The bytes of `prefix` (a signature scheme's `timestamp.` or `id.timestamp.`) followed by
+ * `body`, in one buffer: what the MAC covers. Built on every request, so an ASCII prefix
+ * (the usual one) is copied in directly, without an encoder call and a buffer of its own.
+ */
+export function prefixedBytes(prefix: string, body: Uint8Array): Uint8Array {
+  for (let i = 0; i < prefix.length; i++) {
+    if (prefix.charCodeAt(i) > 0x7f) return concatBytes(utf8(prefix), body);
+  }
+  const out = new Uint8Array(prefix.length + body.length);
+  for (let i = 0; i < prefix.length; i++) out[i] = prefix.charCodeAt(i);
+  out.set(body, prefix.length);
+  return out;
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;

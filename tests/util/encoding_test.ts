@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fromHex, toHex } from "../../lib/util/mod.ts";
+import { concatBytes, fromHex, prefixedBytes, toHex, utf8 } from "../../lib/util/mod.ts";
 
 Deno.test("fromHex() decodes canonical lowercase hex, and toHex() gives it back", () => {
   const all = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -30,4 +30,12 @@ Deno.test("fromHex() refuses anything that is not canonical lowercase hex", () =
   ) {
     assert.equal(fromHex(bad), null, JSON.stringify(bad));
   }
+});
+
+Deno.test("prefixedBytes() is the UTF-8 prefix and then the body, for any prefix", () => {
+  const body = utf8('{"id":"evt_1","note":"é"}');
+  for (const prefix of ["1700000000.", "msg_2Lh9.1700000000.", "ünï.1700000000.", "🦕.", ""]) {
+    assert.deepEqual(prefixedBytes(prefix, body), concatBytes(utf8(prefix), body));
+  }
+  assert.deepEqual(prefixedBytes("1.", new Uint8Array(0)), utf8("1."));
 });
