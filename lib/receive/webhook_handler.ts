@@ -9,6 +9,7 @@ import { requestPath } from "./request_path.ts";
 import type { RequestRecord } from "./request_record.ts";
 import { activeKeys, type Route } from "./route.ts";
 import { verifyDelivery } from "./verify_delivery.ts";
+import { decodeUtf8 } from "../util/mod.ts";
 
 export interface WebhookHandlerOptions {
   routes: Route[];
@@ -31,7 +32,6 @@ export const DEFAULT_READ_TIMEOUT_MS = 10_000;
  * dropped: a sender still writing its body gets the time to read the answer first.
  */
 const CLOSE_AFTER_MS = 250;
-const decoder = new TextDecoder("utf-8", { fatal: true });
 const JSON_HEADERS = { "content-type": "application/json" };
 /** The answers every request shares, serialized once (a Response itself cannot be reused). */
 const ACCEPTED_BODY = JSON.stringify({ status: "accepted" });
@@ -267,7 +267,7 @@ async function replayAliases(key: string, signedContent: Uint8Array): Promise<st
 
 function parseObject(bytes: Uint8Array): Record<string, unknown> | null {
   try {
-    const value: unknown = JSON.parse(decoder.decode(bytes));
+    const value: unknown = JSON.parse(decodeUtf8(bytes));
     return value !== null && typeof value === "object" && !Array.isArray(value)
       ? value as Record<string, unknown>
       : null;

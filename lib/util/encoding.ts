@@ -64,6 +64,24 @@ export function prefixedBytes(prefix: string, body: Uint8Array): Uint8Array {
   return out;
 }
 
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+/** Bodies up to this long are checked for plain ASCII before the decoder is called. */
+const ASCII_SCAN_MAX_BYTES = 4096;
+
+/**
+ * Strict UTF-8 to text: invalid UTF-8 throws, a leading BOM is dropped (TextDecoder's
+ * rules). A short all-ASCII body, the usual webhook payload, is read without the
+ * decoder's call into the runtime: every accepted or replayed delivery is decoded.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  if (bytes.length <= ASCII_SCAN_MAX_BYTES) {
+    let i = 0;
+    while (i < bytes.length && (bytes[i] as number) < 0x80) i++;
+    if (i === bytes.length) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  return strictDecoder.decode(bytes);
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;

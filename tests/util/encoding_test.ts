@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { concatBytes, fromHex, prefixedBytes, toHex, utf8 } from "../../lib/util/mod.ts";
+import {
+  concatBytes,
+  decodeUtf8,
+  fromHex,
+  prefixedBytes,
+  toHex,
+  utf8,
+} from "../../lib/util/mod.ts";
 
 Deno.test("fromHex() decodes canonical lowercase hex, and toHex() gives it back", () => {
   const all = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -38,4 +45,23 @@ Deno.test("prefixedBytes() is the UTF-8 prefix and then the body, for any prefix
     assert.deepEqual(prefixedBytes(prefix, body), concatBytes(utf8(prefix), body));
   }
   assert.deepEqual(prefixedBytes("1.", new Uint8Array(0)), utf8("1."));
+});
+
+Deno.test("decodeUtf8() reads as a strict TextDecoder does, ASCII or not, short or long", () => {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const texts = [
+    '{"id":"evt_1"}',
+    '{"id":"é🦕"}',
+    "\ufeff{}",
+    "",
+    "x".repeat(5000),
+    "é".repeat(3000),
+  ];
+  for (const text of texts) {
+    const bytes = utf8(text);
+    assert.equal(decodeUtf8(bytes), strict.decode(bytes));
+  }
+  for (const bad of [[0x7b, 0xff, 0x7d], [0xc3], [0xed, 0xa0, 0x80]]) {
+    assert.throws(() => decodeUtf8(new Uint8Array(bad)), TypeError);
+  }
 });
