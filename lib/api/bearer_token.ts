@@ -7,6 +7,7 @@
 import { readSecret, SECRET_VAR, TOKEN_SECRET_VAR } from "../setup/mod.ts";
 import { routeSecretValues } from "../receive/mod.ts";
 import {
+  decodeUtf8,
   fail,
   hmacSha256,
   importHmacKey,
@@ -175,7 +176,7 @@ function parseClaims(body: string): TokenClaims | null {
   if (bytes === null) return null;
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    value = JSON.parse(decodeUtf8(bytes));
   } catch {
     return null;
   }
