@@ -28,6 +28,19 @@ export function defaultStoreSpec(dataDir: string): string {
   return fileExists(kv) && !fileExists(sqlite) ? `kv:${kv}` : `sqlite:${sqlite}`;
 }
 
+/**
+ * A local store is a file: an in-memory database (`:memory:`) or a `file:` URI would lose
+ * what it acknowledged at exit, or open something other than the path shown.
+ */
+function refuseNonFile(spec: string, file: string): void {
+  if (file === "" || file === ":memory:" || file.startsWith("file:")) {
+    throw new StoreSpecError(
+      `'${spec}' does not name a file: an event store must survive a restart, so name a ` +
+        "path, e.g. sqlite:.hookgate/hookgate.db",
+    );
+  }
+}
+
 /** Whether `path` exists; a path that cannot be looked at counts as absent (opening it says why). */
 function fileExists(path: string): boolean {
   try {
@@ -67,10 +80,14 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
   const chosen = spec === "" ? defaultStoreSpec(options.dataDir) : spec;
   const file = localStoreFile(chosen, options.dataDir);
   if (file !== null) {
+    refuseNonFile(chosen, file);
     await preparePrivateDbFile(file);
-    if (chosen.startsWith("sqlite")) {
-      const { openSqliteEventStore } = await import("./sqlite/mod.ts");
-      return await openSqliteEventStore(file, kv);
+    const sqlite = await import("./sqlite/mod.ts");
+    if (chosen.startsWith("sqlite")) return await sqlite.openSqliteEventStore(file, kv);
+    // Deno KV would add its tables to any SQLite file: a hookgate SQLite store named as
+    // kv: by mistake is refused before it is opened.
+    if (sqlite.isSqliteStore(file)) {
+      throw new StoreSpecError(`${file} is a hookgate SQLite store: open it with sqlite:${file}`);
     }
     const { openKvEventStore } = await import("./kv/mod.ts");
     return await openKvEventStore(file, kv);

@@ -15,15 +15,37 @@ export async function makePrivateDir(dir: string): Promise<void> {
   if (mode !== null && (mode & 0o077) !== 0) await Deno.chmod(dir, 0o700);
 }
 
+/** The first bytes of every SQLite database file. */
+const SQLITE_HEADER = new TextEncoder().encode("SQLite format 3\0");
+
 /**
- * Prepares a SQLite file (Deno KV or the SQLite store) at `path` before it is opened: SQLite creates a new
- * database 0644 and gives its -wal and -shm files the database's mode, so the file is
- * created 0600 first; an existing one (and its -wal/-shm) is narrowed to 0600.
+ * Prepares a SQLite file (Deno KV or the SQLite store) at `path` before it is opened: SQLite
+ * creates a new database 0644 and gives its -wal and -shm files the database's mode, so the
+ * file is created 0600 first; an existing one (and its -wal/-shm, which SQLite keeps beside
+ * the file a link points to) is narrowed to 0600. A file that is not empty and not a SQLite
+ * database is refused before anything about it changes: it was named by mistake.
  */
 export async function preparePrivateDbFile(path: string): Promise<void> {
-  const file = await Deno.open(path, { create: true, write: true, mode: 0o600 });
-  file.close();
-  for (const name of [path, `${path}-wal`, `${path}-shm`]) {
+  const file = await Deno.open(path, { create: true, read: true, write: true, mode: 0o600 });
+  try {
+    const header = new Uint8Array(SQLITE_HEADER.length);
+    let read = 0;
+    while (read < header.length) {
+      const n = await file.read(header.subarray(read));
+      if (n === null) break;
+      read += n;
+    }
+    if (read > 0 && !header.every((byte, i) => byte === SQLITE_HEADER[i])) {
+      throw new Error(
+        `${path} is not a SQLite database, so not an event store: name a new file or an ` +
+          "existing hookgate store (it was left as it is)",
+      );
+    }
+  } finally {
+    file.close();
+  }
+  const real = await Deno.realPath(path);
+  for (const name of [real, `${real}-wal`, `${real}-shm`]) {
     await Deno.chmod(name, 0o600).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });

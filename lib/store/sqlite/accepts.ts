@@ -42,7 +42,11 @@ const ALIAS_CLAIM =
 /** A batch's transaction, done; answered once its fdatasync is. */
 interface Committed {
   batch: PendingAccept[];
-  /** What the push consumer reserved for it (given back or handed over when answered). */
+  /**
+   * The push consumer's intake it reserved room in, and how much: that reservation is ended
+   * there when answered, even if the consumer has detached since.
+   */
+  intake: DirectIntake<SqliteHeld> | null;
   reserved: number;
   held: SqliteHeld[];
   outcomes: AcceptOutcome[];
@@ -105,8 +109,13 @@ export class SqliteAccepts {
       }
       let synced: unknown = null;
       // Nothing is answered or handed over before it is on disk: a duplicate neither, since
-      // the event it repeats may be in a commit whose fdatasync is still running.
-      await this.#db.onDisk().catch((error) => synced = error ?? new Error("fdatasync failed"));
+      // the event it repeats may be in a commit whose fdatasync is still running. A failed
+      // fdatasync, however it fails, answers these callers with an error and ends the cycle.
+      try {
+        await this.#db.onDisk();
+      } catch (error) {
+        synced = error ?? new Error("fdatasync failed");
+      }
       // Cleared before the last callers are answered: an accept() they make starts anew.
       const more = this.#queue.length > 0;
       if (!more) this.#committing = false;
@@ -132,10 +141,11 @@ export class SqliteAccepts {
           return "accepted";
         })
       );
-      return { batch, reserved, held, outcomes, error: null };
+      return { batch, intake, reserved, held, outcomes, error: null };
     } catch (error) {
       return {
         batch,
+        intake,
         reserved,
         held: [],
         outcomes: [],
@@ -149,11 +159,11 @@ export class SqliteAccepts {
     if (error !== null) {
       // Not answered "accepted": the sender retries. Rows that did commit are found again
       // (a duplicate), and any leased here lapse and come due.
-      this.#intake?.take([], done.reserved);
+      done.intake?.take([], done.reserved);
       for (const pending of done.batch) pending.reject(error);
       return;
     }
-    this.#intake?.take(done.held, done.reserved);
+    done.intake?.take(done.held, done.reserved);
     done.batch.forEach((pending, i) => {
       const outcome = done.outcomes[i] as AcceptOutcome;
       const { event } = pending;

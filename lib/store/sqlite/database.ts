@@ -35,15 +35,20 @@ export class SqliteDatabase {
   #dirty = false;
   #open = true;
 
+  /** Throws unless `path` opens as a file in WAL mode: nothing else keeps an accept durable. */
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
-    this.#walPath = `${path}-wal`;
-    this.#db.exec(
-      `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
-       PRAGMA journal_mode = WAL;
-       PRAGMA synchronous = NORMAL;
-       PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES};`,
-    );
+    try {
+      this.#walPath = `${walModeFile(this.#db, path)}-wal`;
+      this.#db.exec(
+        `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
+         PRAGMA synchronous = NORMAL;
+         PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES};`,
+      );
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
   }
 
   /** A prepared statement, prepared once per connection. */
@@ -99,8 +104,14 @@ export class SqliteDatabase {
   }
 
   #startSync(): Promise<void> {
-    // fsync reaches the file's data whichever descriptor wrote it: SQLite's own, here.
-    this.#wal ??= Deno.openSync(this.#walPath, { read: true });
+    try {
+      // fsync reaches the file's data whichever descriptor wrote it: SQLite's own, here.
+      this.#wal ??= Deno.openSync(this.#walPath, { read: true });
+    } catch (error) {
+      // Out of descriptors, say: these commits are not known to be on disk, so they are not
+      // answered "accepted" (still dirty: the next call tries again).
+      return Promise.reject(error);
+    }
     this.#dirty = false;
     const sync: Promise<void> = this.#wal.syncData().finally(() => {
       if (this.#syncing === sync) this.#syncing = null;
@@ -118,4 +129,25 @@ export class SqliteDatabase {
     this.#statements.clear();
     this.#db.close();
   }
+}
+
+/**
+ * Switches the connection to WAL and returns the file SQLite actually opened: the link's
+ * target when `path` is a symbolic link, which is where SQLite keeps the -wal. Throws for a
+ * database that is not a file (`:memory:`, a `file:` URI with mode=memory, "") or that
+ * refuses WAL: its commits could not be made durable before an answer.
+ */
+function walModeFile(db: DatabaseSync, path: string): string {
+  const { file } = db.prepare("PRAGMA database_list").get() as { file: string };
+  const { journal_mode: mode } = db.prepare("PRAGMA journal_mode = WAL").get() as {
+    journal_mode: string;
+  };
+  if (file === "" || mode !== "wal") {
+    throw new Error(
+      `the SQLite store '${path}' must be a file on a local disk in WAL mode ` +
+        `(it opened as ${file === "" ? "an in-memory database" : `journal mode ${mode}`}): ` +
+        "name a file, e.g. sqlite:.hookgate/hookgate.db",
+    );
+  }
+  return file;
 }

@@ -244,7 +244,7 @@ export async function openSqliteEventStore(
   await Promise.resolve();
   const db = new SqliteDatabase(path);
   try {
-    prepareLayout(db);
+    prepareLayout(db, path);
   } catch (error) {
     await db.close();
     throw error;

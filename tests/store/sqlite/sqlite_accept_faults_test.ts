@@ -1,0 +1,84 @@
+/**
+ * An accept on SQLite is answered — accepted, or an error the sender retries on — whatever
+ * goes wrong between its commit and its fdatasync, and a stop while one is under way does
+ * not leave the consumer or close() waiting for it.
+ */
+import assert from "node:assert/strict";
+import { openSqliteEventStore } from "../../../lib/store/sqlite/mod.ts";
+import type { AcceptOutcome } from "../../../lib/store/mod.ts";
+import { event } from "../../support/contract_events.ts";
+import { closing } from "../../support/closing.ts";
+import { tempDir } from "../../support/temp_dir.ts";
+
+const DEADLINE_MS = 5_000;
+
+/** What `work` settles to, or "unanswered" once the deadline passes. */
+async function within<T>(work: Promise<T>): Promise<T | "unanswered"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"unanswered">((resolve) => {
+    timer = setTimeout(() => resolve("unanswered"), DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** An accept's answer: its outcome, "error: …", or "unanswered". */
+function answerOf(accepting: Promise<AcceptOutcome>): Promise<string> {
+  return within(accepting.catch((error) => `error: ${error}`));
+}
+
+Deno.test("SqliteEventStore through a symbolic link: accepts are answered, and the WAL synced is the one SQLite writes", async () => {
+  await using dir = await tempDir("hookgate-sqlite-link-");
+  await Deno.mkdir(`${dir.path}/disk`);
+  await Deno.writeFile(`${dir.path}/disk/hookgate.db`, new Uint8Array(), { mode: 0o600 });
+  await Deno.symlink(`${dir.path}/disk/hookgate.db`, `${dir.path}/hookgate.db`);
+  const incoming = [event(), event()];
+  {
+    await using store = closing(await openSqliteEventStore(`${dir.path}/hookgate.db`));
+    for (const one of incoming) assert.equal(await answerOf(store.accept(one)), "accepted");
+  }
+  const names = [...Deno.readDirSync(dir.path)].map((entry) => entry.name);
+  assert.deepEqual(names.sort(), ["disk", "hookgate.db"], "no -wal beside the link");
+  await using again = closing(await openSqliteEventStore(`${dir.path}/disk/hookgate.db`));
+  for (const one of incoming) {
+    assert.equal((await again.get(one.route, one.key))?.status, "pending");
+  }
+});
+
+Deno.test("SqliteEventStore: an fdatasync that cannot open the WAL answers an error, then every later accept is answered too", async () => {
+  await using dir = await tempDir("hookgate-sqlite-wal-");
+  const file = `${dir.path}/hookgate.db`;
+  await using store = closing(await openSqliteEventStore(file));
+  // SQLite keeps its descriptor; opening the path for the fdatasync now fails, as it does
+  // when the process is out of descriptors.
+  await Deno.remove(`${file}-wal`);
+  const first = await answerOf(store.accept(event()));
+  assert.match(first, /^error: .*NotFound|^error: .*No such file/, first);
+  const second = await answerOf(store.accept(event()));
+  assert.notEqual(second, "unanswered");
+  assert.notEqual(second, "accepted", "an event whose WAL was never synced is not acknowledged");
+});
+
+Deno.test("SqliteEventStore: a consumer stopped while an accept's fdatasync runs ends, and close() returns", async () => {
+  await using dir = await tempDir("hookgate-sqlite-stop-");
+  const store = await openSqliteEventStore(`${dir.path}/hookgate.db`);
+  const stop = new AbortController();
+  const consuming = store.consume(() => Promise.resolve({ ok: true }), {
+    signal: stop.signal,
+    concurrency: 4,
+    maxAttempts: 3,
+    retryDelayMs: () => 10,
+    graceMs: 1_000,
+  });
+  // The consumer attaches its intake on its first turn; then the accept commits leased to
+  // it, and its fdatasync is under way when the stop arrives.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const accepting = store.accept(event());
+  stop.abort();
+  assert.equal(await answerOf(accepting), "accepted");
+  assert.equal(await within(consuming.then(() => "ended")), "ended", "consume() ended");
+  assert.equal(await within(store.close().then(() => "closed")), "closed");
+});
