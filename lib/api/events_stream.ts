@@ -11,8 +11,8 @@
  *   event: changes   data: {"events":[<event summary as GET /events lists it>, …]}
  *   event: closing   data: {"reason":"expired"|"revoked"|"unchecked"|"shutdown"}
  *
- * A stream ends when its token expires or is revoked (checked at each
- * heartbeat interval, busy or not), and when serve stops: the client reconnects with its token and
+ * A stream ends when its token expires or is revoked (checked at each look,
+ * every `pollMs`, busy or not), and when serve stops: the client reconnects with its token and
  * is checked again. The token arrives in the Authorization header like every
  * other API request (the page reads the stream with fetch(), not EventSource,
  * so no token is ever put in a URL).
@@ -28,9 +28,12 @@ export interface EventsStreamOptions {
   redactor: Redactor;
   now(): number;
   isRevoked(tokenId: string): Promise<boolean>;
-  /** How often the store is looked at while a client listens (default 1 s). */
+  /**
+   * How often the store is looked at while a client listens, and each client's token checked
+   * against the revocations (default 1 s).
+   */
   pollMs?: number;
-  /** A comment line after this long without a message, and a revocation check (default 15 s). */
+  /** A comment line after this long without a message (default 15 s). */
   heartbeatMs?: number;
   /** More clients than this get 503 (default 32). */
   maxClients?: number;
@@ -138,7 +141,9 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
         end(client, "expired");
         continue;
       }
-      if (nowMs - client.lastCheckedMs >= heartbeatMs) {
+      // Every look, not every heartbeat: `token --revoke` promises the token is refused from
+      // serve's next request, and a live view is a request that has not ended.
+      if (nowMs - client.lastCheckedMs >= pollMs) {
         client.lastCheckedMs = nowMs;
         // A revocation list that cannot be read (the shared store is down) ends the stream, as
         // it refuses a request: the page reconnects, and is answered once the check works.

@@ -196,7 +196,8 @@ async function revoke(
   // host, database or prefix reaches none of them.
   const where = shared === null ? "" : ` on every instance of ${await storeName(choice.storeSpec)}`;
   context.output.err(
-    `hookgate: token ${tokenId} revoked${where}; serve refuses it from its next request`,
+    `hookgate: token ${tokenId} revoked${where}; serve refuses it from its next request, ` +
+      "and a live view open with it closes within a second",
   );
   return ExitCode.ok;
 }
