@@ -81,14 +81,14 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
   const file = localStoreFile(chosen, options.dataDir);
   if (file !== null) {
     refuseNonFile(chosen, file);
-    await preparePrivateDbFile(file);
+    const engine = chosen.startsWith("sqlite") ? "sqlite" : "kv";
     const sqlite = await import("./sqlite/mod.ts");
-    if (chosen.startsWith("sqlite")) return await sqlite.openSqliteEventStore(file, kv);
-    // Deno KV would add its tables to any SQLite file: a hookgate SQLite store named as
-    // kv: by mistake is refused before it is opened.
-    if (sqlite.isSqliteStore(file)) {
-      throw new StoreSpecError(`${file} is a hookgate SQLite store: open it with sqlite:${file}`);
-    }
+    // Before its mode changes, before WAL, before Deno KV adds its tables: a file named by
+    // mistake is left as it was.
+    const wrong = sqlite.wrongFileMessage(file, engine, sqlite.storeFileKind(file));
+    if (wrong !== null) throw new StoreSpecError(wrong);
+    await preparePrivateDbFile(file);
+    if (engine === "sqlite") return await sqlite.openSqliteEventStore(file, kv);
     const { openKvEventStore } = await import("./kv/mod.ts");
     return await openKvEventStore(file, kv);
   }

@@ -19,6 +19,39 @@ export async function makePrivateDir(dir: string): Promise<void> {
 const SQLITE_HEADER = new TextEncoder().encode("SQLite format 3\0");
 
 /**
+ * What is at `path`, read without changing it: nothing, an empty file, a SQLite database,
+ * or something else (which no command should open as a database, or chmod).
+ */
+export function sqliteFileState(path: string): "absent" | "empty" | "sqlite" | "not-sqlite" {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "absent";
+    throw error;
+  }
+  try {
+    const header = new Uint8Array(SQLITE_HEADER.length);
+    let read = 0;
+    while (read < header.length) {
+      const n = file.readSync(header.subarray(read));
+      if (n === null) break;
+      read += n;
+    }
+    if (read === 0) return "empty";
+    return header.every((byte, i) => byte === SQLITE_HEADER[i]) ? "sqlite" : "not-sqlite";
+  } finally {
+    file.close();
+  }
+}
+
+/** Why a file that is not a SQLite database is not opened as a store. */
+export function notSqliteMessage(path: string): string {
+  return `${path} is not a SQLite database, so not an event store: name a new file or an ` +
+    "existing hookgate store (it was left as it is)";
+}
+
+/**
  * Prepares a SQLite file (Deno KV or the SQLite store) at `path` before it is opened: SQLite
  * creates a new database 0644 and gives its -wal and -shm files the database's mode, so the
  * file is created 0600 first; an existing one (and its -wal/-shm, which SQLite keeps beside
@@ -26,24 +59,9 @@ const SQLITE_HEADER = new TextEncoder().encode("SQLite format 3\0");
  * database is refused before anything about it changes: it was named by mistake.
  */
 export async function preparePrivateDbFile(path: string): Promise<void> {
-  const file = await Deno.open(path, { create: true, read: true, write: true, mode: 0o600 });
-  try {
-    const header = new Uint8Array(SQLITE_HEADER.length);
-    let read = 0;
-    while (read < header.length) {
-      const n = await file.read(header.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    if (read > 0 && !header.every((byte, i) => byte === SQLITE_HEADER[i])) {
-      throw new Error(
-        `${path} is not a SQLite database, so not an event store: name a new file or an ` +
-          "existing hookgate store (it was left as it is)",
-      );
-    }
-  } finally {
-    file.close();
-  }
+  if (sqliteFileState(path) === "not-sqlite") throw new Error(notSqliteMessage(path));
+  const file = await Deno.open(path, { create: true, write: true, mode: 0o600 });
+  file.close();
   const real = await Deno.realPath(path);
   for (const name of [real, `${real}-wal`, `${real}-shm`]) {
     await Deno.chmod(name, 0o600).catch((error) => {

@@ -71,7 +71,7 @@ Deno.test("openStore refuses a Deno KV store named as sqlite:, and its pending e
   const tables = tablesOf(file);
   await assert.rejects(
     () => openStore(`sqlite:${file}`, { dataDir: dir.path }),
-    /not a hookgate SQLite store but a Deno KV store: open it with kv:PATH/,
+    /is a Deno KV store, not a hookgate SQLite store: open it with kv:/,
   );
   assert.deepEqual(tablesOf(file), tables, "no table was added to the KV file");
   await using kv = closing(await openStore(`kv:${file}`, { dataDir: dir.path }));
@@ -92,17 +92,32 @@ Deno.test("openStore refuses a hookgate SQLite store named as kv:, and Deno KV w
   assert.deepEqual(tablesOf(file), ["alias", "event"]);
 });
 
-Deno.test("openStore refuses another program's SQLite database named as sqlite:", async () => {
+Deno.test("openStore refuses another program's SQLite database under either engine, and changes nothing in it", async () => {
   await using dir = await tempDir("hookgate-spec-");
   const file = `${dir.path}/app.db`;
   const db = new DatabaseSync(file);
   db.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada');");
   db.close();
-  await assert.rejects(
-    () => openStore(`sqlite:${file}`, { dataDir: dir.path }),
-    /not a hookgate SQLite store but another program's database \(tables: users\)/,
-  );
-  assert.deepEqual(tablesOf(file), ["users"]);
+  await Deno.chmod(file, 0o644);
+  for (const engine of ["sqlite", "kv"]) {
+    await assert.rejects(
+      () => openStore(`${engine}:${file}`, { dataDir: dir.path }),
+      (error) =>
+        error instanceof StoreSpecError &&
+        /another program's SQLite database \(tables: users\)/.test(error.message),
+    );
+    assert.deepEqual(tablesOf(file), ["users"]);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o644, "its mode is as it was");
+    const check = new DatabaseSync(file, { readOnly: true });
+    try {
+      assert.deepEqual({ ...check.prepare("PRAGMA journal_mode").get() }, {
+        journal_mode: "delete",
+      });
+    } finally {
+      check.close();
+    }
+    assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["app.db"]);
+  }
 });
 
 Deno.test("a hookgate SQLite store from before its file was marked opens, keeps its events, and is marked", async () => {

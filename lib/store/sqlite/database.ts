@@ -39,10 +39,11 @@ export class SqliteDatabase {
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     try {
+      // First: switching to WAL waits, like every later call, for another process's lock.
+      this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
       this.#walPath = `${walModeFile(this.#db, path)}-wal`;
       this.#db.exec(
-        `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
-         PRAGMA synchronous = NORMAL;
+        `PRAGMA synchronous = NORMAL;
          PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES};`,
       );
     } catch (error) {

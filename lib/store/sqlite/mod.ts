@@ -4,4 +4,4 @@ export {
   SqliteEventStore,
   type SqliteEventStoreOptions,
 } from "./sqlite_event_store.ts";
-export { isSqliteStore } from "./schema.ts";
+export { storeFileKind, wrongFileMessage } from "./file_kind.ts";

@@ -13,16 +13,13 @@
  * runs out (claim_until), after which the same key is accepted again. Indexes: due events in
  * order (the inbox), events by status and receipt (list()), done records by expiry (the
  * sweep), aliases by expiry. The layout's version is PRAGMA user_version; PRAGMA
- * application_id marks the file as hookgate's, so a database of anything else named by
- * mistake (a Deno KV file, say) is refused rather than written into.
+ * application_id marks the file as hookgate's (file_kind.ts).
  */
-import { DatabaseSync } from "node:sqlite";
 import type { EventStatus, StoredEvent } from "../event_store.ts";
 import type { SqliteDatabase } from "./database.ts";
+import { APPLICATION_ID, classifyDatabase, readMarks, wrongFileMessage } from "./file_kind.ts";
 
 export const LAYOUT_VERSION = 1;
-/** "hkgt": this file is a hookgate SQLite store. */
-export const APPLICATION_ID = 0x686b6774;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS event (
@@ -56,17 +53,18 @@ CREATE INDEX IF NOT EXISTS alias_expiry ON alias (until);
 
 /**
  * Creates the layout in a new file; refuses a file of a newer layout than this program's,
- * and a database that is not a hookgate store.
+ * and a database that is not a hookgate store (openStore refuses one before it is opened
+ * for writing; this holds for any other caller).
  */
 export function prepareLayout(db: SqliteDatabase, path: string): void {
   db.transaction(() => {
-    const { user_version: version } = db.statement("PRAGMA user_version").get() as {
-      user_version: number;
-    };
-    const { application_id: applicationId } = db.statement("PRAGMA application_id").get() as {
-      application_id: number;
-    };
-    if (applicationId !== APPLICATION_ID) refuseForeign(db, path, applicationId, version);
+    const [applicationId, version, tables] = readMarks((sql) => db.statement(sql));
+    const wrong = wrongFileMessage(
+      path,
+      "sqlite",
+      classifyDatabase(applicationId, version, tables),
+    );
+    if (wrong !== null) throw new Error(wrong);
     if (version > LAYOUT_VERSION) {
       throw new Error(
         `the store was written by a newer hookgate (layout ${version}, this one ` +
@@ -77,44 +75,6 @@ export function prepareLayout(db: SqliteDatabase, path: string): void {
     db.exec(`PRAGMA user_version = ${LAYOUT_VERSION}`);
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
   });
-}
-
-/**
- * Throws unless a database without hookgate's application id is new (no tables) or a
- * hookgate store written before the id was set (layout 1, its two tables).
- */
-function refuseForeign(
-  db: SqliteDatabase,
-  path: string,
-  applicationId: number,
-  version: number,
-): void {
-  const tables = (db.statement("SELECT name FROM sqlite_master WHERE type = 'table'")
-    .all() as { name: string }[]).map(({ name }) => name).sort();
-  if (tables.length === 0) return;
-  if (applicationId === 0 && version === 1 && tables.join(",") === "alias,event") return;
-  const kind = tables.includes("kv") && tables.includes("migration_state")
-    ? "a Deno KV store: open it with kv:PATH"
-    : `another program's database (tables: ${tables.slice(0, 5).join(", ")})`;
-  throw new Error(`${path} is not a hookgate SQLite store but ${kind}; it was left as it is`);
-}
-
-/** Whether the existing database at `path` is a hookgate SQLite store (opened read-only). */
-export function isSqliteStore(path: string): boolean {
-  if (Deno.statSync(path).size === 0) return false;
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    const { application_id: id } = db.prepare("PRAGMA application_id").get() as {
-      application_id: number;
-    };
-    if (id === APPLICATION_ID) return true;
-    const tables = db.prepare(
-      "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('event', 'alias')",
-    ).get() as { n: number };
-    return id === 0 && tables.n === 2;
-  } finally {
-    db.close();
-  }
 }
 
 /** A row of `event` as SELECT * returns it. */

@@ -82,3 +82,43 @@ Deno.test("SqliteEventStore: a consumer stopped while an accept's fdatasync runs
   assert.equal(await within(consuming.then(() => "ended")), "ended", "consume() ended");
   assert.equal(await within(store.close().then(() => "closed")), "closed");
 });
+
+/** Another process holding `path`'s write lock for `holdMs`, from when this resolves. */
+async function lockHolder(path: string, holdMs: number) {
+  const code = `import { DatabaseSync } from "node:sqlite";
+    const db = new DatabaseSync(${JSON.stringify(path)});
+    db.exec("PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE;");
+    console.log("locked");
+    await new Promise((resolve) => setTimeout(resolve, ${holdMs}));
+    db.exec("COMMIT");
+    db.close();`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await within(reader.read());
+  reader.releaseLock();
+  assert.ok(first !== "unanswered" && first.value?.includes("locked"), "the holder took the lock");
+  return {
+    [Symbol.asyncDispose]: async () => {
+      try {
+        child.kill();
+      } catch {
+        // already ended
+      }
+      await child.stdout.cancel().catch(() => {});
+      await child.status;
+    },
+  };
+}
+
+Deno.test("openSqliteEventStore waits for another process's lock instead of failing at once", async () => {
+  await using dir = await tempDir("hookgate-sqlite-busy-");
+  const file = `${dir.path}/hookgate.db`;
+  await Deno.writeFile(file, new Uint8Array(), { mode: 0o600 });
+  await using _holder = await lockHolder(file, 1_000);
+  await using store = closing(await openSqliteEventStore(file));
+  assert.equal(await answerOf(store.accept(event())), "accepted");
+});
