@@ -137,22 +137,26 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
 
   async function upkeep(nowMs: number): Promise<void> {
     for (const client of [...clients]) {
-      if (nowMs >= client.token.expiresAtMs) {
-        end(client, "expired");
-        continue;
-      }
-      // Every look, not every heartbeat: `token --revoke` promises the token is refused from
-      // serve's next request, and a live view is a request that has not ended.
-      if (nowMs - client.lastCheckedMs >= pollMs) {
-        client.lastCheckedMs = nowMs;
-        // A revocation list that cannot be read (the shared store is down) ends the stream, as
-        // it refuses a request: the page reconnects, and is answered once the check works.
-        const revoked = await options.isRevoked(client.token.tokenId).catch(() => null);
-        if (revoked !== false) {
-          end(client, revoked === null ? "unchecked" : "revoked");
-          continue;
-        }
-      }
+      if (nowMs >= client.token.expiresAtMs) end(client, "expired");
+    }
+    // Every look, not every heartbeat: `token --revoke` promises the token is refused from
+    // serve's next request, and a live view is a request that has not ended. One check per
+    // token, all at once: a shared store that hangs holds up one look, not one per client.
+    const due = [...clients].filter((client) => nowMs - client.lastCheckedMs >= pollMs);
+    const tokenIds = [...new Set(due.map((client) => client.token.tokenId))];
+    // A revocation list that cannot be read (the shared store is down) ends the stream, as it
+    // refuses a request: the page reconnects, and is answered once the check works.
+    const verdicts = new Map(
+      await Promise.all(
+        tokenIds.map(async (id) => [id, await options.isRevoked(id).catch(() => null)] as const),
+      ),
+    );
+    for (const client of due) {
+      client.lastCheckedMs = nowMs;
+      const revoked = verdicts.get(client.token.tokenId);
+      if (revoked !== false) end(client, revoked === null ? "unchecked" : "revoked");
+    }
+    for (const client of clients) {
       if (nowMs - client.lastSentMs >= heartbeatMs) send(client, ": ping\n\n");
     }
   }

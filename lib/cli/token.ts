@@ -197,7 +197,7 @@ async function revoke(
   const where = shared === null ? "" : ` on every instance of ${await storeName(choice.storeSpec)}`;
   context.output.err(
     `hookgate: token ${tokenId} revoked${where}; serve refuses it from its next request, ` +
-      "and a live view open with it closes within a second",
+      "and a live view open with it closes within a second or two",
   );
   return ExitCode.ok;
 }

@@ -33,6 +33,13 @@ export class SqliteDatabase {
   #nextSync: Promise<void> | null = null;
   /** Whether a transaction committed since the last fdatasync started. */
   #dirty = false;
+  /**
+   * Set by a failed fdatasync. The kernel may have dropped the pages it could not write and
+   * report the next fdatasync as a success, so nothing is acknowledged after one: every
+   * later onDisk() rejects until the store is opened again (a restart reads what is truly
+   * on disk, and the senders' retries are accepted then).
+   */
+  #syncFailed: Error | null = null;
   #open = true;
 
   /** Throws unless `path` opens as a file in WAL mode: nothing else keeps an accept durable. */
@@ -95,6 +102,7 @@ export class SqliteDatabase {
    * committed since the running one started, that one is enough.
    */
   onDisk(): Promise<void> {
+    if (this.#syncFailed !== null) return Promise.reject(this.#syncFailed);
     if (!this.#dirty) return this.#nextSync ?? this.#syncing ?? Promise.resolve();
     if (this.#syncing === null) return this.#startSync();
     this.#nextSync ??= this.#syncing.catch(() => {}).then(() => {
@@ -114,7 +122,13 @@ export class SqliteDatabase {
       return Promise.reject(error);
     }
     this.#dirty = false;
-    const sync: Promise<void> = this.#wal.syncData().finally(() => {
+    const sync: Promise<void> = this.#wal.syncData().catch((error) => {
+      this.#syncFailed ??= new Error(
+        `an fdatasync of the event store failed (${error}): what it held may not be on ` +
+          "disk, so no event is acknowledged until serve restarts",
+      );
+      throw this.#syncFailed;
+    }).finally(() => {
       if (this.#syncing === sync) this.#syncing = null;
     });
     this.#syncing = sync;

@@ -122,3 +122,32 @@ Deno.test("openSqliteEventStore waits for another process's lock instead of fail
   await using store = closing(await openSqliteEventStore(file));
   assert.equal(await answerOf(store.accept(event())), "accepted");
 });
+
+Deno.test("SqliteEventStore: after a failed fdatasync nothing more is acknowledged, not even a replay, until it is opened again", async () => {
+  await using dir = await tempDir("hookgate-sqlite-eio-");
+  const file = `${dir.path}/hookgate.db`;
+  const lost = event();
+  {
+    await using store = closing(await openSqliteEventStore(file));
+    assert.equal(await answerOf(store.accept(event())), "accepted");
+    // One fdatasync fails, as a disk error reports itself; the kernel may then drop the
+    // pages it could not write and let the next fdatasync succeed.
+    const syncData = Deno.FsFile.prototype.syncData;
+    Deno.FsFile.prototype.syncData = function () {
+      Deno.FsFile.prototype.syncData = syncData;
+      return Promise.reject(new Error("Input/output error (os error 5)"));
+    };
+    try {
+      const first = await answerOf(store.accept(lost));
+      assert.match(first, /^error: .*fdatasync of the event store failed/);
+    } finally {
+      Deno.FsFile.prototype.syncData = syncData;
+    }
+    for (const again of [lost, event()]) {
+      const answer = await answerOf(store.accept(again));
+      assert.match(answer, /^error: .*no event is acknowledged until serve restarts/, answer);
+    }
+  }
+  await using reopened = closing(await openSqliteEventStore(file));
+  assert.equal(await answerOf(reopened.accept(event())), "accepted");
+});
