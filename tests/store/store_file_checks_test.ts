@@ -22,6 +22,14 @@ function tablesOf(path: string): string[] {
   }
 }
 
+/** Opens the store `spec` names, accepts one event into it and closes it; returns the event. */
+async function acceptedInto(spec: string, dataDir: string) {
+  const pending = event();
+  await using store = closing(await openStore(spec, { dataDir }));
+  assert.equal(await store.accept(pending), "accepted");
+  return pending;
+}
+
 function pragma(path: string, name: string): number {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
@@ -63,11 +71,7 @@ Deno.test("openStore refuses a file that is not a database, and leaves its mode 
 Deno.test("openStore refuses a Deno KV store named as sqlite:, and its pending events stay the KV store's", async () => {
   await using dir = await tempDir("hookgate-spec-");
   const file = `${dir.path}/hookgate.kv`;
-  const pending = event();
-  {
-    await using kv = closing(await openStore(`kv:${file}`, { dataDir: dir.path }));
-    assert.equal(await kv.accept(pending), "accepted");
-  }
+  const pending = await acceptedInto(`kv:${file}`, dir.path);
   const tables = tablesOf(file);
   await assert.rejects(
     () => openStore(`sqlite:${file}`, { dataDir: dir.path }),
@@ -81,10 +85,7 @@ Deno.test("openStore refuses a Deno KV store named as sqlite:, and its pending e
 Deno.test("openStore refuses a hookgate SQLite store named as kv:, and Deno KV writes nothing into it", async () => {
   await using dir = await tempDir("hookgate-spec-");
   const file = `${dir.path}/hookgate.db`;
-  {
-    await using store = closing(await openStore(`sqlite:${file}`, { dataDir: dir.path }));
-    assert.equal(await store.accept(event()), "accepted");
-  }
+  await acceptedInto(`sqlite:${file}`, dir.path);
   await assert.rejects(
     () => openStore(`kv:${file}`, { dataDir: dir.path }),
     (error) => error instanceof StoreSpecError && error.message.includes(`sqlite:${file}`),
@@ -123,11 +124,7 @@ Deno.test("openStore refuses another program's SQLite database under either engi
 Deno.test("a hookgate SQLite store from before its file was marked opens, keeps its events, and is marked", async () => {
   await using dir = await tempDir("hookgate-spec-");
   const file = `${dir.path}/hookgate.db`;
-  const pending = event();
-  {
-    await using store = closing(await openStore(`sqlite:${file}`, { dataDir: dir.path }));
-    assert.equal(await store.accept(pending), "accepted");
-  }
+  const pending = await acceptedInto(`sqlite:${file}`, dir.path);
   const applicationId = pragma(file, "application_id");
   assert.notEqual(applicationId, 0, "a new store is marked as hookgate's");
   const db = new DatabaseSync(file);
