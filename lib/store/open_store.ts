@@ -2,6 +2,7 @@
  * Opening the store a spec names (`sqlite:PATH`, `kv:PATH`, `redis://…`). Each backend is
  * imported only when asked for, so a command loads the code of one store only.
  */
+import { dirname } from "node:path";
 import type { EventStore } from "./event_store.ts";
 import { StoreSpecError } from "./store_spec_error.ts";
 import { errorMessage, preparePrivateDbFile } from "../util/mod.ts";
@@ -30,7 +31,8 @@ export function defaultStoreSpec(dataDir: string): string {
 
 /**
  * A local store is a file: an in-memory database (`:memory:`) or a `file:` URI would lose
- * what it acknowledged at exit, or open something other than the path shown.
+ * what it acknowledged at exit, or open something other than the path shown. A directory,
+ * or a file in a directory that does not exist, is a mistake said plainly.
  */
 function refuseNonFile(spec: string, file: string): void {
   if (file === "" || file === ":memory:" || file.startsWith("file:")) {
@@ -38,6 +40,30 @@ function refuseNonFile(spec: string, file: string): void {
       `'${spec}' does not name a file: an event store must survive a restart, so name a ` +
         "path, e.g. sqlite:.hookgate/hookgate.db",
     );
+  }
+  const engine = spec.slice(0, spec.indexOf(":"));
+  if (isDirectory(file)) {
+    throw new StoreSpecError(
+      `'${spec}' names a directory: name a file in it, e.g. ${engine}:${
+        file.replace(/\/+$/, "")
+      }/` +
+        `hookgate.${engine === "kv" ? "kv" : "db"}`,
+    );
+  }
+  const dir = dirname(file);
+  if (!fileExists(file) && !isDirectory(dir)) {
+    throw new StoreSpecError(
+      `'${spec}': the directory ${dir} does not exist: create it first (mkdir -p ${dir}), ` +
+        "or name a file in an existing one",
+    );
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

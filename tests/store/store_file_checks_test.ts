@@ -136,3 +136,23 @@ Deno.test("a hookgate SQLite store from before its file was marked opens, keeps 
   }
   assert.equal(pragma(file, "application_id"), applicationId);
 });
+
+Deno.test("openStore says plainly when a spec names a directory, or a file in a directory that does not exist", async () => {
+  await using dir = await tempDir("hookgate-spec-");
+  await assert.rejects(
+    () => openStore(`sqlite:${dir.path}`, { dataDir: dir.path }),
+    (error) =>
+      error instanceof StoreSpecError &&
+      error.message.includes(
+        `names a directory: name a file in it, e.g. sqlite:${dir.path}/hookgate.db`,
+      ),
+  );
+  const missing = `${dir.path}/not-made-yet/events.db`;
+  await assert.rejects(
+    () => openStore(`sqlite:${missing}`, { dataDir: dir.path }),
+    (error) =>
+      error instanceof StoreSpecError &&
+      error.message.includes(`mkdir -p ${dir.path}/not-made-yet`),
+  );
+  assert.deepEqual([...Deno.readDirSync(dir.path)], [], "nothing was created");
+});
