@@ -5,7 +5,7 @@
  * cut short, so that shortening text never leaves a readable part of a secret.
  */
 import { toBase64, toHex, utf8 } from "../util/mod.ts";
-import { CUT_MARK, REDACTED } from "./marks.ts";
+import { CUT_MARK, dropCutWord, isSeparator, REDACTED } from "./marks.ts";
 
 /** Shorter values are not redacted as exact secrets: "on" or "1" would shred every line. */
 export const MIN_SECRET_CHARS = 6;
@@ -144,16 +144,27 @@ export class KnownSecrets {
     return out.includes(CUT_MARK) ? this.#redactBeforeMarks(out) : out;
   }
 
-  /** For text that was cut short: a piece of a secret at its very end goes too. */
+  /**
+   * For text that was cut short: the unfinished word at its end goes, whatever it is (so
+   * where a cut falls can never be used to test a guess at a secret), and then a piece of a
+   * secret that ends at the separator before it.
+   */
   redactCutEnd(s: string): string {
-    const chars = this.#fragmentEndingAt(s, s.length);
-    return chars === 0 ? s : s.slice(0, s.length - chars) + REDACTED;
+    const kept = dropCutWord(s, Math.max(0, this.longestChars - 1));
+    const chars = this.#fragmentEndingAt(kept, kept.length);
+    return chars === 0 ? kept : kept.slice(0, kept.length - chars) + REDACTED;
   }
 
+  /**
+   * A cut mark hookgate wrote follows a separator (the cut dropped the word before it). A
+   * mark right after a word was typed by someone, maybe to learn whether that word starts a
+   * secret: it is left as it is, and so is the word.
+   */
   #redactBeforeMarks(s: string): string {
     let out = "";
     let copied = 0;
     for (let at = s.indexOf(CUT_MARK); at !== -1; at = s.indexOf(CUT_MARK, at + 1)) {
+      if (!isSeparator(s[at - 1])) continue;
       const chars = this.#fragmentEndingAt(s, at);
       if (chars === 0 || at - chars < copied) continue;
       out += s.slice(copied, at - chars) + REDACTED;

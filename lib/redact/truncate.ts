@@ -4,7 +4,7 @@
  * records (a fetched body, an exec child's output, a receiver's answer, a quoted URL) goes
  * through here.
  */
-import { CUT_MARK, REDACTED } from "./marks.ts";
+import { CUT_MARK, dropCutWord, REDACTED } from "./marks.ts";
 import { createRedactor, type Redactor } from "./redactor.ts";
 
 export interface RedactThenTruncateOptions {
@@ -59,10 +59,12 @@ const SHAPES_ONLY = createRedactor();
  * `redactThenTruncate` for code that does not know the secrets (a quoted URL, a server's
  * error answer, the last lines of an agent's stderr): credential shapes go before the cut,
  * and a cut ends with `CUT_MARK`, so the redactor that prints the text, which knows the
- * secrets, removes a piece of one left just before the mark.
+ * secrets, removes a piece of one left just before the mark. The cut drops the word it
+ * left unfinished, whatever it holds.
  */
 export function truncateForPrinting(text: string, maxChars: number): string {
-  return redactThenTruncate(SHAPES_ONLY, text, { maxChars, mark: CUT_MARK }).text;
+  const cut = redactThenTruncate(SHAPES_ONLY, text, { maxChars });
+  return cut.truncated ? dropCutWord(cut.text) + CUT_MARK : cut.text;
 }
 
 /** At most `maxChars`, moved back before a marker or a surrogate pair it would split. */
