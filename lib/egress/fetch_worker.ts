@@ -44,12 +44,35 @@ export interface FetchInWorkerOptions {
 
 const ENTRY = new URL("./fetch_worker_entry.ts", import.meta.url);
 
+/**
+ * The variables through which Deno's fetch would send every request to a proxy. A proxy
+ * resolves and connects on its own, past both the address checks and the Worker's net
+ * permission, so egress ignores them: they are taken out of this process's environment
+ * before the first Worker starts (the runtime reads them when a Worker makes its client).
+ */
+const PROXY_VARIABLES = ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"];
+
+/** Null once no proxy variable is left in the environment, else why one could not go. */
+function withoutProxyVariables(): string | null {
+  for (const name of PROXY_VARIABLES.flatMap((upper) => [upper, upper.toLowerCase()])) {
+    try {
+      if (Deno.env.get(name) !== undefined) Deno.env.delete(name);
+    } catch (error) {
+      return `${name} cannot be taken out of the environment (${errorText(error)}): unset ` +
+        "it, egress does not go through a proxy";
+    }
+  }
+  return null;
+}
+
 /** Runs one hop in a fresh Worker that may reach only `netPermissions` and nothing else. */
 export function fetchInWorker(
   request: HopRequest,
   options: FetchInWorkerOptions,
 ): Promise<HopOutcome> {
   if (options.signal.aborted) return Promise.resolve({ kind: "timeout" });
+  const proxyProblem = withoutProxyVariables();
+  if (proxyProblem !== null) return Promise.resolve({ kind: "setup", message: proxyProblem });
   let worker: Worker;
   try {
     worker = new Worker(ENTRY, {
