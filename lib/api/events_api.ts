@@ -18,7 +18,7 @@ import {
   type VerifiedToken,
   verifyToken,
 } from "./bearer_token.ts";
-import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
+import { type EventStatus, type EventStore, payloadSize, type StoredEvent } from "../store/mod.ts";
 import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
 import { MAX_EVENT_KEY_BYTES, pathOf } from "../receive/mod.ts";
 import { utf8 } from "../util/mod.ts";
@@ -204,7 +204,11 @@ async function list(url: URL, options: EventsApiOptions): Promise<Response> {
     }
     limit = Number(rawLimit);
   }
-  const events = await options.store.list({ status: status as EventStatus, limit });
+  const events = await options.store.list({
+    status: status as EventStatus,
+    limit,
+    withoutPayloads: true,
+  });
   return redactedJson({
     status,
     count: events.length,
@@ -230,7 +234,7 @@ export function describeEvent(event: StoredEvent, redactor: Redactor, withPayloa
     attempt: event.attempt,
     receivedAt: new Date(event.receivedAtMs).toISOString(),
     lastError: event.lastError === null ? null : redactor.text(event.lastError),
-    payloadBytes: event.payload.length,
+    payloadBytes: payloadSize(event),
     href: `/events/${encodeURIComponent(event.route)}/${encodeURIComponent(event.key)}`,
     ...(updatedAtMs === undefined ? {} : { updatedAt: new Date(updatedAtMs).toISOString() }),
     ...(nextAttemptAtMs === undefined

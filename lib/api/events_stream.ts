@@ -104,7 +104,9 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
     let events: StoredEvent[];
     try {
       const lists = await Promise.all(
-        STATUSES.map((status) => options.store.list({ status, limit: WATCHED_PER_STATUS })),
+        STATUSES.map((status) =>
+          options.store.list({ status, limit: WATCHED_PER_STATUS, withoutPayloads: true })
+        ),
       );
       events = lists.flat();
     } catch {

@@ -61,6 +61,7 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
       ...(status === undefined ? {} : { status }),
       ...(route === undefined ? {} : { route }),
       limit: limit ?? DEFAULT_LIST_LIMIT,
+      withoutPayloads: true,
     }));
     return jsonResult(redactor, { events: events.map(eventSummary) });
   });

@@ -1,4 +1,5 @@
 /** How an event looks to the model: plain JSON fields, times as ISO 8601, the payload parsed. */
+import { payloadSize } from "../store/mod.ts";
 import type { StoredEvent } from "./pull_store.ts";
 
 export function eventSummary(event: StoredEvent): Record<string, unknown> {
@@ -10,7 +11,7 @@ export function eventSummary(event: StoredEvent): Record<string, unknown> {
     attempt: event.attempt,
     received_at: new Date(event.receivedAtMs).toISOString(),
     last_error: event.lastError,
-    payload_bytes: event.payload.byteLength,
+    payload_bytes: payloadSize(event),
   };
 }
 

@@ -48,6 +48,16 @@ export interface StoredEvent {
   updatedAtMs?: number;
   /** A pending event is not handed out before this instant (retry backoff, a running lease). */
   nextAttemptAtMs?: number;
+  /**
+   * The payload's size, set when a listing left the payload out (`payload` is then empty):
+   * use `payloadSize()`.
+   */
+  payloadBytes?: number;
+}
+
+/** How many bytes an event's payload has, whether or not the listing brought it. */
+export function payloadSize(event: StoredEvent): number {
+  return event.payloadBytes ?? event.payload.byteLength;
 }
 
 export type HandlerOutcome = { ok: true } | { ok: false; error: string };
@@ -116,6 +126,11 @@ export interface ListOptions {
   /** Only events of this route. */
   route?: string;
   limit: number;
+  /**
+   * The caller shows summaries only: a store may leave each payload out (empty, its size in
+   * `payloadBytes`), so a live view that lists every second does not read every body.
+   */
+  withoutPayloads?: boolean;
 }
 
 /**

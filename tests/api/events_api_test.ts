@@ -375,3 +375,23 @@ Deno.test("createEventsApi() refuses with 503 when the revocation list cannot be
     [503, null, "revocation_unchecked"],
   ]);
 });
+
+Deno.test("GET /events lists summaries without reading payloads, each with its payload's size", async () => {
+  const f = fixture();
+  const listed: unknown[] = [];
+  const list = f.store.list.bind(f.store);
+  f.store.list = (options) => {
+    listed.push(options.withoutPayloads);
+    return list(options);
+  };
+  const response = await call(f, "GET", "/events?status=dead", await bearer("read"));
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.deepEqual(listed, [true]);
+  assert.deepEqual(
+    body.events.map((
+      event: { key: string; payloadBytes: number },
+    ) => [event.key, event.payloadBytes]),
+    [["id:evt-2", '{"id":"evt-2"}'.length]],
+  );
+});

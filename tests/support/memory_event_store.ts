@@ -169,7 +169,13 @@ export class MemoryEventStore implements EventStore {
       )
       .sort((a, b) => b.event.receivedAtMs - a.event.receivedAtMs || b.sequence - a.sequence)
       .slice(0, Math.max(0, options.limit))
-      .map((entry) => copy(entry.event));
+      .map((entry) => copy(entry.event))
+      // Left out as the SQLite store leaves it out: callers must show the size they are given.
+      .map((event) =>
+        options.withoutPayloads === true
+          ? { ...event, payload: new Uint8Array(), payloadBytes: event.payload.length }
+          : event
+      );
     return Promise.resolve(events);
   }
 

@@ -93,6 +93,8 @@ export interface EventRow {
   due_at: number | null;
   lease_id: string | null;
   expires_at: number | null;
+  /** Only in a summary listing, whose payload is left empty. */
+  payload_bytes?: number;
 }
 
 /** Whether a row still counts at `nowMs` (a done record past its expiry is as good as gone). */
@@ -113,5 +115,6 @@ export function storedEventOf(row: EventRow): StoredEvent {
     updatedAtMs: row.updated_at,
   };
   if (row.status === "pending" && row.due_at !== null) event.nextAttemptAtMs = row.due_at;
+  if (row.payload_bytes !== undefined) event.payloadBytes = Number(row.payload_bytes);
   return event;
 }

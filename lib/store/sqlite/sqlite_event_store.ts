@@ -48,10 +48,18 @@ const SWEEP_BATCH = 500;
 const STATUSES: EventStatus[] = ["pending", "done", "dead"];
 
 const GET = "SELECT * FROM event WHERE route = ? AND key = ?";
-const LIST = "SELECT * FROM event WHERE status = ? AND (expires_at IS NULL OR expires_at > ?) " +
-  "ORDER BY received_at DESC, rowid DESC LIMIT ?";
-const LIST_ROUTE = "SELECT * FROM event WHERE status = ? AND route = ? " +
-  "AND (expires_at IS NULL OR expires_at > ?) ORDER BY received_at DESC, rowid DESC LIMIT ?";
+/** Every column but the payload, which a summary reads only the size of (not its pages). */
+const SUMMARY = "route, key, id, x'' AS payload, length(payload) AS payload_bytes, received_at, " +
+  "claim_until, retention_ms, status, attempt, last_error, updated_at, due_at, lease_id, expires_at";
+/** The newest events of a status (and of a route), whole or as summaries. */
+function listSql(columns: string, byRoute: boolean): string {
+  return `SELECT ${columns} FROM event WHERE status = ? ${byRoute ? "AND route = ? " : ""}` +
+    "AND (expires_at IS NULL OR expires_at > ?) ORDER BY received_at DESC, rowid DESC LIMIT ?";
+}
+const LIST = listSql("*", false);
+const LIST_ROUTE = listSql("*", true);
+const LIST_SUMMARIES = listSql(SUMMARY, false);
+const LIST_ROUTE_SUMMARIES = listSql(SUMMARY, true);
 const REDELIVER = "UPDATE event SET status = 'pending', attempt = 0, last_error = NULL, " +
   "updated_at = ?, due_at = ?, lease_id = NULL, expires_at = NULL WHERE route = ? AND key = ?";
 const SWEEP_EVENTS = "DELETE FROM event WHERE rowid IN (SELECT rowid FROM event " +
@@ -160,9 +168,10 @@ export class SqliteEventStore implements EventStore {
     const rows: EventRow[] = [];
     // One indexed query per status, merged: never a scan of the whole table.
     for (const status of options.status === undefined ? STATUSES : [options.status]) {
+      const whole = options.withoutPayloads !== true;
       const found = (options.route === undefined
-        ? this.#db.statement(LIST).all(status, nowMs, limit)
-        : this.#db.statement(LIST_ROUTE).all(
+        ? this.#db.statement(whole ? LIST : LIST_SUMMARIES).all(status, nowMs, limit)
+        : this.#db.statement(whole ? LIST_ROUTE : LIST_ROUTE_SUMMARIES).all(
           status,
           options.route,
           nowMs,

@@ -148,3 +148,17 @@ Deno.test("SqliteEventStore lists a backlog too long to spread into one call", a
   assert.equal(listed.length, 150_000);
   assert.equal(listed[0]?.key, "id:bulk-149999", "newest first");
 });
+
+Deno.test("SqliteEventStore lists summaries without their payloads, with each payload's size", async () => {
+  await using dir = await sqliteFile();
+  await using store = await open(dir.file);
+  const big = event({ payload: new Uint8Array(300_000).fill(0x61) });
+  assert.equal(await store.accept(big), "accepted");
+  const [summary] = await store.list({ status: "pending", limit: 10, withoutPayloads: true });
+  assert.equal(summary?.key, big.key);
+  assert.equal(summary?.payload.byteLength, 0);
+  assert.equal(summary?.payloadBytes, 300_000);
+  const [whole] = await store.list({ status: "pending", limit: 10 });
+  assert.equal(whole?.payload.byteLength, 300_000);
+  assert.equal(whole?.payloadBytes, undefined);
+});
