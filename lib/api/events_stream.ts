@@ -48,8 +48,8 @@ export interface EventsStream {
 
 const STATUSES: readonly EventStatus[] = ["pending", "done", "dead"];
 /**
- * The newest this many events of each status are watched: a store lists whole
- * records (payloads too), and this runs every `pollMs` while a page is open.
+ * The newest this many events of each status are watched, every `pollMs` while a page
+ * is open: a bound on what one look reads, payloads left out.
  */
 const WATCHED_PER_STATUS = 200;
 /** A client this many messages behind is dropped rather than buffered without end. */
