@@ -1,7 +1,7 @@
 /**
  * The warning for a command that sends something over plain `http://` to another machine:
- * `send` (the payload: the signature protects its integrity, not its secrecy) and
- * `events --url` (a bearer token and the events themselves). Loopback stays quiet: the
+ * `send` (the payload: the signature protects its integrity, not its secrecy),
+ * `events --url` and the link `ui` prints (a bearer token and the events themselves). Loopback stays quiet: the
  * bytes never leave the machine.
  */
 import { isLoopbackHost } from "./serve_listen.ts";

@@ -4,6 +4,7 @@
  */
 import { usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
+import { plainHttpWarning } from "./plain_http.ts";
 import { eventsPageUrl } from "../ui/mod.ts";
 import { noPositionals, parseCommandArgs, valueFlags } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
@@ -62,6 +63,11 @@ async function run(context: CommandContext): Promise<ExitCode> {
       `HOOKGATE_TOKEN_SECRET); ${scope} token ${tokenId} valid until ` +
       `${new Date(expiresAtMs).toISOString()}; revoke it with: hookgate token --revoke ${tokenId}`,
   );
+  const warning = plainHttpWarning(
+    new URL(baseUrl),
+    "anyone on the path can read the page's token, use it until it expires, and read the events",
+  );
+  if (warning !== null) context.output.err(warning);
   return ExitCode.ok;
 }
 

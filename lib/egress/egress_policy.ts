@@ -126,6 +126,10 @@ export function checkEgressUrl(raw: string, policy: EgressPolicy): EgressVerdict
     return deny(url.hostname, "IP addresses are not allowed: use an allowlisted host name", policy);
   }
   const host = url.hostname.endsWith(".") ? url.hostname.slice(0, -1) : url.hostname;
+  // `x..example.com` would pass a wildcard and resolve nowhere: refused as what it is.
+  if (host.split(".").some((label) => label === "")) {
+    return deny(host, "a host name has an empty label (two dots in a row)", policy);
+  }
   const port = url.port === "" ? DEFAULT_PORTS[scheme] : Number(url.port);
   const entry = matchEntry(scheme, host, port, policy);
   if (entry === null) return deny(host, whyNotListed(scheme, host, port, policy), policy);

@@ -49,6 +49,19 @@ Deno.test("hookgate ui --url uses serve's public address; --hostname :: becomes 
   assert.match(ipv6.stdout, /^http:\/\/\[::1\]:8000\/ui#token=/);
   const any = await runCli(["ui", "--hostname", "0.0.0.0"], { env: ENV });
   assert.match(any.stdout, /^http:\/\/127\.0\.0\.1:8000\/ui#token=/);
+  for (const local of [viaUrl, ipv6, any]) assert.doesNotMatch(local.stderr, /plain http/);
+});
+
+Deno.test("hookgate ui warns when its link sends the token over plain http to another machine", async () => {
+  for (const args of [["--hostname", "10.0.0.8"], ["--url", "http://hooks.example.com"]]) {
+    const result = await runCli(["ui", ...args], { env: ENV });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /warning: plain http:\/\/ to (10\.0\.0\.8|hooks\.example\.com): anyone/,
+    );
+    assert.doesNotMatch(result.stderr, /hgt_/, "the token is not in the warning");
+  }
 });
 
 for (

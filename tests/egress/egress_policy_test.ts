@@ -57,6 +57,8 @@ const TABLE: [string, string | null, string][] = [
   ["https://аpi.github.com/", null, "Cyrillic a (homograph) becomes punycode"],
   ["https://api.github.com../", null, "two trailing dots"],
   ["https://api..github.com/", null, "empty label"],
+  ["https://x..githubusercontent.com/", null, "empty label under a wildcard"],
+  ["https://..githubusercontent.com/", null, "empty labels first, under a wildcard"],
   ["https://githubusercontent.com/", null, "wildcard never matches the apex"],
   ["https://evilgithubusercontent.com/", null, "wildcard is not a text suffix"],
   ["https://githubusercontent.com.evil.com/", null, "wildcard parent as a prefix"],
