@@ -5,6 +5,7 @@
  * the allowlist decides the destination, not a header.
  */
 import { fail, ok, type Result } from "../util/mod.ts";
+import { truncateForPrinting } from "../redact/mod.ts";
 
 export const FETCH_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 export type FetchMethod = typeof FETCH_METHODS[number];
@@ -60,7 +61,10 @@ export function checkFetchRequest(input: FetchRequestInput): Result<FetchRequest
   const headers: [string, string][] = [];
   for (const [rawName, value] of entries) {
     const name = rawName.toLowerCase();
-    if (!TOKEN.test(rawName)) return fail(`header name '${rawName}' is not a valid HTTP token`);
+    if (!TOKEN.test(rawName)) {
+      // Quoted back shortened: an error is not a place to echo a caller's text at any length.
+      return fail(`header name '${truncateForPrinting(rawName, 64)}' is not a valid HTTP token`);
+    }
     if (REFUSED.has(name) || name.startsWith("proxy-")) {
       return fail(`header '${rawName}' may not be set: hookgate decides how a request travels`);
     }
