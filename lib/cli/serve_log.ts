@@ -8,6 +8,7 @@
  */
 import type { ApiRecord } from "../api/mod.ts";
 import { isReplay, type RequestRecord } from "../receive/mod.ts";
+import { shellQuote } from "../handoff/mod.ts";
 import { truncateForPrinting } from "../redact/mod.ts";
 import { jsonLine, printable } from "./printable.ts";
 import { fail, ok, type Result, windowedTally } from "../util/mod.ts";
@@ -212,8 +213,9 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
           `${report.maxAttempts} in ${formatDuration(report.retryInMs ?? 0)} ${who} (${seconds})`;
       } else {
         line = `${paint(31, `agent ${report.error}`)}, dead letter after ${report.attempt} ` +
-          `attempt${report.attempt === 1 ? "" : "s"} ${who}: retry it with ` +
-          `'hookgate events redeliver ${report.route}/${printable(report.key)}'`;
+          `attempt${report.attempt === 1 ? "" : "s"} ${who}: retry it with: ` +
+          // The key is the sender's id: quoted for the shell, so the line is safe to paste.
+          `hookgate events redeliver ${printable(shellQuote(`${report.route}/${report.key}`))}`;
       }
       options.write(`${clock(options.now())} ${line}`);
       for (const tail of report.stderrTail) options.write(`           │ ${printable(tail)}`);

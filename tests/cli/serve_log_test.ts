@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tempDir } from "../support/temp_dir.ts";
 import { watchHandoffs } from "../../lib/cli/handoff_watch.ts";
 import { listeningLine } from "../../lib/cli/serve_listen.ts";
 import {
@@ -168,6 +169,27 @@ Deno.test("serve log: the last failure is a dead letter with the command that re
   logInto(lines).handoff(handoff({ attempt: 5, retryInMs: null }));
   assert.match(lines[0] as string, /dead letter after 5 attempts/);
   assert.match(lines[0] as string, /hookgate events redeliver webhook\/id:e42/);
+});
+
+Deno.test("serve log: a sender's id in the redeliver command is quoted, so pasting the line runs nothing else", async () => {
+  await using dir = await tempDir("hookgate-paste-");
+  const marker = `${dir.path}/pwned`;
+  const lines: string[] = [];
+  const key = `id:x;touch ${marker};$(touch ${marker})'\`touch ${marker}\``;
+  logInto(lines).handoff(handoff({ key, attempt: 5, retryInMs: null }));
+  const command = (lines[0] as string).split("retry it with: ")[1] as string;
+  // The pasted line, with `hookgate` replaced by a program that prints its arguments.
+  const shell = new Deno.Command("/bin/sh", {
+    args: ["-c", command.replace(/^hookgate /, "printf '%s\\n' ")],
+    stdout: "piped",
+  });
+  const { stdout } = await shell.output();
+  assert.deepEqual(new TextDecoder().decode(stdout).trimEnd().split("\n"), [
+    "events",
+    "redeliver",
+    `webhook/${key}`,
+  ]);
+  assert.equal(await Deno.stat(marker).then(() => true, () => false), false, "nothing else ran");
 });
 
 /** C0 controls but tab, DEL and C1 controls: what a terminal acts on instead of showing. */
