@@ -3,6 +3,7 @@
  * It sees only PATH, HOME, LANG, the operator's `--exec-env` allowlist and the
  * HOOKGATE_EVENT_* variables: never a secret hookgate knows, even when allowlisted.
  */
+import { secretForms } from "../redact/mod.ts";
 import type { StoredEvent } from "../store/mod.ts";
 
 /** Always passed through when set: a command needs them to find programs and speak a locale. */
@@ -25,6 +26,8 @@ export interface ExecEnvPlan {
   env: Record<string, string>;
   /** Allowlisted names that were not passed, each with the reason (for stderr at start-up). */
   refused: { name: string; reason: string }[];
+  /** What was changed in a variable that is passed (for stderr at start-up). */
+  notes: string[];
 }
 
 export interface PlanExecEnvOptions {
@@ -42,7 +45,7 @@ export function planExecEnv(
   env: Record<string, string>,
   options: PlanExecEnvOptions,
 ): ExecEnvPlan {
-  const plan: ExecEnvPlan = { env: {}, refused: [] };
+  const plan: ExecEnvPlan = { env: {}, refused: [], notes: [] };
   const names = [...new Set([...BASE_EXEC_ENV, ...options.allowlist])];
   for (const name of names) {
     const allowlisted = options.allowlist.includes(name);
@@ -58,6 +61,16 @@ export function planExecEnv(
         name,
         reason: "holds a secret hookgate knows; secrets never reach the agent's environment",
       });
+    } else if (name === "PATH") {
+      const { path, dropped } = absolutePath(value);
+      plan.env.PATH = path;
+      if (dropped) {
+        plan.notes.push(
+          "the command's PATH leaves out the entries that are not absolute (., an empty one, a " +
+            "relative one): the programs that start the agent would be looked for in the " +
+            "agent's own directory",
+        );
+      }
     } else {
       plan.env[name] = value;
     }
@@ -65,10 +78,25 @@ export function planExecEnv(
   return plan;
 }
 
+/**
+ * PATH without its relative entries. `setsid`, `setpriv` and `unshare` are looked up through
+ * it in the agent's working directory, before the switch to `--exec-user`: a relative entry
+ * would let the agent plant a program there that hookgate then runs as its own user.
+ */
+function absolutePath(value: string): { path: string; dropped: boolean } {
+  const entries = value.split(":");
+  const kept = entries.filter((entry) => entry.startsWith("/"));
+  return { path: kept.join(":"), dropped: kept.length !== entries.length };
+}
+
+/** Whether `value` is, or holds, a secret in any form it travels in (base64, hex, URL-encoded …). */
 function holdsSecret(value: string, secrets: readonly string[]): boolean {
   return secrets.some((secret) =>
     secret !== "" &&
-    (value === secret || (secret.length >= MIN_CONTAINED_SECRET_CHARS && value.includes(secret)))
+    (value === secret ||
+      secretForms(secret).some((form) =>
+        form.length >= MIN_CONTAINED_SECRET_CHARS && value.includes(form)
+      ))
   );
 }
 

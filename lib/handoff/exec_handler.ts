@@ -74,6 +74,7 @@ export function createExecHandler(
     // Worded so no "NAME: value" pair appears for the redactor to mistake for a secret.
     options.warn?.(`not passing --exec-env ${name} to the command: it ${reason}`);
   }
+  for (const note of plan.notes) options.warn?.(note);
   // The agent's user has a home of its own; hookgate's would be unreadable or, worse, readable.
   const home = options.launch?.identity?.home;
   const baseEnv = home === undefined ? plan.env : { ...plan.env, HOME: home };

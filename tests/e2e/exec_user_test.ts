@@ -217,3 +217,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "serve --exec-user: an agent that plants setsid, setpriv and unshare in its directory never gets them run, even with . in serve's PATH",
+  ignore: user === null,
+  async fn() {
+    const dir = await project();
+    try {
+      await Deno.writeTextFile(
+        `${dir}/plant.sh`,
+        `#!/bin/sh
+for tool in setsid setpriv unshare; do
+  printf '#!/bin/sh\\nid -u >> "%s/planted.txt"\\n' "$OUT" > "./$tool" && chmod 755 "./$tool"
+done
+echo ran >> "$OUT/runs.txt"
+`,
+      );
+      await Deno.chmod(`${dir}/plant.sh`, 0o755);
+      const server = await startServe({
+        env: { OUT: `${dir}/out`, PATH: `.:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
+        args: ["--exec", "./plant.sh", "--exec-env", "OUT", "--exec-user", user!.name],
+        cwd: dir,
+      });
+      try {
+        for (let i = 0; i < 2; i++) {
+          assert.equal(await post(server, JSON.stringify({ id: crypto.randomUUID() })), 200);
+          await eventually(`the agent ran ${i + 1} time(s)`, async () => {
+            const runs = await Deno.readTextFile(`${dir}/out/runs.txt`).catch(() => "");
+            return runs.split("\n").filter((line) => line === "ran").length > i;
+          });
+        }
+        assert.match(server.stderr(), /PATH leaves out the entries that are not absolute/);
+      } finally {
+        await server.stop();
+      }
+      const planted = await Deno.readTextFile(`${dir}/out/planted.txt`).catch(() => null);
+      assert.equal(planted, null, `a planted launch tool ran: uid ${planted}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -129,6 +129,34 @@ Deno.test("planExecEnv() refuses an invalid name and reports an allowlisted vari
   assert.deepEqual(plan.refused.map((r) => r.name), ["BAD-NAME", "MISSING"]);
 });
 
+Deno.test("planExecEnv() leaves relative PATH entries out: the agent's directory is never searched for the launch tools", () => {
+  const plan = planExecEnv({ PATH: ".:/usr/local/bin::bin:/usr/bin:./tools" }, {
+    allowlist: [],
+    secrets: [],
+  });
+  assert.equal(plan.env.PATH, "/usr/local/bin:/usr/bin");
+  assert.deepEqual(plan.refused, []);
+  assert.match(plan.notes.join("\n"), /PATH leaves out the entries that are not absolute/);
+  assert.deepEqual(planExecEnv({ PATH: "/usr/bin:/bin" }, { allowlist: [], secrets: [] }), {
+    env: { PATH: "/usr/bin:/bin" },
+    refused: [],
+    notes: [],
+  });
+});
+
+Deno.test("planExecEnv() refuses a variable holding a secret in an encoded form (Basic auth, hex)", () => {
+  const secret = "pQ7vX2mK9sL4wE8rT1yU6iO3";
+  const basic = `Basic ${btoa(`hook:${secret}`)}`;
+  const hex = Array.from(new TextEncoder().encode(secret), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+  const plan = planExecEnv(
+    { PATH: "/bin", UPSTREAM_AUTH: basic, SIG_KEY: hex, HARMLESS: "hello" },
+    { allowlist: ["UPSTREAM_AUTH", "SIG_KEY", "HARMLESS"], secrets: [secret] },
+  );
+  assert.deepEqual(plan.env, { PATH: "/bin", HARMLESS: "hello" });
+  assert.deepEqual(plan.refused.map((r) => r.name), ["UPSTREAM_AUTH", "SIG_KEY"]);
+});
+
 Deno.test("createExecHandler() reports a non-zero exit as a failed attempt", async () => {
   const outcome = await handler("cat > /dev/null; exit 3")(event());
   assert.deepEqual(outcome, { ok: false, error: "exit code 3" });
