@@ -213,11 +213,23 @@ function whyNotListed(
   }
   if (sameHost.length > 0) {
     return scheme === "http:"
-      ? `plain http is allowed only for entries written http://${host}`
+      ? `plain http is allowed only for entries written ${entryText("http:", host, port, false)}`
       : `${host} is listed for http only`;
   }
-  return `${host} is not on ${ALLOW_HOSTS_VAR}: to allow it, add ${host} to ${ALLOW_HOSTS_VAR} in ` +
+  return `${host} is not on ${ALLOW_HOSTS_VAR}${OPERATOR_HINT}add ${host} to ${ALLOW_HOSTS_VAR} in ` +
     ".env (comma-separated)";
+}
+
+/** Where a denial's reason turns from what happened to how the operator would change it. */
+const OPERATOR_HINT = ": to allow it, ";
+
+/**
+ * A denial's reason as the agent is told it: what was refused, without how to widen the
+ * allowlist, which is the operator's decision and not a step for an agent that can edit files.
+ */
+export function reasonForAgent(reason: string): string {
+  const at = reason.indexOf(OPERATOR_HINT);
+  return at === -1 ? reason : reason.slice(0, at);
 }
 
 function parseAllowEntry(item: string): Result<AllowEntry> {

@@ -19,6 +19,7 @@ import {
   MAX_REQUEST_BODY_BYTES,
   MAX_REQUEST_HEADERS,
   MAX_URL_CHARS,
+  reasonForAgent,
 } from "../egress/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
 import { createLimiter } from "../util/mod.ts";
@@ -110,7 +111,10 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
 /** An answer (any status) is a result; no answer is a tool error. */
 export function fetchToolResult(result: FetchUrlResult, redactor: Redactor): CallToolResult {
   if (!answered(result)) {
-    const why = result.failure === "denied" ? `\nwhy: ${result.reason}` : "";
+    const why = result.failure === "denied"
+      ? `\nwhy: ${reasonForAgent(result.reason ?? "")}\nThe allowlist is the operator's ` +
+        "decision: ask them whether this host should be reachable."
+      : "";
     return errorResult(redactor, `${result.error}${why}`);
   }
   return jsonResult(redactor, {

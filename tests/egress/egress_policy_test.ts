@@ -336,3 +336,12 @@ Deno.test("hookgate fetch --dry-run with an invalid entry exits 78 naming the va
   assert.equal(result.code, 78);
   assert.match(result.stderr, /EGRESS_ALLOW_HOSTS entry '10\.0\.0\.1' is invalid/);
 });
+
+Deno.test("checkEgressUrl() names the entry with its port when only plain http is missing", () => {
+  const verdict = checkEgressUrl(
+    "http://localhost:18433/",
+    policyOf({ EGRESS_ALLOW_HOSTS: "localhost:18433", EGRESS_ALLOW_PRIVATE: "localhost" }),
+  );
+  assert.equal(verdict.allowed, false);
+  assert.match(verdict.allowed ? "" : verdict.reason, /entries written http:\/\/localhost:18433/);
+});

@@ -93,6 +93,9 @@ Deno.test("mcp fetch_url denies an unlisted host with a tool error naming it and
     textOf(result),
     /egress to 'localhost' denied; allowed: \["api\.github\.com","api\.weather\.gov"\]/,
   );
+  // Widening the allowlist is the operator's step, not one to hand an agent that edits files.
+  assert.doesNotMatch(textOf(result), /add localhost|\.env/);
+  assert.match(textOf(result), /the operator's decision/);
   assert.equal(server.requests.length, 0);
 });
 
