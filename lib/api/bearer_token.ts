@@ -4,7 +4,13 @@
  * key (HOOKGATE_TOKEN_SECRET), never the webhook secret. Pure apart from
  * WebCrypto: the clock, the token id and the revocation check are passed in.
  */
-import { readSecret, SECRET_VAR, TOKEN_SECRET_VAR } from "../setup/mod.ts";
+import {
+  isRepetitive,
+  MIN_DISTINCT_CHARS,
+  readSecret,
+  SECRET_VAR,
+  TOKEN_SECRET_VAR,
+} from "../setup/mod.ts";
 import { routeSecretValues } from "../receive/mod.ts";
 import {
   decodeUtf8,
@@ -108,6 +114,14 @@ export async function tokenKeyFromEnv(
 ): Promise<Result<CryptoKey>> {
   const secret = readSecret(env, TOKEN_SECRET_VAR);
   if (!secret.ok) return secret;
+  // hookgate's own key, made by init: a weak one lets one leaked token be brute-forced into
+  // a key that mints write tokens.
+  if (isRepetitive(secret.value)) {
+    return fail(
+      `${TOKEN_SECRET_VAR} repeats fewer than ${MIN_DISTINCT_CHARS} different characters: empty ` +
+        "it in .env and run 'hookgate init' for a random one",
+    );
+  }
   const webhookSecrets = new Set(routeSecretValues(env, options.routeSpecs ?? []));
   if (env[SECRET_VAR] !== undefined) webhookSecrets.add(env[SECRET_VAR]);
   if (webhookSecrets.has(secret.value)) {

@@ -10,6 +10,13 @@ export const SECRET_VAR = "WEBHOOK_SECRET";
 export const PLACEHOLDER_SECRET = "dev-shared-secret-change-me";
 export const MIN_SECRET_BYTES = 16;
 export const RECOMMENDED_SECRET_BYTES = 32;
+/** A secret of fewer different characters is guessable however long (`aaaaaaaaaaaaaaaa`). */
+export const MIN_DISTINCT_CHARS = 8;
+
+/** Whether a secret repeats so few characters that length does not make it strong. */
+export function isRepetitive(value: string): boolean {
+  return new Set(value).size < MIN_DISTINCT_CHARS;
+}
 
 /**
  * Reads a required secret from the environment. The reason names the variable

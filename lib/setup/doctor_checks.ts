@@ -5,11 +5,14 @@
  */
 import {
   EXEC_USER_VAR,
+  isRepetitive,
+  MIN_DISTINCT_CHARS,
   MIN_SECRET_BYTES,
   PLACEHOLDER_SECRET,
   readSecret,
   RECOMMENDED_SECRET_BYTES,
   SECRET_VAR,
+  TOKEN_SECRET_VAR,
 } from "./config.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { ALLOW_HOSTS_VAR, parseEgressPolicy } from "../egress/mod.ts";
@@ -27,6 +30,7 @@ export type CheckId =
   | "env-history"
   | "env-mode"
   | "secret-strength"
+  | "token-secret-strength"
   | "egress"
   | "agent-user"
   | "routes";
@@ -165,40 +169,78 @@ function checkEnvMode(facts: DoctorFacts): CheckResult {
 }
 
 function checkSecretStrength(facts: DoctorFacts): CheckResult {
-  const secret = facts.env[SECRET_VAR];
-  if (!isSet(secret)) return result("secret-strength", "skip", `${SECRET_VAR} strength: not set`);
-  const replace =
-    `empty the value of ${SECRET_VAR} in .env, ${INIT}, and give the new secret to your senders`;
-  const read = readSecret(facts.env, SECRET_VAR);
+  return secretStrength(
+    facts,
+    SECRET_VAR,
+    "secret-strength",
+    "give the new secret to your senders",
+  );
+}
+
+/** The inspection API's token key: optional, but a weak one lets a leaked token forge others. */
+function checkTokenSecretStrength(facts: DoctorFacts): CheckResult {
+  if (!isSet(facts.env[TOKEN_SECRET_VAR])) {
+    return result(
+      "token-secret-strength",
+      "ok",
+      `${TOKEN_SECRET_VAR} is not set: serve runs without the inspection API`,
+    );
+  }
+  return secretStrength(
+    facts,
+    TOKEN_SECRET_VAR,
+    "token-secret-strength",
+    "restart serve (tokens made with the old key stop working)",
+  );
+}
+
+function secretStrength(
+  facts: DoctorFacts,
+  name: string,
+  id: CheckId,
+  after: string,
+): CheckResult {
+  const secret = facts.env[name];
+  if (!isSet(secret)) return result(id, "skip", `${name} strength: not set`);
+  const replace = `empty the value of ${name} in .env, ${INIT}, and ${after}`;
+  const read = readSecret(facts.env, name);
   if (!read.ok) {
     return result(
-      "secret-strength",
+      id,
       "FAIL",
-      `${SECRET_VAR} is shorter than ${MIN_SECRET_BYTES} bytes (serve refuses it)`,
+      `${name} is shorter than ${MIN_SECRET_BYTES} bytes (refused)`,
       replace,
     );
   }
   if (secret === PLACEHOLDER_SECRET) {
     return result(
-      "secret-strength",
+      id,
       "warn",
-      `${SECRET_VAR} is a published example value: anyone can sign webhooks with it`,
+      `${name} is a published example value: anyone can sign with it`,
+      replace,
+    );
+  }
+  if (isRepetitive(secret)) {
+    return result(
+      id,
+      name === TOKEN_SECRET_VAR ? "FAIL" : "warn",
+      `${name} repeats fewer than ${MIN_DISTINCT_CHARS} different characters: guessable`,
       replace,
     );
   }
   const bytes = new TextEncoder().encode(secret).length;
   if (bytes < RECOMMENDED_SECRET_BYTES) {
     return result(
-      "secret-strength",
+      id,
       "warn",
-      `${SECRET_VAR} is ${bytes} bytes; ${RECOMMENDED_SECRET_BYTES} or more recommended`,
+      `${name} is ${bytes} bytes; ${RECOMMENDED_SECRET_BYTES} or more recommended`,
       replace,
     );
   }
   return result(
-    "secret-strength",
+    id,
     "ok",
-    `${SECRET_VAR} is at least ${RECOMMENDED_SECRET_BYTES} bytes and not a placeholder`,
+    `${name} is at least ${RECOMMENDED_SECRET_BYTES} bytes and not a placeholder`,
   );
 }
 
@@ -255,6 +297,7 @@ export function runDoctorChecks(facts: DoctorFacts): CheckResult[] {
     ...checkGit(facts),
     checkEnvMode(facts),
     checkSecretStrength(facts),
+    checkTokenSecretStrength(facts),
     checkEgress(facts),
     checkAgentUser(facts),
   ];

@@ -185,6 +185,17 @@ Deno.test("tokenKeyFromEnv() needs HOOKGATE_TOKEN_SECRET and names it, never the
   assert.equal((short.ok ? "" : short.reason).includes("short-value"), false);
 });
 
+Deno.test("tokenKeyFromEnv() refuses a long but guessable token key, naming it and never the value", async () => {
+  for (
+    const weak of ["aaaaaaaaaaaaaaaa", "abababababababababababababababab", "1234567".repeat(4)]
+  ) {
+    const result = await tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: weak });
+    assert.equal(result.ok, false, weak);
+    assert.match(result.ok ? "" : result.reason, /HOOKGATE_TOKEN_SECRET repeats fewer than 8/);
+    assert.equal((result.ok ? "" : result.reason).includes(weak), false);
+  }
+});
+
 Deno.test("tokenKeyFromEnv() refuses a token key equal to the webhook secret", async () => {
   const result = await tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: SECRET, WEBHOOK_SECRET: SECRET });
   assert.equal(result.ok, false);

@@ -61,7 +61,7 @@ Deno.test("doctor passes a healthy repository with exit 0", async () => {
   assert.equal(run.code, 0, run.stdout);
   assert.deepEqual(withStatus(run, "FAIL"), []);
   assert.deepEqual(withStatus(run, "warn"), []);
-  assert.equal(withStatus(run, "ok").length, 9, run.stdout);
+  assert.equal(withStatus(run, "ok").length, 10, run.stdout);
   assert.match(run.stdout, /all checks passed/);
 });
 
@@ -347,4 +347,22 @@ Deno.test("runDoctorChecks() warns that --exec agents can read hookgate's secret
   )
     .find((c) => c.id === "agent-user");
   assert.equal(own?.status, "ok");
+});
+
+Deno.test("runDoctorChecks() fails a guessable token key and warns about a repetitive webhook secret", () => {
+  const weak = "a".repeat(40);
+  const input = facts({
+    env: { WEBHOOK_SECRET: weak, HOOKGATE_TOKEN_SECRET: weak, EGRESS_ALLOW_HOSTS: "a.b" },
+  });
+  assert.equal(statusOf(input, "token-secret-strength"), "FAIL");
+  assert.equal(statusOf(input, "secret-strength"), "warn");
+  const strong = facts({
+    env: {
+      WEBHOOK_SECRET: "pQ7vX2mK9sL4wE8rT1yU6iO3aZ5bN0cD",
+      HOOKGATE_TOKEN_SECRET: "Zx8Cv7Bn6Mm5Aa4Ss3Dd2Ff1Gg0Hh9Jj",
+      EGRESS_ALLOW_HOSTS: "a.b",
+    },
+  });
+  assert.equal(statusOf(strong, "token-secret-strength"), "ok");
+  assert.equal(statusOf(strong, "secret-strength"), "ok");
 });
