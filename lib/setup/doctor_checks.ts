@@ -112,8 +112,15 @@ function checkGitignore(facts: DoctorFacts): CheckResult {
   const status = facts.git.kind === "not-repo" ? "warn" : "FAIL";
   const message = facts.gitignore === null
     ? ".gitignore does not exist"
+    : hasGitignoreLine(facts.gitignore.replace(/^!.*$/gm, ""), ".env")
+    ? ".gitignore has the line .env, but a later line (!…) takes it back"
     : ".gitignore lacks the exact line .env (no spaces, no leading slash)";
-  return result("gitignore", status, message, `${INIT} or add the line .env to .gitignore`);
+  return result(
+    "gitignore",
+    status,
+    message,
+    `${INIT} or add the line .env at the end of .gitignore`,
+  );
 }
 
 function checkGit(facts: DoctorFacts): CheckResult[] {

@@ -24,3 +24,15 @@ Deno.test("addGitignoreLines() leaves the text unchanged when nothing is missing
   const text = "# keep\r\n.env\r\n.hookgate/";
   assert.equal(addGitignoreLines(text, [".env", ".hookgate/"]).text, text);
 });
+
+Deno.test("a later negation takes .env back: not ignored, and init appends .env again at the end", () => {
+  for (const negation of ["!.env", "!/.env", "!*.env"]) {
+    const text = `.env\n${negation}\n`;
+    assert.equal(hasGitignoreLine(text, ".env"), false, negation);
+    const edit = addGitignoreLines(text, [".env"]);
+    assert.deepEqual(edit.added, [".env"]);
+    assert.equal(hasGitignoreLine(edit.text, ".env"), true);
+  }
+  assert.equal(hasGitignoreLine("!.env\n.env\n", ".env"), true, "the last line wins");
+  assert.equal(hasGitignoreLine(".env\n!.envrc\n", ".env"), true, "another name");
+});
