@@ -106,6 +106,20 @@ function mergedRoutes(
   return [...kept, ...given.map((spec) => spec.trim())].join(",");
 }
 
+/**
+ * A `.env` that is a symbolic link is refused: narrowing its mode would change the file it
+ * points to, wherever that is, and rewriting it would replace the link.
+ */
+async function refuseLinkedEnv(path: string): Promise<void> {
+  const info = await Deno.lstat(path).catch(() => null);
+  if (info?.isSymlink) {
+    throw configError(
+      ".env is a symbolic link: hookgate keeps its secrets only in a regular file. Replace the " +
+        'link with the file (cp --remove-destination "$(readlink -f .env)" .env) and run init again',
+    );
+  }
+}
+
 async function makePrivate(path: string, output: Output): Promise<void> {
   const { mode } = await Deno.stat(path);
   if (mode === null || (mode & 0o077) === 0) return;
@@ -120,6 +134,7 @@ async function writeSecrets(
   routes: { specs: RouteSpec[]; given: string[] },
 ): Promise<void> {
   const envPath = `${cwd}/.env`;
+  await refuseLinkedEnv(envPath);
   const existing = await readTextIfExists(envPath);
   const example = existing === null ? await readTextIfExists(`${cwd}/.env.example`) : null;
   const { kept, fresh } = planSecrets(existing, routes.specs);

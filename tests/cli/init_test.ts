@@ -192,3 +192,20 @@ Deno.test("init still sets up .env when it may not run git, and says it could no
   assert.match(result.stderr, /could not ask git \(running git is not permitted/);
   assert.match((await readEnv(dir.path)).WEBHOOK_SECRET ?? "", SECRET_SHAPE);
 });
+
+Deno.test("init refuses a .env that is a symbolic link, and leaves the file it points to alone", async () => {
+  await using dir = await tempDir();
+  await using elsewhere = await tempDir();
+  const target = `${elsewhere.path}/shared.env`;
+  const text =
+    "WEBHOOK_SECRET=aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z\nHOOKGATE_TOKEN_SECRET=Zx8Cv7Bn6Mm5Aa4Ss3Dd2Ff1Gg0Hh9Jj\n";
+  await Deno.writeTextFile(target, text);
+  await Deno.chmod(target, 0o644);
+  await Deno.symlink(target, `${dir.path}/.env`);
+  const result = await init(dir.path);
+  assert.equal(result.code, 78, result.stderr);
+  assert.match(result.stderr, /\.env is a symbolic link/);
+  assert.equal((await Deno.stat(target)).mode! & 0o777, 0o644, "the target's mode is as it was");
+  assert.equal(await Deno.readTextFile(target), text);
+  assert.equal((await Deno.lstat(`${dir.path}/.env`)).isSymlink, true, "the link is still there");
+});
