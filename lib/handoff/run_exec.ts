@@ -43,9 +43,29 @@ export interface ExecResult {
   stderr: CapturedOutput;
 }
 
+/**
+ * Closes descriptors 3 to 9, then runs the command (`$0`). Deno marks its own files
+ * close-on-exec, but one serve inherited (a wrapper's `.env` held open, a supervisor's
+ * socket) would reach the agent, and under `--exec-user` it would read through it what its
+ * user may not open. Runs as the agent's user, before any of the agent's own code. A POSIX
+ * shell can name only single-digit descriptors in a redirection: higher ones stay open
+ * (docs/exec.md says so).
+ */
+const CLOSE_INHERITED = `if [ -d /proc/self/fd ]; then
+  for f in /proc/self/fd/*; do
+    n=\${f##*/}
+    case $n in [3-9]) eval "exec $n<&-" ;; esac
+  done
+fi
+exec /bin/sh -c "$0"`;
+
 /** Runs `/bin/sh -c command` once in its containment, and reaps everything it started. */
 export function runExec(command: string, options: RunExecOptions): Promise<ExecResult> {
-  return runArgv(["/bin/sh", "-c", command], options);
+  const isolated = options.launch?.identity !== undefined && options.launch.identity !== null;
+  return runArgv(
+    isolated ? ["/bin/sh", "-c", CLOSE_INHERITED, command] : ["/bin/sh", "-c", command],
+    options,
+  );
 }
 
 /** runExec() for any argument vector (the start-up probes run their own script). */

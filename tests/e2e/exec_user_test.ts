@@ -259,3 +259,66 @@ echo ran >> "$OUT/runs.txt"
     }
   },
 });
+
+Deno.test({
+  name:
+    "serve --exec-user: a descriptor serve inherited on .env does not reach the agent, which cannot read the secret through it",
+  ignore: user === null,
+  async fn() {
+    const dir = await project();
+    try {
+      await Deno.writeTextFile(
+        `${dir}/fdagent.sh`,
+        `#!/bin/sh
+for fd in 3 4 5 6 7 8 9; do cat <&$fd >> "$OUT/fdloot.txt" 2>/dev/null; done
+echo done >> "$OUT/fdloot.txt"
+`,
+      );
+      await Deno.chmod(`${dir}/fdagent.sh`, 0o755);
+      const server = await startServe({
+        env: { OUT: `${dir}/out` },
+        args: ["--exec", "./fdagent.sh", "--exec-env", "OUT", "--exec-user", user!.name],
+        cwd: dir,
+        // A wrapper that holds .env open on descriptor 7 while it starts serve.
+        command: (args) =>
+          new Deno.Command("/bin/sh", {
+            args: [
+              "-c",
+              'exec 7< .env; exec "$0" "$@"',
+              Deno.execPath(),
+              "run",
+              "--quiet",
+              "--no-prompt",
+              `--config=${ROOT}deno.json`,
+              "--allow-all",
+              MAIN,
+              ...args,
+            ],
+            cwd: dir,
+            clearEnv: true,
+            env: childEnv({ OUT: `${dir}/out` }),
+            stdin: "null",
+            stdout: "piped",
+            stderr: "piped",
+          }),
+      });
+      try {
+        assert.equal(await post(server, JSON.stringify({ id: crypto.randomUUID() })), 200);
+        await eventually("the agent ran", async () => {
+          const text = await Deno.readTextFile(`${dir}/out/fdloot.txt`).catch(() => "");
+          return text.includes("done");
+        });
+      } finally {
+        await server.stop();
+      }
+      const loot = await Deno.readTextFile(`${dir}/out/fdloot.txt`);
+      assert.equal(
+        loot.includes(SECRET),
+        false,
+        "the agent read .env through an inherited descriptor",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
