@@ -258,7 +258,11 @@ async function redeliver(
 
 function noSuchEvent(context: CommandContext, target: { route: string; key: string }): ExitCode {
   context.output.err(
-    `hookgate: no event ${target.route}/${target.key}: 'hookgate events ls' lists them`,
+    `hookgate: no event ${target.route}/${target.key}: ` +
+      // A key is `id:<id>` or `sha256:<digest>`; the bare id is the usual slip.
+      (/^(?:id|idu16|sha256):/.test(target.key)
+        ? "'hookgate events ls' lists them"
+        : `keys start with id: or sha256:, e.g. ${target.route}/id:${target.key}`),
   );
   return ExitCode.failed;
 }

@@ -295,7 +295,8 @@ function statusText(failure: Extract<SendFailure, { kind: "status" }>): string {
       return "the receiver answered 410 Gone: the endpoint is retired; not retried";
     case "rejected":
       return `the receiver rejected the delivery with ${failure.status}; not retried ` +
-        `(check the secret, the scheme and the payload)`;
+        `(check the secret, the scheme and the payload; after 'hookgate rotate', restart serve ` +
+        "so it reads the new secret)";
     case "attempts-exhausted":
     case "time-exhausted":
       return `still ${failure.status} after ${attemptsText(failure.attempts)}${

@@ -203,7 +203,20 @@ async function receive(
   );
   if (!verified.ok) return reject(401, verified.reason, bytes.length);
   const payload = parseObject(bytes);
-  if (payload === null) return reject(400, "payload must be a JSON object", bytes.length);
+  if (payload === null) {
+    // A provider set to send form-encoded bodies (GitHub's other content type) is the usual cause.
+    const form = request.headers.get("content-type")?.startsWith(
+      "application/x-www-form-urlencoded",
+    );
+    return reject(
+      400,
+      form
+        ? "payload must be a JSON object: this one is form-encoded; set the webhook's content " +
+          "type to application/json"
+        : "payload must be a JSON object",
+      bytes.length,
+    );
+  }
   const keying = eventKey(payload, {
     headerId: verified.value.headerId,
     signedContent: verified.value.signedContent,

@@ -137,3 +137,16 @@ Deno.test("events ls --url: an answer that is not the API's JSON is the wrong ad
     assert.equal(ls.stdout, "", "nothing is printed as if it were events");
   }
 });
+
+Deno.test("events show with a bare id says how keys are spelled", async () => {
+  await using dir = await projectWithFailedEvent(1);
+  const bare = await runCli(["events", "show", "webhook/e42"], { cwd: dir.path });
+  assert.equal(bare.code, 1);
+  assert.match(
+    bare.stderr,
+    /no event webhook\/e42: keys start with id: or sha256:, e\.g\. webhook\/id:e42/,
+  );
+  const keyed = await runCli(["events", "show", "webhook/id:e42"], { cwd: dir.path });
+  assert.equal(keyed.code, 1);
+  assert.match(keyed.stderr, /no event webhook\/id:e42: 'hookgate events ls' lists them/);
+});

@@ -176,6 +176,27 @@ Deno.test("webhook handler answers 400 for a signed body that is not a JSON obje
   assert.equal(accepted.length, 0);
 });
 
+Deno.test("webhook handler says a signed form-encoded body needs the JSON content type, and stores nothing", async () => {
+  const { handler, accepted } = await setup();
+  const body = "payload=%7B%22id%22%3A%22e1%22%7D";
+  const ts = String(NOW_S);
+  const response = await handler(
+    new Request("http://127.0.0.1/webhook", {
+      method: "POST",
+      body,
+      headers: {
+        "x-timestamp": ts,
+        "x-signature": sign(ts, body),
+        "content-type": "application/x-www-form-urlencoded",
+      },
+    }),
+  );
+  const { status, body: answered } = await answer(response);
+  assert.equal(status, 400);
+  assert.match(answered.error, /form-encoded; set the webhook's content type to application\/json/);
+  assert.equal(accepted.length, 0);
+});
+
 Deno.test("webhook handler answers 400 for a bad id and stores nothing", async () => {
   const { handler, accepted } = await setup();
   const response = await handler(signedPost('{"id":{"a":1}}'));
