@@ -30,7 +30,7 @@ export function readSecret(env: Record<string, string>, name: string = SECRET_VA
   if (new TextEncoder().encode(value).length < MIN_SECRET_BYTES) {
     return fail(
       `${name} is shorter than ${MIN_SECRET_BYTES} bytes: run 'hookgate init' for a strong one ` +
-        `or set a longer value in .env`,
+        `or set a longer value in .env (a value in the environment wins over .env: unset it there)`,
     );
   }
   return ok(value);
