@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { childEnv, MAIN, ROOT, runCli } from "../support/cli.ts";
+import { childEnv, cliArgv, runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { agentUser } from "../support/agent_processes.ts";
 
@@ -66,6 +66,22 @@ exit 0
   );
   await Deno.chmod(`${dir}/agent.sh`, 0o755);
   return dir;
+}
+
+/** A test that needs an agent user, in a fresh project directory removed afterwards. */
+function execUserTest(name: string, body: (dir: string) => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: user === null,
+    async fn() {
+      const dir = await project();
+      try {
+        await body(dir);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
 }
 
 async function report(dir: string): Promise<Record<string, string>> {
@@ -180,13 +196,7 @@ Deno.test({
         args: [
           "--bounding-set=-setuid,-setgid",
           "--",
-          Deno.execPath(),
-          "run",
-          "--quiet",
-          "--no-prompt",
-          `--config=${ROOT}deno.json`,
-          "--allow-all",
-          MAIN,
+          ...cliArgv([]),
           "serve",
           "--port",
           "0",
@@ -218,107 +228,82 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name:
-    "serve --exec-user: an agent that plants setsid, setpriv and unshare in its directory never gets them run, even with . in serve's PATH",
-  ignore: user === null,
-  async fn() {
-    const dir = await project();
-    try {
-      await Deno.writeTextFile(
-        `${dir}/plant.sh`,
-        `#!/bin/sh
+execUserTest(
+  "serve --exec-user: an agent that plants setsid, setpriv and unshare in its directory never gets them run, even with . in serve's PATH",
+  async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/plant.sh`,
+      `#!/bin/sh
 for tool in setsid setpriv unshare; do
   printf '#!/bin/sh\\nid -u >> "%s/planted.txt"\\n' "$OUT" > "./$tool" && chmod 755 "./$tool"
 done
 echo ran >> "$OUT/runs.txt"
 `,
-      );
-      await Deno.chmod(`${dir}/plant.sh`, 0o755);
-      const server = await startServe({
-        env: { OUT: `${dir}/out`, PATH: `.:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
-        args: ["--exec", "./plant.sh", "--exec-env", "OUT", "--exec-user", user!.name],
-        cwd: dir,
-      });
-      try {
-        for (let i = 0; i < 2; i++) {
-          assert.equal(await post(server, JSON.stringify({ id: crypto.randomUUID() })), 200);
-          await eventually(`the agent ran ${i + 1} time(s)`, async () => {
-            const runs = await Deno.readTextFile(`${dir}/out/runs.txt`).catch(() => "");
-            return runs.split("\n").filter((line) => line === "ran").length > i;
-          });
-        }
-        assert.match(server.stderr(), /PATH leaves out the entries that are not absolute/);
-      } finally {
-        await server.stop();
-      }
-      const planted = await Deno.readTextFile(`${dir}/out/planted.txt`).catch(() => null);
-      assert.equal(planted, null, `a planted launch tool ran: uid ${planted}`);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name:
-    "serve --exec-user: a descriptor serve inherited on .env does not reach the agent, which cannot read the secret through it",
-  ignore: user === null,
-  async fn() {
-    const dir = await project();
+    );
+    await Deno.chmod(`${dir}/plant.sh`, 0o755);
+    const server = await startServe({
+      env: { OUT: `${dir}/out`, PATH: `.:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
+      args: ["--exec", "./plant.sh", "--exec-env", "OUT", "--exec-user", user!.name],
+      cwd: dir,
+    });
     try {
-      await Deno.writeTextFile(
-        `${dir}/fdagent.sh`,
-        `#!/bin/sh
+      for (let i = 0; i < 2; i++) {
+        assert.equal(await post(server, JSON.stringify({ id: crypto.randomUUID() })), 200);
+        await eventually(`the agent ran ${i + 1} time(s)`, async () => {
+          const runs = await Deno.readTextFile(`${dir}/out/runs.txt`).catch(() => "");
+          return runs.split("\n").filter((line) => line === "ran").length > i;
+        });
+      }
+      assert.match(server.stderr(), /PATH leaves out the entries that are not absolute/);
+    } finally {
+      await server.stop();
+    }
+    const planted = await Deno.readTextFile(`${dir}/out/planted.txt`).catch(() => null);
+    assert.equal(planted, null, `a planted launch tool ran: uid ${planted}`);
+  },
+);
+
+execUserTest(
+  "serve --exec-user: a descriptor serve inherited on .env does not reach the agent, which cannot read the secret through it",
+  async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/fdagent.sh`,
+      `#!/bin/sh
 for fd in 3 4 5 6 7 8 9; do cat <&$fd >> "$OUT/fdloot.txt" 2>/dev/null; done
 echo done >> "$OUT/fdloot.txt"
 `,
-      );
-      await Deno.chmod(`${dir}/fdagent.sh`, 0o755);
-      const server = await startServe({
-        env: { OUT: `${dir}/out` },
-        args: ["--exec", "./fdagent.sh", "--exec-env", "OUT", "--exec-user", user!.name],
-        cwd: dir,
-        // A wrapper that holds .env open on descriptor 7 while it starts serve.
-        command: (args) =>
-          new Deno.Command("/bin/sh", {
-            args: [
-              "-c",
-              'exec 7< .env; exec "$0" "$@"',
-              Deno.execPath(),
-              "run",
-              "--quiet",
-              "--no-prompt",
-              `--config=${ROOT}deno.json`,
-              "--allow-all",
-              MAIN,
-              ...args,
-            ],
-            cwd: dir,
-            clearEnv: true,
-            env: childEnv({ OUT: `${dir}/out` }),
-            stdin: "null",
-            stdout: "piped",
-            stderr: "piped",
-          }),
+    );
+    await Deno.chmod(`${dir}/fdagent.sh`, 0o755);
+    const server = await startServe({
+      env: { OUT: `${dir}/out` },
+      args: ["--exec", "./fdagent.sh", "--exec-env", "OUT", "--exec-user", user!.name],
+      cwd: dir,
+      // A wrapper that holds .env open on descriptor 7 while it starts serve.
+      command: (args) =>
+        new Deno.Command("/bin/sh", {
+          args: ["-c", 'exec 7< .env; exec "$0" "$@"', ...cliArgv(args)],
+          cwd: dir,
+          clearEnv: true,
+          env: childEnv({ OUT: `${dir}/out` }),
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }),
+    });
+    try {
+      assert.equal(await post(server, JSON.stringify({ id: crypto.randomUUID() })), 200);
+      await eventually("the agent ran", async () => {
+        const text = await Deno.readTextFile(`${dir}/out/fdloot.txt`).catch(() => "");
+        return text.includes("done");
       });
-      try {
-        assert.equal(await post(server, JSON.stringify({ id: crypto.randomUUID() })), 200);
-        await eventually("the agent ran", async () => {
-          const text = await Deno.readTextFile(`${dir}/out/fdloot.txt`).catch(() => "");
-          return text.includes("done");
-        });
-      } finally {
-        await server.stop();
-      }
-      const loot = await Deno.readTextFile(`${dir}/out/fdloot.txt`);
-      assert.equal(
-        loot.includes(SECRET),
-        false,
-        "the agent read .env through an inherited descriptor",
-      );
     } finally {
-      await Deno.remove(dir, { recursive: true });
+      await server.stop();
     }
+    const loot = await Deno.readTextFile(`${dir}/out/fdloot.txt`);
+    assert.equal(
+      loot.includes(SECRET),
+      false,
+      "the agent read .env through an inherited descriptor",
+    );
   },
-});
+);

@@ -36,17 +36,23 @@ export function childEnv(vars: Record<string, string> = {}): Record<string, stri
   };
 }
 
+/** The whole command line of `deno run main.ts ARGS`, the deno binary first. */
+export function cliArgv(args: string[], permissions: string[] = ALL_PERMISSIONS): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--no-prompt",
+    `--config=${ROOT}deno.json`,
+    ...permissions,
+    MAIN,
+    ...args,
+  ];
+}
+
 export function cliCommand(args: string[], options: RunCliOptions = {}): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      `--config=${ROOT}deno.json`,
-      ...(options.permissions ?? ALL_PERMISSIONS),
-      MAIN,
-      ...args,
-    ],
+    args: cliArgv(args, options.permissions).slice(1),
     cwd: options.cwd ?? scratchDir(),
     clearEnv: true,
     env: childEnv(options.env),
