@@ -21,7 +21,7 @@ const FORMAT_SCHEME: Record<Format, string> = { base64url: "hookgate", whsec: "s
 
 const HELP = `hookgate rotate — replace a secret in .env without downtime
 
-Usage: hookgate rotate [--var NAME] [--grace DURATION] [--format FORMAT]
+Usage: hookgate rotate [--var NAME] [--grace DURATION] [--scheme NAME | --format FORMAT]
 
 Generates a new 32-byte secret for NAME, moves the current value to
 NAME${PREVIOUS_SUFFIX} with an expiry of now + grace (dropping entries that have
@@ -43,6 +43,7 @@ Options:
 
 ${SECRET_VAR}${PREVIOUS_SUFFIX} holds comma-separated SECRET@YYYY-MM-DDTHH:MM:SSZ entries.
 Stripe makes its own signing secrets. Roll one in Stripe's dashboard, then edit .env.
+
 Example:
   hookgate rotate --var GITHUB_WEBHOOK_SECRET --grace 7d
 

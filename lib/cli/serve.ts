@@ -57,7 +57,7 @@ Options:
   --port N             port to listen on (default 8000; 0 = any free port, printed)
   --hostname HOST      address to bind (default 127.0.0.1; 0.0.0.0 to expose)
   --tolerance DUR      allowed clock skew of the timestamp, both ways: 30s, 5m
-                       (default 300; a bare number is seconds)
+                       (default 5m; a bare number is seconds)
   --max-body-bytes N   larger bodies get 413, also without Content-Length (default 1048576)
   --read-timeout DUR   the whole request body must arrive within this long (default 10s),
                        however its bytes are paced, or the answer is 408
