@@ -81,7 +81,7 @@ ${TRACE_HELP}
 
 Routes: POST /webhook (or each --route instead), GET /healthz; with HOOKGATE_TOKEN_SECRET
 set also the inspection API (bearer token from 'hookgate token'):
-GET /events?status=pending|done|dead&limit=N, GET /events/{route}/{key},
+GET /events?status=pending|done|dead&limit=N (default pending, 50), GET /events/{route}/{key},
 GET /events/stream (live changes as Server-Sent Events) (read),
 POST /events/{route}/{key}/redeliver (write); and the events page at GET /ui
 (open it with the link 'hookgate ui' prints).
