@@ -207,6 +207,8 @@ async function run(context: CommandContext): Promise<ExitCode> {
         trace.write(record);
         log.request(record);
       },
+      onStoreFailed: (message) =>
+        context.output.err(`hookgate: ${message}; /healthz answers 503 until then`),
     });
     // The inspection API (and the events page that reads it) is on only when its token key is configured.
     const known = tokenKey === null

@@ -89,13 +89,16 @@ function absolutePath(value: string): { path: string; dropped: boolean } {
   return { path: kept.join(":"), dropped: kept.length !== entries.length };
 }
 
+/** A PEM key's armor line, the same in every key of its kind: no part of the secret. */
+const PEM_ARMOR = /^-----[A-Z0-9 ]+-----$/;
+
 /** Whether `value` is, or holds, a secret in any form it travels in (base64, hex, URL-encoded …). */
 function holdsSecret(value: string, secrets: readonly string[]): boolean {
   return secrets.some((secret) =>
     secret !== "" &&
     (value === secret ||
       secretForms(secret).some((form) =>
-        form.length >= MIN_CONTAINED_SECRET_CHARS && value.includes(form)
+        form.length >= MIN_CONTAINED_SECRET_CHARS && !PEM_ARMOR.test(form) && value.includes(form)
       ))
   );
 }

@@ -2,7 +2,7 @@
  * The webhook handler serve runs for its routes: body, scheme, the three gates, the store,
  * one answer and one request record per request.
  */
-import type { EventStore, IncomingEvent } from "../store/mod.ts";
+import { type EventStore, type IncomingEvent, StoreFailedError } from "../store/mod.ts";
 import { digestKey, eventKey } from "./event_key.ts";
 import { readBody } from "./read_body.ts";
 import { requestPath } from "./request_path.ts";
@@ -24,6 +24,8 @@ export interface WebhookHandlerOptions {
   now(): number;
   /** One record per request, for the trace. */
   onRecord(record: RequestRecord): void;
+  /** The store failed for good (StoreFailedError): told once, with why. */
+  onStoreFailed?(message: string): void;
 }
 
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
@@ -37,6 +39,9 @@ const JSON_HEADERS = { "content-type": "application/json" };
 const ACCEPTED_BODY = JSON.stringify({ status: "accepted" });
 const DUPLICATE_BODY = JSON.stringify({ status: "duplicate-ignored" });
 const HEALTHY_BODY = JSON.stringify({ status: "ok" });
+const STORE_FAILED_BODY = JSON.stringify({
+  status: "store failed: nothing is acknowledged until serve restarts",
+});
 const METHOD_NOT_ALLOWED_HEADERS = { ...JSON_HEADERS, allow: "POST" };
 const errorBodies = new Map<string, string>();
 
@@ -122,6 +127,13 @@ export function createWebhookHandler(
   path?: string | null,
 ) => Promise<Response> {
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
+  /** Set once the store has failed for good: /healthz answers 503 from then on. */
+  const health = { failed: false };
+  const storeFailed = (error: unknown) => {
+    if (!(error instanceof StoreFailedError) || health.failed) return;
+    health.failed = true;
+    options.onStoreFailed?.(error.message);
+  };
   // `path` is the caller's requestPath(request) when it already has one (serve asks the events
   // API first); null means the Host header could have moved the path: 400, never routed.
   return async (request, remoteAddress = null, path = requestPath(request)) => {
@@ -133,8 +145,8 @@ export function createWebhookHandler(
     } else if (route === null) {
       result = path === "/healthz" && (request.method === "GET" || request.method === "HEAD")
         ? {
-          response: json(200, HEALTHY_BODY),
-          outcome: "ok",
+          response: health.failed ? json(503, STORE_FAILED_BODY) : json(200, HEALTHY_BODY),
+          outcome: health.failed ? "store failed" : "ok",
           key: null,
           id: null,
           bodyBytes: 0,
@@ -149,7 +161,7 @@ export function createWebhookHandler(
         bodyBytes: 0,
       };
     } else {
-      result = await receive(route, request, options);
+      result = await receive(route, request, options, storeFailed);
     }
     let response = result.response;
     if (result.close === "drop") {
@@ -182,6 +194,7 @@ async function receive(
   route: Route,
   request: Request,
   options: WebhookHandlerOptions,
+  storeFailed: (error: unknown) => void,
 ): Promise<Answer> {
   const body = await readBody(request, {
     maxBodyBytes: options.maxBodyBytes,
@@ -239,7 +252,8 @@ async function receive(
       event.aliasKeys = await replayAliases(key.value.key, verified.value.signedContent);
     }
     accepted = await options.store.accept(event);
-  } catch {
+  } catch (error) {
+    storeFailed(error);
     // The sender will retry a 503; a 200 here could lose the event.
     return { ...reject(503, "store unavailable, retry later", bytes.length), ...key.value };
   }

@@ -5,20 +5,11 @@
  * cut short, so that shortening text never leaves a readable part of a secret.
  */
 import { toBase64, toHex, utf8 } from "../util/mod.ts";
-import { CUT_MARK, dropCutWord, isSeparator, REDACTED } from "./marks.ts";
+import { REDACTED } from "./marks.ts";
 
 /** Shorter values are not redacted as exact secrets: "on" or "1" would shred every line. */
 export const MIN_SECRET_CHARS = 6;
-/** A piece of a known secret left at a cut is removed from this many characters on. */
-export const MIN_FRAGMENT_CHARS = 4;
 const TRIVIAL_VALUES = new Set(["true", "false", "null", "undefined", "none", "changeme"]);
-/**
- * The fixed start of a vendor's secrets (`whsec_`, `ghp_`, `sk_live_` …) says nothing about
- * the secret: text that ends with it at a cut ("paste the whsec_… value") is left alone.
- */
-const PUBLIC_PREFIX =
-  /^(?:whsec_|(?:sk|rk|pk)_(?:live|test)_|gh[pousr]_|github_pat_|xox[a-z]-|xapp-|glpat-|npm_|hf_|sk-(?:ant-|proj-)?|hgt_|SG\.|AKIA|ASIA)/;
-
 /**
  * Whether a value is long enough to be removed wherever it appears. Digits count like any
  * other character: a numeric secret is removed too, by every command.
@@ -78,8 +69,6 @@ export class KnownSecrets {
   readonly longestChars: number;
   /** Usable forms, longest first. */
   readonly #forms: readonly string[];
-  /** Per form, the shortest piece of it that is removed at a cut. */
-  readonly #minFragment: readonly number[];
   readonly #exact: RegExp | null;
   /**
    * The forms written in the base64 and hex alphabets, with a line break allowed between
@@ -97,9 +86,6 @@ export class KnownSecrets {
     this.#exact = this.#forms.length === 0
       ? null
       : new RegExp(this.#forms.map(escapeRegExp).join("|"), "g");
-    this.#minFragment = this.#forms.map((form) =>
-      Math.max(MIN_FRAGMENT_CHARS, (PUBLIC_PREFIX.exec(form)?.[0].length ?? 0) + 1)
-    );
     this.longestChars = this.#forms[0]?.length ?? 0;
     const encoded = this.#forms.filter((form) => ENCODED_LINE.test(form));
     this.#wrapped = encoded.length === 0 ? null : new RegExp(
@@ -125,7 +111,7 @@ export class KnownSecrets {
     return from <= 0 ? 0 : text.lastIndexOf("\n", from) + 1;
   }
 
-  /** Replaces every form of every secret, and a piece of one just before a cut mark. */
+  /** Replaces every form of every secret. */
   redact(s: string): string {
     const exact = this.#exact;
     if (exact === null) return s;
@@ -141,51 +127,20 @@ export class KnownSecrets {
       exact.lastIndex = 0;
       if (exact.test(out.replace(/\r?\n/g, ""))) out = out.replace(wrapped, REDACTED);
     }
-    return out.includes(CUT_MARK) ? this.#redactBeforeMarks(out) : out;
+    return out;
   }
 
   /**
-   * For text that was cut short: the unfinished word at its end goes, whatever it is (so
-   * where a cut falls can never be used to test a guess at a secret), and then a piece of a
-   * secret that ends at the separator before it.
+   * For text that was cut short: its last `longestChars - 1` characters go, whatever they
+   * are. A piece of a secret left at a cut is shorter than the secret's longest form, so none
+   * survives; and since what goes never depends on the secrets, where a cut falls (often
+   * chosen by whoever sent the text) can never be used to test a guess at one.
    */
   redactCutEnd(s: string): string {
-    const kept = dropCutWord(s, Math.max(0, this.longestChars - 1));
-    const chars = this.#fragmentEndingAt(kept, kept.length);
-    return chars === 0 ? kept : kept.slice(0, kept.length - chars) + REDACTED;
-  }
-
-  /**
-   * A cut mark hookgate wrote follows a separator (the cut dropped the word before it). A
-   * mark right after a word was typed by someone, maybe to learn whether that word starts a
-   * secret: it is left as it is, and so is the word.
-   */
-  #redactBeforeMarks(s: string): string {
-    let out = "";
-    let copied = 0;
-    for (let at = s.indexOf(CUT_MARK); at !== -1; at = s.indexOf(CUT_MARK, at + 1)) {
-      if (!isSeparator(s[at - 1])) continue;
-      const chars = this.#fragmentEndingAt(s, at);
-      if (chars === 0 || at - chars < copied) continue;
-      out += s.slice(copied, at - chars) + REDACTED;
-      copied = at;
-    }
-    return copied === 0 ? s : out + s.slice(copied);
-  }
-
-  /** The length of the longest proper prefix of a form that ends at `end`, or 0. */
-  #fragmentEndingAt(s: string, end: number): number {
-    let longest = 0;
-    for (const [i, form] of this.#forms.entries()) {
-      const shortest = this.#minFragment[i] as number;
-      for (let chars = Math.min(form.length - 1, end); chars > longest; chars--) {
-        if (chars < shortest) break;
-        if (s.startsWith(form.slice(0, chars), end - chars)) {
-          longest = chars;
-          break;
-        }
-      }
-    }
-    return longest;
+    let end = Math.max(0, s.length - Math.max(0, this.longestChars - 1));
+    // A surrogate pair is not split.
+    const last = s.charCodeAt(end - 1);
+    if (end > 0 && end < s.length && last >= 0xd800 && last <= 0xdbff) end--;
+    return s.slice(0, end);
   }
 }

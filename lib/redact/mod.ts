@@ -3,12 +3,7 @@
  * The rules it applies are described in docs/redaction.md.
  */
 export { CUT_MARK, REDACTED } from "./marks.ts";
-export {
-  KnownSecrets,
-  MIN_FRAGMENT_CHARS,
-  MIN_SECRET_CHARS,
-  secretForms,
-} from "./known_secrets.ts";
+export { KnownSecrets, MIN_SECRET_CHARS, secretForms } from "./known_secrets.ts";
 export { secretValuesFromEnv } from "./env_secrets.ts";
 export { createRedactor, type Redactor, type RedactorOptions } from "./redactor.ts";
 export { stringifyRedacted, stringifyRedactedLines } from "./serialize.ts";

@@ -190,3 +190,12 @@ export function settledStatus(
   if (settlement.retry === false || attempt >= policy.maxAttempts) return "dead";
   return "retrying";
 }
+
+/**
+ * A failure after which a store acknowledges nothing until it is opened again (an
+ * fdatasync that failed: the kernel may have dropped what it could not write). serve answers
+ * 503 to every delivery and /healthz says so, so that a supervisor restarts it.
+ */
+export class StoreFailedError extends Error {
+  override name = "StoreFailedError";
+}

@@ -144,6 +144,18 @@ Deno.test("planExecEnv() leaves relative PATH entries out: the agent's directory
   });
 });
 
+Deno.test("planExecEnv() passes the agent's own PEM key although hookgate knows another one", () => {
+  const pem = (body: string) => `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----`;
+  const hookgateKey = pem("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7");
+  const agentKey = pem("MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDx");
+  const plan = planExecEnv({ PATH: "/bin", AGENT_KEY: agentKey, SAME_KEY: hookgateKey }, {
+    allowlist: ["AGENT_KEY", "SAME_KEY"],
+    secrets: [hookgateKey],
+  });
+  assert.equal(plan.env.AGENT_KEY, agentKey);
+  assert.deepEqual(plan.refused.map((r) => r.name), ["SAME_KEY"]);
+});
+
 Deno.test("planExecEnv() refuses a variable holding a secret in an encoded form (Basic auth, hex)", () => {
   const secret = "pQ7vX2mK9sL4wE8rT1yU6iO3";
   const basic = `Basic ${btoa(`hook:${secret}`)}`;

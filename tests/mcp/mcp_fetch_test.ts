@@ -74,10 +74,13 @@ Deno.test("mcp fetch_url cuts the body at max_bytes and says so", async () => {
   const { port, mcp } = session;
   const result = await mcp.callOk("fetch_url", {
     url: `http://localhost:${port}/`,
-    max_bytes: 100,
+    max_bytes: 400,
   });
-  // The word the cap cut through is dropped (docs/redaction.md), the rest is kept.
-  assert.equal(result.body, "yyyy ".repeat(20));
+  // The last characters before the cap go, as many as a piece of a secret could have
+  // (docs/redaction.md); the rest is kept as it came.
+  const body = String(result.body);
+  assert.ok(body.length > 200 && body.length < 400, body);
+  assert.ok("yyyy ".repeat(80).startsWith(body), body);
   assert.equal(result.truncated, true);
 });
 

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { importHmacKey, utf8 } from "../../lib/util/mod.ts";
-import type { AcceptOutcome, EventStore, IncomingEvent } from "../../lib/store/mod.ts";
+import {
+  type AcceptOutcome,
+  type EventStore,
+  type IncomingEvent,
+  StoreFailedError,
+} from "../../lib/store/mod.ts";
 import { createWebhookHandler, type RequestRecord, type Route } from "../../lib/receive/mod.ts";
 import { hookgateScheme } from "../../lib/schemes/mod.ts";
 
@@ -13,7 +18,9 @@ function sign(ts: string, body: string | Uint8Array, secret = SECRET): string {
 }
 
 /** A store that records what reached it and answers like a set; `hold` delays the answer. */
-function fakeStore(options: { hold?: Promise<void>; fail?: boolean } = {}) {
+function fakeStore(
+  options: { hold?: Promise<void>; fail?: boolean; failedForGood?: boolean } = {},
+) {
   const seen = new Set<string>();
   const accepted: IncomingEvent[] = [];
   const store: EventStore = {
@@ -21,6 +28,7 @@ function fakeStore(options: { hold?: Promise<void>; fail?: boolean } = {}) {
       accepted.push(event);
       await options.hold;
       if (options.fail) throw new Error("database unavailable");
+      if (options.failedForGood) throw new StoreFailedError("an fdatasync failed (EIO)");
       const id = `${event.route}\0${event.key}`;
       const outcome: AcceptOutcome = seen.has(id) ? "duplicate" : "accepted";
       seen.add(id);
@@ -41,6 +49,7 @@ async function setup(
   options: {
     hold?: Promise<void>;
     fail?: boolean;
+    failedForGood?: boolean;
     maxBodyBytes?: number;
     readTimeoutMs?: number;
   } = {},
@@ -56,6 +65,7 @@ async function setup(
   };
   const { store, accepted } = fakeStore(options);
   const records: RequestRecord[] = [];
+  const storeFailures: string[] = [];
   const handler = createWebhookHandler({
     routes: [route],
     store,
@@ -63,8 +73,9 @@ async function setup(
     ...(options.readTimeoutMs ? { readTimeoutMs: options.readTimeoutMs } : {}),
     now: () => NOW_S * 1000,
     onRecord: (record) => records.push(record),
+    onStoreFailed: (message) => storeFailures.push(message),
   });
-  return { handler, accepted, records };
+  return { handler, accepted, records, storeFailures };
 }
 
 function signedPost(body: string, ts = String(NOW_S), signature = sign(ts, body)): Request {
@@ -309,4 +320,20 @@ Deno.test("webhook handler finds the route past a query string and through dot s
   assert.equal((await handler(at("http://127.0.0.1/webhooks", "n1"))).status, 404);
   assert.deepEqual(accepted.map((e) => e.key), ["id:q1", "id:d1"]);
   assert.deepEqual(records.map((r) => r.path), ["/webhook", "/webhook", "/%77ebhook", "/webhooks"]);
+});
+
+Deno.test("webhook handler: a store failed for good answers 503, says why once, and /healthz turns 503", async () => {
+  const healthz = () => new Request("http://127.0.0.1/healthz");
+  const passing = await setup({ fail: true });
+  assert.equal((await answer(await passing.handler(signedPost('{"id":"a"}')))).status, 503);
+  assert.equal((await answer(await passing.handler(healthz()))).status, 200, "a passing outage");
+  assert.deepEqual(passing.storeFailures, []);
+  const { handler, storeFailures } = await setup({ failedForGood: true });
+  for (const id of ["a", "b"]) {
+    assert.equal((await answer(await handler(signedPost(`{"id":"${id}"}`)))).status, 503);
+  }
+  assert.deepEqual(storeFailures, ["an fdatasync failed (EIO)"]);
+  const health = await answer(await handler(healthz()));
+  assert.equal(health.status, 503);
+  assert.match(health.body.status, /store failed/);
 });

@@ -47,9 +47,11 @@ Deno.test("fetch --max-chars cutting through a secret prints no piece of it", as
 });
 
 Deno.test("fetch --max-bytes stopping inside a secret prints no piece of it", async () => {
-  await using server = recordingServer(() => new Response(`head ${SECRET} and the rest`));
+  await using server = recordingServer(() =>
+    new Response(`${"head ".repeat(30)}${SECRET} and the rest`)
+  );
   const url = `http://localhost:${new URL(server.url).port}/`;
-  const result = await runCli(["fetch", url, "--max-bytes", "30", "--json"], {
+  const result = await runCli(["fetch", url, "--max-bytes", "170", "--json"], {
     env: fetchEnv(server.url),
   });
   assert.equal(result.code, 0, result.stderr);
@@ -110,7 +112,7 @@ Deno.test("an unusable URL quoted in a denial is cut without leaving a piece of 
       env: { WEBHOOK_SECRET: SECRET, EGRESS_ALLOW_HOSTS: "api.example.com" },
     });
     assert.equal(result.code, 77, result.stderr);
-    assert.match(result.stdout, /^denied host=https:/);
+    assert.match(result.stdout, /^denied host=/);
     assert.deepEqual(survivingFragments(result.stdout + result.stderr, SECRET), [], result.stdout);
   }
 });

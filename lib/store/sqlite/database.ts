@@ -18,6 +18,7 @@
  * the call throws ("database is locked") and the caller answers 503 or retries later.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { StoreFailedError } from "../event_store.ts";
 
 const BUSY_TIMEOUT_MS = 5_000;
 /** The WAL is cut back to this after a checkpoint, so a burst does not leave a large file. */
@@ -39,7 +40,7 @@ export class SqliteDatabase {
    * later onDisk() rejects until the store is opened again (a restart reads what is truly
    * on disk, and the senders' retries are accepted then).
    */
-  #syncFailed: Error | null = null;
+  #syncFailed: StoreFailedError | null = null;
   #open = true;
 
   /** Throws unless `path` opens as a file in WAL mode: nothing else keeps an accept durable. */
@@ -123,7 +124,7 @@ export class SqliteDatabase {
     }
     this.#dirty = false;
     const sync: Promise<void> = this.#wal.syncData().catch((error) => {
-      this.#syncFailed ??= new Error(
+      this.#syncFailed ??= new StoreFailedError(
         `an fdatasync of the event store failed (${error}): what it held may not be on ` +
           "disk, so no event is acknowledged until serve restarts",
       );

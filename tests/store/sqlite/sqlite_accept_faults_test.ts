@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { openSqliteEventStore } from "../../../lib/store/sqlite/mod.ts";
-import type { AcceptOutcome } from "../../../lib/store/mod.ts";
+import { type AcceptOutcome, StoreFailedError } from "../../../lib/store/mod.ts";
 import { event } from "../../support/contract_events.ts";
 import { closing } from "../../support/closing.ts";
 import { tempDir } from "../../support/temp_dir.ts";
@@ -147,6 +147,8 @@ Deno.test("SqliteEventStore: after a failed fdatasync nothing more is acknowledg
       const answer = await answerOf(store.accept(again));
       assert.match(answer, /^error: .*no event is acknowledged until serve restarts/, answer);
     }
+    // The kind serve turns into a 503 /healthz, so a supervisor restarts it.
+    assert.ok(await store.accept(event()).catch((error) => error) instanceof StoreFailedError);
   }
   await using reopened = closing(await openSqliteEventStore(file));
   assert.equal(await answerOf(reopened.accept(event())), "accepted");
