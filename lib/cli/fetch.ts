@@ -19,6 +19,7 @@ import {
   flatResult,
   MAX_REDIRECTS,
   parseEgressPolicy,
+  reasonWithRemedy,
 } from "../egress/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { openTraceFromFlags, TRACE_FLAGS, TRACE_HELP } from "./trace_flags.ts";
@@ -118,7 +119,7 @@ export const fetchCommand: Command = {
         context.output.err("(dry run: no DNS lookup, so the private-address check did not run)");
         return ExitCode.ok;
       }
-      context.output.out(`denied host=${verdict.host}: ${verdict.reason}`);
+      context.output.out(`denied host=${verdict.host}: ${reasonWithRemedy(verdict)}`);
       context.output.err(`hookgate: ${verdict.message}`);
       return ExitCode.denied;
     }
@@ -163,7 +164,7 @@ export function exitCodeForFetch(
 ): ExitCode {
   if (result.ok) return ExitCode.ok;
   report(`hookgate: ${result.error}`);
-  if (result.failure === "denied") report(`hookgate: why: ${result.reason}`);
+  if (result.failure === "denied") report(`hookgate: why: ${reasonWithRemedy(result)}`);
   switch (result.failure) {
     case "denied":
       return ExitCode.denied;

@@ -51,8 +51,13 @@ export type EgressVerdict =
     allowed: false;
     /** The host as parsed (or the raw text when there is no host), for the message. */
     host: string;
-    /** Why, in a few words, with the fix when there is one. */
+    /** Why, in a few words. */
     reason: string;
+    /**
+     * How the operator would allow it, when there is a way: for people (`hookgate fetch`),
+     * never for an agent, which could act on it if it can edit files.
+     */
+    remedy: string | null;
     /** The denial: `egress to '<host>' denied; allowed: [...]`. */
     message: string;
   };
@@ -132,7 +137,10 @@ export function checkEgressUrl(raw: string, policy: EgressPolicy): EgressVerdict
   }
   const port = url.port === "" ? DEFAULT_PORTS[scheme] : Number(url.port);
   const entry = matchEntry(scheme, host, port, policy);
-  if (entry === null) return deny(host, whyNotListed(scheme, host, port, policy), policy);
+  if (entry === null) {
+    const { reason, remedy } = whyNotListed(scheme, host, port, policy);
+    return deny(host, reason, policy, remedy);
+  }
   const normalized = new URL(url.href);
   normalized.hostname = host;
   normalized.hash = "";
@@ -166,8 +174,18 @@ export function denialMessage(host: string, policy: EgressPolicy): string {
   }`;
 }
 
-function deny(host: string, reason: string, policy: EgressPolicy): EgressVerdict {
-  return { allowed: false, host, reason, message: denialMessage(host, policy) };
+function deny(
+  host: string,
+  reason: string,
+  policy: EgressPolicy,
+  remedy: string | null = null,
+): EgressVerdict {
+  return { allowed: false, host, reason, remedy, message: denialMessage(host, policy) };
+}
+
+/** A denial's reason with the operator's remedy, for people. */
+export function reasonWithRemedy(denial: { reason: string; remedy: string | null }): string {
+  return denial.remedy === null ? denial.reason : `${denial.reason}: ${denial.remedy}`;
 }
 
 function checkRawText(raw: string): string | null {
@@ -202,34 +220,34 @@ function whyNotListed(
   host: string,
   port: number,
   policy: EgressPolicy,
-): string {
+): { reason: string; remedy: string | null } {
   if (policy.entries.length === 0) {
-    return `${ALLOW_HOSTS_VAR} is empty, so every host is denied: add the host, ` +
-      `e.g. ${ALLOW_HOSTS_VAR}=api.github.com`;
+    return {
+      reason: `${ALLOW_HOSTS_VAR} is empty, so every host is denied`,
+      remedy: `add the host, e.g. ${ALLOW_HOSTS_VAR}=api.github.com`,
+    };
   }
   const sameHost = policy.entries.filter((e) => !e.wildcard && e.host === host);
   if (sameHost.some((e) => e.scheme === scheme)) {
-    return `port ${port} is not allowed for ${host}: list ${entryText(scheme, host, port, false)}`;
+    return {
+      reason: `port ${port} is not allowed for ${host}`,
+      remedy: `list ${entryText(scheme, host, port, false)}`,
+    };
   }
   if (sameHost.length > 0) {
     return scheme === "http:"
-      ? `plain http is allowed only for entries written ${entryText("http:", host, port, false)}`
-      : `${host} is listed for http only`;
+      ? {
+        reason: `plain http is allowed only for entries written ${
+          entryText("http:", host, port, false)
+        }`,
+        remedy: null,
+      }
+      : { reason: `${host} is listed for http only`, remedy: null };
   }
-  return `${host} is not on ${ALLOW_HOSTS_VAR}${OPERATOR_HINT}add ${host} to ${ALLOW_HOSTS_VAR} in ` +
-    ".env (comma-separated)";
-}
-
-/** Where a denial's reason turns from what happened to how the operator would change it. */
-const OPERATOR_HINT = ": to allow it, ";
-
-/**
- * A denial's reason as the agent is told it: what was refused, without how to widen the
- * allowlist, which is the operator's decision and not a step for an agent that can edit files.
- */
-export function reasonForAgent(reason: string): string {
-  const at = reason.indexOf(OPERATOR_HINT);
-  return at === -1 ? reason : reason.slice(0, at);
+  return {
+    reason: `${host} is not on ${ALLOW_HOSTS_VAR}`,
+    remedy: `to allow it, add ${host} to ${ALLOW_HOSTS_VAR} in .env (comma-separated)`,
+  };
 }
 
 function parseAllowEntry(item: string): Result<AllowEntry> {

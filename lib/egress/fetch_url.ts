@@ -72,6 +72,8 @@ export type FetchUrlResult =
     failure: "denied";
     error: string;
     reason: string;
+    /** How the operator would allow it (egress_policy.ts says who may be told). */
+    remedy: string | null;
     /** The last URL requested before the refused one, if any. */
     url: string | null;
     redirects: number;
@@ -156,7 +158,7 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
   let verdict = skipChecks ? uncheckedVerdict(url) : checkEgressUrl(url, policy);
   let previous: string | null = null;
   for (let redirects = 0;; redirects++) {
-    if (!verdict.allowed) return denied(verdict.message, verdict.reason, redirects, previous);
+    if (!verdict.allowed) return denied(verdict, redirects, previous);
     const current = verdict.url;
     if (!skipChecks) {
       const addressCheck = await checkAddresses(verdict.host, policy, resolveAddresses, signal);
@@ -176,8 +178,11 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
     switch (outcome.kind) {
       case "denied":
         return denied(
-          denialMessage(verdict.host, policy),
-          `Deno's net permission refused it (NotCapable): ${outcome.message}`,
+          {
+            message: denialMessage(verdict.host, policy),
+            reason: `Deno's net permission refused it (NotCapable): ${outcome.message}`,
+            remedy: null,
+          },
           redirects,
           current,
         );
@@ -261,8 +266,11 @@ async function checkAddresses(
       if (signal.aborted) return failure("timeout", "DNS resolution timed out", 0, null);
       if (error instanceof Deno.errors.NotCapable) {
         return denied(
-          denialMessage(host, policy),
-          `Deno's permissions refused DNS: ${errorMessage(error)}`,
+          {
+            message: denialMessage(host, policy),
+            reason: `Deno's permissions refused DNS: ${errorMessage(error)}`,
+            remedy: null,
+          },
           0,
           null,
         );
@@ -277,9 +285,12 @@ async function checkAddresses(
     const { public: isPublic, category } = classifyIpAddress(address);
     if (!isPublic) {
       return denied(
-        denialMessage(host, policy),
-        `${host} resolves to ${address} (${category}); only public addresses are reachable ` +
-          `(for local development, add ${host} to EGRESS_ALLOW_PRIVATE)`,
+        {
+          message: denialMessage(host, policy),
+          reason:
+            `${host} resolves to ${address} (${category}); only public addresses are reachable`,
+          remedy: `for local development, add ${host} to EGRESS_ALLOW_PRIVATE`,
+        },
         0,
         null,
       );
@@ -333,12 +344,12 @@ function uncheckedVerdict(raw: string): EgressVerdict {
 }
 
 function denied(
-  message: string,
-  reason: string,
+  verdict: { message: string; reason: string; remedy: string | null },
   redirects: number,
   url: string | null,
 ): FetchUrlResult {
-  return { ok: false, failure: "denied", error: message, reason, url, redirects };
+  const { message, reason, remedy } = verdict;
+  return { ok: false, failure: "denied", error: message, reason, remedy, url, redirects };
 }
 
 function failure(

@@ -19,7 +19,6 @@ import {
   MAX_REQUEST_BODY_BYTES,
   MAX_REQUEST_HEADERS,
   MAX_URL_CHARS,
-  reasonForAgent,
 } from "../egress/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
 import { createLimiter } from "../util/mod.ts";
@@ -112,7 +111,7 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
 export function fetchToolResult(result: FetchUrlResult, redactor: Redactor): CallToolResult {
   if (!answered(result)) {
     const why = result.failure === "denied"
-      ? `\nwhy: ${reasonForAgent(result.reason ?? "")}\nThe allowlist is the operator's ` +
+      ? `\nwhy: ${result.reason}\nThe allowlist is the operator's ` +
         "decision: ask them whether this host should be reachable."
       : "";
     return errorResult(redactor, `${result.error}${why}`);

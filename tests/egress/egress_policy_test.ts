@@ -5,6 +5,7 @@ import {
   denoNetPermissions,
   type EgressPolicy,
   parseEgressPolicy,
+  reasonWithRemedy,
 } from "../../lib/egress/mod.ts";
 import { runCli } from "../support/cli.ts";
 
@@ -163,7 +164,12 @@ Deno.test("checkEgressUrl() names the decoded host, not the userinfo, in a denia
 Deno.test("checkEgressUrl() with an empty allowlist denies everything and says how to allow a host", () => {
   const verdict = checkEgressUrl("https://api.github.com/zen", policyOf({}));
   assert.equal(verdict.allowed, false);
-  assert.match(!verdict.allowed ? verdict.reason : "", /EGRESS_ALLOW_HOSTS=api\.github\.com/);
+  assert.match(
+    !verdict.allowed ? reasonWithRemedy(verdict) : "",
+    /EGRESS_ALLOW_HOSTS=api\.github\.com/,
+  );
+  // How to widen the allowlist is the operator's: it is not part of the reason an agent gets.
+  assert.doesNotMatch(!verdict.allowed ? verdict.reason : "", /EGRESS_ALLOW_HOSTS=/);
   assert.match(!verdict.allowed ? verdict.message : "", /allowed: \[\]$/);
 });
 

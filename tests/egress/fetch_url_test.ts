@@ -9,6 +9,7 @@ import {
   type HopTransport,
   MAX_REDIRECTS,
   parseEgressPolicy,
+  reasonWithRemedy,
   resolvedAddresses,
 } from "../../lib/egress/mod.ts";
 import { ExitCode } from "../../lib/cli/mod.ts";
@@ -180,7 +181,15 @@ for (const [about, addresses] of PRIVATE_ANSWERS) {
       resolveAddresses: () => Promise.resolve(addresses),
     });
     assert.equal(result.failure, "denied");
-    assert.match(result.reason ?? "", /EGRESS_ALLOW_PRIVATE/);
+    assert.match(
+      result.failure === "denied" ? reasonWithRemedy(result) : "",
+      /EGRESS_ALLOW_PRIVATE/,
+    );
+    assert.doesNotMatch(
+      result.reason ?? "",
+      /EGRESS_ALLOW_PRIVATE/,
+      "the remedy is the operator's",
+    );
     assert.equal(network.requests.length, 0, "nothing may be requested");
   });
 }
