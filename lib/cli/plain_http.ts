@@ -1,8 +1,8 @@
 /**
  * The warning for a command that sends something over plain `http://` to another machine:
  * `send` (the payload: the signature protects its integrity, not its secrecy),
- * `events --url` and the link `ui` prints (a bearer token and the events themselves). Loopback stays quiet: the
- * bytes never leave the machine.
+ * `events --url` and the link `ui` prints (a bearer token and the events themselves).
+ * Loopback stays quiet: the bytes never leave the machine.
  */
 import { isLoopbackHost } from "./serve_listen.ts";
 

@@ -61,7 +61,7 @@ exec /bin/sh -c "$0"`;
 
 /** Runs `/bin/sh -c command` once in its containment, and reaps everything it started. */
 export function runExec(command: string, options: RunExecOptions): Promise<ExecResult> {
-  const isolated = options.launch?.identity !== undefined && options.launch.identity !== null;
+  const isolated = (options.launch?.identity ?? null) !== null;
   return runArgv(
     isolated ? ["/bin/sh", "-c", CLOSE_INHERITED, command] : ["/bin/sh", "-c", command],
     options,

@@ -128,10 +128,10 @@ export function createWebhookHandler(
 ) => Promise<Response> {
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
   /** Set once the store has failed for good: /healthz answers 503 from then on. */
-  const health = { failed: false };
+  let storeHasFailed = false;
   const storeFailed = (error: unknown) => {
-    if (!(error instanceof StoreFailedError) || health.failed) return;
-    health.failed = true;
+    if (!(error instanceof StoreFailedError) || storeHasFailed) return;
+    storeHasFailed = true;
     options.onStoreFailed?.(error.message);
   };
   // `path` is the caller's requestPath(request) when it already has one (serve asks the events
@@ -145,8 +145,8 @@ export function createWebhookHandler(
     } else if (route === null) {
       result = path === "/healthz" && (request.method === "GET" || request.method === "HEAD")
         ? {
-          response: health.failed ? json(503, STORE_FAILED_BODY) : json(200, HEALTHY_BODY),
-          outcome: health.failed ? "store failed" : "ok",
+          response: storeHasFailed ? json(503, STORE_FAILED_BODY) : json(200, HEALTHY_BODY),
+          outcome: storeHasFailed ? "store failed" : "ok",
           key: null,
           id: null,
           bodyBytes: 0,

@@ -5,7 +5,7 @@
  * cut short, so that shortening text never leaves a readable part of a secret.
  */
 import { toBase64, toHex, utf8 } from "../util/mod.ts";
-import { REDACTED } from "./marks.ts";
+import { pairSafeEnd, REDACTED } from "./marks.ts";
 
 /** Shorter values are not redacted as exact secrets: "on" or "1" would shred every line. */
 export const MIN_SECRET_CHARS = 6;
@@ -137,10 +137,7 @@ export class KnownSecrets {
    * chosen by whoever sent the text) can never be used to test a guess at one.
    */
   redactCutEnd(s: string): string {
-    let end = Math.max(0, s.length - Math.max(0, this.longestChars - 1));
-    // A surrogate pair is not split.
-    const last = s.charCodeAt(end - 1);
-    if (end > 0 && end < s.length && last >= 0xd800 && last <= 0xdbff) end--;
-    return s.slice(0, end);
+    const drop = Math.max(0, this.longestChars - 1);
+    return drop === 0 ? s : s.slice(0, pairSafeEnd(s, Math.max(0, s.length - drop)));
   }
 }

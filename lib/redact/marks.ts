@@ -17,6 +17,12 @@ export const CUT_MARK = "…";
  */
 const SEPARATOR = /[\s"'`<>()[\]{},;|]/;
 
+/** `end`, moved back by one when text ending there would split a surrogate pair. */
+export function pairSafeEnd(text: string, end: number): number {
+  const last = text.charCodeAt(end - 1);
+  return last >= 0xd800 && last <= 0xdbff ? end - 1 : end;
+}
+
 /**
  * `text` without the word a cut left unfinished at its end. That word may be the start of a
  * secret the cutting code does not know; it goes whatever it holds.

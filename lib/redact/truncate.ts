@@ -4,7 +4,7 @@
  * records (a fetched body, an exec child's output, a receiver's answer, a quoted URL) goes
  * through here.
  */
-import { CUT_MARK, dropCutWord, REDACTED } from "./marks.ts";
+import { CUT_MARK, dropCutWord, pairSafeEnd, REDACTED } from "./marks.ts";
 import { createRedactor, type Redactor } from "./redactor.ts";
 
 export interface RedactThenTruncateOptions {
@@ -58,9 +58,8 @@ const SHAPES_ONLY = createRedactor();
 /**
  * `redactThenTruncate` for code that does not know the secrets (a quoted URL, a server's
  * error answer, the last lines of an agent's stderr): credential shapes go before the cut,
- * and a cut ends with `CUT_MARK`, so the redactor that prints the text, which knows the
- * secrets, removes a piece of one left just before the mark. The cut drops the word it
- * left unfinished, whatever it holds.
+ * which drops the word it left unfinished, whatever it holds (a piece of a secret this code
+ * cannot recognise), and ends with `CUT_MARK`.
  */
 export function truncateForPrinting(text: string, maxChars: number): string {
   const cut = redactThenTruncate(SHAPES_ONLY, text, { maxChars });
@@ -72,7 +71,5 @@ function cutPosition(text: string, maxChars: number): number {
   let cut = maxChars;
   const marker = text.indexOf(REDACTED, Math.max(0, cut - REDACTED.length + 1));
   if (marker !== -1 && marker < cut) cut = marker;
-  const last = text.charCodeAt(cut - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut--;
-  return cut;
+  return pairSafeEnd(text, cut);
 }

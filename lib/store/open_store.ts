@@ -35,19 +35,17 @@ export function defaultStoreSpec(dataDir: string): string {
  * or a file in a directory that does not exist, is a mistake said plainly.
  */
 function refuseNonFile(spec: string, file: string): void {
-  if (file === "" || file === ":memory:" || file.startsWith("file:")) {
+  if (file === ":memory:" || file.startsWith("file:")) {
     throw new StoreSpecError(
       `'${spec}' does not name a file: an event store must survive a restart, so name a ` +
         "path, e.g. sqlite:.hookgate/hookgate.db",
     );
   }
-  const engine = spec.slice(0, spec.indexOf(":"));
   if (isDirectory(file)) {
+    const engine = spec.slice(0, spec.indexOf(":"));
+    const example = `${file.replace(/\/+$/, "")}/hookgate.${engine === "kv" ? "kv" : "db"}`;
     throw new StoreSpecError(
-      `'${spec}' names a directory: name a file in it, e.g. ${engine}:${
-        file.replace(/\/+$/, "")
-      }/` +
-        `hookgate.${engine === "kv" ? "kv" : "db"}`,
+      `'${spec}' names a directory: name a file in it, e.g. ${engine}:${example}`,
     );
   }
   const dir = dirname(file);

@@ -166,9 +166,9 @@ export class SqliteEventStore implements EventStore {
     const nowMs = this.#now();
     const limit = Math.max(0, options.limit);
     const rows: EventRow[] = [];
+    const whole = options.withoutPayloads !== true;
     // One indexed query per status, merged: never a scan of the whole table.
     for (const status of options.status === undefined ? STATUSES : [options.status]) {
-      const whole = options.withoutPayloads !== true;
       const found = (options.route === undefined
         ? this.#db.statement(whole ? LIST : LIST_SUMMARIES).all(status, nowMs, limit)
         : this.#db.statement(whole ? LIST_ROUTE : LIST_ROUTE_SUMMARIES).all(
