@@ -52,8 +52,12 @@ const ENTRY = new URL("./fetch_worker_entry.ts", import.meta.url);
  */
 const PROXY_VARIABLES = ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"];
 
+/** Set once the proxy variables are out: nothing in hookgate sets them again. */
+let proxyCleared = false;
+
 /** Null once no proxy variable is left in the environment, else why one could not go. */
 function withoutProxyVariables(): string | null {
+  if (proxyCleared) return null;
   for (const name of PROXY_VARIABLES.flatMap((upper) => [upper, upper.toLowerCase()])) {
     try {
       if (Deno.env.get(name) !== undefined) Deno.env.delete(name);
@@ -62,6 +66,7 @@ function withoutProxyVariables(): string | null {
         "it, egress does not go through a proxy";
     }
   }
+  proxyCleared = true;
   return null;
 }
 
