@@ -35,6 +35,12 @@ async function eventually(what: string, check: () => Promise<boolean>, limitMs =
   }
 }
 
+/** An executable shell script at `path`. */
+async function writeScript(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(path, text);
+  await Deno.chmod(path, 0o755);
+}
+
 /**
  * A project directory as a user has it: world-traversable, `.env` 0600 holding
  * the secret, an agent script that reports what it could read into out/.
@@ -46,7 +52,7 @@ async function project(): Promise<string> {
   await Deno.chmod(`${dir}/.env`, 0o600);
   await Deno.mkdir(`${dir}/out`);
   await Deno.chmod(`${dir}/out`, 0o777);
-  await Deno.writeTextFile(
+  await writeScript(
     `${dir}/agent.sh`,
     `#!/bin/sh
 r="$OUT/report.txt"
@@ -64,7 +70,6 @@ cat "$PROJECT/.env" "/proc/$(cat "$OUT/serve.pid")/environ" >> "$OUT/loot.txt" 2
 exit 0
 `,
   );
-  await Deno.chmod(`${dir}/agent.sh`, 0o755);
   return dir;
 }
 
@@ -231,7 +236,7 @@ Deno.test({
 execUserTest(
   "serve --exec-user: an agent that plants setsid, setpriv and unshare in its directory never gets them run, even with . in serve's PATH",
   async (dir) => {
-    await Deno.writeTextFile(
+    await writeScript(
       `${dir}/plant.sh`,
       `#!/bin/sh
 for tool in setsid setpriv unshare; do
@@ -240,7 +245,6 @@ done
 echo ran >> "$OUT/runs.txt"
 `,
     );
-    await Deno.chmod(`${dir}/plant.sh`, 0o755);
     const server = await startServe({
       env: { OUT: `${dir}/out`, PATH: `.:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
       args: ["--exec", "./plant.sh", "--exec-env", "OUT", "--exec-user", user!.name],
@@ -266,14 +270,13 @@ echo ran >> "$OUT/runs.txt"
 execUserTest(
   "serve --exec-user: a descriptor serve inherited on .env does not reach the agent, which cannot read the secret through it",
   async (dir) => {
-    await Deno.writeTextFile(
+    await writeScript(
       `${dir}/fdagent.sh`,
       `#!/bin/sh
 for fd in 3 4 5 6 7 8 9; do cat <&$fd >> "$OUT/fdloot.txt" 2>/dev/null; done
 echo done >> "$OUT/fdloot.txt"
 `,
     );
-    await Deno.chmod(`${dir}/fdagent.sh`, 0o755);
     const server = await startServe({
       env: { OUT: `${dir}/out` },
       args: ["--exec", "./fdagent.sh", "--exec-env", "OUT", "--exec-user", user!.name],
