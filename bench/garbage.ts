@@ -47,8 +47,6 @@ export function tallyGcTrace(text: string): GcTally {
 }
 
 const SCENARIOS = ["verify-only", "forged", "duplicates", "accepted"];
-/** The young generation both sides get: serve's own setting, so the collections compare. */
-const SEMI_SPACE_FLAG = "--max-semi-space-size=2";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -80,6 +78,8 @@ async function main(): Promise<void> {
   const tmp = await Deno.makeTempDir({ prefix: "hookgate-garbage-" });
   const tree = values.tree === undefined ? ROOT : `${values.tree.replace(/\/$/, "")}/`;
   const serveFlags = await serveTaskV8Flags(tree);
+  // The reference gets this checkout's serve heap settings, so the collections compare.
+  const referenceFlags = await serveTaskV8Flags(ROOT);
   console.log(
     "| server | requests | scavenges | requests per scavenge | full collections | KB allocated / request |",
   );
@@ -97,14 +97,14 @@ async function main(): Promise<void> {
         ? await startServer(Deno.execPath(), [
           "run",
           "-A",
-          `--v8-flags=--trace-gc,${SEMI_SPACE_FLAG}`,
+          `--v8-flags=--trace-gc${referenceFlags ? `,${referenceFlags}` : ""}`,
           `${ROOT}bench/verify_only_server.ts`,
           "0",
         ], { env: { WEBHOOK_SECRET: secret }, stdoutFile: trace })
         : await startHookgate({
           dataDir: `${tmp}/${scenario}.data`,
           tree,
-          v8Flags: `--trace-gc,${serveFlags || SEMI_SPACE_FLAG}`,
+          v8Flags: `--trace-gc${serveFlags ? `,${serveFlags}` : ""}`,
           env: { WEBHOOK_SECRET: secret },
           stdoutFile: trace,
         });

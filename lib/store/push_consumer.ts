@@ -92,6 +92,15 @@ const LINGER_MS = 5;
 const PREFETCH_WINDOW_MS = 250;
 
 /** Settles verdicts as they come: whatever arrives during one commit goes into the next. */
+/**
+ * How long a verdict waits for others before they are recorded together. Every commit
+ * rewrites the index pages it touches whole, and the verdicts of a few milliseconds touch
+ * the same few (the newest events' end of each index), so one commit for them writes a
+ * fraction of what one per handful would. A verdict not yet recorded is not lost: after a
+ * crash its lease lapses and the event is handed out again, as at-least-once allows.
+ */
+const SETTLE_GATHER_MS = 5;
+
 class SettleBatcher<H extends HeldLease> {
   readonly #leases: LeaseBook<H>;
   readonly #onError: (error: unknown) => void;
@@ -108,8 +117,7 @@ class SettleBatcher<H extends HeldLease> {
   settle(item: HeldSettlement<H>): Promise<SettleResult> {
     return new Promise((resolve) => {
       this.#queue.push({ item, resolve });
-      // Settled after the current task: verdicts of a batch's fast handlers go together.
-      this.#running ??= new Promise<void>((resolve) => setTimeout(resolve, 0))
+      this.#running ??= new Promise<void>((resolve) => setTimeout(resolve, SETTLE_GATHER_MS))
         .then(() => this.#settleQueued())
         .finally(() => this.#running = null);
     });
