@@ -27,6 +27,8 @@ Deno.test("fromHex() refuses anything that is not canonical lowercase hex", () =
       "0x00",
       " 00",
       "00 ",
+      "00\n", // a line end after the digits
+      "\n00",
       "0:",
       "/0", // the characters either side of the digit ranges
       "`0",
