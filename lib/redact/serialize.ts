@@ -16,12 +16,45 @@ export function stringifyRedacted(redactor: Redactor, input: unknown): string {
  * text pass runs once over all the lines joined by newlines (JSON text has none of its
  * own) instead of once per line; only when it changed something is each line redacted
  * and checked alone, so the result is the same as line by line.
+ *
+ * With `times`, the lines are those of `{ time: times[i], ...inputs[i] }`: the trace stamps
+ * each record with its own clock as an ISO date, new on every line, and a new string costs
+ * the tree pass a full redaction of its own. So the stamp is put at the head of its line
+ * after the tree pass, and before the text pass, which still reads every byte of every line.
+ * A record with its own `time`, or one that is not a plain object, goes the usual way.
  */
-export function stringifyRedactedLines(redactor: Redactor, inputs: unknown[]): string[] {
-  const lines = inputs.map((input) => JSON.stringify(redactor.value(input)) ?? "null");
+export function stringifyRedactedLines(
+  redactor: Redactor,
+  inputs: unknown[],
+  times?: string[],
+): string[] {
+  const lines = inputs.map((input, i) =>
+    times === undefined
+      ? JSON.stringify(redactor.value(input)) ?? "null"
+      : stampedLine(redactor, input as object, times[i] ?? "")
+  );
   const joined = lines.join("\n");
   if (redactor.text(joined) === joined) return lines;
-  return lines.map((line, i) => checkedLine(redactor, inputs[i], line));
+  return lines.map((line, i) =>
+    checkedLine(
+      redactor,
+      times === undefined ? inputs[i] : { time: times[i], ...(inputs[i] as object) },
+      line,
+    )
+  );
+}
+
+function stampedLine(redactor: Redactor, record: object, time: string): string {
+  // Only a plain record serializes as its own properties, as the spread copy would.
+  if (
+    Object.getPrototypeOf(record) === Object.prototype && !("time" in record || "toJSON" in record)
+  ) {
+    const json = JSON.stringify(redactor.value(record));
+    const stamp = `{"time":${JSON.stringify(time)}`;
+    if (json === "{}") return `${stamp}}`;
+    if (json?.startsWith("{")) return `${stamp},${json.slice(1)}`;
+  }
+  return JSON.stringify(redactor.value({ time, ...record })) ?? "null";
 }
 
 /** The text pass over one serialized record, falling back to a valid line if it broke the JSON. */

@@ -142,11 +142,9 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
   /** All records of a batch in one redaction pass; record by record only if one cannot be serialized. */
   const serializeAll = (batch: Queued[]): string[] => {
     try {
-      const records = batch.map(({ timeMs, record }) => ({
-        time: new Date(timeMs).toISOString(),
-        ...record,
-      }));
-      return stringifyRedactedLines(redactor, records).map((line) => line + "\n");
+      const records = batch.map(({ record }) => record);
+      const times = batch.map(({ timeMs }) => new Date(timeMs).toISOString());
+      return stringifyRedactedLines(redactor, records, times).map((line) => line + "\n");
     } catch {
       return batch.map(serialize);
     }

@@ -252,6 +252,44 @@ Deno.test("stringifyRedactedLines() gives exactly the lines of stringifyRedacted
   assert.deepEqual(stringifyRedactedLines(r, clean), clean.map((c) => JSON.stringify(c)));
 });
 
+Deno.test("stringifyRedactedLines() with times gives the lines of the records with time first", () => {
+  // The stamp is not seen by the tree pass, but every secret around it still goes.
+  const spansTheStamp = '.000Z","type":"sp';
+  const r = createRedactor({ secrets: [CANARY, '"a":1,"b', spansTheStamp] });
+  class Described {
+    toJSON() {
+      return { type: "described", id: CANARY };
+    }
+  }
+  const records: object[] = [
+    { type: "request", path: "/webhook", id: "evt_1", key: "id:evt_1" },
+    { type: "request", id: CANARY, note: `x${CANARY}y` },
+    { time: "its own time", type: "own" }, // a record's own time wins, as with a spread
+    {},
+    { type: "t", a: 1, b: 2 }, // the text pass breaks this one: it becomes a string record
+    { type: "sp", n: 1 }, // a secret across the stamp and the record: the text pass finds it
+    { type: "auth", authorization: "Bearer abcdefgh12345678" },
+    new Described(),
+    [1, 2],
+  ];
+  const times = records.map((_, i) => new Date(Date.UTC(2026, 11, 5, 20, 0, i)).toISOString());
+  const lines = stringifyRedactedLines(r, records, times);
+  const expected = stringifyRedactedLines(
+    r,
+    records.map((record, i) => ({ time: times[i], ...record })),
+  );
+  assert.deepEqual(lines, expected);
+  for (const line of lines) {
+    const parsed = JSON.parse(line);
+    assert.equal(typeof parsed.time, "string");
+    assert.ok(!line.includes(CANARY) && !line.includes("abcdefgh12345678"));
+    assert.ok(!line.includes(spansTheStamp));
+  }
+  assert.ok(lines[0]?.startsWith(`{"time":"${times[0]}","type":"request"`));
+  assert.equal(JSON.parse(lines[2] as string).time, "its own time");
+  assert.equal(lines[3], `{"time":"${times[3]}"}`);
+});
+
 Deno.test("the redactor's memory of short strings never answers for a redactor with more secrets", () => {
   const r = createRedactor();
   const secret = "short-secret-1234";
