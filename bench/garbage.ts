@@ -77,9 +77,9 @@ async function main(): Promise<void> {
   const forgedSecret = `forged-${crypto.randomUUID()}`;
   const tmp = await Deno.makeTempDir({ prefix: "hookgate-garbage-" });
   const tree = values.tree === undefined ? ROOT : `${values.tree.replace(/\/$/, "")}/`;
+  // The reference runs with the heap settings of the serve it is set beside, so the
+  // collections compare.
   const serveFlags = await serveTaskV8Flags(tree);
-  // The reference gets this checkout's serve heap settings, so the collections compare.
-  const referenceFlags = await serveTaskV8Flags(ROOT);
   console.log(
     "| server | requests | scavenges | requests per scavenge | full collections | KB allocated / request |",
   );
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
         ? await startServer(Deno.execPath(), [
           "run",
           "-A",
-          `--v8-flags=--trace-gc${referenceFlags ? `,${referenceFlags}` : ""}`,
+          `--v8-flags=--trace-gc${serveFlags ? `,${serveFlags}` : ""}`,
           `${ROOT}bench/verify_only_server.ts`,
           "0",
         ], { env: { WEBHOOK_SECRET: secret }, stdoutFile: trace })

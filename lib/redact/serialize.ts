@@ -21,7 +21,9 @@ export function stringifyRedacted(redactor: Redactor, input: unknown): string {
  * each record with its own clock as an ISO date, new on every line, and a new string costs
  * the tree pass a full redaction of its own. So the stamp is put at the head of its line
  * after the tree pass, and before the text pass, which still reads every byte of every line.
- * A record with its own `time`, or one that is not a plain object, goes the usual way.
+ * A record with its own `time`, one that is not a plain object, or one whose keys are numbers
+ * goes the usual way. (A record that contains itself is cut one level sooner than through the
+ * copy: `"[circular]"` where the copy showed the record once more.)
  */
 export function stringifyRedactedLines(
   redactor: Redactor,
@@ -45,9 +47,11 @@ export function stringifyRedactedLines(
 }
 
 function stampedLine(redactor: Redactor, record: object, time: string): string {
-  // Only a plain record serializes as its own properties, as the spread copy would.
+  // Only a plain record serializes as its own properties, as the spread copy would, and only
+  // one whose keys are not numbers puts `time` first (number-like keys always lead).
   if (
-    Object.getPrototypeOf(record) === Object.prototype && !("time" in record || "toJSON" in record)
+    Object.getPrototypeOf(record) === Object.prototype &&
+    !("time" in record || "toJSON" in record) && !leadsWithNumber(record)
   ) {
     const json = JSON.stringify(redactor.value(record));
     const stamp = `{"time":${JSON.stringify(time)}`;
@@ -55,6 +59,12 @@ function stampedLine(redactor: Redactor, record: object, time: string): string {
     if (json?.startsWith("{")) return `${stamp},${json.slice(1)}`;
   }
   return JSON.stringify(redactor.value({ time, ...record })) ?? "null";
+}
+
+/** Whether the first key is number-like: the first key there is, with no array made. */
+function leadsWithNumber(record: object): boolean {
+  for (const key in record) return /^[0-9]+$/.test(key);
+  return false;
 }
 
 /** The text pass over one serialized record, falling back to a valid line if it broke the JSON. */

@@ -91,16 +91,20 @@ const LINGER_MS = 5;
 /** Events leased ahead are about this many milliseconds of handler work. */
 const PREFETCH_WINDOW_MS = 250;
 
-/** Settles verdicts as they come: whatever arrives during one commit goes into the next. */
 /**
- * How long a verdict waits for others before they are recorded together. Every commit
- * rewrites the index pages it touches whole, and the verdicts of a few milliseconds touch
- * the same few (the newest events' end of each index), so one commit for them writes a
- * fraction of what one per handful would. A verdict not yet recorded is not lost: after a
- * crash its lease lapses and the event is handed out again, as at-least-once allows.
+ * How long a verdict waits for others before they are recorded together. On SQLite every
+ * commit rewrites the index pages it touches whole, and the verdicts of a few milliseconds
+ * touch the same few (the newest events' end of each index), so one commit for them writes
+ * a fraction of what one per handful would; on Deno KV it is fewer, larger atomic writes.
+ * A verdict not yet recorded is not lost: after a crash its lease lapses and the event is
+ * handed out again, as at-least-once allows.
  */
 const SETTLE_GATHER_MS = 5;
 
+/**
+ * Settles verdicts in batches: the first waits SETTLE_GATHER_MS for others, and whatever
+ * arrives while a batch is being recorded goes into the next.
+ */
 class SettleBatcher<H extends HeldLease> {
   readonly #leases: LeaseBook<H>;
   readonly #onError: (error: unknown) => void;

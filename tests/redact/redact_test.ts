@@ -271,6 +271,14 @@ Deno.test("stringifyRedactedLines() with times gives the lines of the records wi
     { type: "auth", authorization: "Bearer abcdefgh12345678" },
     new Described(),
     [1, 2],
+    { "2": "two", type: "numbered", "1": "one" }, // number-like keys come first in a spread too
+    Object.assign(Object.create(null), { type: "bare", id: "evt_3" }),
+    {
+      type: "getter",
+      get id() {
+        return CANARY;
+      },
+    },
   ];
   const times = records.map((_, i) => new Date(Date.UTC(2026, 11, 5, 20, 0, i)).toISOString());
   const lines = stringifyRedactedLines(r, records, times);
