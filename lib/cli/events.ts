@@ -10,6 +10,7 @@ import { parseDurationMs, parsePositiveInt } from "../setup/mod.ts";
 import type { EventStatus } from "../store/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { stringifyRedacted } from "../redact/mod.ts";
+import { looksLikeEventKey } from "../receive/mod.ts";
 import { numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { suggest } from "./did_you_mean.ts";
@@ -259,8 +260,8 @@ async function redeliver(
 function noSuchEvent(context: CommandContext, target: { route: string; key: string }): ExitCode {
   context.output.err(
     `hookgate: no event ${target.route}/${target.key}: ` +
-      // A key is `id:<id>` or `sha256:<digest>`; the bare id is the usual slip.
-      (/^(?:id|idu16|sha256):/.test(target.key)
+      // The bare id is the usual slip.
+      (looksLikeEventKey(target.key)
         ? "'hookgate events ls' lists them"
         : `keys start with id: or sha256:, e.g. ${target.route}/id:${target.key}`),
   );

@@ -68,6 +68,11 @@ async function digestEventKey(signedContent: Uint8Array): Promise<Result<EventKe
   return ok({ key: await digestKey(signedContent), id: null });
 }
 
+/** Whether `key` has the form of an event key (`id:`, `idu16:` or `sha256:`), not a bare id. */
+export function looksLikeEventKey(key: string): boolean {
+  return /^(?:id|idu16|sha256):/.test(key);
+}
+
 /** The key of an id-less event, and the alias claimed beside a delivery id: `sha256:<hex>`. */
 export async function digestKey(signedContent: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", signedContent as Uint8Array<ArrayBuffer>);
