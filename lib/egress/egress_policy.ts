@@ -115,31 +115,39 @@ export function denoNetPermissions(policy: EgressPolicy): string[] {
 /** Decides one URL against the policy, without network or DNS. */
 export function checkEgressUrl(raw: string, policy: EgressPolicy): EgressVerdict {
   const rawProblem = checkRawText(raw);
-  if (rawProblem) return deny(displayRaw(raw), rawProblem, policy);
+  if (rawProblem) return denyEgress(displayRaw(raw), rawProblem, policy);
   const url = URL.parse(raw);
-  if (url === null) return deny(displayRaw(raw), "not an absolute URL", policy);
+  if (url === null) return denyEgress(displayRaw(raw), "not an absolute URL", policy);
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return deny(url.hostname || displayRaw(raw), `scheme ${url.protocol} is not allowed`, policy);
+    return denyEgress(
+      url.hostname || displayRaw(raw),
+      `scheme ${url.protocol} is not allowed`,
+      policy,
+    );
   }
   const scheme: EgressScheme = url.protocol;
   // `https://@host` parses to an empty userinfo; any '@' in the authority is a trick, not a URL.
   if (url.username !== "" || url.password !== "" || rawAuthority(raw).includes("@")) {
-    return deny(url.hostname, "credentials (user:pass@) in a URL are not allowed", policy);
+    return denyEgress(url.hostname, "credentials (user:pass@) in a URL are not allowed", policy);
   }
   // The parser already turned 2130706433, 0177.0.0.1, 0x7f.1 and 127.1 into dotted decimal.
   if (url.hostname.startsWith("[") || isIpAddress(url.hostname)) {
-    return deny(url.hostname, "IP addresses are not allowed: use an allowlisted host name", policy);
+    return denyEgress(
+      url.hostname,
+      "IP addresses are not allowed: use an allowlisted host name",
+      policy,
+    );
   }
   const host = url.hostname.endsWith(".") ? url.hostname.slice(0, -1) : url.hostname;
   // `x..example.com` would pass a wildcard and resolve nowhere: refused as what it is.
   if (host.split(".").some((label) => label === "")) {
-    return deny(host, "a host name has an empty label (two dots in a row)", policy);
+    return denyEgress(host, "a host name has an empty label (two dots in a row)", policy);
   }
   const port = url.port === "" ? DEFAULT_PORTS[scheme] : Number(url.port);
   const entry = matchEntry(scheme, host, port, policy);
   if (entry === null) {
     const { reason, remedy } = whyNotListed(scheme, host, port, policy);
-    return deny(host, reason, policy, remedy);
+    return denyEgress(host, reason, policy, remedy);
   }
   const normalized = new URL(url.href);
   normalized.hostname = host;
@@ -158,28 +166,37 @@ export function checkEgressRedirect(
   policy: EgressPolicy,
 ): EgressVerdict {
   const rawProblem = checkRawText(location);
-  if (rawProblem) return deny(displayRaw(location), `redirect Location: ${rawProblem}`, policy);
+  if (rawProblem) {
+    return denyEgress(displayRaw(location), `redirect Location: ${rawProblem}`, policy);
+  }
   const target = URL.parse(location, fromUrl);
-  if (target === null) return deny(displayRaw(location), "redirect Location is not a URL", policy);
+  if (target === null) {
+    return denyEgress(displayRaw(location), "redirect Location is not a URL", policy);
+  }
   if (new URL(fromUrl).protocol === "https:" && target.protocol === "http:") {
-    return deny(target.hostname, "redirect from https to http (a downgrade) is refused", policy);
+    return denyEgress(
+      target.hostname,
+      "redirect from https to http (a downgrade) is refused",
+      policy,
+    );
   }
   return checkEgressUrl(target.href, policy);
 }
 
 /** The denial message: `egress to '<host>' denied; allowed: [...]`. */
-export function denialMessage(host: string, policy: EgressPolicy): string {
+function denialMessage(host: string, policy: EgressPolicy): string {
   return `egress to '${host}' denied; allowed: ${
     JSON.stringify(policy.entries.map((e) => e.text))
   }`;
 }
 
-function deny(
+/** A denial of `host`, with the policy's message; `remedy` only where the operator has one. */
+export function denyEgress(
   host: string,
   reason: string,
   policy: EgressPolicy,
   remedy: string | null = null,
-): EgressVerdict {
+): Extract<EgressVerdict, { allowed: false }> {
   return { allowed: false, host, reason, remedy, message: denialMessage(host, policy) };
 }
 

@@ -7,8 +7,8 @@ import { errorMessage } from "../util/mod.ts";
 import {
   checkEgressRedirect,
   checkEgressUrl,
-  denialMessage,
   denoNetPermissions,
+  denyEgress,
   type EgressPolicy,
   type EgressVerdict,
 } from "./egress_policy.ts";
@@ -178,11 +178,11 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
     switch (outcome.kind) {
       case "denied":
         return denied(
-          {
-            message: denialMessage(verdict.host, policy),
-            reason: `Deno's net permission refused it (NotCapable): ${outcome.message}`,
-            remedy: null,
-          },
+          denyEgress(
+            verdict.host,
+            `Deno's net permission refused it (NotCapable): ${outcome.message}`,
+            policy,
+          ),
           redirects,
           current,
         );
@@ -266,11 +266,7 @@ async function checkAddresses(
       if (signal.aborted) return failure("timeout", "DNS resolution timed out", 0, null);
       if (error instanceof Deno.errors.NotCapable) {
         return denied(
-          {
-            message: denialMessage(host, policy),
-            reason: `Deno's permissions refused DNS: ${errorMessage(error)}`,
-            remedy: null,
-          },
+          denyEgress(host, `Deno's permissions refused DNS: ${errorMessage(error)}`, policy),
           0,
           null,
         );
@@ -285,12 +281,12 @@ async function checkAddresses(
     const { public: isPublic, category } = classifyIpAddress(address);
     if (!isPublic) {
       return denied(
-        {
-          message: denialMessage(host, policy),
-          reason:
-            `${host} resolves to ${address} (${category}); only public addresses are reachable`,
-          remedy: `for local development, add ${host} to EGRESS_ALLOW_PRIVATE`,
-        },
+        denyEgress(
+          host,
+          `${host} resolves to ${address} (${category}); only public addresses are reachable`,
+          policy,
+          `for local development, add ${host} to EGRESS_ALLOW_PRIVATE`,
+        ),
         0,
         null,
       );
