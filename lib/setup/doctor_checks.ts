@@ -176,8 +176,11 @@ function checkEnvMode(facts: DoctorFacts): CheckResult {
 }
 
 function checkSecretStrength(facts: DoctorFacts): CheckResult {
+  const secret = facts.env[SECRET_VAR];
+  if (!isSet(secret)) return result("secret-strength", "skip", `${SECRET_VAR} strength: not set`);
   return secretStrength(
     facts,
+    secret,
     SECRET_VAR,
     "secret-strength",
     "give the new secret to your senders",
@@ -186,7 +189,8 @@ function checkSecretStrength(facts: DoctorFacts): CheckResult {
 
 /** The inspection API's token key: optional, but a weak one lets a leaked token forge others. */
 function checkTokenSecretStrength(facts: DoctorFacts): CheckResult {
-  if (!isSet(facts.env[TOKEN_SECRET_VAR])) {
+  const secret = facts.env[TOKEN_SECRET_VAR];
+  if (!isSet(secret)) {
     return result(
       "token-secret-strength",
       "ok",
@@ -195,20 +199,21 @@ function checkTokenSecretStrength(facts: DoctorFacts): CheckResult {
   }
   return secretStrength(
     facts,
+    secret,
     TOKEN_SECRET_VAR,
     "token-secret-strength",
     "restart serve (tokens made with the old key stop working)",
   );
 }
 
+/** The strength of a secret that is set (each caller says what its absence means). */
 function secretStrength(
   facts: DoctorFacts,
+  secret: string,
   name: string,
   id: CheckId,
   after: string,
 ): CheckResult {
-  const secret = facts.env[name];
-  if (!isSet(secret)) return result(id, "skip", `${name} strength: not set`);
   const replace = `empty the value of ${name} in .env, ${INIT}, and ${after}`;
   const read = readSecret(facts.env, name);
   if (!read.ok) {

@@ -296,6 +296,13 @@ Deno.test("runDoctorChecks() judges the secret the program will use: the real en
   assert.equal(statusOf(input, "secret-strength"), "FAIL");
 });
 
+Deno.test("runDoctorChecks() fails a .gitignore whose .env line a later !.env takes back, and says so", () => {
+  const check = runDoctorChecks(facts({ gitignore: ".env\n.hookgate/\n!.env\n" }))
+    .find((c) => c.id === "gitignore");
+  assert.equal(check?.status, "FAIL");
+  assert.match(check?.message ?? "", /a later line \(!…\) takes it back/);
+});
+
 Deno.test("runDoctorChecks() only warns about a missing .gitignore line outside a repository", () => {
   assert.equal(
     statusOf(facts({ gitignore: null, git: { kind: "not-repo" } }), "gitignore"),
