@@ -233,16 +233,15 @@ async function run(context: CommandContext): Promise<ExitCode> {
       },
       stream: (request, token) => live.open(request, token),
     });
-    const withApi = async (request: Request, path: string, remoteAddress: string) =>
-      eventsPageResponse(request, path) ?? (await api?.(request, path)) ??
-        await webhooks(request, remoteAddress, path);
     // Not an async function itself: without the API, a request takes no frame of its own here.
     const requests = drainable((request, info) => {
       // From the request line; null (answered 400) for a Host that could move the path.
       const path = requestPath(request);
-      return api === null || path === null
-        ? webhooks(request, info.remoteAddr.hostname, path)
-        : withApi(request, path, info.remoteAddr.hostname);
+      const remoteAddress = info.remoteAddr.hostname;
+      if (api === null || path === null) return webhooks(request, remoteAddress, path);
+      return (async () =>
+        eventsPageResponse(request, path) ?? (await api(request, path)) ??
+          await webhooks(request, remoteAddress, path))();
     });
     const maxAttempts = exec?.maxAttempts ?? 5;
     const watch = watchHandoffs((event, handlerContext) => act(event, handlerContext), {
