@@ -27,20 +27,34 @@ export function drainable(handler: Handler): Drainable {
   let inFlight = 0;
   let stopping = false;
   let idle: () => void = () => {};
+  // Made once, not per request: the handler's promise is followed by these, not wrapped in an
+  // async frame of its own (every request, refused or not, comes through here).
+  const answered = (response: Response) => {
+    if (--inFlight === 0) idle();
+    return response;
+  };
+  const failed = (error: unknown): never => {
+    if (--inFlight === 0) idle();
+    throw error;
+  };
   return {
-    async handle(request, info) {
+    handle(request, info) {
       if (stopping) {
-        return new Response(JSON.stringify({ error: "shutting down, retry later" }), {
-          status: 503,
-          headers: { "content-type": "application/json", connection: "close" },
-        });
+        return Promise.resolve(
+          new Response(JSON.stringify({ error: "shutting down, retry later" }), {
+            status: 503,
+            headers: { "content-type": "application/json", connection: "close" },
+          }),
+        );
       }
       inFlight++;
+      let answer: Promise<Response>;
       try {
-        return await handler(request, info);
-      } finally {
-        if (--inFlight === 0) idle();
+        answer = handler(request, info);
+      } catch (error) {
+        answer = Promise.reject(error);
       }
+      return answer.then(answered, failed);
     },
     drain(graceMs) {
       stopping = true;

@@ -11,9 +11,11 @@
  */
 export const TIMED_OUT = Symbol("timed out");
 
+/** One promise waiting: the sweep resolves it with the timeout's value once its deadline passed. */
 interface Waiting {
   deadlineMs: number;
-  expire(): void;
+  resolve(value: unknown): void;
+  onTimeout: unknown;
 }
 
 class Deadline {
@@ -27,24 +29,27 @@ class Deadline {
     this.#sweepMs = Math.min(1000, Math.max(5, Math.floor(timeoutMs / 10)));
   }
 
-  within<T>(promise: Promise<T>): Promise<T | typeof TIMED_OUT> {
-    return new Promise((resolve, reject) => {
-      const waiting: Waiting = {
-        deadlineMs: performance.now() + this.#timeoutMs,
-        expire: () => resolve(TIMED_OUT),
-      };
-      this.#add(waiting);
-      promise.then(
-        (value) => {
-          this.#remove(waiting);
-          resolve(value);
-        },
-        (error) => {
-          this.#remove(waiting);
-          reject(error);
-        },
-      );
-    });
+  // Per call: the answer's promise, one record and the two callbacks on `promise`; it runs
+  // for every request body.
+  within<T, U>(promise: Promise<T>, onTimeout: U): Promise<T | U> {
+    const { promise: answer, resolve, reject } = Promise.withResolvers<T | U>();
+    const waiting: Waiting = {
+      deadlineMs: performance.now() + this.#timeoutMs,
+      resolve: resolve as (value: unknown) => void,
+      onTimeout,
+    };
+    this.#add(waiting);
+    promise.then(
+      (value) => {
+        this.#remove(waiting);
+        resolve(value);
+      },
+      (error) => {
+        this.#remove(waiting);
+        reject(error);
+      },
+    );
+    return answer;
   }
 
   #add(waiting: Waiting): void {
@@ -67,7 +72,7 @@ class Deadline {
     for (const waiting of this.#waiting) {
       if (waiting.deadlineMs > nowMs) continue;
       this.#remove(waiting);
-      waiting.expire();
+      waiting.resolve(waiting.onTimeout);
     }
     // Kept while requests come and go (re-arming per request is the cost this avoids).
     if (this.#waiting.size === 0) {
@@ -80,15 +85,22 @@ class Deadline {
 const deadlines = new Map<number, Deadline>();
 
 /**
- * Resolves to `promise`'s value, or to `TIMED_OUT` once `timeoutMs` passed (plus at most
- * one sweep interval). A promise that settles later is left to settle unobserved.
+ * Resolves to `promise`'s value, or to `onTimeout` (by default `TIMED_OUT`) once `timeoutMs`
+ * passed (plus at most one sweep interval). A promise that settles later is left to settle
+ * unobserved.
  */
-export function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
+export function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT>;
+export function within<T, U>(promise: Promise<T>, timeoutMs: number, onTimeout: U): Promise<T | U>;
+export function within<T, U>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  onTimeout: U | typeof TIMED_OUT = TIMED_OUT,
+): Promise<T | U | typeof TIMED_OUT> {
   let deadline = deadlines.get(timeoutMs);
   if (deadline === undefined) {
     deadline = new Deadline(timeoutMs);
     // Timeouts come from configuration: a handful of distinct values per process.
     if (deadlines.size < 64) deadlines.set(timeoutMs, deadline);
   }
-  return deadline.within(promise);
+  return deadline.within(promise, onTimeout);
 }

@@ -48,15 +48,18 @@ export function readBody(
     const reading = readAtOnce(request, options.maxBodyBytes);
     if (options.timeoutMs === undefined) return reading;
     // Cancelling a body that bytes() is reading is refused; the read fails with the connection.
-    return within(reading, options.timeoutMs).then(timedOut);
+    return within(reading, options.timeoutMs, TIMED_OUT_BODY);
   }
   return readStreamed(request, declared, options);
 }
 
-/** A body read at once, or "timeout" when the deadline came first. */
-const timedOut = (
-  bytes: Result<Uint8Array, ReadBodyFailure> | typeof TIMED_OUT,
-): Result<Uint8Array, ReadBodyFailure> => bytes === TIMED_OUT ? fail("timeout") : bytes;
+const TIMED_OUT_BODY: Result<Uint8Array, ReadBodyFailure> = Object.freeze(
+  fail<ReadBodyFailure>("timeout"),
+);
+const UNREADABLE_BODY: Result<Uint8Array, ReadBodyFailure> = Object.freeze(
+  fail<ReadBodyFailure>("unreadable"),
+);
+const unreadable = () => UNREADABLE_BODY;
 
 /** A body declared too large, not declared, or larger than one read: chunk by chunk. */
 async function readStreamed(
@@ -108,14 +111,13 @@ async function readChunks(
   return ok(body);
 }
 
-async function readAtOnce(
+/** A plain chain, not an async function: small bodies, so nearly every request, come through here. */
+function readAtOnce(
   request: Request,
   maxBodyBytes: number,
 ): Promise<Result<Uint8Array, ReadBodyFailure>> {
-  try {
-    const bytes = await request.bytes();
-    return bytes.length > maxBodyBytes ? fail("too-large") : ok(bytes);
-  } catch {
-    return fail("unreadable");
-  }
+  return request.bytes().then(
+    (bytes) => bytes.length > maxBodyBytes ? fail("too-large") : ok(bytes),
+    unreadable,
+  );
 }

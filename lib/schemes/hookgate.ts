@@ -11,7 +11,8 @@ export const hookgateScheme: Scheme = {
   timestamped: true,
   secretBytes: (secret) => ok(utf8(secret)),
   parse(headers, body) {
-    const timestampSeconds = parseTimestampSeconds(headers.get("x-timestamp"));
+    const rawTimestamp = headers.get("x-timestamp");
+    const timestampSeconds = parseTimestampSeconds(rawTimestamp);
     if (timestampSeconds === null) return fail("missing/invalid timestamp");
     const raw = headers.get("x-signature") ?? "";
     const signature = raw.length === 64 ? fromHex(raw) : null;
@@ -19,7 +20,8 @@ export const hookgateScheme: Scheme = {
       timestampSeconds,
       headerId: null,
       signatures: signature ? [signature] : [],
-      signedContent: prefixedBytes(`${timestampSeconds}.`, body),
+      // The header as sent: only its canonical form parses, so it is the number's own digits.
+      signedContent: prefixedBytes(`${rawTimestamp}.`, body),
     });
   },
   async sign(body, { keys, timestampSeconds }) {
