@@ -5,6 +5,7 @@
 import { type EventStore, type IncomingEvent, StoreFailedError } from "../store/mod.ts";
 import { digestKey, eventKey } from "./event_key.ts";
 import { readBody } from "./read_body.ts";
+import { ReplayMemory } from "./replay_memory.ts";
 import { requestPath } from "./request_path.ts";
 import type { RequestRecord } from "./request_record.ts";
 import { activeKeys, type Route } from "./route.ts";
@@ -127,6 +128,7 @@ export function createWebhookHandler(
   path?: string | null,
 ) => Promise<Response> {
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
+  const replays = new ReplayMemory();
   /** Set once the store has failed for good: /healthz answers 503 from then on. */
   let storeHasFailed = false;
   const storeFailed = (error: unknown) => {
@@ -161,7 +163,7 @@ export function createWebhookHandler(
         bodyBytes: 0,
       };
     } else {
-      result = await receive(route, request, options, storeFailed);
+      result = await receive(route, request, options, replays, storeFailed);
     }
     let response = result.response;
     if (result.close === "drop") {
@@ -194,6 +196,7 @@ async function receive(
   route: Route,
   request: Request,
   options: WebhookHandlerOptions,
+  replays: ReplayMemory,
   storeFailed: (error: unknown) => void,
 ): Promise<Answer> {
   const body = await readBody(request, {
@@ -215,6 +218,10 @@ async function receive(
     { nowSeconds: Math.floor(nowMs / 1000), toleranceSeconds: route.toleranceSeconds },
   );
   if (!verified.ok) return reject(401, verified.reason, bytes.length);
+  // An exact replay of an event accepted here: its answer without parsing the body again.
+  const signatures = verified.value.signatures;
+  const replayed = replays.recall(route.name, signatures, nowMs);
+  if (replayed !== null) return duplicateOf(replayed, bytes.length);
   const payload = parseObject(bytes);
   if (payload === null) {
     // A provider set to send form-encoded bodies (GitHub's other content type) is the usual cause.
@@ -257,12 +264,25 @@ async function receive(
     // The sender will retry a 503; a 200 here could lose the event.
     return { ...reject(503, "store unavailable, retry later", bytes.length), ...key.value };
   }
+  if (accepted === "duplicate") return duplicateOf(key.value, bytes.length);
+  // Its claim's own expiry: the store holds the claim at least that long.
+  replays.remember(route.name, signatures, key.value, nowMs + event.retentionMs);
   return {
-    response: json(200, accepted === "accepted" ? ACCEPTED_BODY : DUPLICATE_BODY),
+    response: json(200, ACCEPTED_BODY),
     outcome: accepted,
     key: key.value.key,
     id: key.value.id,
     bodyBytes: bytes.length,
+  };
+}
+
+function duplicateOf(event: { key: string; id: string | null }, bodyBytes: number): Answer {
+  return {
+    response: json(200, DUPLICATE_BODY),
+    outcome: "duplicate",
+    key: event.key,
+    id: event.id,
+    bodyBytes,
   };
 }
 
