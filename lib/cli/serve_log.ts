@@ -11,7 +11,7 @@ import { isReplay, type RequestRecord } from "../receive/mod.ts";
 import { shellQuote } from "../handoff/mod.ts";
 import { truncateForPrinting } from "../redact/mod.ts";
 import { jsonLine, printable } from "./printable.ts";
-import { fail, ok, type Result, windowedTally } from "../util/mod.ts";
+import { fail, keyJoiner, ok, type Result, windowedTally } from "../util/mod.ts";
 
 export const SERVE_LOG_FLAGS = {
   "log-format": { type: "string" },
@@ -132,15 +132,13 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
     },
   });
 
+  const refusalKey = keyJoiner();
   /**
    * False when the line is only counted: too many refusals (an answer of 400 or more, or a
    * replay: isReplay() says why) in this window.
    */
-  const admit = (refused: boolean, status: number, reason: string): boolean => {
-    if (!refused || refusals.pass()) return true;
-    refusals.count(`${status} ${reason}`, null);
-    return false;
-  };
+  const admit = (refused: boolean, status: number, reason: string): boolean =>
+    !refused || refusals.passOrCount(refusalKey(status, reason), null);
 
   const statusText = (status: number) =>
     paint(status < 300 ? 32 : status < 500 ? 33 : 31, String(status));

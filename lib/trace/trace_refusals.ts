@@ -8,7 +8,7 @@
  * The window is lib/util's `windowedTally`, which serve's log uses for its own summary too.
  */
 import { isReplay } from "../receive/mod.ts";
-import { windowedTally } from "../util/mod.ts";
+import { keyJoiner, windowedTally } from "../util/mod.ts";
 import type { TraceSink } from "./trace_sink.ts";
 
 export const REFUSAL_WINDOW_MS = 1000;
@@ -22,10 +22,14 @@ const MAX_REASONS_PER_WINDOW = 256;
 function refusalReason(record: object): string | null {
   const { type, status, outcome, refused } = record as Record<string, unknown>;
   if (type !== "request" && type !== "api") return null;
-  if (isReplay(record)) return `request ${status} duplicate`;
+  if (isReplay(record)) return requestReason(status as number, "duplicate");
   if (typeof status !== "number" || status < 400 || status >= 500) return null;
-  return `${type} ${status} ${String(outcome ?? refused ?? "")}`;
+  const why = String(outcome ?? refused ?? "");
+  return type === "request" ? requestReason(status, why) : apiReason(status, why);
 }
+
+const requestReason = keyJoiner("request ");
+const apiReason = keyJoiner("api ");
 
 export function summarizeRefusals(
   sink: TraceSink,

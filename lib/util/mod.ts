@@ -14,3 +14,4 @@ export * from "./windowed_tally.ts";
 export * from "./text_file.ts";
 export * from "./wakeup.ts";
 export * from "./two_generation_map.ts";
+export * from "./joined_keys.ts";

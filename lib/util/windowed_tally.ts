@@ -37,10 +37,13 @@ export interface WindowedTallyOptions<T> {
 }
 
 export interface WindowedTally<T> {
-  /** True if this window has room left to let one more through (and takes it). */
-  pass(): boolean;
   /** Counts one item under `key` for this window's report. */
   count(key: string, item: T): void;
+  /**
+   * True when this window has room left to let one more through (and takes it); otherwise
+   * counts the item under `key` for this window's report, and answers false.
+   */
+  passOrCount(key: string, item: T): boolean;
   /** Reports what the current window has counted so far, now (on close). */
   flush(): void;
 }
@@ -80,24 +83,30 @@ export function windowedTally<T>(options: WindowedTallyOptions<T>): WindowedTall
   };
 
   return {
-    pass() {
-      rotate();
-      if (passed >= passPerWindow) return false;
-      passed++;
-      return true;
-    },
     count(key, item) {
+      tally(key, item, rotate());
+    },
+    passOrCount(key, item) {
       const nowMs = rotate();
-      const entry = entries.get(key);
-      if (entry !== undefined) entry.count++;
-      else if (entries.size >= maxKeys) other++;
-      else entries.set(key, { first: options.keep ? options.keep(item) : item, count: 1 });
-      if (timer === undefined) {
-        const pending = setTimeout(flush, Math.max(0, windowStart + windowMs - nowMs));
-        Deno.unrefTimer(pending);
-        timer = pending;
+      if (passed < passPerWindow) {
+        passed++;
+        return true;
       }
+      tally(key, item, nowMs);
+      return false;
     },
     flush,
   };
+
+  function tally(key: string, item: T, nowMs: number): void {
+    const entry = entries.get(key);
+    if (entry !== undefined) entry.count++;
+    else if (entries.size >= maxKeys) other++;
+    else entries.set(key, { first: options.keep ? options.keep(item) : item, count: 1 });
+    if (timer === undefined) {
+      const pending = setTimeout(flush, Math.max(0, windowStart + windowMs - nowMs));
+      Deno.unrefTimer(pending);
+      timer = pending;
+    }
+  }
 }
