@@ -12,13 +12,21 @@
  * the store; once it has run out, or has been forgotten here (bounded, oldest first), the
  * delivery takes the full path and the store decides, as it would have.
  */
-import { TwoGenerationMap } from "../util/mod.ts";
+import { toHex } from "../util/mod.ts";
 
 /**
- * Signatures remembered (a few hundred bytes each, with the event's key and id): the last
- * second or so of a full-speed accept flood. An older replay takes the full path.
+ * Signatures remembered per generation; two generations are held, the older dropped whole
+ * when the younger is full (as in the claim cache), so the newest 5,000 are always held and
+ * at most 10,000: the last second or so of a full-speed accept flood. An older replay takes
+ * the full path.
  */
-const REMEMBERED_MAX = 10_000;
+const GENERATION_MAX = 5_000;
+/**
+ * Each generation also keeps one bit per signature's first 18 bits, so a new event (nearly
+ * every delivery that is not a replay) is known unremembered from two bytes of memory, without
+ * touching the large maps. A MAC's bits are uniform: at most about 2 % of the bits are set.
+ */
+const FILTER_BITS = 18;
 
 export interface RememberedEvent {
   key: string;
@@ -26,14 +34,33 @@ export interface RememberedEvent {
 }
 
 interface Remembered extends RememberedEvent {
+  route: string;
   claimedUntilMs: number;
 }
 
-export class ReplayMemory {
-  readonly #events: TwoGenerationMap<Remembered>;
+class Generation {
+  /** The signature's hex → the event it signed. */
+  readonly events = new Map<string, Remembered>();
+  readonly #filter = new Uint8Array(1 << (FILTER_BITS - 3));
 
-  constructor(max: number = REMEMBERED_MAX) {
-    this.#events = new TwoGenerationMap(max);
+  mayHold(slot: number): boolean {
+    return ((this.#filter[slot >>> 3] as number) & (1 << (slot & 7))) !== 0;
+  }
+
+  hold(slot: number, tag: string, event: Remembered): void {
+    this.#filter[slot >>> 3] = (this.#filter[slot >>> 3] as number) | (1 << (slot & 7));
+    this.events.set(tag, event);
+  }
+}
+
+export class ReplayMemory {
+  readonly #generationMax: number;
+  #young = new Generation();
+  #old = new Generation();
+
+  /** `max`: signatures held at most (at least 2); the newest `max / 2` are always held. */
+  constructor(max: number = 2 * GENERATION_MAX) {
+    this.#generationMax = Math.max(1, Math.floor(max / 2));
   }
 
   /**
@@ -42,8 +69,16 @@ export class ReplayMemory {
    */
   recall(route: string, signatures: readonly Uint8Array[], nowMs: number): RememberedEvent | null {
     if (signatures.length !== 1) return null;
-    const known = this.#events.get(route, tagOf(signatures[0] as Uint8Array));
-    return known !== undefined && known.claimedUntilMs > nowMs ? known : null;
+    const signature = signatures[0] as Uint8Array;
+    const slot = slotOf(signature);
+    const young = this.#young.mayHold(slot);
+    if (!young && !this.#old.mayHold(slot)) return null;
+    const tag = toHex(signature);
+    const known = (young ? this.#young.events.get(tag) : undefined) ??
+      this.#old.events.get(tag);
+    return known !== undefined && known.route === route && known.claimedUntilMs > nowMs
+      ? known
+      : null;
   }
 
   /** An accepted event's one verified signature, until its claim runs out. */
@@ -54,15 +89,22 @@ export class ReplayMemory {
     claimedUntilMs: number,
   ): void {
     if (signatures.length !== 1) return;
-    this.#events.set(route, tagOf(signatures[0] as Uint8Array), {
+    const signature = signatures[0] as Uint8Array;
+    this.#young.hold(slotOf(signature), toHex(signature), {
+      route,
       key: event.key,
       id: event.id,
       claimedUntilMs,
     });
+    if (this.#young.events.size >= this.#generationMax) {
+      this.#old = this.#young;
+      this.#young = new Generation();
+    }
   }
 }
 
-/** A signature as a map key: one character per byte (a MAC is 32 bytes, a short string). */
-function tagOf(signature: Uint8Array): string {
-  return String.fromCharCode.apply(null, signature as unknown as number[]);
+/** The signature's first 18 bits (a verified MAC is 32 bytes). */
+function slotOf(signature: Uint8Array): number {
+  return (signature[0] as number) | (signature[1] as number) << 8 |
+    ((signature[2] as number) & 0x03) << 16;
 }

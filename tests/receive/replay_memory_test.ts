@@ -220,3 +220,13 @@ Deno.test("ReplayMemory recalls one verified signature per route until the claim
   assert.equal(recalled("webhook", [signature(1)], 0), null, "the oldest went");
   assert.deepEqual(recalled("webhook", [signature(15)], 0), { key: "id:15", id: null });
 });
+
+Deno.test("ReplayMemory tells apart two signatures that share their first bytes", () => {
+  const memory = new ReplayMemory();
+  const remembered = new Uint8Array(32).fill(7);
+  const sibling = remembered.slice();
+  sibling[31] = 8;
+  memory.remember("webhook", [remembered], { key: "id:a", id: "a" }, 9_000);
+  assert.equal(memory.recall("webhook", [sibling], 0), null);
+  assert.equal(memory.recall("webhook", [remembered], 0)?.key, "id:a");
+});
