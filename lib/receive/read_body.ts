@@ -116,7 +116,13 @@ function readAtOnce(
   request: Request,
   maxBodyBytes: number,
 ): Promise<Result<Uint8Array, ReadBodyFailure>> {
-  return request.bytes().then(
+  let reading: Promise<Uint8Array>;
+  try {
+    reading = request.bytes();
+  } catch {
+    return Promise.resolve(UNREADABLE_BODY);
+  }
+  return reading.then(
     (bytes) => bytes.length > maxBodyBytes ? fail("too-large") : ok(bytes),
     unreadable,
   );

@@ -1,10 +1,11 @@
 /**
  * Exact replays recognised by their verified signature. A delivery that passed gate 2 with
  * exactly one candidate signature, byte for byte one this process saw accepted on the same
- * route, carries the same signed content as that event: an HMAC under a secret key does not
- * let two contents share a MAC. Its answer is the event's duplicate, with no parse of the
- * body and no store lookup. A replay flood (anyone who captured one signed delivery can
- * send it again and again) then costs the gates and a map lookup, whatever the body's size.
+ * route, and with the same id header (which GitHub does not sign), is that delivery again:
+ * two contents share an HMAC under a secret key with negligible probability. Its answer is
+ * the event's duplicate, with no parse of the body and no store lookup. A replay flood
+ * (anyone who captured one signed delivery can send it again and again) then costs the
+ * gates and a map lookup, whatever the body's size.
  *
  * Consulted only after the signature verified: a remembered signature on another body is
  * refused at gate 2 like any forgery. Only accepts are remembered, with the claim's own
@@ -12,6 +13,7 @@
  * the store; once it has run out, or has been forgotten here (bounded, oldest first), the
  * delivery takes the full path and the store decides, as it would have.
  */
+import type { ParsedDelivery } from "../schemes/mod.ts";
 import { toHex } from "../util/mod.ts";
 
 /**
@@ -35,8 +37,12 @@ export interface RememberedEvent {
 
 interface Remembered extends RememberedEvent {
   route: string;
+  headerId: string | null;
   claimedUntilMs: number;
 }
+
+/** What of a verified delivery tells it again: its candidate signatures and its id header. */
+export type DeliveryTag = Pick<ParsedDelivery, "signatures" | "headerId">;
 
 class Generation {
   /** The signature's hex → the event it signed. */
@@ -64,19 +70,20 @@ export class ReplayMemory {
   }
 
   /**
-   * The event an exact replay repeats, or null. `signatures` are the delivery's candidates,
-   * and they must have verified: with more than one, which one matched is not known.
+   * The event an exact replay repeats, or null. The delivery's candidate signatures must have
+   * verified: with more than one, which one matched is not known, and none is recalled.
    */
-  recall(route: string, signatures: readonly Uint8Array[], nowMs: number): RememberedEvent | null {
-    if (signatures.length !== 1) return null;
-    const signature = signatures[0] as Uint8Array;
+  recall(route: string, delivery: DeliveryTag, nowMs: number): RememberedEvent | null {
+    if (delivery.signatures.length !== 1) return null;
+    const signature = delivery.signatures[0] as Uint8Array;
     const slot = slotOf(signature);
     const young = this.#young.mayHold(slot);
     if (!young && !this.#old.mayHold(slot)) return null;
     const tag = toHex(signature);
     const known = (young ? this.#young.events.get(tag) : undefined) ??
       this.#old.events.get(tag);
-    return known !== undefined && known.route === route && known.claimedUntilMs > nowMs
+    return known !== undefined && known.route === route && known.headerId === delivery.headerId &&
+        known.claimedUntilMs > nowMs
       ? known
       : null;
   }
@@ -84,14 +91,15 @@ export class ReplayMemory {
   /** An accepted event's one verified signature, until its claim runs out. */
   remember(
     route: string,
-    signatures: readonly Uint8Array[],
+    delivery: DeliveryTag,
     event: RememberedEvent,
     claimedUntilMs: number,
   ): void {
-    if (signatures.length !== 1) return;
-    const signature = signatures[0] as Uint8Array;
+    if (delivery.signatures.length !== 1) return;
+    const signature = delivery.signatures[0] as Uint8Array;
     this.#young.hold(slotOf(signature), toHex(signature), {
       route,
+      headerId: delivery.headerId,
       key: event.key,
       id: event.id,
       claimedUntilMs,

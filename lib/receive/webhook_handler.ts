@@ -115,7 +115,8 @@ function reject(status: number, reason: string, bodyBytes: number): Answer {
 
 /**
  * The receive path (docs/architecture.md, "The receive path") as a plain `Request → Response` function:
- * body cap, gate 1 (fresh), gate 2 (authentic), JSON only after that, then
+ * body cap, gate 1 (fresh), gate 2 (authentic), an exact replay of an event accepted here
+ * answered from memory (lib/receive/replay_memory.ts), JSON only after that, then
  * gate 3 (the store's atomic claim + inbox commit). Nothing touches the store
  * before the signature verified, and "accepted" is answered only once
  * `store.accept` resolved, i.e. once the commit is durable.
@@ -128,7 +129,8 @@ export function createWebhookHandler(
   path?: string | null,
 ) => Promise<Response> {
   const routesByPath = new Map(options.routes.map((route) => [route.path, route]));
-  const replays = new ReplayMemory();
+  // Only with a store that answers replays from its own memory too (a local one).
+  const replays = options.store.replaysFromMemory ? new ReplayMemory() : null;
   /** Set once the store has failed for good: /healthz answers 503 from then on. */
   let storeHasFailed = false;
   const storeFailed = (error: unknown) => {
@@ -163,7 +165,8 @@ export function createWebhookHandler(
         bodyBytes: 0,
       };
     } else {
-      result = await receive(route, request, options, replays, storeFailed);
+      // Once the store has failed for good nothing is acknowledged, replays neither.
+      result = await receive(route, request, options, storeHasFailed ? null : replays, storeFailed);
     }
     let response = result.response;
     if (result.close === "drop") {
@@ -196,7 +199,7 @@ async function receive(
   route: Route,
   request: Request,
   options: WebhookHandlerOptions,
-  replays: ReplayMemory,
+  replays: ReplayMemory | null,
   storeFailed: (error: unknown) => void,
 ): Promise<Answer> {
   const body = await readBody(request, {
@@ -219,8 +222,7 @@ async function receive(
   );
   if (!verified.ok) return reject(401, verified.reason, bytes.length);
   // An exact replay of an event accepted here: its answer without parsing the body again.
-  const signatures = verified.value.signatures;
-  const replayed = replays.recall(route.name, signatures, nowMs);
+  const replayed = replays?.recall(route.name, verified.value, nowMs) ?? null;
   if (replayed !== null) return duplicateOf(replayed, bytes.length);
   const payload = parseObject(bytes);
   if (payload === null) {
@@ -266,7 +268,7 @@ async function receive(
   }
   if (accepted === "duplicate") return duplicateOf(key.value, bytes.length);
   // Its claim's own expiry: the store holds the claim at least that long.
-  replays.remember(route.name, signatures, key.value, nowMs + event.retentionMs);
+  replays?.remember(route.name, verified.value, key.value, nowMs + event.retentionMs);
   return {
     response: json(200, ACCEPTED_BODY),
     outcome: accepted,

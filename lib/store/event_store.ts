@@ -148,6 +148,13 @@ export interface EventStore {
   /** Present on a store several instances share; absent on a local one. */
   readonly revocations?: SharedRevocations;
   /**
+   * True on a store whose claims this process may answer replays from without asking it:
+   * a local store, which does so itself from its claim cache. Absent on a shared one (Redis):
+   * while it is unreachable every delivery is answered 503, replays included, so a sender
+   * retries until the store can say what it holds.
+   */
+  readonly replaysFromMemory?: boolean;
+  /**
    * Gate 3: claims `route`+`key` (and its `aliasKeys`) and records the event in the
    * inbox in ONE atomic, durable commit. Resolves only after the commit is durable.
    */

@@ -6,8 +6,7 @@
  * V8 step over every entry deleted since its last rehash, on every insert.)
  *
  * Keyed in two levels so a lookup hashes the group and the key as they came, with no joined
- * string made per lookup. The claim cache (route → event key → expiry) and the receive
- * path's memory of accepted signatures (route → signature → event) are two of these.
+ * string made per lookup (the stores' claim caches: route → event key → claim expiry).
  */
 export class TwoGenerationMap<V> {
   #young = new Map<string, Map<string, V>>();

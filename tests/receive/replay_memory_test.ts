@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import type { AcceptOutcome, EventStore, IncomingEvent } from "../../lib/store/mod.ts";
+import {
+  type AcceptOutcome,
+  type EventStore,
+  type IncomingEvent,
+  StoreFailedError,
+} from "../../lib/store/mod.ts";
 import { createWebhookHandler, type RequestRecord, type Route } from "../../lib/receive/mod.ts";
 import { ReplayMemory } from "../../lib/receive/replay_memory.ts";
 import {
@@ -20,16 +25,28 @@ const SECRET = "replay-memory-secret-0123456789";
 const STANDARD_SECRET = "whsec_" + btoa("replay-memory-standard-key-0123");
 const NOW_S = 1_700_000_000;
 
-/** A store whose claims last until receivedAtMs + retentionMs; `calls` counts every accept(). */
-function claimingStore(now: () => number) {
+/**
+ * A store whose claims (key and aliases) last until receivedAtMs + retentionMs; `calls` counts
+ * every accept().
+ */
+function claimingStore(
+  now: () => number,
+  options: { replaysFromMemory?: boolean; fail?: () => Error | null } = {},
+) {
   const held = new Map<string, number>();
   const calls: IncomingEvent[] = [];
   const store: EventStore = {
+    replaysFromMemory: options.replaysFromMemory ?? true,
     accept(event) {
       calls.push(event);
-      const id = `${event.route}\0${event.key}`;
-      if ((held.get(id) ?? 0) > now()) return Promise.resolve<AcceptOutcome>("duplicate");
-      held.set(id, event.receivedAtMs + event.retentionMs);
+      const failure = options.fail?.() ?? null;
+      if (failure !== null) return Promise.reject(failure);
+      const ids = [event.key, ...(event.aliasKeys ?? []).map((alias) => `alias:${alias}`)]
+        .map((key) => `${event.route}\0${key}`);
+      if (ids.some((id) => (held.get(id) ?? 0) > now())) {
+        return Promise.resolve<AcceptOutcome>("duplicate");
+      }
+      for (const id of ids) held.set(id, event.receivedAtMs + event.retentionMs);
       return Promise.resolve<AcceptOutcome>("accepted");
     },
     consume: () => Promise.resolve(),
@@ -58,8 +75,12 @@ async function routeOf(path: string, scheme: Scheme, retentionMs = 600_000): Pro
   };
 }
 
-function setup(routes: Route[], clock = { nowMs: NOW_S * 1000 }) {
-  const { store, calls, held } = claimingStore(() => clock.nowMs);
+function setup(
+  routes: Route[],
+  clock = { nowMs: NOW_S * 1000 },
+  storeOptions: Parameters<typeof claimingStore>[1] = {},
+) {
+  const { store, calls, held } = claimingStore(() => clock.nowMs, storeOptions);
   const records: RequestRecord[] = [];
   const handler = createWebhookHandler({
     routes,
@@ -200,33 +221,123 @@ Deno.test("a replay on another route, or carrying more than one signature, takes
   assert.equal(calls.length, 4, "both standard deliveries reached the store");
 });
 
+Deno.test("once the store has failed for good, a replay is answered 503 like everything else", async () => {
+  let failing = false;
+  const { handler, calls } = setup([await routeOf("/webhook", hookgateScheme)], undefined, {
+    fail: () => failing ? new StoreFailedError("an fdatasync failed (EIO)") : null,
+  });
+  const body = '{"id":"evt_20"}';
+  assert.equal(await outcome(await handler(hookgatePost("/webhook", body))), "200 accepted");
+  failing = true;
+  assert.equal(
+    await outcome(await handler(hookgatePost("/webhook", '{"id":"evt_21"}'))),
+    "503 store unavailable, retry later",
+  );
+  for (let i = 0; i < 2; i++) {
+    assert.equal(
+      await outcome(await handler(hookgatePost("/webhook", body))),
+      "503 store unavailable, retry later",
+    );
+  }
+  assert.equal(calls.length, 4, "every delivery after the failure asked the store");
+});
+
+Deno.test("a store that does not answer replays from memory (a shared one) is asked every time", async () => {
+  const { handler, calls } = setup([await routeOf("/webhook", hookgateScheme)], undefined, {
+    replaysFromMemory: false,
+  });
+  const body = '{"id":"evt_22"}';
+  assert.equal(await outcome(await handler(hookgatePost("/webhook", body))), "200 accepted");
+  assert.equal(
+    await outcome(await handler(hookgatePost("/webhook", body))),
+    "200 duplicate-ignored",
+  );
+  assert.equal(calls.length, 2);
+});
+
+Deno.test("a delivery the store could not take is not remembered: its retry reaches the store", async () => {
+  let failing = true;
+  const { handler, calls } = setup([await routeOf("/webhook", hookgateScheme)], undefined, {
+    fail: () => failing ? new Error("database is locked") : null,
+  });
+  const body = '{"id":"evt_23"}';
+  assert.equal(
+    await outcome(await handler(hookgatePost("/webhook", body))),
+    "503 store unavailable, retry later",
+  );
+  failing = false;
+  assert.equal(await outcome(await handler(hookgatePost("/webhook", body))), "200 accepted");
+  assert.equal(calls.length, 2);
+});
+
+Deno.test("github: the same signed body under a new delivery id takes the full path and is recorded under its own id", async () => {
+  const { handler, calls, records } = setup([await routeOf("/github", githubScheme)]);
+  const body = '{"zen":"Approachable is better than simple."}';
+  const post = (delivery: string) => {
+    const signature = createHmac("sha256", SECRET).update(body).digest("hex");
+    return new Request("http://127.0.0.1/github", {
+      method: "POST",
+      body,
+      headers: { "x-hub-signature-256": `sha256=${signature}`, "x-github-delivery": delivery },
+    });
+  };
+  assert.equal(await outcome(await handler(post("d-1"))), "200 accepted");
+  assert.equal(await outcome(await handler(post("d-1"))), "200 duplicate-ignored");
+  assert.equal(calls.length, 1, "the exact replay was answered from memory");
+  // The store's claim of the body's digest makes it a duplicate, under its own delivery id.
+  assert.equal(await outcome(await handler(post("d-2"))), "200 duplicate-ignored");
+  assert.equal(calls.length, 2, "another delivery id reached the store");
+  assert.equal(records.at(-1)?.key, "id:d-2");
+});
+
+/** A verified delivery's tag: its candidate signatures and its id header. */
+const tagged = (...signatures: Uint8Array[]) => ({ signatures, headerId: null });
+
 Deno.test("ReplayMemory recalls one verified signature per route until the claim's end, and forgets the oldest", () => {
   const memory = new ReplayMemory(4);
   const signature = (n: number) => new Uint8Array(32).fill(n);
   const recalled = (route: string, signatures: Uint8Array[], nowMs: number) => {
-    const event = memory.recall(route, signatures, nowMs);
+    const event = memory.recall(route, tagged(...signatures), nowMs);
     return event && { key: event.key, id: event.id };
   };
-  memory.remember("webhook", [signature(1)], { key: "id:1", id: "1" }, 2_000);
+  memory.remember("webhook", tagged(signature(1)), { key: "id:1", id: "1" }, 2_000);
   assert.deepEqual(recalled("webhook", [signature(1)], 1_999), { key: "id:1", id: "1" });
   assert.equal(recalled("webhook", [signature(1)], 2_000), null);
   assert.equal(recalled("other", [signature(1)], 0), null);
   assert.equal(recalled("webhook", [signature(1), signature(2)], 0), null);
-  memory.remember("webhook", [signature(2), signature(3)], { key: "id:2", id: "2" }, 9_000);
+  memory.remember("webhook", tagged(signature(2), signature(3)), { key: "id:2", id: "2" }, 9_000);
   assert.equal(recalled("webhook", [signature(2)], 0), null, "two candidates: not kept");
   for (let n = 10; n < 16; n++) {
-    memory.remember("webhook", [signature(n)], { key: `id:${n}`, id: null }, 9_000);
+    memory.remember("webhook", tagged(signature(n)), { key: `id:${n}`, id: null }, 9_000);
   }
   assert.equal(recalled("webhook", [signature(1)], 0), null, "the oldest went");
   assert.deepEqual(recalled("webhook", [signature(15)], 0), { key: "id:15", id: null });
 });
 
-Deno.test("ReplayMemory tells apart two signatures that share their first bytes", () => {
+Deno.test("ReplayMemory tells apart two signatures that share their first bytes, in either generation", () => {
+  const memory = new ReplayMemory(4);
+  const older = new Uint8Array(32).fill(7);
+  const newer = older.slice();
+  newer[31] = 8;
+  const neither = older.slice();
+  neither[31] = 9;
+  memory.remember("webhook", tagged(older), { key: "id:old", id: "old" }, 9_000);
+  memory.remember("webhook", tagged(new Uint8Array(32).fill(1)), { key: "id:x", id: "x" }, 9_000);
+  // The generation holding `older` is now the old one; `newer` shares its filter bit in the young.
+  memory.remember("webhook", tagged(newer), { key: "id:new", id: "new" }, 9_000);
+  assert.equal(memory.recall("webhook", tagged(older), 0)?.key, "id:old");
+  assert.equal(memory.recall("webhook", tagged(newer), 0)?.key, "id:new");
+  assert.equal(memory.recall("webhook", tagged(neither), 0), null);
+});
+
+Deno.test("ReplayMemory recalls a delivery only under the id header it came with", () => {
   const memory = new ReplayMemory();
-  const remembered = new Uint8Array(32).fill(7);
-  const sibling = remembered.slice();
-  sibling[31] = 8;
-  memory.remember("webhook", [remembered], { key: "id:a", id: "a" }, 9_000);
-  assert.equal(memory.recall("webhook", [sibling], 0), null);
-  assert.equal(memory.recall("webhook", [remembered], 0)?.key, "id:a");
+  const signature = new Uint8Array(32).fill(3);
+  memory.remember("github", { signatures: [signature], headerId: "d-1" }, {
+    key: "id:d-1",
+    id: "d-1",
+  }, 9_000);
+  assert.equal(memory.recall("github", { signatures: [signature], headerId: "d-1" }, 0)?.id, "d-1");
+  assert.equal(memory.recall("github", { signatures: [signature], headerId: "d-2" }, 0), null);
+  assert.equal(memory.recall("github", { signatures: [signature], headerId: null }, 0), null);
 });

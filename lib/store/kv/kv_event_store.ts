@@ -47,6 +47,7 @@ export interface KvEventStoreOptions extends InboxStoreOptions {
 const SWEEP_INTERVAL_MS = 60_000;
 
 export class KvEventStore implements EventStore {
+  readonly replaysFromMemory = true;
   readonly #kv: LockedKv;
   readonly #now: () => number;
   readonly #inbox = new InboxSignal();

@@ -79,6 +79,9 @@ export class SqliteAccepts {
   }
 
   accept(event: IncomingEvent): Promise<AcceptOutcome> {
+    // After a failed fdatasync nothing is acknowledged, a replay of a claim held here neither.
+    const failure = this.#db.syncFailure;
+    if (failure !== null) return Promise.reject(failure);
     if (this.#claims.holds(event, this.#now())) return Promise.resolve("duplicate");
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });

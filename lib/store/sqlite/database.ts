@@ -97,6 +97,11 @@ export class SqliteDatabase {
     return Number((this.statement("SELECT total_changes() AS n").get() as { n: number }).n);
   }
 
+  /** The failed fdatasync that ended acknowledgements, or null while there has been none. */
+  get syncFailure(): StoreFailedError | null {
+    return this.#syncFailed;
+  }
+
   /**
    * Resolves once every transaction committed before the call is on disk: the fdatasync
    * that starts next (at once, or when the running one ends) covers it. With nothing

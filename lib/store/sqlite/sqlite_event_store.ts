@@ -68,6 +68,7 @@ const SWEEP_ALIASES = "DELETE FROM alias WHERE (route, key) IN (SELECT route, ke
   "WHERE until <= ? LIMIT ?)";
 
 export class SqliteEventStore implements EventStore {
+  readonly replaysFromMemory = true;
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
   readonly #inbox = new InboxSignal();
