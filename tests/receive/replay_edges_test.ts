@@ -5,11 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import type { AcceptOutcome, EventStore, IncomingEvent } from "../../lib/store/mod.ts";
+import type { EventStore, IncomingEvent } from "../../lib/store/mod.ts";
 import { openKvEventStore } from "../../lib/store/kv/mod.ts";
 import { createWebhookHandler, type Route } from "../../lib/receive/mod.ts";
 import { githubScheme, hookgateScheme, type Scheme } from "../../lib/schemes/mod.ts";
 import { importHmacKey, utf8 } from "../../lib/util/mod.ts";
+import { expiringStore } from "../support/expiring_store.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
 const SECRET = "replay-edges-secret-0123456789";
@@ -65,31 +66,6 @@ async function githubOnKv(now: () => number) {
   return { store: kv.store, handler, [Symbol.asyncDispose]: () => kv[Symbol.asyncDispose]() };
 }
 
-/** A store that holds each claim (key and aliases) exactly until receivedAtMs + retentionMs. */
-function expiringStore(now: () => number): EventStore & { accepted: IncomingEvent[] } {
-  const held = new Map<string, number>();
-  const accepted: IncomingEvent[] = [];
-  return {
-    accepted,
-    accept(event) {
-      const ids = [event.key, ...(event.aliasKeys ?? []).map((alias) => `alias:${alias}`)];
-      if (ids.some((id) => (held.get(id) ?? 0) > now())) {
-        return Promise.resolve<AcceptOutcome>("duplicate");
-      }
-      for (const id of ids) held.set(id, event.receivedAtMs + event.retentionMs);
-      accepted.push(event);
-      return Promise.resolve<AcceptOutcome>("accepted");
-    },
-    consume: () => Promise.resolve(),
-    list: () => Promise.resolve([]),
-    get: () => Promise.resolve(null),
-    redeliver: () => Promise.resolve("unknown" as const),
-    lease: () => Promise.resolve(null),
-    settle: () => Promise.resolve("lost"),
-    close: () => Promise.resolve(),
-  };
-}
-
 function githubPost(body: string, delivery: string | null): Request {
   const signature = createHmac("sha256", SECRET).update(body).digest("hex");
   const headers: Record<string, string> = { "x-hub-signature-256": `sha256=${signature}` };
@@ -142,7 +118,7 @@ Deno.test("an exact replay is still a duplicate at the last instant its timestam
   // Tolerance 1 s, received at the start of second S, stamped the most it may be ahead (S + 1):
   // gate 1 passes while now is within second S + 2, i.e. until (S + 3) s - 1 ms.
   let nowMs = NOW_S * 1000;
-  const store = expiringStore(() => nowMs);
+  const { store, accepted } = expiringStore(() => nowMs);
   const handler = await handlerFor(
     hookgateScheme,
     { toleranceSeconds: 1, retentionMs: 2_000 },
@@ -152,7 +128,7 @@ Deno.test("an exact replay is still a duplicate at the last instant its timestam
   const body = '{"id":"edge-1"}';
   const ts = String(NOW_S + 1);
   assert.equal(await outcome(await handler(hookgatePost(body, ts))), "200 accepted");
-  const claim = store.accepted[0] as IncomingEvent;
+  const claim = accepted[0] as IncomingEvent;
   assert.equal(claim.receivedAtMs + claim.retentionMs, (NOW_S + 3) * 1000);
   nowMs = (NOW_S + 3) * 1000 - 1;
   assert.equal(await outcome(await handler(hookgatePost(body, ts))), "200 duplicate-ignored");
@@ -161,12 +137,12 @@ Deno.test("an exact replay is still a duplicate at the last instant its timestam
     await outcome(await handler(hookgatePost(body, ts))),
     "401 timestamp outside allowed window",
   );
-  assert.equal(store.accepted.length, 1);
+  assert.equal(accepted.length, 1);
 });
 
 Deno.test("a timestamp with a leading zero is 401 missing/invalid timestamp, however it was signed", async () => {
   const nowMs = NOW_S * 1000;
-  const store = expiringStore(() => nowMs);
+  const { store, accepted } = expiringStore(() => nowMs);
   const handler = await handlerFor(
     hookgateScheme,
     { toleranceSeconds: 300, retentionMs: 600_000 },
@@ -183,7 +159,7 @@ Deno.test("a timestamp with a leading zero is 401 missing/invalid timestamp, how
   ) {
     assert.equal(await outcome(await handler(request)), "401 missing/invalid timestamp");
   }
-  assert.equal(store.accepted.length, 0);
+  assert.equal(accepted.length, 0);
   assert.equal(await outcome(await handler(hookgatePost('{"id":"z4"}', ts))), "200 accepted");
 });
 

@@ -5,12 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import {
-  type AcceptOutcome,
-  type EventStore,
-  type IncomingEvent,
-  StoreFailedError,
-} from "../../lib/store/mod.ts";
+import { StoreFailedError } from "../../lib/store/mod.ts";
+import { expiringStore, type ExpiringStoreOptions } from "../support/expiring_store.ts";
 import { createWebhookHandler, type RequestRecord, type Route } from "../../lib/receive/mod.ts";
 import { ReplayMemory } from "../../lib/receive/replay_memory.ts";
 import {
@@ -24,41 +20,6 @@ import { fromBase64, importHmacKey, utf8 } from "../../lib/util/mod.ts";
 const SECRET = "replay-memory-secret-0123456789";
 const STANDARD_SECRET = "whsec_" + btoa("replay-memory-standard-key-0123");
 const NOW_S = 1_700_000_000;
-
-/**
- * A store whose claims (key and aliases) last until receivedAtMs + retentionMs; `calls` counts
- * every accept().
- */
-function claimingStore(
-  now: () => number,
-  options: { replaysFromMemory?: boolean; fail?: () => Error | null } = {},
-) {
-  const held = new Map<string, number>();
-  const calls: IncomingEvent[] = [];
-  const store: EventStore = {
-    replaysFromMemory: options.replaysFromMemory ?? true,
-    accept(event) {
-      calls.push(event);
-      const failure = options.fail?.() ?? null;
-      if (failure !== null) return Promise.reject(failure);
-      const ids = [event.key, ...(event.aliasKeys ?? []).map((alias) => `alias:${alias}`)]
-        .map((key) => `${event.route}\0${key}`);
-      if (ids.some((id) => (held.get(id) ?? 0) > now())) {
-        return Promise.resolve<AcceptOutcome>("duplicate");
-      }
-      for (const id of ids) held.set(id, event.receivedAtMs + event.retentionMs);
-      return Promise.resolve<AcceptOutcome>("accepted");
-    },
-    consume: () => Promise.resolve(),
-    list: () => Promise.resolve([]),
-    get: () => Promise.resolve(null),
-    redeliver: () => Promise.resolve("unknown" as const),
-    lease: () => Promise.resolve(null),
-    settle: () => Promise.resolve("lost"),
-    close: () => Promise.resolve(),
-  };
-  return { store, calls, held };
-}
 
 async function routeOf(path: string, scheme: Scheme, retentionMs = 600_000): Promise<Route> {
   const secret = scheme === standardScheme ? STANDARD_SECRET : SECRET;
@@ -78,9 +39,9 @@ async function routeOf(path: string, scheme: Scheme, retentionMs = 600_000): Pro
 function setup(
   routes: Route[],
   clock = { nowMs: NOW_S * 1000 },
-  storeOptions: Parameters<typeof claimingStore>[1] = {},
+  storeOptions: ExpiringStoreOptions = {},
 ) {
-  const { store, calls, held } = claimingStore(() => clock.nowMs, storeOptions);
+  const { store, calls, held } = expiringStore(() => clock.nowMs, storeOptions);
   const records: RequestRecord[] = [];
   const handler = createWebhookHandler({
     routes,
