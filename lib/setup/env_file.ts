@@ -1,18 +1,20 @@
 /**
- * Writes a `.env` file atomically with mode 0600: the text goes to a new
- * temporary file in the same directory (created 0600, so the secret is never
- * readable by others, not even for a moment), is flushed to disk, then
- * renamed over the target. A crash leaves the old file or the new one, never
- * half of either.
+ * Writes a `.env` file atomically with mode 0600: the text goes to a file of the same name
+ * in a new private directory beside the target (created 0700, the file 0600, so the secret
+ * is never readable by others, not even for a moment), is flushed to disk, then renamed
+ * over the target. A crash leaves the old file or the new one, never half of either; what a
+ * crash in the middle can leave behind is `.<name>.<random>.tmp/<name>`, which the
+ * `.gitignore` line that ignores the file (`.env`) ignores too, so no `git add .` picks up
+ * a secret from it.
  */
 export async function writeEnvFile(path: string, text: string): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
   const name = slash === -1 ? path : path.slice(slash + 1);
-  const suffix = crypto.getRandomValues(new Uint32Array(2)).join("");
-  const tempPath = `${dir}/.${name}.${suffix}.tmp`;
-  const file = await Deno.open(tempPath, { write: true, createNew: true, mode: 0o600 });
+  const tempDir = await Deno.makeTempDir({ dir, prefix: `.${name}.`, suffix: ".tmp" });
+  const tempPath = `${tempDir}/${name}`;
   try {
+    const file = await Deno.open(tempPath, { write: true, createNew: true, mode: 0o600 });
     try {
       // The umask can only remove bits; chmod pins the mode whatever the umask.
       if (Deno.build.os !== "windows") await Deno.chmod(tempPath, 0o600);
@@ -24,8 +26,7 @@ export async function writeEnvFile(path: string, text: string): Promise<void> {
       file.close();
     }
     await Deno.rename(tempPath, path);
-  } catch (error) {
-    await Deno.remove(tempPath).catch(() => {});
-    throw error;
+  } finally {
+    await Deno.remove(tempDir, { recursive: true }).catch(() => {});
   }
 }
