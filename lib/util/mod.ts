@@ -13,5 +13,4 @@ export * from "./private_files.ts";
 export * from "./windowed_tally.ts";
 export * from "./text_file.ts";
 export * from "./wakeup.ts";
-export * from "./two_generation_map.ts";
 export * from "./joined_keys.ts";
