@@ -53,6 +53,7 @@ export function readBody(
   return readStreamed(request, declared, options);
 }
 
+/** The failures every reader answers with, made once. */
 const TIMED_OUT_BODY: Result<Uint8Array, ReadBodyFailure> = Object.freeze(
   fail<ReadBodyFailure>("timeout"),
 );
@@ -78,7 +79,7 @@ async function readStreamed(
   const result = await within(reading, options.timeoutMs);
   if (result !== TIMED_OUT) return result;
   await reader.cancel().catch(() => {});
-  return fail("timeout");
+  return TIMED_OUT_BODY;
 }
 
 async function readChunks(
@@ -99,7 +100,7 @@ async function readChunks(
       chunks.push(value);
     }
   } catch {
-    return fail("unreadable");
+    return UNREADABLE_BODY;
   }
   if (chunks.length === 1) return ok(chunks[0] as Uint8Array);
   const body = new Uint8Array(total);

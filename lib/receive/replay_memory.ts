@@ -78,10 +78,11 @@ export class ReplayMemory {
     const signature = delivery.signatures[0] as Uint8Array;
     const slot = slotOf(signature);
     const young = this.#young.mayHold(slot);
-    if (!young && !this.#old.mayHold(slot)) return null;
+    const old = this.#old.mayHold(slot);
+    if (!young && !old) return null;
     const tag = toHex(signature);
     const known = (young ? this.#young.events.get(tag) : undefined) ??
-      this.#old.events.get(tag);
+      (old ? this.#old.events.get(tag) : undefined);
     return known !== undefined && known.route === route && known.headerId === delivery.headerId &&
         known.claimedUntilMs > nowMs
       ? known
