@@ -16,7 +16,7 @@ import {
   startFor,
   warmUp,
 } from "./scenarios.ts";
-import type { Server } from "./servers.ts";
+import { type Server, serveTaskV8Flags } from "./servers.ts";
 
 export interface InterleaveSettings {
   rounds: number;
@@ -38,28 +38,49 @@ export function interleavedSeconds(
   return servers * (warmupSeconds + settings.rounds * settings.sliceSeconds);
 }
 
+/** One server of an interleaved measurement: a scenario, from this checkout or another. */
+export interface InterleavedServer {
+  scenario: string;
+  /** Its row's name (default: the scenario); two servers of one scenario need two. */
+  label?: string;
+  /** Another checkout's hookgate (ending in '/'), with its own serve task's V8 flags. */
+  tree?: string;
+}
+
 /**
- * Runs `scenarios` (the reference and the refusal scenarios) interleaved. Throws when a
- * forged delivery was accepted, as the one-at-a-time runs do.
+ * Runs `servers` (a scenario name is a server of this checkout) interleaved: the reference
+ * and the refusal scenarios in `deno task bench`, or the same scenarios from two checkouts in
+ * `deno task bench:compare`. Throws when a forged delivery was accepted, as the one-at-a-time
+ * runs do.
  */
 export async function measureInterleaved(
-  scenarios: string[],
+  servers: (string | InterleavedServer)[],
   settings: InterleaveSettings,
   ctx: BenchContext,
 ): Promise<Interleaved> {
-  // Each server's deliveries are replayed slice after slice: size them for one slice.
-  const sliceCtx = { ...ctx, seconds: settings.sliceSeconds };
-  const started: { scenario: string; server: Server; file: string }[] = [];
-  const totals = new Map<string, { requests: number; cpuUs: number; errors: number }>();
-  const perRound = new Map<string, (number | null)[]>(scenarios.map((s) => [s, []]));
-  try {
-    for (const scenario of scenarios) {
-      const file = `${ctx.tmp}/interleaved-${scenario}.tsv`;
-      started.push({ scenario, server: await startFor(scenario, sliceCtx, file), file });
+  const entries = servers.map((server) =>
+    typeof server === "string" ? { scenario: server, label: server } : {
+      ...server,
+      label: server.label ?? server.scenario,
     }
-    for (const { scenario, server, file } of started) {
+  );
+  const labels = entries.map((entry) => entry.label);
+  // Each server's deliveries are replayed slice after slice: size them for one slice.
+  const started: { scenario: string; label: string; server: Server; file: string }[] = [];
+  const totals = new Map<string, { requests: number; cpuUs: number; errors: number }>();
+  const perRound = new Map<string, (number | null)[]>(labels.map((label) => [label, []]));
+  try {
+    for (const [i, { scenario, label, tree }] of entries.entries()) {
+      const file = `${ctx.tmp}/interleaved-${i}-${scenario}.tsv`;
+      const hookgate = tree === undefined
+        ? ctx.hookgate
+        : { v8Flags: await serveTaskV8Flags(tree), tree };
+      const sliceCtx = { ...ctx, hookgate, seconds: settings.sliceSeconds };
+      started.push({ scenario, label, server: await startFor(scenario, sliceCtx, file), file });
+    }
+    for (const { scenario, label, server, file } of started) {
       const warm = await warmUp(scenario, server, file, ctx);
-      totals.set(scenario, {
+      totals.set(label, {
         requests: 0,
         cpuUs: 0,
         errors: warm === null ? 0 : errorsOf(scenario, warm),
@@ -67,17 +88,17 @@ export async function measureInterleaved(
     }
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? started : [...started].reverse();
-      for (const { scenario, server, file } of order) {
+      for (const { scenario, label, server, file } of order) {
         const before = cpuMicros(server.pid);
         const summary = await driveScenario(scenario, server, file, settings.sliceSeconds, ctx);
         const cpuUs = cpuMicros(server.pid) - before;
         checkForgeries(scenario, summary);
-        const total = totals.get(scenario)!;
+        const total = totals.get(label)!;
         total.requests += summary.requests;
         total.cpuUs += cpuUs;
         total.errors += errorsOf(scenario, summary);
         // A slice that answered nothing has no figure (null), not a free one.
-        perRound.get(scenario)!.push(summary.requests > 0 ? cpuUs / summary.requests : null);
+        perRound.get(label)!.push(summary.requests > 0 ? cpuUs / summary.requests : null);
       }
     }
   } finally {
@@ -90,14 +111,14 @@ export async function measureInterleaved(
   return {
     rounds: settings.rounds,
     sliceSeconds: settings.sliceSeconds,
-    rows: scenarios.map((scenario) => {
-      const { requests, cpuUs, errors } = totals.get(scenario)!;
+    rows: labels.map((label) => {
+      const { requests, cpuUs, errors } = totals.get(label)!;
       return {
-        scenario,
+        scenario: label,
         requests,
         cpuUsPerRequest: requests > 0 ? cpuUs / requests : 0,
         errors,
-        perRoundCpuUs: perRound.get(scenario)!,
+        perRoundCpuUs: perRound.get(label)!,
       };
     }),
   };
