@@ -14,7 +14,7 @@ import { concatBytes, fromHex, importHmacKey, utf8, verifyHmacSha256 } from "../
 
 const [mode = "serve", rawPort = "0"] = Deno.args;
 const TIMEOUT_MS = 10_000;
-const key = await importHmacKey(utf8("bench-secret-0123456789abcdef"));
+const key = importHmacKey(utf8("bench-secret-0123456789abcdef"));
 const headers = { "content-type": "application/json" };
 
 async function handler(request: Request): Promise<Response> {
@@ -23,7 +23,7 @@ async function handler(request: Request): Promise<Response> {
     utf8(`${request.headers.get("x-timestamp") ?? ""}.`),
     await request.bytes(),
   );
-  return signature !== null && await verifyHmacSha256(key, signature, signed)
+  return signature !== null && verifyHmacSha256(key, signature, signed)
     ? new Response('{"status":"accepted"}', { headers })
     : new Response('{"error":"bad signature"}', { status: 401, headers });
 }

@@ -24,7 +24,7 @@ export function stepOf(stack: ProfileNode[]): string {
   for (const node of stack) {
     // A folder's sub-folders (lib/store/kv/) belong to it.
     const match = /\/lib\/([a-z_]+)\/(?:[a-z_]+\/)*([a-z_]+)\.ts/.exec(node.callFrame.url);
-    // util/ holds unrelated helpers: name the file (hmac.ts is the WebCrypto verify).
+    // util/ holds unrelated helpers: name the file (hmac.ts is the HMAC verify).
     if (match) return match[1] === "util" ? `lib/util/${match[2]}.ts` : `lib/${match[1]}`;
   }
   const leaf = stack[0]?.callFrame;

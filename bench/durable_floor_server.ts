@@ -1,7 +1,7 @@
 /**
  * The third reference for `deno task bench`: the least any durable, verifying receiver
- * can do per accepted event on one JavaScript thread. It is verify-only (one WebCrypto
- * verify of `timestamp.body`) plus a JSON parse for the id and a group commit of the
+ * can do per accepted event on one JavaScript thread. It is verify-only (one verify of
+ * `timestamp.body` with hookgate's own HMAC, as its gates take it) plus a JSON parse for the id and a group commit of the
  * claim and the inbox record, settled done in the next commit (bench/floor_engines.ts),
  * before its 200. No freshness check, no trace, no log line, no hand-off, no lease: its
  * rate is the ceiling for hookgate's accepted scenario on the same engine.
@@ -11,9 +11,13 @@
  * SQLite store does).
  * FLOOR_DATA is the directory it writes in.
  */
-import { importHmacKey, utf8 } from "../lib/util/mod.ts";
 import { type FloorEngine, type FloorEvent, openDenoKv, openSqlite } from "./floor_engines.ts";
-import { serveReference, verifiedBody } from "./reference_server.ts";
+import {
+  referenceHmacFromEnv,
+  referenceVerifier,
+  serveReference,
+  verifiedBody,
+} from "./reference_server.ts";
 
 /** At most this many events per commit: Deno KV allows 100 checks in one. */
 const BATCH_MAX = 100;
@@ -29,7 +33,7 @@ const engine: FloorEngine = engineName === "sqlite"
   ? openSqlite(`${dataDir}/floor.db`)
   : await openDenoKv(`${dataDir}/floor.kv`, "accept + settle");
 
-const key = await importHmacKey(utf8(secret));
+const verify = await referenceVerifier(secret, referenceHmacFromEnv("hookgate"));
 const headers = { "content-type": "application/json" };
 const answers = {
   accepted: JSON.stringify({ status: "accepted" }),
@@ -74,7 +78,7 @@ function claim(event: FloorEvent): Promise<boolean | null> {
 }
 
 serveReference(async (request) => {
-  const body = await verifiedBody(request, key);
+  const body = await verifiedBody(request, verify);
   if (body === null) return new Response(answers.rejected, { status: 401, headers });
   let id: unknown;
   try {

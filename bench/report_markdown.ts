@@ -5,13 +5,14 @@
  *
  * Usage: deno run --allow-read bench/report_markdown.ts [RESULTS_JSON]
  */
-import type { BenchReport } from "./results_format.ts";
+import { type BenchReport, REFERENCE, SAME_HMAC_REFERENCE } from "./results_format.ts";
 import { checkTargets } from "./targets.ts";
 
 /** What each scenario is, for the reader of the table. */
 const DESCRIPTIONS: Record<string, string> = {
   "bare": "bare `Deno.serve` (read body, answer 200)",
   "verify-only": "verify-only reference (one WebCrypto verify, forged load)",
+  "verify-only-hookgate": "verify-only with hookgate's HMAC (lib/util/hmac.ts, forged load)",
   "accepted": "**hookgate accepted** (durable before the 200)",
   "accepted-kv": "hookgate accepted on Deno KV (`--store kv`, the store of earlier versions)",
   "forged": "hookgate forged (401)",
@@ -72,13 +73,19 @@ if (report.interleaved) {
       `turns under the same load, ${rounds} rounds in which each server had a slice of ` +
       `${sliceSeconds} s, after their warm-up; CPU and requests summed over the slices:`,
     "",
-    "| server | requests | server CPU µs / request | per round (µs) | errors |",
-    "| --- | ---: | ---: | --- | ---: |",
+    `| server | requests | server CPU µs / request | × ${REFERENCE} | × ${SAME_HMAC_REFERENCE} | ` +
+      "per round (µs) | errors |",
+    "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
   );
+  const ratioTo = (scenario: string, us: number) => {
+    const reference = rows.find((r) => r.scenario === scenario)?.cpuUsPerRequest ?? 0;
+    return reference > 0 ? (us / reference).toFixed(2) : "–";
+  };
   for (const r of rows) {
     lines.push(
       `| ${DESCRIPTIONS[r.scenario] ?? r.scenario} | ${fmt(r.requests)} | ` +
-        `${r.cpuUsPerRequest.toFixed(1)} | ${
+        `${r.cpuUsPerRequest.toFixed(1)} | ${ratioTo(REFERENCE, r.cpuUsPerRequest)} | ` +
+        `${ratioTo(SAME_HMAC_REFERENCE, r.cpuUsPerRequest)} | ${
           r.perRoundCpuUs.map((us) => us === null ? "–" : us.toFixed(0)).join(", ")
         } | ${r.errors} |`,
     );

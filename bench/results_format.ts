@@ -21,8 +21,13 @@ export interface Measurement {
   instancesPeakRssMb?: number[];
 }
 
-/** The reference every refusal ratio is taken against. */
+/** The reference every refusal ratio is taken against: one WebCrypto verify. */
 export const REFERENCE = "verify-only";
+/**
+ * The same reference with hookgate's own HMAC (lib/util/hmac.ts): measured beside it, so the
+ * refusal scenarios are also seen against the verify they really make.
+ */
+export const SAME_HMAC_REFERENCE = "verify-only-hookgate";
 /** The scenarios whose CPU per request a target compares with the reference's. */
 export const REFUSALS = ["forged", "duplicates"];
 

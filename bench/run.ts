@@ -13,7 +13,13 @@
 import { parseArgs } from "node:util";
 import { interleavedSeconds, measureInterleaved } from "./interleaved.ts";
 import { ROOT } from "./load.ts";
-import { type BenchReport, type Measurement, REFERENCE, REFUSALS } from "./results_format.ts";
+import {
+  type BenchReport,
+  type Measurement,
+  REFERENCE,
+  REFUSALS,
+  SAME_HMAC_REFERENCE,
+} from "./results_format.ts";
 import { type BenchContext, measure, measureFleet, measureSoak, storeGrowth } from "./scenarios.ts";
 import { commandExists, defaultPeersDir, fastapiPython, serveTaskV8Flags } from "./servers.ts";
 import { checkTargets } from "./targets.ts";
@@ -28,6 +34,7 @@ import { checkTargets } from "./targets.ts";
 const ALL_SCENARIOS = [
   "bare",
   "verify-only",
+  "verify-only-hookgate",
   "forged",
   "duplicates",
   "floor-kv",
@@ -169,7 +176,7 @@ async function main(): Promise<void> {
     sliceSeconds: wholeNumber("interleave-seconds", 1),
   };
   const warmupSeconds = wholeNumber("warmup", 0);
-  const replayedFor = interleavedSeconds(1 + REFUSALS.length, interleave, warmupSeconds);
+  const replayedFor = interleavedSeconds(2 + REFUSALS.length, interleave, warmupSeconds);
   if (replayedFor > FRESH_FOR_SECONDS) {
     fail(
       `--interleave-rounds ${interleave.rounds} × --interleave-seconds ${interleave.sliceSeconds} ` +
@@ -214,9 +221,10 @@ async function main(): Promise<void> {
       }
     }
     const refusals = scenarios.filter((name) => REFUSALS.includes(name));
+    const sameHmac = scenarios.includes(SAME_HMAC_REFERENCE) ? [SAME_HMAC_REFERENCE] : [];
     const interleaved = interleave.rounds > 0 && scenarios.includes(REFERENCE) &&
         refusals.length > 0
-      ? await measureInterleaved([REFERENCE, ...refusals], interleave, ctx)
+      ? await measureInterleaved([REFERENCE, ...sameHmac, ...refusals], interleave, ctx)
       : null;
     for (const row of interleaved?.rows ?? []) {
       console.error(

@@ -43,7 +43,7 @@ export interface BenchContext {
 }
 
 /** Scenarios whose every delivery is signed with another secret: all must be refused. */
-const FORGED = new Set(["forged", "verify-only"]);
+const FORGED = new Set(["forged", "verify-only", "verify-only-hookgate"]);
 /** Scenarios whose answers say `accepted`, checked against the store afterwards. */
 const DURABLE = new Set([
   "accepted",
@@ -86,6 +86,8 @@ export async function startFor(
       return await startReference("bare_server.ts");
     case "verify-only":
       return await startReference("verify_only_server.ts", env);
+    case "verify-only-hookgate":
+      return await startReference("verify_only_server.ts", { ...env, REFERENCE_HMAC: "hookgate" });
     case "forged":
     case "accepted":
       return await startHookgate({ dataDir, ...ctx.hookgate, env });

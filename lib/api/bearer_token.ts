@@ -1,8 +1,8 @@
 /**
  * hookgate's bearer tokens for the inspection API: a signed, expiring, scoped
  * credential, `hgt_<base64url(claims)>.<base64url(HMAC-SHA256)>`, under its own
- * key (HOOKGATE_TOKEN_SECRET), never the webhook secret. Pure apart from
- * WebCrypto: the clock, the token id and the revocation check are passed in.
+ * key (HOOKGATE_TOKEN_SECRET), never the webhook secret. Pure: the clock, the token id
+ * and the revocation check are passed in.
  */
 import {
   isRepetitive,
@@ -15,6 +15,7 @@ import { routeSecretValues } from "../receive/mod.ts";
 import {
   decodeUtf8,
   fail,
+  type HmacKey,
   hmacSha256,
   importHmacKey,
   ok,
@@ -71,7 +72,7 @@ export interface VerifiedToken {
 }
 
 export interface VerifyTokenOptions {
-  key: CryptoKey;
+  key: HmacKey;
   nowMs: number;
   /** Consulted only for a token whose signature and expiry already passed. */
   isRevoked(tokenId: string): Promise<boolean>;
@@ -108,10 +109,10 @@ export function scopeAllows(granted: TokenScope, required: TokenScope): boolean 
  * tokens. `routeSpecs` are serve's `--route` flags; without them the routes
  * come from HOOKGATE_ROUTES, as serve reads them.
  */
-export async function tokenKeyFromEnv(
+export function tokenKeyFromEnv(
   env: Record<string, string>,
   options: { routeSpecs?: string[] } = {},
-): Promise<Result<CryptoKey>> {
+): Result<HmacKey> {
   const secret = readSecret(env, TOKEN_SECRET_VAR);
   if (!secret.ok) return secret;
   // hookgate's own key, made by init: a weak one lets one leaked token be brute-forced into
@@ -130,13 +131,13 @@ export async function tokenKeyFromEnv(
         `'hookgate init' for a separate random value or set one in .env`,
     );
   }
-  return ok(await importHmacKey(utf8(secret.value)));
+  return ok(importHmacKey(utf8(secret.value)));
 }
 
-export async function issueToken(
+export function issueToken(
   options: IssueTokenOptions,
-  key: CryptoKey,
-): Promise<Result<IssuedToken>> {
+  key: HmacKey,
+): Result<IssuedToken> {
   if (!TOKEN_SCOPES.includes(options.scope)) return fail(`unknown scope '${options.scope}'`);
   if (!isTokenId(options.tokenId)) return fail("the token id must be 32 lowercase hex digits");
   if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs <= 0) {
@@ -148,7 +149,7 @@ export async function issueToken(
   const exp = Math.floor((options.nowMs + options.ttlMs) / 1000);
   const claims: TokenClaims = { v: 1, scope: options.scope, exp, jti: options.tokenId };
   const body = toBase64Url(utf8(JSON.stringify(claims)));
-  const mac = await hmacSha256(key, utf8(MAC_CONTEXT + body));
+  const mac = hmacSha256(key, utf8(MAC_CONTEXT + body));
   return ok({
     token: `${TOKEN_PREFIX}${body}.${toBase64Url(mac)}`,
     tokenId: options.tokenId,
@@ -173,7 +174,7 @@ export async function verifyToken(
   const body = parts?.[1];
   const mac = parts?.[2] === undefined ? null : fromBase64Url(parts[2]);
   if (body === undefined || mac === null || mac.length !== 32) return fail("malformed");
-  if (!(await verifyHmacSha256(options.key, mac, utf8(MAC_CONTEXT + body)))) {
+  if (!(verifyHmacSha256(options.key, mac, utf8(MAC_CONTEXT + body)))) {
     return fail("bad_signature");
   }
   const claims = parseClaims(body);

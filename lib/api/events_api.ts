@@ -21,12 +21,12 @@ import {
 import { type EventStatus, type EventStore, payloadSize, type StoredEvent } from "../store/mod.ts";
 import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
 import { MAX_EVENT_KEY_BYTES, pathOf } from "../receive/mod.ts";
-import { utf8 } from "../util/mod.ts";
+import { type HmacKey, utf8 } from "../util/mod.ts";
 
 export interface EventsApiOptions {
   store: EventStore;
   /** HOOKGATE_TOKEN_SECRET's key (see `tokenKeyFromEnv`). */
-  tokenKey: CryptoKey;
+  tokenKey: HmacKey;
   revocations: { isRevoked(tokenId: string): Promise<boolean> };
   /** Payloads and errors leave only through it. */
   redactor: Redactor;

@@ -18,5 +18,5 @@ export interface CommandContext {
 export interface Command {
   /** `--help` text, printed to stdout. */
   help: string;
-  run(context: CommandContext): Promise<ExitCode>;
+  run(context: CommandContext): Promise<ExitCode> | ExitCode;
 }

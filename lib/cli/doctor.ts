@@ -52,9 +52,9 @@ Exit codes: 0 nothing failed (warnings allowed) · 64 usage · 78 a check failed
  * The routes of HOOKGATE_ROUTES, checked as serve checks them at start: a route
  * whose secret is missing or malformed would stop serve with exit 78.
  */
-async function checkRoutes(env: Record<string, string>): Promise<CheckResult[]> {
+function checkRoutes(env: Record<string, string>): CheckResult[] {
   if (!hasRoutesVar(env)) return [];
-  const routes = await buildRoutes(env, {
+  const routes = buildRoutes(env, {
     toleranceSeconds: DEFAULT_TOLERANCE_SECONDS,
     routeSpecs: [],
     nowMs: Date.now(),
@@ -106,7 +106,7 @@ export const doctorCommand: Command = {
       readGitFacts(cwd, ".env"),
     ]);
     const facts: DoctorFacts = { envFile, gitignore, git, env };
-    const checks = [...runDoctorChecks(facts), ...await checkRoutes(env)];
+    const checks = [...runDoctorChecks(facts), ...checkRoutes(env)];
     for (const check of checks) output.out(formatCheck(check));
     output.out(summary(checks));
     return checks.some((check) => check.status === "FAIL") ? ExitCode.config : ExitCode.ok;

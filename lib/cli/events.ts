@@ -155,7 +155,7 @@ async function openSource(
         `--url must be serve's address, e.g. http://127.0.0.1:8000, got '${values.url}'`,
       );
     }
-    const token = await remoteToken(context.env, scope, Date.now());
+    const token = remoteToken(context.env, scope, Date.now());
     context.output.protect([token]);
     const warning = plainHttpWarning(
       url,

@@ -60,13 +60,13 @@ export function localSource(store: EventStore, redactor: Redactor): EventsSource
  * The bearer token for `--url`: minted here from HOOKGATE_TOKEN_SECRET (5
  * minutes, the scope the subcommand needs), else HOOKGATE_TOKEN as given.
  */
-export async function remoteToken(
+export function remoteToken(
   env: Record<string, string>,
   scope: "read" | "write",
   nowMs: number,
-): Promise<string> {
+): string {
   if (env[TOKEN_SECRET_VAR] !== undefined) {
-    return (await mintToken(env, { scope, ttlMs: MINTED_TTL_MS, nowMs })).token;
+    return mintToken(env, { scope, ttlMs: MINTED_TTL_MS, nowMs }).token;
   }
   const given = env[TOKEN_VAR];
   if (given !== undefined && given.trim() !== "") return given.trim();

@@ -10,7 +10,7 @@ import { parseDurationMs, SECRET_VAR } from "../setup/mod.ts";
 import { activeSecrets } from "../receive/mod.ts";
 import { CliError, configError, usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { connectionRefusedHint, importHmacKey } from "../util/mod.ts";
+import { connectionRefusedHint, type HmacKey, importHmacKey } from "../util/mod.ts";
 import type { Output } from "./output.ts";
 import { schemeByName, SCHEMES } from "../schemes/mod.ts";
 import {
@@ -118,12 +118,12 @@ export const sendCommand: Command = {
     const secrets = activeSecrets(context.env, secretVar, { nowMs: Date.now() });
     if (!secrets.ok) throw configError(withHint(secrets.reason));
     context.output.protect(secrets.value);
-    const keys: CryptoKey[] = [];
+    const keys: HmacKey[] = [];
     for (const [index, secret] of secrets.value.entries()) {
       const secretBytes = scheme.secretBytes(secret);
       const from = index === 0 ? secretVar : `${secretVar}_PREVIOUS`;
       if (!secretBytes.ok) throw configError(withHint(`${from}: ${secretBytes.reason}`));
-      keys.push(await importHmacKey(secretBytes.value));
+      keys.push(importHmacKey(secretBytes.value));
     }
 
     const raw = await readPayload(values, context.cwd);

@@ -131,7 +131,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
   context.output.protect(routeSecretValues(context.env, settings.routeSpecs));
   const redis = parseRedisUrl(settings.storeSpec, { password: context.env.REDIS_PASSWORD });
   if (redis.ok) context.output.protect(redisSecretValues(redis.value, settings.storeSpec));
-  const routes = await buildRoutes(context.env, {
+  const routes = buildRoutes(context.env, {
     toleranceSeconds: settings.toleranceSeconds,
     routeSpecs: settings.routeSpecs,
     nowMs: Date.now(),
@@ -141,7 +141,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
   const exec = await prepareExec(settings.exec, settings.dataDir, context);
   const tokenKey = context.env[TOKEN_SECRET_VAR] === undefined
     ? null
-    : await tokenKeyFromEnv(context.env, { routeSpecs: settings.routeSpecs });
+    : tokenKeyFromEnv(context.env, { routeSpecs: settings.routeSpecs });
   if (tokenKey !== null && !tokenKey.ok) throw configError(tokenKey.reason);
   // Opened before the store: a trace path that cannot be written is exit 78 with nothing opened.
   // Refusals are summarised: a flood of junk cannot rotate accepted events out of the trace.

@@ -101,7 +101,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     );
   }
   const scope = parseScope(values.scope);
-  const { token, tokenId, expiresAtMs } = await mintToken(context.env, {
+  const { token, tokenId, expiresAtMs } = mintToken(context.env, {
     scope,
     ttlMs: parseTtlMs(values.ttl),
     nowMs: Date.now(),
@@ -118,13 +118,13 @@ async function run(context: CommandContext): Promise<ExitCode> {
  * Issues a token signed with HOOKGATE_TOKEN_SECRET (from the environment or .env):
  * a missing or weak key is a configuration error (78), a bad lifetime a usage error.
  */
-export async function mintToken(
+export function mintToken(
   env: Record<string, string>,
   request: { scope: TokenScope; ttlMs: number; nowMs: number },
-): Promise<{ token: string; tokenId: string; expiresAtMs: number }> {
-  const key = await tokenKeyFromEnv(env);
+): { token: string; tokenId: string; expiresAtMs: number } {
+  const key = tokenKeyFromEnv(env);
   if (!key.ok) throw configError(key.reason);
-  const issued = await issueToken({ ...request, tokenId: newTokenId() }, key.value);
+  const issued = issueToken({ ...request, tokenId: newTokenId() }, key.value);
   if (!issued.ok) throw usageError(issued.reason);
   return issued.value;
 }

@@ -45,13 +45,13 @@ Exit codes: 0 link printed · 64 usage · 78 HOOKGATE_TOKEN_SECRET missing or we
 
 const FLAGS = valueFlags("scope", "ttl", "hostname", "port", "url");
 
-async function run(context: CommandContext): Promise<ExitCode> {
+function run(context: CommandContext): ExitCode {
   const { values, positionals } = parseCommandArgs("ui", context.args, FLAGS);
   noPositionals("ui", positionals);
   const scope = parseScope(values.scope ?? "read");
   const ttlMs = parseTtlMs(values.ttl);
   const baseUrl = parseBaseUrl(values);
-  const { token, tokenId, expiresAtMs } = await mintToken(context.env, {
+  const { token, tokenId, expiresAtMs } = mintToken(context.env, {
     scope,
     ttlMs,
     nowMs: Date.now(),

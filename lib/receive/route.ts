@@ -3,10 +3,11 @@
  * window and claim retention (built by routes.ts).
  */
 import type { Scheme } from "../schemes/mod.ts";
+import type { HmacKey } from "../util/mod.ts";
 
 /** One verification key; previous (rotated-out) secrets carry an expiry. */
 export interface RouteKey {
-  key: CryptoKey;
+  key: HmacKey;
   /** null for the current secret; a previous secret stops verifying at this instant. */
   expiresAtMs: number | null;
 }
@@ -28,13 +29,13 @@ export interface Route {
 }
 
 /** Routes whose keys never expire, with those keys (built once, never per request). */
-const unexpiring = new WeakMap<readonly RouteKey[], readonly CryptoKey[]>();
+const unexpiring = new WeakMap<readonly RouteKey[], readonly HmacKey[]>();
 
 /**
  * The keys that may verify a delivery at `nowMs` (current, and previous ones not yet
  * expired). Shared between requests when no key of the route expires: never to be changed.
  */
-export function activeKeys(route: Route, nowMs: number): readonly CryptoKey[] {
+export function activeKeys(route: Route, nowMs: number): readonly HmacKey[] {
   const fixed = unexpiring.get(route.keys);
   if (fixed !== undefined) return fixed;
   if (route.keys.every((k) => k.expiresAtMs === null)) {

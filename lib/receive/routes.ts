@@ -101,12 +101,12 @@ interface KeyOrigin {
   from: string;
 }
 
-async function routeKeys(
+function routeKeys(
   spec: RouteSpec,
   env: Record<string, string>,
   nowMs: number,
   seen: Map<string, KeyOrigin>,
-): Promise<Result<RouteKey[]>> {
+): Result<RouteKey[]> {
   const secrets = routeSecrets(env, spec.secretVar);
   if (!secrets.ok) return secrets;
   const entries = [
@@ -122,7 +122,7 @@ async function routeKeys(
     }
     const shared = sharedKey(seen, bytes.value, { path: spec.path, from: entry.from });
     if (shared !== null) return fail(shared);
-    keys.push({ key: await importHmacKey(bytes.value), expiresAtMs: entry.expiresAtMs });
+    keys.push({ key: importHmacKey(bytes.value), expiresAtMs: entry.expiresAtMs });
   }
   return ok(keys);
 }
@@ -157,16 +157,16 @@ function sharedKey(
  * (current + previous with expiries), tolerance and replay namespace. Any bad
  * spec or secret fails here, at start-up, naming the variable and the fix.
  */
-export async function buildRoutes(
+export function buildRoutes(
   env: Record<string, string>,
   options: RouteOptions,
-): Promise<Result<Route[]>> {
+): Result<Route[]> {
   const specs = parseRouteSpecs(env, options.routeSpecs);
   if (!specs.ok) return specs;
   const routes: Route[] = [];
   const seen = new Map<string, KeyOrigin>();
   for (const spec of specs.value) {
-    const keys = await routeKeys(spec, env, options.nowMs, seen);
+    const keys = routeKeys(spec, env, options.nowMs, seen);
     if (!keys.ok) return keys;
     routes.push({
       path: spec.path,

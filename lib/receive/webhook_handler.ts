@@ -216,7 +216,7 @@ async function receive(
   }
   const bytes = body.value;
   const nowMs = options.now();
-  const verified = await verifyDelivery(
+  const verified = verifyDelivery(
     { scheme: route.scheme, keys: activeKeys(route, nowMs), headers: request.headers, body: bytes },
     { nowSeconds: Math.floor(nowMs / 1000), toleranceSeconds: route.toleranceSeconds },
   );

@@ -26,12 +26,12 @@ export const githubScheme: Scheme = {
       signedContent: body,
     });
   },
-  async sign(body, { keys, id }) {
+  sign(body, { keys, id }) {
     // GitHub carries one signature, so only the current key signs.
     const key = keys[0];
     if (!key) throw new Error("github scheme: no signing key");
     return {
-      "x-hub-signature-256": `sha256=${toHex(await hmacSha256(key, body))}`,
+      "x-hub-signature-256": `sha256=${toHex(hmacSha256(key, body))}`,
       "x-github-delivery": id,
     };
   },

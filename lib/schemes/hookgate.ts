@@ -24,10 +24,10 @@ export const hookgateScheme: Scheme = {
       signedContent: prefixedBytes(`${rawTimestamp}.`, body),
     });
   },
-  async sign(body, { keys, timestampSeconds }) {
+  sign(body, { keys, timestampSeconds }) {
     const key = keys[0];
     if (!key) throw new Error("hookgate scheme: no signing key");
-    const mac = await hmacSha256(key, prefixedBytes(`${timestampSeconds}.`, body));
+    const mac = hmacSha256(key, prefixedBytes(`${timestampSeconds}.`, body));
     return { "x-timestamp": String(timestampSeconds), "x-signature": toHex(mac) };
   },
 };

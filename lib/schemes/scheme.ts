@@ -2,7 +2,7 @@
  * The Scheme interface every wire format implements, and the strict timestamp parsing they
  * share: a scheme turns headers into what the gates check, and signs for `hookgate send`.
  */
-import type { Result } from "../util/mod.ts";
+import type { HmacKey, Result } from "../util/mod.ts";
 
 /** Why a delivery failed the first two gates; these are the exact 401 reasons. */
 export type GateFailure =
@@ -24,7 +24,7 @@ export interface ParsedDelivery {
 
 export interface SignOptions {
   /** Every active key; a scheme that carries one signature signs with the first. */
-  keys: CryptoKey[];
+  keys: HmacKey[];
   timestampSeconds: number;
   id: string;
 }
@@ -42,7 +42,7 @@ export interface Scheme {
   /** Reads the headers. Fails only on a missing or malformed timestamp. */
   parse(headers: Headers, body: Uint8Array): Result<ParsedDelivery, GateFailure>;
   /** The headers that sign `body` (content-type excluded). */
-  sign(body: Uint8Array, options: SignOptions): Promise<Record<string, string>>;
+  sign(body: Uint8Array, options: SignOptions): Record<string, string>;
 }
 
 /**

@@ -79,12 +79,12 @@ export const standardScheme: Scheme = {
       signedContent: prefixedBytes(`${id.value ?? ""}.${timestampSeconds}.`, body),
     });
   },
-  async sign(body, { keys, timestampSeconds, id }) {
+  sign(body, { keys, timestampSeconds, id }) {
     if (keys.length === 0) throw new Error("standard scheme: no signing key");
     if (id === "") throw new Error("standard scheme: an id is required");
     const content = prefixedBytes(`${id}.${timestampSeconds}.`, body);
     const signatures: string[] = [];
-    for (const key of keys) signatures.push(`v1,${toBase64(await hmacSha256(key, content))}`);
+    for (const key of keys) signatures.push(`v1,${toBase64(hmacSha256(key, content))}`);
     return {
       "webhook-id": id,
       "webhook-timestamp": String(timestampSeconds),

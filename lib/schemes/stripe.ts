@@ -46,11 +46,11 @@ export const stripeScheme: Scheme = {
       signedContent: prefixedBytes(`${timestampSeconds}.`, body),
     });
   },
-  async sign(body, { keys, timestampSeconds }) {
+  sign(body, { keys, timestampSeconds }) {
     if (keys.length === 0) throw new Error("stripe scheme: no signing key");
     const content = prefixedBytes(`${timestampSeconds}.`, body);
     const parts = [`t=${timestampSeconds}`];
-    for (const key of keys) parts.push(`v1=${toHex(await hmacSha256(key, content))}`);
+    for (const key of keys) parts.push(`v1=${toHex(hmacSha256(key, content))}`);
     return { "stripe-signature": parts.join(",") };
   },
 };

@@ -5,7 +5,7 @@
 import { concatBytes, networkErrorMessage, sleep as waitMs } from "../util/mod.ts";
 import { ensurePayloadId } from "./payload_id.ts";
 import { createRedactor, redactBytesThenTruncate, type Redactor } from "../redact/mod.ts";
-import { fail, ok, type Result } from "../util/mod.ts";
+import { fail, type HmacKey, ok, type Result } from "../util/mod.ts";
 import {
   judgeStatus,
   parseRetryAfterMs,
@@ -20,7 +20,7 @@ export interface SendOptions {
   /** The wire format; the `hookgate` scheme by default. */
   scheme?: Scheme;
   /** Every active signing key (rotation: the scheme signs with all it can carry). */
-  keys: CryptoKey[];
+  keys: HmacKey[];
   /** The event id; when the payload has none it is inserted (a random one if omitted). */
   id?: string;
   /** Retries after the first attempt (so at most retries + 1 attempts). */
@@ -139,7 +139,7 @@ export async function sendWebhook(
 
   for (let attempt = 1;; attempt++) {
     const timestampSeconds = Math.floor(nowMs() / 1000);
-    const signed = await scheme.sign(bytes, { keys: options.keys, timestampSeconds, id });
+    const signed = scheme.sign(bytes, { keys: options.keys, timestampSeconds, id });
     const raw = await attemptOnce(doFetch, target.value, {
       headers: {
         ...signed,

@@ -14,11 +14,11 @@ import { importHmacKey } from "../../lib/util/mod.ts";
 const SECRET = "token-key-for-tests-0123456789abcdef";
 const NOW_MS = Date.UTC(2026, 10, 30, 12, 0, 0);
 const TOKEN_ID = "0123456789abcdef0123456789abcdef";
-const key = await importHmacKey(new TextEncoder().encode(SECRET));
+const key = importHmacKey(new TextEncoder().encode(SECRET));
 const notRevoked = (_tokenId: string) => Promise.resolve(false);
 
-async function issue(scope: TokenScope, ttlMs = 15 * 60_000, signingKey = key): Promise<string> {
-  const issued = await issueToken({ scope, ttlMs, nowMs: NOW_MS, tokenId: TOKEN_ID }, signingKey);
+function issue(scope: TokenScope, ttlMs = 15 * 60_000, signingKey = key): string {
+  const issued = issueToken({ scope, ttlMs, nowMs: NOW_MS, tokenId: TOKEN_ID }, signingKey);
   assert.ok(issued.ok, issued.ok ? "" : issued.reason);
   return issued.value.token;
 }
@@ -40,7 +40,7 @@ function forge(claims: unknown, secret = SECRET): string {
 
 for (const scope of ["read", "write"] as const) {
   Deno.test(`verifyToken() accepts a fresh ${scope} token with its scope and id`, async () => {
-    const result = await verify(`Bearer ${await issue(scope)}`);
+    const result = await verify(`Bearer ${issue(scope)}`);
     assert.deepEqual(result, {
       ok: true,
       value: { scope, tokenId: TOKEN_ID, expiresAtMs: NOW_MS + 15 * 60_000 },
@@ -48,21 +48,21 @@ for (const scope of ["read", "write"] as const) {
   });
 }
 
-Deno.test("issueToken() signs exactly what an independent HMAC-SHA256 peer computes", async () => {
-  const token = await issue("read");
+Deno.test("issueToken() signs exactly what an independent HMAC-SHA256 peer computes", () => {
+  const token = issue("read");
   const claims = { v: 1, scope: "read", exp: (NOW_MS + 15 * 60_000) / 1000, jti: TOKEN_ID };
   assert.equal(token, forge(claims));
 });
 
 Deno.test("verifyToken() refuses a token at and after its expiry (injected clock)", async () => {
-  const header = `Bearer ${await issue("write", 60_000)}`;
+  const header = `Bearer ${issue("write", 60_000)}`;
   assert.equal((await verify(header, NOW_MS + 59_999)).ok, true);
   assert.deepEqual(await verify(header, NOW_MS + 60_000), { ok: false, reason: "expired" });
   assert.deepEqual(await verify(header, NOW_MS + 3_600_000), { ok: false, reason: "expired" });
 });
 
 Deno.test("verifyToken() refuses a read token whose claims were edited to write", async () => {
-  const token = await issue("read");
+  const token = issue("read");
   const [body, mac] = token.slice("hgt_".length).split(".") as [string, string];
   const claims = JSON.parse(new TextDecoder().decode(Buffer.from(body, "base64url")));
   const edited = b64url(new TextEncoder().encode(JSON.stringify({ ...claims, scope: "write" })));
@@ -73,21 +73,21 @@ Deno.test("verifyToken() refuses a read token whose claims were edited to write"
 });
 
 Deno.test("verifyToken() refuses a token whose MAC was changed", async () => {
-  const token = await issue("read");
+  const token = issue("read");
   const flipped = token.slice(0, -2) + (token.at(-2) === "A" ? "B" : "A") + token.at(-1);
   assert.deepEqual(await verify(`Bearer ${flipped}`), { ok: false, reason: "bad_signature" });
 });
 
 Deno.test("verifyToken() refuses a token signed under another key", async () => {
-  const otherKey = await importHmacKey(new TextEncoder().encode("another-key-0123456789abcdef"));
-  const token = await issue("write", 60_000, otherKey);
+  const otherKey = importHmacKey(new TextEncoder().encode("another-key-0123456789abcdef"));
+  const token = issue("write", 60_000, otherKey);
   assert.deepEqual(await verify(`Bearer ${token}`), { ok: false, reason: "bad_signature" });
 });
 
-Deno.test("issueToken() caps the lifetime at 24 hours", async () => {
+Deno.test("issueToken() caps the lifetime at 24 hours", () => {
   const base = { scope: "read" as const, nowMs: NOW_MS, tokenId: TOKEN_ID };
-  assert.equal((await issueToken({ ...base, ttlMs: MAX_TOKEN_TTL_MS }, key)).ok, true);
-  const longer = await issueToken({ ...base, ttlMs: MAX_TOKEN_TTL_MS + 1000 }, key);
+  assert.equal(issueToken({ ...base, ttlMs: MAX_TOKEN_TTL_MS }, key).ok, true);
+  const longer = issueToken({ ...base, ttlMs: MAX_TOKEN_TTL_MS + 1000 }, key);
   assert.equal(longer.ok, false);
   assert.match(longer.ok ? "" : longer.reason, /24h/);
 });
@@ -116,7 +116,7 @@ Deno.test("verifyToken() refuses validly signed claims of the wrong shape", asyn
 });
 
 Deno.test("verifyToken() refuses a missing or malformed Authorization header", async () => {
-  const token = await issue("read");
+  const token = issue("read");
   assert.deepEqual(await verify(null), { ok: false, reason: "missing" });
   assert.deepEqual(await verify(""), { ok: false, reason: "missing" });
   for (
@@ -142,7 +142,7 @@ Deno.test("verifyToken() refuses a missing or malformed Authorization header", a
 });
 
 Deno.test("verifyToken() accepts the scheme name in any case (RFC 6750)", async () => {
-  assert.equal((await verify(`bearer ${await issue("read")}`)).ok, true);
+  assert.equal((await verify(`bearer ${issue("read")}`)).ok, true);
 });
 
 Deno.test("verifyToken() refuses a revoked token, and asks about revocation only for a genuine one", async () => {
@@ -151,7 +151,7 @@ Deno.test("verifyToken() refuses a revoked token, and asks about revocation only
     asked.push(id);
     return Promise.resolve(id === TOKEN_ID);
   };
-  assert.deepEqual(await verify(`Bearer ${await issue("write")}`, NOW_MS, isRevoked), {
+  assert.deepEqual(await verify(`Bearer ${issue("write")}`, NOW_MS, isRevoked), {
     ok: false,
     reason: "revoked",
   });
@@ -173,42 +173,42 @@ Deno.test("newTokenId() makes distinct 128-bit hex ids", () => {
   for (const id of ids) assert.match(id, /^[0-9a-f]{32}$/);
 });
 
-Deno.test("tokenKeyFromEnv() needs HOOKGATE_TOKEN_SECRET and names it, never the value", async () => {
-  const missing = await tokenKeyFromEnv({});
+Deno.test("tokenKeyFromEnv() needs HOOKGATE_TOKEN_SECRET and names it, never the value", () => {
+  const missing = tokenKeyFromEnv({});
   assert.equal(missing.ok, false);
   assert.match(
     missing.ok ? "" : missing.reason,
     /HOOKGATE_TOKEN_SECRET is not set.*hookgate init/,
   );
-  const short = await tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: "short-value" });
+  const short = tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: "short-value" });
   assert.equal(short.ok, false);
   assert.equal((short.ok ? "" : short.reason).includes("short-value"), false);
 });
 
-Deno.test("tokenKeyFromEnv() refuses a long but guessable token key, naming it and never the value", async () => {
+Deno.test("tokenKeyFromEnv() refuses a long but guessable token key, naming it and never the value", () => {
   for (
     const weak of ["aaaaaaaaaaaaaaaa", "abababababababababababababababab", "1234567".repeat(4)]
   ) {
-    const result = await tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: weak });
+    const result = tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: weak });
     assert.equal(result.ok, false, weak);
     assert.match(result.ok ? "" : result.reason, /HOOKGATE_TOKEN_SECRET repeats fewer than 8/);
     assert.equal((result.ok ? "" : result.reason).includes(weak), false);
   }
 });
 
-Deno.test("tokenKeyFromEnv() refuses a token key equal to the webhook secret", async () => {
-  const result = await tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: SECRET, WEBHOOK_SECRET: SECRET });
+Deno.test("tokenKeyFromEnv() refuses a token key equal to the webhook secret", () => {
+  const result = tokenKeyFromEnv({ HOOKGATE_TOKEN_SECRET: SECRET, WEBHOOK_SECRET: SECRET });
   assert.equal(result.ok, false);
   assert.match(result.ok ? "" : result.reason, /must differ from WEBHOOK_SECRET/);
   assert.equal((result.ok ? "" : result.reason).includes(SECRET), false);
 });
 
-Deno.test("tokenKeyFromEnv() refuses a token key equal to a route's secret or a previous one", async () => {
+Deno.test("tokenKeyFromEnv() refuses a token key equal to a route's secret or a previous one", () => {
   const routes = {
     HOOKGATE_ROUTES: "/gh=github:GH_HOOK_SECRET",
     WEBHOOK_SECRET: "unrelated-0123456789abcdef",
   };
-  const asRoute = await tokenKeyFromEnv({
+  const asRoute = tokenKeyFromEnv({
     ...routes,
     HOOKGATE_TOKEN_SECRET: SECRET,
     GH_HOOK_SECRET: SECRET,
@@ -216,14 +216,14 @@ Deno.test("tokenKeyFromEnv() refuses a token key equal to a route's secret or a 
   assert.equal(asRoute.ok, false);
   assert.match(asRoute.ok ? "" : asRoute.reason, /must differ from .*the secret of every route/);
   assert.equal((asRoute.ok ? "" : asRoute.reason).includes(SECRET), false);
-  const asFlag = await tokenKeyFromEnv(
+  const asFlag = tokenKeyFromEnv(
     { HOOKGATE_TOKEN_SECRET: SECRET, MY_HOOK: SECRET },
     { routeSpecs: ["/hook=hookgate:MY_HOOK"] },
   );
   assert.equal(asFlag.ok, false);
   assert.match(asFlag.ok ? "" : asFlag.reason, /must differ from .*the secret of every route/);
   assert.equal((asFlag.ok ? "" : asFlag.reason).includes(SECRET), false);
-  const asPrevious = await tokenKeyFromEnv({
+  const asPrevious = tokenKeyFromEnv({
     HOOKGATE_TOKEN_SECRET: SECRET,
     WEBHOOK_SECRET: "current-webhook-secret-0123456789",
     WEBHOOK_SECRET_PREVIOUS: `${SECRET}@2099-01-01T00:00:00Z`,
@@ -234,7 +234,7 @@ Deno.test("tokenKeyFromEnv() refuses a token key equal to a route's secret or a 
     /must differ from .*the secret of every route/,
   );
   assert.equal((asPrevious.ok ? "" : asPrevious.reason).includes(SECRET), false);
-  const apart = await tokenKeyFromEnv({
+  const apart = tokenKeyFromEnv({
     ...routes,
     HOOKGATE_TOKEN_SECRET: SECRET,
     GH_HOOK_SECRET: "gh-0123456789abcdef0123",

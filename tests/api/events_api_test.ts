@@ -7,7 +7,7 @@ import { MemoryEventStore } from "../support/memory_event_store.ts";
 
 const NOW_MS = Date.UTC(2026, 10, 30, 12, 0, 0);
 const WEBHOOK_SECRET = "webhook-secret-in-a-payload-" + crypto.randomUUID();
-const tokenKey = await importHmacKey(new TextEncoder().encode("events-api-token-key-0123456789"));
+const tokenKey = importHmacKey(new TextEncoder().encode("events-api-token-key-0123456789"));
 const encoder = new TextEncoder();
 
 function stored(key: string, status: StoredEvent["status"], payload: string): StoredEvent {
@@ -61,12 +61,12 @@ function fixture(): Fixture {
 }
 
 let counter = 0;
-async function token(
+function token(
   scope: TokenScope,
   ttlMs = 15 * 60_000,
-): Promise<{ token: string; id: string }> {
+): { token: string; id: string } {
   const id = (++counter).toString(16).padStart(32, "0");
-  const issued = await issueToken({ scope, ttlMs, nowMs: NOW_MS, tokenId: id }, tokenKey);
+  const issued = issueToken({ scope, ttlMs, nowMs: NOW_MS, tokenId: id }, tokenKey);
   assert.ok(issued.ok);
   return { token: issued.value.token, id };
 }
@@ -85,8 +85,8 @@ async function call(
 }
 
 /** An Authorization header value carrying a fresh token of `scope`. */
-async function bearer(scope: TokenScope): Promise<string> {
-  return `Bearer ${(await token(scope)).token}`;
+function bearer(scope: TokenScope): string {
+  return `Bearer ${token(scope).token}`;
 }
 
 /** The status of the API's answer; its body is discarded. */
@@ -117,7 +117,7 @@ for (const route of ROUTES) {
   for (const scope of ["read", "write"] as const) {
     Deno.test(`createEventsApi() answers ${route.name} with a ${scope} token: ${route[scope]}`, async () => {
       const f = fixture();
-      assert.equal(await statusOf(f, route.method, route.path, await bearer(scope)), route[scope]);
+      assert.equal(await statusOf(f, route.method, route.path, bearer(scope)), route[scope]);
     });
   }
   Deno.test(`createEventsApi() answers ${route.name} without a token: 401 with WWW-Authenticate`, async () => {
@@ -135,7 +135,7 @@ Deno.test("createEventsApi() refuses a read token on redeliver with insufficient
     f,
     "POST",
     "/events/webhook/id%3Aevt-2/redeliver",
-    await bearer("read"),
+    bearer("read"),
   );
   assert.equal(response.status, 403);
   assert.match(response.headers.get("www-authenticate") ?? "", /error="insufficient_scope"/);
@@ -149,7 +149,7 @@ Deno.test("createEventsApi() redeliver with a write token revives a dead letter"
     f,
     "POST",
     "/events/webhook/id%3Aevt-2/redeliver",
-    await bearer("write"),
+    bearer("write"),
   );
   assert.deepEqual(await response.json(), { status: "pending", route: "webhook", key: "id:evt-2" });
   const event = await f.store.get("webhook", "id:evt-2");
@@ -162,7 +162,7 @@ Deno.test("createEventsApi() refuses to redeliver a pending event with 409, and 
   const lease = await f.store.lease({ leaseMs: 30_000, waitMs: 0 });
   assert.ok(lease);
   const path = `/events/webhook/${encodeURIComponent(lease.event.key)}/redeliver`;
-  const response = await call(f, "POST", path, await bearer("write"));
+  const response = await call(f, "POST", path, bearer("write"));
   assert.equal(response.status, 409);
   assert.match((await response.json()).error, /pending/);
   assert.equal((await f.store.get("webhook", lease.event.key))?.attempt, lease.event.attempt);
@@ -176,7 +176,7 @@ Deno.test("createEventsApi() refuses to redeliver a pending event with 409, and 
 
 Deno.test("createEventsApi() answers 401 invalid_token for malformed, tampered and expired tokens, and never echoes them", async () => {
   const f = fixture();
-  const good = (await token("write", 60_000)).token;
+  const good = token("write", 60_000).token;
   const tampered = good.slice(0, -2) + (good.at(-2) === "A" ? "B" : "A") + good.at(-1);
   const cases: [string, string, number][] = [
     [`Bearer not-a-token`, "malformed", NOW_MS],
@@ -199,7 +199,7 @@ Deno.test("createEventsApi() answers 401 invalid_token for malformed, tampered a
 
 Deno.test("createEventsApi() refuses a token once its id is revoked", async () => {
   const f = fixture();
-  const { token: bearer, id } = await token("read");
+  const { token: bearer, id } = token("read");
   assert.equal(await statusOf(f, "GET", "/events", `Bearer ${bearer}`), 200);
   f.revoked.add(id);
   const after = await call(f, "GET", "/events", `Bearer ${bearer}`);
@@ -210,12 +210,12 @@ Deno.test("createEventsApi() refuses a token once its id is revoked", async () =
 Deno.test("createEventsApi() checks the token before the path: an unknown /events path without one is 401", async () => {
   const f = fixture();
   assert.equal(await statusOf(f, "GET", "/events/only-one-segment", null), 401);
-  assert.equal(await statusOf(f, "GET", "/events/only-one-segment", await bearer("read")), 404);
+  assert.equal(await statusOf(f, "GET", "/events/only-one-segment", bearer("read")), 404);
 });
 
 Deno.test("createEventsApi() returns a JSON payload redacted as a tree (secret keys, secret values, shapes)", async () => {
   const f = fixture();
-  const response = await call(f, "GET", "/events/webhook/id%3Aevt-1", await bearer("read"));
+  const response = await call(f, "GET", "/events/webhook/id%3Aevt-1", bearer("read"));
   const text = await response.text();
   const body = JSON.parse(text);
   assert.equal(body.key, "id:evt-1");
@@ -230,7 +230,7 @@ Deno.test("createEventsApi() returns a JSON payload redacted as a tree (secret k
 Deno.test("createEventsApi() returns a non-JSON payload as redacted text, for a key with ':' and '/'", async () => {
   const f = fixture();
   const path = `/events/webhook/${encodeURIComponent("id:a/b:c")}`;
-  const response = await call(f, "GET", path, await bearer("read"));
+  const response = await call(f, "GET", path, bearer("read"));
   const body = await response.json();
   assert.equal(body.key, "id:a/b:c");
   assert.equal(typeof body.payload, "string");
@@ -241,7 +241,7 @@ Deno.test("createEventsApi() returns a non-JSON payload as redacted text, for a 
 
 Deno.test("createEventsApi() lists events of one status, up to the limit, without payloads", async () => {
   const f = fixture();
-  const read = await bearer("read");
+  const read = bearer("read");
   const pending = await (await call(f, "GET", "/events?status=pending&limit=1", read)).json();
   assert.equal(pending.count, 1);
   assert.equal(pending.events[0].status, "pending");
@@ -256,7 +256,7 @@ Deno.test("createEventsApi() shows when an event changed and is next due, where 
   const f = fixture();
   const timed = { ...stored("id:evt-9", "pending", '{"id":"evt-9"}'), updatedAtMs: NOW_MS - 1_000 };
   f.store.put(Object.assign(timed, { nextAttemptAtMs: NOW_MS + 4_000 }));
-  const read = await bearer("read");
+  const read = bearer("read");
   const event = await (await call(f, "GET", "/events/webhook/id%3Aevt-9", read)).json();
   assert.equal(event.updatedAt, new Date(NOW_MS - 1_000).toISOString());
   assert.equal(event.nextAttemptAt, new Date(NOW_MS + 4_000).toISOString());
@@ -267,7 +267,7 @@ Deno.test("createEventsApi() shows when an event changed and is next due, where 
 
 Deno.test("createEventsApi() answers 400 for an unknown status or a bad limit", async () => {
   const f = fixture();
-  const read = await bearer("read");
+  const read = bearer("read");
   for (const query of ["status=gone", "limit=0", "limit=abc", "limit=100000", "limit=-1"]) {
     assert.equal(await statusOf(f, "GET", `/events?${query}`, read), 400, query);
   }
@@ -275,7 +275,7 @@ Deno.test("createEventsApi() answers 400 for an unknown status or a bad limit", 
 
 Deno.test("createEventsApi() answers 404 for an unknown event and 405 for a wrong method", async () => {
   const f = fixture();
-  const write = await bearer("write");
+  const write = bearer("write");
   assert.equal(await statusOf(f, "GET", "/events/webhook/id%3Anope", write), 404);
   assert.equal(await statusOf(f, "POST", "/events/webhook/id%3Anope/redeliver", write), 404);
   const wrong = await call(f, "DELETE", "/events/webhook/id%3Aevt-1", write);
@@ -286,7 +286,7 @@ Deno.test("createEventsApi() answers 404 for an unknown event and 405 for a wron
 
 Deno.test("createEventsApi() answers 404 for /events/stream when no stream is given", async () => {
   const f = fixture();
-  assert.equal(await statusOf(f, "GET", "/events/stream", await bearer("read")), 404);
+  assert.equal(await statusOf(f, "GET", "/events/stream", bearer("read")), 404);
 });
 
 Deno.test("createEventsApi() leaves paths outside /events to the webhook routes", async () => {
@@ -299,7 +299,7 @@ Deno.test("createEventsApi() leaves paths outside /events to the webhook routes"
 
 Deno.test("createEventsApi() records who did what by token id, never the token itself", async () => {
   const f = fixture();
-  const { token: bearer, id } = await token("write");
+  const { token: bearer, id } = token("write");
   await statusOf(f, "POST", "/events/webhook/id%3Aevt-2/redeliver", `Bearer ${bearer}`);
   await statusOf(f, "GET", "/events", `Bearer ${bearer}x`);
   assert.deepEqual(f.records, [
@@ -336,7 +336,7 @@ Deno.test("createEventsApi() answers 503 when the store fails, without its error
     now: () => NOW_MS,
   });
   const url = new URL("http://127.0.0.1/events/webhook/id%3Ax");
-  const headers = { authorization: await bearer("read") };
+  const headers = { authorization: bearer("read") };
   const response = await api(new Request(url, { headers }));
   assert.equal(response?.status, 503);
   assert.equal((await response?.text())?.includes("/secret/path"), false);
@@ -361,7 +361,7 @@ Deno.test("createEventsApi() refuses with 503 when the revocation list cannot be
     ]]
   ) {
     const url = new URL(path as string, "http://127.0.0.1");
-    const headers = { authorization: await bearer("write") };
+    const headers = { authorization: bearer("write") };
     const response = await api(new Request(url, { method: method as string, headers }));
     assert.equal(response?.status, 503);
     const text = (await response?.text()) ?? "";
@@ -384,7 +384,7 @@ Deno.test("GET /events lists summaries without reading payloads, each with its p
     listed.push(options.withoutPayloads);
     return list(options);
   };
-  const response = await call(f, "GET", "/events?status=dead", await bearer("read"));
+  const response = await call(f, "GET", "/events?status=dead", bearer("read"));
   assert.equal(response.status, 200);
   const body = await response.json();
   assert.deepEqual(listed, [true]);

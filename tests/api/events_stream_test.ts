@@ -6,7 +6,7 @@ import { createRedactor } from "../../lib/redact/mod.ts";
 import { MemoryEventStore } from "../support/memory_event_store.ts";
 
 const SECRET = "stream-test-secret-" + crypto.randomUUID();
-const tokenKey = await importHmacKey(
+const tokenKey = importHmacKey(
   new TextEncoder().encode("events-stream-token-key-0123456789"),
 );
 const WAIT_MS = 5_000;
@@ -25,9 +25,9 @@ function stored(id: string, status: StoredEvent["status"], lastError: string | n
 }
 
 let counter = 0;
-async function bearer(ttlMs = 60_000, scope: "read" | "write" = "read") {
+function bearer(ttlMs = 60_000, scope: "read" | "write" = "read") {
   const tokenId = (++counter).toString(16).padStart(32, "0");
-  const issued = await issueToken({ scope, ttlMs, nowMs: Date.now(), tokenId }, tokenKey);
+  const issued = issueToken({ scope, ttlMs, nowMs: Date.now(), tokenId }, tokenKey);
   assert.ok(issued.ok);
   return { header: `Bearer ${issued.value.token}`, tokenId };
 }
@@ -126,7 +126,7 @@ Deno.test("GET /events/stream without a token is 401 and opens no stream", async
 Deno.test("GET /events/stream sends ready, then each new or changed event, redacted, without its payload", async () => {
   using f = fixture();
   f.store.put(stored("old-1", "done"));
-  const response = await f.open((await bearer()).header);
+  const response = await f.open(bearer().header);
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "text/event-stream");
   await readUntil(response.clone(), (message) => message.event === "ready");
@@ -144,7 +144,7 @@ Deno.test("GET /events/stream sends ready, then each new or changed event, redac
 
 Deno.test("GET /events/stream ends with 'closing' once its token expires", async () => {
   using f = fixture();
-  const response = await f.open((await bearer(1_200)).header);
+  const response = await f.open(bearer(1_200).header);
   const messages = await readUntil(response, (message) => message.event === "closing");
   assert.deepEqual(JSON.parse(messages.at(-1)?.data ?? ""), { reason: "expired" });
 });
@@ -153,7 +153,7 @@ Deno.test("GET /events/stream ends with 'closing' once its token expires", async
 for (const heartbeatMs of [50, 600_000]) {
   Deno.test(`GET /events/stream ends with 'closing' once its token is revoked (heartbeat ${heartbeatMs} ms)`, async () => {
     using f = fixture({ heartbeatMs });
-    const token = await bearer();
+    const token = bearer();
     const response = await f.open(token.header);
     await readUntil(response.clone(), (message) => message.event === "ready");
     f.revoked.add(token.tokenId);
@@ -164,7 +164,7 @@ for (const heartbeatMs of [50, 600_000]) {
 
 Deno.test("GET /events/stream ends with 'closing' (unchecked) once its token cannot be checked, never stays open", async () => {
   using f = fixture();
-  const token = await bearer();
+  const token = bearer();
   const response = await f.open(token.header);
   await readUntil(response.clone(), (message) => message.event === "ready");
   f.unreadable.now = true;
@@ -179,7 +179,7 @@ Deno.test("GET /events/stream ends with 'closing' (unchecked) once its token can
 
 Deno.test("close() ends every open stream, so serve can stop", async () => {
   const f = fixture();
-  const response = await f.open((await bearer()).header);
+  const response = await f.open(bearer().header);
   await readUntil(response.clone(), (message) => message.event === "ready");
   f.stream.close();
   const messages = await readUntil(response, (message) => message.event === "closing");
@@ -188,9 +188,9 @@ Deno.test("close() ends every open stream, so serve can stop", async () => {
 
 Deno.test("GET /events/stream answers 503 past the limit of open streams", async () => {
   using f = fixture({ maxClients: 1 });
-  const first = await f.open((await bearer()).header);
+  const first = await f.open(bearer().header);
   assert.equal(first.status, 200);
-  const second = await f.open((await bearer()).header);
+  const second = await f.open(bearer().header);
   assert.equal(second.status, 503);
   await second.body?.cancel();
   await first.body?.cancel();
@@ -199,7 +199,7 @@ Deno.test("GET /events/stream answers 503 past the limit of open streams", async
 Deno.test("GET /events/stream sends an event again when its status changes", async () => {
   using f = fixture();
   f.store.put(stored("dead-1", "dead", "exit code 3"));
-  const response = await f.open((await bearer()).header);
+  const response = await f.open(bearer().header);
   await readUntil(response.clone(), (message) => message.event === "ready");
   assert.equal(await f.store.redeliver("webhook", "id:dead-1"), "redelivered");
   const messages = await readUntil(response, (message) => message.event === "changes");
@@ -212,7 +212,7 @@ Deno.test("GET /events/stream sends an event again when its status changes", asy
 
 Deno.test("GET /events/stream ends a revoked token's stream even while changes keep it busy", async () => {
   using f = fixture();
-  const token = await bearer();
+  const token = bearer();
   const response = await f.open(token.header);
   await readUntil(response.clone(), (message) => message.event === "ready");
   // A sender who keeps events arriving keeps the stream from ever idling until a heartbeat.

@@ -51,7 +51,7 @@ Deno.test("rotate twice keeps .env valid and 0600, both old secrets active, none
     const active = activeSecrets(env, "WEBHOOK_SECRET", { nowMs: Date.now() });
     assert.deepEqual(active, { ok: true, value: secrets.toReversed() });
     assertNoSecretIn(first.stdout + first.stderr + second.stdout + second.stderr, secrets);
-    const routes = await buildRoutes(env, {
+    const routes = buildRoutes(env, {
       toleranceSeconds: 300,
       routeSpecs: [],
       nowMs: Date.now(),
@@ -103,7 +103,7 @@ Deno.test("rotate makes a whsec_ secret for a variable a standard route uses", a
       assert.equal(result.code, 0, result.stderr);
       const env = await readEnv(dir);
       assert.match(env.SVIX_SECRET as string, /^whsec_[A-Za-z0-9+/]{43}=$/);
-      const routes = await buildRoutes(env, {
+      const routes = buildRoutes(env, {
         toleranceSeconds: 300,
         routeSpecs: [],
         nowMs: Date.now(),

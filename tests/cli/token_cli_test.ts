@@ -6,6 +6,7 @@ import {
   verifyToken,
 } from "../../lib/api/mod.ts";
 import { createRedactor } from "../../lib/redact/mod.ts";
+import type { HmacKey } from "../../lib/util/mod.ts";
 import { cliCommand, runCli } from "../support/cli.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { MemoryEventStore } from "../support/memory_event_store.ts";
@@ -15,8 +16,8 @@ const WEBHOOK_SECRET = "webhook-cli-canary-" + crypto.randomUUID();
 const ENV = { HOOKGATE_TOKEN_SECRET: TOKEN_SECRET, WEBHOOK_SECRET };
 const TOKEN_LINE = /^hgt_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\n$/;
 
-async function key(): Promise<CryptoKey> {
-  const result = await tokenKeyFromEnv(ENV);
+function key(): HmacKey {
+  const result = tokenKeyFromEnv(ENV);
   assert.ok(result.ok);
   return result.value;
 }
@@ -27,7 +28,7 @@ Deno.test("hookgate token --scope write prints a valid write token on stdout and
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, TOKEN_LINE);
   const verified = await verifyToken(`Bearer ${result.stdout.trim()}`, {
-    key: await key(),
+    key: key(),
     nowMs: Date.now(),
     isRevoked: () => Promise.resolve(false),
   });
@@ -99,7 +100,7 @@ Deno.test("hookgate token --revoke ID makes the inspection API refuse that token
     try {
       const api = createEventsApi({
         store: new MemoryEventStore(),
-        tokenKey: await key(),
+        tokenKey: key(),
         revocations,
         redactor: createRedactor(),
         now: Date.now,

@@ -8,7 +8,7 @@ const ENV = { HOOKGATE_TOKEN_SECRET: TOKEN_SECRET };
 
 async function verified(link: string) {
   const token = decodeURIComponent(new URL(link).hash.replace(/^#token=/, ""));
-  const key = await importHmacKey(new TextEncoder().encode(TOKEN_SECRET));
+  const key = importHmacKey(new TextEncoder().encode(TOKEN_SECRET));
   return await verifyToken(`Bearer ${token}`, {
     key,
     nowMs: Date.now(),

@@ -13,15 +13,15 @@ import { tempDir } from "../support/temp_dir.ts";
 const SECRET = "request-line-secret-" + crypto.randomUUID();
 const TOKEN_SECRET = "request-line-token-secret-" + crypto.randomUUID();
 
-async function bearer(scope: TokenScope): Promise<string> {
-  const issued = await issueToken(
+function bearer(scope: TokenScope): string {
+  const issued = issueToken(
     {
       scope,
       ttlMs: 10 * 60_000,
       nowMs: Date.now(),
       tokenId: crypto.randomUUID().replaceAll("-", ""),
     },
-    await importHmacKey(utf8(TOKEN_SECRET)),
+    importHmacKey(utf8(TOKEN_SECRET)),
   );
   assert.ok(issued.ok);
   return `Bearer ${issued.value.token}`;
@@ -73,7 +73,7 @@ async function withServe(fn: (port: number, tracePath: string) => Promise<void>)
 
 Deno.test("a Host that holds a path never reaches the inspection API nor a route", async () => {
   await withServe(async (port, tracePath) => {
-    const read = await bearer("read");
+    const read = bearer("read");
     const listed = await raw(
       port,
       `GET /webhook HTTP/1.1\r\nhost: x/events?\r\nauthorization: ${read}\r\n`,
@@ -113,7 +113,7 @@ Deno.test("a Host that holds a path never reaches the inspection API nor a route
 
 Deno.test("malformed and oversized inspection API paths get 4xx, never 5xx", async (t) => {
   await withServe(async (port) => {
-    const write = await bearer("write");
+    const write = bearer("write");
     const long = "x".repeat(5_000);
     const paths: [string, string][] = [
       ["GET", `/events/webhook/${long}`],

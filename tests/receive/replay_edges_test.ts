@@ -17,7 +17,7 @@ const SECRET = "replay-edges-secret-0123456789";
 const NOW_S = 1_700_000_000;
 
 /** The receive handler for one route at /webhook with `scheme`, answering from `store`. */
-async function handlerFor(
+function handlerFor(
   scheme: Scheme,
   limits: { toleranceSeconds: number; retentionMs: number },
   store: EventStore,
@@ -28,7 +28,7 @@ async function handlerFor(
     name: "webhook",
     scheme,
     secretVar: "WEBHOOK_SECRET",
-    keys: [{ key: await importHmacKey(utf8(SECRET)), expiresAtMs: null }],
+    keys: [{ key: importHmacKey(utf8(SECRET)), expiresAtMs: null }],
     ...limits,
   };
   return createWebhookHandler({
@@ -57,7 +57,7 @@ async function kvStore(now: () => number) {
 async function githubOnKv(now: () => number) {
   const kv = await kvStore(now);
   const retentionMs = 7 * 86_400_000;
-  const handler = await handlerFor(
+  const handler = handlerFor(
     githubScheme,
     { toleranceSeconds: 300, retentionMs },
     kv.store,
@@ -119,7 +119,7 @@ Deno.test("an exact replay is still a duplicate at the last instant its timestam
   // gate 1 passes while now is within second S + 2, i.e. until (S + 3) s - 1 ms.
   let nowMs = NOW_S * 1000;
   const { store, accepted } = expiringStore(() => nowMs);
-  const handler = await handlerFor(
+  const handler = handlerFor(
     hookgateScheme,
     { toleranceSeconds: 1, retentionMs: 2_000 },
     store,
@@ -143,7 +143,7 @@ Deno.test("an exact replay is still a duplicate at the last instant its timestam
 Deno.test("a timestamp with a leading zero is 401 missing/invalid timestamp, however it was signed", async () => {
   const nowMs = NOW_S * 1000;
   const { store, accepted } = expiringStore(() => nowMs);
-  const handler = await handlerFor(
+  const handler = handlerFor(
     hookgateScheme,
     { toleranceSeconds: 300, retentionMs: 600_000 },
     store,
@@ -166,7 +166,7 @@ Deno.test("a timestamp with a leading zero is 401 missing/invalid timestamp, how
 Deno.test('ids that differ only in lone surrogates are distinct events; 1001 and "1001" are one', async () => {
   const nowMs = NOW_S * 1000;
   await using kv = await kvStore(() => nowMs);
-  const handler = await handlerFor(
+  const handler = handlerFor(
     hookgateScheme,
     { toleranceSeconds: 300, retentionMs: 600_000 },
     kv.store,

@@ -21,7 +21,7 @@ const SECRET = "replay-memory-secret-0123456789";
 const STANDARD_SECRET = "whsec_" + btoa("replay-memory-standard-key-0123");
 const NOW_S = 1_700_000_000;
 
-async function routeOf(path: string, scheme: Scheme, retentionMs = 600_000): Promise<Route> {
+function routeOf(path: string, scheme: Scheme, retentionMs = 600_000): Route {
   const secret = scheme === standardScheme ? STANDARD_SECRET : SECRET;
   const bytes = scheme.secretBytes(secret);
   if (!bytes.ok) throw new Error(bytes.reason);
@@ -30,7 +30,7 @@ async function routeOf(path: string, scheme: Scheme, retentionMs = 600_000): Pro
     name: path.slice(1),
     scheme,
     secretVar: "WEBHOOK_SECRET",
-    keys: [{ key: await importHmacKey(bytes.value), expiresAtMs: null }],
+    keys: [{ key: importHmacKey(bytes.value), expiresAtMs: null }],
     toleranceSeconds: 300,
     retentionMs,
   };
@@ -72,7 +72,7 @@ async function outcome(response: Response): Promise<string> {
 }
 
 Deno.test("an exact replay is answered duplicate-ignored without reaching the store, with its key and id", async () => {
-  const { handler, calls, records } = setup([await routeOf("/webhook", hookgateScheme)]);
+  const { handler, calls, records } = setup([routeOf("/webhook", hookgateScheme)]);
   const body = '{"id":"evt_7","event":"push"}';
   assert.equal(await outcome(await handler(hookgatePost("/webhook", body))), "200 accepted");
   for (let i = 0; i < 3; i++) {
@@ -104,7 +104,7 @@ Deno.test("an exact replay is answered duplicate-ignored without reaching the st
 });
 
 Deno.test("a remembered signature on another body is refused at gate 2, and nothing reaches the store", async () => {
-  const { handler, calls } = setup([await routeOf("/webhook", hookgateScheme)]);
+  const { handler, calls } = setup([routeOf("/webhook", hookgateScheme)]);
   const body = '{"id":"evt_8"}';
   const response = await handler(hookgatePost("/webhook", body));
   assert.equal(await outcome(response), "200 accepted");
@@ -121,7 +121,7 @@ Deno.test("a remembered signature on another body is refused at gate 2, and noth
 
 Deno.test("once the claim has run out the memory no longer answers: the store decides", async () => {
   // GitHub signs no timestamp: its replays stay fresh, only the claim bounds them.
-  const route = await routeOf("/github", githubScheme, 60_000);
+  const route = routeOf("/github", githubScheme, 60_000);
   const { handler, calls, clock } = setup([route]);
   const body = '{"zen":"Design for failure."}';
   const post = () => {
@@ -142,7 +142,7 @@ Deno.test("once the claim has run out the memory no longer answers: the store de
 });
 
 Deno.test("a delivery the store called a duplicate is not remembered: its claim's end is the store's", async () => {
-  const { handler, calls, held } = setup([await routeOf("/webhook", hookgateScheme)]);
+  const { handler, calls, held } = setup([routeOf("/webhook", hookgateScheme)]);
   held.set("webhook\0id:evt_10", Number.MAX_SAFE_INTEGER);
   const body = '{"id":"evt_10"}';
   for (let i = 0; i < 2; i++) {
@@ -156,9 +156,9 @@ Deno.test("a delivery the store called a duplicate is not remembered: its claim'
 
 Deno.test("a replay on another route, or carrying more than one signature, takes the full path", async () => {
   const routes = [
-    await routeOf("/webhook", hookgateScheme),
-    await routeOf("/other", hookgateScheme),
-    await routeOf("/standard", standardScheme),
+    routeOf("/webhook", hookgateScheme),
+    routeOf("/other", hookgateScheme),
+    routeOf("/standard", standardScheme),
   ];
   const { handler, calls } = setup(routes);
   const body = '{"id":"evt_11"}';
@@ -168,8 +168,8 @@ Deno.test("a replay on another route, or carrying more than one signature, takes
   assert.equal(calls.length, 2);
   // Two candidates (the route's key and a foreign one): which one matched is not known.
   const routeKey = (routes[2] as Route).keys[0]!.key;
-  const foreign = await importHmacKey(fromBase64(btoa("another-key-entirely-0123456789"))!);
-  const headers = await standardScheme.sign(utf8(body), {
+  const foreign = importHmacKey(fromBase64(btoa("another-key-entirely-0123456789"))!);
+  const headers = standardScheme.sign(utf8(body), {
     keys: [foreign, routeKey],
     timestampSeconds: NOW_S,
     id: "msg_1",
@@ -184,7 +184,7 @@ Deno.test("a replay on another route, or carrying more than one signature, takes
 
 Deno.test("once the store has failed for good, a replay is answered 503 like everything else", async () => {
   let failing = false;
-  const { handler, calls } = setup([await routeOf("/webhook", hookgateScheme)], undefined, {
+  const { handler, calls } = setup([routeOf("/webhook", hookgateScheme)], undefined, {
     fail: () => failing ? new StoreFailedError("an fdatasync failed (EIO)") : null,
   });
   const body = '{"id":"evt_20"}';
@@ -204,7 +204,7 @@ Deno.test("once the store has failed for good, a replay is answered 503 like eve
 });
 
 Deno.test("a store that does not answer replays from memory (a shared one) is asked every time", async () => {
-  const { handler, calls } = setup([await routeOf("/webhook", hookgateScheme)], undefined, {
+  const { handler, calls } = setup([routeOf("/webhook", hookgateScheme)], undefined, {
     replaysFromMemory: false,
   });
   const body = '{"id":"evt_22"}';
@@ -218,7 +218,7 @@ Deno.test("a store that does not answer replays from memory (a shared one) is as
 
 Deno.test("a delivery the store could not take is not remembered: its retry reaches the store", async () => {
   let failing = true;
-  const { handler, calls } = setup([await routeOf("/webhook", hookgateScheme)], undefined, {
+  const { handler, calls } = setup([routeOf("/webhook", hookgateScheme)], undefined, {
     fail: () => failing ? new Error("database is locked") : null,
   });
   const body = '{"id":"evt_23"}';
@@ -232,7 +232,7 @@ Deno.test("a delivery the store could not take is not remembered: its retry reac
 });
 
 Deno.test("github: the same signed body under a new delivery id takes the full path and is recorded under its own id", async () => {
-  const { handler, calls, records } = setup([await routeOf("/github", githubScheme)]);
+  const { handler, calls, records } = setup([routeOf("/github", githubScheme)]);
   const body = '{"zen":"Approachable is better than simple."}';
   const post = (delivery: string) => {
     const signature = createHmac("sha256", SECRET).update(body).digest("hex");

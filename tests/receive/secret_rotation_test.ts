@@ -93,15 +93,15 @@ Deno.test("activeSecrets() fails when the current secret is missing, even with p
   assert.match(result.reason, /WEBHOOK_SECRET is not set/);
 });
 
-async function signedWith(secret: string, ts: number) {
+function signedWith(secret: string, ts: number) {
   const body = utf8('{"id":"e1"}');
-  const mac = await hmacSha256(await importHmacKey(utf8(secret)), utf8(`${ts}.{"id":"e1"}`));
+  const mac = hmacSha256(importHmacKey(utf8(secret)), utf8(`${ts}.{"id":"e1"}`));
   return { headers: new Headers({ "x-timestamp": String(ts), "x-signature": toHex(mac) }), body };
 }
 
 Deno.test("a route verifies the old secret before its expiry and refuses it after (injected clock)", async () => {
   const env = { WEBHOOK_SECRET: CURRENT, WEBHOOK_SECRET_PREVIOUS: `${OLD}@${EXPIRY}` };
-  const built = await buildRoutes(env, {
+  const built = buildRoutes(env, {
     toleranceSeconds: 300,
     routeSpecs: [],
     nowMs: EXPIRY_MS - 3_600_000,
@@ -109,9 +109,9 @@ Deno.test("a route verifies the old secret before its expiry and refuses it afte
   assert.ok(built.ok);
   const route = built.value[0];
   assert.ok(route);
-  const verdictAt = async (nowMs: number) => {
+  const verdictAt = (nowMs: number) => {
     const ts = Math.floor(nowMs / 1000);
-    const delivery = await signedWith(OLD, ts);
+    const delivery = signedWith(OLD, ts);
     return verifyDelivery(
       { scheme: hookgateScheme, keys: activeKeys(route, nowMs), ...delivery },
       { nowSeconds: ts, toleranceSeconds: 300 },
@@ -121,26 +121,26 @@ Deno.test("a route verifies the old secret before its expiry and refuses it afte
   assert.deepEqual(await verdictAt(EXPIRY_MS), { ok: false, reason: "bad signature" });
   // The current secret is unaffected by the old one's expiry.
   const ts = Math.floor(EXPIRY_MS / 1000) + 10;
-  const current = await verifyDelivery(
+  const current = verifyDelivery(
     {
       scheme: hookgateScheme,
       keys: activeKeys(route, EXPIRY_MS + 10_000),
-      ...await signedWith(CURRENT, ts),
+      ...signedWith(CURRENT, ts),
     },
     { nowSeconds: ts, toleranceSeconds: 300 },
   );
   assert.equal(current.ok, true);
 });
 
-Deno.test("buildRoutes() leaves out previous secrets that already expired at start-up", async () => {
+Deno.test("buildRoutes() leaves out previous secrets that already expired at start-up", () => {
   const env = { WEBHOOK_SECRET: CURRENT, WEBHOOK_SECRET_PREVIOUS: `${OLD}@${EXPIRY}` };
-  const built = await buildRoutes(env, { toleranceSeconds: 300, routeSpecs: [], nowMs: EXPIRY_MS });
+  const built = buildRoutes(env, { toleranceSeconds: 300, routeSpecs: [], nowMs: EXPIRY_MS });
   assert.ok(built.ok);
   assert.equal(built.value[0]?.keys.length, 1);
 });
 
-Deno.test("activeKeys() shares one frozen list between requests when no key of the route expires", async () => {
-  const built = await buildRoutes({ WEBHOOK_SECRET: CURRENT }, {
+Deno.test("activeKeys() shares one frozen list between requests when no key of the route expires", () => {
+  const built = buildRoutes({ WEBHOOK_SECRET: CURRENT }, {
     toleranceSeconds: 300,
     routeSpecs: [],
     nowMs: EXPIRY_MS,

@@ -45,7 +45,7 @@ function fakeStore(
   return { store, accepted };
 }
 
-async function setup(
+function setup(
   options: {
     hold?: Promise<void>;
     fail?: boolean;
@@ -59,7 +59,7 @@ async function setup(
     name: "webhook",
     scheme: hookgateScheme,
     secretVar: "WEBHOOK_SECRET",
-    keys: [{ key: await importHmacKey(utf8(SECRET)), expiresAtMs: null }],
+    keys: [{ key: importHmacKey(utf8(SECRET)), expiresAtMs: null }],
     toleranceSeconds: 300,
     retentionMs: 600_000,
   };
@@ -98,7 +98,7 @@ async function answer(response: Response) {
 }
 
 Deno.test("webhook handler accepts a signed event and stores its exact bytes", async () => {
-  const { handler, accepted } = await setup();
+  const { handler, accepted } = setup();
   const body = '{"id":"e42",  "event":"push"}';
   assert.deepEqual(await answer(await handler(signedPost(body))), {
     status: 200,
@@ -111,7 +111,7 @@ Deno.test("webhook handler accepts a signed event and stores its exact bytes", a
 });
 
 Deno.test("webhook handler answers a replay with duplicate-ignored", async () => {
-  const { handler } = await setup();
+  const { handler } = setup();
   await handler(signedPost('{"id":"e42"}'));
   assert.deepEqual(await answer(await handler(signedPost('{"id":"e42"}'))), {
     status: 200,
@@ -120,7 +120,7 @@ Deno.test("webhook handler answers a replay with duplicate-ignored", async () =>
 });
 
 Deno.test("webhook handler gate 1: a missing timestamp is 401 and nothing is stored", async () => {
-  const { handler, accepted } = await setup();
+  const { handler, accepted } = setup();
   const request = new Request("http://127.0.0.1/webhook", {
     method: "POST",
     body: "{}",
@@ -134,7 +134,7 @@ Deno.test("webhook handler gate 1: a missing timestamp is 401 and nothing is sto
 });
 
 Deno.test("webhook handler gate 1: a stale, validly signed request is 401 and not stored", async () => {
-  const { handler, accepted } = await setup();
+  const { handler, accepted } = setup();
   const ts = String(NOW_S - 301);
   assert.deepEqual(await answer(await handler(signedPost('{"id":"old"}', ts))), {
     status: 401,
@@ -144,14 +144,14 @@ Deno.test("webhook handler gate 1: a stale, validly signed request is 401 and no
 });
 
 Deno.test("webhook handler gate 1: exactly the tolerance is still fresh", async () => {
-  const { handler } = await setup();
+  const { handler } = setup();
   const response = await handler(signedPost('{"id":"edge"}', String(NOW_S - 300)));
   assert.equal(response.status, 200);
   await response.body?.cancel();
 });
 
 Deno.test("webhook handler gate 2: a forged signature is 401 and nothing is stored", async () => {
-  const { handler, accepted } = await setup();
+  const { handler, accepted } = setup();
   const body = '{"id":"e1"}';
   const forged = sign(String(NOW_S), body, "attacker-secret-0123456789");
   const response = await handler(signedPost(body, String(NOW_S), forged));
@@ -160,7 +160,7 @@ Deno.test("webhook handler gate 2: a forged signature is 401 and nothing is stor
 });
 
 Deno.test("webhook handler never echoes the expected signature", async () => {
-  const { handler } = await setup();
+  const { handler } = setup();
   const body = '{"id":"e1"}';
   const response = await handler(signedPost(body, String(NOW_S), "0".repeat(64)));
   const text = await response.text();
@@ -169,14 +169,14 @@ Deno.test("webhook handler never echoes the expected signature", async () => {
 });
 
 Deno.test("webhook handler parses JSON only after the signature: unsigned junk is 401", async () => {
-  const { handler } = await setup();
+  const { handler } = setup();
   const response = await handler(signedPost("not json", String(NOW_S), "0".repeat(64)));
   assert.equal(response.status, 401);
   await response.body?.cancel();
 });
 
 Deno.test("webhook handler answers 400 for a signed body that is not a JSON object", async () => {
-  const { handler, accepted } = await setup();
+  const { handler, accepted } = setup();
   for (const body of ["[1]", '"s"', "1", "null", "not json", ""]) {
     const response = await handler(signedPost(body));
     assert.deepEqual(await answer(response), {
@@ -188,7 +188,7 @@ Deno.test("webhook handler answers 400 for a signed body that is not a JSON obje
 });
 
 Deno.test("webhook handler says a signed form-encoded body needs the JSON content type, and stores nothing", async () => {
-  const { handler, accepted } = await setup();
+  const { handler, accepted } = setup();
   const body = "payload=%7B%22id%22%3A%22e1%22%7D";
   const ts = String(NOW_S);
   const response = await handler(
@@ -209,7 +209,7 @@ Deno.test("webhook handler says a signed form-encoded body needs the JSON conten
 });
 
 Deno.test("webhook handler answers 400 for a bad id and stores nothing", async () => {
-  const { handler, accepted } = await setup();
+  const { handler, accepted } = setup();
   const response = await handler(signedPost('{"id":{"a":1}}'));
   assert.equal(response.status, 400);
   await response.body?.cancel();
@@ -217,7 +217,7 @@ Deno.test("webhook handler answers 400 for a bad id and stores nothing", async (
 });
 
 Deno.test("webhook handler answers 413 past the body cap and stores nothing", async () => {
-  const { handler, accepted } = await setup({ maxBodyBytes: 16 });
+  const { handler, accepted } = setup({ maxBodyBytes: 16 });
   const body = '{"id":"e1","pad":"xxxxxxxxxxxxxxxx"}';
   const response = await handler(signedPost(body));
   assert.equal(response.headers.get("connection"), "close");
@@ -229,7 +229,7 @@ Deno.test("webhook handler answers 413 past the body cap and stores nothing", as
 });
 
 Deno.test("webhook handler answers 405 with Allow: POST for GET /webhook", async () => {
-  const { handler } = await setup();
+  const { handler } = setup();
   const response = await handler(new Request("http://127.0.0.1/webhook"));
   assert.equal(response.status, 405);
   assert.equal(response.headers.get("allow"), "POST");
@@ -237,19 +237,19 @@ Deno.test("webhook handler answers 405 with Allow: POST for GET /webhook", async
 });
 
 Deno.test("webhook handler answers 404 for an unknown path", async () => {
-  const { handler } = await setup();
+  const { handler } = setup();
   const response = await handler(new Request("http://127.0.0.1/other", { method: "POST" }));
   assert.deepEqual(await answer(response), { status: 404, body: { error: "not found" } });
 });
 
 Deno.test("webhook handler answers GET /healthz", async () => {
-  const { handler } = await setup();
+  const { handler } = setup();
   const response = await handler(new Request("http://127.0.0.1/healthz"));
   assert.deepEqual(await answer(response), { status: 200, body: { status: "ok" } });
 });
 
 Deno.test("webhook handler answers 503, never 200, when the store fails", async () => {
-  const { handler } = await setup({ fail: true });
+  const { handler } = setup({ fail: true });
   const response = await handler(signedPost('{"id":"e1"}'));
   assert.equal(response.status, 503);
   assert.match((await response.json()).error, /store unavailable/);
@@ -258,7 +258,7 @@ Deno.test("webhook handler answers 503, never 200, when the store fails", async 
 Deno.test("webhook handler does not answer before the store's commit resolved", async () => {
   let release = () => {};
   const hold = new Promise<void>((resolve) => release = resolve);
-  const { handler, accepted } = await setup({ hold });
+  const { handler, accepted } = setup({ hold });
   let answered = false;
   const pending = handler(signedPost('{"id":"held"}')).then((r) => {
     answered = true;
@@ -272,7 +272,7 @@ Deno.test("webhook handler does not answer before the store's commit resolved", 
 });
 
 Deno.test("webhook handler reports one trace record per request, without the payload", async () => {
-  const { handler, records } = await setup();
+  const { handler, records } = setup();
   const response = await handler(signedPost('{"id":"e9","token":"abc"}'));
   await response.body?.cancel();
   assert.equal(records.length, 1);
@@ -283,14 +283,14 @@ Deno.test("webhook handler reports one trace record per request, without the pay
 });
 
 Deno.test("webhook handler puts the peer's address in the trace record", async () => {
-  const { handler, records } = await setup();
+  const { handler, records } = setup();
   const response = await handler(signedPost('{"id":"e10"}'), "203.0.113.7");
   await response.body?.cancel();
   assert.equal(records[0]?.remoteAddress, "203.0.113.7");
 });
 
 Deno.test("webhook handler answers 408 to a body that stalls, and stores nothing", async () => {
-  const { handler, accepted } = await setup({ readTimeoutMs: 20 });
+  const { handler, accepted } = setup({ readTimeoutMs: 20 });
   const request = new Request("http://127.0.0.1/webhook", {
     method: "POST",
     body: new ReadableStream({ pull: () => new Promise(() => {}) }),
@@ -304,7 +304,7 @@ Deno.test("webhook handler answers 408 to a body that stalls, and stores nothing
 });
 
 Deno.test("webhook handler finds the route past a query string and through dot segments", async () => {
-  const { handler, accepted, records } = await setup();
+  const { handler, accepted, records } = setup();
   const body = '{"id":"e7"}';
   const at = (url: string, id: string) => {
     const payload = body.replace("e7", id);
@@ -324,11 +324,11 @@ Deno.test("webhook handler finds the route past a query string and through dot s
 
 Deno.test("webhook handler: a store failed for good answers 503, says why once, and /healthz turns 503", async () => {
   const healthz = () => new Request("http://127.0.0.1/healthz");
-  const passing = await setup({ fail: true });
+  const passing = setup({ fail: true });
   assert.equal((await answer(await passing.handler(signedPost('{"id":"a"}')))).status, 503);
   assert.equal((await answer(await passing.handler(healthz()))).status, 200, "a passing outage");
   assert.deepEqual(passing.storeFailures, []);
-  const { handler, storeFailures } = await setup({ failedForGood: true });
+  const { handler, storeFailures } = setup({ failedForGood: true });
   for (const id of ["a", "b"]) {
     assert.equal((await answer(await handler(signedPost(`{"id":"${id}"}`)))).status, 503);
   }

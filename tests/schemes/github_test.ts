@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { importHmacKey, utf8 } from "../../lib/util/mod.ts";
+import { type HmacKey, importHmacKey, utf8 } from "../../lib/util/mod.ts";
 import { githubScheme } from "../../lib/schemes/mod.ts";
 import { verifyDelivery } from "../../lib/receive/mod.ts";
 
@@ -11,46 +11,46 @@ const HEX = EXPECTED.slice(7);
 const DELIVERY = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
 const NOW = 1_700_000_000;
 
-function key(secret = SECRET): Promise<CryptoKey> {
+function key(secret = SECRET): HmacKey {
   const bytes = githubScheme.secretBytes(secret);
   assert.ok(bytes.ok);
   return importHmacKey(bytes.value);
 }
 
-async function verify(headers: Record<string, string>, options: { nowSeconds?: number } = {}) {
+function verify(headers: Record<string, string>, options: { nowSeconds?: number } = {}) {
   return verifyDelivery(
-    { scheme: githubScheme, keys: [await key()], headers: new Headers(headers), body: BODY },
+    { scheme: githubScheme, keys: [key()], headers: new Headers(headers), body: BODY },
     { nowSeconds: options.nowSeconds ?? NOW, toleranceSeconds: 300 },
   );
 }
 
-Deno.test("githubScheme.sign() reproduces the known-answer vector", async () => {
-  const headers = await githubScheme.sign(BODY, {
-    keys: [await key()],
+Deno.test("githubScheme.sign() reproduces the known-answer vector", () => {
+  const headers = githubScheme.sign(BODY, {
+    keys: [key()],
     timestampSeconds: NOW,
     id: DELIVERY,
   });
   assert.deepEqual(headers, { "x-hub-signature-256": EXPECTED, "x-github-delivery": DELIVERY });
 });
 
-Deno.test("githubScheme accepts the known-answer vector and keys the replay by delivery id", async () => {
-  const result = await verify({ "x-hub-signature-256": EXPECTED, "x-github-delivery": DELIVERY });
+Deno.test("githubScheme accepts the known-answer vector and keys the replay by delivery id", () => {
+  const result = verify({ "x-hub-signature-256": EXPECTED, "x-github-delivery": DELIVERY });
   assert.ok(result.ok);
   assert.equal(result.value.headerId, DELIVERY);
   assert.equal(result.value.timestampSeconds, null);
 });
 
-Deno.test("githubScheme has no freshness window: a week-old redelivery still verifies", async () => {
-  const result = await verify(
+Deno.test("githubScheme has no freshness window: a week-old redelivery still verifies", () => {
+  const result = verify(
     { "x-hub-signature-256": EXPECTED, "x-github-delivery": DELIVERY },
     { nowSeconds: NOW + 7 * 86_400 },
   );
   assert.equal(result.ok, true);
 });
 
-Deno.test("githubScheme.sign() signs with the current key only (one signature fits)", async () => {
-  const headers = await githubScheme.sign(BODY, {
-    keys: [await key(), await key("a different secret entirely")],
+Deno.test("githubScheme.sign() signs with the current key only (one signature fits)", () => {
+  const headers = githubScheme.sign(BODY, {
+    keys: [key(), key("a different secret entirely")],
     timestampSeconds: NOW,
     id: DELIVERY,
   });
@@ -75,7 +75,7 @@ const MALFORMED: Array<[string, Record<string, string>]> = [
 ];
 
 for (const [label, headers] of MALFORMED) {
-  Deno.test(`githubScheme refuses ${label}: bad signature`, async () => {
-    assert.deepEqual(await verify(headers), { ok: false, reason: "bad signature" });
+  Deno.test(`githubScheme refuses ${label}: bad signature`, () => {
+    assert.deepEqual(verify(headers), { ok: false, reason: "bad signature" });
   });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { importHmacKey, utf8 } from "../../lib/util/mod.ts";
+import { type HmacKey, importHmacKey, utf8 } from "../../lib/util/mod.ts";
 import { stripeScheme } from "../../lib/schemes/mod.ts";
 import { verifyDelivery } from "../../lib/receive/mod.ts";
 
@@ -14,34 +14,34 @@ function mac(ts: number | string, secret = SECRET): string {
   return createHmac("sha256", secret).update(`${ts}.`).update(BODY).digest("hex");
 }
 
-function key(secret = SECRET): Promise<CryptoKey> {
+function key(secret = SECRET): HmacKey {
   const bytes = stripeScheme.secretBytes(secret);
   assert.ok(bytes.ok);
   return importHmacKey(bytes.value);
 }
 
-async function verify(header: string | null) {
+function verify(header: string | null) {
   const headers = new Headers(header === null ? {} : { "stripe-signature": header });
   return verifyDelivery(
-    { scheme: stripeScheme, keys: [await key()], headers, body: BODY },
+    { scheme: stripeScheme, keys: [key()], headers, body: BODY },
     { nowSeconds: NOW, toleranceSeconds: 300 },
   );
 }
 
-Deno.test("stripeScheme accepts a header signed with the whole secret string", async () => {
-  const result = await verify(`t=${NOW},v1=${mac(NOW)}`);
+Deno.test("stripeScheme accepts a header signed with the whole secret string", () => {
+  const result = verify(`t=${NOW},v1=${mac(NOW)}`);
   assert.ok(result.ok);
   assert.equal(result.value.headerId, null);
 });
 
-Deno.test("stripeScheme accepts any matching v1 among several, and ignores v0", async () => {
-  const result = await verify(`t=${NOW},v1=${mac(NOW, OTHER)},v0=${"0".repeat(64)},v1=${mac(NOW)}`);
+Deno.test("stripeScheme accepts any matching v1 among several, and ignores v0", () => {
+  const result = verify(`t=${NOW},v1=${mac(NOW, OTHER)},v0=${"0".repeat(64)},v1=${mac(NOW)}`);
   assert.equal(result.ok, true);
 });
 
-Deno.test("stripeScheme.sign() signs with every key, in order", async () => {
-  const headers = await stripeScheme.sign(BODY, {
-    keys: [await key(OTHER), await key()],
+Deno.test("stripeScheme.sign() signs with every key, in order", () => {
+  const headers = stripeScheme.sign(BODY, {
+    keys: [key(OTHER), key()],
     timestampSeconds: NOW,
     id: "evt_1",
   });
@@ -50,9 +50,9 @@ Deno.test("stripeScheme.sign() signs with every key, in order", async () => {
   });
 });
 
-Deno.test("stripeScheme rejects a timestamp too far in the future (stripe-node checks only the past)", async () => {
+Deno.test("stripeScheme rejects a timestamp too far in the future (stripe-node checks only the past)", () => {
   const ts = NOW + 301;
-  assert.deepEqual(await verify(`t=${ts},v1=${mac(ts)}`), {
+  assert.deepEqual(verify(`t=${ts},v1=${mac(ts)}`), {
     ok: false,
     reason: "timestamp outside allowed window",
   });
@@ -81,7 +81,7 @@ const MALFORMED: Array<[string, string | null, string]> = [
 ];
 
 for (const [label, header, verdict] of MALFORMED) {
-  Deno.test(`stripeScheme refuses ${label}: ${verdict}`, async () => {
-    assert.deepEqual(await verify(header), { ok: false, reason: verdict });
+  Deno.test(`stripeScheme refuses ${label}: ${verdict}`, () => {
+    assert.deepEqual(verify(header), { ok: false, reason: verdict });
   });
 }

@@ -37,8 +37,8 @@ function fakeTime(startMs = 1_700_000_000_000) {
   };
 }
 
-async function options(time = fakeTime(), extra: Partial<SendOptions> = {}): Promise<SendOptions> {
-  const key = await importHmacKey(encode(SECRET));
+function options(time = fakeTime(), extra: Partial<SendOptions> = {}): SendOptions {
+  const key = importHmacKey(encode(SECRET));
   return {
     keys: [key],
     nowMs: time.nowMs,
@@ -62,7 +62,7 @@ Deno.test("sendWebhook() retries 503 twice then delivers, same id, fresh valid s
   const result = await sendWebhook(
     server.url,
     encode('{"event":"push"}'),
-    await options(time),
+    options(time),
   );
   assert.equal(result.ok, true);
   assert.equal(server.requests.length, 3);
@@ -88,7 +88,7 @@ Deno.test("sendWebhook() honours Retry-After seconds through the injected sleep"
     index === 0 ? status(503, "", { "retry-after": "2" }) : status(200, "ok")
   );
   const time = fakeTime();
-  const result = await sendWebhook(server.url, encode('{"id":"e1"}'), await options(time));
+  const result = await sendWebhook(server.url, encode('{"id":"e1"}'), options(time));
   assert.equal(result.ok, true);
   assert.deepEqual(time.sleeps, [2000]);
 });
@@ -101,7 +101,7 @@ Deno.test("sendWebhook() honours a Retry-After HTTP date", async () => {
       : status(200, "ok")
   );
   const time = fakeTime(start);
-  await sendWebhook(server.url, encode('{"id":"e1"}'), await options(time));
+  await sendWebhook(server.url, encode('{"id":"e1"}'), options(time));
   assert.deepEqual(time.sleeps, [3000]);
 });
 
@@ -109,7 +109,7 @@ for (const code of [400, 401]) {
   Deno.test(`sendWebhook() does not retry after ${code}`, async () => {
     await using server = startRecordingServer(() => status(code, "bad signature"));
     const time = fakeTime();
-    const result = await sendWebhook(server.url, encode('{"id":"e1"}'), await options(time));
+    const result = await sendWebhook(server.url, encode('{"id":"e1"}'), options(time));
     assert.equal(server.requests.length, 1);
     assert.deepEqual(time.sleeps, []);
     assert.equal(result.ok, false);
@@ -123,7 +123,7 @@ Deno.test("sendWebhook() does not follow a 302: the Location target receives not
     new Response(null, { status: 302, headers: { location: target.url } })
   );
   const time = fakeTime();
-  const result = await sendWebhook(redirector.url, encode('{"id":"e1"}'), await options(time));
+  const result = await sendWebhook(redirector.url, encode('{"id":"e1"}'), options(time));
   assert.equal(target.requests.length, 0);
   assert.equal(redirector.requests.length, 1);
   assert.deepEqual(time.sleeps, []);
@@ -137,7 +137,7 @@ Deno.test("sendWebhook() does not follow a 302: the Location target receives not
 Deno.test("sendWebhook() stops at once on 410", async () => {
   await using server = startRecordingServer(() => status(410, "gone"));
   const time = fakeTime();
-  const result = await sendWebhook(server.url, encode('{"id":"e1"}'), await options(time));
+  const result = await sendWebhook(server.url, encode('{"id":"e1"}'), options(time));
   assert.equal(server.requests.length, 1);
   assert.deepEqual(time.sleeps, []);
   assert.equal(!result.ok && result.reason.kind === "status" && result.reason.why, "gone");
@@ -149,7 +149,7 @@ Deno.test("sendWebhook() gives up after the configured retries with the last sta
   const result = await sendWebhook(
     server.url,
     encode('{"id":"e1"}'),
-    await options(time, { retries: 2 }),
+    options(time, { retries: 2 }),
   );
   assert.equal(server.requests.length, 3);
   assert.deepEqual(time.sleeps, [750, 1500]);
@@ -170,7 +170,7 @@ Deno.test("sendWebhook() starts no attempt after the time budget", async () => {
   const result = await sendWebhook(
     server.url,
     encode('{"id":"e1"}'),
-    await options(time, { maxElapsedMs: 2000 }),
+    options(time, { maxElapsedMs: 2000 }),
   );
   // 750 ms, then 1500 ms clamped to the 1250 ms left; then the budget is spent.
   assert.deepEqual(time.sleeps, [750, 1250]);
@@ -186,7 +186,7 @@ Deno.test("sendWebhook() retries a refused connection, then reports it unreachab
   const result = await sendWebhook(
     `http://127.0.0.1:${closedPort()}/webhook`,
     encode('{"id":"e1"}'),
-    await options(time, { retries: 1 }),
+    options(time, { retries: 1 }),
   );
   assert.deepEqual(time.sleeps, [750]);
   if (result.ok || result.reason.kind !== "unreachable") throw new Error("expected unreachable");
@@ -199,7 +199,7 @@ Deno.test("sendWebhook() times out an attempt that gets no answer", async () => 
   const result = await sendWebhook(
     server.url,
     encode('{"id":"e1"}'),
-    await options(fakeTime(), { retries: 0, timeoutMs: 100 }),
+    options(fakeTime(), { retries: 0, timeoutMs: 100 }),
   );
   if (result.ok || result.reason.kind !== "unreachable") throw new Error("expected unreachable");
   assert.equal(result.reason.timedOut, true);
@@ -211,7 +211,7 @@ Deno.test("sendWebhook() sends the given bytes exactly, with the hookgate header
   const result = await sendWebhook(
     server.url,
     payload,
-    await options(fakeTime(), { userAgent: "hookgate/test" }),
+    options(fakeTime(), { userAgent: "hookgate/test" }),
   );
   assert.equal(result.ok, true);
   const [request] = server.requests;
@@ -225,7 +225,7 @@ Deno.test("sendWebhook() sends the given bytes exactly, with the hookgate header
 
 Deno.test("sendWebhook() refuses a payload that is not an object and sends nothing", async () => {
   await using server = startRecordingServer(() => status(200));
-  const result = await sendWebhook(server.url, encode("[1,2]"), await options());
+  const result = await sendWebhook(server.url, encode("[1,2]"), options());
   assert.equal(!result.ok && result.reason.kind, "invalid-payload");
   assert.equal(server.requests.length, 0);
 });
@@ -236,7 +236,7 @@ Deno.test("sendWebhook() reports every attempt with the wait before the next", a
   await sendWebhook(
     server.url,
     encode('{"id":"e1"}'),
-    await options(fakeTime(), { onAttempt: (r) => reports.push(r) }),
+    options(fakeTime(), { onAttempt: (r) => reports.push(r) }),
   );
   assert.deepEqual(
     reports.map((r) => [r.attempt, r.maxAttempts, r.outcome.kind, r.retryInMs]),
