@@ -38,6 +38,7 @@ import { routeProblem } from "./provider_setup.ts";
 import { isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
 import { batchLines, type LineBatcher, outputSink } from "./line_batcher.ts";
+import { jsonLine } from "./printable.ts";
 
 import { parseServeSettings, type ServeSettings } from "./serve_settings.ts";
 
@@ -101,14 +102,16 @@ Exit codes: 0 stopped by SIGINT/SIGTERM · 1 a second signal during shutdown · 
 69 port taken or store unreachable · 77 permission denied · 78 a secret missing or weak,
 a bad route.`;
 
-/** The act step without `--exec`: a `VERIFIED:` line per event, as one JSON line. */
+/** The act step without `--exec`: a `verified` line per event, as one JSON line. */
 export function printVerified(
   lines: LineBatcher,
 ): (event: StoredEvent) => Promise<HandlerOutcome> {
   const decoder = new TextDecoder();
   return async (event) => {
     // Done once its line is written: a reader that falls behind holds the event, not serve.
-    await lines.write(JSON.stringify({
+    // DEL and C1 controls of the payload (anyone may write a field, such as an issue title)
+    // go out as JSON escapes: stdout is often a terminal.
+    await lines.write(jsonLine({
       event: "verified",
       id: event.id,
       payload: JSON.parse(decoder.decode(event.payload)),

@@ -32,7 +32,7 @@ export interface EventKeyOptions {
 
 /**
  * Gate 3's key for a verified payload. The body's "id" must be a non-empty
- * string of at most 256 bytes or a safe integer; any other type is a reason
+ * string of at most 256 bytes without a NUL, or a safe integer; any other type is a reason
  * (400), never a silent fallback to the digest, so a sender bug cannot turn
  * into duplicate processing.
  */
@@ -93,6 +93,9 @@ function idKey(id: string): string {
 
 function checkIdString(raw: string): Result<string> {
   if (raw.length === 0) return fail("id must not be empty");
+  // SQLite reads text back only up to a NUL: "n\0a" would come back as "n", another event's
+  // id, and its hand-off could never be settled.
+  if (raw.includes("\0")) return fail("id must not contain a NUL character");
   // A UTF-16 code unit takes at most 3 UTF-8 bytes: a short id needs no encoding to measure.
   if (raw.length * 3 > MAX_ID_BYTES && utf8(raw).length > MAX_ID_BYTES) {
     return fail(`id is longer than ${MAX_ID_BYTES} bytes`);

@@ -63,3 +63,16 @@ Deno.test("serve --quiet prints no request lines; --log-format json prints JSON 
   assert.equal(parsed.outcome, "accepted");
   assert.equal(parsed.key, "id:j1");
 });
+
+Deno.test("serve's verified lines on stdout send no DEL or C1 control of a payload to the terminal", async () => {
+  await using server = await serving(["--no-trace"]);
+  // A payload field anyone could write (an issue title): 8-bit CSI, OSC and DEL as JSON escapes.
+  const title = "t\u009b2J\u009d0;owned\u0007\u007fx";
+  const body = JSON.stringify({ id: "c1", title });
+  await (await post(server, body)).text();
+  await eventually("the event is printed", () => server.stdout().includes('"c1"'));
+  const out = server.stdout();
+  assert.doesNotMatch(out, /[\x7f-\x9f]/, "no DEL or C1 control reaches stdout raw");
+  const line = out.split("\n").find((text) => text.includes('"c1"')) as string;
+  assert.deepEqual(JSON.parse(line), { event: "verified", id: "c1", payload: { id: "c1", title } });
+});

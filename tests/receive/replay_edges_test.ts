@@ -1,17 +1,21 @@
 /**
  * Replay at the edges of the receive path: a GitHub body re-sent under another
  * delivery id, an exact replay at the last instant its timestamp is fresh, a
- * timestamp spelled with a leading zero, ids that differ only in lone surrogates.
+ * timestamp spelled with a leading zero, ids that differ only in lone surrogates, an id
+ * holding a NUL.
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import type { EventStore, IncomingEvent } from "../../lib/store/mod.ts";
 import { openKvEventStore } from "../../lib/store/kv/mod.ts";
+import { openSqliteEventStore } from "../../lib/store/sqlite/mod.ts";
 import { createWebhookHandler, type Route } from "../../lib/receive/mod.ts";
 import { githubScheme, hookgateScheme, type Scheme } from "../../lib/schemes/mod.ts";
 import { importHmacKey, utf8 } from "../../lib/util/mod.ts";
+import { closing } from "../support/closing.ts";
 import { expiringStore } from "../support/expiring_store.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { waitFor } from "../support/wait.ts";
 
 const SECRET = "replay-edges-secret-0123456789";
 const NOW_S = 1_700_000_000;
@@ -189,4 +193,42 @@ Deno.test('ids that differ only in lone surrogates are distinct events; 1001 and
     await outcome(await handler(hookgatePost('{"id":"1001"}', ts))),
     "200 duplicate-ignored",
   );
+});
+
+Deno.test("an id holding a NUL is 400 and stored nowhere: on SQLite it would read back as another id", async () => {
+  // SQLite text read back ends at a NUL: "n\u0000a" would come back as "n", so its hand-off
+  // could never be settled (handed to the agent again and again) and it would show as "n".
+  await using dir = await tempDir("hookgate-replay-");
+  await using store = closing(await openSqliteEventStore(`${dir.path}/hookgate.db`));
+  const handler = await handlerFor(
+    hookgateScheme,
+    { toleranceSeconds: 300, retentionMs: 600_000 },
+    store,
+    Date.now,
+  );
+  const ts = String(Math.floor(Date.now() / 1000));
+  assert.equal(
+    await outcome(await handler(hookgatePost('{"id":"n\\u0000a"}', ts))),
+    "400 id must not contain a NUL character",
+  );
+  assert.equal(await outcome(await handler(hookgatePost('{"id":"n"}', ts))), "200 accepted");
+  const pending = await store.list({ status: "pending", limit: 10 });
+  assert.deepEqual(pending.map((event) => [event.key, event.id]), [["id:n", "n"]]);
+  // The one event is handed off once and settled.
+  const handedOff: string[] = [];
+  const stop = new AbortController();
+  const consuming = store.consume((event) => {
+    handedOff.push(event.key);
+    return Promise.resolve({ ok: true });
+  }, { signal: stop.signal, concurrency: 2, maxAttempts: 3, retryDelayMs: () => 10 });
+  try {
+    assert.ok(
+      await waitFor(async () => (await store.get("webhook", "id:n"))?.status === "done", 5_000),
+    );
+  } finally {
+    stop.abort();
+    await consuming;
+  }
+  assert.deepEqual(handedOff, ["id:n"]);
+  assert.equal((await store.list({ status: "pending", limit: 10 })).length, 0);
 });
