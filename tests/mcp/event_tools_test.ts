@@ -31,10 +31,11 @@ async function harness(
     maxAttempts?: number;
     readOnly?: boolean;
     store?: MemoryEventStore;
+    secrets?: string[];
   } = {},
 ): Promise<Harness> {
   const store = options.store ?? new MemoryEventStore();
-  const redactor = createRedactor({ secrets: [CANARY] });
+  const redactor = createRedactor({ secrets: [CANARY, ...(options.secrets ?? [])] });
   const stopping = new AbortController();
   const server = createHookgateMcpServer({
     version: "test",
@@ -274,6 +275,24 @@ Deno.test("the event tools never show a secret hookgate knows: payload, error te
   }
   assert.doesNotMatch((await h.store.get("webhook", "id:leaky"))?.lastError ?? "", /canary/);
   assert.match(textOf(shown), /\*\*\*redacted\*\*\*/);
+});
+
+Deno.test("a secret of digits is not shown where a payload holds it as a JSON number", async () => {
+  // 16 digits, below 2^53: JSON.parse keeps every digit of it as a number.
+  const digits = "4503599627370497";
+  await using h = await harness({ secrets: [digits] });
+  await accept(h.store, "amount", { id: "amount", amount: Number(digits), ids: [Number(digits)] });
+  const results = [
+    await h.call("events_next", { wait_seconds: 0 }),
+    await h.call("event_get", { route: "webhook", key: "id:amount" }),
+  ];
+  for (const result of results) {
+    assert.notEqual(result.isError, true, textOf(result));
+    assert.doesNotMatch(JSON.stringify(result), new RegExp(digits));
+    // The text block is still JSON the model can parse.
+    const shown = JSON.parse(textOf(result)) as { event: { payload: Record<string, unknown> } };
+    assert.equal(shown.event.payload.amount, "***redacted***");
+  }
 });
 
 Deno.test("the pending inbox resource lists pending events and notifies subscribers of changes", async () => {
