@@ -320,6 +320,37 @@ Deno.test("the pending inbox resource lists pending events and notifies subscrib
   await assert.rejects(h.client.subscribeResource({ uri: "hookgate://other" }), /no resource/);
 });
 
+Deno.test("the inbox resource and its watch read no payloads, only their sizes", async () => {
+  // A pending inbox holds up to 100 events of up to the body cap each: read whole once a
+  // second while subscribed (and on every read), that is 100 MiB a second from the store.
+  class PayloadCountingStore extends MemoryEventStore {
+    payloadBytesRead = 0;
+    lists = 0;
+    override async list(options: Parameters<MemoryEventStore["list"]>[0]) {
+      const events = await super.list(options);
+      this.lists++;
+      for (const event of events) this.payloadBytesRead += event.payload.byteLength;
+      return events;
+    }
+  }
+  const store = new PayloadCountingStore();
+  await using h = await harness({ store });
+  await accept(store, "large", { id: "large", blob: "x".repeat(100_000) });
+  await h.client.subscribeResource({ uri: INBOX_URI });
+  const deadline = Date.now() + 5_000;
+  while (store.lists < 3 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const read = await h.client.readResource({ uri: INBOX_URI });
+  await h.client.unsubscribeResource({ uri: INBOX_URI });
+  assert.ok(store.lists >= 4, `the watch listed ${store.lists} times`);
+  assert.equal(store.payloadBytesRead, 0);
+  const content = read.contents[0];
+  assert.ok(content && "text" in content);
+  const listed = JSON.parse(content.text as string) as { events: { payload_bytes: number }[] };
+  assert.ok((listed.events[0]?.payload_bytes ?? 0) > 100_000, content.text as string);
+});
+
 Deno.test("a failing store is a tool error that says to try again, and the server keeps serving", async () => {
   class BrokenStore extends MemoryEventStore {
     override list(): Promise<never> {
