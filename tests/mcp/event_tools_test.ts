@@ -1,103 +1,15 @@
 /**
  * The event tools' rules, with the SDK's Client talking to the server in this
- * process (linked in-memory transports) over the in-memory store: leases,
+ * process (tests/support/mcp_event_harness.ts) over the in-memory store: leases,
  * settlements, the retry policy, read-only, bad calls and redaction.
  */
 import assert from "node:assert/strict";
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client"
-import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/inMemory"
-import { InMemoryTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/inMemory.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
 import { ResourceUpdatedNotificationSchema } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
-import { createHookgateMcpServer, INBOX_URI, serveStdio } from "../../lib/mcp/mod.ts";
-import { createRedactor } from "../../lib/redact/mod.ts";
+import { INBOX_URI } from "../../lib/mcp/mod.ts";
 import { MemoryEventStore } from "../support/memory_event_store.ts";
-import { type CallToolResult, textOf } from "../support/mcp_session.ts";
-
-const CANARY = "events-canary-secret-9e1d0c2b7a";
-
-interface Harness extends AsyncDisposable {
-  store: MemoryEventStore;
-  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
-  callOk(name: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
-  client: Client;
-  warnings: string[];
-}
-
-async function harness(
-  options: {
-    leaseMs?: number;
-    maxAttempts?: number;
-    readOnly?: boolean;
-    store?: MemoryEventStore;
-    secrets?: string[];
-  } = {},
-): Promise<Harness> {
-  const store = options.store ?? new MemoryEventStore();
-  const redactor = createRedactor({ secrets: [CANARY, ...(options.secrets ?? [])] });
-  const stopping = new AbortController();
-  const server = createHookgateMcpServer({
-    version: "test",
-    redactor,
-    events: {
-      store,
-      leaseMs: options.leaseMs ?? 60_000,
-      retryPolicy: { maxAttempts: options.maxAttempts ?? 5, retryDelayMs: () => 0 },
-      readOnly: options.readOnly ?? false,
-      signal: stopping.signal,
-      inboxPollMs: 20,
-    },
-  });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const warnings: string[] = [];
-  const serving = serveStdio(server, {
-    redactor,
-    warn: (line) => warnings.push(line),
-    signal: stopping.signal,
-    transport: serverSide,
-  });
-  const client = new Client({ name: "hookgate-test", version: "1.0.0" });
-  await client.connect(clientSide);
-  const call = async (name: string, args: Record<string, unknown> = {}) =>
-    await client.callTool({ name, arguments: args }) as CallToolResult;
-  return {
-    store,
-    client,
-    warnings,
-    call,
-    async callOk(name, args = {}) {
-      const result = await call(name, args);
-      assert.notEqual(result.isError, true, `${name} failed: ${textOf(result)}`);
-      return result.structuredContent as Record<string, unknown>;
-    },
-    async [Symbol.asyncDispose]() {
-      await client.close();
-      stopping.abort();
-      await serving;
-      await store.close();
-    },
-  };
-}
-
-async function accept(store: MemoryEventStore, id: string, payload: unknown = { id }) {
-  assert.equal(
-    await store.accept({
-      route: "webhook",
-      key: `id:${id}`,
-      id,
-      payload: new TextEncoder().encode(JSON.stringify(payload)),
-      receivedAtMs: Date.now(),
-      retentionMs: 600_000,
-    }),
-    "accepted",
-  );
-}
-
-function eventOf(content: Record<string, unknown>): Record<string, unknown> {
-  assert.ok(content.event, `no event in ${JSON.stringify(content)}`);
-  return content.event as Record<string, unknown>;
-}
+import { textOf } from "../support/mcp_session.ts";
+import { accept, CANARY, eventOf, harness } from "../support/mcp_event_harness.ts";
 
 Deno.test("events_next answers {event: null} when nothing is pending within wait_seconds", async () => {
   await using h = await harness();
@@ -320,37 +232,6 @@ Deno.test("the pending inbox resource lists pending events and notifies subscrib
   await assert.rejects(h.client.subscribeResource({ uri: "hookgate://other" }), /no resource/);
 });
 
-Deno.test("the inbox resource and its watch read no payloads, only their sizes", async () => {
-  // A pending inbox holds up to 100 events of up to the body cap each: read whole once a
-  // second while subscribed (and on every read), that is 100 MiB a second from the store.
-  class PayloadCountingStore extends MemoryEventStore {
-    payloadBytesRead = 0;
-    lists = 0;
-    override async list(options: Parameters<MemoryEventStore["list"]>[0]) {
-      const events = await super.list(options);
-      this.lists++;
-      for (const event of events) this.payloadBytesRead += event.payload.byteLength;
-      return events;
-    }
-  }
-  const store = new PayloadCountingStore();
-  await using h = await harness({ store });
-  await accept(store, "large", { id: "large", blob: "x".repeat(100_000) });
-  await h.client.subscribeResource({ uri: INBOX_URI });
-  const deadline = Date.now() + 5_000;
-  while (store.lists < 3 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const read = await h.client.readResource({ uri: INBOX_URI });
-  await h.client.unsubscribeResource({ uri: INBOX_URI });
-  assert.ok(store.lists >= 4, `the watch listed ${store.lists} times`);
-  assert.equal(store.payloadBytesRead, 0);
-  const content = read.contents[0];
-  assert.ok(content && "text" in content);
-  const listed = JSON.parse(content.text as string) as { events: { payload_bytes: number }[] };
-  assert.ok((listed.events[0]?.payload_bytes ?? 0) > 100_000, content.text as string);
-});
-
 Deno.test("a failing store is a tool error that says to try again, and the server keeps serving", async () => {
   class BrokenStore extends MemoryEventStore {
     override list(): Promise<never> {
@@ -365,13 +246,4 @@ Deno.test("a failing store is a tool error that says to try again, and the serve
     /the event store failed \(connect ECONNREFUSED[^)]*\): try the call again/,
   );
   assert.equal((await h.callOk("events_next", { wait_seconds: 0 })).event, null);
-});
-
-Deno.test("a call whose arguments hold a flood of elements is refused before the tool runs", async () => {
-  await using h = await harness();
-  const flood = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, "v"]));
-  const result = await h.call("events_list", { ...flood });
-  assert.equal(result.isError, true);
-  assert.match(textOf(result), /more than the maximum of 256 elements/);
-  assert.deepEqual(await h.callOk("events_list", {}), { events: [] });
 });
