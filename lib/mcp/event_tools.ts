@@ -7,7 +7,7 @@ import type { Redactor } from "../redact/mod.ts";
 import { errorMessage } from "../util/mod.ts";
 import { LeaseBook } from "./lease_book.ts";
 import { eventSummary, payloadOf } from "./event_view.ts";
-import type { PullStore, RetryPolicy, SettleResult } from "./pull_store.ts";
+import type { Lease, PullStore, RetryPolicy, SettleResult } from "./pull_store.ts";
 import { type CallToolResult, type McpServer, z } from "./sdk.ts";
 import { errorResult, jsonResult } from "./tool_result.ts";
 
@@ -16,6 +16,12 @@ export const DEFAULT_WAIT_SECONDS = 30;
 export const MAX_WAIT_SECONDS = 50;
 export const DEFAULT_LIST_LIMIT = 20;
 export const MAX_LIST_LIMIT = 100;
+/**
+ * events_next calls that wait at once; past this, a call is refused. Each asks the store
+ * again every poll interval until it ends (50 s at most): a model calling it in a loop must
+ * not load the store, which serve may share (Redis), with thousands of them.
+ */
+export const MAX_RUNNING_POLLS = 4;
 const MAX_ERROR_CHARS = 2000;
 
 export interface EventToolsOptions {
@@ -42,6 +48,8 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
   const now = options.now ?? Date.now;
   const book = new LeaseBook(now);
   const policy = options.retryPolicy;
+  /** events_next calls waiting on the store right now. */
+  let polling = 0;
 
   server.registerTool("events_list", {
     title: "List inbox events",
@@ -109,13 +117,26 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
       ),
     },
   }, async ({ route, wait_seconds }, extra) => {
+    if (polling >= MAX_RUNNING_POLLS) {
+      return errorResult(
+        redactor,
+        `too many events_next calls at once: ${MAX_RUNNING_POLLS} may wait; call again ` +
+          "when one has answered",
+      );
+    }
     const waitSeconds = Math.min(wait_seconds ?? DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS);
-    const lease = await explained(store.lease({
-      ...(route === undefined ? {} : { route }),
-      leaseMs: options.leaseMs,
-      waitMs: Math.round(waitSeconds * 1000),
-      signal: AbortSignal.any([extra.signal, options.signal]),
-    }));
+    polling++;
+    let lease: Lease | null;
+    try {
+      lease = await explained(store.lease({
+        ...(route === undefined ? {} : { route }),
+        leaseMs: options.leaseMs,
+        waitMs: Math.round(waitSeconds * 1000),
+        signal: AbortSignal.any([extra.signal, options.signal]),
+      }));
+    } finally {
+      polling--;
+    }
     if (lease === null) return jsonResult(redactor, { event: null, waited_seconds: waitSeconds });
     book.remember(lease);
     return jsonResult(redactor, {

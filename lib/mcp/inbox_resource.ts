@@ -31,7 +31,10 @@ export interface InboxResourceOptions {
 
 export function registerInboxResource(server: McpServer, options: InboxResourceOptions): void {
   const { store, redactor } = options;
-  const pending = () => store.list({ status: "pending", limit: INBOX_LIMIT });
+  // Summaries only: the list is read every pollMs while subscribed, and its payloads (up to
+  // the body cap each) are never shown.
+  const pending = () =>
+    store.list({ status: "pending", limit: INBOX_LIMIT, withoutPayloads: true });
   server.registerResource("pending-inbox", INBOX_URI, {
     title: "Pending inbox",
     description: `Verified events waiting to be handled (at most ${INBOX_LIMIT}, newest ` +

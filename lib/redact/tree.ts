@@ -6,6 +6,7 @@
 import { isSecretKey, keyKind } from "./secret_key.ts";
 import { replacementFor } from "./keyed_values.ts";
 import { REDACTED } from "./marks.ts";
+import { MIN_SECRET_CHARS } from "./known_secrets.ts";
 
 /** Deeper structures are cut off rather than risk the stack (records are shallow). */
 const MAX_DEPTH = 64;
@@ -33,6 +34,13 @@ function redactSecretValue(key: string, input: unknown, text: (s: string) => str
   return REDACTED;
 }
 
+function redactNumber(text: (s: string) => string, input: number): number | string {
+  const digits = String(input);
+  if (digits.length < MIN_SECRET_CHARS) return input;
+  const redacted = text(digits);
+  return redacted === digits ? input : redacted;
+}
+
 function pairName(input: unknown[]): string | null {
   return input.length === 2 && typeof input[0] === "string" ? input[0] : null;
 }
@@ -40,7 +48,10 @@ function pairName(input: unknown[]): string | null {
 function walk(state: WalkState, input: unknown): unknown {
   const { text, path: seen } = state;
   if (typeof input === "string") return text(input);
-  if (typeof input === "bigint") return String(input);
+  // A number is printed as its digits, and a secret of digits is a secret like any other: a
+  // number whose digits hold one becomes the text it redacts to.
+  if (typeof input === "number") return redactNumber(text, input);
+  if (typeof input === "bigint") return text(String(input));
   if (input === null || typeof input !== "object") {
     return typeof input === "function" || typeof input === "symbol" ? undefined : input;
   }

@@ -3,6 +3,7 @@
  * secret (serve, doctor and send accept it as a secret, so every sink must hide it).
  */
 import assert from "node:assert/strict";
+import { createRedactor } from "../../lib/redact/mod.ts";
 import { runCli } from "../support/cli.ts";
 import { startRecordingServer } from "../support/recording_server.ts";
 import { survivingFragments } from "../support/secret_fragments.ts";
@@ -21,6 +22,27 @@ Deno.test("hookgate redact removes a digits-only secret from the environment", a
   });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, "leaked ***redacted*** here, count 1024\n");
+});
+
+Deno.test("a digits-only secret held as a number in structured data is removed", () => {
+  const secret = "4503599627370497"; // below 2^53: a JSON number holds every digit
+  const redactor = createRedactor({ secrets: [secret] });
+  const cleaned = redactor.value({
+    amount: Number(secret),
+    list: [Number(`9${secret}`.slice(0, 16)), BigInt(`7${secret}`)],
+    small: 404,
+    price: 12.5,
+  });
+  assert.doesNotMatch(
+    JSON.stringify(cleaned, (_, v) => typeof v === "bigint" ? String(v) : v),
+    /4503599627370497/,
+  );
+  assert.deepEqual(cleaned, {
+    amount: "***redacted***",
+    list: [Number(`9${secret}`.slice(0, 16)), "7***redacted***"],
+    small: 404,
+    price: 12.5,
+  });
 });
 
 Deno.test("hookgate fetch removes a digits-only secret from the body it prints", async () => {
