@@ -58,7 +58,10 @@ export function watchHandoffs(
         exitCode: exec?.exitCode ?? (outcome.ok ? 0 : null),
         durationMs: exec?.durationMs ?? options.now() - startedMs,
         retryInMs,
-        stderrTail: outcome.ok || exec === undefined ? [] : stderrTail(exec.stderr),
+        // A long stderr's end is where a failing agent says why.
+        stderrTail: outcome.ok || exec === undefined
+          ? []
+          : stderrTail(exec.stderrTruncated ? exec.stderrEnd : exec.stderr),
       });
       return outcome;
     },

@@ -6,7 +6,7 @@
  */
 import type { HandlerContext, HandlerOutcome, StoredEvent } from "../store/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";
-import { createRedactor, redactBytesThenTruncate } from "../redact/mod.ts";
+import { createRedactor, redactBytesCutAtStart, redactBytesThenTruncate } from "../redact/mod.ts";
 import { eventEnv, planExecEnv } from "./exec_env.ts";
 import type { Launch } from "./launcher.ts";
 import { type CapturedOutput, type ExecResult, runExec } from "./run_exec.ts";
@@ -16,6 +16,8 @@ export const DEFAULT_EXEC_ATTEMPTS = 5;
 export const DEFAULT_EXEC_CONCURRENCY = 1;
 /** Per stream and per attempt: enough for a diagnosis, too little to flood the trace. */
 export const DEFAULT_EXEC_OUTPUT_BYTES = 16 * 1024;
+/** Of stderr cut at that cap, its last bytes too: a failing agent says why at the end. */
+export const EXEC_STDERR_END_BYTES = 4 * 1024;
 
 /** What one hand-off produced, for the trace (which redacts it). */
 export interface ExecReport {
@@ -32,6 +34,11 @@ export interface ExecReport {
   durationMs: number;
   stdout: string;
   stderr: string;
+  /**
+   * When stderr was cut: its end (the last EXEC_STDERR_END_BYTES, from the first line that
+   * can hold no piece of what was dropped), redacted; else empty.
+   */
+  stderrEnd: string;
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
 }
@@ -90,6 +97,7 @@ export function createExecHandler(
       env: { ...baseEnv, ...eventEnv(event) },
       timeoutMs: options.timeoutMs,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_EXEC_OUTPUT_BYTES,
+      maxStderrEndBytes: EXEC_STDERR_END_BYTES,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.launch === undefined ? {} : { launch: options.launch }),
       ...(signal === undefined ? {} : { signal }),
@@ -108,6 +116,7 @@ export function createExecHandler(
       durationMs: Math.round(result.durationMs),
       stdout: captured(result.stdout),
       stderr: captured(result.stderr),
+      stderrEnd: result.stderr.truncated ? redactBytesCutAtStart(redactor, result.stderr.end) : "",
       stdoutTruncated: result.stdout.truncated,
       stderrTruncated: result.stderr.truncated,
     });

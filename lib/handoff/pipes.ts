@@ -6,13 +6,17 @@
 import { concatBytes } from "../util/mod.ts";
 
 export interface CapturedOutput {
+  /** The first bytes, up to the cap. */
   bytes: Uint8Array;
+  /** The last bytes after those (up to the end cap): empty when nothing was cut. */
+  end: Uint8Array;
   totalBytes: number;
   truncated: boolean;
 }
 
 export const EMPTY_OUTPUT: CapturedOutput = {
   bytes: new Uint8Array(),
+  end: new Uint8Array(),
   totalBytes: 0,
   truncated: false,
 };
@@ -51,12 +55,28 @@ export function feed(stdin: WritableStream<Uint8Array>, bytes: Uint8Array) {
   };
 }
 
-/** Reads a stream to its end, keeping the first `capBytes`; the rest is read and dropped. */
-export function capture(stream: ReadableStream<Uint8Array>, capBytes: number) {
+/**
+ * Reads a stream to its end, keeping the first `capBytes` and the last `endBytes` after them
+ * (where a failing command says why); the rest is read and dropped.
+ */
+export function capture(stream: ReadableStream<Uint8Array>, capBytes: number, endBytes = 0) {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
+  /** Past the cap: the newest chunks holding at least the last `endBytes`. */
+  const endChunks: Uint8Array[] = [];
+  let endHeld = 0;
   let kept = 0;
   let total = 0;
+  const keepEnd = (part: Uint8Array) => {
+    if (endBytes === 0 || part.length === 0) return;
+    const last = part.slice(-endBytes);
+    endChunks.push(last);
+    endHeld += last.length;
+    // The oldest chunk goes once the newer ones hold the whole end without it.
+    while (endHeld - (endChunks[0]?.length ?? 0) >= endBytes) {
+      endHeld -= endChunks.shift()?.length ?? 0;
+    }
+  };
   const reading = (async () => {
     try {
       for (;;) {
@@ -67,7 +87,8 @@ export function capture(stream: ReadableStream<Uint8Array>, capBytes: number) {
           const part = value.slice(0, capBytes - kept);
           chunks.push(part);
           kept += part.length;
-        }
+          keepEnd(value.subarray(part.length));
+        } else keepEnd(value);
       }
     } catch {
       // Cancelled below, or the pipe broke: keep what arrived.
@@ -80,7 +101,12 @@ export function capture(stream: ReadableStream<Uint8Array>, capBytes: number) {
         await reader.cancel().catch(() => {});
         await reading;
       }
-      return { bytes: concatBytes(...chunks), totalBytes: total, truncated: total > capBytes };
+      return {
+        bytes: concatBytes(...chunks),
+        end: endBytes === 0 ? new Uint8Array() : concatBytes(...endChunks).slice(-endBytes),
+        totalBytes: total,
+        truncated: total > capBytes,
+      };
     },
   };
 }

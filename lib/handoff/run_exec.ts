@@ -21,6 +21,8 @@ export interface RunExecOptions {
   timeoutMs: number;
   /** Kept per stream; the rest is read and dropped so the command never blocks on a full pipe. */
   maxOutputBytes: number;
+  /** Of stderr, the last bytes kept past `maxOutputBytes` too (none when absent). */
+  maxStderrEndBytes?: number;
   cwd?: string;
   /** User and containment; DEFAULT_LAUNCH when absent. */
   launch?: Launch;
@@ -100,7 +102,7 @@ export async function runArgv(
     };
   }
   const stdout = capture(child.stdout, options.maxOutputBytes);
-  const stderr = capture(child.stderr, options.maxOutputBytes);
+  const stderr = capture(child.stderr, options.maxOutputBytes, options.maxStderrEndBytes);
   const feeding = feed(child.stdin, options.stdin);
 
   let timedOut = false;

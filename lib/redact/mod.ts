@@ -8,6 +8,7 @@ export { secretValuesFromEnv } from "./env_secrets.ts";
 export { createRedactor, type Redactor, type RedactorOptions } from "./redactor.ts";
 export { stringifyRedacted, stringifyRedactedLines } from "./serialize.ts";
 export {
+  redactBytesCutAtStart,
   redactBytesThenTruncate,
   redactThenTruncate,
   type RedactThenTruncateOptions,

@@ -12,6 +12,7 @@ const PEM_END = "-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----";
  */
 const PEM_BLOCK = new RegExp(`${PEM_BEGIN}[^"]*?(?:${PEM_END}|(?=")|$)`, "g");
 const PEM_BEGIN_RE = new RegExp(PEM_BEGIN, "g");
+const PEM_END_RE = new RegExp(PEM_END);
 /** Where an open private-key block stops: its END line or a double quote. */
 export const PEM_STOP: RegExp = new RegExp(`${PEM_END}|"`);
 /** The longest text `PEM_STOP` can match, to keep across chunk boundaries. */
@@ -20,6 +21,17 @@ export const PEM_STOP_MAX_CHARS = 80;
 /** Replaces every private-key block (closed or cut off) with the marker. */
 export function redactPrivateKeys(s: string): string {
   return s.includes("-----BEGIN") ? s.replace(PEM_BLOCK, REDACTED) : s;
+}
+
+/**
+ * For text whose start was cut off: where a private-key block it begins inside (its BEGIN
+ * line dropped with the start) ends, just past its END line; 0 when it begins inside none.
+ */
+export function endOfCutPrivateKey(input: string): number {
+  const end = PEM_END_RE.exec(input);
+  if (end === null) return 0;
+  PEM_BEGIN_RE.lastIndex = 0;
+  return PEM_BEGIN_RE.test(input.slice(0, end.index)) ? 0 : end.index + end[0].length;
 }
 
 /** Index of a private-key block that is still open at the end of `input`, or -1. */

@@ -5,6 +5,7 @@
  * through here.
  */
 import { CUT_MARK, dropCutWord, pairSafeEnd, REDACTED } from "./marks.ts";
+import { endOfCutPrivateKey } from "./private_keys.ts";
 import { createRedactor, type Redactor } from "./redactor.ts";
 
 export interface RedactThenTruncateOptions {
@@ -50,6 +51,36 @@ export function redactBytesThenTruncate(
 ): TruncatedText {
   const text = new TextDecoder().decode(bytes, { stream: options.inputWasCut === true });
   return redactThenTruncate(redactor, text, options);
+}
+
+/** A line that may go on with an encoded form or a private key's body from before a cut. */
+const ENCODED_LINE = /^[A-Za-z0-9+/=_-]+\r?$/;
+
+/**
+ * The end of a stream whose start was dropped (the last bytes of an agent's output), redacted.
+ * A secret that began before the cut may go on after it, where no pass recognises what is left
+ * of it, so the text starts only at the first line past every form it could reach (the
+ * longest known form, wrapped over lines or not, and always the unfinished first line, which
+ * may hold the rest of a credential shape), past a private key's END line whose BEGIN was
+ * dropped, and past lines that may still be an encoded form's or a key's body. The rest is
+ * redacted whole; nothing is left when no line is safe.
+ */
+export function redactBytesCutAtStart(redactor: Redactor, bytes: Uint8Array): string {
+  const text = new TextDecoder().decode(bytes);
+  const reach = Math.max(redactor.known.longestChars, redactor.known.wrappedChars);
+  const lineStart = text.indexOf("\n", Math.max(0, reach - 1)) + 1;
+  if (lineStart === 0) return "";
+  let rest = text.slice(lineStart);
+  const afterKey = endOfCutPrivateKey(rest);
+  if (afterKey > 0) rest = rest.slice(rest.indexOf("\n", afterKey) + 1 || rest.length);
+  for (;;) {
+    const end = rest.indexOf("\n");
+    if (end === -1 || !ENCODED_LINE.test(rest.slice(0, end))) break;
+    rest = rest.slice(end + 1);
+  }
+  // A last line that looks encoded may be such a body too, with nothing after it to tell.
+  if (ENCODED_LINE.test(rest)) return "";
+  return redactor.text(rest);
 }
 
 /** Removes credential shapes only: for code that does not know the secrets. */

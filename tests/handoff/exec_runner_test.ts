@@ -7,6 +7,8 @@ import {
   planExecEnv,
   runExec,
 } from "../../lib/handoff/mod.ts";
+import { watchHandoffs } from "../../lib/cli/handoff_watch.ts";
+import type { HandoffReport } from "../../lib/cli/serve_log.ts";
 import { survivors } from "../support/agent_processes.ts";
 import {
   agentDir,
@@ -274,4 +276,42 @@ Deno.test("checkExecPermissions() refuses a run permission scoped to /bin/sh (it
   assert.equal(result.ok, false);
   assert.match(result.reason, /unrestricted run permission \(--allow-run/);
   assert.deepEqual(checkExecPermissions(), { ok: true, value: undefined });
+});
+
+Deno.test("createExecHandler() keeps the end of a long stderr: what a failing agent printed last reaches the trace and the log", async () => {
+  const reports: ExecReport[] = [];
+  const watch = watchHandoffs((e, context) => act(e, context), {
+    maxAttempts: 1,
+    retryDelayMs: () => 1_000,
+    report: (report) => handoffs.push(report),
+    now: Date.now,
+  });
+  const handoffs: HandoffReport[] = [];
+  // 400 lines of chatter (about 24 KiB, past the 16 KiB kept from the start), then the cause.
+  const act = handler(
+    `cat > /dev/null; i=0; while [ $i -lt 400 ]; do ` +
+      `echo "INFO step $i: routine work, all fine so far" >&2; i=$((i+1)); done; ` +
+      `echo "Traceback: KeyError 'repository' in handle_push" >&2; exit 1`,
+    {
+      onOutput: (report) => {
+        reports.push(report);
+        watch.noteExec(report);
+      },
+    },
+  );
+  const outcome = await watch.handler(event());
+  assert.equal(outcome.ok, false);
+  assert.equal(reports[0]?.stderrTruncated, true);
+  assert.match(reports[0]?.stderrEnd ?? "", /KeyError 'repository' in handle_push\n$/);
+  assert.ok((reports[0]?.stderrEnd.length ?? 0) <= 4096, "the end kept is bounded");
+  assert.equal(handoffs[0]?.stderrTail.at(-1), "Traceback: KeyError 'repository' in handle_push");
+});
+
+Deno.test("createExecHandler() keeps no end of a stderr that fit: the whole of it is in stderr", async () => {
+  const reports: ExecReport[] = [];
+  await handler("echo oops >&2; exit 1", { onOutput: (report) => reports.push(report) })(
+    event(),
+  );
+  assert.equal(reports[0]?.stderr, "oops\n");
+  assert.equal(reports[0]?.stderrEnd, "");
 });

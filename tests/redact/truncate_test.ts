@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   createRedactor,
   CUT_MARK,
+  redactBytesCutAtStart,
   redactBytesThenTruncate,
   REDACTED,
   redactThenTruncate,
@@ -142,4 +143,46 @@ Deno.test("a vendor's fixed prefix before a cut mark is left alone", () => {
   const standard = createRedactor({ secrets: ["whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2La"] });
   const text = `paste the whsec_${CUT_MARK} value into .env`;
   assert.equal(standard.text(text), text);
+});
+
+/** `text` wrapped at `width` characters a line, as `base64` and `xxd -p` print it. */
+function wrap(text: string, width: number): string {
+  return text.match(new RegExp(`.{1,${width}}`, "g"))?.join("\n") ?? "";
+}
+
+const hex = (text: string) =>
+  Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
+
+Deno.test("redactBytesCutAtStart() leaves no piece of a secret the cut went through, in any form, and keeps the last line", () => {
+  const pem = "-----BEGIN PRIVATE KEY-----\n" +
+    wrap("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC".repeat(6), 64) +
+    "\n-----END PRIVATE KEY-----";
+  const pemBody = pem.split("\n")[2] as string;
+  const forms: [string, string][] = [
+    ["raw", SECRET],
+    ["in a URL", `https://user:${SECRET}@example.com/`],
+    ["base64 wrapped", wrap(btoa(`WEBHOOK_SECRET=${SECRET}\n`), 20)],
+    ["hex wrapped", wrap(hex(SECRET), 60)],
+    ["private key", pem],
+  ];
+  for (const [name, form] of forms) {
+    const text = `${"chatter line\n".repeat(4)}${form}\n${"more chatter\n".repeat(40)}the cause\n`;
+    const bytes = new TextEncoder().encode(text);
+    for (let cut = 0; cut < text.indexOf("more chatter"); cut++) {
+      const out = redactBytesCutAtStart(redactor, bytes.subarray(cut));
+      assert.deepEqual(survivingFragments(out, SECRET), [], `${name}, cut at ${cut}: ${out}`);
+      assert.deepEqual(survivingFragments(out, hex(SECRET)), [], `${name}, cut at ${cut}: ${out}`);
+      assert.deepEqual(survivingFragments(out, pemBody), [], `${name}, cut at ${cut}: ${out}`);
+      assert.match(out, /the cause\n$/, `${name}, cut at ${cut}`);
+    }
+  }
+});
+
+Deno.test("redactBytesCutAtStart() keeps nothing of a single cut line, nor of a cut private key's body", () => {
+  assert.equal(redactBytesCutAtStart(redactor, new TextEncoder().encode(SECRET.slice(5))), "");
+  const body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC";
+  assert.equal(
+    redactBytesCutAtStart(createRedactor(), new TextEncoder().encode(`xx\n${body}`)),
+    "",
+  );
 });
