@@ -16,7 +16,7 @@ import {
   printable,
   suggest,
 } from "./lib/cli/mod.ts";
-import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
+import { loadEnv, narrowToTask, ROUTES_VAR } from "./lib/setup/mod.ts";
 import { createRedactor, secretValuesFromEnv } from "./lib/redact/mod.ts";
 
 export const VERSION: string = denoConfig.version;
@@ -46,6 +46,19 @@ function usage(): string {
     '  hookgate send http://127.0.0.1:8000/webhook --data \'{"id":"e1"}\'',
     "  hookgate serve --help              # a command's own options and examples",
   ].join("\n");
+}
+
+/**
+ * Every secret value the environment holds: those whose names say so, and the secret of each
+ * route HOOKGATE_ROUTES names, whatever its variable is called (`/github=github:GH_HOOK`), so
+ * every command, not only serve, keeps a route's secret out of what it prints.
+ */
+async function knownSecrets(env: Record<string, string>): Promise<string[]> {
+  const secrets = secretValuesFromEnv(env);
+  if ((env[ROUTES_VAR] ?? "").trim() === "") return secrets;
+  // Loaded only when routes are configured: most commands never need the route parser.
+  const { routeSecretValues } = await import("./lib/receive/routes.ts");
+  return [...secrets, ...routeSecretValues(env, [])];
 }
 
 export async function main(args: string[]): Promise<ExitCode> {
@@ -94,7 +107,7 @@ export async function main(args: string[]): Promise<ExitCode> {
     await narrowToTask(name);
     const cwd = Deno.cwd();
     const env = loadEnvOrExplain(cwd);
-    output = createOutput({ redactor: createRedactor({ secrets: secretValuesFromEnv(env) }) });
+    output = createOutput({ redactor: createRedactor({ secrets: await knownSecrets(env) }) });
     return await command.run({ args: rest, env, cwd, output });
   } catch (error) {
     return reportError(error, output, command, name);

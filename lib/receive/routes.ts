@@ -3,7 +3,7 @@
  * scheme, its keys (current and unexpired previous secrets) and its claim retention. Every
  * problem is found at start-up, before serve listens.
  */
-import { SECRET_VAR } from "../setup/mod.ts";
+import { ROUTES_VAR, SECRET_VAR } from "../setup/mod.ts";
 import { fail, importHmacKey, ok, type Result, toHex } from "../util/mod.ts";
 import type { Route, RouteKey } from "./route.ts";
 import { type Scheme, schemeByName, SCHEMES } from "../schemes/mod.ts";
@@ -17,7 +17,7 @@ export interface RouteOptions {
   nowMs: number;
 }
 
-export const ROUTES_VAR = "HOOKGATE_ROUTES";
+export { ROUTES_VAR };
 export const DEFAULT_ROUTE_SPEC = `/webhook=hookgate:${SECRET_VAR}`;
 /** GitHub lets a user redeliver a delivery (same id) for 3 days; keys outlive that with margin. */
 export const UNTIMESTAMPED_RETENTION_MS = 7 * 24 * 3_600_000;

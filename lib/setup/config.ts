@@ -72,6 +72,9 @@ export function parseOptionalNumber(
   return fail(limits.tooLarge ?? `${name} must be at most ${limits.max}, got ${raw}`);
 }
 
+/** serve's routes when no `--route` is given: `PATH=SCHEME:SECRET_VAR`, comma-separated. */
+export const ROUTES_VAR = "HOOKGATE_ROUTES";
+
 /** The key that signs inspection-API bearer tokens; `init` creates it. */
 export const TOKEN_SECRET_VAR = "HOOKGATE_TOKEN_SECRET";
 

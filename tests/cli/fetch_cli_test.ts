@@ -181,3 +181,17 @@ Deno.test("hookgate fetch run by serve's agent without an allowlist says to pass
   assert.match(outside.stderr, /egress to 'api\.github\.com' denied/);
   assert.doesNotMatch(outside.stderr, /--exec-env/, "only said to an agent");
 });
+
+Deno.test("hookgate fetch redacts a route's secret whatever its variable is called", async () => {
+  const canary = "route-canary-" + crypto.randomUUID();
+  await using server = startRecordingServer(() => new Response(`echoed: ${canary} (end)`));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", `http://localhost:${port}/`], {
+    // GH_HOOK does not say "secret": only HOOKGATE_ROUTES says what it holds.
+    env: { ...localEnv(port), HOOKGATE_ROUTES: "/github=github:GH_HOOK", GH_HOOK: canary },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(!result.stdout.includes(canary), result.stdout);
+  assert.ok(!result.stdout.includes(canary.slice(0, 20)), result.stdout);
+  assert.match(result.stdout, /^echoed: .*redacted.* \(end\)\n$/);
+});
