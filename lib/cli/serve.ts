@@ -35,7 +35,7 @@ import { eventsPageResponse } from "../ui/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
 import { routeProblem } from "./provider_setup.ts";
-import { isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
+import { internalErrorReporter, isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
 import { batchLines, type LineBatcher, outputSink } from "./line_batcher.ts";
 import { jsonLine } from "./printable.ts";
@@ -281,6 +281,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       settings,
       requests.handle,
       (addr) => context.output.err(listeningLine(addr, routes.value, { api: api !== null })),
+      internalErrorReporter((line) => context.output.err(line)),
     );
     // --pull: events wait in the store for pull consumers (hookgate mcp).
     const consumer = settings.pull ? null : new AbortController();

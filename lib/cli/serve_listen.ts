@@ -4,6 +4,7 @@
  */
 import { classifyIpAddress } from "../egress/mod.ts";
 import type { Route } from "../receive/mod.ts";
+import { errorMessage, windowedTally } from "../util/mod.ts";
 import { CliError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
 
@@ -29,22 +30,57 @@ export function listeningLine(
   return `hookgate: listening on ${listenUrl(addr)} routes: ${listed.join(", ")}`;
 }
 
+const INTERNAL_ERROR_BODY = JSON.stringify({ error: "internal error" });
+/** Internal errors told one by one per window; the rest of the window's are counted. */
+const INTERNAL_ERRORS_TOLD = 3;
+const INTERNAL_ERROR_WINDOW_MS = 10_000;
+
+/**
+ * What serve says about a request that failed inside hookgate (a 500): the error, for the
+ * first few of each window, then how many more there were. The answer says only "internal
+ * error"; the log says what, through the caller's (redacting) sink.
+ */
+export function internalErrorReporter(
+  say: (line: string) => void,
+  now: () => number = Date.now,
+): (error: unknown) => void {
+  const tally = windowedTally<string>({
+    windowMs: INTERNAL_ERROR_WINDOW_MS,
+    passPerWindow: INTERNAL_ERRORS_TOLD,
+    now,
+    report: (entries, other) => {
+      let more = other;
+      for (const entry of entries.values()) more += entry.count;
+      say(`hookgate: ${more} more internal errors (500) in ${INTERNAL_ERROR_WINDOW_MS / 1000} s`);
+    },
+  });
+  return (error) => {
+    const message = errorMessage(error);
+    if (tally.passOrCount("500", message)) {
+      say(`hookgate: internal error answering a request (500): ${message}`);
+    }
+  };
+}
+
 /** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
 export function listen(
   settings: { port: number; hostname: string },
   handler: Deno.ServeHandler<Deno.NetAddr>,
   onListen: (addr: Deno.NetAddr) => void,
+  onInternalError: (error: unknown) => void = () => {},
 ): Deno.HttpServer<Deno.NetAddr> {
   try {
     return Deno.serve({
       port: settings.port,
       hostname: settings.hostname,
       onListen,
-      onError: () =>
-        new Response(JSON.stringify({ error: "internal error" }), {
+      onError: (error) => {
+        onInternalError(error);
+        return new Response(INTERNAL_ERROR_BODY, {
           status: 500,
           headers: { "content-type": "application/json" },
-        }),
+        });
+      },
     }, handler);
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {

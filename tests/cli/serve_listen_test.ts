@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { internalErrorReporter, listen } from "../../lib/cli/serve_listen.ts";
+
+Deno.test("a handler that throws gets a bare 500, and serve's log says what failed", async () => {
+  const said: string[] = [];
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = listen(
+    { port: 0, hostname: "127.0.0.1" },
+    () => {
+      throw new Error("inbox view broke at row 7");
+    },
+    resolve,
+    internalErrorReporter((line) => said.push(line)),
+  );
+  await using _ = { [Symbol.asyncDispose]: () => server.shutdown() };
+  const addr = await listening;
+  const response = await fetch(`http://127.0.0.1:${addr.port}/webhook`, { method: "POST" });
+  assert.equal(response.status, 500);
+  // The answer names nothing inside hookgate.
+  assert.deepEqual(await response.json(), { error: "internal error" });
+  assert.equal(said.length, 1);
+  assert.match(said[0] as string, /internal error answering a request \(500\): .*row 7/);
+});
+
+Deno.test("a flood of internal errors is told a few at a time, then counted", () => {
+  const said: string[] = [];
+  let nowMs = 1_000_000;
+  const report = internalErrorReporter((line) => said.push(line), () => nowMs);
+  for (let i = 0; i < 50; i++) report(new Error(`failure ${i}`));
+  assert.equal(said.length, 3, said.join("\n"));
+  // The next error after the window has ended reports the ones counted in it.
+  nowMs += 10_001;
+  report(new Error("later"));
+  assert.ok(
+    said.some((line) => /47 more internal errors \(500\) in 10 s/.test(line)),
+    said.join("\n"),
+  );
+  assert.ok(said.some((line) => line.endsWith("later")));
+});
