@@ -176,6 +176,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     color: useColor(context.env, Deno.stderr.isTerminal()),
     write: logLines.write,
     now: Date.now,
+    routePaths: routes.value.map((route) => route.path),
   });
   const close = async () => {
     log.close();
