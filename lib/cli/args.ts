@@ -55,8 +55,25 @@ export function parseCommandArgs<T extends Options>(
           `Run 'hookgate ${command} --help' for usage.`,
       );
     }
-    throw usageError(`${first}\nRun 'hookgate ${command} --help' for usage.`);
+    throw usageError(`${ourWords(first)}\nRun 'hookgate ${command} --help' for usage.`);
   }
+}
+
+/**
+ * node's wording for a flag without its value ("Option '-p, --port <value>' argument
+ * missing", "Option '--port' argument is ambiguous", when the next word is a flag) in the
+ * words of hookgate's other usage errors; anything else as node says it.
+ */
+function ourWords(message: string): string {
+  const missing = /^Option '(?:-[^-], )?(--[^' ]+) <value>' argument missing$/.exec(message);
+  const ambiguous = /^Option '(--[^' ]+)' argument is ambiguous\.$/.exec(message);
+  const flag = missing?.[1] ?? ambiguous?.[1];
+  if (flag !== undefined) {
+    return `${flag} needs a value (${flag} VALUE; a value that starts with a dash: ${flag}=-VALUE)`;
+  }
+  const noValue = /^Option '(?:-[^-], )?(--[^' ]+)' does not take an argument$/.exec(message);
+  if (noValue?.[1] !== undefined) return `${noValue[1]} takes no value: give it alone`;
+  return message;
 }
 
 /** The single positional argument a command takes (`send URL`, `fetch URL`), else a usage error. */

@@ -153,7 +153,8 @@ export const fetchCommand: Command = {
       context.output.outText(answer.body.endsWith("\n") ? answer.body : `${answer.body}\n`);
     }
     if (answer !== null) context.output.err(describe(answer, maxChars, maxBytes));
-    return exitCodeForFetch(result, context.output.err);
+    // --json is what an agent reads: as in the JSON result, stderr says why, never how to widen.
+    return exitCodeForFetch(result, context.output.err, { remedy: values.json !== true });
   },
 };
 
@@ -161,10 +162,13 @@ export const fetchCommand: Command = {
 export function exitCodeForFetch(
   result: FetchUrlResult,
   report: (line: string) => void = () => {},
+  options: { remedy: boolean } = { remedy: true },
 ): ExitCode {
   if (result.ok) return ExitCode.ok;
   report(`hookgate: ${result.error}`);
-  if (result.failure === "denied") report(`hookgate: why: ${reasonWithRemedy(result)}`);
+  if (result.failure === "denied") {
+    report(`hookgate: why: ${options.remedy ? reasonWithRemedy(result) : result.reason}`);
+  }
   switch (result.failure) {
     case "denied":
       return ExitCode.denied;

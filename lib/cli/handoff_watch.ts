@@ -13,6 +13,8 @@ export interface HandoffWatchOptions {
   maxAttempts: number;
   retryDelayMs(attempt: number): number;
   report(report: HandoffReport): void;
+  /** A hand-off the shutdown cut short, by `route/key`: its event stays pending. */
+  stopped?(who: string): void;
   now(): number;
 }
 
@@ -22,6 +24,8 @@ export interface HandoffWatch {
   retryDelayMs(attempt: number): number;
   /** For the exec handler's `onOutput`: exit code and stderr of the attempt. */
   noteExec(report: ExecReport): void;
+  /** The hand-offs running now, as `route/key`, oldest first. */
+  running(): string[];
 }
 
 export function watchHandoffs(
@@ -29,6 +33,7 @@ export function watchHandoffs(
   options: HandoffWatchOptions,
 ): HandoffWatch {
   const execReports = new Map<string, ExecReport>();
+  const running = new Set<string>();
   // Delays drawn for failed attempts, by attempt number, handed out in order.
   const planned = new Map<number, number[]>();
   const attemptKey = (route: string, key: string, attempt: number) =>
@@ -36,9 +41,21 @@ export function watchHandoffs(
   return {
     async handler(event, context) {
       const startedMs = options.now();
-      const outcome = await act(event, context);
-      // Stopped by the shutdown: no verdict is recorded, so there is no attempt to report.
-      if (context?.signal.aborted) return outcome;
+      const who = `${event.route}/${event.key}`;
+      // A Set of strings: two hand-offs of one event never run at once (the lease).
+      running.add(who);
+      let outcome: HandlerOutcome;
+      try {
+        outcome = await act(event, context);
+      } finally {
+        running.delete(who);
+      }
+      // Stopped by the shutdown: no verdict is recorded, so there is no attempt to report,
+      // only that the event waits for the next start.
+      if (context?.signal.aborted) {
+        options.stopped?.(who);
+        return outcome;
+      }
       const id = attemptKey(event.route, event.key, event.attempt);
       const exec = execReports.get(id);
       execReports.delete(id);
@@ -74,6 +91,7 @@ export function watchHandoffs(
     noteExec(report) {
       execReports.set(attemptKey(report.route, report.key, report.attempt), report);
     },
+    running: () => [...running],
   };
 }
 

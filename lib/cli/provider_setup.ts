@@ -61,11 +61,12 @@ const SETUPS: Record<string, ProviderSetup> = {
     format: "whsec_… made by Stripe",
     nextStep: (varName) =>
       `Stripe makes this one. In Stripe's Dashboard open Developers → Webhooks → your ` +
-      `endpoint → Signing secret → Reveal, and paste the whsec_… value into .env as the ` +
-      `value of ${varName}`,
+      `endpoint → Signing secret → Reveal, and add a line to .env that sets ${varName} to ` +
+      `that whsec_… value (NAME=VALUE, in your editor)`,
     howToCreate: (varName) =>
       `Stripe makes this one: copy the endpoint's signing secret (whsec_…) from Stripe's ` +
-      `Dashboard (Developers → Webhooks → your endpoint) into .env as the value of ${varName}`,
+      `Dashboard (Developers → Webhooks → your endpoint) and add a line to .env that sets ` +
+      `${varName} to it (NAME=VALUE)`,
   },
 };
 

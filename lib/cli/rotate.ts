@@ -4,10 +4,22 @@
  * without dropping deliveries signed with the old one.
  */
 import { configError, usageError } from "./cli_error.ts";
-import { parseDotenv, parseDurationMs, SECRET_VAR, writeEnvFile } from "../setup/mod.ts";
+import {
+  parseDotenv,
+  parseDurationMs,
+  SECRET_VAR,
+  TOKEN_SECRET_VAR,
+  writeEnvFile,
+} from "../setup/mod.ts";
 import { schemeByName, SCHEMES } from "../schemes/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { formatExpiry, parseRouteSpecs, PREVIOUS_SUFFIX, rotateEnvText } from "../receive/mod.ts";
+import {
+  formatExpiry,
+  hasRoutesVar,
+  parseRouteSpecs,
+  PREVIOUS_SUFFIX,
+  rotateEnvText,
+} from "../receive/mod.ts";
 import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { providerSetup } from "./provider_setup.ts";
@@ -56,6 +68,8 @@ interface Target {
   scheme: string;
   /** The route's path, for the next step ("/webhook" when no route names the variable). */
   path: string;
+  /** Whether serve reads the variable: a route's secret, or one of hookgate's own. */
+  used: boolean;
 }
 
 /** The provider `varName` belongs to: --scheme, else its route, else its current value's shape. */
@@ -81,7 +95,9 @@ function chooseScheme(
         `${varName}${PREVIOUS_SUFFIX} as SECRET@YYYY-MM-DDTHH:MM:SSZ`,
     );
   }
-  return { scheme, path: route?.path ?? "/webhook" };
+  const used = route !== undefined || varName === TOKEN_SECRET_VAR ||
+    (varName === SECRET_VAR && !hasRoutesVar(context.env));
+  return { scheme, path: route?.path ?? "/webhook", used };
 }
 
 async function readEnvText(path: string): Promise<string> {
@@ -146,6 +162,14 @@ export const rotateCommand: Command = {
       `${created ? "created" : "rotated"} ${varName} in .env (${target.scheme}: ${setup.format}, ` +
         `32 random bytes; the value is not printed)`,
     );
+    if (created && !target.used) {
+      // A typo in --var makes a secret nothing reads, and the one meant stays as it was.
+      context.output.err(
+        `hookgate: warning: ${varName} was not in .env and no route uses it, so serve does not ` +
+          `read it: if you meant another variable, delete the ${varName} line from .env and ` +
+          `rotate that one; to use it, add a route: hookgate init --route PATH=SCHEME:${varName}`,
+      );
+    }
     if (!usable) {
       context.output.out(
         `the old value of ${varName} was not a valid ${target.scheme} secret, so it was dropped ` +

@@ -295,13 +295,29 @@ function statusText(failure: Extract<SendFailure, { kind: "status" }>): string {
       return "the receiver answered 410 Gone: the endpoint is retired; not retried";
     case "rejected":
       return `the receiver rejected the delivery with ${failure.status}; not retried ` +
-        `(check the secret, the scheme and the payload; after 'hookgate rotate', restart serve ` +
-        "so it reads the new secret)";
+        `(${rejectedFix(failure.status)})`;
     case "attempts-exhausted":
     case "time-exhausted":
       return `still ${failure.status} after ${attemptsText(failure.attempts)}${
         stopText(failure.why)
       }`;
+  }
+}
+
+/** What to change for a refusal that repeating cannot fix: it depends on which gate said no. */
+function rejectedFix(status: number): string {
+  switch (status) {
+    case 401:
+      return "check the secret and the scheme; after 'hookgate rotate', restart serve so it " +
+        "reads the new secret";
+    case 404:
+    case 405:
+      return "no route takes POST at this path: check the URL's path; 'hookgate serve' prints " +
+        "its routes when it starts (POST /webhook unless HOOKGATE_ROUTES or --route say otherwise)";
+    case 413:
+      return "the payload is larger than the receiver takes (serve: --max-body-bytes)";
+    default:
+      return "check the URL and the payload";
   }
 }
 

@@ -34,6 +34,7 @@ import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { eventsPageResponse } from "../ui/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
+import { printable } from "./printable.ts";
 import { routeProblem } from "./provider_setup.ts";
 import { internalErrorReporter, isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
@@ -178,6 +179,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     color: useColor(context.env, Deno.stderr.isTerminal()),
     write: logLines.write,
     now: Date.now,
+    routePaths: routes.value.map((route) => route.path),
   });
   const close = async () => {
     log.close();
@@ -251,6 +253,11 @@ async function run(context: CommandContext): Promise<ExitCode> {
       maxAttempts,
       retryDelayMs: execRetryDelayMs,
       report: (report) => log.handoff(report),
+      stopped: (who) =>
+        context.output.err(
+          `hookgate: the shutdown stopped the agent on ${printable(who)}: it stays pending ` +
+            "and is handed off again at the next start",
+        ),
       now: Date.now,
     });
     const act = exec === null ? printVerified(printed) : createExecHandler({
@@ -304,6 +311,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       requests,
       server,
       consumer,
+      handoffsRunning: () => exec === null ? [] : watch.running(),
       consuming,
       close,
       exit: exitNow,

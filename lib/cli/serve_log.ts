@@ -67,6 +67,8 @@ export interface ServeLogOptions extends ServeLogSettings {
   refusalsPerWindow?: number;
   /** Default 10 s. */
   windowMs?: number;
+  /** The routes' paths, named after a 404 so a sender's wrong path is seen at once. */
+  routePaths?: readonly string[];
 }
 
 export interface ServeLog {
@@ -142,6 +144,9 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
 
   const statusText = (status: number) =>
     paint(status < 300 ? 32 : status < 500 ? 33 : 31, String(status));
+  const routesText = options.routePaths === undefined || options.routePaths.length === 0
+    ? ""
+    : ` (routes: ${options.routePaths.map((path) => `POST ${printable(path)}`).join(", ")})`;
 
   return {
     request(record) {
@@ -166,9 +171,10 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
         return;
       }
       const key = record.key === null ? "" : ` ${shortKey(record.key)}`;
+      const routes = record.status === 404 ? routesText : "";
       options.write(
         `${clock(options.now())} ${statusText(record.status)} ${record.method} ` +
-          `${printable(record.path)} ${outcome}${key}`,
+          `${printable(record.path)} ${outcome}${key}${routes}`,
       );
     },
     api(record) {

@@ -8,6 +8,7 @@
  */
 import { ExitCode } from "./exit_codes.ts";
 import type { Output } from "./output.ts";
+import { printable } from "./printable.ts";
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
@@ -70,6 +71,18 @@ export function drainable(handler: Handler): Drainable {
   };
 }
 
+/** What the first signal starts: a wait only when an agent is at work, and for which events. */
+function stoppingLine(running: string[], graceMs: number, again: string): string {
+  if (running.length === 0) return `hookgate: stopping (${again})`;
+  const shown = running.slice(0, 3).map(printable).join(", ") +
+    (running.length > 3 ? `, … ${running.length - 3} more` : "");
+  const [count, it] = running.length === 1
+    ? ["a hand-off", "it stays"]
+    : [`${running.length} hand-offs`, "they stay"];
+  return `hookgate: stopping: ${count} still running (${shown}) may finish within ` +
+    `${graceMs / 1000}s, else ${it} pending for the next start (${again})`;
+}
+
 /** The part of the grace kept back for recording verdicts and closing the store. */
 export function closingReserveMs(graceMs: number): number {
   return Math.min(1_000, Math.floor(graceMs / 4));
@@ -82,6 +95,8 @@ export interface ShutdownParts {
   server: Deno.HttpServer<Deno.NetAddr>;
   /** Aborting it stops the consumer (null with `--pull`: there is none). */
   consumer: AbortController | null;
+  /** The agent hand-offs running at the signal, as `route/key` (none without `--exec`). */
+  handoffsRunning(): string[];
   consuming: Promise<void> | null;
   /** Closes the trace, the token list and the store. */
   close(): Promise<void>;
@@ -145,11 +160,7 @@ export async function shutDown(parts: ShutdownParts): Promise<ExitCode> {
   const left = (until: number) => Math.max(0, until - Date.now());
   // Said at once: with a hand-off running, the grace can be a silent wait of several seconds.
   const again = "Ctrl-C again to exit now";
-  parts.output.err(
-    parts.consumer === null ? `hookgate: stopping (${again})` : `hookgate: stopping: a hand-off ` +
-      `still running may finish within ${parts.graceMs / 1000}s, else it stays pending for the ` +
-      `next start (${again})`,
-  );
+  parts.output.err(stoppingLine(parts.handoffsRunning(), parts.graceMs, again));
   // Stop leasing at once: the backlog stays in the store for the next start.
   parts.consumer?.abort();
   // Deno's shutdown() cuts off a request body still being read, so requests in

@@ -143,7 +143,7 @@ w=$1
 [ -n "$w" ] || exit 0
 case $w in
   */*) [ -e "$w" ] || exit 10; [ -d "$w" ] && exit 12; [ -x "$w" ] || exit 11 ;;
-  *) command -v -- "$w" >/dev/null 2>&1 || exit 13 ;;
+  *) command -v -- "$w" >/dev/null 2>&1 || { [ -f "$2/$w" ] && exit 14; exit 13; } ;;
 esac`;
 
 function programProblem(
@@ -162,6 +162,9 @@ function programProblem(
     ? `--exec: ${program} is not executable${as} (chmod +x ${program})`
     : code === 12
     ? `--exec: ${program} is a directory, not a program`
+    : code === 14
+    ? `--exec: ${program} is not found on the agent's PATH; the ${program} in serve's ` +
+      `directory is named with its path: --exec ./${program}`
     : code === 13
     ? `--exec: ${program} is not found on the agent's PATH (${path}); give its full path`
     : `the agent's working directory ${cwd} cannot be used: ${reason ?? "unknown error"} ` +
@@ -226,7 +229,8 @@ export async function prepareExecLaunch(
   const resolved = resolveProgram(options.command, options.startDir);
   const check = await probe(
     launch,
-    ["/bin/sh", "-c", PROGRAM_CHECK, "sh", resolved.program ?? ""],
+    // Serve's directory too: a bare name that is a file there (agent.sh) wants its path.
+    ["/bin/sh", "-c", PROGRAM_CHECK, "sh", resolved.program ?? "", options.startDir],
     { path: options.path, cwd: cwd.value },
   );
   if (check.code !== 0) {

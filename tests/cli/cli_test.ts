@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { COMMANDS } from "../../lib/cli/mod.ts";
+import { parseCommandArgs } from "../../lib/cli/args.ts";
+import { CliError } from "../../lib/cli/cli_error.ts";
 import { runCli } from "../support/cli.ts";
 
 Deno.test("hookgate --help prints every command on stdout and exits 0", async () => {
@@ -96,4 +98,29 @@ Deno.test("every registered command module has --help (those present in the tree
     assert.equal(result.code, 0, `${name} --help: ${result.stderr}`);
     assert.ok(result.stdout.trim().length > 0, `${name} --help printed nothing`);
   }
+});
+
+Deno.test("a flag without its value is a usage error that names the flag, in hookgate's words", async () => {
+  const options = { port: { type: "string" }, quiet: { type: "boolean", short: "q" } } as const;
+  const cases: [string[], RegExp][] = [
+    [["--port"], /^--port needs a value \(--port VALUE; .*--port=-VALUE\)$/m],
+    [["--port", "--quiet"], /^--port needs a value /m],
+    [["--quiet=yes"], /^--quiet takes no value: give it alone$/m],
+  ];
+  for (const [args, expected] of cases) {
+    let caught: unknown = null;
+    try {
+      parseCommandArgs("serve", args, options);
+    } catch (error) {
+      caught = error;
+    }
+    if (!(caught instanceof CliError)) throw new Error(`${args.join(" ")}: ${caught}`);
+    assert.equal(caught.exitCode, 64);
+    assert.match(caught.message, expected, args.join(" "));
+    assert.doesNotMatch(caught.message, /Option '/, "node's own wording");
+    assert.match(caught.message, /Run 'hookgate serve --help' for usage\./);
+  }
+  const live = await runCli(["serve", "--port"]);
+  assert.equal(live.code, 64);
+  assert.match(live.stderr, /--port needs a value/);
 });

@@ -52,6 +52,19 @@ Deno.test("hookgate fetch --json prints the tool result as one JSON object", asy
   assert.equal(parsed.error, null);
 });
 
+Deno.test("hookgate fetch --json says why a host is denied, never how to widen the allowlist", async () => {
+  await using server = startRecordingServer(() => new Response("secret"));
+  const port = portOf(server.url);
+  const result = await runCli(["fetch", "--json", `http://localhost:${port}/`], {
+    env: { EGRESS_ALLOW_HOSTS: "api.github.com", EGRESS_ALLOW_PRIVATE: "localhost" },
+  });
+  assert.equal(result.code, 77);
+  assert.equal(JSON.parse(result.stdout).failure, "denied");
+  assert.match(result.stderr, /why: localhost is not on EGRESS_ALLOW_HOSTS$/m);
+  assert.doesNotMatch(result.stdout + result.stderr, /to allow it|add localhost/);
+  assert.equal(server.requests.length, 0);
+});
+
 Deno.test("hookgate fetch exits 1 on a non-2xx and still shows the body", async () => {
   await using server = startRecordingServer(() => new Response("rate limited", { status: 429 }));
   const port = portOf(server.url);

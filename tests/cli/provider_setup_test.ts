@@ -48,7 +48,7 @@ Deno.test("init --route writes a GitHub secret, a whsec_ secret, HOOKGATE_ROUTES
   assert.match(result.stdout, /route \/github \(github\): next: in GitHub, .*Webhooks/);
   assert.match(
     result.stdout,
-    /route \/stripe \(stripe\): next: Stripe makes this one\..*Signing secret/,
+    /route \/stripe \(stripe\): next: Stripe makes this one\..*Signing secret.*add a line to \.env that sets STRIPE_WEBHOOK_SECRET to that whsec_… value/,
   );
   assert.ok(!result.stdout.includes(env.GITHUB_WEBHOOK_SECRET as string), "no secret printed");
   assert.doesNotMatch(

@@ -172,3 +172,20 @@ Deno.test("rotate refuses a bad --grace, --format or --var as usage errors (exit
     assert.equal((await readEnv(dir)).WEBHOOK_SECRET, ORIGINAL);
   });
 });
+
+Deno.test("rotate --var of a variable nothing uses creates it and warns that serve does not read it", async () => {
+  await withEnvFile(`WEBHOOK_SECRET=${ORIGINAL}\n`, async (dir) => {
+    const typo = await rotate(dir, ["--var", "WEBHOOK_SECRT"]);
+    assert.equal(typo.code, 0, typo.stderr);
+    assert.match(typo.stdout, /^created WEBHOOK_SECRT in \.env/);
+    assert.match(typo.stderr, /warning: WEBHOOK_SECRT was not in \.env and no route uses it/);
+    assert.equal((await readEnv(dir)).WEBHOOK_SECRET, ORIGINAL, "the meant one is untouched");
+    const routed = await rotate(dir, ["--var", "GITHUB_WEBHOOK_SECRET"], {
+      HOOKGATE_ROUTES: "/github=github:GITHUB_WEBHOOK_SECRET",
+    });
+    assert.equal(routed.code, 0, routed.stderr);
+    assert.doesNotMatch(routed.stderr, /warning/);
+    const token = await rotate(dir, ["--var", "HOOKGATE_TOKEN_SECRET"]);
+    assert.doesNotMatch(token.stderr, /warning/);
+  });
+});

@@ -171,6 +171,26 @@ Deno.test("send exits 1 on a final non-2xx and prints it", async () => {
   assert.equal(server.requests.length, 1);
 });
 
+Deno.test("send's advice for a refusal fits its status: a secret for 401, the path for 404", async () => {
+  await using server = startRecordingServer((request) =>
+    request.path === "/webhook"
+      ? Response.json({ error: "bad signature" }, { status: 401 })
+      : Response.json({ error: "not found" }, { status: 404 })
+  );
+  const unsigned = await runCli(["send", server.url, "--data", '{"id":"e1"}'], { env: ENV });
+  assert.equal(unsigned.code, 1);
+  assert.match(unsigned.stderr, /rejected the delivery with 401; not retried \(check the secret/);
+  assert.doesNotMatch(unsigned.stderr, /path/);
+  const lost = await runCli(["send", new URL("/hook", server.url).href, "--data", '{"id":"e2"}'], {
+    env: ENV,
+  });
+  assert.equal(lost.code, 1);
+  assert.equal(lost.stdout, '404 {"error":"not found"}\n');
+  assert.match(lost.stderr, /rejected the delivery with 404; not retried \(no route .*path/);
+  assert.match(lost.stderr, /POST \/webhook/);
+  assert.doesNotMatch(lost.stderr, /secret/);
+});
+
 Deno.test("send reports a redirect instead of following it", async () => {
   await using target = startRecordingServer(accepted);
   await using redirector = startRecordingServer(() =>

@@ -55,6 +55,25 @@ Deno.test("serve log: a refusal is one line with status, method, route and reaso
   assert.match(lines[0] as string, /^\d\d:\d\d:\d\d 401 POST \/webhook bad signature$/);
 });
 
+Deno.test("serve log: a 404 names the routes there are", () => {
+  const lines: string[] = [];
+  const log = createServeLog({
+    format: "text",
+    quiet: false,
+    color: false,
+    write: (line) => lines.push(line),
+    now: () => NOON,
+    routePaths: ["/github", "/webhook"],
+  });
+  log.request(record({ path: "/hook", route: null, status: 404, outcome: "not found", key: null }));
+  log.request(record({ status: 401, outcome: "bad signature", key: null, id: null }));
+  assert.match(
+    lines[0] as string,
+    / 404 POST \/hook not found \(routes: POST \/github, POST \/webhook\)$/,
+  );
+  assert.match(lines[1] as string, / 401 POST \/webhook bad signature$/);
+});
+
 Deno.test("serve log: each line carries the local time of its own second", () => {
   const lines: string[] = [];
   let now = NOON + 100;

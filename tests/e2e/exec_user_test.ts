@@ -184,6 +184,11 @@ Deno.test("serve --exec with a program that does not exist or is not executable 
     });
     assert.equal(unknown.code, 78, unknown.stderr);
     assert.match(unknown.stderr, /no-such-program-x7 is not found on the agent's PATH/);
+    // The script beside serve, named as a command: the fix is its path.
+    await Deno.chmod(`${dir}/agent.sh`, 0o755);
+    const bare = await runCli(["serve", "--port", "0", "--exec", "agent.sh"], { env, cwd: dir });
+    assert.equal(bare.code, 78, bare.stderr);
+    assert.match(bare.stderr, /agent\.sh is not found on the agent's PATH; .*--exec \.\/agent\.sh/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -92,6 +92,9 @@ Deno.test(
       assert.equal(code, 0, server.stderr());
       assert.ok(tookMs < 1_000 + EXIT_SLACK_MS, `exit took ${tookMs} ms with a 1 s grace`);
       assertNoStackTrace(server.stderr());
+      // No agent was at work: nothing is said to be running, or to stay pending.
+      assert.match(server.stderr(), /hookgate: stopping \(Ctrl-C again to exit now\)/);
+      assert.doesNotMatch(server.stderr(), /hand-off/);
     } finally {
       connection.close();
     }

@@ -138,8 +138,13 @@ export async function hangingAgentIsReleased(setup: AgentSetup): Promise<void> {
     assertNoStackTrace(server.stderr());
     assert.match(
       server.stderr(),
-      /stopping: a hand-off still running may finish within 1s, else it stays pending for the next start/,
+      /stopping: a hand-off still running \(webhook\/id:stuck\) may finish within 1s, else it stays pending for the next start/,
       "the wait after the signal is explained",
+    );
+    assert.match(
+      server.stderr(),
+      /the shutdown stopped the agent on webhook\/id:stuck: it stays pending and is handed off again at the next start/,
+      "the event cut short is named",
     );
   }
   const pid = Number((await lines(pids))[0]);
