@@ -57,7 +57,7 @@ async function knownSecrets(env: Record<string, string>): Promise<string[]> {
   const secrets = secretValuesFromEnv(env);
   if ((env[ROUTES_VAR] ?? "").trim() === "") return secrets;
   // Loaded only when routes are configured: most commands never need the route parser.
-  const { routeSecretValues } = await import("./lib/receive/routes.ts");
+  const { routeSecretValues } = await import("./lib/receive/mod.ts");
   return [...secrets, ...routeSecretValues(env, [])];
 }
 

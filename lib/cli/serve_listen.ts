@@ -3,7 +3,7 @@
  * scheme and secret variable, so a sender's 404 or 401 can be checked against it.
  */
 import { classifyIpAddress } from "../egress/mod.ts";
-import type { Route } from "../receive/mod.ts";
+import { ConnectionDropped, type Route } from "../receive/mod.ts";
 import { errorMessage, windowedTally } from "../util/mod.ts";
 import { CliError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -55,6 +55,8 @@ export function internalErrorReporter(
     },
   });
   return (error) => {
+    // A 413's answer ends its connection this way on purpose.
+    if (error instanceof ConnectionDropped) return;
     const message = errorMessage(error);
     if (tally.passOrCount("500", message)) {
       say(`hookgate: internal error answering a request (500): ${message}`);

@@ -55,6 +55,17 @@ function json(
 }
 
 /**
+ * How an answer's body ends on purpose to drop its connection (see `closingResponse`): the
+ * server reports it as a failed response, which it is not.
+ */
+export class ConnectionDropped extends Error {
+  constructor() {
+    super("connection closed after an unread request body");
+    this.name = "ConnectionDropped";
+  }
+}
+
+/**
  * The answer to a body cut off at the cap (413), after which the connection must end while
  * the sender may still be sending. `Connection: close` alone is not enough: Deno's server
  * keeps reading the rest of an unfinished body before it closes, so a sender declaring a
@@ -75,7 +86,7 @@ async function closingResponse(response: Response): Promise<Response> {
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, CLOSE_AFTER_MS));
-      controller.error(new Error("connection closed after an unread request body"));
+      controller.error(new ConnectionDropped());
     },
   });
   const headers = new Headers(response.headers);

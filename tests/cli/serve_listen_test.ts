@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { internalErrorReporter, listen } from "../../lib/cli/serve_listen.ts";
+import { ConnectionDropped } from "../../lib/receive/mod.ts";
 
 Deno.test("a handler that throws gets a bare 500, and serve's log says what failed", async () => {
   const said: string[] = [];
@@ -36,4 +37,11 @@ Deno.test("a flood of internal errors is told a few at a time, then counted", ()
     said.join("\n"),
   );
   assert.ok(said.some((line) => line.endsWith("later")));
+});
+
+Deno.test("the deliberate end of a 413's connection is not an internal error", () => {
+  const said: string[] = [];
+  const report = internalErrorReporter((line) => said.push(line));
+  report(new ConnectionDropped());
+  assert.deepEqual(said, []);
 });
