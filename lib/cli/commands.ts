@@ -32,7 +32,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: async () => (await import("./redact.ts")).redactCommand,
   },
   init: {
-    summary: "create .env with a strong random secret and gitignore it",
+    summary: "create .env with strong random secrets and gitignore it",
     load: async () => (await import("./init.ts")).initCommand,
   },
   doctor: {

@@ -157,7 +157,9 @@ async function writeSecrets(
     : `created .env from ${example !== null ? ".env.example" : "the built-in template"}`;
   if (made.length > 0) {
     output.out(
-      `${what} (mode 0600): new ${made.join(", ")}, 32 random bytes each (never printed)`,
+      `${what} (mode 0600): new ${made.join(", ")}, 32 random bytes${
+        made.length > 1 ? " each" : ""
+      } (never printed)`,
     );
   }
   if (routesValue !== null) {

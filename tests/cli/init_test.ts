@@ -122,6 +122,7 @@ Deno.test("init adds only the missing secret to an existing .env and keeps the r
   assert.ok(text.startsWith("# keep me\n"));
   assert.match(env.HOOKGATE_TOKEN_SECRET ?? "", SECRET_SHAPE);
   assert.ok(!(result.stdout + result.stderr).includes(env.HOOKGATE_TOKEN_SECRET ?? "?"));
+  assert.match(result.stdout, /new HOOKGATE_TOKEN_SECRET, 32 random bytes \(never printed\)/);
 });
 
 Deno.test("init fills in an empty WEBHOOK_SECRET", async () => {

@@ -173,6 +173,15 @@ Deno.test("checkEgressUrl() with an empty allowlist denies everything and says h
   assert.match(!verdict.allowed ? verdict.message : "", /allowed: \[\]$/);
 });
 
+Deno.test("a denial says whether EGRESS_ALLOW_HOSTS is unset or set empty", () => {
+  const unset = checkEgressUrl("https://api.github.com/zen", policyOf({}));
+  const empty = checkEgressUrl("https://api.github.com/zen", policyOf({ EGRESS_ALLOW_HOSTS: "" }));
+  assert.match(!unset.allowed ? unset.reason : "", /EGRESS_ALLOW_HOSTS is not set/);
+  assert.match(!unset.allowed ? reasonWithRemedy(unset) : "", /hookgate init/);
+  assert.match(!empty.allowed ? empty.reason : "", /EGRESS_ALLOW_HOSTS is empty/);
+  assert.doesNotMatch(!empty.allowed ? reasonWithRemedy(empty) : "", /hookgate init/);
+});
+
 Deno.test("checkEgressUrl() returns a URL without the fragment and the trailing dot", () => {
   const verdict = checkEgressUrl("https://API.github.com.:443/a?b=1#secret", POLICY);
   assert.equal(verdict.allowed && verdict.url, "https://api.github.com/a?b=1");
