@@ -2,7 +2,8 @@
  * Gate 3's key: which event a delivery is (`id:`, `idu16:` or `sha256:`), derived the same
  * way for every scheme, so a replay maps to the same key however it is sent.
  */
-import { fail, ok, type Result, toHex, utf8 } from "../util/mod.ts";
+import { createHash } from "node:crypto";
+import { fail, ok, type Result, utf8 } from "../util/mod.ts";
 
 /** The longest id accepted, in UTF-8 bytes: keys stay far below Deno KV's 2 KiB key limit. */
 export const MAX_ID_BYTES = 256;
@@ -39,9 +40,9 @@ export interface EventKeyOptions {
 export function eventKey(
   payload: Record<string, unknown>,
   options: EventKeyOptions,
-): Result<EventKey> | Promise<Result<EventKey>> {
-  // Synchronous whenever there is an id: a replay flood's requests make no promise here.
-  return idEventKey(payload, options.headerId) ?? digestEventKey(options.signedContent);
+): Result<EventKey> {
+  return idEventKey(payload, options.headerId) ??
+    ok({ key: digestKey(options.signedContent), id: null });
 }
 
 /** The key from the delivery's id (header first, then the body's), or null when it has none. */
@@ -64,19 +65,17 @@ function idEventKey(
   return checked.ok ? ok({ key: idKey(checked.value), id: checked.value }) : checked;
 }
 
-async function digestEventKey(signedContent: Uint8Array): Promise<Result<EventKey>> {
-  return ok({ key: await digestKey(signedContent), id: null });
-}
-
 /** Whether `key` has the form of an event key (`id:`, `idu16:` or `sha256:`), not a bare id. */
 export function looksLikeEventKey(key: string): boolean {
   return /^(?:id|idu16|sha256):/.test(key);
 }
 
-/** The key of an id-less event, and the alias claimed beside a delivery id: `sha256:<hex>`. */
-export async function digestKey(signedContent: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", signedContent as Uint8Array<ArrayBuffer>);
-  return `sha256:${toHex(new Uint8Array(digest))}`;
+/**
+ * The key of an id-less event, and the alias claimed beside a delivery id: `sha256:<hex>`.
+ * The runtime's native SHA-256, synchronously: every GitHub delivery takes one.
+ */
+export function digestKey(signedContent: Uint8Array): string {
+  return `sha256:${createHash("sha256").update(signedContent).digest("hex")}`;
 }
 
 /**

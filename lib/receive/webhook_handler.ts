@@ -250,12 +250,10 @@ async function receive(
       bytes.length,
     );
   }
-  const keying = eventKey(payload, {
+  const key = eventKey(payload, {
     headerId: verified.value.headerId,
     signedContent: verified.value.signedContent,
   });
-  // Awaited only when it is a digest: a replay flood's ids cost no extra turn of the loop.
-  const key = keying instanceof Promise ? await keying : keying;
   if (!key.ok) return reject(400, key.reason, bytes.length);
   // Built field by field (no spread): a replay flood builds one of these per request.
   const event: IncomingEvent = {
@@ -269,7 +267,7 @@ async function receive(
   let accepted: "accepted" | "duplicate";
   try {
     if (!route.scheme.timestamped) {
-      event.aliasKeys = await replayAliases(key.value.key, verified.value.signedContent);
+      event.aliasKeys = replayAliases(key.value.key, verified.value.signedContent);
     }
     accepted = await options.store.accept(event);
   } catch (error) {
@@ -319,10 +317,10 @@ export function claimRetentionMs(
  * body: the body's digest is claimed beside the (unsigned) delivery id, so the same signed
  * body under a new delivery id, or none, is a replay.
  */
-async function replayAliases(key: string, signedContent: Uint8Array): Promise<string[]> {
+function replayAliases(key: string, signedContent: Uint8Array): string[] {
   // The alias claim is its own namespace: an id-less delivery claims it too (a later copy
   // under a delivery id checks aliases), and its key already is the digest.
-  return [key.startsWith("sha256:") ? key : await digestKey(signedContent)];
+  return [key.startsWith("sha256:") ? key : digestKey(signedContent)];
 }
 
 function parseObject(bytes: Uint8Array): Record<string, unknown> | null {
