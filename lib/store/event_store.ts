@@ -1,5 +1,5 @@
 /**
- * The contract every backend (Deno KV, Redis) keeps. The same contract tests run
+ * The contract every backend (SQLite, Deno KV, Redis) keeps. The same contract tests run
  * against each (tests/support/event_store_contract.ts), so a backend cannot drift.
  *
  * Push (`consume`) and pull (`lease` + `settle`) keep ONE at-least-once contract:
