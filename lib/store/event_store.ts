@@ -186,7 +186,8 @@ export interface EventStore {
 
 /**
  * The state a settlement leads to under `policy`: done, a retry (the attempt that
- * failed was not the last), or a dead letter. Shared by every backend.
+ * failed was not the last), or a dead letter. SQLite, Deno KV and the in-memory test
+ * store call it; Redis decides the same inside its SETTLE script (redis/lua.ts).
  */
 export function settledStatus(
   attempt: number,
