@@ -6,7 +6,7 @@
  * before its 200. No freshness check, no trace, no log line, no hand-off, no lease: its
  * rate is the ceiling for hookgate's accepted scenario on the same engine.
  *
- * The engine comes from FLOOR_ENGINE: `kv` (Deno KV, hookgate's store, the default) or
+ * The engine comes from FLOOR_ENGINE: `kv` (Deno KV, the default here) or
  * `sqlite` (node:sqlite, its WAL's fdatasync on the runtime's thread pool, as hookgate's
  * SQLite store does).
  * FLOOR_DATA is the directory it writes in.

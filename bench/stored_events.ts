@@ -3,7 +3,7 @@ import { defaultStoreSpec, type EventStatus, openStore } from "../lib/store/mod.
 import { DatabaseSync } from "node:sqlite";
 import { countKeys } from "../tests/support/kv_store.ts";
 
-/** `spec` defaults to the data dir's KV file; a `redis://` spec counts the fleet's shared store. */
+/** `spec` defaults to the data dir's own store file; a `redis://` spec counts the fleet's shared store. */
 export async function countStoredEvents(dataDir: string, spec?: string): Promise<number> {
   const counts = await countEventsByStatus(dataDir, spec);
   return counts.pending + counts.done + counts.dead;

@@ -1,9 +1,9 @@
 /**
- * Which event store a command opens (`--store`, else `HOOKGATE_STORE`, else the
- * Deno KV file under `--data-dir`), and opening it with the errors a person can
- * act on: a bad spec is the flag's usage error (64) or the variable's
- * configuration error (78); an unreachable store is 69. Used by serve, mcp and
- * events alike.
+ * Which event store a command opens (`--store`, else `HOOKGATE_STORE`, else the data
+ * dir's own file: `defaultStoreSpec`, SQLite unless an earlier Deno KV file is there),
+ * and opening it with the errors a person can act on: a bad spec is the flag's usage
+ * error (64) or the variable's configuration error (78); an unreachable store is 69.
+ * Used by serve, mcp and events alike.
  */
 import { errorMessage, makePrivateDir } from "../util/mod.ts";
 import {

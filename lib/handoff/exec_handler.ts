@@ -3,6 +3,9 @@
  * operator's command. The payload goes in on stdin, byte for byte; it is never
  * put on a command line. The environment is built from nothing (exec_env.ts);
  * the user and the containment come from the start-up checks (exec_preflight.ts).
+ * A non-zero exit or a timeout is a failed attempt (`execOutcome`); the wait before
+ * the next one is `execRetryDelayMs`, and the store settles the attempt (retry or dead
+ * letter: `settledStatus`, lib/store/event_store.ts).
  */
 import type { HandlerContext, HandlerOutcome, StoredEvent } from "../store/mod.ts";
 import { fail, ok, type Result } from "../util/mod.ts";

@@ -1,6 +1,8 @@
 /**
  * The `--exec` hand-off's public surface: settings and start-up checks, the exec handler
- * serve's consumer calls, the containment launcher and the retry policy.
+ * serve's consumer calls, the containment launcher, and the wait between failed attempts
+ * (`execRetryDelayMs`; whether an event is retried or becomes a dead letter is the store's
+ * `settledStatus`).
  */
 export * from "./exec_env.ts";
 export * from "./exec_handler.ts";
@@ -9,5 +11,4 @@ export * from "./exec_settings.ts";
 export * from "./launcher.ts";
 export * from "./pipes.ts";
 export * from "./program.ts";
-export * from "./retry_policy.ts";
 export * from "./run_exec.ts";

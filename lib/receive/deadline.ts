@@ -1,7 +1,7 @@
 /**
  * Bounds how long a promise may take, with one shared timer per timeout instead of a
- * `setTimeout` per call: arming and clearing a timer for every request body cost about
- * a tenth of a small request's time under load (forged-request flood, `--no-trace`).
+ * `setTimeout` per call: arming and clearing a timer for every request body is a visible
+ * share of what a small request costs, and a forged flood is all small requests.
  *
  * A sweep runs every tenth of the timeout (at least every 5 ms, at most every second)
  * while anything is waiting, so a promise is cut off after the timeout and at most one

@@ -31,7 +31,8 @@ export interface SignOptions {
 
 /**
  * A wire format: a small adapter from headers to what the gates check, and back.
- * Adding a scheme is adding one module; no other scheme changes.
+ * A new scheme changes no other one, but it is more than its module: the CLI's provider
+ * set-up and help texts name each scheme (docs/architecture.md, "Where to change what").
  */
 export interface Scheme {
   readonly name: string;

@@ -5,7 +5,10 @@ import { hookgateScheme } from "./hookgate.ts";
 import { standardScheme } from "./standard.ts";
 import { stripeScheme } from "./stripe.ts";
 
-/** Every wire format hookgate speaks, by name. Adding one is one module plus one line here. */
+/**
+ * Every wire format hookgate speaks, by name. A new one is its module, a line here and in
+ * mod.ts, and the CLI's set-up for it (docs/architecture.md, "Where to change what").
+ */
 export const SCHEMES: Readonly<Record<string, Scheme>> = {
   hookgate: hookgateScheme,
   standard: standardScheme,

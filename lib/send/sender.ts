@@ -11,7 +11,7 @@ import {
   parseRetryAfterMs,
   planRetry,
   type RetryPlanOptions,
-} from "../handoff/mod.ts";
+} from "./retry_policy.ts";
 import { hookgateScheme, type Scheme } from "../schemes/mod.ts";
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;

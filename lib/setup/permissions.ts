@@ -125,7 +125,7 @@ export function taskV8Flags(command: string): string | null {
 
 /**
  * The tasks name the program's own files relative to the checkout
- * (`lib/fetch_worker_entry.ts`) and the user's files relative to the working
+ * (`lib/egress/fetch_worker_entry.ts`) and the user's files relative to the working
  * directory (`.env`, `.hookgate`). Run as a task both are the checkout; the
  * installed `hookgate` runs in the user's project, so the program's own files
  * become absolute paths into the checkout and the rest stays relative.

@@ -1,5 +1,5 @@
 /**
- * The contract every backend (Deno KV, Redis) keeps. The same contract tests run
+ * The contract every backend (SQLite, Deno KV, Redis) keeps. The same contract tests run
  * against each (tests/support/event_store_contract.ts), so a backend cannot drift.
  *
  * Push (`consume`) and pull (`lease` + `settle`) keep ONE at-least-once contract:
@@ -186,7 +186,8 @@ export interface EventStore {
 
 /**
  * The state a settlement leads to under `policy`: done, a retry (the attempt that
- * failed was not the last), or a dead letter. Shared by every backend.
+ * failed was not the last), or a dead letter. SQLite, Deno KV and the in-memory test
+ * store call it; Redis decides the same inside its SETTLE script (redis/lua.ts).
  */
 export function settledStatus(
   attempt: number,

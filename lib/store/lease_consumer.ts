@@ -1,7 +1,8 @@
 /**
  * A push consumer built from a store's pull side: lease one event, run the
  * handler, settle. Used by backends whose leases are cheap one at a time (the
- * in-memory test store); the Deno KV store leases and settles in batches instead.
+ * in-memory test store); SQLite and Deno KV lease and settle in batches instead
+ * (push_consumer.ts), and Redis has its own (redis/consumer.ts).
  */
 import { errorMessage, Wakeup } from "../util/mod.ts";
 import type {

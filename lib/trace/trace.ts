@@ -212,7 +212,7 @@ export async function openTrace(path: string, options: TraceOptions = {}): Promi
       queue.push({ timeMs: now(), record });
       // Written a little later, not in a microtask: the response this record describes goes
       // out first, and the records of FLUSH_DELAY_MS share one redaction pass and one write
-      // (a write per event loop tick cost a forged flood about 10% of its requests/s).
+      // (a write per event loop tick would be a cost every request of a forged flood pays).
       timer ??= setTimeout(() => {
         timer = undefined;
         void flush();

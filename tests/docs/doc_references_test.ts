@@ -1,7 +1,7 @@
 /**
  * The docs are the map a newcomer reads first, and code comments send them there: every
- * path the README and docs/ name must exist, every relative link must reach its file and
- * heading, and every docs section a comment or doc cites by title must exist.
+ * path the README, docs/ and the code name must exist, every relative link must reach its
+ * file and heading, and every docs section a comment or doc cites by title must exist.
  */
 import assert from "node:assert/strict";
 import {
@@ -20,6 +20,17 @@ Deno.test("every repository path named in README.md and docs/ exists", async () 
   const missing: string[] = [];
   for (const doc of await docFiles(REPO_ROOT)) missing.push(...await missingPaths(REPO_ROOT, doc));
   assert.deepEqual(missing, [], "a doc names a file or folder that is not in the tree");
+});
+
+Deno.test("every repository path named in main.ts, lib/, bench/ and tests/support/ exists", async () => {
+  // Code comments send a reader to a file as the docs do; a moved file must take them along.
+  const files = [`${REPO_ROOT}main.ts`];
+  for (const dir of ["lib", "bench", "tests/support"]) {
+    files.push(...await walkFiles(`${REPO_ROOT}${dir}`, /\.(ts|js)$/));
+  }
+  const missing: string[] = [];
+  for (const file of files) missing.push(...await missingPaths(REPO_ROOT, file));
+  assert.deepEqual(missing, [], "a code comment names a file or folder that is not in the tree");
 });
 
 Deno.test("every relative link in README.md and docs/ reaches its file and heading", async () => {

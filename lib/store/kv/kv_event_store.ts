@@ -1,5 +1,5 @@
 /**
- * The Deno KV backend (`--store kv:PATH`, the embedded default): a facade over
+ * The Deno KV backend (`--store kv:PATH`, the store of earlier versions): a facade over
  * its parts, each named after its concern. The key layout is in layout.ts.
  */
 import type {

@@ -1,6 +1,7 @@
 /**
- * The retry/dead decision: what a hand-off's verdict makes of its record. The
- * same policy serves the push consumer (`serve --exec`) and pull consumers.
+ * What a hand-off's verdict makes of a Deno KV record: `settledStatus` (event_store.ts)
+ * decides done, retrying or dead; this sets the record's due time, error and status to
+ * match. The same policy serves the push consumer (`serve --exec`) and pull consumers.
  */
 import { type RetryPolicy, settledStatus, type Settlement } from "../event_store.ts";
 import type { EventRecord } from "./layout.ts";

@@ -4,7 +4,7 @@ import {
   judgeStatus,
   parseRetryAfterMs,
   planRetry,
-} from "../../lib/handoff/mod.ts";
+} from "../../lib/send/retry_policy.ts";
 
 Deno.test("judgeStatus() retries 408, 429 and every 5xx", () => {
   for (const status of [408, 429, 500, 502, 503, 504, 599]) {

@@ -1,6 +1,8 @@
 /**
- * When a webhook delivery is retried, and how long to wait. Pure: the clock
- * and the randomness are passed in.
+ * When `hookgate send` retries a delivery, and how long it waits: what an HTTP answer
+ * means (retry, delivered, rejected, gone, redirect), Retry-After, and full-jitter backoff
+ * within a time budget. Pure: the clock and the randomness are passed in. (A failed
+ * `--exec` hand-off is retried by the store, with `execRetryDelayMs` of lib/handoff/.)
  */
 
 /** What one answer means for the delivery. */
