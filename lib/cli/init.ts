@@ -107,15 +107,16 @@ function mergedRoutes(
 }
 
 /**
- * A `.env` that is a symbolic link is refused: narrowing its mode would change the file it
- * points to, wherever that is, and rewriting it would replace the link.
+ * A `.env` that is a symbolic link is refused (by init and rotate): narrowing its mode would
+ * change the file it points to, wherever that is, and rewriting it would replace the link.
  */
-async function refuseLinkedEnv(path: string): Promise<void> {
+export async function refuseLinkedEnv(path: string, command = "init"): Promise<void> {
   const info = await Deno.lstat(path).catch(() => null);
   if (info?.isSymlink) {
     throw configError(
       ".env is a symbolic link: hookgate keeps its secrets only in a regular file. Replace the " +
-        'link with the file (cp --remove-destination "$(readlink -f .env)" .env) and run init again',
+        'link with the file (cp --remove-destination "$(readlink -f .env)" .env) and run ' +
+        `${command} again`,
     );
   }
 }

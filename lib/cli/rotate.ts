@@ -23,6 +23,7 @@ import {
 import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { providerSetup } from "./provider_setup.ts";
+import { refuseLinkedEnv } from "./init.ts";
 
 const DEFAULT_GRACE_MS = 24 * 3_600_000;
 const MAX_GRACE_MS = 365 * 86_400_000;
@@ -130,6 +131,8 @@ export const rotateCommand: Command = {
     }
 
     const envPath = `${context.cwd}/.env`;
+    // The atomic rewrite would replace a link with a file, leaving its target's old secret.
+    await refuseLinkedEnv(envPath, "rotate");
     const text = await readEnvText(envPath);
     const rotatedFrom = parseDotenv(text)[varName];
     if (context.env[varName] !== undefined && context.env[varName] !== rotatedFrom) {

@@ -133,7 +133,8 @@ export function rotateEnvText(text: string, options: RotateOptions): Result<Rota
   const previousName = previousVarName(varName);
   const previous = parsePreviousSecrets(varName, fileEnv[previousName]);
   if (!previous.ok) return previous;
-  const kept = previous.value.filter((p) => nowMs < p.expiresAtMs);
+  const unexpired = previous.value.filter((p) => nowMs < p.expiresAtMs);
+  let kept = unexpired;
   const current = (fileEnv[varName] ?? "").trim();
   let expiresAtMs: number | null = null;
   if (current !== "") {
@@ -149,6 +150,8 @@ export function rotateEnvText(text: string, options: RotateOptions): Result<Rota
     ) {
       // Whole seconds, so the value written is exactly the instant enforced.
       expiresAtMs = Math.floor((nowMs + options.graceMs) / 1000) * 1000;
+      // Listed already (a rollback by hand): the expiry announced is the only one it keeps.
+      kept = kept.filter((p) => p.secret !== current);
       kept.unshift({ secret: current, expiresAtMs });
     }
   }
@@ -159,7 +162,7 @@ export function rotateEnvText(text: string, options: RotateOptions): Result<Rota
   return ok({
     text: setEnvValues(text, values),
     expiresAtMs,
-    droppedExpired: previous.value.length - (kept.length - (expiresAtMs === null ? 0 : 1)),
+    droppedExpired: previous.value.length - unexpired.length,
     created: current === "",
   });
 }

@@ -289,7 +289,9 @@ async function attemptOnce(
 
 /**
  * The answer's text, at most `maxChars`, redacted before it is cut: everything read is
- * redacted whole, and a piece of a secret at the end of what was read goes too.
+ * redacted whole, and a piece of a secret at the end of what was read goes too. A body that
+ * breaks off (serve drops a sender still sending after its 413; the timeout) gives what
+ * arrived: the status is already the receiver's verdict, so it is not made a network error.
  */
 async function readCapped(
   response: Response,
@@ -311,6 +313,8 @@ async function readCapped(
       chunks.push(value);
       total += value.length;
     }
+  } catch {
+    // Broken off: what arrived is the answer's text, marked as cut.
   } finally {
     // Frees the connection whether the body ended, was cut, or failed.
     await reader.cancel().catch(() => {});

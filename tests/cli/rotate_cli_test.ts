@@ -147,6 +147,24 @@ Deno.test("rotate refuses a malformed _PREVIOUS list without printing it", async
   });
 });
 
+Deno.test("rotate refuses a .env that is a symbolic link: the link and its target stay as they were", async () => {
+  const dir = await makeTempDir();
+  try {
+    const text = `WEBHOOK_SECRET=${ORIGINAL}\n`;
+    await Deno.mkdir(`${dir}/shared`);
+    await writeFileWithMode(`${dir}/shared/app.env`, text, 0o640);
+    await Deno.symlink("shared/app.env", `${dir}/.env`);
+    const result = await rotate(dir, [], {});
+    assert.equal(result.code, 78, result.stderr);
+    assert.match(result.stderr, /\.env is a symbolic link/);
+    assert.equal((await Deno.lstat(`${dir}/.env`)).isSymlink, true);
+    assert.equal(await Deno.readTextFile(`${dir}/shared/app.env`), text);
+    assert.equal(await fileMode(`${dir}/shared/app.env`), 0o640);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
 Deno.test("rotate without .env says to run init (exit 78)", async () => {
   const dir = await makeTempDir();
   try {

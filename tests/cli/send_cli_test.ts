@@ -240,6 +240,25 @@ Deno.test("send → serve: accepted, then the same id is duplicate-ignored", asy
   assert.equal(second.stdout, '200 {"status":"duplicate-ignored"}\n');
 });
 
+Deno.test("send → serve: a payload over --max-body-bytes is a 413, not retried as unreachable", async () => {
+  await using dir = await tempDir("hookgate-send-serve-");
+  await using serve = await startServe({
+    env: ENV,
+    cwd: dir.path,
+    args: ["--max-body-bytes", "1024"],
+  });
+  const payload = JSON.stringify({ id: "big1", pad: "a".repeat(4 * 1024 * 1024) });
+  await Deno.writeTextFile(`${dir.path}/big.json`, payload);
+  const result = await runCli(
+    ["send", `${serve.url}/webhook`, "--file", "big.json", "--max-elapsed", "20s"],
+    { env: ENV, cwd: dir.path },
+  );
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stdout, /^413 /);
+  assert.match(result.stderr, /--max-body-bytes/);
+  assert.doesNotMatch(result.stderr, /unreachable|retrying|attempt 2/);
+});
+
 Deno.test("send to a route of .env signed differently names the --scheme and --secret-var it needs", async () => {
   await using server = startRecordingServer(() =>
     Response.json({ error: "bad signature" }, { status: 401 })

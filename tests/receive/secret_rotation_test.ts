@@ -7,6 +7,7 @@ import {
   formatExpiry,
   formatPreviousSecrets,
   parsePreviousSecrets,
+  rotateEnvText,
   verifyDelivery,
 } from "../../lib/receive/mod.ts";
 import { hookgateScheme } from "../../lib/schemes/mod.ts";
@@ -153,4 +154,24 @@ Deno.test("activeKeys() shares one frozen list between requests when no key of t
   // The same list at any time, not a copy per request; frozen, so no request can change it.
   assert.equal(activeKeys(route, EXPIRY_MS + 86_400_000), first);
   assert.ok(Object.isFrozen(first));
+});
+
+Deno.test("rotateEnvText() gives the replaced secret only its new expiry, also when it was listed already", () => {
+  // The current secret was listed in _PREVIOUS (rolled back to by hand) with a later expiry.
+  const later = "2031-01-01T00:00:00Z";
+  const text = `X=${CURRENT}\nX_PREVIOUS=${CURRENT}@${later},${OLD}@${later}\n`;
+  const nowMs = Date.parse("2030-01-01T00:00:00Z");
+  const rotated = rotateEnvText(text, {
+    varName: "X",
+    newSecret: "new-secret-0123456789abcdefghij",
+    graceMs: 3_600_000,
+    nowMs,
+  });
+  if (!rotated.ok) throw new Error(rotated.reason);
+  const hourLater = nowMs + 3_600_000;
+  assert.equal(rotated.value.expiresAtMs, hourLater);
+  const env = { X: "new-secret-0123456789abcdefghij", X_PREVIOUS: "" };
+  Object.assign(env, { X_PREVIOUS: /X_PREVIOUS=(.*)/.exec(rotated.value.text)?.[1] });
+  const afterExpiry = activeSecrets(env, "X", { nowMs: hourLater });
+  assert.deepEqual(afterExpiry, { ok: true, value: ["new-secret-0123456789abcdefghij", OLD] });
 });

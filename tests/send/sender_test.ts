@@ -243,3 +243,35 @@ Deno.test("sendWebhook() reports every attempt with the wait before the next", a
     [[1, 6, "response", 750], [2, 6, "response", null]],
   );
 });
+
+/** An answer whose body breaks off after `text`, as serve's 413 drops a sender still sending. */
+function brokenOff(code: number, text: string): Response {
+  let sent = false;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent) return controller.error(new Error("connection dropped"));
+      sent = true;
+      controller.enqueue(encode(text));
+    },
+  });
+  return new Response(body, { status: code, headers: { connection: "close" } });
+}
+
+Deno.test("sendWebhook() takes a 413 whose body breaks off as a 413: no retry, not unreachable", async () => {
+  await using server = startRecordingServer(() => brokenOff(413, '{"error":"payload too large"}'));
+  const time = fakeTime();
+  const result = await sendWebhook(server.url, encode('{"id":"e1"}'), options(time));
+  assert.equal(server.requests.length, 1);
+  assert.deepEqual(time.sleeps, []);
+  if (result.ok || result.reason.kind !== "status") throw new Error("expected a status failure");
+  assert.equal(result.reason.status, 413);
+  assert.equal(result.reason.why, "rejected");
+  assert.match(result.reason.body, /payload too large/);
+});
+
+Deno.test("sendWebhook() takes a 200 whose body breaks off as delivered: not sent again", async () => {
+  await using server = startRecordingServer(() => brokenOff(200, '{"status":"acc'));
+  const result = await sendWebhook(server.url, encode('{"id":"e1"}'), options());
+  assert.equal(server.requests.length, 1);
+  assert.equal(result.ok && result.value.status, 200);
+});
