@@ -2,7 +2,7 @@
  * Writes a `.env` file atomically with mode 0600: the text goes to a file of the same name
  * in a new private directory beside the target (created 0700, the file 0600, so the secret
  * is never readable by others, not even for a moment), is flushed to disk, then renamed
- * over the target. A crash leaves the old file or the new one, never half of either; what a
+ * over the target, and the directory is flushed so the rename survives a power loss. A crash leaves the old file or the new one, never half of either; what a
  * crash in the middle can leave behind is `.<name>.<random>.tmp/<name>`, which the
  * `.gitignore` line that ignores the file (`.env`) ignores too, so no `git add .` picks up
  * a secret from it.
@@ -26,7 +26,26 @@ export async function writeEnvFile(path: string, text: string): Promise<void> {
       file.close();
     }
     await Deno.rename(tempPath, path);
+    await syncDirectory(dir);
   } finally {
     await Deno.remove(tempDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * A rename is on disk only once its directory is: best effort, since not every file system
+ * (or permission set) lets a directory be opened and flushed, and the new file is complete
+ * either way.
+ */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await Deno.open(dir, { read: true });
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+  } catch {
+    // The old or the new .env, whole, is what a crash can leave: never half of one.
   }
 }
