@@ -13,7 +13,13 @@
  *
  * Constant time: the computed MAC is compared with the candidate over all 32 bytes with no
  * early exit (`sameBytes`), so the time taken says nothing about how much of a forged
- * signature was right. The computed MAC never leaves this module.
+ * signature was right. On the receive path the computed MAC never leaves this module
+ * (`mac` is for signing).
+ *
+ * The construction leans on one behaviour of the runtime: `Hash.copy()` continues the
+ * prepared state. Were it ever to start from scratch, every MAC would be a keyless double
+ * hash anyone could compute, so the first key prepared in a process is checked against
+ * RFC 4231's known answers, and a runtime that fails them is refused before any request.
  */
 import { createHash, type Hash } from "node:crypto";
 
@@ -21,35 +27,84 @@ import { createHash, type Hash } from "node:crypto";
 const BLOCK_BYTES = 64;
 const SHA256_BYTES = 32;
 
+/** RFC 4231 test cases 2 (a short key) and 6 (a key longer than the block): key, data, MAC. */
+const KNOWN_ANSWERS: readonly [string, string, string][] = [
+  [
+    "4a656665",
+    "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+  ],
+  [
+    "aa".repeat(131),
+    "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d20" +
+    "48617368204b6579204669727374",
+    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+  ],
+];
+let knownAnswersChecked = false;
+
+/** Throws unless this runtime's HMAC gives RFC 4231's answers, twice over for each key. */
+function checkKnownAnswers(): void {
+  const bytes = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
+  for (const [key, data, expected] of KNOWN_ANSWERS) {
+    const pads = padStates(bytes(key));
+    for (let i = 0; i < 2; i++) {
+      if (!sameBytes(macOf(pads, bytes(data)), bytes(expected))) {
+        throw new Error(
+          "this runtime's SHA-256 fails HMAC-SHA256's known-answer test (RFC 4231), so " +
+            "signatures cannot be checked: run hookgate on the Deno version it names",
+        );
+      }
+    }
+  }
+  knownAnswersChecked = true;
+}
+
+/** The hash states after the key's inner and outer pads. */
+interface PadStates {
+  inner: Hash;
+  outer: Hash;
+}
+
+function padStates(secretBytes: Uint8Array): PadStates {
+  const block = new Uint8Array(BLOCK_BYTES);
+  // A key longer than the block is replaced by its hash, which is as good as the key.
+  const hashedKey = secretBytes.length > BLOCK_BYTES
+    ? createHash("sha256").update(secretBytes).digest()
+    : null;
+  block.set(hashedKey ?? secretBytes);
+  hashedKey?.fill(0);
+  const pad = new Uint8Array(BLOCK_BYTES);
+  for (let i = 0; i < BLOCK_BYTES; i++) pad[i] = (block[i] as number) ^ 0x36;
+  const inner = createHash("sha256").update(pad);
+  for (let i = 0; i < BLOCK_BYTES; i++) pad[i] = (block[i] as number) ^ 0x5c;
+  const outer = createHash("sha256").update(pad);
+  block.fill(0);
+  pad.fill(0);
+  return { inner, outer };
+}
+
+function macOf(pads: PadStates, data: Uint8Array): Uint8Array {
+  const inner = pads.inner.copy().update(data).digest();
+  return pads.outer.copy().update(inner).digest();
+}
+
 /**
  * A secret prepared for HMAC-SHA256: the hash states after the inner and the outer pad,
  * so a message costs its own bytes and one 32-byte block, never the key's again.
  */
 export class HmacKey {
-  readonly #inner: Hash;
-  readonly #outer: Hash;
+  readonly #pads: PadStates;
 
   constructor(secretBytes: Uint8Array) {
+    if (!knownAnswersChecked) checkKnownAnswers();
     if (secretBytes.length === 0) throw new Error("an HMAC key must not be empty");
-    const block = new Uint8Array(BLOCK_BYTES);
-    block.set(
-      secretBytes.length > BLOCK_BYTES
-        ? createHash("sha256").update(secretBytes).digest()
-        : secretBytes,
-    );
-    const pad = new Uint8Array(BLOCK_BYTES);
-    for (let i = 0; i < BLOCK_BYTES; i++) pad[i] = (block[i] as number) ^ 0x36;
-    this.#inner = createHash("sha256").update(pad);
-    for (let i = 0; i < BLOCK_BYTES; i++) pad[i] = (block[i] as number) ^ 0x5c;
-    this.#outer = createHash("sha256").update(pad);
-    block.fill(0);
-    pad.fill(0);
+    this.#pads = padStates(secretBytes);
   }
 
   /** HMAC-SHA256 of `data`. */
   mac(data: Uint8Array): Uint8Array {
-    const inner = this.#inner.copy().update(data).digest();
-    return this.#outer.copy().update(inner).digest();
+    return macOf(this.#pads, data);
   }
 
   /** Whether `signature` is the MAC of `data`, compared in constant time. */

@@ -137,3 +137,31 @@ Deno.test("sameBytes() compares lengths and every byte", () => {
   assert.equal(sameBytes(fromHex("00ff")!, fromHex("00ff10")!), false);
   assert.equal(sameBytes(new Uint8Array(0), new Uint8Array(0)), true);
 });
+
+Deno.test("a runtime whose Hash.copy() starts afresh is refused before any key is prepared", async () => {
+  // Were copy() to forget the key's pads, every MAC would be a keyless hash anyone can
+  // compute: the known-answer check must stop the first key, in a fresh process.
+  const script = `
+    import { createHash } from "node:crypto";
+    const proto = Object.getPrototypeOf(createHash("sha256"));
+    proto.copy = function () { return createHash("sha256"); };
+    const { importHmacKey } = await import(${
+    JSON.stringify(new URL("../../lib/util/mod.ts", import.meta.url).href)
+  });
+    try {
+      importHmacKey(new TextEncoder().encode("a-secret-of-enough-length-0123"));
+      console.log("prepared");
+    } catch (error) {
+      console.log(String(error));
+    }
+  `;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-config", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  assert.match(stdout, /fails HMAC-SHA256's known-answer test/);
+  assert.doesNotMatch(stdout, /prepared/);
+});
