@@ -17,7 +17,8 @@
  * from the server's exit, where V8 ends its profile: a few milliseconds' error at most).
  *
  * `--scenario verify-only` profiles the verify-only reference under the forged load, so the
- * two profiles side by side show what hookgate adds to a refused request.
+ * two profiles side by side show what hookgate adds to a refused request;
+ * `verify-only-hookgate` the same reference with hookgate's own HMAC.
  *
  * `--scenario exec` runs serve with `--exec true`; the agents' CPU (reaped children) is
  * printed as a row of its own.
@@ -29,7 +30,7 @@
  * one of them costs.
  *
  * Usage: deno task bench:profile
- *        [--scenario accepted|receive-only|forged|duplicates|exec|verify-only]
+ *        [--scenario accepted|receive-only|forged|duplicates|exec|verify-only|verify-only-hookgate]
  *        [--seconds 6] [--warmup 2] [--tree DIR] [--serve-flags="FLAGS"]
  */
 import { parseArgs } from "node:util";
@@ -53,6 +54,12 @@ const { values } = parseArgs({
   },
 });
 
+/** The reference servers it profiles, by the HMAC each verifies with. */
+const REFERENCES: Record<string, string | undefined> = {
+  "verify-only": "webcrypto",
+  "verify-only-hookgate": "hookgate",
+};
+
 async function main(): Promise<void> {
   const scenario = values.scenario;
   const seconds = Number(values.seconds);
@@ -65,9 +72,8 @@ async function main(): Promise<void> {
   const secret = "profile-secret-" + crypto.randomUUID();
   try {
     const file = `${tmp}/deliveries.tsv`;
-    const signer = scenario === "forged" || scenario === "verify-only"
-      ? "another-" + secret
-      : secret;
+    const reference = REFERENCES[scenario];
+    const signer = scenario === "forged" || reference !== undefined ? "another-" + secret : secret;
     const deliveries = (forSeconds: number) =>
       scenario === "duplicates" ? 2_000 : 40_000 * forSeconds;
     await writeDeliveries(file, deliveries(seconds), { secret: signer });
@@ -78,8 +84,12 @@ async function main(): Promise<void> {
     }
     const tree = values.tree === undefined ? ROOT : `${await Deno.realPath(values.tree)}/`;
     const denoFlags = [`--cpu-prof-dir=${tmp}/prof`];
-    const server = scenario === "verify-only"
-      ? await startReference("verify_only_server.ts", { WEBHOOK_SECRET: secret }, denoFlags)
+    const server = reference !== undefined
+      ? await startReference(
+        "verify_only_server.ts",
+        { WEBHOOK_SECRET: secret, REFERENCE_HMAC: reference },
+        denoFlags,
+      )
       : await startHookgate({
         tree,
         dataDir: `${tmp}/data`,

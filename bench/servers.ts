@@ -136,8 +136,8 @@ export const RECEIVE_ONLY_FLAGS = ["--pull", "--quiet", "--no-trace"];
  */
 export function profileServeFlags(scenario: string, serveFlags: string): string[] {
   const added = serveFlags.split(" ").filter((flag) => flag !== "");
-  if (scenario === "verify-only" && added.length > 0) {
-    throw new Error("--serve-flags is for hookgate's scenarios; verify-only runs the reference");
+  if (scenario.startsWith("verify-only") && added.length > 0) {
+    throw new Error(`--serve-flags is for hookgate's scenarios; ${scenario} runs the reference`);
   }
   const own = scenario === "exec"
     ? ["--exec", "true"]
