@@ -43,3 +43,31 @@ export function decodeEvent(hash: Record<string, unknown>): StoredEvent | null {
     ...(updatedAtMs > 0 ? { updatedAtMs } : {}),
   };
 }
+
+/** Every field of an event's hash that decodeEvent reads, but the payload. */
+export const SUMMARY_FIELDS = [
+  "status",
+  "route",
+  "key",
+  "hasId",
+  "id",
+  "receivedAtMs",
+  "attempt",
+  "hasError",
+  "lastError",
+  "updatedAtMs",
+] as const;
+
+/**
+ * An event read as a summary: HMGET of SUMMARY_FIELDS, in order, and HSTRLEN of its payload.
+ * The payload is left empty and its size given in `payloadBytes`.
+ */
+export function summaryOf(values: readonly unknown[], payloadBytes: number): StoredEvent | null {
+  const hash: Record<string, unknown> = {};
+  SUMMARY_FIELDS.forEach((field, i) => {
+    if (values[i] !== null && values[i] !== undefined) hash[field] = values[i];
+  });
+  const event = decodeEvent(hash);
+  if (event === null) return null;
+  return { ...event, payloadBytes };
+}

@@ -14,6 +14,7 @@ import type {
   IncomingEvent,
   Lease,
   LeaseOptions,
+  ListOptions,
   RedeliverResult,
   RetryPolicy,
   Settlement,
@@ -25,7 +26,7 @@ import { parseRedisUrl, type RedisTarget } from "./redis_url.ts";
 import { Bell } from "./bell.ts";
 import { connectRedis, durabilityWarning } from "./connect.ts";
 import { PushConsumer } from "./consumer.ts";
-import { decodeEvent } from "./decode.ts";
+import { decodeEvent, SUMMARY_FIELDS, summaryOf } from "./decode.ts";
 import { keysFor, memberOf, type RedisKeys } from "./keys.ts";
 import { type HeldLease, waitForLease } from "./leasing.ts";
 import { RedisScripts, type Verdict } from "./scripts.ts";
@@ -163,10 +164,12 @@ export class RedisEventStore implements EventStore {
     return decodeEvent(hash);
   }
 
-  /** Newest first (by the time each event was received). */
-  async list(
-    options: { status?: EventStatus; route?: string; limit: number },
-  ): Promise<StoredEvent[]> {
+  /**
+   * Newest first (by the time each event was received). Summaries (`withoutPayloads`) read
+   * every field but the payload, and the payload's length: a live view listing each second
+   * does not move every body over the network.
+   */
+  async list(options: ListOptions): Promise<StoredEvent[]> {
     if (options.limit <= 0) return [];
     const statuses = options.status === undefined ? STATUSES : [options.status];
     return await this.#call("list", async () => {
@@ -181,18 +184,30 @@ export class RedisEventStore implements EventStore {
       found.sort((a, b) => b.receivedAtMs - a.receivedAtMs);
       const members = found.slice(0, options.limit).map((entry) => entry.member);
       if (members.length === 0) return [];
+      const summaries = options.withoutPayloads === true;
       const pipeline = this.#redis.pipeline();
-      for (const member of members) pipeline.hgetallBuffer(this.#keys.record(member));
+      for (const member of members) {
+        const record = this.#keys.record(member);
+        if (summaries) pipeline.hmgetBuffer(record, ...SUMMARY_FIELDS).hstrlen(record, "payload");
+        else pipeline.hgetallBuffer(record);
+      }
       const replies = (await pipeline.exec()) ?? [];
       const events: StoredEvent[] = [];
-      replies.forEach(([error, hash]) => {
+      const step = summaries ? 2 : 1;
+      for (let i = 0; i < replies.length; i += step) {
+        const [error, reply] = replies[i] as [Error | null, unknown];
         if (error) throw error;
-        const stored = decodeEvent(hash as Record<string, unknown>);
+        let stored: StoredEvent | null;
+        if (summaries) {
+          const [lengthError, length] = replies[i + 1] as [Error | null, unknown];
+          if (lengthError) throw lengthError;
+          stored = summaryOf(reply as readonly unknown[], Number(length ?? 0));
+        } else stored = decodeEvent(reply as Record<string, unknown>);
         // A done record past its retention is gone; an event may have moved on meanwhile.
-        if (stored === null) return;
-        if (options.status !== undefined && stored.status !== options.status) return;
+        if (stored === null) continue;
+        if (options.status !== undefined && stored.status !== options.status) continue;
         events.push(stored);
-      });
+      }
       return events;
     });
   }

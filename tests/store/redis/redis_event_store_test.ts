@@ -273,3 +273,29 @@ redisTest(
     assert.match(warnings[1] ?? "", /no AOF/);
   },
 );
+
+redisTest(
+  "RedisEventStore lists summaries without their payloads, with each payload's size",
+  async (server) => {
+    await using store = await openStore(server.url);
+    const big = { ...incomingEvent("big"), payload: new Uint8Array(300_000).fill(0x61) };
+    const small = incomingEvent("small");
+    assert.equal(await store.accept(big), "accepted");
+    assert.equal(await store.accept(small), "accepted");
+    const summaries = await store.list({ status: "pending", limit: 10, withoutPayloads: true });
+    assert.deepEqual(summaries.map((e) => e.key).sort(), [big.key, small.key].sort());
+    const summary = summaries.find((e) => e.key === big.key);
+    assert.equal(summary?.payload.byteLength, 0);
+    assert.equal(summary?.payloadBytes, 300_000);
+    assert.equal(summary?.id, big.id);
+    assert.equal(summary?.status, "pending");
+    assert.equal(summary?.receivedAtMs, big.receivedAtMs);
+    const whole = (await store.list({ status: "pending", limit: 10 })).find((e) =>
+      e.key === big.key
+    );
+    assert.equal(whole?.payload.byteLength, 300_000);
+    assert.equal(whole?.payloadBytes, undefined);
+    // A status filter still applies to summaries.
+    assert.deepEqual(await store.list({ status: "done", limit: 10, withoutPayloads: true }), []);
+  },
+);
