@@ -6,12 +6,19 @@
 /**
  * C0 controls but tab, DEL and C1 controls: a terminal acts on them (new lines, escapes)
  * instead of showing them. A tab only moves to the next column, and stack traces indent with it.
+ * And the bidirectional controls (embeddings, overrides, isolates, marks): a terminal that
+ * lays out right-to-left text would reorder the rest of the line, so a path or an id could
+ * make a log line read as another.
  */
 // deno-lint-ignore no-control-regex
-const TERMINAL_CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const TERMINAL_CONTROLS =
+  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r" };
-/** What JSON.stringify leaves as it is but a terminal still acts on: DEL and C1 controls. */
-const JSON_UNESCAPED_CONTROLS = /[\x7f-\x9f]/g;
+/**
+ * What JSON.stringify leaves as it is but a terminal still acts on: DEL, C1 and the
+ * bidirectional controls.
+ */
+const JSON_UNESCAPED_CONTROLS = /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Text as a terminal shows it, control characters spelled out (`\n`, `\x1b`): an event id
@@ -22,18 +29,26 @@ const JSON_UNESCAPED_CONTROLS = /[\x7f-\x9f]/g;
 export function printable(text: string): string {
   return text.replace(
     TERMINAL_CONTROLS,
-    (c) => NAMED_CONTROLS[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    (c) =>
+      NAMED_CONTROLS[c] ??
+        (c.charCodeAt(0) > 0xff
+          ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`),
   );
 }
 
-/** One JSON line with DEL and C1 controls escaped too (JSON.parse reads them back unchanged). */
+/**
+ * One JSON line with DEL, C1 and bidirectional controls escaped too (JSON.parse reads them
+ * back unchanged).
+ */
 export function jsonLine(value: unknown): string {
   return escapeJsonControls(JSON.stringify(value));
 }
 
 /**
- * JSON text with DEL and C1 controls escaped as `\u` sequences: still the same JSON, but a
- * payload's string (anyone may write one, such as an issue title) sends no escape to a terminal.
+ * JSON text with DEL, C1 and bidirectional controls escaped as `\u` sequences: still the same
+ * JSON, but a payload's string (anyone may write one, such as an issue title) sends no escape to
+ * a terminal and reorders no line.
  */
 export function escapeJsonControls(json: string): string {
   return json.replace(
