@@ -10,8 +10,8 @@
  * lays out right-to-left text would reorder the rest of the line, so a path or an id could
  * make a log line read as another.
  */
-// deno-lint-ignore no-control-regex
 const TERMINAL_CONTROLS =
+  // deno-lint-ignore no-control-regex
   /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r" };
 /**
