@@ -16,8 +16,9 @@ import {
   printable,
   suggest,
 } from "./lib/cli/mod.ts";
-import { loadEnv, narrowToTask, ROUTES_VAR } from "./lib/setup/mod.ts";
-import { createRedactor, secretValuesFromEnv } from "./lib/redact/mod.ts";
+import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
+import { knownSecrets } from "./lib/cli/known_secrets.ts";
+import { createRedactor } from "./lib/redact/mod.ts";
 
 export const VERSION: string = denoConfig.version;
 
@@ -46,19 +47,6 @@ function usage(): string {
     '  hookgate send http://127.0.0.1:8000/webhook --data \'{"id":"e1"}\'',
     "  hookgate serve --help              # a command's own options and examples",
   ].join("\n");
-}
-
-/**
- * Every secret value the environment holds: those whose names say so, and the secret of each
- * route HOOKGATE_ROUTES names, whatever its variable is called (`/github=github:GH_HOOK`), so
- * every command, not only serve, keeps a route's secret out of what it prints.
- */
-async function knownSecrets(env: Record<string, string>): Promise<string[]> {
-  const secrets = secretValuesFromEnv(env);
-  if ((env[ROUTES_VAR] ?? "").trim() === "") return secrets;
-  // Loaded only when routes are configured: most commands never need the route parser.
-  const { routeSecretValues } = await import("./lib/receive/mod.ts");
-  return [...secrets, ...routeSecretValues(env, [])];
 }
 
 export async function main(args: string[]): Promise<ExitCode> {

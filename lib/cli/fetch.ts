@@ -119,7 +119,9 @@ export const fetchCommand: Command = {
         context.output.err("(dry run: no DNS lookup, so the private-address check did not run)");
         return ExitCode.ok;
       }
-      context.output.out(`denied host=${verdict.host}: ${reasonWithRemedy(verdict)}`);
+      // An agent reads --json's output: how to widen the allowlist is the operator's to know.
+      const why = values.json === true ? verdict.reason : reasonWithRemedy(verdict);
+      context.output.out(`denied host=${verdict.host}: ${why}`);
       context.output.err(`hookgate: ${verdict.message}`);
       return ExitCode.denied;
     }

@@ -4,12 +4,8 @@
  */
 import { usageError } from "./cli_error.ts";
 import { ExitCode } from "./exit_codes.ts";
-import {
-  createRedactor,
-  createRedactStream,
-  DEFAULT_MAX_LINE_CHARS,
-  secretValuesFromEnv,
-} from "../redact/mod.ts";
+import { createRedactor, createRedactStream, DEFAULT_MAX_LINE_CHARS } from "../redact/mod.ts";
+import { knownSecrets } from "./known_secrets.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -67,7 +63,7 @@ export const redactCommand: Command = {
       throw usageError("give --secrets-from-env or --no-secrets-from-env, not both");
     }
     // The safe choice is the default: the secrets hookgate knows are removed unless refused.
-    const secrets = optOut ? [] : secretValuesFromEnv(context.env);
+    const secrets = optOut ? [] : await knownSecrets(context.env);
     const redactor = createRedactor({ secrets });
     const text = Deno.stdin.readable
       .pipeThrough(new TextDecoderStream())

@@ -34,12 +34,11 @@ import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { eventsPageResponse } from "../ui/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
-import { printable } from "./printable.ts";
+import { jsonLine, printable } from "./printable.ts";
 import { routeProblem } from "./provider_setup.ts";
 import { internalErrorReporter, isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
 import { batchLines, type LineBatcher, outputSink } from "./line_batcher.ts";
-import { jsonLine } from "./printable.ts";
 
 import { parseServeSettings, type ServeSettings } from "./serve_settings.ts";
 
@@ -110,8 +109,8 @@ export function printVerified(
   const decoder = new TextDecoder();
   return async (event) => {
     // Done once its line is written: a reader that falls behind holds the event, not serve.
-    // DEL and C1 controls of the payload (anyone may write a field, such as an issue title)
-    // go out as JSON escapes: stdout is often a terminal.
+    // DEL, C1 and bidirectional controls of the payload (anyone may write a field, such as an
+    // issue title) go out as JSON escapes: stdout is often a terminal.
     await lines.write(jsonLine({
       event: "verified",
       id: event.id,

@@ -6,6 +6,7 @@ import { classifyIpAddress } from "../egress/mod.ts";
 import { ConnectionDropped, type Route } from "../receive/mod.ts";
 import { errorMessage, windowedTally } from "../util/mod.ts";
 import { CliError } from "./cli_error.ts";
+import { printable } from "./printable.ts";
 import { ExitCode } from "./exit_codes.ts";
 
 /** `http://127.0.0.1:8000/`, with an IPv6 address in brackets. */
@@ -59,7 +60,7 @@ export function internalErrorReporter(
     if (error instanceof ConnectionDropped) return;
     const message = errorMessage(error);
     if (tally.passOrCount("500", message)) {
-      say(`hookgate: internal error answering a request (500): ${message}`);
+      say(`hookgate: internal error answering a request (500): ${printable(message)}`);
     }
   };
 }

@@ -195,6 +195,18 @@ Deno.test("hookgate fetch run by serve's agent without an allowlist says to pass
   assert.doesNotMatch(outside.stderr, /--exec-env/, "only said to an agent");
 });
 
+Deno.test("hookgate fetch --json --dry-run gives an agent the reason of a denial, not its remedy", async () => {
+  const result = await runCli(["fetch", "--json", "--dry-run", "https://example.com/"], {
+    env: { EGRESS_ALLOW_HOSTS: "api.github.com" },
+  });
+  assert.equal(result.code, 77);
+  assert.match(result.stdout, /denied host=example\.com/);
+  assert.doesNotMatch(
+    result.stdout + result.stderr,
+    /EGRESS_ALLOW_HOSTS=|add example\.com|hookgate init/,
+  );
+});
+
 Deno.test("hookgate fetch redacts a route's secret whatever its variable is called", async () => {
   const canary = "route-canary-" + crypto.randomUUID();
   await using server = startRecordingServer(() => new Response(`echoed: ${canary} (end)`));

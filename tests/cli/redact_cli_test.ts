@@ -28,6 +28,16 @@ Deno.test("hookgate redact removes the values of secrets in the environment by d
   assert.equal(result.stdout, `value ${REDACTED} and ${REDACTED} end\n`);
 });
 
+Deno.test("hookgate redact removes a route's secret whatever its variable is called", async () => {
+  const result = await runCli(["redact"], {
+    // GH_HOOK does not say "secret": only HOOKGATE_ROUTES says what it holds.
+    env: { HOOKGATE_ROUTES: "/github=github:GH_HOOK", GH_HOOK: CANARY },
+    stdin: `value ${CANARY} end\n`,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `value ${REDACTED} end\n`);
+});
+
 Deno.test("hookgate redact --secrets-from-env (the default, said explicitly) still works", async () => {
   const result = await runCli(["redact", "--secrets-from-env"], {
     env: { WEBHOOK_SECRET: CANARY },

@@ -45,3 +45,12 @@ Deno.test("the deliberate end of a 413's connection is not an internal error", (
   report(new ConnectionDropped());
   assert.deepEqual(said, []);
 });
+
+Deno.test("an internal error's message reaches the log on one line, its controls spelled out", () => {
+  const said: string[] = [];
+  const report = internalErrorReporter((line) => said.push(line));
+  report(new Error("bad row\n12:00 200 POST /webhook accepted\x1b[2J\u202e"));
+  assert.equal(said.length, 1);
+  assert.ok(!/[\n\x1b\u202e]/.test(said[0] as string), said[0]);
+  assert.match(said[0] as string, /bad row\\n12:00 200/);
+});
