@@ -11,13 +11,13 @@ import {
   configError,
   createOutput,
   ExitCode,
+  knownSecrets,
   type Output,
   permissionDeniedMessage,
   printable,
   suggest,
 } from "./lib/cli/mod.ts";
 import { loadEnv, narrowToTask } from "./lib/setup/mod.ts";
-import { knownSecrets } from "./lib/cli/known_secrets.ts";
 import { createRedactor } from "./lib/redact/mod.ts";
 
 export const VERSION: string = denoConfig.version;

@@ -15,3 +15,4 @@ export * from "./trace_flags.ts";
 export * from "./did_you_mean.ts";
 export * from "./permission_hint.ts";
 export * from "./printable.ts";
+export * from "./known_secrets.ts";

@@ -3,6 +3,9 @@
  * one-line JSON logs: serve's log and `hookgate events` print it through here.
  */
 
+/** The bidirectional embeddings, overrides, isolates and marks, as a character class's body. */
+const BIDI_CONTROLS = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
+
 /**
  * C0 controls but tab, DEL and C1 controls: a terminal acts on them (new lines, escapes)
  * instead of showing them. A tab only moves to the next column, and stack traces indent with it.
@@ -10,15 +13,13 @@
  * lays out right-to-left text would reorder the rest of the line, so a path or an id could
  * make a log line read as another.
  */
-const TERMINAL_CONTROLS =
-  // deno-lint-ignore no-control-regex
-  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const TERMINAL_CONTROLS = new RegExp(`[\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f${BIDI_CONTROLS}]`, "g");
 const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r" };
 /**
  * What JSON.stringify leaves as it is but a terminal still acts on: DEL, C1 and the
  * bidirectional controls.
  */
-const JSON_UNESCAPED_CONTROLS = /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const JSON_UNESCAPED_CONTROLS = new RegExp(`[\\x7f-\\x9f${BIDI_CONTROLS}]`, "g");
 
 /**
  * Text as a terminal shows it, control characters spelled out (`\n`, `\x1b`): an event id

@@ -34,8 +34,8 @@ export interface EgressPolicy {
   exact: ReadonlySet<string>;
   /** `scheme//parent:port` of the wildcard entries. */
   wildcards: ReadonlySet<string>;
-  /** Whether EGRESS_ALLOW_HOSTS was set at all (empty or not): a denial says which it was. */
-  listSet?: boolean;
+  /** Whether EGRESS_ALLOW_HOSTS was given at all (empty or not): a denial says which it was. */
+  allowHostsGiven: boolean;
 }
 
 export type EgressVerdict =
@@ -99,7 +99,7 @@ export function parseEgressPolicy(env: Record<string, string | undefined>): Resu
   }
   return ok({
     entries,
-    listSet: env[ALLOW_HOSTS_VAR] !== undefined,
+    allowHostsGiven: env[ALLOW_HOSTS_VAR] !== undefined,
     allowPrivateHosts,
     exact: new Set(entries.filter((e) => !e.wildcard).map((e) => key(e.scheme, e.host, e.port))),
     wildcards: new Set(entries.filter((e) => e.wildcard).map((e) => key(e.scheme, e.host, e.port))),
@@ -241,7 +241,7 @@ function whyNotListed(
   port: number,
   policy: EgressPolicy,
 ): { reason: string; remedy: string | null } {
-  if (policy.entries.length === 0 && policy.listSet === false) {
+  if (policy.entries.length === 0 && !policy.allowHostsGiven) {
     return {
       reason: `${ALLOW_HOSTS_VAR} is not set, so every host is denied`,
       remedy: `set ${ALLOW_HOSTS_VAR}=${host} in .env ('hookgate init' writes a .env with an ` +

@@ -2,8 +2,9 @@
  * Writes a `.env` file atomically with mode 0600: the text goes to a file of the same name
  * in a new private directory beside the target (created 0700, the file 0600, so the secret
  * is never readable by others, not even for a moment), is flushed to disk, then renamed
- * over the target, and the directory is flushed so the rename survives a power loss. A crash leaves the old file or the new one, never half of either; what a
- * crash in the middle can leave behind is `.<name>.<random>.tmp/<name>`, which the
+ * over the target, and the directory is flushed so the rename survives a power loss. A
+ * crash leaves the old file or the new one, never half of either; what a crash in the
+ * middle can leave behind is `.<name>.<random>.tmp/<name>`, which the
  * `.gitignore` line that ignores the file (`.env`) ignores too, so no `git add .` picks up
  * a secret from it.
  */
