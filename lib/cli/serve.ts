@@ -130,10 +130,15 @@ async function run(context: CommandContext): Promise<ExitCode> {
   const settings = parseServeSettings(context);
   // Serve runs a program only for --exec: without it, the run permission goes before any request.
   await narrowToTask("serve", settings.exec === null ? { drop: ["run"] } : {});
-  // Secrets under names the redactor cannot guess (a route's MY_HOOK, a Redis URL's password).
-  context.output.protect(routeSecretValues(context.env, settings.routeSpecs));
+  // Secrets under names the redactor cannot guess (a route's MY_HOOK, a Redis URL's password),
+  // beside those whose names say so: one list for serve's output and for the agent's.
   const redis = parseRedisUrl(settings.storeSpec, { password: context.env.REDIS_PASSWORD });
-  if (redis.ok) context.output.protect(redisSecretValues(redis.value, settings.storeSpec));
+  const serveSecrets = [
+    ...secretValuesFromEnv(context.env),
+    ...routeSecretValues(context.env, settings.routeSpecs),
+    ...(redis.ok ? redisSecretValues(redis.value, settings.storeSpec) : []),
+  ];
+  context.output.protect(serveSecrets);
   const routes = buildRoutes(context.env, {
     toleranceSeconds: settings.toleranceSeconds,
     routeSpecs: settings.routeSpecs,
@@ -266,10 +271,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       env: context.env,
       envAllowlist: exec.envAllowlist,
       timeoutMs: exec.timeoutMs,
-      secrets: [
-        ...secretValuesFromEnv(context.env),
-        ...routeSecretValues(context.env, settings.routeSpecs),
-      ],
+      secrets: serveSecrets,
       onOutput: (report) => {
         trace.write({ type: "exec", ...report });
         watch.noteExec(report);

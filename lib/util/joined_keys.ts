@@ -1,7 +1,8 @@
 /**
  * Short keys joined from two parts and a fixed prefix (`401 bad signature`, `request 401 bad
- * signature`), made once per pair and then looked up: joining them per request makes a new string each time, which a map lookup must then
- * flatten and hash, on every refused request of a flood. The parts come from small fixed
+ * signature`), made once per pair and then looked up: joining them per request makes a new
+ * string each time, which a map lookup must then flatten and hash, on every refused request
+ * of a flood. The parts come from small fixed
  * sets (statuses, reasons); past `limit` pairs a key is joined afresh each time.
  */
 export function keyJoiner(
