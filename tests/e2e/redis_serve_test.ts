@@ -69,3 +69,28 @@ redisTest(
   },
   { password: PASSWORD },
 );
+
+redisTest(
+  "serve keeps a --store flag's Redis password out of the agent's environment",
+  async (redis) => {
+    await using serve = await startServe({
+      // AGENT_NOTE holds the password under a name that says nothing: only the flag tells.
+      env: { WEBHOOK_SECRET: SECRET, AGENT_NOTE: PASSWORD },
+      args: [
+        "--store",
+        `redis://:${PASSWORD}@127.0.0.1:${redis.port}/0`,
+        "--exec",
+        "true",
+        "--exec-env",
+        "AGENT_NOTE",
+      ],
+    });
+    await serve.stop();
+    assert.match(
+      serve.stderr(),
+      /not passing --exec-env AGENT_NOTE to the command: it holds a secret/,
+    );
+    assert.ok(!serve.stderr().includes(PASSWORD) && !serve.stdout().includes(PASSWORD));
+  },
+  { password: PASSWORD },
+);
