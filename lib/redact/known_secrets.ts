@@ -4,7 +4,7 @@
  * longer base64 text) and hex (either case). Also removes a piece of one where text was
  * cut short, so that shortening text never leaves a readable part of a secret.
  */
-import { toBase64, toHex, utf8 } from "../util/mod.ts";
+import { fromBase64, toBase64, toHex, utf8 } from "../util/mod.ts";
 import { pairSafeEnd, REDACTED } from "./marks.ts";
 
 /** Shorter values are not redacted as exact secrets: "on" or "1" would shred every line. */
@@ -48,11 +48,20 @@ export function secretForms(secret: string): string[] {
   forms.push(...base64Forms(bytes));
   const hex = toHex(bytes);
   forms.push(hex, hex.toUpperCase());
-  // A Standard Webhooks secret is used without its prefix as the base64 key.
-  if (secret.startsWith("whsec_")) forms.push(secret.slice("whsec_".length));
+  // A Standard Webhooks secret is used without its prefix as the base64 key, and its key
+  // bytes may be shown as hex or base64url by whoever debugs a signature.
+  if (secret.startsWith("whsec_")) forms.push(...standardKeyForms(secret.slice("whsec_".length)));
   // A multi-line secret (a PEM key in .env) is also caught line by line.
   if (secret.includes("\n")) forms.push(...secret.split(/\r?\n/).map((line) => line.trim()));
   return forms;
+}
+
+/** The forms of a Standard Webhooks key: its base64 and, when that decodes, its bytes. */
+function standardKeyForms(base64: string): string[] {
+  const key = fromBase64(base64);
+  if (key === null) return [base64];
+  const hex = toHex(key);
+  return [base64, base64Url(base64), hex, hex.toUpperCase()];
 }
 
 /** A line of base64, base64url or hex text (and a form that could be one). */

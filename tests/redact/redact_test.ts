@@ -8,6 +8,7 @@ import {
   stringifyRedactedLines,
 } from "../../lib/redact/mod.ts";
 import { CANARY, GH, JWT, MUST_DISAPPEAR, MUST_SURVIVE, pem } from "../support/redaction_table.ts";
+import { toBase64, toHex } from "../../lib/util/mod.ts";
 
 const redactor = createRedactor();
 
@@ -79,6 +80,34 @@ Deno.test("createRedactor() removes a whsec_ secret with and without its prefix"
   const r = createRedactor({ secrets: ["whsec_c2VjcmV0LWtleS1ieXRlcy0xMjM0"] });
   const out = r.text("key c2VjcmV0LWtleS1ieXRlcy0xMjM0 used");
   assert.ok(!out.includes("c2VjcmV0LWtleS1ieXRlcy0xMjM0"));
+});
+
+Deno.test("createRedactor() removes a whsec_ secret's key bytes as hex and base64url", () => {
+  // The key bytes of this secret encode with both '+' and '/' in base64.
+  const key = Uint8Array.from([
+    0xfb,
+    0xef,
+    0xbe,
+    0xff,
+    0xff,
+    0xfe,
+    0x10,
+    0x20,
+    0x30,
+    0x40,
+    0x50,
+    0x60,
+  ]);
+  const base64 = toBase64(key);
+  assert.match(base64, /\+/);
+  assert.match(base64, /\//);
+  const r = createRedactor({ secrets: [`whsec_${base64}`] });
+  const hex = toHex(key);
+  for (const form of [hex, hex.toUpperCase(), base64.replace(/\+/g, "-").replace(/\//g, "_")]) {
+    const out = r.text(`signing key bytes: ${form} (debug)`);
+    assert.ok(!out.includes(form), `${form} survived: ${out}`);
+    assert.ok(out.includes(REDACTED));
+  }
 });
 
 Deno.test("createRedactor() removes each line of a multi-line secret", () => {
