@@ -123,15 +123,23 @@ export function tokenKeyFromEnv(
         "it in .env and run 'hookgate init' for a random one",
     );
   }
-  const webhookSecrets = new Set(routeSecretValues(env, options.routeSpecs ?? []));
-  if (env[SECRET_VAR] !== undefined) webhookSecrets.add(env[SECRET_VAR]);
-  if (webhookSecrets.has(secret.value)) {
+  const webhookSecrets = new Set(routeSecretValues(env, options.routeSpecs ?? []).map(unprefixed));
+  if (env[SECRET_VAR] !== undefined) webhookSecrets.add(unprefixed(env[SECRET_VAR]));
+  if (webhookSecrets.has(unprefixed(secret.value))) {
     return fail(
       `${TOKEN_SECRET_VAR} must differ from ${SECRET_VAR} and from the secret of every route: run ` +
         `'hookgate init' for a separate random value or set one in .env`,
     );
   }
   return ok(importHmacKey(utf8(secret.value)));
+}
+
+/**
+ * A secret without the `whsec_` a Standard Webhooks secret may carry: a route verifies with
+ * either spelling, so whoever holds one holds the other.
+ */
+function unprefixed(secret: string): string {
+  return secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
 }
 
 export function issueToken(

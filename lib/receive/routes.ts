@@ -36,6 +36,14 @@ function routeName(path: string): string {
   return path === "/" ? "root" : path.slice(1).replaceAll("/", "-");
 }
 
+/**
+ * The paths serve answers itself, before any route: the inspection API answers every request
+ * under /events (401 without a bearer token), and /healthz is the health check.
+ */
+function isServePath(path: string): boolean {
+  return path === "/healthz" || path === "/events" || path.startsWith("/events/");
+}
+
 /** Parses one `PATH=SCHEME:SECRET_VAR`; `source` (`--route` or HOOKGATE_ROUTES) goes in the message. */
 export function parseRouteSpec(spec: string, options: { source: string }): Result<RouteSpec> {
   const usage = `${options.source} '${spec}' must be PATH=SCHEME:SECRET_VAR, ` +
@@ -45,6 +53,13 @@ export function parseRouteSpec(spec: string, options: { source: string }): Resul
   const [, path, schemeName, secretVar] = match as unknown as [string, string, string, string];
   if (/\/\/|\/\.\.?(?:\/|$)/.test(path) || (path.length > 1 && path.endsWith("/"))) {
     return fail(`${usage}; the path must not hold '//', '.' or '..' segments or end in '/'`);
+  }
+  if (isServePath(path)) {
+    return fail(
+      `${options.source} '${spec}': ${path} is one of serve's own paths (the inspection API ` +
+        `answers /events and every path under it, the health check /healthz): give the route ` +
+        `another path`,
+    );
   }
   const scheme = schemeByName(schemeName);
   if (!scheme) {

@@ -241,3 +241,24 @@ Deno.test("tokenKeyFromEnv() refuses a token key equal to a route's secret or a 
   });
   assert.equal(apart.ok, true);
 });
+
+Deno.test("tokenKeyFromEnv() refuses a token key that is a route's whsec_ secret spelt without its prefix, or with it", () => {
+  // A Standard Webhooks sender holds `whsec_<base64>`, and the route verifies with either
+  // spelling: a token key written the other way is a key that sender can mint tokens with.
+  const base64 = btoa("standard-route-key-0123456789abcdef");
+  const bare = tokenKeyFromEnv({
+    HOOKGATE_ROUTES: "/svix=standard:SVIX_SECRET",
+    SVIX_SECRET: `whsec_${base64}`,
+    HOOKGATE_TOKEN_SECRET: base64,
+  });
+  assert.equal(bare.ok, false);
+  assert.match(bare.ok ? "" : bare.reason, /must differ from .*the secret of every route/);
+  assert.equal((bare.ok ? "" : bare.reason).includes(base64), false);
+  const prefixed = tokenKeyFromEnv({
+    HOOKGATE_ROUTES: "/svix=standard:SVIX_SECRET",
+    SVIX_SECRET: base64,
+    HOOKGATE_TOKEN_SECRET: `whsec_${base64}`,
+  });
+  assert.equal(prefixed.ok, false);
+  assert.match(prefixed.ok ? "" : prefixed.reason, /must differ from .*the secret of every route/);
+});

@@ -224,6 +224,12 @@ const BAD_SPECS: Array<[string, string, RegExp]> = [
   ["a '..' segment", "/a/../b=hookgate:WEBHOOK_SECRET", /'\.\.' segments/],
   ["a '//'", "/a//b=hookgate:WEBHOOK_SECRET", /'\/\/'/],
   ["a trailing slash", "/a/=hookgate:WEBHOOK_SECRET", /end in '\/'/],
+  // serve answers these paths itself: a route there would never receive a delivery (the
+  // inspection API answers every /events request 401 without a bearer token) or would turn
+  // the health check into a 405.
+  ["the inspection API's path", "/events=hookgate:WEBHOOK_SECRET", /serve's own/],
+  ["a path under the inspection API", "/events/stripe=stripe:STRIPE_SECRET", /serve's own/],
+  ["the health check's path", "/healthz=hookgate:WEBHOOK_SECRET", /serve's own/],
   [
     "an unknown scheme",
     "/w=gitlab:WEBHOOK_SECRET",
