@@ -45,8 +45,8 @@ the scheme carries several signatures (standard, stripe).
 
 Options:
   --var NAME         the variable to rotate (default ${SECRET_VAR})
-  --grace DURATION   how long the old secret keeps verifying: 30m, 24h, 7d
-                     (default ${DEFAULT_GRACE_MS / 3_600_000}h, at most 365d)
+  --grace DURATION   how long the old secret keeps verifying: 30m, 24h, 7d, with
+                     its unit (default ${DEFAULT_GRACE_MS / 3_600_000}h, at most 365d)
   --scheme NAME      the provider NAME belongs to: hookgate (base64url), github
                      (random hex), standard (whsec_ + base64); default: the scheme
                      of the route in HOOKGATE_ROUTES that uses NAME, else standard
@@ -120,6 +120,14 @@ export const rotateCommand: Command = {
     const varName = values.var ?? SECRET_VAR;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(varName) || varName.endsWith(PREVIOUS_SUFFIX)) {
       throw usageError(`--var must name a secret variable such as ${SECRET_VAR}`);
+    }
+    // A bare number elsewhere means seconds; here that would end the old secret before any
+    // sender has switched, so the unit must be written.
+    if (values.grace !== undefined && /^\s*[0-9]+\s*$/.test(values.grace)) {
+      const n = values.grace.trim();
+      throw usageError(
+        `--grace needs a unit: '${n}' alone would be ${n} seconds; write ${n}h, ${n}d or ${n}s`,
+      );
     }
     const graceMs = numberFlag("--grace", values.grace, parseDurationMs, {
       fallback: DEFAULT_GRACE_MS,
