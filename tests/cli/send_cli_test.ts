@@ -150,6 +150,21 @@ Deno.test("send exits 69 when the receiver is unreachable", async () => {
   assert.equal(result.stdout, "");
 });
 
+Deno.test("send to https:// of a plain-http receiver says to use http://, not a TLS record type", async () => {
+  await using server = startRecordingServer(accepted);
+  const url = server.url.replace("http://", "https://");
+  const result = await runCli(["send", url, "--data", '{"id":"e1"}', "--retries", "0"], {
+    env: ENV,
+  });
+  assert.equal(result.code, 69, result.stderr);
+  assert.match(
+    result.stderr,
+    /could not deliver to https:\/\/127\.0\.0\.1:\d+\/webhook after 1 attempt: the server answered in plain HTTP, not TLS: use an http:\/\/ URL/,
+  );
+  assert.doesNotMatch(result.stderr, /InvalidContentType|corrupt message/);
+  assert.equal(server.requests.length, 0, "nothing was delivered");
+});
+
 Deno.test("send reports each attempt on stderr and retries a 503", async () => {
   await using server = startRecordingServer((_r, index) =>
     index === 0
