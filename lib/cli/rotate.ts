@@ -57,8 +57,9 @@ Options:
 ${SECRET_VAR}${PREVIOUS_SUFFIX} holds comma-separated SECRET@YYYY-MM-DDTHH:MM:SSZ entries.
 Stripe makes its own signing secrets. Roll one in Stripe's dashboard, then edit .env.
 
-Example:
-  hookgate rotate --var GITHUB_WEBHOOK_SECRET --grace 7d
+Examples:
+  hookgate rotate --grace 1h      # ${SECRET_VAR}; the old one verifies for 1 hour more
+  hookgate rotate --var GITHUB_WEBHOOK_SECRET --grace 7d   # a route's secret (init --route)
 
 Exit codes: 0 rotated · 64 usage · 78 .env missing, a bad ${PREVIOUS_SUFFIX} list, or the
 variable set in the real environment (which would override .env).`;
