@@ -109,11 +109,14 @@ for (const payload of ["[1,2]", '"text"', "not json", ""]) {
   });
 }
 
-Deno.test("send exits 78 naming WEBHOOK_SECRET when the secret is missing", async () => {
+Deno.test("send exits 78 naming WEBHOOK_SECRET when the secret is missing, and where to run it", async () => {
   await using server = startRecordingServer(accepted);
   const result = await runCli(["send", server.url, "--data", '{"id":"e1"}']);
   assert.equal(result.code, 78);
-  assert.match(result.stderr, /WEBHOOK_SECRET is not set/);
+  assert.match(result.stderr, /WEBHOOK_SECRET is not set \(send reads it from \/.*\/\.env or/);
+  assert.match(result.stderr, /run send in the directory of the receiver's \.env/);
+  // init would make a new secret here, one the receiver does not know: every send a 401.
+  assert.doesNotMatch(result.stderr, /hookgate init/);
   assert.equal(server.requests.length, 0);
 });
 
