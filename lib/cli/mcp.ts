@@ -26,6 +26,7 @@ import {
   parsePositiveInt,
   type PermissionKind,
 } from "../setup/mod.ts";
+import { localStoreFile } from "../store/mod.ts";
 import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import { configError, usageError } from "./cli_error.ts";
@@ -144,9 +145,25 @@ async function run(context: CommandContext): Promise<ExitCode> {
   }
   const policy = parseEgressPolicy(context.env);
   if (settings.tools.has("fetch") && !policy.ok) throw configError(policy.reason);
-  const store = settings.tools.has("events")
-    ? await openChosenStore(settings, context, { create: true })
-    : null;
+  const events = settings.tools.has("events");
+  const storeFile = events ? localStoreFile(settings.storeSpec, settings.dataDir) : null;
+  const storeExisted = storeFile === null || await exists(storeFile);
+  const store = events ? await openChosenStore(settings, context, { create: true }) : null;
+  // A client started in the wrong directory would otherwise serve an empty inbox in silence.
+  if (!storeExisted) {
+    context.output.err(
+      `hookgate: warning: no event store was at ${storeFile}, so mcp made an empty one: ` +
+        "events reach it only from a 'hookgate serve --pull' on the same store (by default, " +
+        `one run in ${context.cwd}); if serve runs in another directory, give the MCP client ` +
+        "that directory as its cwd (docs/agents.md)",
+    );
+  }
+  if (settings.tools.has("fetch") && policy.ok && !policy.value.allowHostsGiven) {
+    context.output.err(
+      `hookgate: warning: ${ALLOW_HOSTS_VAR} is not set (no .env in ${context.cwd}?), so ` +
+        `fetch_url denies every host: set it in the project's .env or the client's env`,
+    );
+  }
   const stopping = new AbortController();
   const onSignal = () => stopping.abort();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
@@ -185,6 +202,11 @@ async function run(context: CommandContext): Promise<ExitCode> {
     await store?.close();
   }
   return ExitCode.ok;
+}
+
+/** False only when the file is known not to be there. */
+function exists(path: string): Promise<boolean> {
+  return Deno.stat(path).then(() => true, (error) => !(error instanceof Deno.errors.NotFound));
 }
 
 export const mcpCommand: Command = { help: HELP, run };

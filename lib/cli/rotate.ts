@@ -45,8 +45,8 @@ the scheme carries several signatures (standard, stripe).
 
 Options:
   --var NAME         the variable to rotate (default ${SECRET_VAR})
-  --grace DURATION   how long the old secret keeps verifying: 30m, 24h, 7d
-                     (default ${DEFAULT_GRACE_MS / 3_600_000}h, at most 365d)
+  --grace DURATION   how long the old secret keeps verifying: 30m, 24h, 7d, with
+                     its unit (default ${DEFAULT_GRACE_MS / 3_600_000}h, at most 365d)
   --scheme NAME      the provider NAME belongs to: hookgate (base64url), github
                      (random hex), standard (whsec_ + base64); default: the scheme
                      of the route in HOOKGATE_ROUTES that uses NAME, else standard
@@ -57,8 +57,9 @@ Options:
 ${SECRET_VAR}${PREVIOUS_SUFFIX} holds comma-separated SECRET@YYYY-MM-DDTHH:MM:SSZ entries.
 Stripe makes its own signing secrets. Roll one in Stripe's dashboard, then edit .env.
 
-Example:
-  hookgate rotate --var GITHUB_WEBHOOK_SECRET --grace 7d
+Examples:
+  hookgate rotate --grace 1h      # ${SECRET_VAR}; the old one verifies for 1 hour more
+  hookgate rotate --var GITHUB_WEBHOOK_SECRET --grace 7d   # a route's secret (init --route)
 
 Exit codes: 0 rotated · 64 usage · 78 .env missing, a bad ${PREVIOUS_SUFFIX} list, or the
 variable set in the real environment (which would override .env).`;
@@ -120,6 +121,14 @@ export const rotateCommand: Command = {
     const varName = values.var ?? SECRET_VAR;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(varName) || varName.endsWith(PREVIOUS_SUFFIX)) {
       throw usageError(`--var must name a secret variable such as ${SECRET_VAR}`);
+    }
+    // A bare number elsewhere means seconds; here that would end the old secret before any
+    // sender has switched, so the unit must be written.
+    if (values.grace !== undefined && /^\s*[0-9]+\s*$/.test(values.grace)) {
+      const n = values.grace.trim();
+      throw usageError(
+        `--grace needs a unit: '${n}' alone would be ${n} seconds; write ${n}h, ${n}d or ${n}s`,
+      );
     }
     const graceMs = numberFlag("--grace", values.grace, parseDurationMs, {
       fallback: DEFAULT_GRACE_MS,

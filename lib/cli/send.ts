@@ -116,7 +116,11 @@ export const sendCommand: Command = {
     const hint = routeMismatchHint(context.env, url, { scheme: scheme.name, secretVar });
     const withHint = (reason: string) => hint === null ? reason : `${reason}\n${hint}`;
     const secrets = activeSecrets(context.env, secretVar, { nowMs: Date.now() });
-    if (!secrets.ok) throw configError(withHint(secrets.reason));
+    if (!secrets.ok) {
+      // 'hookgate init' here, the usual advice, would make a secret the receiver does not know.
+      const unset = (context.env[secretVar] ?? "").trim() === "";
+      throw configError(withHint(unset ? secretNotSet(secretVar, context.cwd) : secrets.reason));
+    }
     context.output.protect(secrets.value);
     const keys: HmacKey[] = [];
     for (const [index, secret] of secrets.value.entries()) {
@@ -254,6 +258,13 @@ function formatSeconds(ms: number): string {
  */
 function oneLine(body: string): string {
   return printable(body.replace(/\r?\n$/, ""));
+}
+
+/** The receiver's secret is missing: where send looked, and where to run it instead. */
+function secretNotSet(secretVar: string, cwd: string): string {
+  return `${secretVar} is not set (send reads it from ${cwd}/.env or the environment): run ` +
+    `send in the directory of the receiver's .env (where 'hookgate serve' runs), or set ` +
+    `${secretVar} to the receiver's secret`;
 }
 
 function reportFailure(failure: SendFailure, output: Output, url: string): ExitCode {

@@ -11,6 +11,11 @@ export function networkErrorMessage(error: unknown): string {
     current = current instanceof Error ? current.cause : undefined;
   }
   if (messages.some((message) => /connection refused/i.test(message))) return "connection refused";
+  // rustls meeting a plain HTTP answer where a TLS record was due: an https:// URL for an
+  // http:// server, such as a local `hookgate serve`.
+  if (messages.some((message) => /corrupt message of type InvalidContentType/i.test(message))) {
+    return "the server answered in plain HTTP, not TLS: use an http:// URL for it";
+  }
   const deepest = messages.at(-1) ?? "unknown error";
   // "error sending request for url (http://…): client error (Connect): dns error: …" → "dns error: …"
   return deepest.replace(/^error sending request for url \([^)]*\): /, "")

@@ -191,6 +191,18 @@ Deno.test("rotate refuses a bad --grace, --format or --var as usage errors (exit
   });
 });
 
+Deno.test("rotate --grace without a unit is refused: the old secret is not cut to seconds", async () => {
+  await withEnvFile(`WEBHOOK_SECRET=${ORIGINAL}\n`, async (dir) => {
+    const result = await rotate(dir, ["--grace", "7"]);
+    assert.equal(result.code, 64, result.stderr);
+    assert.match(result.stderr, /--grace needs a unit: '7' alone would be 7 seconds; write 7h, 7d/);
+    const env = await readEnv(dir);
+    assert.equal(env.WEBHOOK_SECRET, ORIGINAL, ".env was not rotated");
+    assert.equal(env.WEBHOOK_SECRET_PREVIOUS, undefined);
+    assertNoSecretIn(result.stdout + result.stderr, [ORIGINAL]);
+  });
+});
+
 Deno.test("rotate --var of a variable nothing uses creates it and warns that serve does not read it", async () => {
   await withEnvFile(`WEBHOOK_SECRET=${ORIGINAL}\n`, async (dir) => {
     const typo = await rotate(dir, ["--var", "WEBHOOK_SECRT"]);

@@ -109,11 +109,14 @@ for (const payload of ["[1,2]", '"text"', "not json", ""]) {
   });
 }
 
-Deno.test("send exits 78 naming WEBHOOK_SECRET when the secret is missing", async () => {
+Deno.test("send exits 78 naming WEBHOOK_SECRET when the secret is missing, and where to run it", async () => {
   await using server = startRecordingServer(accepted);
   const result = await runCli(["send", server.url, "--data", '{"id":"e1"}']);
   assert.equal(result.code, 78);
-  assert.match(result.stderr, /WEBHOOK_SECRET is not set/);
+  assert.match(result.stderr, /WEBHOOK_SECRET is not set \(send reads it from \/.*\/\.env or/);
+  assert.match(result.stderr, /run send in the directory of the receiver's \.env/);
+  // init would make a new secret here, one the receiver does not know: every send a 401.
+  assert.doesNotMatch(result.stderr, /hookgate init/);
   assert.equal(server.requests.length, 0);
 });
 
@@ -148,6 +151,21 @@ Deno.test("send exits 69 when the receiver is unreachable", async () => {
     /connection refused — is the receiver running at http:\/\/127\.0\.0\.1:\d+\?/,
   );
   assert.equal(result.stdout, "");
+});
+
+Deno.test("send to https:// of a plain-http receiver says to use http://, not a TLS record type", async () => {
+  await using server = startRecordingServer(accepted);
+  const url = server.url.replace("http://", "https://");
+  const result = await runCli(["send", url, "--data", '{"id":"e1"}', "--retries", "0"], {
+    env: ENV,
+  });
+  assert.equal(result.code, 69, result.stderr);
+  assert.match(
+    result.stderr,
+    /could not deliver to https:\/\/127\.0\.0\.1:\d+\/webhook after 1 attempt: the server answered in plain HTTP, not TLS: use an http:\/\/ URL/,
+  );
+  assert.doesNotMatch(result.stderr, /InvalidContentType|corrupt message/);
+  assert.equal(server.requests.length, 0, "nothing was delivered");
 });
 
 Deno.test("send reports each attempt on stderr and retries a 503", async () => {

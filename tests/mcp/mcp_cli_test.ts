@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { ROOT, runCli } from "../support/cli.ts";
-import { startMcp, tempProject, textOf } from "../support/mcp_session.ts";
+import { tempDir } from "../support/temp_dir.ts";
+import { mcpTaskFlags, startMcp, tempProject, textOf } from "../support/mcp_session.ts";
 
 const ENV_FILE = "WEBHOOK_SECRET=mcp-cli-test-secret-0123456789\n";
 
@@ -108,6 +109,27 @@ Deno.test("mcp refuses an unknown tool group (exit 64) and an invalid allowlist 
   assert.equal(invalid.code, 78);
   assert.match(invalid.stderr, /EGRESS_ALLOW_HOSTS entry '\*' is invalid/);
   assert.equal(invalid.stdout, "", "nothing but protocol messages on stdout");
+});
+
+Deno.test("mcp started outside the project says so: an empty store made, no allowlist", async () => {
+  await using dir = await tempDir("hookgate-mcp-cwd-");
+  const mcp = () => runCli(["mcp"], { cwd: dir.path, stdin: "", permissions: mcpTaskFlags() });
+  const first = await mcp();
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, "");
+  assert.match(
+    first.stderr,
+    /warning: no event store was at .*\/\.hookgate\/hookgate\.db, so mcp made an empty one: .*give the MCP client that directory as its cwd/,
+  );
+  assert.match(
+    first.stderr,
+    /warning: EGRESS_ALLOW_HOSTS is not set \(no \.env in .*\?\), so fetch_url denies every host/,
+  );
+  // In the project (a store serve wrote, an allowlist in .env), nothing to warn about.
+  await Deno.writeTextFile(`${dir.path}/.env`, "EGRESS_ALLOW_HOSTS=api.github.com\n");
+  const again = await mcp();
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /warning/);
 });
 
 Deno.test("mcp starts from the client entry docs/agents.md gives for a checkout (deno task)", async () => {
