@@ -307,6 +307,7 @@ function statusText(failure: Extract<SendFailure, { kind: "status" }>): string {
     case "rejected":
       return `the receiver rejected the delivery with ${failure.status}; not retried ` +
         `(${rejectedFix(failure.status)})`;
+    case "wrong-protocol":
     case "attempts-exhausted":
     case "time-exhausted":
       return `still ${failure.status} after ${attemptsText(failure.attempts)}${

@@ -2,7 +2,12 @@
  * Signing and delivering one webhook with retries: the caller gives bytes, keys and a
  * scheme; `fetch` and the clock can be passed in, so every retry path is tested offline.
  */
-import { concatBytes, networkErrorMessage, sleep as waitMs } from "../util/mod.ts";
+import {
+  concatBytes,
+  networkErrorMessage,
+  PLAIN_HTTP_ANSWER,
+  sleep as waitMs,
+} from "../util/mod.ts";
 import { ensurePayloadId } from "./payload_id.ts";
 import { createRedactor, redactBytesThenTruncate, type Redactor } from "../redact/mod.ts";
 import { fail, type HmacKey, ok, type Result } from "../util/mod.ts";
@@ -62,6 +67,8 @@ export type StopReason =
   | "redirect"
   | "gone"
   | "rejected"
+  /** A failure to reach the receiver that repeating cannot fix (an https:// URL for http). */
+  | "wrong-protocol"
   | "attempts-exhausted"
   | "time-exhausted";
 
@@ -184,6 +191,9 @@ function nextStep(
   context: Omit<RetryPlanOptions, "retryAfterMs"> & { nowMs: number },
 ): Step {
   let retryAfterMs: number | null = null;
+  if (outcome.kind === "network-error" && outcome.message === PLAIN_HTTP_ANSWER) {
+    return { kind: "stop", why: "wrong-protocol" };
+  }
   if (outcome.kind === "response") {
     const verdict = judgeStatus(outcome.status);
     if (verdict === "delivered") return { kind: "delivered" };

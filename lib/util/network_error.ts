@@ -3,6 +3,13 @@
  * fetch failed` and keeps the reason in `cause` ("…tcp connect error:
  * Connection refused (os error 111)"): the cause chain is searched for it.
  */
+/**
+ * What an https:// URL for a plain-http server fails with. Asking again cannot change it,
+ * so a sender stops at it rather than retrying.
+ */
+export const PLAIN_HTTP_ANSWER =
+  "the server answered in plain HTTP, not TLS: use an http:// URL for it";
+
 export function networkErrorMessage(error: unknown): string {
   const messages: string[] = [];
   let current: unknown = error;
@@ -14,7 +21,7 @@ export function networkErrorMessage(error: unknown): string {
   // rustls meeting a plain HTTP answer where a TLS record was due: an https:// URL for an
   // http:// server, such as a local `hookgate serve`.
   if (messages.some((message) => /corrupt message of type InvalidContentType/i.test(message))) {
-    return "the server answered in plain HTTP, not TLS: use an http:// URL for it";
+    return PLAIN_HTTP_ANSWER;
   }
   const deepest = messages.at(-1) ?? "unknown error";
   // "error sending request for url (http://…): client error (Connect): dns error: …" → "dns error: …"
