@@ -276,3 +276,44 @@ Deno.test("mcp fetch_url stays responsive after a page cut at the byte cap insid
   const next = await call("/again");
   assert.notEqual(next.isError, true, textOf(next));
 });
+
+Deno.test("mcp fetch_url sends nothing for a call the client cancelled while it waited for a turn", async () => {
+  // A server that holds every request until the test lets them all go.
+  const release = Promise.withResolvers<void>();
+  await using session = await fetchSession(async () => {
+    await release.promise;
+    return new Response("late");
+  });
+  const { server, port, mcp } = session;
+  const running = Array.from(
+    { length: 4 },
+    () => mcp.call("fetch_url", { url: `http://localhost:${port}/hang` }),
+  );
+  assert.ok(await waitFor(() => server.requests.length === 4, 10_000));
+  const regret = new AbortController();
+  const cancelled = mcp.client.callTool(
+    {
+      name: "fetch_url",
+      arguments: { url: `http://localhost:${port}/regret`, method: "DELETE" },
+    },
+    undefined,
+    { signal: regret.signal },
+  );
+  regret.abort();
+  await assert.rejects(cancelled);
+  // The server reads its input in order: once it answers a ping, it has read the cancellation.
+  await mcp.client.ping();
+  release.resolve();
+  for (const result of await Promise.all(running)) {
+    assert.notEqual(result.isError, true, textOf(result));
+  }
+  // A call after the cancelled one is served in its turn: the cancelled one went before it.
+  assert.equal((await mcp.callOk("fetch_url", { url: `http://localhost:${port}/after` })).ok, true);
+  assert.deepEqual(server.requests.map((request) => request.path), [
+    "/hang",
+    "/hang",
+    "/hang",
+    "/hang",
+    "/after",
+  ]);
+});
