@@ -129,6 +129,8 @@ export interface FetchUrlOptions extends FetchRequestInput {
   maxBytes?: number;
   maxChars?: number;
   userAgent?: string;
+  /** The caller's cancellation: it ends the fetch as the timeout does, between hops too. */
+  signal?: AbortSignal;
   /** Redacts the body before it is cut; credential shapes only when absent. */
   redactor?: Redactor;
   /** `Deno.resolveDns` (A and AAAA) by default. */
@@ -150,7 +152,8 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
   const transport = options.transport ?? fetchInWorker;
   const resolveAddresses = options.resolveAddresses ?? resolveWithDeno;
-  const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   const netPermissions = denoNetPermissions(policy);
   const checked = checkFetchRequest(options);
   if (!checked.ok) return failure("request", checked.reason, 0, null);
@@ -189,7 +192,9 @@ export async function fetchUrl(url: string, options: FetchUrlOptions): Promise<F
       case "timeout":
         return failure(
           "timeout",
-          `no complete answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`,
+          options.signal?.aborted
+            ? "cancelled before a complete answer"
+            : `no complete answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`,
           redirects,
           current,
         );

@@ -80,7 +80,7 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
       ),
     },
     annotations: { openWorldHint: true },
-  }, async ({ url, method, headers, body, max_bytes }): Promise<CallToolResult> => {
+  }, async ({ url, method, headers, body, max_bytes }, extra): Promise<CallToolResult> => {
     if (fetches.running >= maxRunning && fetches.waiting >= maxWaiting) {
       return errorResult(
         options.redactor,
@@ -95,6 +95,8 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
         ...(headers === undefined ? {} : { headers }),
         ...(body === undefined ? {} : { body }),
         policy: options.policy,
+        // A call the client cancelled, also while it waited for a turn, sends nothing more.
+        signal: extra.signal,
         maxBytes: max_bytes ?? DEFAULT_MAX_BYTES,
         maxChars: DEFAULT_MAX_CHARS,
         timeoutMs: DEFAULT_TIMEOUT_MS,

@@ -42,9 +42,14 @@ export interface RedactorOptions {
 const MEMO_MAX_CHARS = 64;
 /** At most this many remembered strings (about 0.5 MB); the memo starts over when full. */
 const MEMO_MAX_ENTRIES = 4096;
-/** A URL whose userinfo password was cut off before its `@`. */
-const CUT_URL_PASSWORD =
-  /\/\/[^\s/@:"'`\\<>]{0,256}:(?<password>[^\s/@"'`\\<>]*[^\s/@"'`\\<>0-9][^\s/@"'`\\<>]*)$/;
+/**
+ * A URL whose userinfo password was cut off before its `@`; digits alone are a port. The
+ * password is one run to the end, so a long run the end does not close is given up in one
+ * pass (a digit-free character required inside the expression would retry every split of
+ * it: minutes for the 1 MiB a fetched page may be cut at).
+ */
+const CUT_URL_PASSWORD = /\/\/[^\s/@:"'`\\<>]{0,256}:(?<password>[^\s/@"'`\\<>]*)$/;
+const PORT_DIGITS = /^[0-9]*$/;
 
 /** The exact-value and private-key passes (what may span, or be cut by, a chunk). */
 export function redactSecretsAndKeys(known: KnownSecrets, input: string): string {
@@ -70,7 +75,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   const cutText = (input: string): string => {
     const output = known.redactCutEnd(text(input));
     const password = CUT_URL_PASSWORD.exec(output)?.groups?.password;
-    if (password === undefined || password.endsWith(REDACTED)) return output;
+    if (password === undefined || PORT_DIGITS.test(password) || password.endsWith(REDACTED)) {
+      return output;
+    }
     return output.slice(0, output.length - password.length) + REDACTED;
   };
   return {

@@ -384,3 +384,15 @@ Deno.test("resolvedAddresses(): a failed AAAA lookup beside a public A answer is
     ["93.184.216.34"],
   );
 });
+
+Deno.test("fetchUrl() sends nothing once the caller's signal has aborted", async () => {
+  await using server = startRecordingServer(() => new Response("must not be fetched"));
+  const port = portOf(server.url);
+  const result = await fetchUrl(`http://localhost:${port}/`, {
+    policy: localPolicy(port),
+    signal: AbortSignal.abort(),
+  });
+  assert.equal(result.ok, false);
+  assert.equal(result.ok ? "" : result.error, "cancelled before a complete answer");
+  assert.equal(server.requests.length, 0);
+});

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startRecordingServer } from "../support/recording_server.ts";
-import { startMcp, tempProject, textOf } from "../support/mcp_session.ts";
+import { type CallToolResult, startMcp, tempProject, textOf } from "../support/mcp_session.ts";
 import { waitFor } from "../support/wait.ts";
 
 const CANARY = "mcp-canary-secret-5f3a9c1e7b2d4086";
@@ -247,4 +247,73 @@ Deno.test("mcp fetch_url runs a few calls at once, lets a few wait, and refuses 
   const answered = await Promise.all(calls.slice(0, 20));
   for (const result of answered) assert.notEqual(result.isError, true, textOf(result));
   assert.equal(session.server.requests.length, 20);
+});
+
+Deno.test("mcp fetch_url stays responsive after a page cut at the byte cap inside a URL's password", async () => {
+  // Over the 1 MiB cap, the cut falls in a long run after `//user:`; a redactor that
+  // backtracks over that run holds the server's only thread for minutes.
+  const page = `see https://deploy:${"a".repeat(900_000)}${" ".repeat(200_000)}`;
+  await using session = await fetchSession(() => new Response(page));
+  const { port, mcp } = session;
+  // Past the deadline the server is killed, so a wedged one fails the test at once.
+  const call = async (path: string) => {
+    try {
+      return await mcp.client.callTool(
+        { name: "fetch_url", arguments: { url: `http://localhost:${port}${path}` } },
+        undefined,
+        { timeout: 30_000 },
+      ) as CallToolResult;
+    } catch (error) {
+      Deno.kill(mcp.pid, "SIGKILL");
+      throw error;
+    }
+  };
+  const hostile = await call("/big");
+  assert.notEqual(hostile.isError, true, textOf(hostile));
+  const content = hostile.structuredContent as Record<string, unknown>;
+  assert.equal(content.truncated, true);
+  assert.ok(String(content.body).startsWith("see https://deploy:aaaa"), textOf(hostile));
+  const next = await call("/again");
+  assert.notEqual(next.isError, true, textOf(next));
+});
+
+Deno.test("mcp fetch_url sends nothing for a call the client cancelled while it waited for a turn", async () => {
+  // A server that holds every request until the test lets them all go.
+  const release = Promise.withResolvers<void>();
+  await using session = await fetchSession(async () => {
+    await release.promise;
+    return new Response("late");
+  });
+  const { server, port, mcp } = session;
+  const running = Array.from(
+    { length: 4 },
+    () => mcp.call("fetch_url", { url: `http://localhost:${port}/hang` }),
+  );
+  assert.ok(await waitFor(() => server.requests.length === 4, 10_000));
+  const regret = new AbortController();
+  const cancelled = mcp.client.callTool(
+    {
+      name: "fetch_url",
+      arguments: { url: `http://localhost:${port}/regret`, method: "DELETE" },
+    },
+    undefined,
+    { signal: regret.signal },
+  );
+  regret.abort();
+  await assert.rejects(cancelled);
+  // The server reads its input in order: once it answers a ping, it has read the cancellation.
+  await mcp.client.ping();
+  release.resolve();
+  for (const result of await Promise.all(running)) {
+    assert.notEqual(result.isError, true, textOf(result));
+  }
+  // A call after the cancelled one is served in its turn: the cancelled one went before it.
+  assert.equal((await mcp.callOk("fetch_url", { url: `http://localhost:${port}/after` })).ok, true);
+  assert.deepEqual(server.requests.map((request) => request.path), [
+    "/hang",
+    "/hang",
+    "/hang",
+    "/hang",
+    "/after",
+  ]);
 });

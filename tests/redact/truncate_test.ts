@@ -55,6 +55,16 @@ Deno.test("redactThenTruncate() removes a URL password cut off before its @", ()
   assert.equal(known.text.includes("hunter2"), false, known.text);
 });
 
+Deno.test("redactThenTruncate() keeps a port cut at the end, and any password with a letter in it", () => {
+  const cut = (text: string) =>
+    redactThenTruncate(createRedactor(), text, { inputWasCut: true }).text;
+  assert.equal(cut("see https://example.com:8080"), "see https://example.com:8080");
+  assert.equal(cut("see https://deploy:8080x"), `see https://deploy:${REDACTED}`);
+  assert.equal(cut("see https://deploy:x8080"), `see https://deploy:${REDACTED}`);
+  // A run the end does not close is no password.
+  assert.equal(cut("see https://deploy:abc "), "see https://deploy:abc ");
+});
+
 Deno.test("redactThenTruncate() keeps text whole when it fits, and marks a cut when asked", () => {
   assert.deepEqual(redactThenTruncate(redactor, "short", { maxChars: 10, mark: CUT_MARK }), {
     text: "short",
