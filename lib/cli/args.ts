@@ -7,7 +7,7 @@ import { errorMessage } from "../util/mod.ts";
 import { type NumberParser, parseOptionalNumber } from "../setup/mod.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { usageError } from "./cli_error.ts";
-import { suggest } from "./did_you_mean.ts";
+import { longOptionsFor, suggest } from "./did_you_mean.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -49,9 +49,13 @@ export function parseCommandArgs<T extends Options>(
     const unknown = /^Unknown option '(-[^']*)'/.exec(first)?.[1];
     if (unknown !== undefined) {
       const names = [...Object.keys(options).map((name) => `--${name}`), "--help"];
-      const hint = suggest(unknown.split("=")[0] as string, names);
+      const flag = unknown.split("=")[0] as string;
+      const longOptions = longOptionsFor(flag, names);
+      const closest = suggest(flag, names);
+      const hints = longOptions.length > 0 ? longOptions : closest === null ? [] : [closest];
+      const hint = hints.map((name) => `'${name}'`).join(" or ");
       throw usageError(
-        `unknown option '${unknown}' for ${command}${hint ? `: did you mean '${hint}'?` : ""}\n` +
+        `unknown option '${unknown}' for ${command}${hint ? `: did you mean ${hint}?` : ""}\n` +
           `Run 'hookgate ${command} --help' for usage.`,
       );
     }

@@ -42,3 +42,14 @@ function editDistance(a: string, b: string): number {
   }
   return (rows[a.length] as number[])[b.length] as number;
 }
+
+/**
+ * The long options a single-letter flag may stand for (`-p` → `--port`, `--pull`): those that
+ * start with its letter, when there are one to three of them; otherwise none.
+ */
+export function longOptionsFor(flag: string, candidates: readonly string[]): string[] {
+  const letter = /^-([A-Za-z])$/.exec(flag)?.[1]?.toLowerCase();
+  if (letter === undefined) return [];
+  const matches = candidates.filter((candidate) => candidate.startsWith(`--${letter}`));
+  return matches.length <= 3 ? matches : [];
+}

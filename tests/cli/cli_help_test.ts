@@ -163,6 +163,19 @@ Deno.test("hookgate version and -v suggest --version", async () => {
   assert.match(short.stderr, /unknown option '-v': did you mean '--version'\?/);
 });
 
+Deno.test("a single-letter flag suggests the long options it may stand for", async () => {
+  const port = await runCli(["serve", "-p", "8000"]);
+  assert.equal(port.code, 64);
+  assert.match(port.stderr, /unknown option '-p' for serve: did you mean '--port' or '--pull'\?/);
+  const data = await runCli(["send", "-d", "{}", "http://127.0.0.1:9/webhook"]);
+  assert.equal(data.code, 64);
+  assert.match(data.stderr, /unknown option '-d' for send: did you mean '--data'\?/);
+  // Seven --exec… options: naming them all would not help; the usage does.
+  const exec = await runCli(["serve", "-e", "./agent.sh"]);
+  assert.equal(exec.code, 64);
+  assert.match(exec.stderr, /unknown option '-e' for serve\n/);
+});
+
 Deno.test("token revoke ID and token read suggest the flags they meant, exit 64", async () => {
   const env = { HOOKGATE_TOKEN_SECRET: TOKEN_SECRET };
   const revoke = await runCli(["token", "revoke", "abc"], { env });
