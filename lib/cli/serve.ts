@@ -36,7 +36,13 @@ import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
 import { jsonLine, printable } from "./printable.ts";
 import { routeProblem } from "./provider_setup.ts";
-import { internalErrorReporter, isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
+import {
+  internalErrorReporter,
+  isLoopbackHost,
+  listen,
+  listeningLine,
+  storeErrorReporter,
+} from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
 import { batchLines, type LineBatcher, outputSink } from "./line_batcher.ts";
 
@@ -232,6 +238,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       },
       onStoreFailed: (message) =>
         context.output.err(`hookgate: ${message}; /healthz answers 503 until then`),
+      onStoreError: storeErrorReporter((line) => context.output.err(line)),
     });
     // The inspection API (and the events page that reads it) is on only when its token key is configured.
     const known = tokenKey === null
