@@ -9,8 +9,11 @@
 import type { Output } from "./output.ts";
 
 export interface LineBatcher {
-  /** Holds `line` for the next write; resolves once it is written (or dropped). */
-  write(line: string): Promise<void>;
+  /**
+   * Holds `line` for the next write; resolves true once it is written, false when it was
+   * dropped or its write failed (the reader closed the stream).
+   */
+  write(line: string): Promise<boolean>;
   /** Writes what is held and waits for every write under way (a graceful stop). */
   drain(): Promise<void>;
   /** Writes what is held at once, blocking if it must (the process is about to exit). */
@@ -48,7 +51,7 @@ export interface BatchOptions {
 
 interface Held {
   line: string;
-  written: () => void;
+  written: (ok: boolean) => void;
 }
 
 export function batchLines(sink: LineSink, options: BatchOptions = {}): LineBatcher {
@@ -63,7 +66,7 @@ export function batchLines(sink: LineSink, options: BatchOptions = {}): LineBatc
   let writing: Promise<void> | null = null;
 
   /** The held lines as one text (with the count of dropped ones), and who waits for them. */
-  const take = (): { text: string; written: (() => void)[] } | null => {
+  const take = (): { text: string; written: ((ok: boolean) => void)[] } | null => {
     if (held.length === 0 && dropped === 0) return null;
     const batch = held;
     held = [];
@@ -82,9 +85,9 @@ export function batchLines(sink: LineSink, options: BatchOptions = {}): LineBatc
     if (writing !== null) return;
     const batch = take();
     if (batch === null) return;
-    writing = sink.write(batch.text).catch(() => {}).finally(() => {
+    writing = sink.write(batch.text).then(() => true, () => false).then((ok) => {
       writing = null;
-      for (const written of batch.written) written();
+      for (const written of batch.written) written(ok);
       if (held.length > 0 || dropped > 0) pump();
     });
   };
@@ -92,9 +95,9 @@ export function batchLines(sink: LineSink, options: BatchOptions = {}): LineBatc
     write(line) {
       if (held.length >= maxHeld) {
         dropped++;
-        return Promise.resolve();
+        return Promise.resolve(false);
       }
-      const written = new Promise<void>((resolve) => held.push({ line, written: resolve }));
+      const written = new Promise<boolean>((resolve) => held.push({ line, written: resolve }));
       if (writing === null) {
         if (held.length >= maxLines || delayMs === 0) pump();
         else timer ??= setTimeout(pump, delayMs);
@@ -113,7 +116,7 @@ export function batchLines(sink: LineSink, options: BatchOptions = {}): LineBatc
       const batch = take();
       if (batch === null) return;
       sink.writeSync(batch.text);
-      for (const written of batch.written) written();
+      for (const written of batch.written) written(true);
     },
   };
 }

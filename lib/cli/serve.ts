@@ -36,7 +36,13 @@ import type { Command, CommandContext } from "./command.ts";
 import { watchHandoffs } from "./handoff_watch.ts";
 import { jsonLine, printable } from "./printable.ts";
 import { routeProblem } from "./provider_setup.ts";
-import { internalErrorReporter, isLoopbackHost, listen, listeningLine } from "./serve_listen.ts";
+import {
+  internalErrorReporter,
+  isLoopbackHost,
+  listen,
+  listeningLine,
+  storeErrorReporter,
+} from "./serve_listen.ts";
 import { createServeLog, SERVE_LOG_HELP, useColor } from "./serve_log.ts";
 import { batchLines, type LineBatcher, outputSink } from "./line_batcher.ts";
 
@@ -98,25 +104,35 @@ Examples:
   hookgate serve --exec ./agent.sh --shutdown-grace 20s
   hookgate serve --pull          # events wait for pull consumers (hookgate mcp)
 
-Exit codes: 0 stopped by SIGINT/SIGTERM · 1 a second signal during shutdown · 64 usage ·
-69 port taken or store unreachable · 77 permission denied · 78 a secret missing or weak,
-a bad route.`;
+Exit codes: 0 stopped by SIGINT/SIGTERM · 1 a second signal during shutdown, or stdout
+closed while printing events · 64 usage · 69 port taken or store unreachable · 77 permission
+denied · 78 a secret missing or weak, a bad route.`;
 
-/** The act step without `--exec`: a `verified` line per event, as one JSON line. */
+/** Why an event printed to a closed stdout is not done. */
+export const STDOUT_CLOSED = "stdout is closed: nothing reads the events serve prints";
+
+/**
+ * The act step without `--exec`: a `verified` line per event, as one JSON line. A line that
+ * could not be written (the reader of stdout went away) leaves its event not done, and
+ * `onClosed` is told, so serve stops instead of marking every later event done unread.
+ */
 export function printVerified(
   lines: LineBatcher,
+  onClosed: () => void = () => {},
 ): (event: StoredEvent) => Promise<HandlerOutcome> {
   const decoder = new TextDecoder();
   return async (event) => {
     // Done once its line is written: a reader that falls behind holds the event, not serve.
     // DEL, C1 and bidirectional controls of the payload (anyone may write a field, such as an
     // issue title) go out as JSON escapes: stdout is often a terminal.
-    await lines.write(jsonLine({
+    const written = await lines.write(jsonLine({
       event: "verified",
       id: event.id,
       payload: JSON.parse(decoder.decode(event.payload)),
     }));
-    return { ok: true };
+    if (written) return { ok: true };
+    onClosed();
+    return { ok: false, error: STDOUT_CLOSED };
   };
 }
 
@@ -195,7 +211,11 @@ async function run(context: CommandContext): Promise<ExitCode> {
   // Registered before listening: a SIGTERM right after the listening line is still graceful.
   const exitNow = (code: ExitCode): never => {
     logLines.flush();
-    printed.flush();
+    try {
+      printed.flush();
+    } catch {
+      // stdout is closed: its events were not marked done, they wait in the store.
+    }
     Deno.exit(code);
   };
   const stop = listenForStop(context.output, exitNow);
@@ -218,6 +238,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       },
       onStoreFailed: (message) =>
         context.output.err(`hookgate: ${message}; /healthz answers 503 until then`),
+      onStoreError: storeErrorReporter((line) => context.output.err(line)),
     });
     // The inspection API (and the events page that reads it) is on only when its token key is configured.
     const known = tokenKey === null
@@ -264,7 +285,19 @@ async function run(context: CommandContext): Promise<ExitCode> {
         ),
       now: Date.now,
     });
-    const act = exec === null ? printVerified(printed) : createExecHandler({
+    // Without --exec, a reader of stdout that went away stops serve: the events wait for the next.
+    const stdoutClosed = Promise.withResolvers<void>();
+    let stdoutGone = false;
+    const onStdoutClosed = () => {
+      if (stdoutGone) return;
+      stdoutGone = true;
+      context.output.err(
+        `hookgate: ${STDOUT_CLOSED}; stopping. The events not printed stay pending in the ` +
+          "store ('hookgate events ls --status pending') and are printed at the next start",
+      );
+      stdoutClosed.resolve();
+    };
+    const act = exec === null ? printVerified(printed, onStdoutClosed) : createExecHandler({
       command: exec.command,
       cwd: exec.cwd,
       launch: exec.launch,
@@ -303,10 +336,14 @@ async function run(context: CommandContext): Promise<ExitCode> {
         concurrency: exec?.concurrency ?? PRINT_CONCURRENCY,
         graceMs: settings.shutdownGraceMs - closingReserveMs(settings.shutdownGraceMs),
       });
-    await Promise.race([stop.stopRequested, ...(consuming === null ? [] : [consuming])]);
+    await Promise.race([
+      stop.stopRequested,
+      stdoutClosed.promise,
+      ...(consuming === null ? [] : [consuming]),
+    ]);
     // Live views end first: an open stream would otherwise hold the server's shutdown up.
     live?.close();
-    return await shutDown({
+    const code = await shutDown({
       graceMs: settings.shutdownGraceMs,
       output: context.output,
       requests,
@@ -317,6 +354,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       close,
       exit: exitNow,
     });
+    return stdoutGone ? ExitCode.failed : code;
   } catch (error) {
     await close();
     throw error;

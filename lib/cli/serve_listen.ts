@@ -65,6 +65,42 @@ export function internalErrorReporter(
   };
 }
 
+/** Refused accepts told one by one per window; the rest of the window's are counted. */
+const STORE_ERRORS_TOLD = 3;
+const STORE_ERROR_WINDOW_MS = 10_000;
+
+/**
+ * What serve says about an accept the store refused (the sender got 503 and retries): the
+ * store's own error, which says what to mend (a full disk, a lock another process holds,
+ * Redis unreachable), for the first few of each window, then how many more there were.
+ */
+export function storeErrorReporter(
+  say: (line: string) => void,
+  now: () => number = Date.now,
+): (error: unknown) => void {
+  const tally = windowedTally<string>({
+    windowMs: STORE_ERROR_WINDOW_MS,
+    passPerWindow: STORE_ERRORS_TOLD,
+    now,
+    report: (entries, other) => {
+      let more = other;
+      for (const entry of entries.values()) more += entry.count;
+      say(
+        `hookgate: ${more} more accepts refused by the store (503) in ` +
+          `${STORE_ERROR_WINDOW_MS / 1000} s`,
+      );
+    },
+  });
+  return (error) => {
+    const message = errorMessage(error);
+    if (tally.passOrCount("503", message)) {
+      say(
+        `hookgate: the store refused an accept (503, the sender retries): ${printable(message)}`,
+      );
+    }
+  };
+}
+
 /** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */
 export function listen(
   settings: { port: number; hostname: string },

@@ -27,6 +27,11 @@ export interface WebhookHandlerOptions {
   onRecord(record: RequestRecord): void;
   /** The store failed for good (StoreFailedError): told once, with why. */
   onStoreFailed?(message: string): void;
+  /**
+   * Any other error of the store's on an accept (answered 503, the sender retries): why, so
+   * the log can say what the 503 alone does not (a full disk, a lock held, Redis gone).
+   */
+  onStoreError?(error: unknown): void;
 }
 
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
@@ -145,7 +150,8 @@ export function createWebhookHandler(
   /** Set once the store has failed for good: /healthz answers 503 from then on. */
   let storeHasFailed = false;
   const storeFailed = (error: unknown) => {
-    if (!(error instanceof StoreFailedError) || storeHasFailed) return;
+    if (!(error instanceof StoreFailedError)) return options.onStoreError?.(error);
+    if (storeHasFailed) return;
     storeHasFailed = true;
     options.onStoreFailed?.(error.message);
   };

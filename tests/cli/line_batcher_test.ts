@@ -118,3 +118,19 @@ Deno.test("batchLines() drain() waits for the write under way and writes what is
   await draining;
   assert.equal(drained, true);
 });
+
+Deno.test("batchLines() write() tells a written line from one whose write failed (the reader closed the stream)", async () => {
+  let closed = false;
+  const sink: LineSink = {
+    write: () => closed ? Promise.reject(new Deno.errors.BrokenPipe("closed")) : Promise.resolve(),
+    writeSync() {},
+  };
+  const lines = batchLines(sink, { delayMs: 0 });
+  assert.equal(await lines.write("read"), true);
+  closed = true;
+  assert.deepEqual(await Promise.all([lines.write("lost"), lines.write("lost too")]), [
+    false,
+    false,
+  ]);
+  await lines.drain();
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { internalErrorReporter, listen } from "../../lib/cli/serve_listen.ts";
+import { internalErrorReporter, listen, storeErrorReporter } from "../../lib/cli/serve_listen.ts";
 import { ConnectionDropped } from "../../lib/receive/mod.ts";
 
 Deno.test("a handler that throws gets a bare 500, and serve's log says what failed", async () => {
@@ -55,4 +55,20 @@ Deno.test("an internal error's message reaches the log on one line, its controls
     assert.ok(!(said[0] as string).includes(control), said[0]);
   }
   assert.match(said[0] as string, /bad row\\n12:00 200/);
+});
+
+Deno.test("accepts the store refused are told with the store's reason a few at a time, then counted", () => {
+  const said: string[] = [];
+  let nowMs = 1_000_000;
+  const report = storeErrorReporter((line) => said.push(line), () => nowMs);
+  for (let i = 0; i < 20; i++) report(new Error("database or disk is full"));
+  assert.equal(said.length, 3, said.join("\n"));
+  assert.match(
+    said[0] as string,
+    /^hookgate: the store refused an accept \(503, the sender retries\): database or disk is full$/,
+  );
+  nowMs += 10_001;
+  report(new Error("database is locked"));
+  assert.ok(said.some((line) => /17 more accepts refused by the store \(503\) in 10 s/.test(line)));
+  assert.ok(said.some((line) => line.endsWith("database is locked")), said.join("\n"));
 });

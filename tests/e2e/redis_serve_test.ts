@@ -4,6 +4,7 @@ import { createHmac } from "node:crypto";
 import { runCli } from "../support/cli.ts";
 import { redisTest } from "../support/redis_store.ts";
 import { startServe } from "../support/serve_process.ts";
+import { waitFor } from "../support/wait.ts";
 
 const SECRET = "redis-serve-test-secret-0123456789";
 const PASSWORD = "redis-pass-4c1d9e7b";
@@ -90,6 +91,45 @@ redisTest(
       serve.stderr(),
       /not passing --exec-env AGENT_NOTE to the command: it holds a secret/,
     );
+    assert.ok(!serve.stderr().includes(PASSWORD) && !serve.stdout().includes(PASSWORD));
+  },
+  { password: PASSWORD },
+);
+
+redisTest(
+  "serve says why the store refused an accept while Redis is down, and accepts again when it is back",
+  async (redis) => {
+    await using serve = await startServe({
+      env: {
+        WEBHOOK_SECRET: SECRET,
+        HOOKGATE_STORE: `redis://127.0.0.1:${redis.port}/0`,
+        REDIS_PASSWORD: PASSWORD,
+      },
+    });
+    await redis.halt();
+    const refused = await fetch(`${serve.url}/webhook`, signedRequest("evt_down_1"));
+    assert.equal(refused.status, 503);
+    await refused.body?.cancel();
+    assert.ok(
+      await waitFor(() =>
+        /the store refused an accept \(503, the sender retries\): \S/.test(serve.stderr())
+      ),
+      serve.stderr(),
+    );
+    await redis.start();
+    let status = 0;
+    await waitFor(
+      async () => {
+        const response = await fetch(`${serve.url}/webhook`, signedRequest("evt_down_1"));
+        status = response.status;
+        await response.body?.cancel();
+        return status === 200;
+      },
+      15_000,
+      250,
+    );
+    assert.equal(status, 200, serve.stderr());
+    await serve.stop();
     assert.ok(!serve.stderr().includes(PASSWORD) && !serve.stdout().includes(PASSWORD));
   },
   { password: PASSWORD },

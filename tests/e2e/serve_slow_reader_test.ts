@@ -2,9 +2,13 @@
  * A reader of serve's stderr or stdout that stops reading (a stuck terminal, a log shipper
  * or an agent that fell behind) fills the pipe. serve goes on answering: its log and its
  * printed events wait for the reader, the requests do not, and no printed event is lost.
+ * A reader of stdout that goes away for good loses no event either: serve stops, and what
+ * it could not print waits in the store for the next start.
  */
 import assert from "node:assert/strict";
-import { cliCommand } from "../support/cli.ts";
+import { cliCommand, runCli } from "../support/cli.ts";
+import { startServe } from "../support/serve_process.ts";
+import { waitFor } from "../support/wait.ts";
 import { postSigned } from "../support/signing.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
@@ -86,3 +90,46 @@ Deno.test("serve answers every request while nobody reads its stderr", () =>
 
 Deno.test("serve answers every request while nobody reads its stdout, and prints every event once read", () =>
   slowReaderRun("stdout"));
+
+Deno.test("serve without --exec: a reader of stdout that went away loses no event; serve stops and prints it at the next start", async () => {
+  await using dir = await tempDir("hookgate-closed-stdout-");
+  const env = { WEBHOOK_SECRET: SECRET };
+  const child = cliCommand(["serve", "--port", "0"], { env, cwd: dir.path }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  await using _child = {
+    async [Symbol.asyncDispose]() {
+      clearTimeout(killer);
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
+  // The reader of stdout is gone before the first event: every write to it fails.
+  await child.stdout.cancel();
+  const stderr = child.stderr.getReader();
+  const err = { text: "" };
+  await readUntil(stderr, err, () => /listening on http/.test(err.text));
+  const url = /listening on (http:\/\/\S+?)\/?\s/.exec(err.text)?.[1];
+  assert.ok(url, `serve did not listen:\n${err.text}`);
+
+  const response = await postSigned(url, JSON.stringify({ id: "unread-1" }), SECRET, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(response.status, 200);
+  await response.body?.cancel();
+  // serve says why it stops, and stops by itself.
+  await readUntil(stderr, err, () => false);
+  const { code } = await child.status;
+  assert.equal(code, 1, err.text);
+  assert.match(err.text, /stdout is closed: nothing reads the events serve prints; stopping/);
+
+  // The event was not marked done unread: it waits, and the next serve prints it.
+  const pending = await runCli(["events", "ls", "--status", "pending"], { env, cwd: dir.path });
+  assert.match(pending.stdout, /webhook\/id:unread-1\s+pending/, pending.stdout + pending.stderr);
+  await using again = await startServe({ env, cwd: dir.path });
+  assert.ok(
+    await waitFor(() => again.stdout().includes(`"id":"unread-1"`), 20_000),
+    `the event was never printed:\n${again.stderr()}`,
+  );
+});
