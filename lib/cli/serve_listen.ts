@@ -32,73 +32,71 @@ export function listeningLine(
 }
 
 const INTERNAL_ERROR_BODY = JSON.stringify({ error: "internal error" });
-/** Internal errors told one by one per window; the rest of the window's are counted. */
-const INTERNAL_ERRORS_TOLD = 3;
-const INTERNAL_ERROR_WINDOW_MS = 10_000;
+/** Errors of one kind told one by one per window; the rest of the window's are counted. */
+const ERRORS_TOLD = 3;
+const ERROR_WINDOW_MS = 10_000;
 
 /**
- * What serve says about a request that failed inside hookgate (a 500): the error, for the
- * first few of each window, then how many more there were. The answer says only "internal
- * error"; the log says what, through the caller's (redacting) sink.
+ * A log of one kind of error that serve answers for itself (a 500, a 503): the error, for the
+ * first few of each window, then how many more there were, so a flood cannot flood the log.
+ * Each message goes through `printable()` and the caller's (redacting) sink.
+ */
+function windowedErrorLog(
+  say: (line: string) => void,
+  now: () => number,
+  words: { status: string; told: (message: string) => string; more: (count: number) => string },
+): (message: string) => void {
+  const tally = windowedTally<string>({
+    windowMs: ERROR_WINDOW_MS,
+    passPerWindow: ERRORS_TOLD,
+    now,
+    report: (entries, other) => {
+      let more = other;
+      for (const entry of entries.values()) more += entry.count;
+      say(`hookgate: ${words.more(more)} in ${ERROR_WINDOW_MS / 1000} s`);
+    },
+  });
+  return (message) => {
+    if (tally.passOrCount(words.status, message)) {
+      say(`hookgate: ${words.told(printable(message))}`);
+    }
+  };
+}
+
+/**
+ * What serve says about a request that failed inside hookgate (a 500). The answer says only
+ * "internal error"; the log says what.
  */
 export function internalErrorReporter(
   say: (line: string) => void,
   now: () => number = Date.now,
 ): (error: unknown) => void {
-  const tally = windowedTally<string>({
-    windowMs: INTERNAL_ERROR_WINDOW_MS,
-    passPerWindow: INTERNAL_ERRORS_TOLD,
-    now,
-    report: (entries, other) => {
-      let more = other;
-      for (const entry of entries.values()) more += entry.count;
-      say(`hookgate: ${more} more internal errors (500) in ${INTERNAL_ERROR_WINDOW_MS / 1000} s`);
-    },
+  const log = windowedErrorLog(say, now, {
+    status: "500",
+    told: (message) => `internal error answering a request (500): ${message}`,
+    more: (count) => `${count} more internal errors (500)`,
   });
   return (error) => {
     // A 413's answer ends its connection this way on purpose.
-    if (error instanceof ConnectionDropped) return;
-    const message = errorMessage(error);
-    if (tally.passOrCount("500", message)) {
-      say(`hookgate: internal error answering a request (500): ${printable(message)}`);
-    }
+    if (!(error instanceof ConnectionDropped)) log(errorMessage(error));
   };
 }
-
-/** Refused accepts told one by one per window; the rest of the window's are counted. */
-const STORE_ERRORS_TOLD = 3;
-const STORE_ERROR_WINDOW_MS = 10_000;
 
 /**
  * What serve says about an accept the store refused (the sender got 503 and retries): the
  * store's own error, which says what to mend (a full disk, a lock another process holds,
- * Redis unreachable), for the first few of each window, then how many more there were.
+ * Redis unreachable).
  */
 export function storeErrorReporter(
   say: (line: string) => void,
   now: () => number = Date.now,
 ): (error: unknown) => void {
-  const tally = windowedTally<string>({
-    windowMs: STORE_ERROR_WINDOW_MS,
-    passPerWindow: STORE_ERRORS_TOLD,
-    now,
-    report: (entries, other) => {
-      let more = other;
-      for (const entry of entries.values()) more += entry.count;
-      say(
-        `hookgate: ${more} more accepts refused by the store (503) in ` +
-          `${STORE_ERROR_WINDOW_MS / 1000} s`,
-      );
-    },
+  const log = windowedErrorLog(say, now, {
+    status: "503",
+    told: (message) => `the store refused an accept (503, the sender retries): ${message}`,
+    more: (count) => `${count} more accepts refused by the store (503)`,
   });
-  return (error) => {
-    const message = errorMessage(error);
-    if (tally.passOrCount("503", message)) {
-      say(
-        `hookgate: the store refused an accept (503, the sender retries): ${printable(message)}`,
-      );
-    }
-  };
+  return (error) => log(errorMessage(error));
 }
 
 /** Binds the port; a taken port or a foreign address is exit 69 with a message, not a stack. */

@@ -30,15 +30,12 @@ async function readUntil(
   }
 }
 
-async function slowReaderRun(stalled: "stdout" | "stderr"): Promise<void> {
-  await using dir = await tempDir("hookgate-slow-reader-");
-  const child = cliCommand(["serve", "--port", "0"], {
-    env: { WEBHOOK_SECRET: SECRET },
-    cwd: dir.path,
-  }).spawn();
-  // Killed after 60 s whatever happens, so no read below waits for ever.
+/**
+ * Kills `child` when the test ends, and after 60 s whatever happens, so no read waits for ever.
+ */
+function killedAtTheEnd(child: Deno.ChildProcess): AsyncDisposable {
   const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  await using _child = {
+  return {
     async [Symbol.asyncDispose]() {
       clearTimeout(killer);
       try {
@@ -47,6 +44,15 @@ async function slowReaderRun(stalled: "stdout" | "stderr"): Promise<void> {
       await child.status;
     },
   };
+}
+
+async function slowReaderRun(stalled: "stdout" | "stderr"): Promise<void> {
+  await using dir = await tempDir("hookgate-slow-reader-");
+  const child = cliCommand(["serve", "--port", "0"], {
+    env: { WEBHOOK_SECRET: SECRET },
+    cwd: dir.path,
+  }).spawn();
+  await using _child = killedAtTheEnd(child);
   const stderr = child.stderr.getReader();
   const stdout = child.stdout.getReader();
   const err = { text: "" };
@@ -95,16 +101,7 @@ Deno.test("serve without --exec: a reader of stdout that went away loses no even
   await using dir = await tempDir("hookgate-closed-stdout-");
   const env = { WEBHOOK_SECRET: SECRET };
   const child = cliCommand(["serve", "--port", "0"], { env, cwd: dir.path }).spawn();
-  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  await using _child = {
-    async [Symbol.asyncDispose]() {
-      clearTimeout(killer);
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
+  await using _child = killedAtTheEnd(child);
   // The reader of stdout is gone before the first event: every write to it fails.
   await child.stdout.cancel();
   const stderr = child.stderr.getReader();
