@@ -307,6 +307,10 @@ function statusText(failure: Extract<SendFailure, { kind: "status" }>): string {
     case "rejected":
       return `the receiver rejected the delivery with ${failure.status}; not retried ` +
         `(${rejectedFix(failure.status)})`;
+    case "retry-after":
+      return `the receiver answered ${failure.status} and asked to be retried in ${
+        waitText(failure.retryAfterMs ?? 0)
+      } (Retry-After), later than --max-elapsed allows: send again then`;
     case "wrong-protocol":
     case "attempts-exhausted":
     case "time-exhausted":
@@ -331,6 +335,14 @@ function rejectedFix(status: number): string {
     default:
       return "check the URL and the payload";
   }
+}
+
+/** A wait as a person reads it: `45 s`, `20 min`, `2 h`. */
+function waitText(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.ceil(seconds / 60)} min`;
+  return `${Math.ceil(seconds / 3600)} h`;
 }
 
 function attemptsText(attempts: number): string {

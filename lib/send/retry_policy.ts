@@ -93,17 +93,26 @@ export interface RetryPlanOptions extends BackoffOptions {
 
 export type RetryPlan =
   | { retry: true; delayMs: number }
-  | { retry: false; why: "attempts-exhausted" | "time-exhausted" };
+  | { retry: false; why: "attempts-exhausted" | "time-exhausted" }
+  /** The receiver asked for a wait longer than what is left of the budget. */
+  | { retry: false; why: "retry-after"; retryAfterMs: number };
 
 /**
  * Whether to try again after a retryable failure, and after how long. A
- * `Retry-After` is honoured over the backoff; either wait is clamped to the
- * remaining time budget, so the last attempt starts at the latest at the end of it.
+ * `Retry-After` is honoured over the backoff. One that asks for longer than what is left of
+ * the time budget ends the delivery at once: an attempt before then goes against the
+ * receiver's word, and waiting out the budget for it helps nobody. The backoff's wait is
+ * clamped to the budget, so the last attempt starts at the latest at the end of it.
  */
 export function planRetry(options: RetryPlanOptions): RetryPlan {
   if (options.attempt >= options.maxAttempts) return { retry: false, why: "attempts-exhausted" };
   const remainingMs = options.maxElapsedMs - options.elapsedMs;
   if (remainingMs <= 0) return { retry: false, why: "time-exhausted" };
-  const wantedMs = options.retryAfterMs ?? backoffDelayMs(options.attempt, options);
-  return { retry: true, delayMs: Math.min(wantedMs, remainingMs) };
+  const { retryAfterMs } = options;
+  if (retryAfterMs !== null) {
+    return retryAfterMs > remainingMs
+      ? { retry: false, why: "retry-after", retryAfterMs }
+      : { retry: true, delayMs: retryAfterMs };
+  }
+  return { retry: true, delayMs: Math.min(backoffDelayMs(options.attempt, options), remainingMs) };
 }

@@ -69,6 +69,8 @@ export type StopReason =
   | "rejected"
   /** A failure to reach the receiver that repeating cannot fix (an https:// URL for http). */
   | "wrong-protocol"
+  /** The receiver's Retry-After asks for longer than what is left of the time budget. */
+  | "retry-after"
   | "attempts-exhausted"
   | "time-exhausted";
 
@@ -95,6 +97,8 @@ export type SendFailure =
     why: StopReason;
     attempts: number;
     id: string;
+    /** With `why: "retry-after"`: the wait the receiver asked for. */
+    retryAfterMs?: number;
   }
   /** The receiver could not be reached (or did not answer in time) on the last attempt. */
   | {
@@ -174,7 +178,10 @@ export async function sendWebhook(
       continue;
     }
     if (step.kind === "stop") {
-      return fail(failureFrom(outcome, { why: step.why, attempts: attempt, id }));
+      const failure = failureFrom(outcome, { why: step.why, attempts: attempt, id });
+      return fail(
+        step.retryAfterMs === undefined ? failure : { ...failure, retryAfterMs: step.retryAfterMs },
+      );
     }
     const { status, body } = outcome as Extract<AttemptOutcome, { kind: "response" }>;
     return ok({ status, body, attempts: attempt, id, idAdded: added, payload: bytes });
@@ -184,7 +191,7 @@ export async function sendWebhook(
 type Step =
   | { kind: "delivered" }
   | { kind: "retry"; delayMs: number }
-  | { kind: "stop"; why: StopReason };
+  | { kind: "stop"; why: StopReason; retryAfterMs?: number };
 
 function nextStep(
   outcome: RawOutcome,
@@ -201,7 +208,10 @@ function nextStep(
     retryAfterMs = parseRetryAfterMs(outcome.retryAfter, context.nowMs);
   }
   const plan = planRetry({ ...context, retryAfterMs });
-  return plan.retry ? { kind: "retry", delayMs: plan.delayMs } : { kind: "stop", why: plan.why };
+  if (plan.retry) return { kind: "retry", delayMs: plan.delayMs };
+  return plan.why === "retry-after"
+    ? { kind: "stop", why: plan.why, retryAfterMs: plan.retryAfterMs }
+    : { kind: "stop", why: plan.why };
 }
 
 type RawOutcome =

@@ -182,6 +182,21 @@ Deno.test("send reports each attempt on stderr and retries a 503", async () => {
   assert.equal(server.requests.length, 2);
 });
 
+Deno.test("send stops at once when the receiver asks to be retried later than --max-elapsed allows", async () => {
+  await using server = startRecordingServer(() =>
+    new Response("maintenance", { status: 503, headers: { "retry-after": "3600" } })
+  );
+  const started = Date.now();
+  const result = await runCli(["send", server.url, "--data", '{"id":"e1"}'], { env: ENV });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    /the receiver answered 503 and asked to be retried in 60 min \(Retry-After\), later than --max-elapsed allows: send again then/,
+  );
+  assert.equal(server.requests.length, 1, "no attempt against the receiver's word");
+  assert.ok(Date.now() - started < 30_000, "the budget was not waited out");
+});
+
 Deno.test("send exits 1 on a final non-2xx and prints it", async () => {
   await using server = startRecordingServer(() => new Response("bad signature", { status: 401 }));
   const result = await runCli(["send", server.url, "--data", '{"id":"e1"}'], { env: ENV });

@@ -74,9 +74,14 @@ Deno.test("planRetry() honours Retry-After over the backoff", () => {
   assert.deepEqual(planRetry({ ...plan, retryAfterMs: 2000 }), { retry: true, delayMs: 2000 });
 });
 
-Deno.test("planRetry() clamps a long Retry-After to the remaining budget", () => {
+Deno.test("planRetry() stops at a Retry-After longer than the remaining budget", () => {
   assert.deepEqual(
     planRetry({ ...plan, elapsedMs: 55_000, retryAfterMs: 120_000 }),
+    { retry: false, why: "retry-after", retryAfterMs: 120_000 },
+  );
+  // One that fits is waited out whole.
+  assert.deepEqual(
+    planRetry({ ...plan, elapsedMs: 55_000, retryAfterMs: 5000 }),
     { retry: true, delayMs: 5000 },
   );
 });
