@@ -198,18 +198,27 @@ export function buildRoutes(
   return ok(routes);
 }
 
+/** The variable a spec names after its scheme, read as loosely as possible (`…:NAME`). */
+const SPEC_SECRET_VAR = /:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
+
 /**
- * Every secret string the configured routes use (current and previous), for
- * the redactor: a route may name a variable that does not look secret
- * (`--route /hook=github:MY_HOOK`), so its value is not found by name.
+ * Every secret string the routes name (current and previous), for the redactor: a route may
+ * name a variable that does not look secret (`--route /hook=github:MY_HOOK`), so its value is
+ * not found by name. Read without judging the set-up: a bad spec elsewhere in the list, a weak
+ * secret or a malformed `_PREVIOUS` entry (which serve refuses, but other commands run with)
+ * must not hide a secret from the redactor. Both `--route` specs and HOOKGATE_ROUTES count
+ * (the default route when there are neither).
  */
 export function routeSecretValues(env: Record<string, string>, routeSpecs: string[]): string[] {
-  const specs = parseRouteSpecs(env, routeSpecs);
-  if (!specs.ok) return [];
-  return specs.value.flatMap((spec) => {
-    const secrets = routeSecrets(env, spec.secretVar);
-    return secrets.ok
-      ? [secrets.value.current, ...secrets.value.previous.map((p) => p.secret)]
-      : [];
+  const fromEnv = hasRoutesVar(env) ? (env[ROUTES_VAR] as string).split(",") : [];
+  const given = [...routeSpecs, ...fromEnv];
+  const specs = given.length > 0 ? given : [DEFAULT_ROUTE_SPEC];
+  const names = new Set(specs.flatMap((spec) => SPEC_SECRET_VAR.exec(spec)?.[1] ?? []));
+  return [...names].flatMap((name) => {
+    const previous = (env[previousVarName(name)] ?? "").split(",").map((entry) => {
+      const at = entry.lastIndexOf("@");
+      return (at === -1 ? entry : entry.slice(0, at)).trim();
+    });
+    return [env[name] ?? "", ...previous].filter((value) => value.trim() !== "");
   });
 }

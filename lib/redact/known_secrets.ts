@@ -40,8 +40,25 @@ function base64Forms(bytes: Uint8Array): string[] {
 /** Every form a secret travels in. */
 export function secretForms(secret: string): string[] {
   const forms = [secret];
+  // Percent-encoders differ on `!'()*~` and the space: encodeURIComponent leaves `!'()*~`,
+  // RFC 3986 (Python's quote) only `~`, a form (URLSearchParams) only `*`; a space is `%20`
+  // or `+`. Each is removed with upper- or lower-case hex.
   const encoded = encodeURIComponent(secret);
-  forms.push(encoded, encoded.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+  const strict = encoded.replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  const form = new URLSearchParams([["", secret]]).toString().slice(1);
+  const spellings = [
+    encoded,
+    strict,
+    strict.replace(/%20/g, "+"),
+    form,
+    form.replace(/\+/g, "%20"),
+  ];
+  for (const text of spellings) {
+    forms.push(text, text.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+  }
   forms.push(encoded.replace(/%20/g, "+"), encodeURI(secret));
   forms.push(JSON.stringify(secret).slice(1, -1));
   const bytes = utf8(secret);

@@ -38,6 +38,29 @@ Deno.test("hookgate redact removes a route's secret whatever its variable is cal
   assert.equal(result.stdout, `value ${REDACTED} end\n`);
 });
 
+Deno.test("hookgate redact removes every route's secrets while HOOKGATE_ROUTES or a _PREVIOUS is broken", async () => {
+  // serve refuses such a set-up, but every other command still runs with it and must still
+  // know which values are secrets: a typo in one route hides no route's secret.
+  const old = "old-" + CANARY;
+  const broken: Record<string, string>[] = [
+    { HOOKGATE_ROUTES: "/github=github:GH_HOOK," },
+    { HOOKGATE_ROUTES: "/github=github:GH_HOOK,/other path=hookgate:X" },
+    { HOOKGATE_ROUTES: "/github=github:GH_HOOK", GH_HOOK_PREVIOUS: `${old}@2999-1-01T00:00:00Z` },
+    {
+      HOOKGATE_ROUTES: "/github=github:GH_HOOK",
+      GH_HOOK_PREVIOUS: `${old}@2999-01-01T00:00:00Z,x`,
+    },
+  ];
+  for (const env of broken) {
+    const result = await runCli(["redact"], {
+      env: { GH_HOOK: CANARY, ...env },
+      stdin: `value ${CANARY} end ${old}\n`,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(!result.stdout.includes(CANARY), `${JSON.stringify(env)}: ${result.stdout}`);
+  }
+});
+
 Deno.test("hookgate redact --secrets-from-env (the default, said explicitly) still works", async () => {
   const result = await runCli(["redact", "--secrets-from-env"], {
     env: { WEBHOOK_SECRET: CANARY },

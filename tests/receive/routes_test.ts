@@ -264,3 +264,21 @@ Deno.test("routeSecretValues() lists every route's current and previous secrets 
     SECRET,
   ]);
 });
+
+Deno.test("routeSecretValues() still lists a route's secrets when the set-up is one serve refuses", () => {
+  const env = {
+    ...ENV,
+    // A trailing comma (an empty spec), a weak secret and a malformed _PREVIOUS entry.
+    HOOKGATE_ROUTES: "/a=github:MY_HOOK,/b=stripe:SHORT_HOOK,",
+    MY_HOOK: "not-a-secret-looking-name-0123",
+    MY_HOOK_PREVIOUS: "older-value-of-my-hook-0123@2999-1-01",
+    SHORT_HOOK: "short-hook",
+    FLAG_HOOK: "given-with-the-route-flag-0123",
+  };
+  assert.deepEqual(routeSecretValues(env, ["/c=hookgate:FLAG_HOOK"]), [
+    "given-with-the-route-flag-0123",
+    "not-a-secret-looking-name-0123",
+    "older-value-of-my-hook-0123",
+    "short-hook",
+  ]);
+});

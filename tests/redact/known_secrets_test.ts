@@ -94,3 +94,32 @@ Deno.test("a wrapped form is removed and the lines around it are kept", () => {
   assert.equal(out, `before\n${REDACTED}\nafter line\n`);
   assert.equal(r.text("plain\nlines of\nprose\n"), "plain\nlines of\nprose\n");
 });
+
+Deno.test("a known secret with !'()*~ or a space is removed as every URL and form encoder writes it", () => {
+  const secret = "Pa55!word(2024)~x*y'z q-0123";
+  const strict = (s: string) =>
+    encodeURIComponent(s).replace(
+      /[!'()*]/g,
+      (c) => "%" + toHex(new Uint8Array([c.charCodeAt(0)])),
+    );
+  const lower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase());
+  const forms = {
+    "URLSearchParams (application/x-www-form-urlencoded)": new URLSearchParams({ a: secret })
+      .toString().slice(2),
+    "a form with %20 for a space (JavaScript's escape)": new URLSearchParams({ a: secret })
+      .toString().slice(2).replace(/\+/g, "%20"),
+    "RFC 3986 (Python's quote)": strict(secret),
+    "RFC 3986 with + for a space (Python's quote_plus)": strict(secret).replace(/%20/g, "+"),
+  };
+  const secretRedactor = createRedactor({ secrets: [secret] });
+  for (const [name, encoded] of Object.entries(forms)) {
+    for (const form of [encoded, lower(encoded)]) {
+      const out = secretRedactor.text(`callback https://example.com/?q=${form}&page=2 end`);
+      assert.equal(
+        out,
+        `callback https://example.com/?q=${REDACTED}&page=2 end`,
+        `${name}: ${form}`,
+      );
+    }
+  }
+});
