@@ -58,6 +58,13 @@ export async function openChosenStore(
   options: { create: boolean },
 ): Promise<EventStore> {
   const path = localStoreFile(choice.storeSpec, choice.dataDir);
+  if (/^rediss?:/i.test(choice.storeSpec)) {
+    // A Redis password stays out of every line the command prints, in any form, whichever
+    // command opens the store (the store's code is loaded for it next in any case).
+    const { parseRedisUrl, redisSecretValues } = await import("../store/redis/mod.ts");
+    const redis = parseRedisUrl(choice.storeSpec, { password: context.env.REDIS_PASSWORD });
+    if (redis.ok) context.output.protect(redisSecretValues(redis.value, choice.storeSpec));
+  }
   if (path !== null) {
     if (options.create) {
       await makePrivateDir(choice.dataDir);

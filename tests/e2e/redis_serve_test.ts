@@ -134,3 +134,31 @@ redisTest(
   },
   { password: PASSWORD },
 );
+
+redisTest(
+  "events show keeps a --store URL's Redis password out of a payload it prints",
+  async (redis) => {
+    const store = `redis://:${PASSWORD}@127.0.0.1:${redis.port}/0`;
+    const env = { WEBHOOK_SECRET: SECRET };
+    await using serve = await startServe({ args: ["--pull", "--store", store], env });
+    // The password in a form only its exact value gives away (no URL around it).
+    const leaked = btoa(PASSWORD);
+    const body = JSON.stringify({ id: "leak-1", note: `copied from the ops wiki: ${leaked}` });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const answer = await fetch(`${serve.url}/webhook`, {
+      method: "POST",
+      body,
+      headers: {
+        "x-timestamp": timestamp,
+        "x-signature": createHmac("sha256", SECRET).update(`${timestamp}.${body}`).digest("hex"),
+      },
+    });
+    assert.equal(answer.status, 200, await answer.text());
+    const result = await runCli(["events", "show", "webhook/id:leak-1", "--store", store], { env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /copied from the ops wiki/);
+    assert.ok(!result.stdout.includes(leaked) && !result.stderr.includes(leaked));
+    assert.ok(!result.stdout.includes(PASSWORD) && !result.stderr.includes(PASSWORD));
+  },
+  { password: PASSWORD },
+);
