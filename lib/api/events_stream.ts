@@ -118,7 +118,16 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
     for (const event of events) {
       const id = `${event.route}\n${event.key}`;
       // Only what a summary shows, kept in memory: only changed events are redacted and sent.
-      const seen = JSON.stringify([event.status, event.attempt, event.lastError, event.id]);
+      // With when it last changed: a redelivered event that failed again between two looks is
+      // back where it was (dead, attempt 1, the same error), and a page that saw it sent back to
+      // pending must still learn how it ended.
+      const seen = JSON.stringify([
+        event.status,
+        event.attempt,
+        event.lastError,
+        event.id,
+        event.updatedAtMs ?? null,
+      ]);
       next.set(id, seen);
       if (snapshot !== null && snapshot.get(id) !== seen) {
         changed.push(describeEvent(event, options.redactor, false));

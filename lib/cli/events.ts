@@ -34,6 +34,7 @@ Usage: hookgate events ls [--status S] [--route NAME] [--limit N] [--json]
        hookgate events tail [--interval DUR]
 
   ls         a table of events, newest first: received, route/key, status, attempts, last error
+             (also: list)
   show       one event with its payload (redacted)
   redeliver  make a done or dead event pending again; serve hands it off anew
   tail       print events as they arrive and each change of their status, until Ctrl-C
@@ -78,7 +79,9 @@ interface EventsOptions {
 
 async function run(context: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs("events", context.args, FLAGS);
-  const [sub, ...operands] = positionals;
+  const [given, ...operands] = positionals;
+  // `list` is what people type first.
+  const sub = given === "list" ? "ls" : given;
   if (sub === undefined) {
     throw usageError("events needs a subcommand: ls, show, redeliver or tail");
   }
@@ -193,6 +196,8 @@ async function list(
     return ExitCode.ok;
   }
   // Every cell: with --url the whole row is another server's answer, status and time too.
+  // Redacted before the columns are measured: a key that looks like a credential is shorter
+  // once redacted, and the line's own redaction would leave its column out of step.
   const rows = events.map((event) =>
     [
       String(event.receivedAt).replace("T", " ").slice(0, 19),
@@ -200,7 +205,7 @@ async function list(
       String(event.status),
       String(event.attempt),
       event.lastError ?? "",
-    ].map(printable)
+    ].map((cell) => context.output.redactor.text(printable(cell)))
   );
   for (const line of table(["RECEIVED (UTC)", "EVENT", "STATUS", "ATTEMPTS", "LAST ERROR"], rows)) {
     context.output.out(line);
@@ -286,8 +291,11 @@ async function tail(
       for (const event of events) {
         const id = `${event.route}/${event.key}`;
         const state = `${event.status} (attempt ${event.attempt})`;
-        if (seen.get(id) === state) continue;
-        seen.set(id, state);
+        // With when it last changed: a redelivered event that failed again between two looks
+        // is back at the same status and attempt, and that outcome is news too.
+        const change = `${state} ${event.updatedAt ?? ""}`;
+        if (seen.get(id) === change) continue;
+        seen.set(id, change);
         // What was settled before tail started is history: only news is printed.
         if (first && event.status !== "pending" && Date.parse(event.receivedAt) < startedMs) {
           continue;

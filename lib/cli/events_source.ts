@@ -24,6 +24,8 @@ export interface EventView {
   receivedAt: string;
   lastError: string | null;
   payloadBytes: number;
+  /** When it last changed, where the store records it. */
+  updatedAt?: string;
   /** Only from `get`. */
   payload?: unknown;
 }

@@ -2,11 +2,23 @@
 // this file as it is. Everything that came from a webhook is put on the page
 // with textContent, never parsed as HTML.
 
-import { badge, cell, claimsOf, option, payloadText, timeline, timeText } from "./format.js";
+import {
+  badge,
+  beyondNewest,
+  cell,
+  claimsOf,
+  idOf,
+  option,
+  payloadText,
+  timeline,
+  timeText,
+  visible,
+} from "./format.js";
 import { follow } from "./live.js";
 
 const TOKEN_STORAGE = "hookgate.token";
 const STATUSES = ["pending", "done", "dead"];
+/** Per status: what the page lists at load, and the most it keeps as live changes arrive. */
 const LIST_LIMIT = 1000;
 
 const $ = (id) => document.getElementById(id);
@@ -14,9 +26,9 @@ const $ = (id) => document.getElementById(id);
 const state = {
   token: null,
   scope: null,
-  /** `${route}\n${key}` → the event's summary as GET /events lists it */
+  /** the event's href → its summary as GET /events lists it */
   events: new Map(),
-  /** `${route}\n${key}` → states this page saw arrive live: [{atMs, status, attempt, lastError}] */
+  /** the event's href → states this page saw arrive live: [{atMs, status, attempt, lastError}] */
   seen: new Map(),
   /** the id of the event open in the detail, and its payload as shown */
   selected: null,
@@ -28,10 +40,6 @@ const state = {
 class Unauthorized extends Error {
   /** Tells the live view to stop reconnecting. */
   final = true;
-}
-
-function idOf(event) {
-  return `${event.route}\n${event.key}`;
 }
 
 // ------------------------------------------------------------------ token
@@ -127,6 +135,7 @@ async function loadAll() {
   }));
   state.events.clear();
   for (const event of lists.flat()) state.events.set(idOf(event), event);
+  for (const id of state.seen.keys()) if (!state.events.has(id)) state.seen.delete(id);
   render();
   refreshDetail();
 }
@@ -161,6 +170,10 @@ function onMessage(name, data) {
         lastError: event.lastError,
       });
       state.seen.set(id, seen.slice(-20));
+    }
+    for (const id of beyondNewest(state.events.values(), LIST_LIMIT, state.selected).drop) {
+      state.events.delete(id);
+      state.seen.delete(id);
     }
     render();
     refreshDetail();
@@ -203,7 +216,9 @@ function render() {
   const rows = events.map(row);
   $("rows").replaceChildren(...rows);
   $("empty").hidden = events.length > 0;
-  $("count").textContent = `${events.length} of ${state.events.size} events`;
+  const capped = beyondNewest(state.events.values(), LIST_LIMIT, null).full;
+  $("count").textContent = `${events.length} of ${state.events.size} events` +
+    (capped ? ` (the newest ${LIST_LIMIT} of each status)` : "");
   if (focusedId !== null) {
     rows.find((tr) => tr.eventId === focusedId)?.querySelector("button")?.focus();
   }
@@ -226,8 +241,8 @@ function row(event) {
   const open = document.createElement("button");
   open.type = "button";
   open.className = "link";
-  open.textContent = event.id ?? event.key;
-  open.title = event.key;
+  open.textContent = visible(event.id ?? event.key);
+  open.title = visible(event.key);
   open.addEventListener("click", () => openDetail(tr.eventId));
   tr.append(
     cell("Received", timeText(Date.parse(event.receivedAt)), event.receivedAt),
@@ -285,11 +300,11 @@ function closeDetail() {
 function refreshDetail() {
   const event = state.selected === null ? undefined : state.events.get(state.selected);
   if (!event) return;
-  $("detail-title").textContent = event.id ?? event.key;
+  $("detail-title").textContent = visible(event.id ?? event.key);
   const facts = [
-    ["Route", event.route],
-    ["Key", event.key],
-    ["Id", event.id ?? "(none)"],
+    ["Route", visible(event.route)],
+    ["Key", visible(event.key)],
+    ["Id", event.id ? visible(event.id) : "(none)"],
     ["Status", event.status],
     ["Attempts", String(event.attempt)],
     ["Received", new Date(event.receivedAt).toLocaleString()],

@@ -210,6 +210,23 @@ Deno.test("GET /events/stream sends an event again when its status changes", asy
   );
 });
 
+Deno.test("GET /events/stream sends a redelivered event that failed again between two looks", async () => {
+  using f = fixture();
+  const before = { ...stored("dead-1", "dead", "exit code 3"), updatedAtMs: Date.now() - 60_000 };
+  f.store.put(before);
+  const response = await f.open(bearer().header);
+  await readUntil(response.clone(), (message) => message.event === "ready");
+  // Sent back to pending and dead again before the next look: status, attempt and error are
+  // as they were; only when it last changed tells. A page that showed it pending learns the end.
+  f.store.put({ ...before, updatedAtMs: Date.now() });
+  const messages = await readUntil(response, (message) => message.event === "changes");
+  const events = JSON.parse(messages.at(-1)?.data ?? "").events;
+  assert.deepEqual(
+    events.map((event: { key: string; status: string }) => `${event.key} ${event.status}`),
+    ["id:dead-1 dead"],
+  );
+});
+
 Deno.test("GET /events/stream ends a revoked token's stream even while changes keep it busy", async () => {
   using f = fixture();
   const token = bearer();
