@@ -116,6 +116,9 @@ Deno.test("mcp refuses an unknown tool group (exit 64) and an invalid allowlist 
   assert.equal(unknown.code, 64);
   assert.match(unknown.stderr, /--tools takes fetch, events/);
   assert.equal(unknown.stdout, "");
+  const longLease = await runCli(["mcp", "--lease", "25h"]);
+  assert.equal(longLease.code, 64);
+  assert.match(longLease.stderr, /--lease must be at most 24h, got 25h/);
   const invalid = await runCli(["mcp", "--tools", "fetch"], { env: { EGRESS_ALLOW_HOSTS: "*" } });
   assert.equal(invalid.code, 78);
   assert.match(invalid.stderr, /EGRESS_ALLOW_HOSTS entry '\*' is invalid/);
