@@ -64,7 +64,8 @@ Options:
                        redis://[user@]HOST:PORT[/DB] (also HOOKGATE_STORE; the password
                        from REDIS_PASSWORD)
   --data-dir DIR       where the embedded store lives (default .hookgate)
-  --lease DUR          how long a leased event stays invisible to others (default 5m)
+  --lease DUR          how long a leased event stays invisible to others (default 5m,
+                       at most 24h)
   --attempts N         attempts before a failed event becomes a dead letter (default
                        ${DEFAULT_EXEC_ATTEMPTS}, as 'serve --exec-attempts'; the same backoff)
   -h, --help           show this help
@@ -105,6 +106,7 @@ export function parseMcpSettings(context: CommandContext): McpSettings {
     leaseMs: numberFlag("--lease", values.lease, parseDurationMs, {
       fallback: DEFAULT_LEASE_MS,
       max: MAX_LEASE_MS,
+      tooLarge: `--lease must be at most 24h, got ${values.lease}`,
     }),
     maxAttempts: numberFlag("--attempts", values.attempts, parsePositiveInt, {
       fallback: DEFAULT_EXEC_ATTEMPTS,

@@ -107,8 +107,10 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
       `wait_seconds) and lease it to this session for ${options.leaseMs / 1000} s. Returns ` +
       "{event: {route, key, id, attempt, received_at, payload}, lease_expires_at}, or " +
       "{event: null} when none arrived in time. Settle it before the lease ends with " +
-      "events_ack (done) or events_fail (retry later or give up); an unsettled event is " +
-      "handed out again after the lease, so handle events idempotently.",
+      "events_ack (done) or events_fail (retry later or give up). An event not settled " +
+      "before its lease ends counts as a failed attempt: it is handed out again, and after " +
+      `${policy.maxAttempts} attempts in all becomes a dead letter; so handle events ` +
+      "idempotently.",
     inputSchema: {
       route: route.optional().describe("Only events of this route."),
       wait_seconds: z.number().min(0).optional().describe(
@@ -125,15 +127,25 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
       );
     }
     const waitSeconds = Math.min(wait_seconds ?? DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS);
+    const deadline = now() + Math.round(waitSeconds * 1000);
     polling++;
     let lease: Lease | null;
     try {
-      lease = await explained(store.lease({
-        ...(route === undefined ? {} : { route }),
-        leaseMs: options.leaseMs,
-        waitMs: Math.round(waitSeconds * 1000),
-        signal: AbortSignal.any([extra.signal, options.signal]),
-      }));
+      for (;;) {
+        lease = await explained(store.lease({
+          ...(route === undefined ? {} : { route }),
+          leaseMs: options.leaseMs,
+          waitMs: Math.max(0, deadline - now()),
+          signal: AbortSignal.any([extra.signal, options.signal]),
+        }));
+        if (lease === null || lease.event.attempt <= policy.maxAttempts) break;
+        const { route: leased, key } = lease.event;
+        await explained(store.settle({ route: leased, key, leaseId: lease.leaseId }, {
+          ok: false,
+          error: ranOutOnLastAttempt(policy.maxAttempts),
+          retry: false,
+        }, policy));
+      }
     } finally {
       polling--;
     }
@@ -198,6 +210,16 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     }
     return jsonResult(redactor, { route, key, status: statusAfter(outcome) });
   }
+}
+
+/**
+ * Why an event leased past its last attempt is a dead letter: a lease that runs out unsettled
+ * is a failed attempt, as an --exec timeout is, so an event the agent never settles (it
+ * crashes on it, or forgets it) is not handed out for ever.
+ */
+function ranOutOnLastAttempt(maxAttempts: number): string {
+  return `its lease ran out on its last attempt (${maxAttempts} of ${maxAttempts}) without ` +
+    "events_ack or events_fail";
 }
 
 function statusAfter(outcome: Exclude<SettleResult, "lost">): string {

@@ -112,8 +112,14 @@ export function registerFetchTool(server: McpServer, options: FetchToolOptions):
 /** An answer (any status) is a result; no answer is a tool error. */
 export function fetchToolResult(result: FetchUrlResult, redactor: Redactor): CallToolResult {
   if (!answered(result)) {
+    // A host the model never named needs saying where it came from, or it retries its URL.
+    const hop = result.redirects === 1 ? "1 redirect" : `${result.redirects} redirects`;
+    const where = result.redirects > 0
+      ? `\nwhere: the URL you asked for redirected there (after ${hop}); every hop is ` +
+        "checked against the allowlist"
+      : "";
     const why = result.failure === "denied"
-      ? `\nwhy: ${result.reason}\nThe allowlist is the operator's ` +
+      ? `\nwhy: ${result.reason}${where}\nThe allowlist is the operator's ` +
         "decision: ask them whether this host should be reachable."
       : "";
     return errorResult(redactor, `${result.error}${why}`);

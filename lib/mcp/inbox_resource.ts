@@ -25,6 +25,8 @@ export interface InboxResourceOptions {
   redactor: Redactor;
   /** Ends the watch when the server stops. */
   signal: AbortSignal;
+  /** The session may look at events but not take them (no events_next). */
+  readOnly: boolean;
   warn: (line: string) => void;
   pollMs?: number;
 }
@@ -38,8 +40,8 @@ export function registerInboxResource(server: McpServer, options: InboxResourceO
   server.registerResource("pending-inbox", INBOX_URI, {
     title: "Pending inbox",
     description: `Verified events waiting to be handled (at most ${INBOX_LIMIT}, newest ` +
-      "first, without payloads). Subscribe to be told when it changes; take events with " +
-      "events_next.",
+      "first, without payloads). Subscribe to be told when it changes; " +
+      (options.readOnly ? "event_get shows one in full." : "take events with events_next."),
     mimeType: "application/json",
   }, async (uri) => {
     const events = (await pending()).map(eventSummary);

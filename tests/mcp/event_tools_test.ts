@@ -69,6 +69,26 @@ Deno.test("a lease that runs out unsettled hands the event out again, and the la
   assert.equal(again.attempt, 2);
 });
 
+Deno.test("an event whose lease runs out on its last attempt is a dead letter, not handed out again", async () => {
+  await using h = await harness({ leaseMs: 100, maxAttempts: 2 });
+  await accept(h.store, "poison");
+  for (const attempt of [1, 2]) {
+    assert.equal(eventOf(await h.callOk("events_next", { wait_seconds: 0 })).attempt, attempt);
+    // Neither acknowledged nor failed: the session crashed on it, or forgot it.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  assert.deepEqual(await h.callOk("events_next", { wait_seconds: 0 }), {
+    event: null,
+    waited_seconds: 0,
+  });
+  const dead = await h.store.get("webhook", "id:poison");
+  assert.equal(dead?.status, "dead");
+  assert.match(
+    dead?.lastError ?? "",
+    /lease ran out on its last attempt \(2 of 2\) without events_ack or events_fail/,
+  );
+});
+
 Deno.test("events_fail retries under the policy, then makes the event a dead letter", async () => {
   await using h = await harness({ maxAttempts: 2 });
   await accept(h.store, "flaky");

@@ -57,6 +57,10 @@ Deno.test("mcp --tools fetch offers fetch_url only and opens no store", async ()
   const { tools } = await mcp.client.listTools();
   assert.deepEqual(tools.map((tool) => tool.name), ["fetch_url"]);
   await assert.rejects(Deno.stat(`${project.dir}/.hookgate`), Deno.errors.NotFound);
+  // The model is told to use only the tools it has.
+  const instructions = mcp.client.getInstructions() ?? "";
+  assert.match(instructions, /fetch_url/);
+  assert.doesNotMatch(instructions, /events?_|webhook/);
 });
 
 Deno.test("mcp --tools events --read-only offers events_list and event_get only", async () => {
@@ -67,6 +71,13 @@ Deno.test("mcp --tools events --read-only offers events_list and event_get only"
   });
   const { tools } = await mcp.client.listTools();
   assert.deepEqual(tools.map((tool) => tool.name).sort(), ["event_get", "events_list"]);
+  const offered = /events_next|events_ack|events_fail|fetch/;
+  const instructions = mcp.client.getInstructions() ?? "";
+  assert.match(instructions, /events_list/);
+  assert.doesNotMatch(instructions, offered, "no tool the session lacks");
+  const { resources } = await mcp.client.listResources();
+  assert.equal(resources.length, 1);
+  assert.doesNotMatch(resources[0]?.description ?? "", offered);
 });
 
 Deno.test("mcp answers a malformed tool call with a clear error and keeps serving", async () => {
@@ -105,6 +116,9 @@ Deno.test("mcp refuses an unknown tool group (exit 64) and an invalid allowlist 
   assert.equal(unknown.code, 64);
   assert.match(unknown.stderr, /--tools takes fetch, events/);
   assert.equal(unknown.stdout, "");
+  const longLease = await runCli(["mcp", "--lease", "25h"]);
+  assert.equal(longLease.code, 64);
+  assert.match(longLease.stderr, /--lease must be at most 24h, got 25h/);
   const invalid = await runCli(["mcp", "--tools", "fetch"], { env: { EGRESS_ALLOW_HOSTS: "*" } });
   assert.equal(invalid.code, 78);
   assert.match(invalid.stderr, /EGRESS_ALLOW_HOSTS entry '\*' is invalid/);

@@ -99,6 +99,7 @@ Deno.test("mcp fetch_url denies an unlisted host with a tool error naming it and
   // Widening the allowlist is the operator's step, not one to hand an agent that edits files.
   assert.doesNotMatch(textOf(result), /add localhost|\.env/);
   assert.match(textOf(result), /the operator's decision/);
+  assert.doesNotMatch(textOf(result), /redirect/);
   assert.equal(server.requests.length, 0);
 });
 
@@ -141,6 +142,8 @@ Deno.test("mcp fetch_url refuses a redirect to an unlisted host and never reache
   const result = await mcp.call("fetch_url", { url: `http://localhost:${port}/go` });
   assert.equal(result.isError, true);
   assert.match(textOf(result), /egress to '127\.0\.0\.2' denied; allowed: \["http:\/\/localhost:/);
+  // The model asked for localhost: it is told the refused host came from a redirect.
+  assert.match(textOf(result), /the URL you asked for redirected there \(after 1 redirect\)/);
   assert.doesNotMatch(textOf(result), /reached/);
   assert.equal(origin.requests.length, 1);
   assert.equal(unlistedRequests, 0);
