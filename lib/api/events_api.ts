@@ -22,6 +22,7 @@ import { type EventStatus, type EventStore, payloadSize, type StoredEvent } from
 import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
 import { MAX_EVENT_KEY_BYTES, pathOf } from "../receive/mod.ts";
 import { type HmacKey, utf8 } from "../util/mod.ts";
+import { type EventRefs, REF_MARK } from "./event_refs.ts";
 
 export interface EventsApiOptions {
   store: EventStore;
@@ -35,6 +36,8 @@ export interface EventsApiOptions {
   onRecord?(record: ApiRecord): void;
   /** Answers GET /events/stream for a verified read token (404 without it). */
   stream?(request: Request, token: VerifiedToken): Response;
+  /** The links to events whose key is redacted; the live stream's too. */
+  refs: EventRefs;
 }
 
 export interface ApiRecord {
@@ -121,6 +124,16 @@ async function authorized(
         `route names at most ${MAX_ROUTE_NAME_BYTES}`,
     });
   }
+  if ((endpoint.kind === "get" || endpoint.kind === "redeliver") && isRef(endpoint.key)) {
+    const event = options.refs.resolve(endpoint.key);
+    if (event === null || event.route !== endpoint.route) {
+      return json(404, {
+        error: "no such event: a link to an event whose key is redacted lasts while serve " +
+          "runs and remembers it; list the events again for a fresh one",
+      });
+    }
+    endpoint.key = event.key;
+  }
   const method = endpoint.kind === "redeliver" ? "POST" : "GET";
   if (request.method !== method) {
     return json(405, { error: "method not allowed" }, { allow: method });
@@ -140,7 +153,10 @@ async function authorized(
       case "get": {
         const event = await options.store.get(endpoint.route, endpoint.key);
         if (event === null) return json(404, { error: "no such event" });
-        return redactedJson(describeEvent(event, options.redactor, true), options.redactor);
+        return redactedJson(
+          describeEvent(event, options.redactor, true, options.refs),
+          options.redactor,
+        );
       }
       case "redeliver": {
         switch (await options.store.redeliver(endpoint.route, endpoint.key)) {
@@ -152,7 +168,11 @@ async function authorized(
               error: "the event is pending: only a done or dead event can be redelivered",
             });
           case "redelivered":
-            return json(202, { status: "pending", route: endpoint.route, key: endpoint.key });
+            return redactedJson(
+              { status: "pending", route: endpoint.route, key: endpoint.key },
+              options.redactor,
+              202,
+            );
         }
       }
     }
@@ -164,6 +184,10 @@ async function authorized(
 /** The store's error text may name paths or hosts; the caller only needs to retry. */
 function storeUnavailable(): Response {
   return json(503, { error: "store unavailable, retry later" });
+}
+
+function isRef(key: string): boolean {
+  return key.startsWith(REF_MARK);
 }
 
 function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | "too-long" | null {
@@ -212,7 +236,7 @@ async function list(url: URL, options: EventsApiOptions): Promise<Response> {
   return redactedJson({
     status,
     count: events.length,
-    events: events.map((event) => describeEvent(event, options.redactor, false)),
+    events: events.map((event) => describeEvent(event, options.redactor, false, options.refs)),
   }, options.redactor);
 }
 
@@ -222,8 +246,17 @@ interface StoreTimes {
   nextAttemptAtMs?: number;
 }
 
-/** An event as the API shows it: ids and state as they are, payload and error redacted. */
-export function describeEvent(event: StoredEvent, redactor: Redactor, withPayload: boolean) {
+/**
+ * An event as the API shows it: ids and state as they are, payload and error redacted. Its
+ * link names its key, or, when the key would be redacted and `refs` is given, a reference
+ * that stands for it (lib/api/event_refs.ts).
+ */
+export function describeEvent(
+  event: StoredEvent,
+  redactor: Redactor,
+  withPayload: boolean,
+  refs?: EventRefs,
+) {
   // Times a store may record beside the required fields: shown when it does.
   const { updatedAtMs, nextAttemptAtMs } = event as StoredEvent & StoreTimes;
   const summary = {
@@ -235,7 +268,13 @@ export function describeEvent(event: StoredEvent, redactor: Redactor, withPayloa
     receivedAt: new Date(event.receivedAtMs).toISOString(),
     lastError: event.lastError === null ? null : redactor.text(event.lastError),
     payloadBytes: payloadSize(event),
-    href: `/events/${encodeURIComponent(event.route)}/${encodeURIComponent(event.key)}`,
+    href: `/events/${encodeURIComponent(event.route)}/${
+      encodeURIComponent(
+        refs !== undefined && redactor.text(event.key) !== event.key
+          ? refs.refOf(event.route, event.key)
+          : event.key,
+      )
+    }`,
     ...(updatedAtMs === undefined ? {} : { updatedAt: new Date(updatedAtMs).toISOString() }),
     ...(nextAttemptAtMs === undefined
       ? {}
@@ -267,9 +306,9 @@ function unauthorized(reason: TokenFailure): Response {
 }
 
 /** Via `stringifyRedacted`: redact the tree, serialize, redact the text again. */
-function redactedJson(body: unknown, redactor: Redactor): Response {
+function redactedJson(body: unknown, redactor: Redactor, status = 200): Response {
   return new Response(stringifyRedacted(redactor, body), {
-    status: 200,
+    status,
     headers: { "content-type": "application/json", "cache-control": "no-store" },
   });
 }

@@ -20,12 +20,15 @@
 import type { VerifiedToken } from "./bearer_token.ts";
 import type { EventStatus, EventStore, StoredEvent } from "../store/mod.ts";
 import { describeEvent } from "./events_api.ts";
+import type { EventRefs } from "./event_refs.ts";
 import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
 
 export interface EventsStreamOptions {
   store: Pick<EventStore, "list">;
   /** Summaries and errors leave only through it. */
   redactor: Redactor;
+  /** The links to events whose key is redacted, shared with the API that resolves them. */
+  refs: EventRefs;
   now(): number;
   isRevoked(tokenId: string): Promise<boolean>;
   /**
@@ -130,7 +133,7 @@ export function createEventsStream(options: EventsStreamOptions): EventsStream {
       ]);
       next.set(id, seen);
       if (snapshot !== null && snapshot.get(id) !== seen) {
-        changed.push(describeEvent(event, options.redactor, false));
+        changed.push(describeEvent(event, options.redactor, false, options.refs));
       }
     }
     snapshot = next;

@@ -10,6 +10,7 @@ import { configError } from "./cli_error.ts";
 import {
   createEventsApi,
   createEventsStream,
+  EventRefs,
   openTokenRevocations,
   tokenKeyFromEnv,
   type TokenRevocations,
@@ -245,9 +246,11 @@ async function run(context: CommandContext): Promise<ExitCode> {
       ? null
       : withSharedRevocations(await openTokenRevocations(settings.dataDir), store.revocations);
     revocations = known;
+    const refs = new EventRefs();
     const live = known === null ? null : createEventsStream({
       store,
       redactor: context.output.redactor,
+      refs,
       now: Date.now,
       isRevoked: (id) => known.isRevoked(id),
     });
@@ -256,6 +259,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
       tokenKey: tokenKey.value,
       revocations: known,
       redactor: context.output.redactor,
+      refs,
       now: Date.now,
       onRecord: (record) => {
         trace.write(record);

@@ -35,6 +35,12 @@ const VENDOR_TOKENS = [
 ].join("|");
 
 /**
+ * Where a token that stands on its own may start: not inside a word, or right after a
+ * percent-encoded character (`%20ghp_…`, `id%3Aghp_…` in an encoded URL or path).
+ */
+const TOKEN_START = "(?:(?<![\\w-])|(?<=%[0-9A-Fa-f]{2}))";
+
+/**
  * Credential shapes that stand on their own. Alternatives that begin at the same position
  * are tried in order.
  */
@@ -42,14 +48,14 @@ export const TOKEN_SHAPES = new RegExp(
   [
     // A password in a URL's userinfo: `//user:password@`.
     "//(?<urlUser>[^\\s/@:\"'`\\\\<>]{0,256}):(?<urlPassword>[^\\s/@\"'`\\\\<>]{1,256})@",
-    `(?<![\\w-])(?<vendor>${VENDOR_TOKENS})`,
+    `${TOKEN_START}(?<vendor>${VENDOR_TOKENS})`,
     // An AWS access key id, and the secret access key next to it.
     "(?<![A-Za-z0-9])(?<awsId>(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Za-z0-9])" +
     "(?:(?<awsGap>[^A-Za-z0-9/+\\r\\n]{1,10})(?<awsSecret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=]))?",
     // A webhook URL whose path is the credential: the host stays, the path goes.
     "(?<hookHost>hooks\\.slack\\.com/services/|discord(?:app)?\\.com/api/webhooks/)" +
     "(?<hookPath>[A-Za-z0-9/_-]{10,255})",
-    "(?<![\\w-])(?<jwt>eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*)",
+    `${TOKEN_START}(?<jwt>eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*)`,
     "(?<![\\w-])(?<bearer>[Bb]earer|BEARER)[ \\t]{1,16}" +
     "(?=[A-Za-z0-9._~+/-]{0,4096}[0-9])(?<bearerToken>[A-Za-z0-9._~+/-]{8,}=*)",
   ].join("|"),

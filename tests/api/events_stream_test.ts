@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createEventsApi, createEventsStream, issueToken } from "../../lib/api/mod.ts";
+import { createEventsApi, createEventsStream, EventRefs, issueToken } from "../../lib/api/mod.ts";
 import type { StoredEvent } from "../../lib/store/mod.ts";
 import { importHmacKey } from "../../lib/util/mod.ts";
 import { createRedactor } from "../../lib/redact/mod.ts";
@@ -42,9 +42,11 @@ function fixture(options: { maxClients?: number; heartbeatMs?: number } = {}) {
     unreadable.now
       ? Promise.reject(new Error("redis 10.0.0.5:6379 is down"))
       : Promise.resolve(revoked.has(id));
+  const refs = new EventRefs();
   const stream = createEventsStream({
     store,
     redactor,
+    refs,
     now: Date.now,
     isRevoked,
     pollMs: 20,
@@ -56,6 +58,7 @@ function fixture(options: { maxClients?: number; heartbeatMs?: number } = {}) {
     tokenKey,
     revocations: { isRevoked },
     redactor,
+    refs,
     now: Date.now,
     stream: (request, token) => stream.open(request, token),
   });

@@ -28,6 +28,19 @@ export interface Row {
 }
 
 export const MUST_DISAPPEAR: Row[] = [
+  // Percent-encoded text: a token right after an encoded character
+  {
+    name: "a vendor token after a percent-encoded space or colon",
+    input: `GET /search?q=deploy%20${GH("ghp_")} and /events/webhook/id%3A${GH("gho_")}`,
+    gone: [GH("ghp_"), GH("gho_")],
+    kept: ["q=deploy%20", "/events/webhook/id%3A"],
+  },
+  {
+    name: "a JWT after a percent-encoded space",
+    input: `token%20${JWT}`,
+    gone: [JWT],
+    kept: ["token%20"],
+  },
   // Authorization and cookies
   {
     name: "an Authorization: Bearer header",
