@@ -55,21 +55,36 @@ export async function connectRedis(
 }
 
 /**
- * Why an "accepted" event could be lost by this Redis, or null when it is set up as
- * docs/deploy.md recommends. A Redis that denies CONFIG (managed services, ACL users) is
- * judged by INFO alone.
+ * Why this Redis could lose an "accepted" event or a claim, one line per reason; empty when it
+ * is set up as docs/deploy.md recommends. A Redis that denies CONFIG (managed services, ACL
+ * users) is judged by INFO alone.
  */
-export async function durabilityWarning(redis: Redis, display: string): Promise<string | null> {
+export async function durabilityWarnings(redis: Redis, display: string): Promise<string[]> {
+  const warnings: string[] = [];
   const info = await redis.info("persistence");
   if (!/^aof_enabled:1\b/m.test(info)) {
-    return `warning: redis ${display} has no AOF (appendonly no): a Redis crash can lose ` +
-      `events already answered "accepted"; see docs/deploy.md`;
+    warnings.push(
+      `warning: redis ${display} has no AOF (appendonly no): a Redis crash can lose ` +
+        `events already answered "accepted"; see docs/deploy.md`,
+    );
+  } else {
+    const policy = await redis.config("GET", "appendfsync").catch(() => null) as string[] | null;
+    const fsync = policy?.[1];
+    if (fsync !== undefined && fsync !== "always") {
+      warnings.push(
+        `warning: redis ${display} has appendfsync ${fsync}: a machine crash can lose ` +
+          `events already answered "accepted" (appendfsync always keeps them); see docs/deploy.md`,
+      );
+    }
   }
-  const policy = await redis.config("GET", "appendfsync").catch(() => null) as string[] | null;
-  const fsync = policy?.[1];
-  if (fsync !== undefined && fsync !== "always") {
-    return `warning: redis ${display} has appendfsync ${fsync}: a machine crash can lose ` +
-      `events already answered "accepted" (appendfsync always keeps them); see docs/deploy.md`;
+  // Claims and done events carry a TTL, so even a volatile-* policy evicts them first.
+  const eviction = /^maxmemory_policy:(\S+)/m.exec(await redis.info("memory"))?.[1];
+  if (eviction !== undefined && eviction !== "noeviction") {
+    warnings.push(
+      `warning: redis ${display} has maxmemory-policy ${eviction}: when memory runs out it ` +
+        `evicts claims (a replay is then accepted again) or pending events; set noeviction ` +
+        `(a full Redis then answers 503); see docs/deploy.md`,
+    );
   }
-  return null;
+  return warnings;
 }

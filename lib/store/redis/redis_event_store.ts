@@ -24,7 +24,7 @@ import type {
 } from "../event_store.ts";
 import { parseRedisUrl, type RedisTarget } from "./redis_url.ts";
 import { Bell } from "./bell.ts";
-import { connectRedis, durabilityWarning } from "./connect.ts";
+import { connectRedis, durabilityWarnings } from "./connect.ts";
 import { PushConsumer } from "./consumer.ts";
 import { decodeEvent, SUMMARY_FIELDS, summaryOf } from "./decode.ts";
 import { keysFor, memberOf, type RedisKeys } from "./keys.ts";
@@ -358,8 +358,8 @@ export async function openRedisEventStore(
     throw error;
   }
   if (options.warn) {
-    const warning = await durabilityWarning(redis, target.display).catch(() => null);
-    if (warning !== null) options.warn(warning);
+    const warnings = await durabilityWarnings(redis, target.display).catch(() => []);
+    for (const warning of warnings) options.warn(warning);
   }
   return store;
 }

@@ -275,6 +275,25 @@ redisTest(
 );
 
 redisTest(
+  "openRedisEventStore() warns when Redis may evict keys (a claim evicted lets a replay in)",
+  async (server) => {
+    const cli = (...args: string[]) =>
+      new Deno.Command("redis-cli", { args: ["-p", String(server.port), ...args], stdout: "null" })
+        .output();
+    const warnings: string[] = [];
+    for (const policy of ["volatile-lru", "allkeys-lru"]) {
+      await cli("CONFIG", "SET", "maxmemory-policy", policy);
+      const store = await openRedisEventStore(server.url, { warn: (line) => warnings.push(line) });
+      await store.close();
+    }
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[0] ?? "", /maxmemory-policy volatile-lru/);
+    assert.match(warnings[1] ?? "", /maxmemory-policy allkeys-lru/);
+    assert.match(warnings[0] ?? "", /noeviction/);
+  },
+);
+
+redisTest(
   "RedisEventStore lists summaries without their payloads, with each payload's size",
   async (server) => {
     await using store = await openStore(server.url);
