@@ -88,3 +88,30 @@ export async function durabilityWarnings(redis: Redis, display: string): Promise
   }
   return warnings;
 }
+
+/** A clock this far off Redis's is worth a warning: NTP keeps machines within milliseconds. */
+const CLOCK_SKEW_WARN_MS = 1_000;
+
+/**
+ * A warning when `now` (this machine's clock) is off Redis's TIME by more than a second, or
+ * null. Leases and claim lifetimes run on Redis's clock, but gate 1 judges a timestamp by the
+ * instance's own: a claim is held while the accepting instance would find its timestamp fresh,
+ * so an instance running late would let an exact replay in once that claim has lapsed.
+ */
+export async function clockWarning(
+  redis: Redis,
+  display: string,
+  now: () => number,
+): Promise<string | null> {
+  const before = now();
+  const [seconds, micros] = await redis.time();
+  const after = now();
+  const offMs = (before + after) / 2 - (Number(seconds) * 1000 + Number(micros) / 1000);
+  // Half the round trip is how far the reading itself may be off.
+  if (Math.abs(offMs) <= CLOCK_SKEW_WARN_MS + (after - before) / 2) return null;
+  const side = offMs > 0 ? "ahead of" : "behind";
+  return `warning: this machine's clock is ${(Math.abs(offMs) / 1000).toFixed(1)} s ${side} ` +
+    `redis ${display}: every instance judges a timestamp by its own clock, so a late one can ` +
+    `accept an exact replay whose claim has lapsed, and one off by more than the tolerance ` +
+    `refuses fresh deliveries; keep every instance's clock on NTP; see docs/deploy.md`;
+}
