@@ -4,6 +4,7 @@ import { createHmac } from "node:crypto";
 import { runCli } from "../support/cli.ts";
 import { redisTest } from "../support/redis_store.ts";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 import { waitFor } from "../support/wait.ts";
 
 const SECRET = "redis-serve-test-secret-0123456789";
@@ -131,6 +132,33 @@ redisTest(
     assert.equal(status, 200, serve.stderr());
     await serve.stop();
     assert.ok(!serve.stderr().includes(PASSWORD) && !serve.stdout().includes(PASSWORD));
+  },
+  { password: PASSWORD },
+);
+
+redisTest(
+  "serve --store redis://: the dead letter's redeliver command, run where serve runs, finds the event",
+  async (redis) => {
+    await using dir = await tempDir("hookgate-redis-hint-");
+    // A password in --store (as a person might) must not reach the printed command.
+    const store = `redis://:${PASSWORD}@127.0.0.1:${redis.port}/0?prefix=hint`;
+    await using serve = await startServe({
+      cwd: dir.path,
+      env: { WEBHOOK_SECRET: SECRET },
+      args: ["--store", store, "--exec", "false", "--exec-attempts", "1"],
+    });
+    const response = await fetch(`${serve.url}/webhook`, signedRequest("evt_hint_1"));
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    assert.ok(await waitFor(() => serve.stderr().includes("retry it with: ")), serve.stderr());
+    const line = serve.stderr().split("\n").find((l) => l.includes("retry it with: ")) as string;
+    const command = line.split("retry it with: ")[1] as string;
+    assert.ok(!command.includes(PASSWORD), command);
+    const args = (command.match(/'[^']*'|\S+/g) ?? []).map((word) => word.replace(/^'|'$/g, ""));
+    assert.equal(args.shift(), "hookgate");
+    const result = await runCli(args, { cwd: dir.path, env: { REDIS_PASSWORD: PASSWORD } });
+    assert.equal(result.code, 0, `${command}\n${result.stderr}`);
+    assert.match(result.stdout, /webhook\/id:evt_hint_1 is pending again/);
   },
   { password: PASSWORD },
 );
