@@ -1,4 +1,5 @@
 /** Opening the connection to Redis, and what is said when that fails or Redis is not durable. */
+import { isIP } from "node:net";
 import { Redis } from "npm:ioredis@6.0.0";
 import type { RedisTarget } from "./redis_url.ts";
 import { errorMessage } from "../../util/mod.ts";
@@ -19,7 +20,9 @@ export async function connectRedis(
     db: target.db,
     ...(target.username === null ? {} : { username: target.username }),
     ...(target.password === null ? {} : { password: target.password }),
-    ...(target.tls ? { tls: { servername: target.host } } : {}),
+    // SNI carries names only (Node refuses an IP literal there); an IP is checked against the
+    // certificate's IP addresses without it.
+    ...(target.tls ? { tls: isIP(target.host) === 0 ? { servername: target.host } : {} } : {}),
     lazyConnect: true,
     // Fail fast while disconnected: the request gets 503 and the sender retries.
     enableOfflineQueue: false,
