@@ -13,6 +13,7 @@ import {
   openStore,
   StoreSpecError,
 } from "../store/mod.ts";
+import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { CliError, configError, usageError } from "./cli_error.ts";
 import type { CommandContext } from "./command.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -87,6 +88,9 @@ export async function openChosenStore(
       );
     }
   }
+  // A password in a redis:// spec is a secret under no name the redactor knows.
+  const redis = parseRedisUrl(choice.storeSpec, { password: context.env.REDIS_PASSWORD });
+  if (redis.ok) context.output.protect(redisSecretValues(redis.value, choice.storeSpec));
   try {
     return await openStore(choice.storeSpec, {
       dataDir: choice.dataDir,
