@@ -4,7 +4,7 @@
  * routes on one port, and runs the consumer that hands events to the agent (docs/architecture.md,
  * "How `serve` is put together").
  */
-import { openChosenStore } from "./store_choice.ts";
+import { openChosenStore, storeFlags } from "./store_choice.ts";
 import { errorMessage } from "../util/mod.ts";
 import { configError } from "./cli_error.ts";
 import {
@@ -201,6 +201,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     write: logLines.write,
     now: Date.now,
     routePaths: routes.value.map((route) => route.path),
+    storeFlags: storeFlags(settings, context.cwd),
   });
   const close = async () => {
     log.close();

@@ -69,6 +69,8 @@ export interface ServeLogOptions extends ServeLogSettings {
   windowMs?: number;
   /** The routes' paths, named after a 404 so a sender's wrong path is seen at once. */
   routePaths?: readonly string[];
+  /** What `hookgate events` needs to open serve's store (storeFlags), added to the redeliver command. */
+  storeFlags?: readonly string[];
 }
 
 export interface ServeLog {
@@ -96,6 +98,8 @@ export function useColor(env: Record<string, string>, isTerminal: boolean): bool
 export function createServeLog(options: ServeLogOptions): ServeLog {
   const paint = (code: number, text: string) =>
     options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  const storeArgs = (options.storeFlags ?? []).map((arg) => ` ${printable(shellQuote(arg))}`)
+    .join("");
   // HH:MM:SS in local time; formatted once a second (the time zone lookup is the costly part).
   let clockSecond = Number.NaN;
   let clockText = "";
@@ -219,7 +223,8 @@ export function createServeLog(options: ServeLogOptions): ServeLog {
         line = `${paint(31, `agent ${report.error}`)}, dead letter after ${report.attempt} ` +
           `attempt${report.attempt === 1 ? "" : "s"} ${who}: retry it with: ` +
           // The key is the sender's id: quoted for the shell, so the line is safe to paste.
-          `hookgate events redeliver ${printable(shellQuote(`${report.route}/${report.key}`))}`;
+          `hookgate events redeliver ${printable(shellQuote(`${report.route}/${report.key}`))}` +
+          storeArgs;
       }
       options.write(`${clock(options.now())} ${line}`);
       for (const tail of report.stderrTail) options.write(`           │ ${printable(tail)}`);

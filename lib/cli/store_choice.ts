@@ -42,6 +42,25 @@ export function chooseStore(
   };
 }
 
+/**
+ * The flags another command run in `cwd` needs to open the same store (what serve's log adds
+ * to the command it prints): none for the data dir's own file in `./.hookgate`, else
+ * `--data-dir` or `--store`, a URL's password left out (that command reads REDIS_PASSWORD).
+ */
+export function storeFlags(choice: StoreChoice, cwd: string): string[] {
+  if (choice.storeSpec === defaultStoreSpec(choice.dataDir)) {
+    return choice.dataDir === `${cwd}/.hookgate` ? [] : ["--data-dir", choice.dataDir];
+  }
+  if (!/^rediss?:\/\//.test(choice.storeSpec)) return ["--store", choice.storeSpec];
+  try {
+    const url = new URL(choice.storeSpec);
+    url.password = "";
+    return ["--store", url.href];
+  } catch {
+    return [];
+  }
+}
+
 /** Whether the chosen store may be shared by several machines (anything but a local file). */
 export function isSharedStore(choice: StoreChoice): boolean {
   return localStoreFile(choice.storeSpec, choice.dataDir) === null;

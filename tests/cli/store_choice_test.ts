@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CliError, createMemoryOutput, ExitCode } from "../../lib/cli/mod.ts";
-import { chooseStore, openChosenStore } from "../../lib/cli/store_choice.ts";
+import { chooseStore, openChosenStore, storeFlags } from "../../lib/cli/store_choice.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
 Deno.test("chooseStore() prefers --store, then HOOKGATE_STORE, then the SQLite file under --data-dir", () => {
@@ -15,6 +15,22 @@ Deno.test("chooseStore() prefers --store, then HOOKGATE_STORE, then the SQLite f
     chooseStore({}, { cwd: "/p", env: {} }).storeSpec,
     "sqlite:/p/.hookgate/hookgate.db",
   );
+});
+
+Deno.test("storeFlags() names the store another command in the same directory must open, never a password", () => {
+  const flags = (values: { store?: string; "data-dir"?: string }, env = {}) =>
+    storeFlags(chooseStore(values, { cwd: "/p", env }), "/p");
+  assert.deepEqual(flags({}), []);
+  assert.deepEqual(flags({ "data-dir": "/d" }), ["--data-dir", "/d"]);
+  assert.deepEqual(flags({ store: "sqlite:/x.db" }), ["--store", "sqlite:/x.db"]);
+  assert.deepEqual(flags({ store: "redis://u:pw-9f3@r:6379/2?prefix=eu" }), [
+    "--store",
+    "redis://u@r:6379/2?prefix=eu",
+  ]);
+  assert.deepEqual(flags({}, { HOOKGATE_STORE: "rediss://:pw-9f3@r:6380" }), [
+    "--store",
+    "rediss://r:6380",
+  ]);
 });
 
 Deno.test("chooseStore() keeps the Deno KV file an earlier hookgate made, until a SQLite one is there", async () => {

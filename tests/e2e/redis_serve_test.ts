@@ -4,6 +4,7 @@ import { createHmac } from "node:crypto";
 import { runCli } from "../support/cli.ts";
 import { redisTest } from "../support/redis_store.ts";
 import { startServe } from "../support/serve_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 import { waitFor } from "../support/wait.ts";
 
 const SECRET = "redis-serve-test-secret-0123456789";
@@ -136,29 +137,28 @@ redisTest(
 );
 
 redisTest(
-  "events show keeps a --store URL's Redis password out of a payload it prints",
+  "serve --store redis://: the dead letter's redeliver command, run where serve runs, finds the event",
   async (redis) => {
-    const store = `redis://:${PASSWORD}@127.0.0.1:${redis.port}/0`;
-    const env = { WEBHOOK_SECRET: SECRET };
-    await using serve = await startServe({ args: ["--pull", "--store", store], env });
-    // The password in a form only its exact value gives away (no URL around it).
-    const leaked = btoa(PASSWORD);
-    const body = JSON.stringify({ id: "leak-1", note: `copied from the ops wiki: ${leaked}` });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const answer = await fetch(`${serve.url}/webhook`, {
-      method: "POST",
-      body,
-      headers: {
-        "x-timestamp": timestamp,
-        "x-signature": createHmac("sha256", SECRET).update(`${timestamp}.${body}`).digest("hex"),
-      },
+    await using dir = await tempDir("hookgate-redis-hint-");
+    // A password in --store (as a person might) must not reach the printed command.
+    const store = `redis://:${PASSWORD}@127.0.0.1:${redis.port}/0?prefix=hint`;
+    await using serve = await startServe({
+      cwd: dir.path,
+      env: { WEBHOOK_SECRET: SECRET },
+      args: ["--store", store, "--exec", "false", "--exec-attempts", "1"],
     });
-    assert.equal(answer.status, 200, await answer.text());
-    const result = await runCli(["events", "show", "webhook/id:leak-1", "--store", store], { env });
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /copied from the ops wiki/);
-    assert.ok(!result.stdout.includes(leaked) && !result.stderr.includes(leaked));
-    assert.ok(!result.stdout.includes(PASSWORD) && !result.stderr.includes(PASSWORD));
+    const response = await fetch(`${serve.url}/webhook`, signedRequest("evt_hint_1"));
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    assert.ok(await waitFor(() => serve.stderr().includes("retry it with: ")), serve.stderr());
+    const line = serve.stderr().split("\n").find((l) => l.includes("retry it with: ")) as string;
+    const command = line.split("retry it with: ")[1] as string;
+    assert.ok(!command.includes(PASSWORD), command);
+    const args = (command.match(/'[^']*'|\S+/g) ?? []).map((word) => word.replace(/^'|'$/g, ""));
+    assert.equal(args.shift(), "hookgate");
+    const result = await runCli(args, { cwd: dir.path, env: { REDIS_PASSWORD: PASSWORD } });
+    assert.equal(result.code, 0, `${command}\n${result.stderr}`);
+    assert.match(result.stdout, /webhook\/id:evt_hint_1 is pending again/);
   },
   { password: PASSWORD },
 );

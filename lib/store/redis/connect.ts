@@ -1,4 +1,5 @@
 /** Opening the connection to Redis, and what is said when that fails or Redis is not durable. */
+import { isIP } from "node:net";
 import { Redis } from "npm:ioredis@6.0.0";
 import type { RedisTarget } from "./redis_url.ts";
 import { errorMessage } from "../../util/mod.ts";
@@ -19,7 +20,9 @@ export async function connectRedis(
     db: target.db,
     ...(target.username === null ? {} : { username: target.username }),
     ...(target.password === null ? {} : { password: target.password }),
-    ...(target.tls ? { tls: { servername: target.host } } : {}),
+    // SNI carries names only (Node refuses an IP literal there); an IP is checked against the
+    // certificate's IP addresses without it.
+    ...(target.tls ? { tls: isIP(target.host) === 0 ? { servername: target.host } : {} } : {}),
     lazyConnect: true,
     // Fail fast while disconnected: the request gets 503 and the sender retries.
     enableOfflineQueue: false,
@@ -55,21 +58,63 @@ export async function connectRedis(
 }
 
 /**
- * Why an "accepted" event could be lost by this Redis, or null when it is set up as
- * docs/deploy.md recommends. A Redis that denies CONFIG (managed services, ACL users) is
- * judged by INFO alone.
+ * Why this Redis could lose an "accepted" event or a claim, one line per reason; empty when it
+ * is set up as docs/deploy.md recommends. A Redis that denies CONFIG (managed services, ACL
+ * users) is judged by INFO alone.
  */
-export async function durabilityWarning(redis: Redis, display: string): Promise<string | null> {
+export async function durabilityWarnings(redis: Redis, display: string): Promise<string[]> {
+  const warnings: string[] = [];
   const info = await redis.info("persistence");
   if (!/^aof_enabled:1\b/m.test(info)) {
-    return `warning: redis ${display} has no AOF (appendonly no): a Redis crash can lose ` +
-      `events already answered "accepted"; see docs/deploy.md`;
+    warnings.push(
+      `warning: redis ${display} has no AOF (appendonly no): a Redis crash can lose ` +
+        `events already answered "accepted"; see docs/deploy.md`,
+    );
+  } else {
+    const policy = await redis.config("GET", "appendfsync").catch(() => null) as string[] | null;
+    const fsync = policy?.[1];
+    if (fsync !== undefined && fsync !== "always") {
+      warnings.push(
+        `warning: redis ${display} has appendfsync ${fsync}: a machine crash can lose ` +
+          `events already answered "accepted" (appendfsync always keeps them); see docs/deploy.md`,
+      );
+    }
   }
-  const policy = await redis.config("GET", "appendfsync").catch(() => null) as string[] | null;
-  const fsync = policy?.[1];
-  if (fsync !== undefined && fsync !== "always") {
-    return `warning: redis ${display} has appendfsync ${fsync}: a machine crash can lose ` +
-      `events already answered "accepted" (appendfsync always keeps them); see docs/deploy.md`;
+  // Claims and done events carry a TTL, so even a volatile-* policy evicts them first.
+  const eviction = /^maxmemory_policy:(\S+)/m.exec(await redis.info("memory"))?.[1];
+  if (eviction !== undefined && eviction !== "noeviction") {
+    warnings.push(
+      `warning: redis ${display} has maxmemory-policy ${eviction}: when memory runs out it ` +
+        `evicts claims (a replay is then accepted again) or pending events; set noeviction ` +
+        `(a full Redis then answers 503); see docs/deploy.md`,
+    );
   }
-  return null;
+  return warnings;
+}
+
+/** A clock this far off Redis's is worth a warning: NTP keeps machines within milliseconds. */
+const CLOCK_SKEW_WARN_MS = 1_000;
+
+/**
+ * A warning when `now` (this machine's clock) is off Redis's TIME by more than a second, or
+ * null. Leases and claim lifetimes run on Redis's clock, but gate 1 judges a timestamp by the
+ * instance's own: a claim is held while the accepting instance would find its timestamp fresh,
+ * so an instance running late would let an exact replay in once that claim has lapsed.
+ */
+export async function clockWarning(
+  redis: Redis,
+  display: string,
+  now: () => number,
+): Promise<string | null> {
+  const before = now();
+  const [seconds, micros] = await redis.time();
+  const after = now();
+  const offMs = (before + after) / 2 - (Number(seconds) * 1000 + Number(micros) / 1000);
+  // Half the round trip is how far the reading itself may be off.
+  if (Math.abs(offMs) <= CLOCK_SKEW_WARN_MS + (after - before) / 2) return null;
+  const side = offMs > 0 ? "ahead of" : "behind";
+  return `warning: this machine's clock is ${(Math.abs(offMs) / 1000).toFixed(1)} s ${side} ` +
+    `redis ${display}: every instance judges a timestamp by its own clock, so a late one can ` +
+    `accept an exact replay whose claim has lapsed, and one off by more than the tolerance ` +
+    `refuses fresh deliveries; keep every instance's clock on NTP; see docs/deploy.md`;
 }

@@ -24,7 +24,7 @@ import type {
 } from "../event_store.ts";
 import { parseRedisUrl, type RedisTarget } from "./redis_url.ts";
 import { Bell } from "./bell.ts";
-import { connectRedis, durabilityWarning } from "./connect.ts";
+import { clockWarning, connectRedis, durabilityWarnings } from "./connect.ts";
 import { PushConsumer } from "./consumer.ts";
 import { decodeEvent, SUMMARY_FIELDS, summaryOf } from "./decode.ts";
 import { keysFor, memberOf, type RedisKeys } from "./keys.ts";
@@ -57,6 +57,8 @@ export interface RedisEventStoreOptions {
   shutdownGraceMs?: number;
   /** Told once at start-up when Redis is not set up to keep what it acknowledged (no AOF …). */
   warn?: (line: string) => void;
+  /** The clock gate 1 reads, compared with Redis's at start-up (default Date.now). */
+  now?: () => number;
 }
 
 /**
@@ -358,8 +360,11 @@ export async function openRedisEventStore(
     throw error;
   }
   if (options.warn) {
-    const warning = await durabilityWarning(redis, target.display).catch(() => null);
-    if (warning !== null) options.warn(warning);
+    const warnings = await durabilityWarnings(redis, target.display).catch(() => []);
+    for (const warning of warnings) options.warn(warning);
+    const skew = await clockWarning(redis, target.display, options.now ?? Date.now)
+      .catch(() => null);
+    if (skew !== null) options.warn(skew);
   }
   return store;
 }

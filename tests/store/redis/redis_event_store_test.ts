@@ -275,6 +275,42 @@ redisTest(
 );
 
 redisTest(
+  "openRedisEventStore() warns when Redis may evict keys (a claim evicted lets a replay in)",
+  async (server) => {
+    const cli = (...args: string[]) =>
+      new Deno.Command("redis-cli", { args: ["-p", String(server.port), ...args], stdout: "null" })
+        .output();
+    const warnings: string[] = [];
+    for (const policy of ["volatile-lru", "allkeys-lru"]) {
+      await cli("CONFIG", "SET", "maxmemory-policy", policy);
+      const store = await openRedisEventStore(server.url, { warn: (line) => warnings.push(line) });
+      await store.close();
+    }
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[0] ?? "", /maxmemory-policy volatile-lru/);
+    assert.match(warnings[1] ?? "", /maxmemory-policy allkeys-lru/);
+    assert.match(warnings[0] ?? "", /noeviction/);
+  },
+);
+
+redisTest(
+  "openRedisEventStore() warns when this machine's clock is off Redis's, and not when it agrees",
+  async (server) => {
+    const warnings: string[] = [];
+    const warn = (line: string) => warnings.push(line);
+    const agrees = await openRedisEventStore(server.url, { warn, now: Date.now });
+    await agrees.close();
+    assert.deepEqual(warnings, []);
+    // A minute late: gate 1 here would pass an exact replay another instance's claim no longer holds.
+    const late = await openRedisEventStore(server.url, { warn, now: () => Date.now() - 60_000 });
+    await late.close();
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0] ?? "", /clock is 6\d\.\d s behind redis redis:\/\/127\.0\.0\.1:/);
+    assert.match(warnings[0] ?? "", /NTP/);
+  },
+);
+
+redisTest(
   "RedisEventStore lists summaries without their payloads, with each payload's size",
   async (server) => {
     await using store = await openStore(server.url);
