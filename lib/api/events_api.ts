@@ -22,7 +22,7 @@ import { type EventStatus, type EventStore, payloadSize, type StoredEvent } from
 import { type Redactor, stringifyRedacted } from "../redact/mod.ts";
 import { MAX_EVENT_KEY_BYTES, pathOf } from "../receive/mod.ts";
 import { type HmacKey, utf8 } from "../util/mod.ts";
-import { type EventRefs, REF_MARK } from "./event_refs.ts";
+import { EventRefs, REF_MARK } from "./event_refs.ts";
 
 export interface EventsApiOptions {
   store: EventStore;
@@ -36,8 +36,8 @@ export interface EventsApiOptions {
   onRecord?(record: ApiRecord): void;
   /** Answers GET /events/stream for a verified read token (404 without it). */
   stream?(request: Request, token: VerifiedToken): Response;
-  /** The links to events whose key is redacted; the live stream's too. */
-  refs: EventRefs;
+  /** The links to events whose key is redacted; give the live stream's the same (default: its own). */
+  refs?: EventRefs;
 }
 
 export interface ApiRecord {
@@ -69,6 +69,9 @@ const FAILURE_TEXT: Record<Exclude<TokenFailure, "missing">, string> = {
   revoked: "the bearer token was revoked",
 };
 
+/** The options with the references settled on. */
+type ApiContext = EventsApiOptions & { refs: EventRefs };
+
 type Endpoint =
   | { kind: "list" }
   | { kind: "stream" }
@@ -79,6 +82,7 @@ type Endpoint =
 export function createEventsApi(
   options: EventsApiOptions,
 ): (request: Request, path?: string) => Promise<Response | null> {
+  const withRefs = { ...options, refs: options.refs ?? new EventRefs() };
   // Every webhook request passes here first: decide by the path (serve's, computed once), not a URL.
   return async (request, path = pathOf(request.url)) => {
     if (path !== "/events" && !path.startsWith("/events/")) return null;
@@ -93,7 +97,7 @@ export function createEventsApi(
     const response = token === null
       ? storeUnavailable()
       : token.ok
-      ? await authorized(request, url, token.value, options)
+      ? await authorized(request, url, token.value, withRefs)
       : unauthorized(token.reason);
     options.onRecord?.({
       type: "api",
@@ -112,7 +116,7 @@ async function authorized(
   request: Request,
   url: URL,
   token: VerifiedToken,
-  options: EventsApiOptions,
+  options: ApiContext,
 ): Promise<Response> {
   const scope = token.scope;
   const endpoint = matchEndpoint(url.pathname);
@@ -213,7 +217,7 @@ function matchEndpoint(pathname: string): Endpoint | "bad-encoding" | "too-long"
   return { kind: segments.length === 3 ? "redeliver" : "get", route, key };
 }
 
-async function list(url: URL, options: EventsApiOptions): Promise<Response> {
+async function list(url: URL, options: ApiContext): Promise<Response> {
   const status = url.searchParams.get("status") ?? "pending";
   if (!(STATUSES as readonly string[]).includes(status)) {
     return json(400, { error: "status must be one of pending, done, dead" });

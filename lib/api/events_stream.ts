@@ -27,8 +27,8 @@ export interface EventsStreamOptions {
   store: Pick<EventStore, "list">;
   /** Summaries and errors leave only through it. */
   redactor: Redactor;
-  /** The links to events whose key is redacted, shared with the API that resolves them. */
-  refs: EventRefs;
+  /** The links to events whose key is redacted: the API's, which resolves them. */
+  refs?: EventRefs;
   now(): number;
   isRevoked(tokenId: string): Promise<boolean>;
   /**

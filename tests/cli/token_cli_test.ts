@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   createEventsApi,
-  EventRefs,
   openTokenRevocations,
   tokenKeyFromEnv,
   verifyToken,
@@ -104,7 +103,6 @@ Deno.test("hookgate token --revoke ID makes the inspection API refuse that token
         tokenKey: key(),
         revocations,
         redactor: createRedactor(),
-        refs: new EventRefs(),
         now: Date.now,
       });
       const ask = async () => {
