@@ -160,7 +160,8 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
   oneEventTool("events_ack", {
     title: "Acknowledge an event",
     description: "Mark an event this session took with events_next as done: it is never " +
-      "handed out again. Fails if the lease ran out first (the event then comes again).",
+      "handed out again. Repeating it answers the same. Fails if the lease ran out first " +
+      "(the event then comes again).",
     annotations: { idempotentHint: true },
   }, (route, key) => settle(route, key, { ok: true }));
 
@@ -192,6 +193,9 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
     settlement: Parameters<PullStore["settle"]>[1],
   ): Promise<CallToolResult> {
     const leaseId = book.leaseIdOf(route, key);
+    if (leaseId === null && settlement.ok && book.wasAcknowledged(route, key)) {
+      return jsonResult(redactor, { route, key, status: "done" });
+    }
     if (leaseId === null) {
       return errorResult(
         redactor,
@@ -208,6 +212,7 @@ export function registerEventTools(server: McpServer, options: EventToolsOptions
           "again and will be handed out again; settle events within their lease",
       );
     }
+    if (outcome === "done" && settlement.ok) book.acknowledged(route, key);
     return jsonResult(redactor, { route, key, status: statusAfter(outcome) });
   }
 }

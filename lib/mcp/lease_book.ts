@@ -4,8 +4,13 @@
  */
 import type { Lease } from "./pull_store.ts";
 
+/** Acknowledged events remembered, so that an ack repeated (a host's retry) answers alike. */
+const ACKED_REMEMBERED = 1_000;
+
 export class LeaseBook {
   readonly #leases = new Map<string, { leaseId: string; expiresAtMs: number }>();
+  /** route+key of events this session acknowledged (done), the newest last. */
+  readonly #acked = new Set<string>();
   readonly #now: () => number;
 
   constructor(now: () => number) {
@@ -34,6 +39,21 @@ export class LeaseBook {
   /** A settlement ends the lease, whatever its outcome. */
   forget(route: string, key: string): void {
     this.#leases.delete(bookKey(route, key));
+  }
+
+  /** This session acknowledged route+key and it is done. */
+  acknowledged(route: string, key: string): void {
+    const id = bookKey(route, key);
+    this.#acked.delete(id);
+    this.#acked.add(id);
+    if (this.#acked.size > ACKED_REMEMBERED) {
+      this.#acked.delete(this.#acked.values().next().value as string);
+    }
+  }
+
+  /** Whether this session acknowledged route+key (among the last it did). */
+  wasAcknowledged(route: string, key: string): boolean {
+    return this.#acked.has(bookKey(route, key));
   }
 }
 

@@ -45,6 +45,12 @@ Deno.test("events_next then events_ack: the event is done and never handed out a
   });
   assert.equal((await h.callOk("events_next", { wait_seconds: 0 })).event, null);
   assert.equal((await h.store.get("webhook", "id:evt-1"))?.status, "done");
+  // A host's retry of the same ack (the tool says it is idempotent) answers alike.
+  assert.deepEqual(await h.callOk("events_ack", { route: "webhook", key: "id:evt-1" }), {
+    route: "webhook",
+    key: "id:evt-1",
+    status: "done",
+  });
 });
 
 Deno.test("events_next only hands out events of the route asked for", async () => {
