@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "npm:puppeteer-core@25.16.0";
-import { chromiumAvailable, launchChromium } from "../support/chromium.ts";
+import { chromiumAvailable, launchChromium, pageRows } from "../support/chromium.ts";
 import { ROOT, runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { tempDir } from "../support/temp_dir.ts";
@@ -84,18 +84,6 @@ async function pageLink(server: ServeProcess, scope: "read" | "write"): Promise<
   return result.stdout.trim();
 }
 
-/** Each row as "id status" (the id button's text and the status cell's). */
-function rows(page: Page): Promise<string[]> {
-  return page.$$eval(
-    "#rows tr",
-    (trs) =>
-      trs.map((tr) =>
-        `${tr.querySelector("button")?.textContent} ` +
-        `${tr.querySelector('[data-label="Status"]')?.textContent}`
-      ),
-  );
-}
-
 async function waitForRows(page: Page, expected: string[]): Promise<void> {
   const want = [...expected].sort().join("|");
   try {
@@ -109,7 +97,7 @@ async function waitForRows(page: Page, expected: string[]): Promise<void> {
       want,
     );
   } catch (error) {
-    throw new Error(`rows are ${JSON.stringify(await rows(page))}, want ${want}: ${error}`);
+    throw new Error(`rows are ${JSON.stringify(await pageRows(page))}, want ${want}: ${error}`);
   }
 }
 
@@ -122,7 +110,7 @@ async function openRow(page: Page, id: string): Promise<void> {
     button?.click();
     return button !== undefined;
   }, id);
-  if (!clicked) throw new Error(`no row for ${id}: ${JSON.stringify(await rows(page))}`);
+  if (!clicked) throw new Error(`no row for ${id}: ${JSON.stringify(await pageRows(page))}`);
   await page.waitForFunction(
     (id: string) =>
       document.getElementById("detail-title")?.textContent === id &&
@@ -208,15 +196,15 @@ Deno.test({
 
     await t.step("the status, route and text filters narrow the list", async () => {
       await choose(page, "#filter-status", "dead");
-      assert.deepEqual(await rows(page), ["flaky-1 dead"]);
+      assert.deepEqual(await pageRows(page), ["flaky-1 dead"]);
       await choose(page, "#filter-status", "");
       await choose(page, "#filter-route", "orders");
-      assert.deepEqual(await rows(page), ["ord-1 done"]);
+      assert.deepEqual(await pageRows(page), ["ord-1 done"]);
       await choose(page, "#filter-route", "");
       await search(page, "push");
-      assert.deepEqual(await rows(page), ["evt-push-1 done"]);
+      assert.deepEqual(await pageRows(page), ["evt-push-1 done"]);
       await search(page, "");
-      assert.equal((await rows(page)).length, initial.length);
+      assert.equal((await pageRows(page)).length, initial.length);
     });
 
     await t.step("an event's detail shows its payload pretty-printed", async () => {

@@ -3,7 +3,7 @@
  * A fresh profile per launch, no network of its own (no component updates, no
  * sync), no sandbox (tests run as an unprivileged user without user namespaces).
  */
-import puppeteer, { type Browser } from "npm:puppeteer-core@25.16.0";
+import puppeteer, { type Browser, type Page } from "npm:puppeteer-core@25.16.0";
 import { availableOrSkip, programRuns } from "./machine.ts";
 import { tempDir } from "./temp_dir.ts";
 
@@ -55,4 +55,16 @@ export async function launchChromium(): Promise<Chromium> {
       await profile[Symbol.asyncDispose]();
     },
   };
+}
+
+/** The events page's rows, each as "id status" (the id button's text and the status cell's). */
+export function pageRows(page: Page): Promise<string[]> {
+  return page.$$eval(
+    "#rows tr",
+    (trs) =>
+      trs.map((tr) =>
+        `${tr.querySelector("button")?.textContent} ` +
+        `${tr.querySelector('[data-label="Status"]')?.textContent}`
+      ),
+  );
 }

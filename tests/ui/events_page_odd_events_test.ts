@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "npm:puppeteer-core@25.16.0";
-import { chromiumAvailable, launchChromium } from "../support/chromium.ts";
+import { chromiumAvailable, launchChromium, pageRows } from "../support/chromium.ts";
 import { runCli } from "../support/cli.ts";
 import { type ServeProcess, startServe } from "../support/serve_process.ts";
 import { postSigned } from "../support/signing.ts";
@@ -40,17 +40,6 @@ async function open(page: Page, server: ServeProcess): Promise<void> {
   });
 }
 
-function rowTexts(page: Page): Promise<string[]> {
-  return page.$$eval(
-    "#rows tr",
-    (trs) =>
-      trs.map((tr) =>
-        `${tr.querySelector("button")?.textContent} ` +
-        `${tr.querySelector('[data-label="Status"]')?.textContent}`
-      ),
-  );
-}
-
 async function waitForRow(page: Page, row: string): Promise<void> {
   try {
     await page.waitForFunction(
@@ -63,7 +52,7 @@ async function waitForRow(page: Page, row: string): Promise<void> {
       row,
     );
   } catch (error) {
-    throw new Error(`no row '${row}' in ${JSON.stringify(await rowTexts(page))}: ${error}`);
+    throw new Error(`no row '${row}' in ${JSON.stringify(await pageRows(page))}: ${error}`);
   }
 }
 
@@ -79,7 +68,7 @@ async function openRow(page: Page, shown: string, nth = 0): Promise<void> {
     shown,
     nth,
   );
-  assert.ok(clicked, `no row for ${shown}: ${JSON.stringify(await rowTexts(page))}`);
+  assert.ok(clicked, `no row for ${shown}: ${JSON.stringify(await pageRows(page))}`);
   await page.waitForFunction(
     () => !["", "loading…"].includes(document.getElementById("payload")?.textContent ?? ""),
     { timeout: WAIT_MS },
@@ -118,8 +107,8 @@ Deno.test({
     await t.step("two events whose ids are redacted are both listed and both open", async () => {
       await page.waitForFunction(() => document.querySelectorAll("#rows tr").length === 5, {
         timeout: WAIT_MS,
-      }).catch(async () => assert.fail(JSON.stringify(await rowTexts(page))));
-      const hidden = (await rowTexts(page)).filter((row) => row.startsWith("***redacted***"));
+      }).catch(async () => assert.fail(JSON.stringify(await pageRows(page))));
+      const hidden = (await pageRows(page)).filter((row) => row.startsWith("***redacted***"));
       assert.equal(hidden.length, 2);
       const payloads = [];
       for (const nth of [0, 1]) {
@@ -201,7 +190,7 @@ Deno.test({
       await waitForRow(page, `${ids.at(-1)} pending`);
     }
     const count = await page.$eval("#count", (p) => p.textContent);
-    assert.equal((await rowTexts(page)).length, PAGE_LIMIT, count ?? "");
+    assert.equal((await pageRows(page)).length, PAGE_LIMIT, count ?? "");
     assert.match(count ?? "", /newest 1000 of each status/);
     // What was kept is the newest.
     await waitForRow(page, `m-${total - 1} pending`);
