@@ -23,6 +23,21 @@ function signedRequest(id: string): RequestInit {
   };
 }
 
+/** serve's environment for a Redis store whose password comes from REDIS_PASSWORD. */
+function passwordFromEnv(port: number): Record<string, string> {
+  return {
+    WEBHOOK_SECRET: SECRET,
+    HOOKGATE_STORE: `redis://127.0.0.1:${port}/0`,
+    REDIS_PASSWORD: PASSWORD,
+  };
+}
+
+/** Nothing serve printed, on stdout or stderr, holds `secret`. */
+function assertNeverPrinted(serve: { stdout(): string; stderr(): string }, secret: string): void {
+  assert.ok(!serve.stderr().includes(secret), "the secret is on stderr");
+  assert.ok(!serve.stdout().includes(secret), "the secret is on stdout");
+}
+
 redisTest(
   "serve --store redis:// with a wrong password exits 69 and never prints the password",
   async (redis) => {
@@ -56,18 +71,14 @@ redisTest(
   "serve takes the Redis password from REDIS_PASSWORD and never prints it",
   async (redis) => {
     await using serve = await startServe({
-      env: {
-        WEBHOOK_SECRET: SECRET,
-        HOOKGATE_STORE: `redis://127.0.0.1:${redis.port}/0`,
-        REDIS_PASSWORD: PASSWORD,
-      },
+      env: passwordFromEnv(redis.port),
     });
     const response = await fetch(`${serve.url}/webhook`, signedRequest("evt_pw_1"));
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { status: "accepted" });
     // Everything it prints, shutdown included.
     await serve.stop();
-    assert.ok(!serve.stderr().includes(PASSWORD) && !serve.stdout().includes(PASSWORD));
+    assertNeverPrinted(serve, PASSWORD);
   },
   { password: PASSWORD },
 );
@@ -92,7 +103,7 @@ redisTest(
       serve.stderr(),
       /not passing --exec-env AGENT_NOTE to the command: it holds a secret/,
     );
-    assert.ok(!serve.stderr().includes(PASSWORD) && !serve.stdout().includes(PASSWORD));
+    assertNeverPrinted(serve, PASSWORD);
   },
   { password: PASSWORD },
 );
@@ -101,11 +112,7 @@ redisTest(
   "serve says why the store refused an accept while Redis is down, and accepts again when it is back",
   async (redis) => {
     await using serve = await startServe({
-      env: {
-        WEBHOOK_SECRET: SECRET,
-        HOOKGATE_STORE: `redis://127.0.0.1:${redis.port}/0`,
-        REDIS_PASSWORD: PASSWORD,
-      },
+      env: passwordFromEnv(redis.port),
     });
     await redis.halt();
     const refused = await fetch(`${serve.url}/webhook`, signedRequest("evt_down_1"));
@@ -131,7 +138,7 @@ redisTest(
     );
     assert.equal(status, 200, serve.stderr());
     await serve.stop();
-    assert.ok(!serve.stderr().includes(PASSWORD) && !serve.stdout().includes(PASSWORD));
+    assertNeverPrinted(serve, PASSWORD);
   },
   { password: PASSWORD },
 );
