@@ -27,6 +27,7 @@ import {
   type PermissionKind,
 } from "../setup/mod.ts";
 import { localStoreFile } from "../store/mod.ts";
+import { pathExists } from "../util/mod.ts";
 import { parseRedisUrl, redisSecretValues } from "../store/redis/mod.ts";
 import { noPositionals, numberFlag, parseCommandArgs, valueFlags } from "./args.ts";
 import { configError, usageError } from "./cli_error.ts";
@@ -149,7 +150,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
   if (settings.tools.has("fetch") && !policy.ok) throw configError(policy.reason);
   const events = settings.tools.has("events");
   const storeFile = events ? localStoreFile(settings.storeSpec, settings.dataDir) : null;
-  const storeExisted = storeFile === null || await exists(storeFile);
+  const storeExisted = storeFile === null || await pathExists(storeFile);
   const store = events ? await openChosenStore(settings, context, { create: true }) : null;
   // A client started in the wrong directory would otherwise serve an empty inbox in silence.
   if (!storeExisted) {
@@ -204,11 +205,6 @@ async function run(context: CommandContext): Promise<ExitCode> {
     await store?.close();
   }
   return ExitCode.ok;
-}
-
-/** False only when the file is known not to be there. */
-function exists(path: string): Promise<boolean> {
-  return Deno.stat(path).then(() => true, (error) => !(error instanceof Deno.errors.NotFound));
 }
 
 export const mcpCommand: Command = { help: HELP, run };

@@ -5,7 +5,7 @@
  * error (64) or the variable's configuration error (78); an unreachable store is 69.
  * Used by serve, mcp and events alike.
  */
-import { errorMessage, makePrivateDir } from "../util/mod.ts";
+import { errorMessage, makePrivateDir, pathExists } from "../util/mod.ts";
 import {
   defaultStoreSpec,
   type EventStore,
@@ -87,7 +87,7 @@ export async function openChosenStore(
   if (path !== null) {
     if (options.create) {
       await makePrivateDir(choice.dataDir);
-    } else if (!(await Deno.stat(path).then(() => true, () => false))) {
+    } else if (!(await pathExists(path))) {
       throw new CliError(
         ExitCode.unavailable,
         `cannot open the event store: ${path} does not exist: run 'hookgate serve' here first`,
